@@ -1,0 +1,401 @@
+//! Customers and their addresses (admin family, §2.2).
+
+use crate::customer_group::CustomerGroup;
+use crate::error::DomainError;
+use crate::ids::{AddressId, CustomerId, GroupId};
+use crate::metadata::Metadata;
+use crate::text::{bounded_opt, MAX_STRING_CHARS};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Longest accepted email address.
+pub const MAX_EMAIL_CHARS: usize = 320;
+
+/// A syntactically valid email address, stored as given (uniqueness ignores case).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(transparent)]
+pub struct Email(String);
+
+impl Email {
+    pub fn parse(s: &str) -> Result<Email, DomainError> {
+        let invalid = || DomainError::invalid_field("email", "Invalid email");
+        if s.chars().count() > MAX_EMAIL_CHARS || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return Err(invalid());
+        }
+        let (local, domain) = s.rsplit_once('@').ok_or_else(invalid)?;
+        let domain_ok = !domain.is_empty()
+            && domain.contains('.')
+            && !domain.starts_with('.')
+            && !domain.ends_with('.')
+            && !domain.contains("..")
+            && domain.chars().all(|c| c.is_alphanumeric() || c == '-' || c == '.');
+        if local.is_empty() || local.len() > 64 || local.contains('@') || !domain_ok {
+            return Err(invalid());
+        }
+        Ok(Email(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A customer address. `is_default_*` are derived from the customer's default ids.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Address {
+    pub id: AddressId,
+    pub customer_id: CustomerId,
+    pub address_name: Option<String>,
+    pub is_default_shipping: bool,
+    pub is_default_billing: bool,
+    pub company: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A customer, with the relations that were asked for.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Customer {
+    pub id: CustomerId,
+    pub email: String,
+    pub company_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub metadata: Metadata,
+    pub has_account: bool,
+    pub default_billing_address_id: Option<AddressId>,
+    pub default_shipping_address_id: Option<AddressId>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// Loaded only when requested.
+    pub groups: Vec<CustomerGroup>,
+    /// Loaded only when requested.
+    pub addresses: Vec<Address>,
+}
+
+/// The validated body of a create.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerDraft {
+    pub email: Email,
+    pub company_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub metadata: Metadata,
+    /// Travels with the `customer.created` event; never stored on the customer.
+    pub additional_data: Option<Map<String, Value>>,
+}
+
+impl CustomerDraft {
+    /// Validates the raw fields of a create.
+    pub fn new(
+        email: &str,
+        company_name: Option<String>,
+        first_name: Option<String>,
+        last_name: Option<String>,
+        phone: Option<String>,
+        metadata: Map<String, Value>,
+        additional_data: Option<Map<String, Value>>,
+    ) -> Result<Self, DomainError> {
+        Ok(CustomerDraft {
+            email: Email::parse(email)?,
+            company_name: bounded_opt("company_name", company_name, MAX_STRING_CHARS)?,
+            first_name: bounded_opt("first_name", first_name, MAX_STRING_CHARS)?,
+            last_name: bounded_opt("last_name", last_name, MAX_STRING_CHARS)?,
+            phone: bounded_opt("phone", phone, MAX_STRING_CHARS)?,
+            metadata: Metadata::parse(metadata)?,
+            additional_data,
+        })
+    }
+}
+
+/// A partial update: `None` leaves a field alone, `Some(None)` clears a nullable one.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct CustomerPatch {
+    pub email: Option<Email>,
+    pub company_name: Option<Option<String>>,
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    /// Merged shallowly; keys set to `""` are deleted.
+    pub metadata: Option<Metadata>,
+}
+
+impl CustomerPatch {
+    pub fn is_empty(&self) -> bool {
+        *self == CustomerPatch::default()
+    }
+
+    /// Validates string lengths of the patch.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        for (name, v) in [
+            ("company_name", &self.company_name),
+            ("first_name", &self.first_name),
+            ("last_name", &self.last_name),
+            ("phone", &self.phone),
+        ] {
+            if let Some(Some(s)) = v {
+                crate::text::bounded(name, s.clone(), MAX_STRING_CHARS)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// Applies the patch to a customer (pure); returns whether anything changed.
+    pub fn apply(&self, customer: &mut Customer) -> Result<bool, DomainError> {
+        let before = customer.clone();
+        if let Some(email) = &self.email {
+            customer.email = email.as_str().to_owned();
+        }
+        for (target, v) in [
+            (&mut customer.company_name, &self.company_name),
+            (&mut customer.first_name, &self.first_name),
+            (&mut customer.last_name, &self.last_name),
+            (&mut customer.phone, &self.phone),
+        ] {
+            if let Some(v) = v {
+                target.clone_from(v);
+            }
+        }
+        if let Some(m) = &self.metadata {
+            customer.metadata = customer.metadata.merged(m)?;
+        }
+        Ok(*customer != before)
+    }
+}
+
+/// The fields of an address create or update (`None` = not given).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct AddressFields {
+    pub address_name: Option<Option<String>>,
+    pub company: Option<Option<String>>,
+    pub first_name: Option<Option<String>>,
+    pub last_name: Option<Option<String>>,
+    pub address_1: Option<Option<String>>,
+    pub address_2: Option<Option<String>>,
+    pub city: Option<Option<String>>,
+    pub country_code: Option<Option<String>>,
+    pub province: Option<Option<String>>,
+    pub postal_code: Option<Option<String>>,
+    pub phone: Option<Option<String>>,
+    pub metadata: Option<Metadata>,
+    pub is_default_shipping: Option<bool>,
+    pub is_default_billing: Option<bool>,
+}
+
+impl AddressFields {
+    fn strings_mut(&mut self) -> [(&'static str, &mut Option<Option<String>>); 11] {
+        [
+            ("address_name", &mut self.address_name),
+            ("company", &mut self.company),
+            ("first_name", &mut self.first_name),
+            ("last_name", &mut self.last_name),
+            ("address_1", &mut self.address_1),
+            ("address_2", &mut self.address_2),
+            ("city", &mut self.city),
+            ("country_code", &mut self.country_code),
+            ("province", &mut self.province),
+            ("postal_code", &mut self.postal_code),
+            ("phone", &mut self.phone),
+        ]
+    }
+
+    /// Validates lengths and normalizes `country_code`/`province` to lowercase.
+    pub fn validated(mut self) -> Result<Self, DomainError> {
+        for (name, v) in self.strings_mut() {
+            if let Some(Some(s)) = v {
+                if s.chars().count() > MAX_STRING_CHARS {
+                    return Err(DomainError::invalid_field(
+                        name,
+                        format!("Field '{name}' must be at most {MAX_STRING_CHARS} characters long"),
+                    ));
+                }
+                if name == "country_code" || name == "province" {
+                    *s = s.to_lowercase();
+                }
+            }
+        }
+        Ok(self)
+    }
+
+    /// Writes the given fields onto an address (pure).
+    pub fn apply(&self, address: &mut Address) {
+        let mut me = self.clone();
+        let targets: [&mut Option<String>; 11] = [
+            &mut address.address_name,
+            &mut address.company,
+            &mut address.first_name,
+            &mut address.last_name,
+            &mut address.address_1,
+            &mut address.address_2,
+            &mut address.city,
+            &mut address.country_code,
+            &mut address.province,
+            &mut address.postal_code,
+            &mut address.phone,
+        ];
+        for ((_, src), dst) in me.strings_mut().into_iter().zip(targets) {
+            if let Some(v) = src.take() {
+                *dst = v;
+            }
+        }
+        if let Some(m) = &self.metadata {
+            address.metadata = m.clone();
+        }
+    }
+}
+
+/// Which relations to load with a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Relations {
+    pub groups: bool,
+    pub addresses: bool,
+}
+
+impl Relations {
+    pub const ALL: Relations = Relations { groups: true, addresses: true };
+    pub const NONE: Relations = Relations { groups: false, addresses: false };
+}
+
+/// Sortable customer fields.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerOrderField {
+    Id,
+    Email,
+    FirstName,
+    LastName,
+    CompanyName,
+    HasAccount,
+    CreatedAt,
+    UpdatedAt,
+}
+
+impl CustomerOrderField {
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "id" => Self::Id,
+            "email" => Self::Email,
+            "first_name" => Self::FirstName,
+            "last_name" => Self::LastName,
+            "company_name" => Self::CompanyName,
+            "has_account" => Self::HasAccount,
+            "created_at" => Self::CreatedAt,
+            "updated_at" => Self::UpdatedAt,
+            _ => return None,
+        })
+    }
+}
+
+/// A time range filter (`created_at[gte]=…`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub gt: Option<DateTime<Utc>>,
+    pub gte: Option<DateTime<Utc>>,
+    pub lt: Option<DateTime<Utc>>,
+    pub lte: Option<DateTime<Utc>>,
+}
+
+/// Largest accepted `limit` of the admin list.
+pub const MAX_LIST_LIMIT: u32 = 1000;
+/// Default `limit` of the admin list.
+pub const DEFAULT_LIST_LIMIT: u32 = 50;
+
+/// The filters, order and page of `GET /admin/customers`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerFilter {
+    pub q: Option<String>,
+    pub ids: Vec<CustomerId>,
+    pub emails: Vec<String>,
+    pub groups: Vec<GroupId>,
+    pub has_account: Option<bool>,
+    pub created_at: TimeRange,
+    pub updated_at: TimeRange,
+    pub order: CustomerOrderField,
+    pub descending: bool,
+    pub limit: u32,
+    pub offset: u64,
+}
+
+impl Default for CustomerFilter {
+    fn default() -> Self {
+        CustomerFilter {
+            q: None,
+            ids: Vec::new(),
+            emails: Vec::new(),
+            groups: Vec::new(),
+            has_account: None,
+            created_at: TimeRange::default(),
+            updated_at: TimeRange::default(),
+            order: CustomerOrderField::Id,
+            descending: false,
+            limit: DEFAULT_LIST_LIMIT,
+            offset: 0,
+        }
+    }
+}
+
+/// A page of results with the total number of matches.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Listed<T> {
+    pub items: Vec<T>,
+    pub count: i64,
+}
+
+/// Checks the `add`/`remove` lists of a membership change (§2.4).
+pub fn check_membership_lists<T: PartialEq + std::fmt::Display>(add: &[T], remove: &[T]) -> Result<(), DomainError> {
+    const MAX: usize = 1000;
+    if add.len() > MAX || remove.len() > MAX {
+        return Err(DomainError::validation(format!("Each of 'add' and 'remove' may hold at most {MAX} ids")));
+    }
+    if let Some(both) = add.iter().find(|a| remove.contains(a)) {
+        return Err(DomainError::validation(format!("The id {both} cannot be both added and removed")));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn emails() {
+        for ok in ["user@example.com", "A@x.io", "a.b+c@sub.example.co"] {
+            assert!(Email::parse(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "plain", "@x.io", "a@", "a@b", "a b@x.io", "a@x..io", "a@.x.io", "a@x.io."] {
+            assert!(Email::parse(bad).is_err(), "{bad}");
+        }
+        let long = format!("{}@{}.io", "a".repeat(64), "b".repeat(300));
+        assert!(Email::parse(&long).is_err());
+    }
+
+    #[test]
+    fn membership_lists() {
+        assert!(check_membership_lists(&[1, 2], &[3]).is_ok());
+        assert!(check_membership_lists(&[1, 2], &[2]).is_err());
+        let many: Vec<u32> = (0..1001).collect();
+        assert!(check_membership_lists(&many, &[]).is_err());
+    }
+
+    #[test]
+    fn draft_limits() {
+        let ok = CustomerDraft::new("a@b.co", Some("x".repeat(255)), None, None, None, Map::new(), None);
+        assert!(ok.is_ok());
+        let long = CustomerDraft::new("a@b.co", Some("x".repeat(256)), None, None, None, Map::new(), None);
+        assert!(long.is_err());
+    }
+}

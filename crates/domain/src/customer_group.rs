@@ -1,0 +1,285 @@
+//! Customer groups: shared by both families, versioned, with update actions (§3.2, §3.3).
+
+use crate::auth::Actor;
+use crate::error::DomainError;
+use crate::ids::{GroupId, TypeId};
+use crate::metadata::Metadata;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// Default maximum number of groups per project.
+pub const DEFAULT_MAX_GROUPS: u32 = 1000;
+/// Most update actions in one request.
+pub const MAX_ACTIONS: usize = 500;
+
+/// A group name: non-empty, at most 256 characters, unique per project (exact).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct GroupName(String);
+
+impl GroupName {
+    pub fn parse(field: &str, s: &str) -> Result<Self, DomainError> {
+        if s.is_empty() {
+            return Err(DomainError::invalid_field(field, format!("Field '{field}' must not be empty")));
+        }
+        if s.chars().count() > 256 {
+            return Err(DomainError::invalid_field(field, format!("Field '{field}' must be at most 256 characters long")));
+        }
+        Ok(GroupName(s.to_owned()))
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        GroupName(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A user-defined key: `^[A-Za-z0-9_-]+$`, 2–256 characters.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[serde(transparent)]
+pub struct GroupKey(String);
+
+impl GroupKey {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let valid = (2..=256).contains(&s.len())
+            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(DomainError::invalid_field(
+                "key",
+                format!("Invalid key '{s}'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters."),
+            ));
+        }
+        Ok(GroupKey(s.to_owned()))
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        GroupKey(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The version of a versioned resource; starts at 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(transparent)]
+pub struct Version(pub i64);
+
+/// Custom fields of a resource: the type (always by id) and the values.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomFields {
+    pub type_id: TypeId,
+    pub fields: Map<String, Value>,
+}
+
+/// A customer group.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CustomerGroup {
+    pub id: GroupId,
+    pub version: Version,
+    pub key: Option<GroupKey>,
+    pub name: GroupName,
+    pub custom: Option<CustomFields>,
+    pub metadata: Metadata,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Actor>,
+    pub last_modified_at: DateTime<Utc>,
+    pub last_modified_by: Option<Actor>,
+}
+
+/// A reference to a custom type, by id or by key.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeRef {
+    Id(String),
+    Key(String),
+}
+
+/// A validated create of a group (project draft or admin body).
+#[derive(Debug, Clone, PartialEq)]
+pub struct GroupDraft {
+    pub name: GroupName,
+    pub key: Option<GroupKey>,
+    pub custom: Option<CustomDraft>,
+    pub metadata: Metadata,
+}
+
+/// `custom` of a draft or of `setCustomType`: a type reference and the field values.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomDraft {
+    pub type_ref: TypeRef,
+    pub fields: Map<String, Value>,
+}
+
+/// One update action, validated but not yet applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum GroupAction {
+    ChangeName(GroupName),
+    SetKey(Option<GroupKey>),
+    /// `None` removes the type and all fields. The type must have been resolved to
+    /// [`ResolvedCustom`] before applying.
+    SetCustomType(Option<CustomDraft>),
+    SetCustomField { name: String, value: Option<Value> },
+    /// Admin family: replaces metadata (already merged by the caller).
+    SetMetadata(Metadata),
+}
+
+/// A custom draft whose type has been resolved and whose fields have been validated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ResolvedCustom(pub Option<CustomFields>);
+
+/// An action ready to apply: custom types already resolved.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ResolvedAction {
+    ChangeName(GroupName),
+    SetKey(Option<GroupKey>),
+    SetCustomType(Option<CustomFields>),
+    /// The value was validated against the group's type by the caller.
+    SetCustomField { name: String, value: Option<Value> },
+    SetMetadata(Metadata),
+}
+
+impl CustomerGroup {
+    /// Applies one action; returns whether it changed the group.
+    pub fn apply(&mut self, action: &ResolvedAction) -> Result<bool, DomainError> {
+        Ok(match action {
+            ResolvedAction::ChangeName(name) => replace(&mut self.name, name.clone()),
+            ResolvedAction::SetKey(key) => replace(&mut self.key, key.clone()),
+            ResolvedAction::SetCustomType(custom) => replace(&mut self.custom, custom.clone()),
+            ResolvedAction::SetMetadata(m) => replace(&mut self.metadata, m.clone()),
+            ResolvedAction::SetCustomField { name, value } => {
+                let custom = self.custom.as_mut().ok_or_else(|| {
+                    DomainError::InvalidOperation(format!(
+                        "The customer group has no custom type; the field '{name}' cannot be set."
+                    ))
+                })?;
+                match value {
+                    Some(v) => custom.fields.insert(name.clone(), v.clone()).as_ref() != Some(v),
+                    None => {
+                        if custom.fields.remove(name).is_none() {
+                            return Err(DomainError::InvalidOperation(format!(
+                                "Cannot remove the custom field '{name}' because it is not set."
+                            )));
+                        }
+                        true
+                    }
+                }
+            }
+        })
+    }
+
+    /// Applies actions in order, all or nothing. Returns the new group, with its version
+    /// grown by the number of actions that changed something, and that number.
+    pub fn apply_all(
+        &self,
+        actions: &[ResolvedAction],
+        at: DateTime<Utc>,
+        by: &Actor,
+    ) -> Result<(CustomerGroup, i64), DomainError> {
+        let mut next = self.clone();
+        let mut effective = 0i64;
+        for action in actions {
+            if next.apply(action)? {
+                effective += 1;
+            }
+        }
+        if effective > 0 {
+            next.version = Version(self.version.0 + effective);
+            next.last_modified_at = at;
+            next.last_modified_by = Some(by.clone());
+        }
+        Ok((next, effective))
+    }
+}
+
+fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
+    if *slot == value {
+        false
+    } else {
+        *slot = value;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+
+    fn group() -> CustomerGroup {
+        let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
+        CustomerGroup {
+            id: GroupId(uuid::Uuid::nil()),
+            version: Version(1),
+            key: None,
+            name: GroupName::parse("name", "Gold").expect("valid"),
+            custom: None,
+            metadata: Metadata::default(),
+            created_at: t,
+            created_by: None,
+            last_modified_at: t,
+            last_modified_by: None,
+        }
+    }
+
+    fn name(s: &str) -> GroupName {
+        GroupName::parse("name", s).expect("valid")
+    }
+
+    fn actor() -> Actor {
+        Actor::Client("c".into())
+    }
+
+    #[test]
+    fn same_name_leaves_version() {
+        let (g, n) = group().apply_all(&[ResolvedAction::ChangeName(name("Gold"))], Utc::now(), &actor()).expect("ok");
+        assert_eq!((g.version, n), (Version(1), 0));
+    }
+
+    #[test]
+    fn each_effective_action_counts() {
+        let actions = [
+            ResolvedAction::ChangeName(name("a")),
+            ResolvedAction::ChangeName(name("b")),
+            ResolvedAction::SetKey(Some(GroupKey::parse("kk").expect("valid"))),
+        ];
+        let (g, n) = group().apply_all(&actions, Utc::now(), &actor()).expect("ok");
+        assert_eq!((g.version, n, g.name.as_str()), (Version(4), 3, "b"));
+    }
+
+    #[test]
+    fn failing_action_applies_nothing() {
+        let original = group();
+        let actions = [
+            ResolvedAction::ChangeName(name("a")),
+            ResolvedAction::SetCustomField { name: "x".into(), value: None },
+        ];
+        assert!(original.apply_all(&actions, Utc::now(), &actor()).is_err());
+        assert_eq!(original.version, Version(1));
+    }
+
+    #[test]
+    fn custom_field_set_and_remove() {
+        let mut g = group();
+        g.custom = Some(CustomFields { type_id: TypeId(uuid::Uuid::nil()), fields: Map::new() });
+        let set = ResolvedAction::SetCustomField { name: "n".into(), value: Some(json!(1)) };
+        assert!(g.apply(&set).expect("ok"));
+        assert!(!g.apply(&set).expect("ok"), "setting the same value is a no-op");
+        let remove = ResolvedAction::SetCustomField { name: "n".into(), value: None };
+        assert!(g.apply(&remove).expect("ok"));
+        assert!(matches!(g.apply(&remove), Err(DomainError::InvalidOperation(_))));
+    }
+
+    #[test]
+    fn keys() {
+        assert!(GroupKey::parse("ab").is_ok());
+        assert!(GroupKey::parse("a").is_err());
+        assert!(GroupKey::parse("a b").is_err());
+        assert!(GroupKey::parse(&"k".repeat(257)).is_err());
+    }
+}

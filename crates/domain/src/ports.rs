@@ -1,0 +1,228 @@
+//! The ports: what the domain needs from the outside world, as async traits.
+//!
+//! Adapters implement them (`xclade-postgres` for storage, the server for hashing, signing,
+//! time and ids). Mocks come from `mockall` behind the `mocks` feature.
+//!
+//! Error contract: storage ports return [`DomainError::Unavailable`] when the database cannot
+//! be reached, [`DomainError::Storage`] when it fails, and the named rule errors
+//! (`Duplicate`, `NotFound`, `VersionConflict`, `LimitExceeded`, …) when a rule decided.
+
+use crate::auth::TokenClaims;
+use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
+use crate::customer_group::{CustomerGroup, Version};
+use crate::error::{DomainError, DomainResult};
+use crate::event::{Event, WriteContext};
+use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId};
+use crate::paging::{GroupFilter, GroupQuery, QueryPage};
+use crate::project::Project;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+
+#[cfg(feature = "mocks")]
+use mockall::automock;
+
+/// The current time.
+#[cfg_attr(feature = "mocks", automock)]
+pub trait Clock: Send + Sync {
+    fn now(&self) -> DateTime<Utc>;
+}
+
+/// New ids (UUID v7, so id order is creation order) and random secrets.
+#[cfg_attr(feature = "mocks", automock)]
+pub trait IdGenerator: Send + Sync {
+    fn new_id(&self) -> Uuid;
+    /// A random URL-safe secret of `len` characters.
+    fn new_secret(&self, len: usize) -> String;
+}
+
+/// Password and client-secret hashing (Argon2id in production).
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait PasswordHasher: Send + Sync {
+    async fn hash(&self, secret: &str) -> DomainResult<String>;
+    /// Verifies `secret` against `hash`; with `None` it verifies against a fixed dummy hash and
+    /// returns false, taking the same time (so unknown users cannot be told apart).
+    async fn verify<'a>(&self, secret: &str, hash: Option<&'a str>) -> DomainResult<bool>;
+}
+
+/// Why a token was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum TokenRejection {
+    #[error("the token has expired")]
+    Expired,
+    #[error("the token is malformed or wrongly signed")]
+    Invalid,
+}
+
+/// Signs and verifies access tokens, without any database round trip.
+#[cfg_attr(feature = "mocks", automock)]
+pub trait TokenSigner: Send + Sync {
+    fn sign(&self, claims: &TokenClaims) -> DomainResult<String>;
+    fn verify(&self, token: &str) -> Result<TokenClaims, TokenRejection>;
+}
+
+/// A stored API client.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ApiClientRecord {
+    pub project_id: ProjectId,
+    pub project_key: String,
+    pub id: ApiClientRowId,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub scopes: Vec<String>,
+}
+
+/// A stored admin user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdminUserRecord {
+    pub project_id: ProjectId,
+    pub project_key: String,
+    pub id: AdminUserId,
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// Projects, API clients and admin users.
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait ProjectRepository: Send + Sync {
+    /// MUST return `Duplicate { resource: Project, field: "key" }` when the key is taken.
+    async fn create_project(&self, project: &Project) -> DomainResult<()>;
+    async fn find_project(&self, key: &str) -> DomainResult<Option<Project>>;
+    async fn create_api_client(&self, client: &ApiClientRecord) -> DomainResult<()>;
+    async fn find_api_clients(&self, client_id: &str) -> DomainResult<Vec<ApiClientRecord>>;
+    /// MUST return `Duplicate { field: "email" }` when the email is taken in the project.
+    async fn create_admin_user(&self, user: &AdminUserRecord) -> DomainResult<()>;
+    /// Users with this email (case-insensitive) in any project.
+    async fn find_admin_users(&self, email: &str) -> DomainResult<Vec<AdminUserRecord>>;
+}
+
+/// An `Idempotency-Key` claimed by a create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IdempotencyClaim {
+    pub key: String,
+    /// A digest of everything that makes up the request (route, query, body).
+    pub request_hash: String,
+    /// Claims older than this are expired and may be taken over.
+    pub not_before: DateTime<Utc>,
+}
+
+/// The result of a create that may have been a retry.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CreateOutcome {
+    Created(Customer),
+    /// The key was used before with the same request: the customer as first created.
+    Replayed(Customer),
+}
+
+/// Customers and their addresses and group memberships.
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait CustomerRepository: Send + Sync {
+    /// Inserts the customer and its `customer.created` event (with `additional_data`), and claims
+    /// the idempotency key, in one transaction. MUST return `Duplicate { field: "email" }` on a
+    /// taken email and `IdempotencyMismatch` when the key was used with another request.
+    async fn create<'a>(
+        &self,
+        ctx: &WriteContext,
+        customer: &Customer,
+        additional_data: Option<&'a Map<String, Value>>,
+        idempotency: Option<&'a IdempotencyClaim>,
+    ) -> DomainResult<CreateOutcome>;
+
+    /// A customer that is not deleted, with the requested relations; `NotFound` otherwise.
+    async fn get(&self, project: ProjectId, id: CustomerId, relations: Relations) -> DomainResult<Customer>;
+
+    async fn list(&self, project: ProjectId, filter: &CustomerFilter, relations: Relations) -> DomainResult<Listed<Customer>>;
+
+    /// Applies the patch under a row lock; writes `customer.updated` only when something changed.
+    async fn update(&self, ctx: &WriteContext, id: CustomerId, patch: &CustomerPatch, relations: Relations) -> DomainResult<Customer>;
+
+    /// Soft-deletes the customer and removes its memberships; writes `customer.deleted`.
+    async fn delete(&self, ctx: &WriteContext, id: CustomerId) -> DomainResult<()>;
+
+    /// Adds and removes memberships in one transaction; an unknown group is `NotFound` naming it
+    /// and changes nothing. Bumps the version of every group whose members changed.
+    async fn set_groups(
+        &self,
+        ctx: &WriteContext,
+        id: CustomerId,
+        add: &[GroupId],
+        remove: &[GroupId],
+        relations: Relations,
+    ) -> DomainResult<Customer>;
+
+    async fn get_address(&self, project: ProjectId, customer: CustomerId, address: AddressId) -> DomainResult<Address>;
+
+    async fn list_addresses(&self, project: ProjectId, customer: CustomerId, limit: u32, offset: u64) -> DomainResult<Listed<Address>>;
+
+    /// Creates (`create = true`, with `address` as the new id) or updates an address; a new
+    /// default clears the old one in the same transaction. Returns the refreshed customer.
+    async fn upsert_address(
+        &self,
+        ctx: &WriteContext,
+        customer: CustomerId,
+        address: AddressId,
+        create: bool,
+        fields: &AddressFields,
+        relations: Relations,
+    ) -> DomainResult<Customer>;
+
+    async fn delete_address(&self, ctx: &WriteContext, customer: CustomerId, address: AddressId, relations: Relations) -> DomainResult<Customer>;
+}
+
+/// Customer groups.
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait CustomerGroupRepository: Send + Sync {
+    /// Inserts the group and its event, holding the project's group count under `max_groups`
+    /// exactly, even under concurrent creates (`LimitExceeded`); `Duplicate` on name or key.
+    async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup>;
+
+    async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup>;
+
+    async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup>;
+
+    /// Project-family query: predicate, sort, page, optional total.
+    async fn query(&self, project: ProjectId, query: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>>;
+
+    /// Admin-family list.
+    async fn list(&self, project: ProjectId, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>>;
+
+    /// Writes `group` if the stored version is still `expected` (one statement); otherwise
+    /// `VersionConflict` with the current version, or `NotFound`.
+    async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup>;
+
+    /// Deletes the group (its memberships go with it) if the version matches, when one is given.
+    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup>;
+
+    /// Adds and removes members in one transaction; unknown customers are `NotFound` naming them.
+    async fn set_customers(&self, ctx: &WriteContext, id: GroupId, add: &[CustomerId], remove: &[CustomerId]) -> DomainResult<CustomerGroup>;
+
+    /// The members of a group (for the admin `customers` relation).
+    async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>>;
+}
+
+/// The outbox, for relays and audits.
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait EventOutbox: Send + Sync {
+    /// Unpublished events, oldest first.
+    async fn pending(&self, limit: u32) -> DomainResult<Vec<Event>>;
+    async fn mark_published(&self, ids: &[(ProjectId, Uuid)]) -> DomainResult<u64>;
+}
+
+/// Whether the storage is reachable and migrated.
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait HealthCheck: Send + Sync {
+    async fn ready(&self) -> DomainResult<()>;
+}
+
+impl From<TokenRejection> for DomainError {
+    fn from(r: TokenRejection) -> Self {
+        DomainError::internal(r.to_string())
+    }
+}

@@ -1,0 +1,209 @@
+//! Customer use cases (admin family, §2).
+
+use super::write_context;
+use crate::auth::Principal;
+use crate::customer::{check_membership_lists, Address, AddressFields, Customer, CustomerDraft, CustomerFilter, CustomerPatch, Listed, Relations, MAX_LIST_LIMIT};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::{AddressId, CustomerId, GroupId};
+use crate::ports::{Clock, CreateOutcome, CustomerRepository, IdGenerator, IdempotencyClaim};
+use std::sync::Arc;
+
+/// How long an `Idempotency-Key` is remembered.
+pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
+
+#[derive(Clone)]
+pub struct CustomerService {
+    repo: Arc<dyn CustomerRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl CustomerService {
+    pub fn new(repo: Arc<dyn CustomerRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        CustomerService { repo, clock, ids }
+    }
+
+    /// Creates a customer (or replays the first create of the same `Idempotency-Key`).
+    pub async fn create(&self, principal: &Principal, draft: CustomerDraft, idempotency_key: Option<(String, String)>) -> DomainResult<CreateOutcome> {
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        let customer = Customer {
+            id: CustomerId(self.ids.new_id()),
+            email: draft.email.as_str().to_owned(),
+            company_name: draft.company_name,
+            first_name: draft.first_name,
+            last_name: draft.last_name,
+            phone: draft.phone,
+            metadata: draft.metadata,
+            has_account: false,
+            default_billing_address_id: None,
+            default_shipping_address_id: None,
+            created_by: Some(principal.actor.id().to_owned()),
+            created_at: ctx.now,
+            updated_at: ctx.now,
+            deleted_at: None,
+            groups: Vec::new(),
+            addresses: Vec::new(),
+        };
+        let claim = idempotency_key.map(|(key, request_hash)| IdempotencyClaim {
+            key,
+            request_hash,
+            not_before: ctx.now - chrono::Duration::hours(IDEMPOTENCY_WINDOW_HOURS),
+        });
+        self.repo.create(&ctx, &customer, draft.additional_data.as_ref(), claim.as_ref()).await
+    }
+
+    pub async fn get(&self, principal: &Principal, id: CustomerId, relations: Relations) -> DomainResult<Customer> {
+        self.repo.get(principal.project_id, id, relations).await
+    }
+
+    pub async fn list(&self, principal: &Principal, filter: &CustomerFilter, relations: Relations) -> DomainResult<Listed<Customer>> {
+        if filter.limit > MAX_LIST_LIMIT {
+            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
+        }
+        self.repo.list(principal.project_id, filter, relations).await
+    }
+
+    pub async fn update(&self, principal: &Principal, id: CustomerId, patch: CustomerPatch, relations: Relations) -> DomainResult<Customer> {
+        patch.validate()?;
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.update(&ctx, id, &patch, relations).await
+    }
+
+    pub async fn delete(&self, principal: &Principal, id: CustomerId) -> DomainResult<()> {
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.delete(&ctx, id).await
+    }
+
+    /// Adds the customer to and removes it from groups, all or nothing (§2.4).
+    pub async fn set_groups(&self, principal: &Principal, id: CustomerId, add: Vec<GroupId>, remove: Vec<GroupId>, relations: Relations) -> DomainResult<Customer> {
+        check_membership_lists(&add, &remove)?;
+        let add = dedup(add);
+        let remove = dedup(remove);
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.set_groups(&ctx, id, &add, &remove, relations).await
+    }
+
+    pub async fn get_address(&self, principal: &Principal, customer: CustomerId, address: AddressId) -> DomainResult<Address> {
+        self.repo.get_address(principal.project_id, customer, address).await
+    }
+
+    pub async fn list_addresses(&self, principal: &Principal, customer: CustomerId, limit: u32, offset: u64) -> DomainResult<Listed<Address>> {
+        if limit > MAX_LIST_LIMIT {
+            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
+        }
+        self.repo.list_addresses(principal.project_id, customer, limit, offset).await
+    }
+
+    pub async fn add_address(&self, principal: &Principal, customer: CustomerId, fields: AddressFields, relations: Relations) -> DomainResult<Customer> {
+        let fields = fields.validated()?;
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        let address = AddressId(self.ids.new_id());
+        self.repo.upsert_address(&ctx, customer, address, true, &fields, relations).await
+    }
+
+    pub async fn update_address(&self, principal: &Principal, customer: CustomerId, address: AddressId, fields: AddressFields, relations: Relations) -> DomainResult<Customer> {
+        let fields = fields.validated()?;
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.upsert_address(&ctx, customer, address, false, &fields, relations).await
+    }
+
+    pub async fn delete_address(&self, principal: &Principal, customer: CustomerId, address: AddressId, relations: Relations) -> DomainResult<Customer> {
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.delete_address(&ctx, customer, address, relations).await
+    }
+}
+
+fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
+    v.sort();
+    v.dedup();
+    v
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Actor, Scope};
+    use crate::ids::ProjectId;
+    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
+    use crate::Resource;
+    use chrono::Utc;
+    use futures::executor::block_on;
+    use serde_json::Map;
+
+    fn principal() -> Principal {
+        Principal {
+            project_id: ProjectId(uuid::Uuid::nil()),
+            project_key: "demo".into(),
+            actor: Actor::User("u1".into()),
+            scopes: vec![Scope::manage_project("demo")],
+        }
+    }
+
+    fn service(repo: MockCustomerRepository) -> CustomerService {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(uuid::Uuid::now_v7);
+        CustomerService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+    }
+
+    fn gid(n: u128) -> GroupId {
+        GroupId(uuid::Uuid::from_u128(n))
+    }
+
+    #[test]
+    fn same_group_in_both_lists_calls_no_write() {
+        let mut repo = MockCustomerRepository::new();
+        repo.expect_set_groups().never();
+        let svc = service(repo);
+        let r = block_on(svc.set_groups(&principal(), CustomerId(uuid::Uuid::nil()), vec![gid(1)], vec![gid(1)], Relations::ALL));
+        assert!(matches!(r, Err(DomainError::Validation { .. })));
+    }
+
+    #[test]
+    fn unknown_group_from_the_port_is_passed_through() {
+        let mut repo = MockCustomerRepository::new();
+        repo.expect_set_groups().times(1).returning(|_, _, add, _, _| Err(DomainError::not_found(Resource::CustomerGroup, add[0])));
+        let svc = service(repo);
+        let r = block_on(svc.set_groups(&principal(), CustomerId(uuid::Uuid::nil()), vec![gid(2), gid(2)], vec![], Relations::ALL));
+        match r {
+            Err(e @ DomainError::NotFound { .. }) => assert_eq!(e.to_string(), format!("Customer group with id: {} was not found", gid(2))),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn duplicate_email_becomes_duplicate_error() {
+        let mut repo = MockCustomerRepository::new();
+        repo.expect_create().returning(|_, c, _, _| Err(DomainError::Duplicate { resource: Resource::Customer, field: "email", value: c.email.clone() }));
+        let svc = service(repo);
+        let draft = CustomerDraft::new("A@x.io", None, None, None, None, Map::new(), None).expect("valid");
+        let err = block_on(svc.create(&principal(), draft, None)).expect_err("duplicate");
+        assert_eq!(err.to_string(), "Customer with email: A@x.io already exists.");
+    }
+
+    #[test]
+    fn create_records_the_actor_and_passes_additional_data() {
+        let mut repo = MockCustomerRepository::new();
+        repo.expect_create()
+            .withf(|ctx, c, data, idem| {
+                c.created_by.as_deref() == Some("u1") && ctx.project_key == "demo" && data.is_some_and(|d| d.contains_key("k")) && idem.is_some_and(|i| i.key == "idem")
+            })
+            .returning(|_, c, _, _| Ok(CreateOutcome::Created(c.clone())));
+        let svc = service(repo);
+        let mut extra = Map::new();
+        extra.insert("k".into(), serde_json::json!(1));
+        let draft = CustomerDraft::new("a@x.io", None, None, None, None, Map::new(), Some(extra)).expect("valid");
+        let out = block_on(svc.create(&principal(), draft, Some(("idem".into(), "h".into())))).expect("created");
+        assert!(matches!(out, CreateOutcome::Created(c) if !c.has_account && c.email == "a@x.io"));
+    }
+
+    #[test]
+    fn list_limit_is_bounded() {
+        let mut repo = MockCustomerRepository::new();
+        repo.expect_list().never();
+        let svc = service(repo);
+        let filter = CustomerFilter { limit: 1001, ..CustomerFilter::default() };
+        assert!(block_on(svc.list(&principal(), &filter, Relations::NONE)).is_err());
+    }
+}

@@ -1,0 +1,64 @@
+//! The migrations of the top-level `migrations/` folder, embedded in the binary.
+
+use diesel::Connection;
+use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+use diesel_async::AsyncPgConnection;
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+/// Every migration of the project, embedded at compile time.
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("../../migrations");
+
+/// A migration could not be applied or reverted.
+#[derive(Debug, thiserror::Error)]
+pub enum MigrationError {
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("migration failed: {0}")]
+    Migrate(String),
+}
+
+type Wrapper = AsyncConnectionWrapper<AsyncPgConnection>;
+
+async fn with_connection<T, F>(database_url: &str, f: F) -> Result<T, MigrationError>
+where
+    T: Send + 'static,
+    F: FnOnce(&mut Wrapper) -> Result<T, MigrationError> + Send + 'static,
+{
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = Wrapper::establish(&url).map_err(|e| MigrationError::Connect(e.to_string()))?;
+        f(&mut conn)
+    })
+    .await
+    .map_err(|e| MigrationError::Migrate(e.to_string()))?
+}
+
+/// Applies every pending migration; returns how many were applied.
+pub async fn run_migrations(database_url: &str) -> Result<usize, MigrationError> {
+    with_connection(database_url, |conn| {
+        conn.run_pending_migrations(MIGRATIONS)
+            .map(|applied| applied.len())
+            .map_err(|e| MigrationError::Migrate(e.to_string()))
+    })
+    .await
+}
+
+/// Reverts every applied migration (used by the up → down → up test).
+pub async fn revert_all_migrations(database_url: &str) -> Result<usize, MigrationError> {
+    with_connection(database_url, |conn| {
+        conn.revert_all_migrations(MIGRATIONS)
+            .map(|reverted| reverted.len())
+            .map_err(|e| MigrationError::Migrate(e.to_string()))
+    })
+    .await
+}
+
+/// Whether every embedded migration has been applied (used by `/health/ready`).
+pub async fn pending_migrations(database_url: &str) -> Result<usize, MigrationError> {
+    with_connection(database_url, |conn| {
+        conn.pending_migrations(MIGRATIONS)
+            .map(|pending| pending.len())
+            .map_err(|e| MigrationError::Migrate(e.to_string()))
+    })
+    .await
+}

@@ -1,0 +1,12 @@
+DROP TABLE IF EXISTS idempotency_keys;
+DROP TABLE IF EXISTS events;
+DROP TABLE IF EXISTS customer_group_memberships;
+DROP TABLE IF EXISTS customer_groups;
+ALTER TABLE IF EXISTS customers DROP CONSTRAINT IF EXISTS customers_default_billing_fkey;
+ALTER TABLE IF EXISTS customers DROP CONSTRAINT IF EXISTS customers_default_shipping_fkey;
+DROP TABLE IF EXISTS customer_addresses;
+DROP TABLE IF EXISTS customers;
+DROP TABLE IF EXISTS types;
+DROP TABLE IF EXISTS admin_users;
+DROP TABLE IF EXISTS api_clients;
+DROP TABLE IF EXISTS projects;
