@@ -25,7 +25,7 @@ pg_bindir() {
         fi
     fi
     # Newest installed version first.
-    for dir in $(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -t/ -k4,4 -V -r); do
+    for dir in $(printf '%s\n' /usr/lib/postgresql/*/bin | sort -t/ -k4,4 -V -r); do
         if [[ -x "$dir/initdb" && -x "$dir/pg_ctl" ]]; then
             echo "$dir"
             return 0
@@ -86,6 +86,7 @@ pg_user_can_reach() {
 }
 
 # Sets PG_BASE (directory holding pgdata, pgdata.log, pgsock), PG_DATA, PG_LOGFILE, PG_SOCKDIR.
+# shellcheck disable=SC2034 # used by the scripts that source this file
 pg_private_paths() {
     local base="$PG_LIB_ROOT/target"
     # A unix socket path must stay below ~107 bytes (".s.PGSQL.NNNNN" included).

@@ -1,1 +1,32 @@
-//! placeholder
+//! actix-web adapter of xclade customers.
+//!
+//! Two client families share one domain: the admin family under `/admin/*` (Medusa style) and
+//! the project family under `/{projectKey}/*` (commercetools style), plus OAuth, login and the
+//! operational routes. Each family maps domain errors to its own body in exactly one place
+//! (`error::admin`, `error::project`).
+
+pub mod auth;
+pub mod body;
+pub mod error;
+pub mod metrics;
+pub mod middleware;
+pub mod openapi;
+pub mod query;
+pub mod routes;
+pub mod state;
+
+pub use metrics::Metrics;
+pub use state::{AppState, HttpConfig, PoolStats};
+
+use actix_web::web;
+
+/// Registers every route of the service. `state` must also be added with `app_data`.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    routes::ops::configure(cfg);
+    routes::oauth::configure(cfg);
+    routes::admin_customers::configure(cfg);
+    routes::admin_groups::configure(cfg);
+    openapi::configure(cfg);
+    // The project family's `/{projectKey}/…` patterns come last: they would shadow the rest.
+    routes::project_groups::configure(cfg);
+}

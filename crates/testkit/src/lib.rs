@@ -1,5 +1,14 @@
 //! Test support for xclade customers: per-test databases, a spawned server, fixtures.
 
+pub mod app;
 pub mod db;
 
+pub use app::{ProjectFixture, TestApp};
 pub use db::TestDb;
+
+/// Sets up logging once per process; output only when `TEST_LOG` is set.
+pub fn init_test_logging() {
+    if std::env::var_os("TEST_LOG").is_some() {
+        let _ = tracing_subscriber::fmt().with_test_writer().with_env_filter("info").try_init();
+    }
+}

@@ -1,0 +1,110 @@
+//! Admin-family errors (§2.1): `{"type", "message", "code"?}`; 401 is the text `Unauthorized`.
+
+use super::{log_internal, Rendered};
+use actix_web::http::StatusCode;
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use xclade_domain::DomainError;
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminErrorBody {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AdminError {
+    #[error(transparent)]
+    Domain(#[from] DomainError),
+    /// 400 invalid_data with this exact message.
+    #[error("{0}")]
+    Invalid(String),
+    #[error("Unauthorized")]
+    Unauthorized,
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("Request body is larger than {0} bytes")]
+    TooLarge(usize),
+}
+
+impl AdminError {
+    /// `Invalid request: <detail>`.
+    pub fn invalid_request(detail: impl std::fmt::Display) -> Self {
+        AdminError::Invalid(format!("Invalid request: {detail}"))
+    }
+
+    fn parts(&self) -> (StatusCode, &'static str, Option<&'static str>, String) {
+        use DomainError as D;
+        let bad = StatusCode::BAD_REQUEST;
+        match self {
+            AdminError::Invalid(m) => (bad, "invalid_data", None, m.clone()),
+            AdminError::Unauthorized => (StatusCode::UNAUTHORIZED, "unauthorized", None, "Unauthorized".into()),
+            AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", None, m.clone()),
+            AdminError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", None, m.clone()),
+            AdminError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_data", None, self.to_string()),
+            AdminError::Domain(e) => match e {
+                D::Validation { message, .. } => (bad, "invalid_data", None, format!("Invalid request: {message}")),
+                D::InvalidField { .. } | D::RequiredField { .. } | D::ReferencedResourceNotFound { .. } => {
+                    (bad, "invalid_data", None, e.to_string())
+                }
+                D::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", None, e.to_string()),
+                D::Duplicate { .. } => {
+                    (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_error", Some("invalid_request_error"), e.to_string())
+                }
+                D::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data", None, e.to_string()),
+                D::VersionConflict { .. } | D::Conflict => (
+                    StatusCode::CONFLICT,
+                    "conflict",
+                    Some("invalid_state_error"),
+                    D::Conflict.to_string(),
+                ),
+                D::LimitExceeded { .. } | D::InvalidOperation(_) | D::ReferenceExists { .. } => {
+                    (bad, "not_allowed", None, e.to_string())
+                }
+                D::InvalidCredentials => (StatusCode::UNAUTHORIZED, "unauthorized", None, e.to_string()),
+                D::Unavailable(_) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "database_error", Some("api_error"), DATABASE_MESSAGE.into())
+                }
+                D::Storage(_) => {
+                    (StatusCode::INTERNAL_SERVER_ERROR, "database_error", Some("api_error"), DATABASE_MESSAGE.into())
+                }
+                D::Internal(_) => (
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "unknown_error",
+                    Some("unknown_error"),
+                    "An unknown error occurred.".into(),
+                ),
+            },
+        }
+    }
+}
+
+/// The message of database failures (never the cause).
+pub const DATABASE_MESSAGE: &str = "An error occurred while accessing the database.";
+
+impl ResponseError for AdminError {
+    fn status_code(&self) -> StatusCode {
+        self.parts().0
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let AdminError::Domain(e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_))) = self {
+            log_internal(e);
+        }
+        let (status, kind, code, message) = self.parts();
+        let mut resp = if matches!(self, AdminError::Unauthorized) {
+            HttpResponse::build(status).content_type("text/plain; charset=utf-8").body("Unauthorized")
+        } else {
+            HttpResponse::build(status).json(AdminErrorBody { kind, message, code })
+        };
+        resp.extensions_mut().insert(Rendered);
+        resp
+    }
+}
+
+pub type AdminResult<T> = Result<T, AdminError>;

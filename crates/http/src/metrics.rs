@@ -1,0 +1,95 @@
+//! Prometheus metrics: request counts and latency histograms by method, route and status, plus
+//! the connection pool's gauges. Rendered in the Prometheus text format.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// Upper bounds (seconds) of the latency histogram buckets.
+const BUCKETS: [f64; 14] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0];
+
+#[derive(Debug, Default, Clone)]
+struct Series {
+    count: u64,
+    sum: f64,
+    buckets: [u64; BUCKETS.len()],
+}
+
+/// The registry of request metrics.
+#[derive(Debug, Default)]
+pub struct Metrics {
+    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+}
+
+fn escape(label: &str) -> String {
+    label.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+}
+
+impl Metrics {
+    pub fn new() -> Metrics {
+        Metrics::default()
+    }
+
+    /// Records one finished request.
+    pub fn observe(&self, method: &str, route: &str, status: u16, latency: Duration) {
+        let secs = latency.as_secs_f64();
+        let Ok(mut series) = self.series.lock() else { return };
+        let s = series.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        s.count += 1;
+        s.sum += secs;
+        for (i, bound) in BUCKETS.iter().enumerate() {
+            if secs <= *bound {
+                s.buckets[i] += 1;
+            }
+        }
+    }
+
+    /// Renders every metric; `pool` is (size, available, waiting, max_size).
+    pub fn render(&self, pool: Option<(usize, usize, usize, usize)>) -> String {
+        let snapshot = self.series.lock().map(|s| s.clone()).unwrap_or_default();
+        let mut out = String::new();
+        out.push_str("# HELP http_requests_total Requests handled, by method, route and status.\n# TYPE http_requests_total counter\n");
+        for ((method, route, status), s) in &snapshot {
+            let _ = writeln!(out, "http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {}", escape(method), escape(route), s.count);
+        }
+        out.push_str("# HELP http_request_duration_seconds Request latency, by method, route and status.\n# TYPE http_request_duration_seconds histogram\n");
+        for ((method, route, status), s) in &snapshot {
+            let labels = format!("method=\"{}\",route=\"{}\",status=\"{status}\"", escape(method), escape(route));
+            for (bound, n) in BUCKETS.iter().zip(s.buckets.iter()) {
+                let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"{bound}\"}} {n}");
+            }
+            let _ = writeln!(out, "http_request_duration_seconds_bucket{{{labels},le=\"+Inf\"}} {}", s.count);
+            let _ = writeln!(out, "http_request_duration_seconds_sum{{{labels}}} {}", s.sum);
+            let _ = writeln!(out, "http_request_duration_seconds_count{{{labels}}} {}", s.count);
+        }
+        if let Some((size, available, waiting, max)) = pool {
+            for (name, help, v) in [
+                ("db_pool_connections", "Open connections of the pool.", size),
+                ("db_pool_available", "Idle connections ready for use.", available),
+                ("db_pool_waiting", "Requests waiting for a connection.", waiting),
+                ("db_pool_max_connections", "Configured maximum pool size.", max),
+            ] {
+                let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {v}");
+            }
+        }
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counts_and_histograms() {
+        let m = Metrics::new();
+        m.observe("GET", "/admin/customers/{id}", 200, Duration::from_millis(3));
+        m.observe("GET", "/admin/customers/{id}", 200, Duration::from_millis(30));
+        let text = m.render(Some((4, 2, 0, 10)));
+        assert!(text.contains("http_requests_total{method=\"GET\",route=\"/admin/customers/{id}\",status=\"200\"} 2"));
+        assert!(text.contains("le=\"0.005\"} 1"));
+        assert!(text.contains("le=\"+Inf\"} 2"));
+        assert!(text.contains("db_pool_max_connections 10"));
+    }
+}

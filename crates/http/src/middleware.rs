@@ -1,0 +1,105 @@
+//! Per-request observation: correlation id, one structured log line, metrics, and the rewrite of
+//! framework-made errors (404, 405, …) into the family's JSON body.
+
+use crate::error::admin::AdminErrorBody;
+use crate::error::project::envelope;
+use crate::error::Rendered;
+use crate::state::AppState;
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{web, HttpMessage, HttpResponse};
+use std::time::Instant;
+
+/// The correlation header.
+pub const CORRELATION_HEADER: &str = "x-correlation-id";
+
+/// The correlation id of a request, stored in its extensions.
+#[derive(Debug, Clone)]
+pub struct CorrelationId(pub String);
+
+fn acceptable(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// Which family renders errors of this path.
+fn is_admin_path(path: &str) -> bool {
+    path == "/admin" || path.starts_with("/admin/") || path.starts_with("/auth/")
+}
+
+fn rewrite_error(path: &str, status: StatusCode) -> HttpResponse {
+    let message = match status {
+        StatusCode::NOT_FOUND => "The requested route was not found.".to_owned(),
+        StatusCode::METHOD_NOT_ALLOWED => "The method is not allowed on this route.".to_owned(),
+        s => s.canonical_reason().unwrap_or("Error").to_owned(),
+    };
+    if is_admin_path(path) {
+        let kind = match status {
+            StatusCode::NOT_FOUND => "not_found",
+            s if s.is_server_error() => "unknown_error",
+            _ => "invalid_data",
+        };
+        HttpResponse::build(status).json(AdminErrorBody { kind, message, code: None })
+    } else {
+        let code = match status {
+            StatusCode::NOT_FOUND => "ResourceNotFound",
+            StatusCode::METHOD_NOT_ALLOWED => "MethodNotAllowed",
+            s if s.is_server_error() => "General",
+            _ => "InvalidInput",
+        };
+        HttpResponse::build(status).json(envelope(status, code, &message, Default::default(), Default::default()))
+    }
+}
+
+/// The observing middleware; wrap the whole app with `from_fn(observe)`.
+pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+    let started = Instant::now();
+    let correlation = req
+        .headers()
+        .get(CORRELATION_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| acceptable(v))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+    req.extensions_mut().insert(CorrelationId(correlation.clone()));
+    let http_req = req.request().clone();
+    let method = req.method().to_string();
+    let path = req.path().to_owned();
+    let state = req.app_data::<web::Data<AppState>>().cloned();
+
+    let mut res = match next.call(req).await {
+        Ok(res) => res.map_into_boxed_body(),
+        Err(err) => ServiceResponse::new(http_req, err.error_response()),
+    };
+
+    let status = res.status();
+    let is_json = res
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if status.as_u16() >= 400 && res.response().extensions().get::<Rendered>().is_none() && !is_json {
+        let request = res.request().clone();
+        res = ServiceResponse::new(request, rewrite_error(&path, status));
+    }
+    if let Ok(value) = HeaderValue::from_str(&correlation) {
+        res.headers_mut().insert(HeaderName::from_static(CORRELATION_HEADER), value);
+    }
+    let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
+    let latency = started.elapsed();
+    if let Some(state) = state {
+        state.metrics.observe(&method, &route, status.as_u16(), latency);
+    }
+    tracing::info!(
+        target: "xclade::access",
+        method = %method,
+        route = %route,
+        status = status.as_u16(),
+        latency_ms = latency.as_secs_f64() * 1000.0,
+        correlation_id = %correlation,
+        "request"
+    );
+    Ok(res)
+}

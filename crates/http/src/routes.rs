@@ -1,0 +1,7 @@
+//! The routes, one module per family and resource.
+
+pub mod admin_customers;
+pub mod admin_groups;
+pub mod oauth;
+pub mod ops;
+pub mod project_groups;

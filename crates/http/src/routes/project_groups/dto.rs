@@ -1,0 +1,329 @@
+//! What the project-family group routes read and write: the response representations and the
+//! documented request bodies (the handlers read bodies from raw JSON, see `parse`).
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use utoipa::ToSchema;
+use xclade_domain::auth::Actor;
+use xclade_domain::customer_group::{CustomFields, CustomerGroup};
+use xclade_domain::paging::QueryPage;
+
+/// RFC 3339 in UTC with milliseconds and `Z` (`2024-05-01T12:00:00.000Z`).
+pub fn timestamp(t: &DateTime<Utc>) -> String {
+    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// The acting identity: exactly one of the two fields.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = ProjectActor)]
+pub struct ActorDoc {
+    /// The API client that acted.
+    #[schema(rename = "clientId")]
+    client_id: Option<String>,
+    /// The admin user that acted.
+    #[schema(rename = "externalUserId")]
+    external_user_id: Option<String>,
+}
+
+/// A reference to a custom type, always by id in responses.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct TypeReference {
+    /// Always `type`.
+    #[schema(example = "type")]
+    pub type_id: &'static str,
+    pub id: String,
+}
+
+/// The custom fields of a group.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CustomFieldsView {
+    #[serde(rename = "type")]
+    pub type_ref: TypeReference,
+    #[schema(value_type = Object)]
+    pub fields: Map<String, Value>,
+}
+
+impl From<&CustomFields> for CustomFieldsView {
+    fn from(c: &CustomFields) -> Self {
+        CustomFieldsView { type_ref: TypeReference { type_id: "type", id: c.type_id.to_string() }, fields: c.fields.clone() }
+    }
+}
+
+/// A customer group of the project family (§3.2). Absent optional fields are omitted.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+#[schema(as = CustomerGroup)]
+pub struct GroupView {
+    #[schema(format = Uuid)]
+    pub id: String,
+    pub version: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub custom: Option<CustomFieldsView>,
+    #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
+    pub created_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ActorDoc>)]
+    pub created_by: Option<Actor>,
+    #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
+    pub last_modified_at: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<ActorDoc>)]
+    pub last_modified_by: Option<Actor>,
+}
+
+impl From<&CustomerGroup> for GroupView {
+    fn from(g: &CustomerGroup) -> Self {
+        GroupView {
+            id: g.id.to_string(),
+            version: g.version.0,
+            key: g.key.as_ref().map(|k| k.as_str().to_owned()),
+            name: g.name.as_str().to_owned(),
+            custom: g.custom.as_ref().map(CustomFieldsView::from),
+            created_at: timestamp(&g.created_at),
+            created_by: g.created_by.clone(),
+            last_modified_at: timestamp(&g.last_modified_at),
+            last_modified_by: g.last_modified_by.clone(),
+        }
+    }
+}
+
+/// A page of groups: `count` is the number of `results`, `total` (omitted when
+/// `withTotal=false`) the number of all matches.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CustomerGroupPagedQueryResponse)]
+pub struct PageView {
+    pub limit: u32,
+    pub offset: u32,
+    pub count: usize,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<i64>,
+    pub results: Vec<GroupView>,
+}
+
+impl PageView {
+    pub fn new(limit: u32, offset: u32, page: &QueryPage<CustomerGroup>) -> Self {
+        let results: Vec<GroupView> = page.results.iter().map(GroupView::from).collect();
+        PageView { limit, offset, count: results.len(), total: page.total, results }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Documented request bodies (read from raw JSON by `parse`, never deserialized from these).
+// ------------------------------------------------------------------------------------------
+
+/// A reference to a custom type by `id` or by `key`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeResourceIdentifier)]
+pub struct TypeResourceIdentifierDoc {
+    /// `type` (optional).
+    #[schema(rename = "typeId", example = "type")]
+    type_id: Option<String>,
+    /// The type's id; wins over `key` when both are given.
+    id: Option<String>,
+    key: Option<String>,
+}
+
+/// Custom fields of a draft: the type and the field values.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomFieldsDraft)]
+pub struct CustomFieldsDraftDoc {
+    #[schema(rename = "type")]
+    type_ref: TypeResourceIdentifierDoc,
+    #[schema(value_type = Option<Object>)]
+    fields: Option<Map<String, Value>>,
+}
+
+/// The body of a create.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupDraft)]
+pub struct GroupDraftDoc {
+    /// Unique in the project (exact, case-sensitive), 1–256 characters.
+    #[schema(rename = "groupName", example = "Gold")]
+    group_name: String,
+    /// `^[A-Za-z0-9_-]+$`, 2–256 characters, unique in the project.
+    #[schema(example = "gold")]
+    key: Option<String>,
+    custom: Option<CustomFieldsDraftDoc>,
+}
+
+/// `changeName`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupChangeNameAction)]
+pub struct ChangeNameDoc {
+    #[schema(example = "changeName")]
+    action: String,
+    name: String,
+}
+
+/// `setKey`: an absent or null `key` removes the key.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupSetKeyAction)]
+pub struct SetKeyDoc {
+    #[schema(example = "setKey")]
+    action: String,
+    key: Option<String>,
+}
+
+/// `setCustomType`: an absent `type` removes the type and all fields; a present one replaces both.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupSetCustomTypeAction)]
+pub struct SetCustomTypeDoc {
+    #[schema(example = "setCustomType")]
+    action: String,
+    #[schema(rename = "type")]
+    type_ref: Option<TypeResourceIdentifierDoc>,
+    #[schema(value_type = Option<Object>)]
+    fields: Option<Map<String, Value>>,
+}
+
+/// `setCustomField`: an absent or null `value` removes the field (which must be set).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupSetCustomFieldAction)]
+pub struct SetCustomFieldDoc {
+    #[schema(example = "setCustomField")]
+    action: String,
+    name: String,
+    #[schema(value_type = Option<Object>)]
+    value: Option<Value>,
+}
+
+/// One update action, told apart by `action`.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupUpdateAction)]
+pub enum UpdateActionDoc {
+    ChangeName(ChangeNameDoc),
+    SetKey(SetKeyDoc),
+    SetCustomType(SetCustomTypeDoc),
+    SetCustomField(SetCustomFieldDoc),
+}
+
+/// The body of an update: the expected version and up to 500 actions, applied atomically in order.
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = CustomerGroupUpdate)]
+pub struct GroupUpdateDoc {
+    /// The group's current version; another one answers 409 ConcurrentModification.
+    version: i64,
+    #[schema(max_items = 500)]
+    actions: Vec<UpdateActionDoc>,
+}
+
+/// One error of the project family's envelope; some codes carry extra fields
+/// (`detailedErrorMessage`, `field`, `duplicateValue`, `currentVersion`, …).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = ProjectErrorObject)]
+pub struct ErrorObjectDoc {
+    #[schema(example = "InvalidInput")]
+    code: String,
+    message: String,
+    #[schema(rename = "detailedErrorMessage")]
+    detailed_error_message: Option<String>,
+}
+
+/// The project family's error envelope (§3.1).
+#[derive(Debug, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = ProjectErrorResponse)]
+pub struct ErrorResponseDoc {
+    #[schema(rename = "statusCode", example = 400)]
+    status_code: u16,
+    message: String,
+    errors: Vec<ErrorObjectDoc>,
+    /// Auth errors only: `invalid_token` or `insufficient_scope`.
+    error: Option<String>,
+    /// Auth errors only.
+    error_description: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+    use serde_json::json;
+    use xclade_domain::customer_group::{GroupKey, GroupName, Version};
+    use xclade_domain::metadata::Metadata;
+    use xclade_domain::{GroupId, TypeId};
+
+    fn group() -> CustomerGroup {
+        let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("valid") + chrono::Duration::microseconds(123_456);
+        CustomerGroup {
+            id: GroupId(uuid::Uuid::from_u128(1)),
+            version: Version(2),
+            key: None,
+            name: GroupName::parse("name", "Gold").expect("valid"),
+            custom: None,
+            metadata: Metadata::default(),
+            created_at: t,
+            created_by: None,
+            last_modified_at: t,
+            last_modified_by: None,
+        }
+    }
+
+    #[test]
+    fn minimal_group_omits_optionals() {
+        let v = serde_json::to_value(GroupView::from(&group())).expect("json");
+        assert_eq!(
+            v,
+            json!({
+                "id": "00000000-0000-0000-0000-000000000001",
+                "version": 2,
+                "name": "Gold",
+                "createdAt": "2024-05-01T12:00:00.123Z",
+                "lastModifiedAt": "2024-05-01T12:00:00.123Z",
+            })
+        );
+    }
+
+    #[test]
+    fn full_group() {
+        let mut g = group();
+        g.key = Some(GroupKey::parse("gold").expect("valid"));
+        g.custom = Some(CustomFields { type_id: TypeId(uuid::Uuid::from_u128(9)), fields: [("tier".to_owned(), json!(3))].into_iter().collect() });
+        g.created_by = Some(Actor::Client("cli".into()));
+        g.last_modified_by = Some(Actor::User("u1".into()));
+        g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).single().expect("valid");
+        g.metadata = Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
+        let v = serde_json::to_value(GroupView::from(&g)).expect("json");
+        assert_eq!(
+            v,
+            json!({
+                "id": "00000000-0000-0000-0000-000000000001",
+                "version": 2,
+                "key": "gold",
+                "name": "Gold",
+                "custom": {"type": {"typeId": "type", "id": "00000000-0000-0000-0000-000000000009"}, "fields": {"tier": 3}},
+                "createdAt": "2024-05-01T12:00:00.123Z",
+                "createdBy": {"clientId": "cli"},
+                "lastModifiedAt": "2024-05-02T00:00:00.000Z",
+                "lastModifiedBy": {"externalUserId": "u1"},
+            })
+        );
+    }
+
+    #[test]
+    fn pages() {
+        let page = QueryPage { results: vec![group(), group()], total: Some(7) };
+        let v = serde_json::to_value(PageView::new(2, 4, &page)).expect("json");
+        assert_eq!((v["limit"].clone(), v["offset"].clone(), v["count"].clone(), v["total"].clone()), (json!(2), json!(4), json!(2), json!(7)));
+        assert_eq!(v["results"].as_array().map(Vec::len), Some(2));
+        let page = QueryPage { results: vec![], total: None };
+        let v = serde_json::to_value(PageView::new(20, 0, &page)).expect("json");
+        assert_eq!(v, json!({"limit": 20, "offset": 0, "count": 0, "results": []}));
+    }
+}

@@ -1,0 +1,198 @@
+//! Reading customers: one customer, the admin list, and their relations (loaded only when
+//! asked for, one query per relation for a whole page).
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+use xclade_domain::customer::{Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange};
+use xclade_domain::{CustomerId, DomainError, ProjectId, Resource};
+
+use crate::error::{TxError, TxResult};
+use crate::models::{AddressRow, CustomerRow, GroupRow};
+use crate::schema::{customer_addresses, customer_group_memberships, customer_groups, customers};
+use crate::sql::{contains_pattern, Bind, Sql};
+
+pub(crate) fn customer_not_found(id: CustomerId) -> TxError {
+    TxError::Domain(DomainError::not_found(Resource::Customer, id))
+}
+
+/// The customer (not deleted), optionally locked `FOR NO KEY UPDATE` (which serialises the
+/// writes of one customer without blocking inserts that merely reference it).
+pub(crate) async fn find_customer(conn: &mut AsyncPgConnection, project: ProjectId, id: CustomerId, lock: bool) -> TxResult<CustomerRow> {
+    let query = customers::table
+        .filter(customers::project_id.eq(project.0))
+        .filter(customers::id.eq(id.0))
+        .filter(customers::deleted_at.is_null())
+        .select(CustomerRow::as_select());
+    let row = if lock {
+        query.for_no_key_update().first(conn).await.optional()?
+    } else {
+        query.first(conn).await.optional()?
+    };
+    row.ok_or_else(|| customer_not_found(id))
+}
+
+/// The customer with the requested relations.
+pub(crate) async fn load_customer(conn: &mut AsyncPgConnection, project: ProjectId, id: CustomerId, relations: Relations) -> TxResult<Customer> {
+    let row = find_customer(conn, project, id, false).await?;
+    let mut list = [row.into_domain()];
+    load_relations(conn, project, &mut list, relations).await?;
+    let [customer] = list;
+    Ok(customer)
+}
+
+/// Fills `groups` (ordered by group id) and `addresses` (ordered by address id) of every
+/// customer of `page`, each relation with one query, and only the relations asked for.
+pub(crate) async fn load_relations(conn: &mut AsyncPgConnection, project: ProjectId, page: &mut [Customer], relations: Relations) -> TxResult<()> {
+    if page.is_empty() || relations == Relations::NONE {
+        return Ok(());
+    }
+    let ids: Vec<Uuid> = page.iter().map(|c| c.id.0).collect();
+    let index: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    if relations.groups {
+        let rows: Vec<(Uuid, GroupRow)> = customer_group_memberships::table
+            .inner_join(
+                customer_groups::table.on(customer_groups::project_id
+                    .eq(customer_group_memberships::project_id)
+                    .and(customer_groups::id.eq(customer_group_memberships::group_id))),
+            )
+            .filter(customer_group_memberships::project_id.eq(project.0))
+            .filter(customer_group_memberships::customer_id.eq_any(&ids))
+            .order((customer_group_memberships::customer_id, customer_groups::id))
+            .select((customer_group_memberships::customer_id, GroupRow::as_select()))
+            .load(conn)
+            .await?;
+        for customer in page.iter_mut() {
+            customer.groups.clear();
+        }
+        for (customer_id, row) in rows {
+            if let Some(&i) = index.get(&customer_id) {
+                page[i].groups.push(row.into_domain()?);
+            }
+        }
+    }
+    if relations.addresses {
+        let rows: Vec<AddressRow> = customer_addresses::table
+            .filter(customer_addresses::project_id.eq(project.0))
+            .filter(customer_addresses::customer_id.eq_any(&ids))
+            .order((customer_addresses::customer_id, customer_addresses::id))
+            .select(AddressRow::as_select())
+            .load(conn)
+            .await?;
+        for customer in page.iter_mut() {
+            customer.addresses.clear();
+        }
+        for row in rows {
+            if let Some(&i) = index.get(&row.customer_id) {
+                let c = &mut page[i];
+                let billing = c.default_billing_address_id.map(|a| a.0);
+                let shipping = c.default_shipping_address_id.map(|a| a.0);
+                c.addresses.push(row.into_domain(billing, shipping));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Drops the relations that were loaded for other reasons (an event) but not asked for.
+pub(crate) fn keep_only(mut customer: Customer, relations: Relations) -> Customer {
+    if !relations.groups {
+        customer.groups.clear();
+    }
+    if !relations.addresses {
+        customer.addresses.clear();
+    }
+    customer
+}
+
+fn order_column(field: CustomerOrderField) -> &'static str {
+    match field {
+        CustomerOrderField::Id => "c.id",
+        CustomerOrderField::Email => "c.email",
+        CustomerOrderField::FirstName => "c.first_name",
+        CustomerOrderField::LastName => "c.last_name",
+        CustomerOrderField::CompanyName => "c.company_name",
+        CustomerOrderField::HasAccount => "c.has_account",
+        CustomerOrderField::CreatedAt => "c.created_at",
+        CustomerOrderField::UpdatedAt => "c.updated_at",
+    }
+}
+
+fn time_range(sql: &mut Sql, column: &str, range: &TimeRange) {
+    for (op, value) in [(">", range.gt), (">=", range.gte), ("<", range.lt), ("<=", range.lte)] {
+        if let Some(t) = value {
+            sql.push(" AND ").push(column).push(" ").push(op).push(" ").bind(Bind::Timestamptz(t));
+        }
+    }
+}
+
+/// `FROM customers c WHERE …` of the admin list (`$1` is the project).
+fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
+    let mut sql = Sql::new(" FROM customers c WHERE c.project_id = ");
+    sql.bind(Bind::Uuid(project.0)).push(" AND c.deleted_at IS NULL");
+    if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
+        sql.push(" AND (c.email ILIKE ");
+        let p = sql.bind_ref(Bind::Text(contains_pattern(q)));
+        sql.push(&format!(" OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"));
+    }
+    if !filter.ids.is_empty() {
+        sql.push(" AND c.id = ANY(").bind(Bind::Uuids(filter.ids.iter().map(|i| i.0).collect())).push(")");
+    }
+    if !filter.emails.is_empty() {
+        let emails = filter.emails.iter().map(|e| e.to_lowercase()).collect();
+        sql.push(" AND lower(c.email) = ANY(").bind(Bind::Texts(emails)).push(")");
+    }
+    if !filter.groups.is_empty() {
+        sql.push(
+            " AND EXISTS (SELECT 1 FROM customer_group_memberships m \
+             WHERE m.project_id = c.project_id AND m.customer_id = c.id AND m.group_id = ANY(",
+        )
+        .bind(Bind::Uuids(filter.groups.iter().map(|g| g.0).collect()))
+        .push("))");
+    }
+    if let Some(has_account) = filter.has_account {
+        sql.push(" AND c.has_account = ").bind(Bind::Bool(has_account));
+    }
+    time_range(&mut sql, "c.created_at", &filter.created_at);
+    time_range(&mut sql, "c.updated_at", &filter.updated_at);
+    sql
+}
+
+#[derive(QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+/// Runs a `SELECT count(*) AS count …` query.
+pub(crate) async fn count(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<i64> {
+    let rows: Vec<Count> = sql.query().load(conn).await?;
+    Ok(rows.first().map_or(0, |c| c.count))
+}
+
+/// The admin list: filters, total count, order (then id), page, relations of the page.
+pub(crate) async fn list(conn: &mut AsyncPgConnection, project: ProjectId, filter: &CustomerFilter, relations: Relations) -> TxResult<Listed<Customer>> {
+    let from = filtered(project, filter);
+    let mut total = Sql::new("SELECT count(*) AS count");
+    total.append(&from);
+    let count = count(conn, &total).await?;
+
+    let direction = if filter.descending { " DESC" } else { " ASC" };
+    let mut page = Sql::new("SELECT c.*");
+    page.append(&from);
+    page.push(" ORDER BY ").push(order_column(filter.order)).push(direction);
+    if filter.order != CustomerOrderField::Id {
+        page.push(", c.id").push(direction);
+    }
+    page.push(" LIMIT ")
+        .bind(Bind::BigInt(i64::from(filter.limit)))
+        .push(" OFFSET ")
+        .bind(Bind::BigInt(i64::try_from(filter.offset).unwrap_or(i64::MAX)));
+    let rows: Vec<CustomerRow> = page.query().load(conn).await?;
+    let mut items: Vec<Customer> = rows.into_iter().map(CustomerRow::into_domain).collect();
+    load_relations(conn, project, &mut items, relations).await?;
+    Ok(Listed { items, count })
+}

@@ -1,0 +1,387 @@
+//! Rows of the tables and their translation to and from the domain's entities.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use xclade_domain::auth::Actor;
+use xclade_domain::customer::{Address, Customer};
+use xclade_domain::customer_group::{CustomFields, CustomerGroup, GroupKey, GroupName, Version};
+use xclade_domain::event::{Event, EventKind};
+use xclade_domain::metadata::Metadata;
+use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, TypeId};
+
+use crate::schema::{customer_addresses, customer_groups, customers, events};
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
+    DomainError::Storage(format!("stored {what} cannot be read: {detail}").into())
+}
+
+pub(crate) fn actor_json(actor: &Actor) -> Value {
+    serde_json::to_value(actor).unwrap_or(Value::Null)
+}
+
+fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| corrupt("actor", e)),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Customers.
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct CustomerRow {
+    pub project_id: Uuid,
+    pub id: Uuid,
+    pub email: String,
+    pub company_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    pub metadata: Value,
+    pub has_account: bool,
+    pub default_billing_address_id: Option<Uuid>,
+    pub default_shipping_address_id: Option<Uuid>,
+    pub created_by: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    pub deleted_at: Option<DateTime<Utc>>,
+}
+
+impl CustomerRow {
+    pub fn from_domain(project: ProjectId, c: &Customer) -> CustomerRow {
+        CustomerRow {
+            project_id: project.0,
+            id: c.id.0,
+            email: c.email.clone(),
+            company_name: c.company_name.clone(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            phone: c.phone.clone(),
+            metadata: Value::Object(c.metadata.as_map().clone()),
+            has_account: c.has_account,
+            default_billing_address_id: c.default_billing_address_id.map(|a| a.0),
+            default_shipping_address_id: c.default_shipping_address_id.map(|a| a.0),
+            created_by: c.created_by.clone(),
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            deleted_at: c.deleted_at,
+        }
+    }
+
+    /// The customer without relations.
+    pub fn into_domain(self) -> Customer {
+        Customer {
+            id: CustomerId(self.id),
+            email: self.email,
+            company_name: self.company_name,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            phone: self.phone,
+            metadata: Metadata::from_stored(object(self.metadata)),
+            has_account: self.has_account,
+            default_billing_address_id: self.default_billing_address_id.map(AddressId),
+            default_shipping_address_id: self.default_shipping_address_id.map(AddressId),
+            created_by: self.created_by,
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+            deleted_at: self.deleted_at,
+            groups: Vec::new(),
+            addresses: Vec::new(),
+        }
+    }
+}
+
+/// The serialized form of a [`Customer`] (as the domain's `Serialize` writes it), read back
+/// for idempotent replays. The domain type only derives `Serialize`; this mirror reads it.
+#[derive(serde::Deserialize)]
+pub(crate) struct CustomerSnapshot {
+    id: CustomerId,
+    email: String,
+    company_name: Option<String>,
+    first_name: Option<String>,
+    last_name: Option<String>,
+    phone: Option<String>,
+    metadata: Metadata,
+    has_account: bool,
+    default_billing_address_id: Option<AddressId>,
+    default_shipping_address_id: Option<AddressId>,
+    created_by: Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+}
+
+impl CustomerSnapshot {
+    /// Reads a snapshot written by `serde_json::to_string(&customer)`; relations are not
+    /// kept (a customer has none when it is created).
+    pub fn parse(text: &str) -> Result<Customer, DomainError> {
+        let s: CustomerSnapshot = serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
+        Ok(Customer {
+            id: s.id,
+            email: s.email,
+            company_name: s.company_name,
+            first_name: s.first_name,
+            last_name: s.last_name,
+            phone: s.phone,
+            metadata: s.metadata,
+            has_account: s.has_account,
+            default_billing_address_id: s.default_billing_address_id,
+            default_shipping_address_id: s.default_shipping_address_id,
+            created_by: s.created_by,
+            created_at: s.created_at,
+            updated_at: s.updated_at,
+            deleted_at: s.deleted_at,
+            groups: Vec::new(),
+            addresses: Vec::new(),
+        })
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Addresses.
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = customer_addresses, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct AddressRow {
+    pub project_id: Uuid,
+    pub id: Uuid,
+    pub customer_id: Uuid,
+    pub address_name: Option<String>,
+    pub company: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    pub country_code: Option<String>,
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl AddressRow {
+    pub fn from_domain(project: ProjectId, a: &Address) -> AddressRow {
+        AddressRow {
+            project_id: project.0,
+            id: a.id.0,
+            customer_id: a.customer_id.0,
+            address_name: a.address_name.clone(),
+            company: a.company.clone(),
+            first_name: a.first_name.clone(),
+            last_name: a.last_name.clone(),
+            address_1: a.address_1.clone(),
+            address_2: a.address_2.clone(),
+            city: a.city.clone(),
+            country_code: a.country_code.clone(),
+            province: a.province.clone(),
+            postal_code: a.postal_code.clone(),
+            phone: a.phone.clone(),
+            metadata: Value::Object(a.metadata.as_map().clone()),
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+
+    /// The address, with its default flags derived from the customer's default ids.
+    pub fn into_domain(self, default_billing: Option<Uuid>, default_shipping: Option<Uuid>) -> Address {
+        Address {
+            id: AddressId(self.id),
+            customer_id: CustomerId(self.customer_id),
+            address_name: self.address_name,
+            is_default_shipping: default_shipping == Some(self.id),
+            is_default_billing: default_billing == Some(self.id),
+            company: self.company,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            address_1: self.address_1,
+            address_2: self.address_2,
+            city: self.city,
+            country_code: self.country_code,
+            province: self.province,
+            postal_code: self.postal_code,
+            phone: self.phone,
+            metadata: Metadata::from_stored(object(self.metadata)),
+            created_at: self.created_at,
+            updated_at: self.updated_at,
+        }
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Customer groups.
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = customer_groups, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct GroupRow {
+    pub project_id: Uuid,
+    pub id: Uuid,
+    pub version: i64,
+    pub key: Option<String>,
+    pub name: String,
+    pub custom_type_id: Option<Uuid>,
+    pub custom_fields: Option<Value>,
+    pub metadata: Value,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Value>,
+    pub last_modified_at: DateTime<Utc>,
+    pub last_modified_by: Option<Value>,
+}
+
+impl GroupRow {
+    pub fn from_domain(project: ProjectId, g: &CustomerGroup) -> GroupRow {
+        GroupRow {
+            project_id: project.0,
+            id: g.id.0,
+            version: g.version.0,
+            key: g.key.as_ref().map(|k| k.as_str().to_owned()),
+            name: g.name.as_str().to_owned(),
+            custom_type_id: g.custom.as_ref().map(|c| c.type_id.0),
+            custom_fields: g.custom.as_ref().map(|c| Value::Object(c.fields.clone())),
+            metadata: Value::Object(g.metadata.as_map().clone()),
+            created_at: g.created_at,
+            created_by: g.created_by.as_ref().map(actor_json),
+            last_modified_at: g.last_modified_at,
+            last_modified_by: g.last_modified_by.as_ref().map(actor_json),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<CustomerGroup, DomainError> {
+        let custom = self.custom_type_id.map(|type_id| CustomFields {
+            type_id: TypeId(type_id),
+            fields: self.custom_fields.map(object).unwrap_or_default(),
+        });
+        Ok(CustomerGroup {
+            id: GroupId(self.id),
+            version: Version(self.version),
+            key: self.key.map(GroupKey::from_stored),
+            name: GroupName::from_stored(self.name),
+            custom,
+            metadata: Metadata::from_stored(object(self.metadata)),
+            created_at: self.created_at,
+            created_by: actor_of(self.created_by)?,
+            last_modified_at: self.last_modified_at,
+            last_modified_by: actor_of(self.last_modified_by)?,
+        })
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Events.
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = events, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct EventRow {
+    pub project_id: Uuid,
+    pub id: Uuid,
+    pub project_key: String,
+    pub kind: String,
+    pub resource_id: Uuid,
+    pub actor: Value,
+    pub payload: Value,
+    pub created_at: DateTime<Utc>,
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+/// Every kind of event, to read kinds back from their names.
+const EVENT_KINDS: [EventKind; 10] = [
+    EventKind::CustomerCreated,
+    EventKind::CustomerUpdated,
+    EventKind::CustomerDeleted,
+    EventKind::CustomerGroupsChanged,
+    EventKind::GroupCreated,
+    EventKind::GroupUpdated,
+    EventKind::GroupDeleted,
+    EventKind::TypeCreated,
+    EventKind::TypeUpdated,
+    EventKind::TypeDeleted,
+];
+
+/// The kind named `name` (`customer.created`, …).
+pub fn event_kind(name: &str) -> Option<EventKind> {
+    EVENT_KINDS.into_iter().find(|k| k.as_str() == name)
+}
+
+impl EventRow {
+    pub fn from_domain(e: &Event) -> EventRow {
+        EventRow {
+            project_id: e.project_id.0,
+            id: e.id,
+            project_key: e.project_key.clone(),
+            kind: e.kind.as_str().to_owned(),
+            resource_id: e.resource_id,
+            actor: actor_json(&e.actor),
+            payload: e.payload.clone(),
+            created_at: e.created_at,
+            published_at: None,
+        }
+    }
+
+    pub fn into_domain(self) -> Result<Event, DomainError> {
+        let kind = event_kind(&self.kind).ok_or_else(|| corrupt("event kind", &self.kind))?;
+        let actor = actor_of(Some(self.actor))?.ok_or_else(|| corrupt("event actor", "null"))?;
+        Ok(Event {
+            id: self.id,
+            project_id: ProjectId(self.project_id),
+            project_key: self.project_key,
+            kind,
+            resource_id: self.resource_id,
+            actor,
+            payload: self.payload,
+            created_at: self.created_at,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_event_kind_reads_back() {
+        for kind in EVENT_KINDS {
+            assert_eq!(event_kind(kind.as_str()), Some(kind));
+        }
+        assert_eq!(event_kind("nope"), None);
+    }
+
+    #[test]
+    fn customer_snapshot_round_trip() {
+        let now = Utc::now();
+        let mut meta = Map::new();
+        meta.insert("a".into(), Value::from(1));
+        let customer = Customer {
+            id: CustomerId(Uuid::now_v7()),
+            email: "A@b.co".into(),
+            company_name: Some("c".into()),
+            first_name: None,
+            last_name: Some("l".into()),
+            phone: None,
+            metadata: Metadata::from_stored(meta),
+            has_account: false,
+            default_billing_address_id: None,
+            default_shipping_address_id: Some(AddressId(Uuid::now_v7())),
+            created_by: Some("u".into()),
+            created_at: now,
+            updated_at: now,
+            deleted_at: None,
+            groups: Vec::new(),
+            addresses: Vec::new(),
+        };
+        let text = serde_json::to_string(&customer).expect("serializes");
+        assert_eq!(CustomerSnapshot::parse(&text).expect("parses"), customer);
+    }
+}

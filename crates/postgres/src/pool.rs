@@ -1,0 +1,81 @@
+//! The connection pool: deadpool over diesel-async's `AsyncPgConnection`.
+//!
+//! Every wait is bounded, so that a request fails fast with `DomainError::Unavailable` when
+//! the database is down instead of hanging, and the pool heals by itself when it returns:
+//! a connection is checked (`SELECT 1`) before it is handed out again, and one that broke
+//! (closed socket, transaction left open by a cancelled request) is thrown away.
+
+use std::time::Duration;
+
+use deadpool::Runtime;
+use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use xclade_domain::error::DomainResult;
+use xclade_domain::DomainError;
+
+use crate::error::pool_error;
+
+/// The pool every repository holds a clone of (clones share the same connections).
+pub type PgPool = Pool<AsyncPgConnection>;
+
+/// A connection checked out of the pool.
+pub type PgConn = Object<AsyncPgConnection>;
+
+/// How long a request waits for a free connection.
+pub const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long opening a new connection may take.
+pub const CREATE_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long the check of an idle connection (`SELECT 1`) may take.
+pub const RECYCLE_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Builds a pool of at most `max_size` connections (at least 1). Connections are opened
+/// lazily, so this succeeds even while the database is down.
+pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildError> {
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // A connection is verified with `SELECT 1` before reuse; broken ones are dropped
+    // (diesel-async also refuses connections whose socket closed or whose transaction
+    // state is not clean).
+    config.recycling_method = RecyclingMethod::Verified;
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
+    Pool::builder(manager)
+        .max_size(max_size.max(1))
+        .wait_timeout(Some(WAIT_TIMEOUT))
+        .create_timeout(Some(CREATE_TIMEOUT))
+        .recycle_timeout(Some(RECYCLE_TIMEOUT))
+        .runtime(Runtime::Tokio1)
+        .build()
+}
+
+/// Checks out a connection, mapping every failure to `Unavailable`.
+pub(crate) async fn connection(pool: &PgPool) -> DomainResult<PgConn> {
+    pool.get().await.map_err(pool_error)
+}
+
+/// Opens one connection and runs `SELECT 1` (the CLI's start-up check). The message of the
+/// error never contains the password of the URL.
+pub async fn check_connect(database_url: &str) -> Result<(), String> {
+    let attempt = async {
+        let mut conn = AsyncPgConnection::establish(database_url)
+            .await
+            .map_err(|e| format!("cannot connect to the database: {e}"))?;
+        conn.batch_execute("SELECT 1")
+            .await
+            .map_err(|e| format!("the database does not answer: {e}"))
+    };
+    match tokio::time::timeout(CREATE_TIMEOUT, attempt).await {
+        Ok(result) => result,
+        Err(_) => Err(format!(
+            "cannot connect to the database: no answer within {} s",
+            CREATE_TIMEOUT.as_secs()
+        )),
+    }
+}
+
+/// Runs `SELECT 1` on a pooled connection (used by the health check).
+pub(crate) async fn ping(pool: &PgPool) -> DomainResult<()> {
+    let mut conn = connection(pool).await?;
+    conn.batch_execute("SELECT 1")
+        .await
+        .map_err(|e| DomainError::Unavailable(Box::new(e)))
+}

@@ -1,0 +1,90 @@
+//! Running one unit of work: a connection from the pool, a transaction, retries of the whole
+//! transaction when it lost a serialization race, and a bound on the time it may take.
+
+use std::time::Duration;
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
+use futures::future::BoxFuture;
+use xclade_domain::error::DomainResult;
+use xclade_domain::DomainError;
+
+use crate::error::{db_error, is_connection_error, is_retryable, TxError, TxResult};
+use crate::pool::{connection, PgPool};
+
+/// How many times a transaction that lost a serialization race (40001/40P01) is run.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+/// Upper bound of one attempt (connection, statements, commit). A database that stopped
+/// answering must not hold a request forever; the connection of a cancelled attempt is
+/// discarded by the pool (its transaction state is not clean).
+pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Runs `f` in a transaction, retrying the whole of it on serialization failures and
+/// deadlocks (then `Conflict`). `args` is handed to every attempt by reference.
+///
+/// `f` is called as `|conn, args| Box::pin(async move { … })`.
+pub(crate) async fn transaction<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
+where
+    A: Sync + ?Sized,
+    T: Send,
+    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
+{
+    for attempt in 1..=MAX_ATTEMPTS {
+        let mut conn = connection(pool).await?;
+        let pg: &mut AsyncPgConnection = &mut conn;
+        let run = pg.transaction(async |c: &mut AsyncPgConnection| f(c, args).await);
+        let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, run).await {
+            Ok(outcome) => outcome,
+            Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
+        };
+        match outcome {
+            Ok(value) => return Ok(value),
+            Err(TxError::Domain(e)) => return Err(e),
+            Err(TxError::Db(e)) if is_retryable(&e) => {
+                tracing::debug!(attempt, error = %e, "transaction lost a race; retrying");
+                drop(conn);
+                tokio::time::sleep(backoff(attempt)).await;
+            }
+            Err(TxError::Db(e)) => return Err(classify(e, &mut conn).await),
+        }
+    }
+    Err(DomainError::Conflict)
+}
+
+/// Runs `f` on a pooled connection without a transaction (single-statement reads).
+pub(crate) async fn read<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
+where
+    A: Sync + ?Sized,
+    T: Send,
+    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
+{
+    let mut conn = connection(pool).await?;
+    let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, f(&mut conn, args)).await {
+        Ok(outcome) => outcome,
+        Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
+    };
+    match outcome {
+        Ok(value) => Ok(value),
+        Err(TxError::Domain(e)) => Err(e),
+        Err(TxError::Db(e)) => Err(classify(e, &mut conn).await),
+    }
+}
+
+/// A database error that is not a rule: `Unavailable` when the connection died with it
+/// (the server went away mid-request), else the default mapping.
+async fn classify(e: diesel::result::Error, conn: &mut AsyncPgConnection) -> DomainError {
+    if is_connection_error(&e) {
+        return DomainError::Unavailable(Box::new(e));
+    }
+    let alive = tokio::time::timeout(Duration::from_secs(1), conn.batch_execute("SELECT 1")).await;
+    match alive {
+        Ok(Ok(())) => db_error(e),
+        _ => DomainError::Unavailable(Box::new(e)),
+    }
+}
+
+fn backoff(attempt: u32) -> Duration {
+    // 5, 10, 20, 40 ms plus a little jitter from the clock, so retries do not align.
+    let jitter = u64::from(std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_micros()) % 5);
+    Duration::from_millis(5 * (1 << (attempt - 1).min(4)) + jitter)
+}

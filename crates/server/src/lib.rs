@@ -1,0 +1,11 @@
+//! The `xclade-customers` service: configuration, adapters for hashing/signing/time/ids,
+//! wiring of the domain services to the Postgres and HTTP adapters, start-up and shutdown.
+
+pub mod adapters;
+pub mod cli;
+pub mod config;
+pub mod startup;
+pub mod telemetry;
+
+pub use config::Settings;
+pub use startup::{Application, StartupError};

@@ -1,0 +1,124 @@
+//! Wiring and start-up: the pool, the migrations, the services, the HTTP server.
+
+use crate::adapters::{Argon2Hasher, JwtSigner, SystemClock, UuidV7Ids};
+use crate::config::Settings;
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpServer};
+use std::net::TcpListener;
+use std::sync::Arc;
+use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, ProjectRepository};
+use xclade_domain::services::{AdminService, AuthService, CustomerService, GroupService};
+use xclade_http::{AppState, HttpConfig, Metrics, PoolStats};
+use xclade_postgres::{build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgHealth, PgPool, PgProjectRepository};
+
+/// Why the service could not start; each renders as one clear line.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error("cannot reach the database: {0}")]
+    Database(String),
+    #[error("cannot apply the migrations: {0}")]
+    Migrations(String),
+    #[error("cannot listen on {0}: {1}")]
+    Bind(String, std::io::Error),
+    #[error("{0}")]
+    Config(String),
+}
+
+struct DeadpoolStats(PgPool);
+
+impl PoolStats for DeadpoolStats {
+    fn stats(&self) -> (usize, usize, usize, usize) {
+        let s = self.0.status();
+        (s.size, s.available, s.waiting, s.max_size)
+    }
+}
+
+/// The domain services wired to their adapters.
+#[derive(Clone)]
+pub struct Services {
+    pub auth: AuthService,
+    pub admin: AdminService,
+    pub customers: CustomerService,
+    pub groups: GroupService,
+}
+
+impl Services {
+    pub fn new(pool: &PgPool, jwt_secret: &str, token_ttl_secs: i64, max_customer_groups: u32) -> Result<Services, StartupError> {
+        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+        let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
+        let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new().map_err(|e| StartupError::Config(e.to_string()))?);
+        let projects: Arc<dyn ProjectRepository> = Arc::new(PgProjectRepository::new(pool.clone()));
+        Ok(Services {
+            auth: AuthService::new(projects.clone(), hasher.clone(), Arc::new(JwtSigner::new(jwt_secret.as_bytes())), clock.clone(), token_ttl_secs),
+            admin: AdminService::new(projects, hasher, ids.clone()),
+            customers: CustomerService::new(Arc::new(PgCustomerRepository::new(pool.clone())), clock.clone(), ids.clone()),
+            groups: GroupService::new(Arc::new(PgCustomerGroupRepository::new(pool.clone())), clock, ids, max_customer_groups),
+        })
+    }
+}
+
+/// Connects, checks the database answers, and applies migrations when asked.
+pub async fn connect(database_url: &str, pool_size: usize, migrate: bool) -> Result<PgPool, StartupError> {
+    xclade_postgres::check_connect(database_url).await.map_err(StartupError::Database)?;
+    if migrate {
+        xclade_postgres::run_migrations(database_url).await.map_err(|e| StartupError::Migrations(e.to_string()))?;
+    }
+    build_pool(database_url, pool_size).map_err(|e| StartupError::Database(e.to_string()))
+}
+
+/// A built, bound, not yet running service.
+pub struct Application {
+    port: u16,
+    server: actix_web::dev::Server,
+    pool: PgPool,
+    services: Services,
+}
+
+impl Application {
+    /// Builds everything and binds the listener (port 0 picks a free port).
+    pub async fn build(settings: Settings) -> Result<Application, StartupError> {
+        let pool = connect(&settings.database_url, settings.pool_size, settings.migrate).await?;
+        let services = Services::new(&pool, &settings.jwt_secret, settings.token_ttl_secs, settings.max_customer_groups)?;
+        let listener = TcpListener::bind(&settings.bind).map_err(|e| StartupError::Bind(settings.bind.clone(), e))?;
+        let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.bind.clone(), e))?.port();
+        let state = AppState {
+            auth: services.auth.clone(),
+            customers: services.customers.clone(),
+            groups: services.groups.clone(),
+            health: Arc::new(PgHealth::new(pool.clone(), settings.database_url.clone())),
+            metrics: Arc::new(Metrics::new()),
+            pool_stats: Some(Arc::new(DeadpoolStats(pool.clone()))),
+            config: HttpConfig { body_limit: settings.body_limit },
+        };
+        let data = web::Data::new(state);
+        let server = HttpServer::new(move || App::new().app_data(data.clone()).wrap(from_fn(xclade_http::middleware::observe)).configure(xclade_http::configure))
+            .listen(listener)
+            .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?
+            .shutdown_timeout(30)
+            .run();
+        Ok(Application { port, server, pool, services })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The wired services (tests use them for fixtures).
+    pub fn services(&self) -> &Services {
+        &self.services
+    }
+
+    /// A handle that stops the server gracefully.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until SIGTERM/SIGINT (or a stop through the handle): stops accepting, lets
+    /// in-flight requests finish, then closes the pool.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let result = self.server.await;
+        self.pool.close();
+        tracing::info!("server stopped");
+        result
+    }
+}

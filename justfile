@@ -1,0 +1,106 @@
+# xclade customers — developer and CI tasks. `just` lists them.
+#
+# Databases: DATABASE_URL wins when set. Otherwise scripts/db-ensure.sh finds PostgreSQL on
+# 127.0.0.1:5432 or starts a private cluster under target/pgdata (stop it: `just db-stop`).
+# Tests read the server from XCLADE_TEST_PG (set here), else DATABASE_URL's server part.
+
+set shell := ["bash", "-euo", "pipefail", "-c"]
+
+just := quote(just_executable()) + " --justfile " + quote(justfile())
+
+# List the recipes.
+default:
+    @{{ just }} --list
+
+# Print the base URL of a PostgreSQL server that answers (starting a private one if needed).
+db-url:
+    @scripts/db-ensure.sh
+
+# Stop the private PostgreSQL cluster (`just db-stop --purge` also deletes its data).
+db-stop *ARGS:
+    @scripts/db-stop.sh {{ ARGS }}
+
+# Run the service locally with a demo project, API client and admin user (printed).
+run:
+    @scripts/dev-run.sh
+
+# Apply the migrations to DATABASE_URL, else to the development database `xclade_dev`.
+migrate:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    url="$(scripts/dev-db-url.sh)"
+    export DATABASE_URL="$url"
+    cargo run -q -p xclade-server --bin xclade-customers -- migrate
+
+# Every test (nextest when installed, else cargo test), the client suites, the domain check.
+test:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ -z "${XCLADE_TEST_PG:-}" && -z "${DATABASE_URL:-}" ]]; then
+        url="$(scripts/db-ensure.sh)"
+        export XCLADE_TEST_PG="$url"
+    fi
+    echo "test database server: ${XCLADE_TEST_PG:-from DATABASE_URL}" >&2
+    failed=()
+    if cargo nextest --version >/dev/null 2>&1; then
+        cargo nextest run --workspace --no-fail-fast || failed+=("cargo nextest run")
+        # nextest does not run doc tests.
+        cargo test --workspace --doc --no-fail-fast || failed+=("cargo test --doc")
+    else
+        cargo test --workspace --no-fail-fast || failed+=("cargo test")
+    fi
+    {{ just }} test-clients || failed+=("test-clients")
+    {{ just }} check-domain-deps || failed+=("check-domain-deps")
+    if ((${#failed[@]})); then
+        printf 'FAILED: %s\n' "${failed[@]}" >&2
+        exit 1
+    fi
+    echo "all tests passed" >&2
+
+# The HTTP client suites of tests/clients (skipped while tests/clients/run.sh does not exist).
+test-clients:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ ! -f tests/clients/run.sh ]]; then
+        echo "test-clients: tests/clients/run.sh does not exist yet; skipped" >&2
+        exit 0
+    fi
+    if [[ -z "${XCLADE_TEST_PG:-}" && -z "${DATABASE_URL:-}" ]]; then
+        url="$(scripts/db-ensure.sh)"
+        export XCLADE_TEST_PG="$url"
+    fi
+    bash tests/clients/run.sh
+
+# Fail when the domain crate depends (even indirectly) on actix, diesel, tokio, hyper or sqlx.
+check-domain-deps:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    status=0
+    for features in "" "--all-features"; do
+        tree="$(cargo tree -p xclade-domain -e normal --prefix none $features)"
+        bad="$(grep -E '^(actix|diesel|tokio|hyper|sqlx)[a-z0-9_-]* v' <<<"$tree" | sed "s/ (\*)$//" | sort -u || true)"
+        if [[ -n "$bad" ]]; then
+            echo "check-domain-deps: xclade-domain ${features:-(default features)} depends on:" >&2
+            sed 's/^/  /' <<<"$bad" >&2
+            status=1
+        fi
+    done
+    if ((status)); then
+        echo "check-domain-deps: FAILED (see: cargo tree -p xclade-domain -e normal -i <crate>)" >&2
+        exit 1
+    fi
+    echo "check-domain-deps: OK (no actix, diesel, tokio, hyper or sqlx in xclade-domain)"
+
+# Format every crate.
+fmt:
+    cargo fmt --all
+
+# Clippy on every crate and target, warnings are errors.
+lint:
+    cargo clippy --workspace --all-targets -- -D warnings
+
+# What CI runs: formatting check, lint, tests.
+ci:
+    cargo fmt --all --check
+    {{ just }} lint
+    {{ just }} test
