@@ -5,6 +5,8 @@
 //! the ports (async traits the adapters implement) and the application services that use them.
 //! No web framework, no database driver, no async runtime.
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod customer;
 pub mod customer_group;

@@ -5,6 +5,8 @@
 //! operational routes. Each family maps domain errors to its own body in exactly one place
 //! (`error::admin`, `error::project`).
 
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
+
 pub mod auth;
 pub mod body;
 pub mod error;

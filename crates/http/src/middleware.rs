@@ -64,15 +64,13 @@ pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(CorrelationId(correlation.clone()));
-    let http_req = req.request().clone();
     let method = req.method().to_string();
     let path = req.path().to_owned();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
-    let mut res = match next.call(req).await {
-        Ok(res) => res.map_into_boxed_body(),
-        Err(err) => ServiceResponse::new(http_req, err.error_response()),
-    };
+    // Handler and extractor errors arrive as responses; an `Err` here can only come from a
+    // deeper middleware, and actix renders it itself.
+    let mut res = next.call(req).await?.map_into_boxed_body();
 
     let status = res.status();
     let is_json = res

@@ -9,7 +9,9 @@ use std::time::Duration;
 
 use deadpool::Runtime;
 use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool};
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use xclade_domain::error::DomainResult;
 use xclade_domain::DomainError;
@@ -37,7 +39,8 @@ pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildEr
     // (diesel-async also refuses connections whose socket closed or whose transaction
     // state is not clean).
     config.recycling_method = RecyclingMethod::Verified;
-    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
+    let manager =
+        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(max_size.max(1))
         .wait_timeout(Some(WAIT_TIMEOUT))

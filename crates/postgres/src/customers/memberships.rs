@@ -21,7 +21,11 @@ use crate::schema::{customer_group_memberships as m, customer_groups as g};
 
 /// Bumps `version` by one (and the last-modified stamp) of each group of `ids`, locking
 /// them in ascending id order first.
-pub(crate) async fn bump_groups(conn: &mut AsyncPgConnection, ctx: &WriteContext, ids: &[Uuid]) -> TxResult<()> {
+pub(crate) async fn bump_groups(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    ids: &[Uuid],
+) -> TxResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -36,19 +40,27 @@ pub(crate) async fn bump_groups(conn: &mut AsyncPgConnection, ctx: &WriteContext
         .for_no_key_update()
         .load(conn)
         .await?;
-    diesel::update(g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq_any(&sorted)))
-        .set((
-            g::version.eq(g::version + 1),
-            g::last_modified_at.eq(ctx.now),
-            g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
-        ))
-        .execute(conn)
-        .await?;
+    diesel::update(
+        g::table
+            .filter(g::project_id.eq(ctx.project_id.0))
+            .filter(g::id.eq_any(&sorted)),
+    )
+    .set((
+        g::version.eq(g::version + 1),
+        g::last_modified_at.eq(ctx.now),
+        g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
+    ))
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
 /// Removes every membership of a customer (soft delete) and bumps the groups it left.
-pub(crate) async fn leave_all_groups(conn: &mut AsyncPgConnection, ctx: &WriteContext, customer: CustomerId) -> TxResult<()> {
+pub(crate) async fn leave_all_groups(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    customer: CustomerId,
+) -> TxResult<()> {
     // Lock the groups first (ascending), then delete: a concurrent delete of one of these
     // groups then finishes before we touch its membership rows.
     let _locked: Vec<Uuid> = g::table
@@ -60,17 +72,25 @@ pub(crate) async fn leave_all_groups(conn: &mut AsyncPgConnection, ctx: &WriteCo
         .for_no_key_update()
         .load(conn)
         .await?;
-    let left: Vec<Uuid> = diesel::delete(m::table.filter(m::project_id.eq(ctx.project_id.0)).filter(m::customer_id.eq(customer.0)))
-        .returning(m::group_id)
-        .get_results(conn)
-        .await?;
+    let left: Vec<Uuid> = diesel::delete(
+        m::table
+            .filter(m::project_id.eq(ctx.project_id.0))
+            .filter(m::customer_id.eq(customer.0)),
+    )
+    .returning(m::group_id)
+    .get_results(conn)
+    .await?;
     bump_groups(conn, ctx, &left).await
 }
 
 /// The groups of `wanted` that exist in the project (locked `FOR KEY SHARE`, so none of
 /// them can be deleted before we commit); the first missing one, in input order, is
 /// `NotFound`.
-pub(crate) async fn check_groups_exist(conn: &mut AsyncPgConnection, project: ProjectId, wanted: &[GroupId]) -> TxResult<()> {
+pub(crate) async fn check_groups_exist(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    wanted: &[GroupId],
+) -> TxResult<()> {
     if wanted.is_empty() {
         return Ok(());
     }
@@ -83,20 +103,36 @@ pub(crate) async fn check_groups_exist(conn: &mut AsyncPgConnection, project: Pr
         .for_key_share()
         .load(conn)
         .await?;
-    match wanted.iter().find(|id| found.binary_search(&id.0).is_err()) {
-        Some(missing) => Err(TxError::Domain(DomainError::not_found(Resource::CustomerGroup, missing))),
+    let found: std::collections::HashSet<Uuid> = found.into_iter().collect();
+    match wanted.iter().find(|id| !found.contains(&id.0)) {
+        Some(missing) => Err(TxError::Domain(DomainError::not_found(
+            Resource::CustomerGroup,
+            missing,
+        ))),
         None => Ok(()),
     }
 }
 
 /// Inserts the memberships that do not exist yet; returns the group ids actually added.
-pub(crate) async fn insert_memberships(conn: &mut AsyncPgConnection, project: ProjectId, pairs: &[(Uuid, Uuid)], at: DateTime<Utc>) -> TxResult<Vec<(Uuid, Uuid)>> {
+pub(crate) async fn insert_memberships(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    pairs: &[(Uuid, Uuid)],
+    at: DateTime<Utc>,
+) -> TxResult<Vec<(Uuid, Uuid)>> {
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
     let rows: Vec<_> = pairs
         .iter()
-        .map(|(customer, group)| (m::project_id.eq(project.0), m::customer_id.eq(*customer), m::group_id.eq(*group), m::created_at.eq(at)))
+        .map(|(customer, group)| {
+            (
+                m::project_id.eq(project.0),
+                m::customer_id.eq(*customer),
+                m::group_id.eq(*group),
+                m::created_at.eq(at),
+            )
+        })
         .collect();
     Ok(diesel::insert_into(m::table)
         .values(rows)
@@ -121,7 +157,11 @@ pub(crate) async fn set_groups(
     check_groups_exist(conn, project, &all).await?;
 
     let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|g| (id.0, g.0)).collect();
-    let mut changed: Vec<Uuid> = insert_memberships(conn, project, &pairs, ctx.now).await?.into_iter().map(|(_, g)| g).collect();
+    let mut changed: Vec<Uuid> = insert_memberships(conn, project, &pairs, ctx.now)
+        .await?
+        .into_iter()
+        .map(|(_, g)| g)
+        .collect();
     if !remove.is_empty() {
         let remove: Vec<Uuid> = remove.iter().map(|g| g.0).collect();
         let removed: Vec<Uuid> = diesel::delete(
@@ -138,14 +178,27 @@ pub(crate) async fn set_groups(
     bump_groups(conn, ctx, &changed).await?;
 
     // The event carries the customer with its groups; the answer what was asked for.
-    let loaded = Relations { groups: relations.groups || !changed.is_empty(), addresses: relations.addresses };
+    let loaded = Relations {
+        groups: relations.groups || !changed.is_empty(),
+        addresses: relations.addresses,
+    };
     let mut list = [row.into_domain()];
     load_relations(conn, project, &mut list, loaded).await?;
     let [customer] = list;
     if !changed.is_empty() {
         let mut payload = customer.clone();
         payload.addresses.clear();
-        record(conn, &Event::new(ctx, EventKind::CustomerGroupsChanged, id.0, "customer", &payload)).await?;
+        record(
+            conn,
+            &Event::new(
+                ctx,
+                EventKind::CustomerGroupsChanged,
+                id.0,
+                "customer",
+                &payload,
+            ),
+        )
+        .await?;
     }
     Ok(keep_only(customer, relations))
 }

@@ -7,7 +7,9 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-use xclade_domain::customer::{Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange};
+use xclade_domain::customer::{
+    Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange,
+};
 use xclade_domain::{CustomerId, DomainError, ProjectId, Resource};
 
 use crate::error::{TxError, TxResult};
@@ -21,7 +23,12 @@ pub(crate) fn customer_not_found(id: CustomerId) -> TxError {
 
 /// The customer (not deleted), optionally locked `FOR NO KEY UPDATE` (which serialises the
 /// writes of one customer without blocking inserts that merely reference it).
-pub(crate) async fn find_customer(conn: &mut AsyncPgConnection, project: ProjectId, id: CustomerId, lock: bool) -> TxResult<CustomerRow> {
+pub(crate) async fn find_customer(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    id: CustomerId,
+    lock: bool,
+) -> TxResult<CustomerRow> {
     let query = customers::table
         .filter(customers::project_id.eq(project.0))
         .filter(customers::id.eq(id.0))
@@ -36,7 +43,12 @@ pub(crate) async fn find_customer(conn: &mut AsyncPgConnection, project: Project
 }
 
 /// The customer with the requested relations.
-pub(crate) async fn load_customer(conn: &mut AsyncPgConnection, project: ProjectId, id: CustomerId, relations: Relations) -> TxResult<Customer> {
+pub(crate) async fn load_customer(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    id: CustomerId,
+    relations: Relations,
+) -> TxResult<Customer> {
     let row = find_customer(conn, project, id, false).await?;
     let mut list = [row.into_domain()];
     load_relations(conn, project, &mut list, relations).await?;
@@ -46,7 +58,12 @@ pub(crate) async fn load_customer(conn: &mut AsyncPgConnection, project: Project
 
 /// Fills `groups` (ordered by group id) and `addresses` (ordered by address id) of every
 /// customer of `page`, each relation with one query, and only the relations asked for.
-pub(crate) async fn load_relations(conn: &mut AsyncPgConnection, project: ProjectId, page: &mut [Customer], relations: Relations) -> TxResult<()> {
+pub(crate) async fn load_relations(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    page: &mut [Customer],
+    relations: Relations,
+) -> TxResult<()> {
     if page.is_empty() || relations == Relations::NONE {
         return Ok(());
     }
@@ -62,7 +79,10 @@ pub(crate) async fn load_relations(conn: &mut AsyncPgConnection, project: Projec
             .filter(customer_group_memberships::project_id.eq(project.0))
             .filter(customer_group_memberships::customer_id.eq_any(&ids))
             .order((customer_group_memberships::customer_id, customer_groups::id))
-            .select((customer_group_memberships::customer_id, GroupRow::as_select()))
+            .select((
+                customer_group_memberships::customer_id,
+                GroupRow::as_select(),
+            ))
             .load(conn)
             .await?;
         for customer in page.iter_mut() {
@@ -122,9 +142,19 @@ fn order_column(field: CustomerOrderField) -> &'static str {
 }
 
 fn time_range(sql: &mut Sql, column: &str, range: &TimeRange) {
-    for (op, value) in [(">", range.gt), (">=", range.gte), ("<", range.lt), ("<=", range.lte)] {
+    for (op, value) in [
+        (">", range.gt),
+        (">=", range.gte),
+        ("<", range.lt),
+        ("<=", range.lte),
+    ] {
         if let Some(t) = value {
-            sql.push(" AND ").push(column).push(" ").push(op).push(" ").bind(Bind::Timestamptz(t));
+            sql.push(" AND ")
+                .push(column)
+                .push(" ")
+                .push(op)
+                .push(" ")
+                .bind(Bind::Timestamptz(t));
         }
     }
 }
@@ -132,18 +162,25 @@ fn time_range(sql: &mut Sql, column: &str, range: &TimeRange) {
 /// `FROM customers c WHERE …` of the admin list (`$1` is the project).
 fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
     let mut sql = Sql::new(" FROM customers c WHERE c.project_id = ");
-    sql.bind(Bind::Uuid(project.0)).push(" AND c.deleted_at IS NULL");
+    sql.bind(Bind::Uuid(project.0))
+        .push(" AND c.deleted_at IS NULL");
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
         sql.push(" AND (c.email ILIKE ");
         let p = sql.bind_ref(Bind::Text(contains_pattern(q)));
-        sql.push(&format!(" OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"));
+        sql.push(&format!(
+            " OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"
+        ));
     }
     if !filter.ids.is_empty() {
-        sql.push(" AND c.id = ANY(").bind(Bind::Uuids(filter.ids.iter().map(|i| i.0).collect())).push(")");
+        sql.push(" AND c.id = ANY(")
+            .bind(Bind::Uuids(filter.ids.iter().map(|i| i.0).collect()))
+            .push(")");
     }
     if !filter.emails.is_empty() {
         let emails = filter.emails.iter().map(|e| e.to_lowercase()).collect();
-        sql.push(" AND lower(c.email) = ANY(").bind(Bind::Texts(emails)).push(")");
+        sql.push(" AND lower(c.email) = ANY(")
+            .bind(Bind::Texts(emails))
+            .push(")");
     }
     if !filter.groups.is_empty() {
         sql.push(
@@ -154,7 +191,8 @@ fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
         .push("))");
     }
     if let Some(has_account) = filter.has_account {
-        sql.push(" AND c.has_account = ").bind(Bind::Bool(has_account));
+        sql.push(" AND c.has_account = ")
+            .bind(Bind::Bool(has_account));
     }
     time_range(&mut sql, "c.created_at", &filter.created_at);
     time_range(&mut sql, "c.updated_at", &filter.updated_at);
@@ -170,11 +208,16 @@ pub(crate) struct Count {
 /// Runs a `SELECT count(*) AS count …` query.
 pub(crate) async fn count(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<i64> {
     let rows: Vec<Count> = sql.query().load(conn).await?;
-    Ok(rows.first().map_or(0, |c| c.count))
+    Ok(rows.into_iter().next().map_or(0, |c| c.count))
 }
 
 /// The admin list: filters, total count, order (then id), page, relations of the page.
-pub(crate) async fn list(conn: &mut AsyncPgConnection, project: ProjectId, filter: &CustomerFilter, relations: Relations) -> TxResult<Listed<Customer>> {
+pub(crate) async fn list(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    filter: &CustomerFilter,
+    relations: Relations,
+) -> TxResult<Listed<Customer>> {
     let from = filtered(project, filter);
     let mut total = Sql::new("SELECT count(*) AS count");
     total.append(&from);
@@ -183,14 +226,18 @@ pub(crate) async fn list(conn: &mut AsyncPgConnection, project: ProjectId, filte
     let direction = if filter.descending { " DESC" } else { " ASC" };
     let mut page = Sql::new("SELECT c.*");
     page.append(&from);
-    page.push(" ORDER BY ").push(order_column(filter.order)).push(direction);
+    page.push(" ORDER BY ")
+        .push(order_column(filter.order))
+        .push(direction);
     if filter.order != CustomerOrderField::Id {
         page.push(", c.id").push(direction);
     }
     page.push(" LIMIT ")
         .bind(Bind::BigInt(i64::from(filter.limit)))
         .push(" OFFSET ")
-        .bind(Bind::BigInt(i64::try_from(filter.offset).unwrap_or(i64::MAX)));
+        .bind(Bind::BigInt(
+            i64::try_from(filter.offset).unwrap_or(i64::MAX),
+        ));
     let rows: Vec<CustomerRow> = page.query().load(conn).await?;
     let mut items: Vec<Customer> = rows.into_iter().map(CustomerRow::into_domain).collect();
     load_relations(conn, project, &mut items, relations).await?;

@@ -21,7 +21,7 @@ async fn health_metrics_openapi_docs() {
     let (s, doc) = json(app.http.get(app.url("/openapi.json")).send().await.expect("send")).await;
     assert_eq!(s, 200);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
-    for path in ["/oauth/token", "/auth/user/emailpass", "/health/ready", "/admin/customers", "/admin/customers/{id}/customer-groups", "/{project_key}/customer-groups"] {
+    for path in ["/oauth/token", "/auth/user/emailpass", "/health/ready", "/admin/customers", "/admin/customers/{id}/customer-groups", "/{projectKey}/customer-groups", "/{projectKey}/customer-groups/key={key}"] {
         assert!(doc["paths"].get(path).is_some(), "missing {path} in the OpenAPI document");
     }
 

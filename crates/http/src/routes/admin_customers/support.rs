@@ -34,7 +34,10 @@ pub(crate) fn ok(body: Map<String, Value>) -> HttpResponse {
 
 /// `{key: value}`, in order.
 pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Map<String, Value> {
-    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
+    entries
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v))
+        .collect()
 }
 
 /// A path customer id; anything that is not a UUID is as missing as an unknown one.
@@ -49,7 +52,8 @@ pub(crate) fn group_id(raw: &str) -> Result<GroupId, AdminError> {
 
 /// A path address id; anything that is not a UUID is as missing as an unknown one.
 pub(crate) fn address_id(raw: &str) -> Result<AddressId, AdminError> {
-    AddressId::parse(raw).ok_or_else(|| DomainError::not_found(Resource::CustomerAddress, raw).into())
+    AddressId::parse(raw)
+        .ok_or_else(|| DomainError::not_found(Resource::CustomerAddress, raw).into())
 }
 
 /// The raw `fields` query value (still percent-encoded; the parser decodes it).
@@ -58,25 +62,39 @@ pub(crate) fn raw_fields(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Parses `fields` against `spec`; an invalid list is 400 with the parser's message.
-pub(crate) fn parse_fields_raw(spec: &'static FieldSpec, raw: Option<&str>) -> Result<SelectedFields, AdminError> {
+pub(crate) fn parse_fields_raw(
+    spec: &'static FieldSpec,
+    raw: Option<&str>,
+) -> Result<SelectedFields, AdminError> {
     parse_fields_for(spec, raw).map_err(|e| AdminError::Invalid(e.to_string()))
 }
 
 /// The request's `fields` against `spec`.
-pub(crate) fn fields(req: &HttpRequest, spec: &'static FieldSpec) -> Result<SelectedFields, AdminError> {
+pub(crate) fn fields(
+    req: &HttpRequest,
+    spec: &'static FieldSpec,
+) -> Result<SelectedFields, AdminError> {
     parse_fields_raw(spec, raw_fields(req))
 }
 
 /// The relations of a customer to load for a selection.
 pub(crate) fn relations(selected: &SelectedFields) -> Relations {
-    Relations { groups: selected.wants_groups(), addresses: selected.wants_addresses() }
+    Relations {
+        groups: selected.wants_groups(),
+        addresses: selected.wants_addresses(),
+    }
 }
 
 /// Reads the admin JSON body; called after the permission check, so a caller without the
 /// scope gets 403 whatever it sent.
-pub(crate) async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Map<String, Value>, AdminError> {
+pub(crate) async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<Map<String, Value>, AdminError> {
     let mut payload = payload.into_inner();
-    AdminJson::from_request(req, &mut payload).await.map(|json| json.0)
+    AdminJson::from_request(req, &mut payload)
+        .await
+        .map(|json| json.0)
 }
 
 /// The `Idempotency-Key` header: absent → `None`; empty, longer than 255 characters or not
@@ -101,7 +119,12 @@ pub(crate) fn check_idempotency_key(value: Option<&str>) -> Result<String, Admin
 
 /// Hex SHA-256 of everything that makes up a create request: method, path, the raw `fields`
 /// value and the body (re-serialized; key order is kept, whitespace is not significant).
-pub(crate) fn request_hash(method: &str, path: &str, raw_fields: Option<&str>, body: &Map<String, Value>) -> Result<String, AdminError> {
+pub(crate) fn request_hash(
+    method: &str,
+    path: &str,
+    raw_fields: Option<&str>,
+    body: &Map<String, Value>,
+) -> Result<String, AdminError> {
     let body = serde_json::to_vec(body).map_err(internal)?;
     let mut hasher = Sha256::new();
     let mut part = |bytes: &[u8]| {
@@ -135,13 +158,35 @@ mod tests {
         let body = map(json!({"email": "a@b.co", "metadata": {}}));
         let h = request_hash("POST", "/admin/customers", Some("id"), &body).expect("hash");
         assert_eq!(h.len(), 64);
-        assert_eq!(h, request_hash("POST", "/admin/customers", Some("id"), &body).expect("hash"));
-        assert_ne!(h, request_hash("POST", "/admin/customers", None, &body).expect("hash"));
-        assert_ne!(h, request_hash("POST", "/admin/customers", Some(""), &body).expect("hash"));
-        assert_ne!(h, request_hash("POST", "/admin/customers", Some("id"), &map(json!({"email": "a@b.co"}))).expect("hash"));
+        assert_eq!(
+            h,
+            request_hash("POST", "/admin/customers", Some("id"), &body).expect("hash")
+        );
+        assert_ne!(
+            h,
+            request_hash("POST", "/admin/customers", None, &body).expect("hash")
+        );
+        assert_ne!(
+            h,
+            request_hash("POST", "/admin/customers", Some(""), &body).expect("hash")
+        );
+        assert_ne!(
+            h,
+            request_hash(
+                "POST",
+                "/admin/customers",
+                Some("id"),
+                &map(json!({"email": "a@b.co"}))
+            )
+            .expect("hash")
+        );
         // The same body with other whitespace hashes the same.
-        let spaced: Map<String, Value> = serde_json::from_str("{ \"email\" : \"a@b.co\",\n \"metadata\": { } }").expect("json");
-        assert_eq!(h, request_hash("POST", "/admin/customers", Some("id"), &spaced).expect("hash"));
+        let spaced: Map<String, Value> =
+            serde_json::from_str("{ \"email\" : \"a@b.co\",\n \"metadata\": { } }").expect("json");
+        assert_eq!(
+            h,
+            request_hash("POST", "/admin/customers", Some("id"), &spaced).expect("hash")
+        );
     }
 
     #[test]
@@ -156,9 +201,18 @@ mod tests {
 
     #[test]
     fn non_uuid_ids_are_not_found() {
-        assert_eq!(customer_id("nope").expect_err("404").to_string(), "Customer with id: nope was not found");
-        assert_eq!(group_id("g").expect_err("404").to_string(), "Customer group with id: g was not found");
-        assert_eq!(address_id("a").expect_err("404").to_string(), "Customer address with id: a was not found");
+        assert_eq!(
+            customer_id("nope").expect_err("404").to_string(),
+            "Customer with id: nope was not found"
+        );
+        assert_eq!(
+            group_id("g").expect_err("404").to_string(),
+            "Customer group with id: g was not found"
+        );
+        assert_eq!(
+            address_id("a").expect_err("404").to_string(),
+            "Customer address with id: a was not found"
+        );
         assert!(customer_id("0193a1b2-0000-7000-8000-000000000001").is_ok());
     }
 }

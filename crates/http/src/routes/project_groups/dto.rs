@@ -2,7 +2,7 @@
 //! documented request bodies (the handlers read bodies from raw JSON, see `parse`).
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use xclade_domain::auth::Actor;
@@ -20,10 +20,10 @@ pub fn timestamp(t: &DateTime<Utc>) -> String {
 #[schema(as = ProjectActor)]
 pub struct ActorDoc {
     /// The API client that acted.
-    #[schema(rename = "clientId")]
+    #[schema(rename = "clientId", nullable = false)]
     client_id: Option<String>,
     /// The admin user that acted.
-    #[schema(rename = "externalUserId")]
+    #[schema(rename = "externalUserId", nullable = false)]
     external_user_id: Option<String>,
 }
 
@@ -39,6 +39,7 @@ pub struct TypeReference {
 
 /// The custom fields of a group.
 #[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(as = CustomFields)]
 pub struct CustomFieldsView {
     #[serde(rename = "type")]
     pub type_ref: TypeReference,
@@ -48,7 +49,13 @@ pub struct CustomFieldsView {
 
 impl From<&CustomFields> for CustomFieldsView {
     fn from(c: &CustomFields) -> Self {
-        CustomFieldsView { type_ref: TypeReference { type_id: "type", id: c.type_id.to_string() }, fields: c.fields.clone() }
+        CustomFieldsView {
+            type_ref: TypeReference {
+                type_id: "type",
+                id: c.type_id.to_string(),
+            },
+            fields: c.fields.clone(),
+        }
     }
 }
 
@@ -61,19 +68,21 @@ pub struct GroupView {
     pub id: String,
     pub version: i64,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub key: Option<String>,
     pub name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub custom: Option<CustomFieldsView>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<ActorDoc>)]
+    #[schema(value_type = Option<ActorDoc>, nullable = false)]
     pub created_by: Option<Actor>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub last_modified_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(value_type = Option<ActorDoc>)]
+    #[schema(value_type = Option<ActorDoc>, nullable = false)]
     pub last_modified_by: Option<Actor>,
 }
 
@@ -102,6 +111,7 @@ pub struct PageView {
     pub offset: u32,
     pub count: usize,
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(nullable = false)]
     pub total: Option<i64>,
     pub results: Vec<GroupView>,
 }
@@ -109,7 +119,13 @@ pub struct PageView {
 impl PageView {
     pub fn new(limit: u32, offset: u32, page: &QueryPage<CustomerGroup>) -> Self {
         let results: Vec<GroupView> = page.results.iter().map(GroupView::from).collect();
-        PageView { limit, offset, count: results.len(), total: page.total, results }
+        PageView {
+            limit,
+            offset,
+            count: results.len(),
+            total: page.total,
+            results,
+        }
     }
 }
 
@@ -118,7 +134,7 @@ impl PageView {
 // ------------------------------------------------------------------------------------------
 
 /// A reference to a custom type by `id` or by `key`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = TypeResourceIdentifier)]
 pub struct TypeResourceIdentifierDoc {
@@ -156,31 +172,31 @@ pub struct GroupDraftDoc {
 }
 
 /// `changeName`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = CustomerGroupChangeNameAction)]
 pub struct ChangeNameDoc {
-    #[schema(example = "changeName")]
+    #[schema(example = "changeName", pattern = "^changeName$")]
     action: String,
     name: String,
 }
 
 /// `setKey`: an absent or null `key` removes the key.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = CustomerGroupSetKeyAction)]
 pub struct SetKeyDoc {
-    #[schema(example = "setKey")]
+    #[schema(example = "setKey", pattern = "^setKey$")]
     action: String,
     key: Option<String>,
 }
 
 /// `setCustomType`: an absent `type` removes the type and all fields; a present one replaces both.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = CustomerGroupSetCustomTypeAction)]
 pub struct SetCustomTypeDoc {
-    #[schema(example = "setCustomType")]
+    #[schema(example = "setCustomType", pattern = "^setCustomType$")]
     action: String,
     #[schema(rename = "type")]
     type_ref: Option<TypeResourceIdentifierDoc>,
@@ -189,11 +205,11 @@ pub struct SetCustomTypeDoc {
 }
 
 /// `setCustomField`: an absent or null `value` removes the field (which must be set).
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = CustomerGroupSetCustomFieldAction)]
 pub struct SetCustomFieldDoc {
-    #[schema(example = "setCustomField")]
+    #[schema(example = "setCustomField", pattern = "^setCustomField$")]
     action: String,
     name: String,
     #[schema(value_type = Option<Object>)]
@@ -201,9 +217,15 @@ pub struct SetCustomFieldDoc {
 }
 
 /// One update action, told apart by `action`.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
-#[schema(as = CustomerGroupUpdateAction)]
+#[serde(untagged)]
+#[schema(as = CustomerGroupUpdateAction, discriminator(property_name = "action", mapping(
+    ("changeName" = "#/components/schemas/CustomerGroupChangeNameAction"),
+    ("setKey" = "#/components/schemas/CustomerGroupSetKeyAction"),
+    ("setCustomType" = "#/components/schemas/CustomerGroupSetCustomTypeAction"),
+    ("setCustomField" = "#/components/schemas/CustomerGroupSetCustomFieldAction"),
+)))]
 pub enum UpdateActionDoc {
     ChangeName(ChangeNameDoc),
     SetKey(SetKeyDoc),
@@ -260,7 +282,11 @@ mod tests {
     use xclade_domain::{GroupId, TypeId};
 
     fn group() -> CustomerGroup {
-        let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("valid") + chrono::Duration::microseconds(123_456);
+        let t = Utc
+            .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
+            .single()
+            .expect("valid")
+            + chrono::Duration::microseconds(123_456);
         CustomerGroup {
             id: GroupId(uuid::Uuid::from_u128(1)),
             version: Version(2),
@@ -294,11 +320,18 @@ mod tests {
     fn full_group() {
         let mut g = group();
         g.key = Some(GroupKey::parse("gold").expect("valid"));
-        g.custom = Some(CustomFields { type_id: TypeId(uuid::Uuid::from_u128(9)), fields: [("tier".to_owned(), json!(3))].into_iter().collect() });
+        g.custom = Some(CustomFields {
+            type_id: TypeId(uuid::Uuid::from_u128(9)),
+            fields: [("tier".to_owned(), json!(3))].into_iter().collect(),
+        });
         g.created_by = Some(Actor::Client("cli".into()));
         g.last_modified_by = Some(Actor::User("u1".into()));
-        g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).single().expect("valid");
-        g.metadata = Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
+        g.last_modified_at = Utc
+            .with_ymd_and_hms(2024, 5, 2, 0, 0, 0)
+            .single()
+            .expect("valid");
+        g.metadata =
+            Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
         let v = serde_json::to_value(GroupView::from(&g)).expect("json");
         assert_eq!(
             v,
@@ -318,12 +351,29 @@ mod tests {
 
     #[test]
     fn pages() {
-        let page = QueryPage { results: vec![group(), group()], total: Some(7) };
+        let page = QueryPage {
+            results: vec![group(), group()],
+            total: Some(7),
+        };
         let v = serde_json::to_value(PageView::new(2, 4, &page)).expect("json");
-        assert_eq!((v["limit"].clone(), v["offset"].clone(), v["count"].clone(), v["total"].clone()), (json!(2), json!(4), json!(2), json!(7)));
+        assert_eq!(
+            (
+                v["limit"].clone(),
+                v["offset"].clone(),
+                v["count"].clone(),
+                v["total"].clone()
+            ),
+            (json!(2), json!(4), json!(2), json!(7))
+        );
         assert_eq!(v["results"].as_array().map(Vec::len), Some(2));
-        let page = QueryPage { results: vec![], total: None };
+        let page = QueryPage {
+            results: vec![],
+            total: None,
+        };
         let v = serde_json::to_value(PageView::new(20, 0, &page)).expect("json");
-        assert_eq!(v, json!({"limit": 20, "offset": 0, "count": 0, "results": []}));
+        assert_eq!(
+            v,
+            json!({"limit": 20, "offset": 0, "count": 0, "results": []})
+        );
     }
 }

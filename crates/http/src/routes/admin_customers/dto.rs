@@ -1,0 +1,374 @@
+//! The JSON of the admin family's customers (§2.2), and the documented shapes of its requests
+//! and answers. Field order of each struct is the key order on the wire.
+
+use super::support::to_value;
+use crate::error::AdminError;
+use chrono::{DateTime, SecondsFormat, Utc};
+use serde::Serialize;
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use xclade_domain::customer::{Address, Customer};
+use xclade_domain::customer_group::CustomerGroup;
+use xclade_domain::fields::SelectedFields;
+
+/// RFC 3339 UTC with milliseconds and `Z`: `2019-08-24T14:15:22.000Z`.
+pub fn timestamp(at: &DateTime<Utc>) -> String {
+    at.to_rfc3339_opts(SecondsFormat::Millis, true)
+}
+
+/// A group as seen through a customer's `groups`.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerGroupSummary {
+    pub id: Uuid,
+    pub name: String,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub created_at: String,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub updated_at: String,
+}
+
+impl From<&CustomerGroup> for AdminCustomerGroupSummary {
+    fn from(g: &CustomerGroup) -> Self {
+        AdminCustomerGroupSummary {
+            id: g.id.0,
+            name: g.name.as_str().to_owned(),
+            metadata: g.metadata.as_map().clone(),
+            created_at: timestamp(&g.created_at),
+            updated_at: timestamp(&g.last_modified_at),
+        }
+    }
+}
+
+/// A customer address.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerAddress {
+    pub id: Uuid,
+    #[schema(required = true)]
+    pub address_name: Option<String>,
+    pub is_default_shipping: bool,
+    pub is_default_billing: bool,
+    pub customer_id: Uuid,
+    #[schema(required = true)]
+    pub company: Option<String>,
+    #[schema(required = true)]
+    pub first_name: Option<String>,
+    #[schema(required = true)]
+    pub last_name: Option<String>,
+    #[schema(required = true)]
+    pub address_1: Option<String>,
+    #[schema(required = true)]
+    pub address_2: Option<String>,
+    #[schema(required = true)]
+    pub city: Option<String>,
+    /// Lowercase ISO 3166-1 alpha-2, e.g. `us`.
+    #[schema(example = "us", required = true)]
+    pub country_code: Option<String>,
+    /// Lowercase, e.g. `us-ca`.
+    #[schema(example = "us-ca", required = true)]
+    pub province: Option<String>,
+    #[schema(required = true)]
+    pub postal_code: Option<String>,
+    #[schema(required = true)]
+    pub phone: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub created_at: String,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub updated_at: String,
+}
+
+impl From<&Address> for AdminCustomerAddress {
+    fn from(a: &Address) -> Self {
+        AdminCustomerAddress {
+            id: a.id.0,
+            address_name: a.address_name.clone(),
+            is_default_shipping: a.is_default_shipping,
+            is_default_billing: a.is_default_billing,
+            customer_id: a.customer_id.0,
+            company: a.company.clone(),
+            first_name: a.first_name.clone(),
+            last_name: a.last_name.clone(),
+            address_1: a.address_1.clone(),
+            address_2: a.address_2.clone(),
+            city: a.city.clone(),
+            country_code: a.country_code.clone(),
+            province: a.province.clone(),
+            postal_code: a.postal_code.clone(),
+            phone: a.phone.clone(),
+            metadata: a.metadata.as_map().clone(),
+            created_at: timestamp(&a.created_at),
+            updated_at: timestamp(&a.updated_at),
+        }
+    }
+}
+
+/// A customer (§2.2). Every answer is shaped by the request's `fields` (§2.5): by default all
+/// of these keys are present; `groups` and `addresses` are left out when deselected.
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomer {
+    pub id: Uuid,
+    #[schema(format = Email, example = "user@example.com")]
+    pub email: String,
+    #[schema(required = true)]
+    pub company_name: Option<String>,
+    #[schema(required = true)]
+    pub first_name: Option<String>,
+    #[schema(required = true)]
+    pub last_name: Option<String>,
+    #[schema(required = true)]
+    pub phone: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub has_account: bool,
+    #[schema(required = true)]
+    pub default_billing_address_id: Option<Uuid>,
+    #[schema(required = true)]
+    pub default_shipping_address_id: Option<Uuid>,
+    pub groups: Vec<AdminCustomerGroupSummary>,
+    pub addresses: Vec<AdminCustomerAddress>,
+    /// The id of the admin user or the `client_id` of the API client that created it.
+    #[schema(required = true)]
+    pub created_by: Option<String>,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub created_at: String,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub updated_at: String,
+    #[schema(format = DateTime, required = true)]
+    pub deleted_at: Option<String>,
+}
+
+impl From<&Customer> for AdminCustomer {
+    fn from(c: &Customer) -> Self {
+        AdminCustomer {
+            id: c.id.0,
+            email: c.email.clone(),
+            company_name: c.company_name.clone(),
+            first_name: c.first_name.clone(),
+            last_name: c.last_name.clone(),
+            phone: c.phone.clone(),
+            metadata: c.metadata.as_map().clone(),
+            has_account: c.has_account,
+            default_billing_address_id: c.default_billing_address_id.map(|a| a.0),
+            default_shipping_address_id: c.default_shipping_address_id.map(|a| a.0),
+            groups: c
+                .groups
+                .iter()
+                .map(AdminCustomerGroupSummary::from)
+                .collect(),
+            addresses: c.addresses.iter().map(AdminCustomerAddress::from).collect(),
+            created_by: c.created_by.clone(),
+            created_at: timestamp(&c.created_at),
+            updated_at: timestamp(&c.updated_at),
+            deleted_at: c.deleted_at.as_ref().map(timestamp),
+        }
+    }
+}
+
+/// A customer without its relations (the members of an admin customer group).
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerSummary {
+    pub id: Uuid,
+    #[schema(format = Email, example = "user@example.com")]
+    pub email: String,
+    #[schema(required = true)]
+    pub company_name: Option<String>,
+    #[schema(required = true)]
+    pub first_name: Option<String>,
+    #[schema(required = true)]
+    pub last_name: Option<String>,
+    #[schema(required = true)]
+    pub phone: Option<String>,
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    pub has_account: bool,
+    #[schema(required = true)]
+    pub default_billing_address_id: Option<Uuid>,
+    #[schema(required = true)]
+    pub default_shipping_address_id: Option<Uuid>,
+    #[schema(required = true)]
+    pub created_by: Option<String>,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub created_at: String,
+    #[schema(format = DateTime, example = "2019-08-24T14:15:22.000Z")]
+    pub updated_at: String,
+    #[schema(format = DateTime, required = true)]
+    pub deleted_at: Option<String>,
+}
+
+impl From<&Customer> for AdminCustomerSummary {
+    fn from(c: &Customer) -> Self {
+        let full = AdminCustomer::from(c);
+        AdminCustomerSummary {
+            id: full.id,
+            email: full.email,
+            company_name: full.company_name,
+            first_name: full.first_name,
+            last_name: full.last_name,
+            phone: full.phone,
+            metadata: full.metadata,
+            has_account: full.has_account,
+            default_billing_address_id: full.default_billing_address_id,
+            default_shipping_address_id: full.default_shipping_address_id,
+            created_by: full.created_by,
+            created_at: full.created_at,
+            updated_at: full.updated_at,
+            deleted_at: full.deleted_at,
+        }
+    }
+}
+
+/// The customer's JSON, shaped by `fields`.
+pub fn customer_value(customer: &Customer, selected: &SelectedFields) -> Result<Value, AdminError> {
+    Ok(selected.shape_customer(to_value(&AdminCustomer::from(customer))?))
+}
+
+/// An address's JSON.
+pub fn address_value(address: &Address) -> Result<Value, AdminError> {
+    to_value(&AdminCustomerAddress::from(address))
+}
+
+/// `{"customer": …}`.
+pub fn customer_body(
+    customer: &Customer,
+    selected: &SelectedFields,
+) -> Result<Map<String, Value>, AdminError> {
+    Ok(super::support::object([(
+        "customer",
+        customer_value(customer, selected)?,
+    )]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documented answers (rendered as `serde_json::Value` after shaping; these describe the default).
+
+/// `{"customer": …}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerResponse {
+    pub customer: AdminCustomer,
+}
+
+/// A page of customers; `count` is the total number of matches.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerListResponse {
+    pub customers: Vec<AdminCustomer>,
+    pub count: i64,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+/// `{"address": …}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerAddressResponse {
+    pub address: AdminCustomerAddress,
+}
+
+/// A page of a customer's addresses.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerAddressListResponse {
+    pub addresses: Vec<AdminCustomerAddress>,
+    pub count: i64,
+    pub offset: u64,
+    pub limit: u32,
+}
+
+/// The answer of a delete.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminDeleteResponse {
+    pub id: Uuid,
+    /// `customer` or `customer_group`.
+    #[schema(example = "customer")]
+    pub object: String,
+    pub deleted: bool,
+}
+
+/// The answer of an address delete: the refreshed customer as `parent`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminAddressDeleteResponse {
+    pub id: Uuid,
+    #[schema(example = "customer_address")]
+    pub object: String,
+    pub deleted: bool,
+    pub parent: AdminCustomer,
+}
+
+// ---------------------------------------------------------------------------------------------
+// Documented request bodies (parsing is strict and done field by field; unknown keys → 400).
+
+/// Body of `POST /admin/customers`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminCreateCustomer {
+    /// At most 320 characters; unique among the project's customers (case-insensitive).
+    #[schema(format = Email, example = "user@example.com")]
+    pub email: String,
+    /// At most 255 characters.
+    pub company_name: String,
+    /// At most 255 characters.
+    pub first_name: String,
+    /// At most 255 characters.
+    pub last_name: String,
+    /// At most 255 characters.
+    pub phone: String,
+    /// At most 64 keys, 16 KiB serialized, nested at most 5 levels.
+    #[schema(value_type = Object)]
+    pub metadata: Map<String, Value>,
+    /// Not stored on the customer: it travels with the `customer.created` event.
+    #[schema(value_type = Option<Object>)]
+    pub additional_data: Option<Map<String, Value>>,
+}
+
+/// Body of `POST /admin/customers/{id}`: every key optional; `null` clears a string
+/// (except `email`); `metadata` is merged shallowly, a key set to `""` is deleted.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminUpdateCustomer {
+    #[schema(format = Email, nullable = false)]
+    pub email: Option<String>,
+    pub company_name: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub phone: Option<String>,
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Accepted for compatibility; not stored.
+    #[schema(value_type = Option<Object>)]
+    pub additional_data: Option<Map<String, Value>>,
+}
+
+/// Body of `POST /admin/customers/{id}/customer-groups`; each list at most 1000 ids, no id in
+/// both.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminManageCustomerGroups {
+    /// Ids of the groups to add the customer to.
+    pub add: Option<Vec<String>>,
+    /// Ids of the groups to remove the customer from.
+    pub remove: Option<Vec<String>>,
+}
+
+/// Body of an address create or update: every key optional; `null` clears a string.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct AdminCustomerAddressBody {
+    pub address_name: Option<String>,
+    pub company: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub address_1: Option<String>,
+    pub address_2: Option<String>,
+    pub city: Option<String>,
+    /// Stored lowercase.
+    #[schema(example = "us")]
+    pub country_code: Option<String>,
+    /// Stored lowercase.
+    #[schema(example = "us-ca")]
+    pub province: Option<String>,
+    pub postal_code: Option<String>,
+    pub phone: Option<String>,
+    /// Replaces the address's metadata.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Map<String, Value>>,
+    /// Makes this the customer's default shipping address (clearing the old default).
+    pub is_default_shipping: Option<bool>,
+    /// Makes this the customer's default billing address (clearing the old default).
+    pub is_default_billing: Option<bool>,
+}

@@ -1,0 +1,572 @@
+//! [`CustomerGroupRepository`] on PostgreSQL.
+//!
+//! * The group limit is exact under concurrency: a create first increments the project's
+//!   `customer_group_count` with `… WHERE customer_group_count < max` (one statement that
+//!   serialises creates of a project on its row), a delete decrements it, both in the
+//!   transaction of the change.
+//! * Optimistic locking in one statement: `UPDATE … WHERE version = $expected RETURNING *`.
+
+use std::collections::HashSet;
+
+use async_trait::async_trait;
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+use xclade_domain::customer::{Customer, Listed};
+use xclade_domain::customer_group::{CustomerGroup, Version};
+use xclade_domain::error::DomainResult;
+use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::paging::{GroupFilter, GroupQuery, QueryPage};
+use xclade_domain::ports::CustomerGroupRepository;
+use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
+
+use crate::customers::insert_memberships;
+use crate::customers::queries::count;
+use crate::error::{missing_type, OnConstraint, TxError, TxResult};
+use crate::group_query::{compile, sort_column};
+use crate::models::{actor_json, CustomerRow, GroupRow};
+use crate::outbox::record;
+use crate::pool::PgPool;
+use crate::schema::{
+    customer_group_memberships as m, customer_groups as g, customers as c, projects as p,
+};
+use crate::sql::{contains_pattern, Bind, Sql};
+use crate::tx::{read, transaction};
+
+/// [`CustomerGroupRepository`] on PostgreSQL.
+#[derive(Clone)]
+pub struct PgCustomerGroupRepository {
+    pool: PgPool,
+}
+
+impl PgCustomerGroupRepository {
+    pub fn new(pool: PgPool) -> Self {
+        PgCustomerGroupRepository { pool }
+    }
+}
+
+fn group_not_found(id: GroupId) -> TxError {
+    TxError::Domain(DomainError::not_found(Resource::CustomerGroup, id))
+}
+
+/// Maps the unique and foreign-key violations a group write can cause.
+fn group_constraints<T>(
+    result: Result<T, diesel::result::Error>,
+    group: &CustomerGroup,
+) -> TxResult<T> {
+    result
+        .on_constraint("customer_groups_name_key", || DomainError::Duplicate {
+            resource: Resource::CustomerGroup,
+            field: "name",
+            value: group.name.as_str().to_owned(),
+        })
+        .on_constraint("customer_groups_key_key", || DomainError::Duplicate {
+            resource: Resource::CustomerGroup,
+            field: "key",
+            value: group
+                .key
+                .as_ref()
+                .map(|k| k.as_str().to_owned())
+                .unwrap_or_default(),
+        })
+        .on_constraint("customer_groups_custom_type_fkey", || {
+            missing_type(
+                group
+                    .custom
+                    .as_ref()
+                    .map(|c| c.type_id.to_string())
+                    .unwrap_or_default(),
+            )
+        })
+}
+
+fn group_event(ctx: &WriteContext, kind: EventKind, group: &CustomerGroup) -> Event {
+    Event::new(ctx, kind, group.id.0, "customer_group", group)
+}
+
+async fn find_group(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    id: GroupId,
+) -> TxResult<Option<GroupRow>> {
+    Ok(g::table
+        .filter(g::project_id.eq(project.0))
+        .filter(g::id.eq(id.0))
+        .select(GroupRow::as_select())
+        .first(conn)
+        .await
+        .optional()?)
+}
+
+async fn get(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    id: GroupId,
+) -> TxResult<CustomerGroup> {
+    Ok(find_group(conn, project, id)
+        .await?
+        .ok_or_else(|| group_not_found(id))?
+        .into_domain()?)
+}
+
+async fn get_by_key(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    key: &str,
+) -> TxResult<CustomerGroup> {
+    let row: Option<GroupRow> = g::table
+        .filter(g::project_id.eq(project.0))
+        .filter(g::key.eq(key))
+        .select(GroupRow::as_select())
+        .first(conn)
+        .await
+        .optional()?;
+    let row = row
+        .ok_or_else(|| TxError::Domain(DomainError::not_found_key(Resource::CustomerGroup, key)))?;
+    Ok(row.into_domain()?)
+}
+
+/// After an optimistic write matched no row: a stale version, or no such group.
+async fn conflict_or_missing(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    id: GroupId,
+    expected: Version,
+) -> TxError {
+    let current: Result<Option<i64>, _> = g::table
+        .filter(g::project_id.eq(project.0))
+        .filter(g::id.eq(id.0))
+        .select(g::version)
+        .first(conn)
+        .await
+        .optional();
+    match current {
+        Ok(Some(current)) => TxError::Domain(DomainError::VersionConflict {
+            id: id.to_string(),
+            expected: expected.0,
+            current,
+        }),
+        Ok(None) => group_not_found(id),
+        Err(e) => TxError::Db(e),
+    }
+}
+
+async fn create(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    group: &CustomerGroup,
+    max_groups: u32,
+) -> TxResult<CustomerGroup> {
+    let counted: Option<i32> = diesel::update(
+        p::table
+            .filter(p::project_id.eq(ctx.project_id.0))
+            .filter(p::customer_group_count.lt(i32::try_from(max_groups).unwrap_or(i32::MAX))),
+    )
+    .set(p::customer_group_count.eq(p::customer_group_count + 1))
+    .returning(p::customer_group_count)
+    .get_result(conn)
+    .await
+    .optional()?;
+    if counted.is_none() {
+        return Err(TxError::Domain(DomainError::LimitExceeded {
+            resource: Resource::CustomerGroup,
+            limit: max_groups,
+        }));
+    }
+    let inserted = diesel::insert_into(g::table)
+        .values(GroupRow::from_domain(ctx.project_id, group))
+        .returning(GroupRow::as_returning())
+        .get_result(conn)
+        .await;
+    let created = group_constraints(inserted, group)?.into_domain()?;
+    record(conn, &group_event(ctx, EventKind::GroupCreated, &created)).await?;
+    Ok(created)
+}
+
+async fn save(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    group: &CustomerGroup,
+    expected: Version,
+) -> TxResult<CustomerGroup> {
+    let r = GroupRow::from_domain(ctx.project_id, group);
+    let updated = diesel::update(
+        g::table
+            .filter(g::project_id.eq(ctx.project_id.0))
+            .filter(g::id.eq(group.id.0))
+            .filter(g::version.eq(expected.0)),
+    )
+    .set((
+        g::version.eq(r.version),
+        g::key.eq(r.key),
+        g::name.eq(r.name),
+        g::custom_type_id.eq(r.custom_type_id),
+        g::custom_fields.eq(r.custom_fields),
+        g::metadata.eq(r.metadata),
+        g::last_modified_at.eq(r.last_modified_at),
+        g::last_modified_by.eq(r.last_modified_by),
+    ))
+    .returning(GroupRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional();
+    let Some(row) = group_constraints(updated, group)? else {
+        return Err(conflict_or_missing(conn, ctx.project_id, group.id, expected).await);
+    };
+    let saved = row.into_domain()?;
+    record(conn, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
+    Ok(saved)
+}
+
+async fn delete(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    id: GroupId,
+    expected: Option<Version>,
+) -> TxResult<CustomerGroup> {
+    // The project row first, like `create`: both lock it before any group row.
+    diesel::update(
+        p::table
+            .filter(p::project_id.eq(ctx.project_id.0))
+            .filter(p::customer_group_count.gt(0)),
+    )
+    .set(p::customer_group_count.eq(p::customer_group_count - 1))
+    .execute(conn)
+    .await?;
+    let target = g::table
+        .filter(g::project_id.eq(ctx.project_id.0))
+        .filter(g::id.eq(id.0));
+    let deleted: Option<GroupRow> = match expected {
+        Some(v) => {
+            diesel::delete(target.filter(g::version.eq(v.0)))
+                .returning(GroupRow::as_returning())
+                .get_result(conn)
+                .await
+        }
+        None => {
+            diesel::delete(target)
+                .returning(GroupRow::as_returning())
+                .get_result(conn)
+                .await
+        }
+    }
+    .optional()?;
+    let Some(row) = deleted else {
+        // Rolls the decrement back with everything else.
+        return Err(match expected {
+            Some(v) => conflict_or_missing(conn, ctx.project_id, id, v).await,
+            None => group_not_found(id),
+        });
+    };
+    let group = row.into_domain()?;
+    record(conn, &group_event(ctx, EventKind::GroupDeleted, &group)).await?;
+    Ok(group)
+}
+
+async fn set_customers(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    id: GroupId,
+    add: &[CustomerId],
+    remove: &[CustomerId],
+) -> TxResult<CustomerGroup> {
+    let project = ctx.project_id;
+    if find_group(conn, project, id).await?.is_none() {
+        return Err(group_not_found(id));
+    }
+    // Customers before the group (the crate's lock order). `FOR SHARE` keeps them from being
+    // deleted (which would leave memberships behind) until we commit.
+    let wanted: Vec<Uuid> = add.iter().chain(remove).map(|c| c.0).collect();
+    if !wanted.is_empty() {
+        let found: Vec<Uuid> = c::table
+            .filter(c::project_id.eq(project.0))
+            .filter(c::id.eq_any(&wanted))
+            .filter(c::deleted_at.is_null())
+            .order(c::id)
+            .select(c::id)
+            .for_share()
+            .load(conn)
+            .await?;
+        let found: HashSet<Uuid> = found.into_iter().collect();
+        if let Some(missing) = add.iter().chain(remove).find(|c| !found.contains(&c.0)) {
+            return Err(TxError::Domain(DomainError::not_found(
+                Resource::Customer,
+                missing,
+            )));
+        }
+    }
+    let locked: Option<Uuid> = g::table
+        .filter(g::project_id.eq(project.0))
+        .filter(g::id.eq(id.0))
+        .select(g::id)
+        .for_no_key_update()
+        .first(conn)
+        .await
+        .optional()?;
+    if locked.is_none() {
+        return Err(group_not_found(id));
+    }
+    let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|c| (c.0, id.0)).collect();
+    let mut changed = !insert_memberships(conn, project, &pairs, ctx.now)
+        .await?
+        .is_empty();
+    if !remove.is_empty() {
+        let remove: Vec<Uuid> = remove.iter().map(|c| c.0).collect();
+        let removed = diesel::delete(
+            m::table
+                .filter(m::project_id.eq(project.0))
+                .filter(m::group_id.eq(id.0))
+                .filter(m::customer_id.eq_any(&remove)),
+        )
+        .execute(conn)
+        .await?;
+        changed |= removed > 0;
+    }
+    if !changed {
+        return get(conn, project, id).await;
+    }
+    let row: GroupRow = diesel::update(
+        g::table
+            .filter(g::project_id.eq(project.0))
+            .filter(g::id.eq(id.0)),
+    )
+    .set((
+        g::version.eq(g::version + 1),
+        g::last_modified_at.eq(ctx.now),
+        g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
+    ))
+    .returning(GroupRow::as_returning())
+    .get_result(conn)
+    .await?;
+    let group = row.into_domain()?;
+    record(conn, &group_event(ctx, EventKind::GroupUpdated, &group)).await?;
+    Ok(group)
+}
+
+async fn customers_of(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    id: GroupId,
+    limit: u32,
+) -> TxResult<Vec<Customer>> {
+    if find_group(conn, project, id).await?.is_none() {
+        return Err(group_not_found(id));
+    }
+    let rows: Vec<CustomerRow> = c::table
+        .inner_join(
+            m::table.on(m::project_id
+                .eq(c::project_id)
+                .and(m::customer_id.eq(c::id))),
+        )
+        .filter(m::project_id.eq(project.0))
+        .filter(m::group_id.eq(id.0))
+        .filter(c::deleted_at.is_null())
+        .order(c::id)
+        .limit(i64::from(limit))
+        .select(CustomerRow::as_select())
+        .load(conn)
+        .await?;
+    Ok(rows.into_iter().map(CustomerRow::into_domain).collect())
+}
+
+async fn load_groups(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
+    let rows: Vec<GroupRow> = sql.query().load(conn).await?;
+    Ok(rows
+        .into_iter()
+        .map(GroupRow::into_domain)
+        .collect::<Result<Vec<_>, _>>()?)
+}
+
+fn page(from: &Sql, order: &[(&str, bool)], limit: u32, offset: u64) -> Sql {
+    let mut sql = Sql::new("SELECT g.*");
+    sql.append(from).push(" ORDER BY ");
+    for (i, (column, descending)) in order.iter().enumerate() {
+        if i > 0 {
+            sql.push(", ");
+        }
+        sql.push(column)
+            .push(if *descending { " DESC" } else { " ASC" });
+    }
+    sql.push(" LIMIT ")
+        .bind(Bind::BigInt(i64::from(limit)))
+        .push(" OFFSET ")
+        .bind(Bind::BigInt(i64::try_from(offset).unwrap_or(i64::MAX)));
+    sql
+}
+
+fn counting(from: &Sql) -> Sql {
+    let mut sql = Sql::new("SELECT count(*) AS count");
+    sql.append(from);
+    sql
+}
+
+async fn query(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    q: &GroupQuery,
+) -> TxResult<QueryPage<CustomerGroup>> {
+    let mut from = Sql::new(" FROM customer_groups g WHERE g.project_id = ");
+    from.bind(Bind::Uuid(project.0));
+    if let Some(predicate) = &q.predicate {
+        from.push(" AND ");
+        compile(predicate, &mut from)?;
+    }
+    let total = if q.with_total {
+        Some(count(conn, &counting(&from)).await?)
+    } else {
+        None
+    };
+    if q.limit == 0 {
+        return Ok(QueryPage {
+            results: Vec::new(),
+            total,
+        });
+    }
+    // Ties are broken by id, in the direction of the last sort (ascending without a sort).
+    let mut order: Vec<(&str, bool)> = q
+        .sort
+        .iter()
+        .map(|s| (sort_column(s.field), s.descending))
+        .collect();
+    let last_descending = order.last().is_some_and(|(_, d)| *d);
+    if !order.iter().any(|(column, _)| *column == "g.id") {
+        order.push(("g.id", last_descending));
+    }
+    let results = load_groups(conn, &page(&from, &order, q.limit, u64::from(q.offset))).await?;
+    Ok(QueryPage { results, total })
+}
+
+async fn list(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    f: &GroupFilter,
+) -> TxResult<Listed<CustomerGroup>> {
+    let mut from = Sql::new(" FROM customer_groups g WHERE g.project_id = ");
+    from.bind(Bind::Uuid(project.0));
+    if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
+        from.push(" AND g.name ILIKE ")
+            .bind(Bind::Text(contains_pattern(q)));
+    }
+    if !f.ids.is_empty() {
+        from.push(" AND g.id = ANY(")
+            .bind(Bind::Uuids(f.ids.iter().map(|i| i.0).collect()))
+            .push(")");
+    }
+    if !f.names.is_empty() {
+        from.push(" AND g.name = ANY(")
+            .bind(Bind::Texts(f.names.clone()))
+            .push(")");
+    }
+    let count = count(conn, &counting(&from)).await?;
+    let mut order = vec![(sort_column(f.order), f.descending)];
+    if f.order != xclade_domain::paging::SortField::Id {
+        order.push(("g.id", f.descending));
+    }
+    let items = load_groups(conn, &page(&from, &order, f.limit, f.offset)).await?;
+    Ok(Listed { items, count })
+}
+
+#[async_trait]
+impl CustomerGroupRepository for PgCustomerGroupRepository {
+    async fn create(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        max_groups: u32,
+    ) -> DomainResult<CustomerGroup> {
+        let args = (ctx, group, max_groups);
+        transaction(&self.pool, &args, |conn, (ctx, group, max)| {
+            Box::pin(create(conn, ctx, group, *max))
+        })
+        .await
+    }
+
+    async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
+        read(&self.pool, &(project, id), |conn, (project, id)| {
+            Box::pin(get(conn, *project, *id))
+        })
+        .await
+    }
+
+    async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup> {
+        read(&self.pool, &(project, key), |conn, (project, key)| {
+            Box::pin(get_by_key(conn, *project, key))
+        })
+        .await
+    }
+
+    async fn query(
+        &self,
+        project: ProjectId,
+        q: &GroupQuery,
+    ) -> DomainResult<QueryPage<CustomerGroup>> {
+        read(&self.pool, &(project, q), |conn, (project, q)| {
+            Box::pin(query(conn, *project, q))
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        project: ProjectId,
+        filter: &GroupFilter,
+    ) -> DomainResult<Listed<CustomerGroup>> {
+        read(&self.pool, &(project, filter), |conn, (project, filter)| {
+            Box::pin(list(conn, *project, filter))
+        })
+        .await
+    }
+
+    async fn save(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        expected: Version,
+    ) -> DomainResult<CustomerGroup> {
+        let args = (ctx, group, expected);
+        transaction(&self.pool, &args, |conn, (ctx, group, expected)| {
+            Box::pin(save(conn, ctx, group, *expected))
+        })
+        .await
+    }
+
+    async fn delete(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        expected: Option<Version>,
+    ) -> DomainResult<CustomerGroup> {
+        let args = (ctx, id, expected);
+        transaction(&self.pool, &args, |conn, (ctx, id, expected)| {
+            Box::pin(delete(conn, ctx, *id, *expected))
+        })
+        .await
+    }
+
+    async fn set_customers(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        add: &[CustomerId],
+        remove: &[CustomerId],
+    ) -> DomainResult<CustomerGroup> {
+        let args = (ctx, id, add, remove);
+        transaction(&self.pool, &args, |conn, (ctx, id, add, remove)| {
+            Box::pin(set_customers(conn, ctx, *id, add, remove))
+        })
+        .await
+    }
+
+    async fn customers_of(
+        &self,
+        project: ProjectId,
+        id: GroupId,
+        limit: u32,
+    ) -> DomainResult<Vec<Customer>> {
+        let args = (project, id, limit);
+        read(&self.pool, &args, |conn, (project, id, limit)| {
+            Box::pin(customers_of(conn, *project, *id, *limit))
+        })
+        .await
+    }
+}

@@ -1,0 +1,386 @@
+//! [`CustomerRepository`] on PostgreSQL: every write is one transaction that also writes its
+//! outbox event.
+
+mod addresses;
+mod memberships;
+pub(crate) mod queries;
+
+pub(crate) use memberships::insert_memberships;
+
+use async_trait::async_trait;
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use xclade_domain::customer::{
+    Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations,
+};
+use xclade_domain::error::DomainResult;
+use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
+use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, Resource};
+
+use crate::error::{OnConstraint, TxError, TxResult};
+use crate::models::{CustomerRow, CustomerSnapshot};
+use crate::outbox::record;
+use crate::pool::PgPool;
+use crate::schema::{customers as c, idempotency_keys as k};
+use crate::tx::{read, transaction};
+use queries::{find_customer, load_relations};
+
+/// [`CustomerRepository`] on PostgreSQL.
+#[derive(Clone)]
+pub struct PgCustomerRepository {
+    pool: PgPool,
+}
+
+impl PgCustomerRepository {
+    pub fn new(pool: PgPool) -> Self {
+        PgCustomerRepository { pool }
+    }
+}
+
+fn duplicate_email(email: &str) -> DomainError {
+    DomainError::Duplicate {
+        resource: Resource::Customer,
+        field: "email",
+        value: email.to_owned(),
+    }
+}
+
+/// PostgreSQL keeps microseconds: what a write answers must be what a read returns.
+fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    t.trunc_subsecs(6)
+}
+
+#[derive(QueryableByName)]
+struct Claimed {
+    #[diesel(sql_type = Text)]
+    #[allow(dead_code)]
+    key: String,
+}
+
+/// Claims the key atomically when it is new or expired. Concurrent claims of one key
+/// serialise on its row: the later one waits for the first to commit, then sees it.
+async fn claim_key(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    claim: &IdempotencyClaim,
+    customer: &Customer,
+) -> TxResult<bool> {
+    let response = serde_json::to_string(customer)
+        .map_err(|e| TxError::Domain(DomainError::Internal(Box::new(e))))?;
+    let rows: Vec<Claimed> = diesel::sql_query(
+        "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) \
+         ON CONFLICT (project_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
+           resource_id = EXCLUDED.resource_id, response = EXCLUDED.response, created_at = EXCLUDED.created_at \
+         WHERE idempotency_keys.created_at < $7 \
+         RETURNING key",
+    )
+    .bind::<SqlUuid, _>(ctx.project_id.0)
+    .bind::<Text, _>(&claim.key)
+    .bind::<Text, _>(&claim.request_hash)
+    .bind::<Nullable<SqlUuid>, _>(Some(customer.id.0))
+    .bind::<Nullable<Text>, _>(Some(response))
+    .bind::<Timestamptz, _>(ctx.now)
+    .bind::<Timestamptz, _>(claim.not_before)
+    .load(conn)
+    .await?;
+    Ok(!rows.is_empty())
+}
+
+/// The outcome of a key that is already taken (and now locked by us).
+async fn replay(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    claim: &IdempotencyClaim,
+) -> TxResult<CreateOutcome> {
+    let (hash, resource, response): (String, Option<Uuid>, Option<String>) = k::table
+        .filter(k::project_id.eq(project.0))
+        .filter(k::key.eq(&claim.key))
+        .select((k::request_hash, k::resource_id, k::response))
+        .first(conn)
+        .await?;
+    if hash != claim.request_hash {
+        return Err(TxError::Domain(DomainError::IdempotencyMismatch));
+    }
+    if let Some(text) = response {
+        return Ok(CreateOutcome::Replayed(CustomerSnapshot::parse(&text)?));
+    }
+    // Claims without a stored response: answer with the customer as it is now.
+    let id = resource.ok_or_else(|| TxError::Domain(DomainError::Conflict))?;
+    let row: CustomerRow = c::table
+        .filter(c::project_id.eq(project.0))
+        .filter(c::id.eq(id))
+        .select(CustomerRow::as_select())
+        .first(conn)
+        .await?;
+    Ok(CreateOutcome::Replayed(row.into_domain()))
+}
+
+async fn create(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    customer: &Customer,
+    additional_data: Option<&Map<String, Value>>,
+    idempotency: Option<&IdempotencyClaim>,
+) -> TxResult<CreateOutcome> {
+    let mut customer = customer.clone();
+    customer.created_at = micros(customer.created_at);
+    customer.updated_at = micros(customer.updated_at);
+    customer.deleted_at = customer.deleted_at.map(micros);
+    if let Some(claim) = idempotency {
+        if !claim_key(conn, ctx, claim, &customer).await? {
+            return replay(conn, ctx.project_id, claim).await;
+        }
+    }
+    diesel::insert_into(c::table)
+        .values(CustomerRow::from_domain(ctx.project_id, &customer))
+        .execute(conn)
+        .await
+        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+    let event = Event::new(
+        ctx,
+        EventKind::CustomerCreated,
+        customer.id.0,
+        "customer",
+        &customer,
+    )
+    .with_additional_data(additional_data);
+    record(conn, &event).await?;
+    Ok(CreateOutcome::Created(customer))
+}
+
+async fn update(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    id: CustomerId,
+    patch: &CustomerPatch,
+    relations: Relations,
+) -> TxResult<Customer> {
+    let row = find_customer(conn, ctx.project_id, id, true).await?;
+    let mut customer = row.into_domain();
+    if patch.apply(&mut customer)? {
+        customer.updated_at = micros(ctx.now);
+        let r = CustomerRow::from_domain(ctx.project_id, &customer);
+        diesel::update(
+            c::table
+                .filter(c::project_id.eq(ctx.project_id.0))
+                .filter(c::id.eq(id.0)),
+        )
+        .set((
+            c::email.eq(r.email),
+            c::company_name.eq(r.company_name),
+            c::first_name.eq(r.first_name),
+            c::last_name.eq(r.last_name),
+            c::phone.eq(r.phone),
+            c::metadata.eq(r.metadata),
+            c::updated_at.eq(r.updated_at),
+        ))
+        .execute(conn)
+        .await
+        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+        record(
+            conn,
+            &Event::new(ctx, EventKind::CustomerUpdated, id.0, "customer", &customer),
+        )
+        .await?;
+    }
+    let mut list = [customer];
+    load_relations(conn, ctx.project_id, &mut list, relations).await?;
+    let [customer] = list;
+    Ok(customer)
+}
+
+async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId) -> TxResult<()> {
+    let now = micros(ctx.now);
+    let row: Option<CustomerRow> = diesel::update(
+        c::table
+            .filter(c::project_id.eq(ctx.project_id.0))
+            .filter(c::id.eq(id.0))
+            .filter(c::deleted_at.is_null()),
+    )
+    .set((c::deleted_at.eq(Some(now)), c::updated_at.eq(now)))
+    .returning(CustomerRow::as_returning())
+    .get_result(conn)
+    .await
+    .optional()?;
+    let row = row.ok_or_else(|| queries::customer_not_found(id))?;
+    memberships::leave_all_groups(conn, ctx, id).await?;
+    record(
+        conn,
+        &Event::new(
+            ctx,
+            EventKind::CustomerDeleted,
+            id.0,
+            "customer",
+            &row.into_domain(),
+        ),
+    )
+    .await?;
+    Ok(())
+}
+
+#[async_trait]
+impl CustomerRepository for PgCustomerRepository {
+    async fn create<'a>(
+        &self,
+        ctx: &WriteContext,
+        customer: &Customer,
+        additional_data: Option<&'a Map<String, Value>>,
+        idempotency: Option<&'a IdempotencyClaim>,
+    ) -> DomainResult<CreateOutcome> {
+        let args = (ctx, customer, additional_data, idempotency);
+        transaction(&self.pool, &args, |conn, (ctx, customer, data, idem)| {
+            Box::pin(create(conn, ctx, customer, *data, *idem))
+        })
+        .await
+    }
+
+    async fn get(
+        &self,
+        project: ProjectId,
+        id: CustomerId,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
+        let args = (project, id, relations);
+        read(&self.pool, &args, |conn, (project, id, relations)| {
+            Box::pin(queries::load_customer(conn, *project, *id, *relations))
+        })
+        .await
+    }
+
+    async fn list(
+        &self,
+        project: ProjectId,
+        filter: &CustomerFilter,
+        relations: Relations,
+    ) -> DomainResult<Listed<Customer>> {
+        let args = (project, filter, relations);
+        read(&self.pool, &args, |conn, (project, filter, relations)| {
+            Box::pin(queries::list(conn, *project, filter, *relations))
+        })
+        .await
+    }
+
+    async fn update(
+        &self,
+        ctx: &WriteContext,
+        id: CustomerId,
+        patch: &CustomerPatch,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
+        let args = (ctx, id, patch, relations);
+        transaction(&self.pool, &args, |conn, (ctx, id, patch, relations)| {
+            Box::pin(update(conn, ctx, *id, patch, *relations))
+        })
+        .await
+    }
+
+    async fn delete(&self, ctx: &WriteContext, id: CustomerId) -> DomainResult<()> {
+        let args = (ctx, id);
+        transaction(&self.pool, &args, |conn, (ctx, id)| {
+            Box::pin(delete(conn, ctx, *id))
+        })
+        .await
+    }
+
+    async fn set_groups(
+        &self,
+        ctx: &WriteContext,
+        id: CustomerId,
+        add: &[GroupId],
+        remove: &[GroupId],
+        relations: Relations,
+    ) -> DomainResult<Customer> {
+        let args = (ctx, id, add, remove, relations);
+        transaction(
+            &self.pool,
+            &args,
+            |conn, (ctx, id, add, remove, relations)| {
+                Box::pin(memberships::set_groups(
+                    conn, ctx, *id, add, remove, *relations,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn get_address(
+        &self,
+        project: ProjectId,
+        customer: CustomerId,
+        address: AddressId,
+    ) -> DomainResult<Address> {
+        let args = (project, customer, address);
+        read(&self.pool, &args, |conn, (project, customer, address)| {
+            Box::pin(addresses::get_address(conn, *project, *customer, *address))
+        })
+        .await
+    }
+
+    async fn list_addresses(
+        &self,
+        project: ProjectId,
+        customer: CustomerId,
+        limit: u32,
+        offset: u64,
+    ) -> DomainResult<Listed<Address>> {
+        let args = (project, customer, limit, offset);
+        read(
+            &self.pool,
+            &args,
+            |conn, (project, customer, limit, offset)| {
+                Box::pin(addresses::list_addresses(
+                    conn, *project, *customer, *limit, *offset,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn upsert_address(
+        &self,
+        ctx: &WriteContext,
+        customer: CustomerId,
+        address: AddressId,
+        create: bool,
+        fields: &AddressFields,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
+        let args = (ctx, customer, address, create, fields, relations);
+        transaction(
+            &self.pool,
+            &args,
+            |conn, (ctx, customer, address, create, fields, relations)| {
+                Box::pin(addresses::upsert_address(
+                    conn, ctx, *customer, *address, *create, fields, *relations,
+                ))
+            },
+        )
+        .await
+    }
+
+    async fn delete_address(
+        &self,
+        ctx: &WriteContext,
+        customer: CustomerId,
+        address: AddressId,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
+        let args = (ctx, customer, address, relations);
+        transaction(
+            &self.pool,
+            &args,
+            |conn, (ctx, customer, address, relations)| {
+                Box::pin(addresses::delete_address(
+                    conn, ctx, *customer, *address, *relations,
+                ))
+            },
+        )
+        .await
+    }
+}

@@ -1,0 +1,164 @@
+//! The fixture of every repository test: a fresh migrated database, a pool, one project.
+
+use chrono::{DateTime, SubsecRound, Utc};
+use diesel::sql_types::BigInt;
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use serde_json::{Map, Value};
+use uuid::Uuid;
+use xclade_domain::auth::Actor;
+use xclade_domain::customer::Customer;
+use xclade_domain::customer_group::{CustomFields, CustomerGroup, GroupKey, GroupName, Version};
+use xclade_domain::event::WriteContext;
+use xclade_domain::metadata::Metadata;
+use xclade_domain::ports::ProjectRepository;
+use xclade_domain::project::{Project, ProjectKey};
+use xclade_domain::{CustomerId, GroupId, ProjectId, TypeId};
+use xclade_postgres::{
+    build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgPool, PgProjectRepository,
+};
+use xclade_testkit::TestDb;
+
+pub struct Fx {
+    pub pool: PgPool,
+    pub project: ProjectId,
+    pub key: String,
+    /// Last, so the pool closes before the database is dropped.
+    pub db: TestDb,
+}
+
+#[derive(QueryableByName)]
+struct N {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+impl Fx {
+    pub async fn new() -> Fx {
+        let db = TestDb::new().await;
+        let pool = build_pool(db.url(), 16).expect("pool");
+        let project = ProjectId(Uuid::now_v7());
+        let key = "demo".to_owned();
+        PgProjectRepository::new(pool.clone())
+            .create_project(&Project {
+                id: project,
+                key: ProjectKey::parse(&key).expect("key"),
+                name: "Demo".into(),
+            })
+            .await
+            .expect("project");
+        Fx {
+            pool,
+            project,
+            key,
+            db,
+        }
+    }
+
+    pub fn ctx(&self) -> WriteContext {
+        WriteContext {
+            project_id: self.project,
+            project_key: self.key.clone(),
+            actor: Actor::Client("tester".into()),
+            now: Utc::now(),
+            event_id: Uuid::now_v7(),
+        }
+    }
+
+    pub fn customers(&self) -> PgCustomerRepository {
+        PgCustomerRepository::new(self.pool.clone())
+    }
+
+    pub fn groups(&self) -> PgCustomerGroupRepository {
+        PgCustomerGroupRepository::new(self.pool.clone())
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(self.db.url())
+            .await
+            .expect("connect")
+    }
+
+    /// Runs `SELECT count(*) AS n …`-style SQL (must alias the number as `n`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let rows: Vec<N> = diesel::sql_query(sql)
+            .load(&mut self.conn().await)
+            .await
+            .expect("count");
+        rows.into_iter().next().map_or(0, |r| r.n)
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.conn().await.batch_execute(sql).await.expect("exec");
+    }
+
+    pub async fn events_of(&self, kind: &str) -> i64 {
+        self.count(&format!(
+            "SELECT count(*) AS n FROM events WHERE kind = '{kind}'"
+        ))
+        .await
+    }
+
+    /// A custom type the groups can use (inserted directly: there is no type repository).
+    pub async fn create_type(&self) -> TypeId {
+        let id = Uuid::now_v7();
+        self.exec(&format!(
+            "INSERT INTO types (project_id, id, key, name, resource_type_ids, created_at, last_modified_at) \
+             VALUES ('{}', '{id}', 'group-type', '{{\"en\": \"Group type\"}}', ARRAY['customer-group'], now(), now())",
+            self.project.0
+        ))
+        .await;
+        TypeId(id)
+    }
+}
+
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(6)
+}
+
+pub fn customer(email: &str) -> Customer {
+    let t = now();
+    Customer {
+        id: CustomerId(Uuid::now_v7()),
+        email: email.to_owned(),
+        company_name: Some("ACME".into()),
+        first_name: Some("Ada".into()),
+        last_name: Some("Lovelace".into()),
+        phone: None,
+        metadata: Metadata::default(),
+        has_account: false,
+        default_billing_address_id: None,
+        default_shipping_address_id: None,
+        created_by: Some("tester".into()),
+        created_at: t,
+        updated_at: t,
+        deleted_at: None,
+        groups: Vec::new(),
+        addresses: Vec::new(),
+    }
+}
+
+pub fn group(name: &str, key: Option<&str>) -> CustomerGroup {
+    let t = now();
+    CustomerGroup {
+        id: GroupId(Uuid::now_v7()),
+        version: Version(1),
+        key: key.map(|k| GroupKey::parse(k).expect("key")),
+        name: GroupName::parse("name", name).expect("name"),
+        custom: None,
+        metadata: Metadata::default(),
+        created_at: t,
+        created_by: Some(Actor::Client("tester".into())),
+        last_modified_at: t,
+        last_modified_by: Some(Actor::Client("tester".into())),
+    }
+}
+
+pub fn with_custom(mut g: CustomerGroup, type_id: TypeId, fields: Value) -> CustomerGroup {
+    let fields: Map<String, Value> = match fields {
+        Value::Object(m) => m,
+        _ => Map::new(),
+    };
+    g.custom = Some(CustomFields { type_id, fields });
+    g
+}

@@ -1,0 +1,196 @@
+//! Migrations, health, the pool's behaviour when the database is away, the outbox.
+
+use std::time::{Duration, Instant};
+
+use xclade_domain::event::EventKind;
+use xclade_domain::ports::{CustomerRepository, EventOutbox, HealthCheck};
+use xclade_domain::DomainError;
+use xclade_postgres::{
+    build_pool, check_connect, revert_all_migrations, run_migrations, PgEventOutbox, PgHealth,
+};
+
+use crate::common::{customer, Fx};
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn migrations_up_down_up() {
+    let fx = Fx::new().await;
+    PgHealth::new(fx.pool.clone(), fx.db.url())
+        .ready()
+        .await
+        .expect("ready when migrated");
+    let tables = "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'";
+    assert_eq!(fx.count(tables).await, 10);
+
+    let reverted = revert_all_migrations(fx.db.url()).await.expect("down");
+    assert!(reverted >= 1);
+    assert_eq!(fx.count(tables).await, 0);
+    let not_ready = PgHealth::new(fx.pool.clone(), fx.db.url()).ready().await;
+    assert!(
+        matches!(not_ready, Err(DomainError::Unavailable(_))),
+        "{not_ready:?}"
+    );
+
+    let applied = run_migrations(fx.db.url()).await.expect("up");
+    assert_eq!(applied, reverted);
+    assert_eq!(fx.count(tables).await, 10);
+    assert_eq!(run_migrations(fx.db.url()).await.expect("again"), 0);
+    PgHealth::new(fx.pool.clone(), fx.db.url())
+        .ready()
+        .await
+        .expect("ready again");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_unreachable_database_fails_fast_as_unavailable() {
+    // Nothing listens on port 1.
+    let url = "postgres://postgres@127.0.0.1:1/nothing";
+    let pool = build_pool(url, 4).expect("a pool builds without connecting");
+    let started = Instant::now();
+    let r = xclade_postgres::PgCustomerRepository::new(pool.clone())
+        .get(
+            xclade_domain::ProjectId(uuid::Uuid::nil()),
+            xclade_domain::CustomerId(uuid::Uuid::nil()),
+            Default::default(),
+        )
+        .await;
+    assert!(matches!(r, Err(DomainError::Unavailable(_))), "{r:?}");
+    assert!(matches!(
+        PgHealth::new(pool, url).ready().await,
+        Err(DomainError::Unavailable(_))
+    ));
+    assert!(
+        started.elapsed() < Duration::from_secs(6),
+        "{:?}",
+        started.elapsed()
+    );
+    assert!(check_connect(url).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_pool_recovers_after_its_connections_were_killed() {
+    let fx = Fx::new().await;
+    let repo = fx.customers();
+    check_connect(fx.db.url()).await.expect("reachable");
+    let c = customer("a@b.co");
+    repo.create(&fx.ctx(), &c, None, None)
+        .await
+        .expect("create");
+    // Terminate every session of the test database except our own.
+    fx.exec(&format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
+        fx.db.name()
+    ))
+    .await;
+    // Recycling checks each idle connection (`SELECT 1`) and replaces the dead ones, so even
+    // the first request after the outage succeeds.
+    let got = repo
+        .get(fx.project, c.id, Default::default())
+        .await
+        .expect("served by a fresh connection");
+    assert_eq!(got.email, "a@b.co");
+    for _ in 0..20 {
+        repo.get(fx.project, c.id, Default::default())
+            .await
+            .expect("still served");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn outbox_pending_and_mark_published() {
+    let fx = Fx::new().await;
+    let repo = fx.customers();
+    let mut extra = serde_json::Map::new();
+    extra.insert("source".into(), serde_json::json!("import"));
+    let a = customer("a@b.co");
+    let ctx = fx.ctx();
+    repo.create(&ctx, &a, Some(&extra), None)
+        .await
+        .expect("create a");
+    repo.create(&fx.ctx(), &customer("b@b.co"), None, None)
+        .await
+        .expect("create b");
+
+    let outbox = PgEventOutbox::new(fx.pool.clone());
+    let pending = outbox.pending(10).await.expect("pending");
+    assert_eq!(pending.len(), 2);
+    let first = &pending[0];
+    assert_eq!(first.id, ctx.event_id);
+    assert_eq!(first.kind, EventKind::CustomerCreated);
+    assert_eq!(first.resource_id, a.id.0);
+    assert_eq!(first.project_key, "demo");
+    assert_eq!(first.actor, ctx.actor);
+    assert_eq!(first.payload["customer"]["email"], "a@b.co");
+    assert_eq!(first.payload["additional_data"]["source"], "import");
+    assert!(pending[1].payload.get("additional_data").is_none());
+
+    let marked = outbox
+        .mark_published(&[(first.project_id, first.id)])
+        .await
+        .expect("mark");
+    assert_eq!(marked, 1);
+    assert_eq!(
+        outbox
+            .mark_published(&[(first.project_id, first.id)])
+            .await
+            .expect("again"),
+        0
+    );
+    let left = outbox.pending(10).await.expect("pending");
+    assert_eq!(left.len(), 1);
+    assert_eq!(left[0].resource_id, pending[1].resource_id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_write_records_exactly_one_event_of_its_kind() {
+    use xclade_domain::customer::{AddressFields, CustomerPatch, Relations};
+    use xclade_domain::customer_group::{GroupName, Version};
+    use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository};
+    use xclade_domain::AddressId;
+
+    let fx = Fx::new().await;
+    let customers = fx.customers();
+    let groups = fx.groups();
+    let mut seen = 0;
+    let mut expect = |kind: &'static str| {
+        seen += 1;
+        (seen, kind)
+    };
+    async fn check(fx: &Fx, (total, kind): (i64, &str)) {
+        assert_eq!(fx.count("SELECT count(*) AS n FROM events").await, total, "after {kind}");
+        let last = fx.count(&format!(
+            "SELECT count(*) AS n FROM (SELECT kind FROM events ORDER BY created_at DESC, id DESC LIMIT 1) e WHERE kind = '{kind}'"
+        ))
+        .await;
+        assert_eq!(last, 1, "the last event is {kind}");
+    }
+
+    let CreateOutcome::Created(c) = customers.create(&fx.ctx(), &customer("e@example.com"), None, None).await.expect("create") else {
+        panic!("created")
+    };
+    check(&fx, expect("customer.created")).await;
+    let patch = CustomerPatch { last_name: Some(Some("Hopper".into())), ..CustomerPatch::default() };
+    customers.update(&fx.ctx(), c.id, &patch, Relations::NONE).await.expect("update");
+    check(&fx, expect("customer.updated")).await;
+    let address = AddressId(uuid::Uuid::now_v7());
+    customers.upsert_address(&fx.ctx(), c.id, address, true, &AddressFields::default(), Relations::NONE).await.expect("address");
+    check(&fx, expect("customer.updated")).await;
+    customers.delete_address(&fx.ctx(), c.id, address, Relations::NONE).await.expect("delete address");
+    check(&fx, expect("customer.updated")).await;
+    let g = groups.create(&fx.ctx(), &crate::common::group("E", None), 1000).await.expect("group");
+    check(&fx, expect("customer-group.created")).await;
+    customers.set_groups(&fx.ctx(), c.id, &[g.id], &[], Relations::NONE).await.expect("join");
+    check(&fx, expect("customer.groups_changed")).await;
+    let g = groups.set_customers(&fx.ctx(), g.id, &[], &[c.id]).await.expect("leave");
+    check(&fx, expect("customer-group.updated")).await;
+    let mut renamed = g.clone();
+    renamed.name = GroupName::parse("name", "F").expect("name");
+    renamed.version = Version(g.version.0 + 1);
+    let g = groups.save(&fx.ctx(), &renamed, g.version).await.expect("save");
+    check(&fx, expect("customer-group.updated")).await;
+    groups.delete(&fx.ctx(), g.id, Some(g.version)).await.expect("delete group");
+    check(&fx, expect("customer-group.deleted")).await;
+    customers.delete(&fx.ctx(), c.id).await.expect("delete");
+    check(&fx, expect("customer.deleted")).await;
+    let actors = fx.count("SELECT count(*) AS n FROM events WHERE actor = '{\"clientId\": \"tester\"}'::jsonb AND project_key = 'demo'").await;
+    assert_eq!(actors, 10);
+}

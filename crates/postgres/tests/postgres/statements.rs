@@ -1,0 +1,90 @@
+//! What SQL the repositories send: relations that were not asked for are not queried, and a
+//! page loads each relation with one statement (no N+1). Recorded with diesel's
+//! instrumentation on every connection of a dedicated pool.
+
+use std::sync::{Arc, Mutex};
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel_async::pooled_connection::deadpool::Pool;
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+use futures::FutureExt;
+use xclade_domain::customer::{AddressFields, CustomerFilter, Relations};
+use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository};
+use xclade_domain::AddressId;
+use xclade_postgres::{PgCustomerRepository, PgPool};
+
+use crate::common::{customer, group, Fx};
+
+type Log = Arc<Mutex<Vec<String>>>;
+
+fn recording_pool(url: &str, log: &Log) -> PgPool {
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    let log = log.clone();
+    config.custom_setup = Box::new(move |url| {
+        let log = log.clone();
+        async move {
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            let recorder = move |event: InstrumentationEvent<'_>| {
+                if let InstrumentationEvent::StartQuery { query, .. } = event {
+                    log.lock().expect("log").push(query.to_string());
+                }
+            };
+            conn.set_instrumentation(Box::new(recorder) as Box<dyn Instrumentation>);
+            Ok(conn)
+        }
+        .boxed()
+    });
+    Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(2).build().expect("pool")
+}
+
+/// How many recorded statements mention `table`, then forget them all.
+fn take(log: &Log, table: &str) -> usize {
+    let mut log = log.lock().expect("log");
+    let n = log.iter().filter(|sql| sql.contains(table)).count();
+    log.clear();
+    n
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn relations_cost_one_statement_each_and_only_when_asked_for() {
+    let fx = Fx::new().await;
+    let g = fx.groups().create(&fx.ctx(), &group("G", None), 1000).await.expect("group");
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let CreateOutcome::Created(c) = fx.customers().create(&fx.ctx(), &customer(&format!("c{i}@example.com")), None, None).await.expect("create") else {
+            panic!("created");
+        };
+        fx.customers().set_groups(&fx.ctx(), c.id, &[g.id], &[], Relations::NONE).await.expect("join");
+        let fields = AddressFields { city: Some(Some("Paris".into())), ..AddressFields::default() };
+        fx.customers().upsert_address(&fx.ctx(), c.id, AddressId(uuid::Uuid::now_v7()), true, &fields, Relations::NONE).await.expect("address");
+        ids.push(c.id);
+    }
+
+    let log: Log = Arc::default();
+    let repo = PgCustomerRepository::new(recording_pool(fx.db.url(), &log));
+    let memberships = "customer_group_memberships";
+    let addresses = "customer_addresses";
+
+    let c = repo.get(fx.project, ids[0], Relations::NONE).await.expect("get");
+    assert!(c.groups.is_empty() && c.addresses.is_empty());
+    let recorded = log.lock().expect("log").clone();
+    assert!(recorded.iter().any(|sql| sql.contains("\"customers\"")), "{recorded:?}");
+    assert_eq!((take(&log, memberships), take(&log, addresses)), (0, 0));
+
+    repo.get(fx.project, ids[0], Relations { groups: true, addresses: false }).await.expect("get");
+    let recorded = log.lock().expect("log").clone();
+    assert_eq!(recorded.iter().filter(|s| s.contains(memberships)).count(), 1, "{recorded:?}");
+    assert_eq!(take(&log, addresses), 0);
+
+    let page = repo.list(fx.project, &CustomerFilter::default(), Relations::ALL).await.expect("list");
+    assert_eq!(page.items.len(), 5);
+    assert!(page.items.iter().all(|c| c.groups.len() == 1 && c.addresses.len() == 1));
+    let recorded = log.lock().expect("log").clone();
+    assert_eq!(recorded.iter().filter(|s| s.contains(memberships)).count(), 1, "one statement for the page: {recorded:?}");
+    assert_eq!(take(&log, addresses), 1);
+
+    repo.list(fx.project, &CustomerFilter::default(), Relations::NONE).await.expect("list");
+    let recorded = log.lock().expect("log").clone();
+    assert_eq!(recorded.iter().filter(|s| s.contains(memberships) || s.contains(addresses)).count(), 0, "{recorded:?}");
+}
