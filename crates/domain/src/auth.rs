@@ -42,12 +42,9 @@ impl Permission {
         match self {
             Permission::ReadCustomers => &["view_customers", "manage_customers"],
             Permission::WriteCustomers => &["manage_customers"],
-            Permission::ReadGroups => &[
-                "view_customer_groups",
-                "manage_customer_groups",
-                "view_customers",
-                "manage_customers",
-            ],
+            Permission::ReadGroups => {
+                &["view_customer_groups", "manage_customer_groups", "view_customers", "manage_customers"]
+            }
             Permission::WriteGroups => &["manage_customer_groups", "manage_customers"],
             Permission::ReadTypes => &[
                 "view_types",
@@ -157,12 +154,7 @@ impl Principal {
             _ => return None,
         };
         let scopes = parse_scope_list(&claims.scope).ok()?;
-        Some(Principal {
-            project_id: ProjectId(claims.pid),
-            project_key: claims.project.clone(),
-            actor,
-            scopes,
-        })
+        Some(Principal { project_id: ProjectId(claims.pid), project_key: claims.project.clone(), actor, scopes })
     }
 
     /// Whether the principal may perform `permission` in the project `project_key`.
@@ -251,8 +243,8 @@ mod tests {
 
     #[test]
     fn scope_lists_accept_spaces_and_plus() {
-        let list = parse_scope_list("manage_customer_groups:demo+view_customers:demo  view_customers:demo")
-            .expect("valid");
+        let list =
+            parse_scope_list("manage_customer_groups:demo+view_customers:demo  view_customers:demo").expect("valid");
         assert_eq!(list.len(), 2);
         assert!(parse_scope_list("bogus").is_err());
         assert!(parse_scope_list("manage_project:Bad Key").is_err());

@@ -24,7 +24,10 @@ impl GroupName {
             return Err(DomainError::invalid_field(field, format!("Field '{field}' must not be empty")));
         }
         if s.chars().count() > 256 {
-            return Err(DomainError::invalid_field(field, format!("Field '{field}' must be at most 256 characters long")));
+            return Err(DomainError::invalid_field(
+                field,
+                format!("Field '{field}' must be at most 256 characters long"),
+            ));
         }
         Ok(GroupName(s.to_owned()))
     }
@@ -45,8 +48,8 @@ pub struct GroupKey(String);
 
 impl GroupKey {
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let valid = (2..=256).contains(&s.len())
-            && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        let valid =
+            (2..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid {
             return Err(DomainError::invalid_field(
                 "key",
@@ -123,7 +126,10 @@ pub enum GroupAction {
     /// `None` removes the type and all fields. The type must have been resolved to
     /// [`ResolvedCustom`] before applying.
     SetCustomType(Option<CustomDraft>),
-    SetCustomField { name: String, value: Option<Value> },
+    SetCustomField {
+        name: String,
+        value: Option<Value>,
+    },
     /// Admin family: replaces metadata (already merged by the caller).
     SetMetadata(Metadata),
 }
@@ -139,7 +145,10 @@ pub enum ResolvedAction {
     SetKey(Option<GroupKey>),
     SetCustomType(Option<CustomFields>),
     /// The value was validated against the group's type by the caller.
-    SetCustomField { name: String, value: Option<Value> },
+    SetCustomField {
+        name: String,
+        value: Option<Value>,
+    },
     SetMetadata(Metadata),
 }
 
@@ -255,10 +264,8 @@ mod tests {
     #[test]
     fn failing_action_applies_nothing() {
         let original = group();
-        let actions = [
-            ResolvedAction::ChangeName(name("a")),
-            ResolvedAction::SetCustomField { name: "x".into(), value: None },
-        ];
+        let actions =
+            [ResolvedAction::ChangeName(name("a")), ResolvedAction::SetCustomField { name: "x".into(), value: None }];
         assert!(original.apply_all(&actions, Utc::now(), &actor()).is_err());
         assert_eq!(original.version, Version(1));
     }

@@ -99,7 +99,9 @@ pub enum DomainError {
     IdempotencyMismatch,
 
     /// A concurrent write conflicted and could not be decided; safe to retry.
-    #[error("The request conflicted with another request. You may retry the request with the provided Idempotency-Key.")]
+    #[error(
+        "The request conflicted with another request. You may retry the request with the provided Idempotency-Key."
+    )]
     Conflict,
 
     /// Login or client credentials are wrong.

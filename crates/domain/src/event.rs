@@ -75,7 +75,13 @@ pub struct Event {
 
 impl Event {
     /// Builds the event of a write from its context and the changed resource.
-    pub fn new<T: Serialize>(ctx: &WriteContext, kind: EventKind, resource_id: Uuid, resource_name: &str, resource: &T) -> Event {
+    pub fn new<T: Serialize>(
+        ctx: &WriteContext,
+        kind: EventKind,
+        resource_id: Uuid,
+        resource_name: &str,
+        resource: &T,
+    ) -> Event {
         let mut payload = serde_json::Map::new();
         payload.insert(resource_name.to_owned(), serde_json::to_value(resource).unwrap_or(Value::Null));
         Event {

@@ -63,8 +63,7 @@ pub const CUSTOMER_SCALARS: &[&str] = &[
 ];
 
 /// Fields of a customer group as seen through a customer's `groups`.
-pub const CUSTOMER_GROUP_RELATION_FIELDS: &[&str] =
-    &["id", "name", "metadata", "created_at", "updated_at"];
+pub const CUSTOMER_GROUP_RELATION_FIELDS: &[&str] = &["id", "name", "metadata", "created_at", "updated_at"];
 
 /// Fields of a customer address.
 pub const CUSTOMER_ADDRESS_FIELDS: &[&str] = &[
@@ -89,23 +88,13 @@ pub const CUSTOMER_ADDRESS_FIELDS: &[&str] = &[
 ];
 
 /// Scalar fields of a customer group (admin customer-groups endpoints).
-pub const CUSTOMER_GROUP_SCALARS: &[&str] = &[
-    "id",
-    "name",
-    "metadata",
-    "created_by",
-    "created_at",
-    "updated_at",
-    "deleted_at",
-];
+pub const CUSTOMER_GROUP_SCALARS: &[&str] =
+    &["id", "name", "metadata", "created_by", "created_at", "updated_at", "deleted_at"];
 
 /// `fields` spec of `/admin/customers`.
 pub const CUSTOMER_SPEC: FieldSpec = FieldSpec {
     scalars: CUSTOMER_SCALARS,
-    relations: &[
-        ("groups", CUSTOMER_GROUP_RELATION_FIELDS),
-        ("addresses", CUSTOMER_ADDRESS_FIELDS),
-    ],
+    relations: &[("groups", CUSTOMER_GROUP_RELATION_FIELDS), ("addresses", CUSTOMER_ADDRESS_FIELDS)],
     default_relations: &["groups", "addresses"],
 };
 
@@ -272,10 +261,7 @@ pub fn parse_fields(raw: Option<&str>) -> Result<CustomerFields, InvalidFields> 
 /// `raw` may be the query value before or after form decoding: `%XX`
 /// sequences are decoded (once; a `%` not followed by two hex digits stays
 /// literal, invalid UTF-8 becomes U+FFFD) and a leading space counts as `+`.
-pub fn parse_fields_for(
-    spec: &'static FieldSpec,
-    raw: Option<&str>,
-) -> Result<SelectedFields, InvalidFields> {
+pub fn parse_fields_for(spec: &'static FieldSpec, raw: Option<&str>) -> Result<SelectedFields, InvalidFields> {
     let Some(raw) = raw else {
         return Ok(SelectedFields::defaults_for(spec));
     };
@@ -318,11 +304,7 @@ pub fn parse_fields_for(
         return Err(InvalidFields(invalid));
     }
 
-    let mut sel = if replace {
-        Selection::empty(spec)
-    } else {
-        Selection::defaults(spec)
-    };
+    let mut sel = if replace { Selection::empty(spec) } else { Selection::defaults(spec) };
     for (sign, target) in ops {
         sel.apply(sign == Sign::Remove, target);
     }
@@ -380,11 +362,7 @@ struct Selection {
 
 impl Selection {
     fn empty(spec: &'static FieldSpec) -> Self {
-        Self {
-            spec,
-            scalars: vec![false; spec.scalars.len()],
-            relations: vec![RelState::Off; spec.relations.len()],
-        }
+        Self { spec, scalars: vec![false; spec.scalars.len()], relations: vec![RelState::Off; spec.relations.len()] }
     }
 
     fn defaults(spec: &'static FieldSpec) -> Self {
@@ -445,20 +423,11 @@ impl Selection {
                 RelState::Off => None,
                 RelState::All => Some(RelationFields::All),
                 RelState::Only(mask) => Some(RelationFields::Only(
-                    fields
-                        .iter()
-                        .zip(&mask)
-                        .filter(|(name, on)| **on || **name == ID)
-                        .map(|(name, _)| *name)
-                        .collect(),
+                    fields.iter().zip(&mask).filter(|(name, on)| **on || **name == ID).map(|(name, _)| *name).collect(),
                 )),
             })
             .collect();
-        SelectedFields {
-            spec,
-            scalars,
-            relations,
-        }
+        SelectedFields { spec, scalars, relations }
     }
 }
 

@@ -135,10 +135,21 @@ pub trait CustomerRepository: Send + Sync {
     /// A customer that is not deleted, with the requested relations; `NotFound` otherwise.
     async fn get(&self, project: ProjectId, id: CustomerId, relations: Relations) -> DomainResult<Customer>;
 
-    async fn list(&self, project: ProjectId, filter: &CustomerFilter, relations: Relations) -> DomainResult<Listed<Customer>>;
+    async fn list(
+        &self,
+        project: ProjectId,
+        filter: &CustomerFilter,
+        relations: Relations,
+    ) -> DomainResult<Listed<Customer>>;
 
     /// Applies the patch under a row lock; writes `customer.updated` only when something changed.
-    async fn update(&self, ctx: &WriteContext, id: CustomerId, patch: &CustomerPatch, relations: Relations) -> DomainResult<Customer>;
+    async fn update(
+        &self,
+        ctx: &WriteContext,
+        id: CustomerId,
+        patch: &CustomerPatch,
+        relations: Relations,
+    ) -> DomainResult<Customer>;
 
     /// Soft-deletes the customer and removes its memberships; writes `customer.deleted`.
     async fn delete(&self, ctx: &WriteContext, id: CustomerId) -> DomainResult<()>;
@@ -156,7 +167,13 @@ pub trait CustomerRepository: Send + Sync {
 
     async fn get_address(&self, project: ProjectId, customer: CustomerId, address: AddressId) -> DomainResult<Address>;
 
-    async fn list_addresses(&self, project: ProjectId, customer: CustomerId, limit: u32, offset: u64) -> DomainResult<Listed<Address>>;
+    async fn list_addresses(
+        &self,
+        project: ProjectId,
+        customer: CustomerId,
+        limit: u32,
+        offset: u64,
+    ) -> DomainResult<Listed<Address>>;
 
     /// Creates (`create = true`, with `address` as the new id) or updates an address; a new
     /// default clears the old one in the same transaction. Returns the refreshed customer.
@@ -170,7 +187,13 @@ pub trait CustomerRepository: Send + Sync {
         relations: Relations,
     ) -> DomainResult<Customer>;
 
-    async fn delete_address(&self, ctx: &WriteContext, customer: CustomerId, address: AddressId, relations: Relations) -> DomainResult<Customer>;
+    async fn delete_address(
+        &self,
+        ctx: &WriteContext,
+        customer: CustomerId,
+        address: AddressId,
+        relations: Relations,
+    ) -> DomainResult<Customer>;
 }
 
 /// Customer groups.
@@ -199,7 +222,13 @@ pub trait CustomerGroupRepository: Send + Sync {
     async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup>;
 
     /// Adds and removes members in one transaction; unknown customers are `NotFound` naming them.
-    async fn set_customers(&self, ctx: &WriteContext, id: GroupId, add: &[CustomerId], remove: &[CustomerId]) -> DomainResult<CustomerGroup>;
+    async fn set_customers(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        add: &[CustomerId],
+        remove: &[CustomerId],
+    ) -> DomainResult<CustomerGroup>;
 
     /// The members of a group (for the admin `customers` relation).
     async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>>;

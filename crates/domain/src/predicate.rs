@@ -255,16 +255,9 @@ pub enum PredicateError {
 ///
 /// `plain_fields` are the plain field names the resource allows (case-sensitive; each must be a
 /// plain identifier and not a keyword); `allow_custom` allows `custom(fields(<name>))`.
-pub fn parse(
-    input: &str,
-    plain_fields: &[&str],
-    allow_custom: bool,
-) -> Result<Expr, PredicateError> {
+pub fn parse(input: &str, plain_fields: &[&str], allow_custom: bool) -> Result<Expr, PredicateError> {
     if input.len() > MAX_INPUT_LEN {
-        return Err(PredicateError::TooLong {
-            len: input.len(),
-            max: MAX_INPUT_LEN,
-        });
+        return Err(PredicateError::TooLong { len: input.len(), max: MAX_INPUT_LEN });
     }
     parser::Parser::new(input, plain_fields, allow_custom).parse_predicate()
 }
@@ -273,11 +266,7 @@ pub fn parse(
 /// `And(vec![a, Or(vec![b, c])])`; an input that is itself an `and` chain is spliced in
 /// (`["a and b", "c"]` gives `And(vec![a, b, c])`). `None` when there is none. Each input is
 /// limited on its own.
-pub fn parse_all(
-    inputs: &[String],
-    plain_fields: &[&str],
-    allow_custom: bool,
-) -> Result<Option<Expr>, PredicateError> {
+pub fn parse_all(inputs: &[String], plain_fields: &[&str], allow_custom: bool) -> Result<Option<Expr>, PredicateError> {
     let mut parsed = Vec::with_capacity(inputs.len());
     for input in inputs {
         parsed.push(parse(input, plain_fields, allow_custom)?);

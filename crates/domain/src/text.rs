@@ -17,10 +17,6 @@ pub fn bounded(field: &str, value: String, max_chars: usize) -> Result<String, D
 }
 
 /// [`bounded`] for an optional value.
-pub fn bounded_opt(
-    field: &str,
-    value: Option<String>,
-    max_chars: usize,
-) -> Result<Option<String>, DomainError> {
+pub fn bounded_opt(field: &str, value: Option<String>, max_chars: usize) -> Result<Option<String>, DomainError> {
     value.map(|v| bounded(field, v, max_chars)).transpose()
 }

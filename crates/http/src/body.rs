@@ -19,7 +19,8 @@ pub enum BodyError {
 
 /// Reads the whole payload, refusing more than `limit` bytes.
 pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, BodyError> {
-    let limit = req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit).unwrap_or(crate::state::DEFAULT_BODY_LIMIT);
+    let limit =
+        req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit).unwrap_or(crate::state::DEFAULT_BODY_LIMIT);
     let declared = req
         .headers()
         .get(actix_web::http::header::CONTENT_LENGTH)
@@ -72,7 +73,10 @@ impl FromRequest for AdminJson {
             }
             match serde_json::from_slice::<Value>(&bytes) {
                 Ok(Value::Object(map)) => Ok(AdminJson(map)),
-                Ok(other) => Err(AdminError::invalid_request(format!("Expected type: 'object' for the request body, got: '{}'", json_type(&other)))),
+                Ok(other) => Err(AdminError::invalid_request(format!(
+                    "Expected type: 'object' for the request body, got: '{}'",
+                    json_type(&other)
+                ))),
                 Err(e) => Err(AdminError::invalid_request(format!("Malformed JSON: {e}"))),
             }
         })
@@ -95,7 +99,9 @@ impl FromRequest for ProjectJson {
                 BodyError::TooLarge(n) => ProjectError::TooLarge(n),
                 BodyError::Read => ProjectError::InvalidJson("The request body could not be read.".into()),
             })?;
-            serde_json::from_slice::<Value>(&bytes).map(ProjectJson).map_err(|e| ProjectError::InvalidJson(format!("Malformed JSON: {e}")))
+            serde_json::from_slice::<Value>(&bytes)
+                .map(ProjectJson)
+                .map_err(|e| ProjectError::InvalidJson(format!("Malformed JSON: {e}")))
         })
     }
 }
@@ -109,7 +115,8 @@ pub struct Fields {
 impl Fields {
     /// Refuses unknown keys: `Invalid request: Unrecognized fields: 'foo', 'bar'`.
     pub fn new(map: Map<String, Value>, allowed: &[&str]) -> Result<Fields, AdminError> {
-        let unknown: Vec<String> = map.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| format!("'{k}'")).collect();
+        let unknown: Vec<String> =
+            map.keys().filter(|k| !allowed.contains(&k.as_str())).map(|k| format!("'{k}'")).collect();
         if !unknown.is_empty() {
             return Err(AdminError::invalid_request(format!("Unrecognized fields: {}", unknown.join(", "))));
         }
@@ -117,7 +124,10 @@ impl Fields {
     }
 
     fn wrong_type(name: &str, expected: &str, got: &Value) -> AdminError {
-        AdminError::invalid_request(format!("Expected type: '{expected}' for field '{name}', got: '{}'", json_type(got)))
+        AdminError::invalid_request(format!(
+            "Expected type: '{expected}' for field '{name}', got: '{}'",
+            json_type(got)
+        ))
     }
 
     fn required(name: &str) -> AdminError {
@@ -213,7 +223,10 @@ mod tests {
         let err = fields(json!({"foo": 1, "email": "a"}), &["email"]).expect_err("unknown");
         assert_eq!(err.to_string(), "Invalid request: Unrecognized fields: 'foo'");
         let mut f = fields(json!({"first_name": 3}), &["email", "first_name"]).expect("ok");
-        assert_eq!(f.required_string("email").expect_err("missing").to_string(), "Invalid request: Field 'email' is required");
+        assert_eq!(
+            f.required_string("email").expect_err("missing").to_string(),
+            "Invalid request: Field 'email' is required"
+        );
         assert_eq!(
             f.required_string("first_name").expect_err("type").to_string(),
             "Invalid request: Expected type: 'string' for field 'first_name', got: 'number'"

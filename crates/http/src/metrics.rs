@@ -51,7 +51,13 @@ impl Metrics {
         let mut out = String::new();
         out.push_str("# HELP http_requests_total Requests handled, by method, route and status.\n# TYPE http_requests_total counter\n");
         for ((method, route, status), s) in &snapshot {
-            let _ = writeln!(out, "http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {}", escape(method), escape(route), s.count);
+            let _ = writeln!(
+                out,
+                "http_requests_total{{method=\"{}\",route=\"{}\",status=\"{status}\"}} {}",
+                escape(method),
+                escape(route),
+                s.count
+            );
         }
         out.push_str("# HELP http_request_duration_seconds Request latency, by method, route and status.\n# TYPE http_request_duration_seconds histogram\n");
         for ((method, route, status), s) in &snapshot {

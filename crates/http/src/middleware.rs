@@ -54,7 +54,10 @@ fn rewrite_error(path: &str, status: StatusCode) -> HttpResponse {
 }
 
 /// The observing middleware; wrap the whole app with `from_fn(observe)`.
-pub async fn observe(req: ServiceRequest, next: Next<impl MessageBody + 'static>) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
+pub async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, actix_web::Error> {
     let started = Instant::now();
     let correlation = req
         .headers()

@@ -77,7 +77,9 @@ mod tests {
 
     #[test]
     fn qs_list_forms() {
-        for raw in ["groups=a&groups=b", "groups[]=a&groups[]=b", "groups[0]=a&groups[1]=b", "groups%5B%5D=a&groups%5B1%5D=b"] {
+        for raw in
+            ["groups=a&groups=b", "groups[]=a&groups[]=b", "groups[0]=a&groups[1]=b", "groups%5B%5D=a&groups%5B1%5D=b"]
+        {
             let q = QueryPairs::parse(raw);
             assert_eq!(q.all("groups").collect::<Vec<_>>(), vec!["a", "b"], "{raw}");
         }

@@ -27,9 +27,7 @@ use crate::group_query::{compile, sort_column};
 use crate::models::{actor_json, CustomerRow, GroupRow};
 use crate::outbox::record;
 use crate::pool::PgPool;
-use crate::schema::{
-    customer_group_memberships as m, customer_groups as g, customers as c, projects as p,
-};
+use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
 use crate::sql::{contains_pattern, Bind, Sql};
 use crate::tx::{read, transaction};
 
@@ -50,10 +48,7 @@ fn group_not_found(id: GroupId) -> TxError {
 }
 
 /// Maps the unique and foreign-key violations a group write can cause.
-fn group_constraints<T>(
-    result: Result<T, diesel::result::Error>,
-    group: &CustomerGroup,
-) -> TxResult<T> {
+fn group_constraints<T>(result: Result<T, diesel::result::Error>, group: &CustomerGroup) -> TxResult<T> {
     result
         .on_constraint("customer_groups_name_key", || DomainError::Duplicate {
             resource: Resource::CustomerGroup,
@@ -63,20 +58,10 @@ fn group_constraints<T>(
         .on_constraint("customer_groups_key_key", || DomainError::Duplicate {
             resource: Resource::CustomerGroup,
             field: "key",
-            value: group
-                .key
-                .as_ref()
-                .map(|k| k.as_str().to_owned())
-                .unwrap_or_default(),
+            value: group.key.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default(),
         })
         .on_constraint("customer_groups_custom_type_fkey", || {
-            missing_type(
-                group
-                    .custom
-                    .as_ref()
-                    .map(|c| c.type_id.to_string())
-                    .unwrap_or_default(),
-            )
+            missing_type(group.custom.as_ref().map(|c| c.type_id.to_string()).unwrap_or_default())
         })
 }
 
@@ -84,11 +69,7 @@ fn group_event(ctx: &WriteContext, kind: EventKind, group: &CustomerGroup) -> Ev
     Event::new(ctx, kind, group.id.0, "customer_group", group)
 }
 
-async fn find_group(
-    conn: &mut AsyncPgConnection,
-    project: ProjectId,
-    id: GroupId,
-) -> TxResult<Option<GroupRow>> {
+async fn find_group(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<Option<GroupRow>> {
     Ok(g::table
         .filter(g::project_id.eq(project.0))
         .filter(g::id.eq(id.0))
@@ -98,22 +79,11 @@ async fn find_group(
         .optional()?)
 }
 
-async fn get(
-    conn: &mut AsyncPgConnection,
-    project: ProjectId,
-    id: GroupId,
-) -> TxResult<CustomerGroup> {
-    Ok(find_group(conn, project, id)
-        .await?
-        .ok_or_else(|| group_not_found(id))?
-        .into_domain()?)
+async fn get(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<CustomerGroup> {
+    Ok(find_group(conn, project, id).await?.ok_or_else(|| group_not_found(id))?.into_domain()?)
 }
 
-async fn get_by_key(
-    conn: &mut AsyncPgConnection,
-    project: ProjectId,
-    key: &str,
-) -> TxResult<CustomerGroup> {
+async fn get_by_key(conn: &mut AsyncPgConnection, project: ProjectId, key: &str) -> TxResult<CustomerGroup> {
     let row: Option<GroupRow> = g::table
         .filter(g::project_id.eq(project.0))
         .filter(g::key.eq(key))
@@ -121,8 +91,7 @@ async fn get_by_key(
         .first(conn)
         .await
         .optional()?;
-    let row = row
-        .ok_or_else(|| TxError::Domain(DomainError::not_found_key(Resource::CustomerGroup, key)))?;
+    let row = row.ok_or_else(|| TxError::Domain(DomainError::not_found_key(Resource::CustomerGroup, key)))?;
     Ok(row.into_domain()?)
 }
 
@@ -141,11 +110,9 @@ async fn conflict_or_missing(
         .await
         .optional();
     match current {
-        Ok(Some(current)) => TxError::Domain(DomainError::VersionConflict {
-            id: id.to_string(),
-            expected: expected.0,
-            current,
-        }),
+        Ok(Some(current)) => {
+            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current })
+        }
         Ok(None) => group_not_found(id),
         Err(e) => TxError::Db(e),
     }
@@ -225,30 +192,16 @@ async fn delete(
     expected: Option<Version>,
 ) -> TxResult<CustomerGroup> {
     // The project row first, like `create`: both lock it before any group row.
-    diesel::update(
-        p::table
-            .filter(p::project_id.eq(ctx.project_id.0))
-            .filter(p::customer_group_count.gt(0)),
-    )
-    .set(p::customer_group_count.eq(p::customer_group_count - 1))
-    .execute(conn)
-    .await?;
-    let target = g::table
-        .filter(g::project_id.eq(ctx.project_id.0))
-        .filter(g::id.eq(id.0));
+    diesel::update(p::table.filter(p::project_id.eq(ctx.project_id.0)).filter(p::customer_group_count.gt(0)))
+        .set(p::customer_group_count.eq(p::customer_group_count - 1))
+        .execute(conn)
+        .await?;
+    let target = g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq(id.0));
     let deleted: Option<GroupRow> = match expected {
         Some(v) => {
-            diesel::delete(target.filter(g::version.eq(v.0)))
-                .returning(GroupRow::as_returning())
-                .get_result(conn)
-                .await
+            diesel::delete(target.filter(g::version.eq(v.0))).returning(GroupRow::as_returning()).get_result(conn).await
         }
-        None => {
-            diesel::delete(target)
-                .returning(GroupRow::as_returning())
-                .get_result(conn)
-                .await
-        }
+        None => diesel::delete(target).returning(GroupRow::as_returning()).get_result(conn).await,
     }
     .optional()?;
     let Some(row) = deleted else {
@@ -289,10 +242,7 @@ async fn set_customers(
             .await?;
         let found: HashSet<Uuid> = found.into_iter().collect();
         if let Some(missing) = add.iter().chain(remove).find(|c| !found.contains(&c.0)) {
-            return Err(TxError::Domain(DomainError::not_found(
-                Resource::Customer,
-                missing,
-            )));
+            return Err(TxError::Domain(DomainError::not_found(Resource::Customer, missing)));
         }
     }
     let locked: Option<Uuid> = g::table
@@ -307,9 +257,7 @@ async fn set_customers(
         return Err(group_not_found(id));
     }
     let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|c| (c.0, id.0)).collect();
-    let mut changed = !insert_memberships(conn, project, &pairs, ctx.now)
-        .await?
-        .is_empty();
+    let mut changed = !insert_memberships(conn, project, &pairs, ctx.now).await?.is_empty();
     if !remove.is_empty() {
         let remove: Vec<Uuid> = remove.iter().map(|c| c.0).collect();
         let removed = diesel::delete(
@@ -325,19 +273,15 @@ async fn set_customers(
     if !changed {
         return get(conn, project, id).await;
     }
-    let row: GroupRow = diesel::update(
-        g::table
-            .filter(g::project_id.eq(project.0))
-            .filter(g::id.eq(id.0)),
-    )
-    .set((
-        g::version.eq(g::version + 1),
-        g::last_modified_at.eq(ctx.now),
-        g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
-    ))
-    .returning(GroupRow::as_returning())
-    .get_result(conn)
-    .await?;
+    let row: GroupRow = diesel::update(g::table.filter(g::project_id.eq(project.0)).filter(g::id.eq(id.0)))
+        .set((
+            g::version.eq(g::version + 1),
+            g::last_modified_at.eq(ctx.now),
+            g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
+        ))
+        .returning(GroupRow::as_returning())
+        .get_result(conn)
+        .await?;
     let group = row.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupUpdated, &group)).await?;
     Ok(group)
@@ -353,11 +297,7 @@ async fn customers_of(
         return Err(group_not_found(id));
     }
     let rows: Vec<CustomerRow> = c::table
-        .inner_join(
-            m::table.on(m::project_id
-                .eq(c::project_id)
-                .and(m::customer_id.eq(c::id))),
-        )
+        .inner_join(m::table.on(m::project_id.eq(c::project_id).and(m::customer_id.eq(c::id))))
         .filter(m::project_id.eq(project.0))
         .filter(m::group_id.eq(id.0))
         .filter(c::deleted_at.is_null())
@@ -371,10 +311,7 @@ async fn customers_of(
 
 async fn load_groups(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
     let rows: Vec<GroupRow> = sql.query().load(conn).await?;
-    Ok(rows
-        .into_iter()
-        .map(GroupRow::into_domain)
-        .collect::<Result<Vec<_>, _>>()?)
+    Ok(rows.into_iter().map(GroupRow::into_domain).collect::<Result<Vec<_>, _>>()?)
 }
 
 fn page(from: &Sql, order: &[(&str, bool)], limit: u32, offset: u64) -> Sql {
@@ -384,8 +321,7 @@ fn page(from: &Sql, order: &[(&str, bool)], limit: u32, offset: u64) -> Sql {
         if i > 0 {
             sql.push(", ");
         }
-        sql.push(column)
-            .push(if *descending { " DESC" } else { " ASC" });
+        sql.push(column).push(if *descending { " DESC" } else { " ASC" });
     }
     sql.push(" LIMIT ")
         .bind(Bind::BigInt(i64::from(limit)))
@@ -400,34 +336,19 @@ fn counting(from: &Sql) -> Sql {
     sql
 }
 
-async fn query(
-    conn: &mut AsyncPgConnection,
-    project: ProjectId,
-    q: &GroupQuery,
-) -> TxResult<QueryPage<CustomerGroup>> {
+async fn query(conn: &mut AsyncPgConnection, project: ProjectId, q: &GroupQuery) -> TxResult<QueryPage<CustomerGroup>> {
     let mut from = Sql::new(" FROM customer_groups g WHERE g.project_id = ");
     from.bind(Bind::Uuid(project.0));
     if let Some(predicate) = &q.predicate {
         from.push(" AND ");
         compile(predicate, &mut from)?;
     }
-    let total = if q.with_total {
-        Some(count(conn, &counting(&from)).await?)
-    } else {
-        None
-    };
+    let total = if q.with_total { Some(count(conn, &counting(&from)).await?) } else { None };
     if q.limit == 0 {
-        return Ok(QueryPage {
-            results: Vec::new(),
-            total,
-        });
+        return Ok(QueryPage { results: Vec::new(), total });
     }
     // Ties are broken by id, in the direction of the last sort (ascending without a sort).
-    let mut order: Vec<(&str, bool)> = q
-        .sort
-        .iter()
-        .map(|s| (sort_column(s.field), s.descending))
-        .collect();
+    let mut order: Vec<(&str, bool)> = q.sort.iter().map(|s| (sort_column(s.field), s.descending)).collect();
     let last_descending = order.last().is_some_and(|(_, d)| *d);
     if !order.iter().any(|(column, _)| *column == "g.id") {
         order.push(("g.id", last_descending));
@@ -436,26 +357,17 @@ async fn query(
     Ok(QueryPage { results, total })
 }
 
-async fn list(
-    conn: &mut AsyncPgConnection,
-    project: ProjectId,
-    f: &GroupFilter,
-) -> TxResult<Listed<CustomerGroup>> {
+async fn list(conn: &mut AsyncPgConnection, project: ProjectId, f: &GroupFilter) -> TxResult<Listed<CustomerGroup>> {
     let mut from = Sql::new(" FROM customer_groups g WHERE g.project_id = ");
     from.bind(Bind::Uuid(project.0));
     if let Some(q) = f.q.as_deref().filter(|q| !q.is_empty()) {
-        from.push(" AND g.name ILIKE ")
-            .bind(Bind::Text(contains_pattern(q)));
+        from.push(" AND g.name ILIKE ").bind(Bind::Text(contains_pattern(q)));
     }
     if !f.ids.is_empty() {
-        from.push(" AND g.id = ANY(")
-            .bind(Bind::Uuids(f.ids.iter().map(|i| i.0).collect()))
-            .push(")");
+        from.push(" AND g.id = ANY(").bind(Bind::Uuids(f.ids.iter().map(|i| i.0).collect())).push(")");
     }
     if !f.names.is_empty() {
-        from.push(" AND g.name = ANY(")
-            .bind(Bind::Texts(f.names.clone()))
-            .push(")");
+        from.push(" AND g.name = ANY(").bind(Bind::Texts(f.names.clone())).push(")");
     }
     let count = count(conn, &counting(&from)).await?;
     let mut order = vec![(sort_column(f.order), f.descending)];
@@ -468,79 +380,35 @@ async fn list(
 
 #[async_trait]
 impl CustomerGroupRepository for PgCustomerGroupRepository {
-    async fn create(
-        &self,
-        ctx: &WriteContext,
-        group: &CustomerGroup,
-        max_groups: u32,
-    ) -> DomainResult<CustomerGroup> {
+    async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup> {
         let args = (ctx, group, max_groups);
-        transaction(&self.pool, &args, |conn, (ctx, group, max)| {
-            Box::pin(create(conn, ctx, group, *max))
-        })
-        .await
+        transaction(&self.pool, &args, |conn, (ctx, group, max)| Box::pin(create(conn, ctx, group, *max))).await
     }
 
     async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
-        read(&self.pool, &(project, id), |conn, (project, id)| {
-            Box::pin(get(conn, *project, *id))
-        })
-        .await
+        read(&self.pool, &(project, id), |conn, (project, id)| Box::pin(get(conn, *project, *id))).await
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup> {
-        read(&self.pool, &(project, key), |conn, (project, key)| {
-            Box::pin(get_by_key(conn, *project, key))
-        })
-        .await
+        read(&self.pool, &(project, key), |conn, (project, key)| Box::pin(get_by_key(conn, *project, key))).await
     }
 
-    async fn query(
-        &self,
-        project: ProjectId,
-        q: &GroupQuery,
-    ) -> DomainResult<QueryPage<CustomerGroup>> {
-        read(&self.pool, &(project, q), |conn, (project, q)| {
-            Box::pin(query(conn, *project, q))
-        })
-        .await
+    async fn query(&self, project: ProjectId, q: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {
+        read(&self.pool, &(project, q), |conn, (project, q)| Box::pin(query(conn, *project, q))).await
     }
 
-    async fn list(
-        &self,
-        project: ProjectId,
-        filter: &GroupFilter,
-    ) -> DomainResult<Listed<CustomerGroup>> {
-        read(&self.pool, &(project, filter), |conn, (project, filter)| {
-            Box::pin(list(conn, *project, filter))
-        })
-        .await
+    async fn list(&self, project: ProjectId, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
+        read(&self.pool, &(project, filter), |conn, (project, filter)| Box::pin(list(conn, *project, filter))).await
     }
 
-    async fn save(
-        &self,
-        ctx: &WriteContext,
-        group: &CustomerGroup,
-        expected: Version,
-    ) -> DomainResult<CustomerGroup> {
+    async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
         let args = (ctx, group, expected);
-        transaction(&self.pool, &args, |conn, (ctx, group, expected)| {
-            Box::pin(save(conn, ctx, group, *expected))
-        })
-        .await
+        transaction(&self.pool, &args, |conn, (ctx, group, expected)| Box::pin(save(conn, ctx, group, *expected))).await
     }
 
-    async fn delete(
-        &self,
-        ctx: &WriteContext,
-        id: GroupId,
-        expected: Option<Version>,
-    ) -> DomainResult<CustomerGroup> {
+    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {
         let args = (ctx, id, expected);
-        transaction(&self.pool, &args, |conn, (ctx, id, expected)| {
-            Box::pin(delete(conn, ctx, *id, *expected))
-        })
-        .await
+        transaction(&self.pool, &args, |conn, (ctx, id, expected)| Box::pin(delete(conn, ctx, *id, *expected))).await
     }
 
     async fn set_customers(
@@ -557,16 +425,8 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         .await
     }
 
-    async fn customers_of(
-        &self,
-        project: ProjectId,
-        id: GroupId,
-        limit: u32,
-    ) -> DomainResult<Vec<Customer>> {
+    async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>> {
         let args = (project, id, limit);
-        read(&self.pool, &args, |conn, (project, id, limit)| {
-            Box::pin(customers_of(conn, *project, *id, *limit))
-        })
-        .await
+        read(&self.pool, &args, |conn, (project, id, limit)| Box::pin(customers_of(conn, *project, *id, *limit))).await
     }
 }

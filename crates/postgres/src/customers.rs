@@ -14,9 +14,7 @@ use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
-use xclade_domain::customer::{
-    Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations,
-};
+use xclade_domain::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
@@ -43,11 +41,7 @@ impl PgCustomerRepository {
 }
 
 fn duplicate_email(email: &str) -> DomainError {
-    DomainError::Duplicate {
-        resource: Resource::Customer,
-        field: "email",
-        value: email.to_owned(),
-    }
+    DomainError::Duplicate { resource: Resource::Customer, field: "email", value: email.to_owned() }
 }
 
 /// PostgreSQL keeps microseconds: what a write answers must be what a read returns.
@@ -70,8 +64,7 @@ async fn claim_key(
     claim: &IdempotencyClaim,
     customer: &Customer,
 ) -> TxResult<bool> {
-    let response = serde_json::to_string(customer)
-        .map_err(|e| TxError::Domain(DomainError::Internal(Box::new(e))))?;
+    let response = serde_json::to_string(customer).map_err(|e| TxError::Domain(DomainError::Internal(Box::new(e))))?;
     let rows: Vec<Claimed> = diesel::sql_query(
         "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \
@@ -93,11 +86,7 @@ async fn claim_key(
 }
 
 /// The outcome of a key that is already taken (and now locked by us).
-async fn replay(
-    conn: &mut AsyncPgConnection,
-    project: ProjectId,
-    claim: &IdempotencyClaim,
-) -> TxResult<CreateOutcome> {
+async fn replay(conn: &mut AsyncPgConnection, project: ProjectId, claim: &IdempotencyClaim) -> TxResult<CreateOutcome> {
     let (hash, resource, response): (String, Option<Uuid>, Option<String>) = k::table
         .filter(k::project_id.eq(project.0))
         .filter(k::key.eq(&claim.key))
@@ -142,14 +131,8 @@ async fn create(
         .execute(conn)
         .await
         .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
-    let event = Event::new(
-        ctx,
-        EventKind::CustomerCreated,
-        customer.id.0,
-        "customer",
-        &customer,
-    )
-    .with_additional_data(additional_data);
+    let event = Event::new(ctx, EventKind::CustomerCreated, customer.id.0, "customer", &customer)
+        .with_additional_data(additional_data);
     record(conn, &event).await?;
     Ok(CreateOutcome::Created(customer))
 }
@@ -166,28 +149,20 @@ async fn update(
     if patch.apply(&mut customer)? {
         customer.updated_at = micros(ctx.now);
         let r = CustomerRow::from_domain(ctx.project_id, &customer);
-        diesel::update(
-            c::table
-                .filter(c::project_id.eq(ctx.project_id.0))
-                .filter(c::id.eq(id.0)),
-        )
-        .set((
-            c::email.eq(r.email),
-            c::company_name.eq(r.company_name),
-            c::first_name.eq(r.first_name),
-            c::last_name.eq(r.last_name),
-            c::phone.eq(r.phone),
-            c::metadata.eq(r.metadata),
-            c::updated_at.eq(r.updated_at),
-        ))
-        .execute(conn)
-        .await
-        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
-        record(
-            conn,
-            &Event::new(ctx, EventKind::CustomerUpdated, id.0, "customer", &customer),
-        )
-        .await?;
+        diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0)))
+            .set((
+                c::email.eq(r.email),
+                c::company_name.eq(r.company_name),
+                c::first_name.eq(r.first_name),
+                c::last_name.eq(r.last_name),
+                c::phone.eq(r.phone),
+                c::metadata.eq(r.metadata),
+                c::updated_at.eq(r.updated_at),
+            ))
+            .execute(conn)
+            .await
+            .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+        record(conn, &Event::new(ctx, EventKind::CustomerUpdated, id.0, "customer", &customer)).await?;
     }
     let mut list = [customer];
     load_relations(conn, ctx.project_id, &mut list, relations).await?;
@@ -198,10 +173,7 @@ async fn update(
 async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId) -> TxResult<()> {
     let now = micros(ctx.now);
     let row: Option<CustomerRow> = diesel::update(
-        c::table
-            .filter(c::project_id.eq(ctx.project_id.0))
-            .filter(c::id.eq(id.0))
-            .filter(c::deleted_at.is_null()),
+        c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0)).filter(c::deleted_at.is_null()),
     )
     .set((c::deleted_at.eq(Some(now)), c::updated_at.eq(now)))
     .returning(CustomerRow::as_returning())
@@ -210,17 +182,7 @@ async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId
     .optional()?;
     let row = row.ok_or_else(|| queries::customer_not_found(id))?;
     memberships::leave_all_groups(conn, ctx, id).await?;
-    record(
-        conn,
-        &Event::new(
-            ctx,
-            EventKind::CustomerDeleted,
-            id.0,
-            "customer",
-            &row.into_domain(),
-        ),
-    )
-    .await?;
+    record(conn, &Event::new(ctx, EventKind::CustomerDeleted, id.0, "customer", &row.into_domain())).await?;
     Ok(())
 }
 
@@ -240,12 +202,7 @@ impl CustomerRepository for PgCustomerRepository {
         .await
     }
 
-    async fn get(
-        &self,
-        project: ProjectId,
-        id: CustomerId,
-        relations: Relations,
-    ) -> DomainResult<Customer> {
+    async fn get(&self, project: ProjectId, id: CustomerId, relations: Relations) -> DomainResult<Customer> {
         let args = (project, id, relations);
         read(&self.pool, &args, |conn, (project, id, relations)| {
             Box::pin(queries::load_customer(conn, *project, *id, *relations))
@@ -282,10 +239,7 @@ impl CustomerRepository for PgCustomerRepository {
 
     async fn delete(&self, ctx: &WriteContext, id: CustomerId) -> DomainResult<()> {
         let args = (ctx, id);
-        transaction(&self.pool, &args, |conn, (ctx, id)| {
-            Box::pin(delete(conn, ctx, *id))
-        })
-        .await
+        transaction(&self.pool, &args, |conn, (ctx, id)| Box::pin(delete(conn, ctx, *id))).await
     }
 
     async fn set_groups(
@@ -297,24 +251,13 @@ impl CustomerRepository for PgCustomerRepository {
         relations: Relations,
     ) -> DomainResult<Customer> {
         let args = (ctx, id, add, remove, relations);
-        transaction(
-            &self.pool,
-            &args,
-            |conn, (ctx, id, add, remove, relations)| {
-                Box::pin(memberships::set_groups(
-                    conn, ctx, *id, add, remove, *relations,
-                ))
-            },
-        )
+        transaction(&self.pool, &args, |conn, (ctx, id, add, remove, relations)| {
+            Box::pin(memberships::set_groups(conn, ctx, *id, add, remove, *relations))
+        })
         .await
     }
 
-    async fn get_address(
-        &self,
-        project: ProjectId,
-        customer: CustomerId,
-        address: AddressId,
-    ) -> DomainResult<Address> {
+    async fn get_address(&self, project: ProjectId, customer: CustomerId, address: AddressId) -> DomainResult<Address> {
         let args = (project, customer, address);
         read(&self.pool, &args, |conn, (project, customer, address)| {
             Box::pin(addresses::get_address(conn, *project, *customer, *address))
@@ -330,15 +273,9 @@ impl CustomerRepository for PgCustomerRepository {
         offset: u64,
     ) -> DomainResult<Listed<Address>> {
         let args = (project, customer, limit, offset);
-        read(
-            &self.pool,
-            &args,
-            |conn, (project, customer, limit, offset)| {
-                Box::pin(addresses::list_addresses(
-                    conn, *project, *customer, *limit, *offset,
-                ))
-            },
-        )
+        read(&self.pool, &args, |conn, (project, customer, limit, offset)| {
+            Box::pin(addresses::list_addresses(conn, *project, *customer, *limit, *offset))
+        })
         .await
     }
 
@@ -352,15 +289,9 @@ impl CustomerRepository for PgCustomerRepository {
         relations: Relations,
     ) -> DomainResult<Customer> {
         let args = (ctx, customer, address, create, fields, relations);
-        transaction(
-            &self.pool,
-            &args,
-            |conn, (ctx, customer, address, create, fields, relations)| {
-                Box::pin(addresses::upsert_address(
-                    conn, ctx, *customer, *address, *create, fields, *relations,
-                ))
-            },
-        )
+        transaction(&self.pool, &args, |conn, (ctx, customer, address, create, fields, relations)| {
+            Box::pin(addresses::upsert_address(conn, ctx, *customer, *address, *create, fields, *relations))
+        })
         .await
     }
 
@@ -372,15 +303,9 @@ impl CustomerRepository for PgCustomerRepository {
         relations: Relations,
     ) -> DomainResult<Customer> {
         let args = (ctx, customer, address, relations);
-        transaction(
-            &self.pool,
-            &args,
-            |conn, (ctx, customer, address, relations)| {
-                Box::pin(addresses::delete_address(
-                    conn, ctx, *customer, *address, *relations,
-                ))
-            },
-        )
+        transaction(&self.pool, &args, |conn, (ctx, customer, address, relations)| {
+            Box::pin(addresses::delete_address(conn, ctx, *customer, *address, *relations))
+        })
         .await
     }
 }

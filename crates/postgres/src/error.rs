@@ -58,9 +58,7 @@ impl<T> OnConstraint<T> for Result<T, DieselError> {
 impl<T> OnConstraint<T> for TxResult<T> {
     fn on_constraint(self, constraint: &str, f: impl FnOnce() -> DomainError) -> TxResult<T> {
         match self {
-            Err(TxError::Db(e))
-                if violated_constraint(&e).is_some_and(|(_, name)| name == constraint) =>
-            {
+            Err(TxError::Db(e)) if violated_constraint(&e).is_some_and(|(_, name)| name == constraint) => {
                 Err(TxError::Domain(f()))
             }
             other => other,
@@ -71,11 +69,7 @@ impl<T> OnConstraint<T> for TxResult<T> {
 /// The default meaning of each named constraint of the schema (`value` is the offending
 /// value when the caller knows it).
 pub fn constraint_error(constraint: &str, value: &str) -> Option<DomainError> {
-    let duplicate = |resource, field| DomainError::Duplicate {
-        resource,
-        field,
-        value: value.to_owned(),
-    };
+    let duplicate = |resource, field| DomainError::Duplicate { resource, field, value: value.to_owned() };
     Some(match constraint {
         "customers_email_key" => duplicate(Resource::Customer, "email"),
         "customer_groups_name_key" => duplicate(Resource::CustomerGroup, "name"),
@@ -85,20 +79,16 @@ pub fn constraint_error(constraint: &str, value: &str) -> Option<DomainError> {
         "admin_users_email_key" => duplicate(Resource::Project, "email"),
         "types_key_key" => duplicate(Resource::Type, "key"),
         // Raised when a type that groups still use is deleted.
-        "customer_groups_custom_type_fkey" => DomainError::ReferenceExists {
-            resource: Resource::Type,
-            referenced_by: Resource::CustomerGroup,
-        },
+        "customer_groups_custom_type_fkey" => {
+            DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup }
+        }
         _ => return None,
     })
 }
 
 /// A type a group refers to does not exist (the same FK, violated from the group's side).
 pub(crate) fn missing_type(id: impl std::fmt::Display) -> DomainError {
-    DomainError::ReferencedResourceNotFound {
-        resource: Resource::Type,
-        lookup: Lookup::Id(id.to_string()),
-    }
+    DomainError::ReferencedResourceNotFound { resource: Resource::Type, lookup: Lookup::Id(id.to_string()) }
 }
 
 /// Whether the transaction lost a race that a retry of the whole transaction can win:
@@ -110,9 +100,7 @@ pub(crate) fn is_retryable(e: &DieselError) -> bool {
         // message for it is fixed ("deadlock detected") unless lc_messages is localised,
         // in which case the deadlock ends as a plain storage error (every lock order in
         // this crate is chosen so that deadlocks should not happen at all).
-        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            info.message() == "deadlock detected"
-        }
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => info.message() == "deadlock detected",
         _ => false,
     }
 }
@@ -121,10 +109,8 @@ pub(crate) fn is_retryable(e: &DieselError) -> bool {
 pub(crate) fn is_connection_error(e: &DieselError) -> bool {
     matches!(
         e,
-        DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _
-        ) | DieselError::BrokenTransactionManager
+        DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand, _)
+            | DieselError::BrokenTransactionManager
     )
 }
 
@@ -161,28 +147,18 @@ mod tests {
         ));
         assert!(matches!(
             constraint_error("customer_groups_key_key", "k"),
-            Some(DomainError::Duplicate {
-                resource: Resource::CustomerGroup,
-                field: "key",
-                ..
-            })
+            Some(DomainError::Duplicate { resource: Resource::CustomerGroup, field: "key", .. })
         ));
         assert!(matches!(
             constraint_error("customer_groups_custom_type_fkey", ""),
-            Some(DomainError::ReferenceExists {
-                resource: Resource::Type,
-                referenced_by: Resource::CustomerGroup
-            })
+            Some(DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup })
         ));
         assert!(constraint_error("something_else", "").is_none());
     }
 
     #[test]
     fn lost_connections_are_unavailable() {
-        let e = DieselError::DatabaseError(
-            DatabaseErrorKind::ClosedConnection,
-            Box::new("closed".to_owned()),
-        );
+        let e = DieselError::DatabaseError(DatabaseErrorKind::ClosedConnection, Box::new("closed".to_owned()));
         assert!(matches!(db_error(e), DomainError::Unavailable(_)));
         let e = DieselError::NotFound;
         assert!(matches!(db_error(e), DomainError::Storage(_)));
@@ -190,18 +166,11 @@ mod tests {
 
     #[test]
     fn retryable_errors() {
-        let e = DieselError::DatabaseError(
-            DatabaseErrorKind::SerializationFailure,
-            Box::new("x".to_owned()),
-        );
+        let e = DieselError::DatabaseError(DatabaseErrorKind::SerializationFailure, Box::new("x".to_owned()));
         assert!(is_retryable(&e));
-        let e = DieselError::DatabaseError(
-            DatabaseErrorKind::Unknown,
-            Box::new("deadlock detected".to_owned()),
-        );
+        let e = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("deadlock detected".to_owned()));
         assert!(is_retryable(&e));
-        let e =
-            DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("other".to_owned()));
+        let e = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new("other".to_owned()));
         assert!(!is_retryable(&e));
     }
 }

@@ -46,11 +46,7 @@ pub(crate) fn sort_column(field: SortField) -> &'static str {
 pub(crate) fn compile(expr: &Expr, sql: &mut Sql) -> Result<(), DomainError> {
     match expr {
         Expr::And(operands) | Expr::Or(operands) => {
-            let (op, empty) = if matches!(expr, Expr::And(_)) {
-                (" AND ", "TRUE")
-            } else {
-                (" OR ", "FALSE")
-            };
+            let (op, empty) = if matches!(expr, Expr::And(_)) { (" AND ", "TRUE") } else { (" OR ", "FALSE") };
             sql.push("(");
             if operands.is_empty() {
                 sql.push(empty);
@@ -68,21 +64,13 @@ pub(crate) fn compile(expr: &Expr, sql: &mut Sql) -> Result<(), DomainError> {
             compile(inner, sql)?;
             sql.push(")");
         }
-        Expr::Cmp {
-            field,
-            op: CmpOp::Ne,
-            value,
-        } => {
+        Expr::Cmp { field, op: CmpOp::Ne, value } => {
             sql.push("(NOT ");
             comparison(field, CmpOp::Eq, value, sql)?;
             sql.push(")");
         }
         Expr::Cmp { field, op, value } => comparison(field, *op, value, sql)?,
-        Expr::In {
-            field,
-            negated,
-            values,
-        } => {
+        Expr::In { field, negated, values } => {
             sql.push(if *negated { "(NOT (" } else { "((" });
             if values.is_empty() {
                 sql.push("FALSE");
@@ -118,9 +106,7 @@ fn operator(op: CmpOp) -> &'static str {
 fn defined(field: &Field, sql: &mut Sql) -> Result<(), DomainError> {
     match field {
         Field::Custom(name) => {
-            sql.push("(g.custom_fields -> ")
-                .bind(Bind::Text(name.clone()))
-                .push(") IS NOT NULL");
+            sql.push("(g.custom_fields -> ").bind(Bind::Text(name.clone())).push(") IS NOT NULL");
         }
         Field::Plain(name) => match name.as_str() {
             "key" => {
@@ -143,9 +129,7 @@ fn unknown_field(name: &str) -> DomainError {
 fn text_literal<'v>(field: &str, value: &'v Value) -> Result<&'v str, DomainError> {
     match value {
         Value::Str(s) | Value::Number(s) => Ok(s),
-        Value::Bool(_) => Err(malformed(format_args!(
-            "The field '{field}' cannot be compared with a boolean."
-        ))),
+        Value::Bool(_) => Err(malformed(format_args!("The field '{field}' cannot be compared with a boolean."))),
         Value::Var(v) => Err(unbound(v)),
     }
 }
@@ -166,19 +150,13 @@ fn comparison(field: &Field, op: CmpOp, value: &Value, sql: &mut Sql) -> Result<
                     let literal = text_literal(name, value)?;
                     match Uuid::try_parse(literal) {
                         Ok(id) => {
-                            sql.push("g.id ")
-                                .push(op_sql)
-                                .push(" ")
-                                .bind(Bind::Uuid(id));
+                            sql.push("g.id ").push(op_sql).push(" ").bind(Bind::Uuid(id));
                         }
                         Err(_) if op == CmpOp::Eq => {
                             sql.push("FALSE");
                         }
                         Err(_) => {
-                            sql.push("g.id::text ")
-                                .push(op_sql)
-                                .push(" ")
-                                .bind(Bind::Text(literal.to_lowercase()));
+                            sql.push("g.id::text ").push(op_sql).push(" ").bind(Bind::Text(literal.to_lowercase()));
                         }
                     }
                 }
@@ -193,10 +171,7 @@ fn comparison(field: &Field, op: CmpOp, value: &Value, sql: &mut Sql) -> Result<
                     let literal = text_literal(name, value)?;
                     match literal.trim().parse::<i64>() {
                         Ok(v) => {
-                            sql.push("g.version ")
-                                .push(op_sql)
-                                .push(" ")
-                                .bind(Bind::BigInt(v));
+                            sql.push("g.version ").push(op_sql).push(" ").bind(Bind::BigInt(v));
                         }
                         Err(_) => {
                             let numeric = numeric_literal(name, literal)?;
@@ -209,27 +184,22 @@ fn comparison(field: &Field, op: CmpOp, value: &Value, sql: &mut Sql) -> Result<
                     }
                 }
                 "createdAt" | "lastModifiedAt" => {
-                    let literal =
-                        match value {
-                            Value::Str(s) => s,
-                            Value::Var(v) => return Err(unbound(v)),
-                            _ => return Err(malformed(format_args!(
+                    let literal = match value {
+                        Value::Str(s) => s,
+                        Value::Var(v) => return Err(unbound(v)),
+                        _ => {
+                            return Err(malformed(format_args!(
                                 "The field '{name}' can only be compared with a date-time string."
-                            ))),
-                        };
+                            )))
+                        }
+                    };
                     let at = parse_datetime(literal).ok_or_else(|| {
-                        malformed(format_args!(
-                            "'{literal}' is not a valid date-time for the field '{name}'."
-                        ))
+                        malformed(format_args!("'{literal}' is not a valid date-time for the field '{name}'."))
                     })?;
-                    sql.push(if name == "createdAt" {
-                        "g.created_at "
-                    } else {
-                        "g.last_modified_at "
-                    })
-                    .push(op_sql)
-                    .push(" ")
-                    .bind(Bind::Timestamptz(at));
+                    sql.push(if name == "createdAt" { "g.created_at " } else { "g.last_modified_at " })
+                        .push(op_sql)
+                        .push(" ")
+                        .bind(Bind::Timestamptz(at));
                 }
                 other => return Err(unknown_field(other)),
             }
@@ -239,32 +209,21 @@ fn comparison(field: &Field, op: CmpOp, value: &Value, sql: &mut Sql) -> Result<
     }
 }
 
-fn custom_comparison(
-    name: &str,
-    op_sql: &str,
-    value: &Value,
-    sql: &mut Sql,
-) -> Result<(), DomainError> {
+fn custom_comparison(name: &str, op_sql: &str, value: &Value, sql: &mut Sql) -> Result<(), DomainError> {
     sql.push("COALESCE(jsonb_typeof(g.custom_fields -> ");
     let field = sql.bind_ref(Bind::Text(name.to_owned()));
     match value {
         Value::Str(s) => {
-            sql.push(&format!(
-                ") = 'string' AND (g.custom_fields ->> {field}) {op_sql} "
-            ));
+            sql.push(&format!(") = 'string' AND (g.custom_fields ->> {field}) {op_sql} "));
             sql.bind(Bind::Text(s.clone()));
         }
         Value::Number(n) => {
             let numeric = numeric_literal(name, n)?;
-            sql.push(&format!(
-                ") = 'number' AND (g.custom_fields ->> {field})::numeric {op_sql} CAST("
-            ));
+            sql.push(&format!(") = 'number' AND (g.custom_fields ->> {field})::numeric {op_sql} CAST("));
             sql.bind(Bind::Text(numeric)).push(" AS numeric)");
         }
         Value::Bool(b) => {
-            sql.push(&format!(
-                ") = 'boolean' AND (g.custom_fields -> {field}) {op_sql} "
-            ));
+            sql.push(&format!(") = 'boolean' AND (g.custom_fields -> {field}) {op_sql} "));
             sql.bind(Bind::Jsonb(Json::Bool(*b)));
         }
         Value::Var(v) => return Err(unbound(v)),
@@ -277,15 +236,12 @@ fn custom_comparison(
 fn numeric_literal(field: &str, literal: &str) -> Result<String, DomainError> {
     let s = literal.trim();
     let well_formed = !s.is_empty()
-        && s.chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
+        && s.chars().all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
         && s.parse::<f64>().is_ok_and(f64::is_finite);
     if well_formed {
         Ok(s.to_owned())
     } else {
-        Err(malformed(format_args!(
-            "'{literal}' is not a valid number for the field '{field}'."
-        )))
+        Err(malformed(format_args!("'{literal}' is not a valid number for the field '{field}'.")))
     }
 }
 
@@ -296,10 +252,7 @@ pub(crate) fn parse_datetime(s: &str) -> Option<DateTime<Utc>> {
     if let Ok(t) = DateTime::parse_from_rfc3339(normalized.as_deref().unwrap_or(s)) {
         return Some(t.with_timezone(&Utc));
     }
-    NaiveDate::parse_from_str(s, "%Y-%m-%d")
-        .ok()?
-        .and_hms_opt(0, 0, 0)
-        .map(|t| t.and_utc())
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
 }
 
 #[cfg(test)]
@@ -319,11 +272,7 @@ mod tests {
         let injection = "x\" or 1=1 --";
         let expr = Expr::Or(vec![
             cmp(plain("name"), CmpOp::Eq, Value::Str(injection.into())),
-            cmp(
-                Field::Custom("a'b".into()),
-                CmpOp::Gt,
-                Value::Number("3".into()),
-            ),
+            cmp(Field::Custom("a'b".into()), CmpOp::Gt, Value::Number("3".into())),
         ]);
         let mut sql = Sql::new("");
         compile(&expr, &mut sql).expect("compiles");
@@ -339,43 +288,17 @@ mod tests {
     #[test]
     fn unknown_fields_and_variables_are_refused() {
         let mut sql = Sql::new("");
-        let err = compile(
-            &cmp(plain("foo"), CmpOp::Eq, Value::Str("x".into())),
-            &mut sql,
-        )
-        .expect_err("unknown");
-        assert_eq!(
-            err.to_string(),
-            "Malformed parameter: where: The field 'foo' does not exist."
-        );
-        let err = compile(
-            &cmp(plain("name"), CmpOp::Eq, Value::Var("v".into())),
-            &mut sql,
-        )
-        .expect_err("unbound");
+        let err = compile(&cmp(plain("foo"), CmpOp::Eq, Value::Str("x".into())), &mut sql).expect_err("unknown");
+        assert_eq!(err.to_string(), "Malformed parameter: where: The field 'foo' does not exist.");
+        let err = compile(&cmp(plain("name"), CmpOp::Eq, Value::Var("v".into())), &mut sql).expect_err("unbound");
         assert!(err.to_string().contains(":v"));
-        assert!(compile(
-            &cmp(plain("version"), CmpOp::Eq, Value::Number("1; drop".into())),
-            &mut sql
-        )
-        .is_err());
-        assert!(compile(
-            &cmp(
-                plain("createdAt"),
-                CmpOp::Eq,
-                Value::Str("yesterday".into())
-            ),
-            &mut sql
-        )
-        .is_err());
+        assert!(compile(&cmp(plain("version"), CmpOp::Eq, Value::Number("1; drop".into())), &mut sql).is_err());
+        assert!(compile(&cmp(plain("createdAt"), CmpOp::Eq, Value::Str("yesterday".into())), &mut sql).is_err());
     }
 
     #[test]
     fn dates() {
-        assert_eq!(
-            parse_datetime("2024-05-01").map(|t| t.to_rfc3339()),
-            Some("2024-05-01T00:00:00+00:00".into())
-        );
+        assert_eq!(parse_datetime("2024-05-01").map(|t| t.to_rfc3339()), Some("2024-05-01T00:00:00+00:00".into()));
         assert_eq!(
             parse_datetime("2024-05-01T12:00:00+02:00").map(|t| t.to_rfc3339()),
             Some("2024-05-01T10:00:00+00:00".into())
@@ -386,18 +309,10 @@ mod tests {
     #[test]
     fn ids_that_are_not_uuids() {
         let mut sql = Sql::new("");
-        compile(
-            &cmp(plain("id"), CmpOp::Eq, Value::Str("nope".into())),
-            &mut sql,
-        )
-        .expect("compiles");
+        compile(&cmp(plain("id"), CmpOp::Eq, Value::Str("nope".into())), &mut sql).expect("compiles");
         assert_eq!(sql.text(), "COALESCE(FALSE, FALSE)");
         let mut sql = Sql::new("");
-        compile(
-            &cmp(plain("id"), CmpOp::Ne, Value::Str("nope".into())),
-            &mut sql,
-        )
-        .expect("compiles");
+        compile(&cmp(plain("id"), CmpOp::Ne, Value::Str("nope".into())), &mut sql).expect("compiles");
         assert_eq!(sql.text(), "(NOT COALESCE(FALSE, FALSE))");
     }
 }

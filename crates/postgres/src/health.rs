@@ -29,11 +29,7 @@ impl PgHealth {
     /// `database_url` is the pool's database (the migration harness needs a connection of
     /// its own).
     pub fn new(pool: PgPool, database_url: impl Into<String>) -> Self {
-        PgHealth {
-            pool,
-            database_url: Arc::from(database_url.into()),
-            migrated: Arc::new(AtomicBool::new(false)),
-        }
+        PgHealth { pool, database_url: Arc::from(database_url.into()), migrated: Arc::new(AtomicBool::new(false)) }
     }
 }
 
@@ -44,20 +40,15 @@ impl HealthCheck for PgHealth {
         if self.migrated.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let pending = tokio::time::timeout(
-            MIGRATION_CHECK_TIMEOUT,
-            pending_migrations(&self.database_url),
-        )
-        .await
-        .map_err(|elapsed| DomainError::Unavailable(Box::new(elapsed)))?
-        .map_err(|e| match e {
-            MigrationError::Connect(_) => DomainError::Unavailable(Box::new(e)),
-            MigrationError::Migrate(_) => DomainError::Storage(Box::new(e)),
-        })?;
+        let pending = tokio::time::timeout(MIGRATION_CHECK_TIMEOUT, pending_migrations(&self.database_url))
+            .await
+            .map_err(|elapsed| DomainError::Unavailable(Box::new(elapsed)))?
+            .map_err(|e| match e {
+                MigrationError::Connect(_) => DomainError::Unavailable(Box::new(e)),
+                MigrationError::Migrate(_) => DomainError::Storage(Box::new(e)),
+            })?;
         if pending > 0 {
-            return Err(DomainError::Unavailable(
-                format!("{pending} migration(s) not applied").into(),
-            ));
+            return Err(DomainError::Unavailable(format!("{pending} migration(s) not applied").into()));
         }
         self.migrated.store(true, Ordering::Relaxed);
         Ok(())

@@ -2,6 +2,17 @@
 //!
 //! Translates between the domain's ports and SQL: schema, rows ↔ entities, repositories,
 //! transactions, constraint-name → domain-error mapping, and the embedded migrations.
+//!
+//! * [`build_pool`] → [`PgPool`] (deadpool, bounded waits, verified recycling);
+//!   [`check_connect`] for start-up checks.
+//! * One repository per port, each a cheap clone holding the pool:
+//!   [`PgProjectRepository`], [`PgCustomerRepository`], [`PgCustomerGroupRepository`],
+//!   [`PgEventOutbox`], [`PgHealth`].
+//! * Every write is one transaction (its outbox event included), retried as a whole up to
+//!   [`tx::MAX_ATTEMPTS`] times when it lost a serialization race or a deadlock, then
+//!   `DomainError::Conflict`.
+//! * Lock order, everywhere: the project row (group count), then customer rows, then group
+//!   rows in ascending id order.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -17,7 +28,7 @@ pub mod pool;
 pub mod projects;
 pub mod schema;
 mod sql;
-mod tx;
+pub mod tx;
 
 pub use customer_groups::PgCustomerGroupRepository;
 pub use customers::PgCustomerRepository;

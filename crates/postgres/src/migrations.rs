@@ -26,8 +26,7 @@ where
 {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || {
-        let mut conn =
-            Wrapper::establish(&url).map_err(|e| MigrationError::Connect(e.to_string()))?;
+        let mut conn = Wrapper::establish(&url).map_err(|e| MigrationError::Connect(e.to_string()))?;
         f(&mut conn)
     })
     .await

@@ -31,9 +31,7 @@ pub(crate) fn actor_json(actor: &Actor) -> Value {
 fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v)
-            .map(Some)
-            .map_err(|e| corrupt("actor", e)),
+        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| corrupt("actor", e)),
     }
 }
 
@@ -128,8 +126,7 @@ impl CustomerSnapshot {
     /// Reads a snapshot written by `serde_json::to_string(&customer)`; relations are not
     /// kept (a customer has none when it is created).
     pub fn parse(text: &str) -> Result<Customer, DomainError> {
-        let s: CustomerSnapshot =
-            serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
+        let s: CustomerSnapshot = serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
         Ok(Customer {
             id: s.id,
             email: s.email,
@@ -200,11 +197,7 @@ impl AddressRow {
     }
 
     /// The address, with its default flags derived from the customer's default ids.
-    pub fn into_domain(
-        self,
-        default_billing: Option<Uuid>,
-        default_shipping: Option<Uuid>,
-    ) -> Address {
+    pub fn into_domain(self, default_billing: Option<Uuid>, default_shipping: Option<Uuid>) -> Address {
         Address {
             id: AddressId(self.id),
             customer_id: CustomerId(self.customer_id),

@@ -19,10 +19,7 @@ use crate::tx::{read, transaction};
 
 /// Inserts `event` into the outbox (inside the caller's transaction).
 pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxResult<()> {
-    diesel::insert_into(events::table)
-        .values(EventRow::from_domain(event))
-        .execute(conn)
-        .await?;
+    diesel::insert_into(events::table).values(EventRow::from_domain(event)).execute(conn).await?;
     Ok(())
 }
 
@@ -50,10 +47,7 @@ impl EventOutbox for PgEventOutbox {
                     .select(EventRow::as_select())
                     .load(conn)
                     .await?;
-                Ok(rows
-                    .into_iter()
-                    .map(EventRow::into_domain)
-                    .collect::<Result<Vec<_>, _>>()?)
+                Ok(rows.into_iter().map(EventRow::into_domain).collect::<Result<Vec<_>, _>>()?)
             })
         })
         .await

@@ -9,9 +9,7 @@ use std::time::Duration;
 
 use deadpool::Runtime;
 use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool};
-use diesel_async::pooled_connection::{
-    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
-};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use xclade_domain::error::DomainResult;
 use xclade_domain::DomainError;
@@ -39,8 +37,7 @@ pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildEr
     // (diesel-async also refuses connections whose socket closed or whose transaction
     // state is not clean).
     config.recycling_method = RecyclingMethod::Verified;
-    let manager =
-        AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
+    let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(max_size.max(1))
         .wait_timeout(Some(WAIT_TIMEOUT))
@@ -55,30 +52,22 @@ pub(crate) async fn connection(pool: &PgPool) -> DomainResult<PgConn> {
     pool.get().await.map_err(pool_error)
 }
 
-/// Opens one connection and runs `SELECT 1` (the CLI's start-up check). The message of the
-/// error never contains the password of the URL.
+/// Opens one connection and runs `SELECT 1` (the CLI's start-up check), within
+/// [`CREATE_TIMEOUT`]. The error is one line for a human (callers add their own context, e.g.
+/// "cannot reach the database: …"); it never contains the URL or its password.
 pub async fn check_connect(database_url: &str) -> Result<(), String> {
     let attempt = async {
-        let mut conn = AsyncPgConnection::establish(database_url)
-            .await
-            .map_err(|e| format!("cannot connect to the database: {e}"))?;
-        conn.batch_execute("SELECT 1")
-            .await
-            .map_err(|e| format!("the database does not answer: {e}"))
+        let mut conn = AsyncPgConnection::establish(database_url).await.map_err(|e| e.to_string())?;
+        conn.batch_execute("SELECT 1").await.map_err(|e| format!("the database does not answer: {e}"))
     };
     match tokio::time::timeout(CREATE_TIMEOUT, attempt).await {
         Ok(result) => result,
-        Err(_) => Err(format!(
-            "cannot connect to the database: no answer within {} s",
-            CREATE_TIMEOUT.as_secs()
-        )),
+        Err(_) => Err(format!("cannot connect to the database: no answer within {} s", CREATE_TIMEOUT.as_secs())),
     }
 }
 
 /// Runs `SELECT 1` on a pooled connection (used by the health check).
 pub(crate) async fn ping(pool: &PgPool) -> DomainResult<()> {
     let mut conn = connection(pool).await?;
-    conn.batch_execute("SELECT 1")
-        .await
-        .map_err(|e| DomainError::Unavailable(Box::new(e)))
+    conn.batch_execute("SELECT 1").await.map_err(|e| DomainError::Unavailable(Box::new(e)))
 }

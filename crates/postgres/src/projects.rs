@@ -27,11 +27,8 @@ impl PgProjectRepository {
 }
 
 fn project_key(stored: String) -> Result<ProjectKey, TxError> {
-    ProjectKey::parse(&stored).map_err(|_| {
-        TxError::Domain(DomainError::Storage(
-            format!("stored project key {stored:?} is invalid").into(),
-        ))
-    })
+    ProjectKey::parse(&stored)
+        .map_err(|_| TxError::Domain(DomainError::Storage(format!("stored project key {stored:?} is invalid").into())))
 }
 
 #[async_trait]
@@ -67,14 +64,7 @@ impl ProjectRepository for PgProjectRepository {
                     .first(conn)
                     .await
                     .optional()?;
-                row.map(|(id, key, name)| {
-                    Ok(Project {
-                        id: ProjectId(id),
-                        key: project_key(key)?,
-                        name,
-                    })
-                })
-                .transpose()
+                row.map(|(id, key, name)| Ok(Project { id: ProjectId(id), key: project_key(key)?, name })).transpose()
             })
         })
         .await
@@ -102,37 +92,30 @@ impl ProjectRepository for PgProjectRepository {
     async fn find_api_clients(&self, client_id: &str) -> DomainResult<Vec<ApiClientRecord>> {
         read(&self.pool, client_id, |conn, client_id| {
             Box::pin(async move {
-                let rows: Vec<(Uuid, String, Uuid, String, String, Vec<String>)> =
-                    api_clients::table
-                        .inner_join(
-                            projects::table.on(projects::project_id.eq(api_clients::project_id)),
-                        )
-                        .filter(api_clients::client_id.eq(client_id))
-                        .select((
-                            api_clients::project_id,
-                            projects::key,
-                            api_clients::id,
-                            api_clients::client_id,
-                            api_clients::secret_hash,
-                            api_clients::scopes,
-                        ))
-                        .order((api_clients::project_id, api_clients::id))
-                        .load(conn)
-                        .await?;
+                let rows: Vec<(Uuid, String, Uuid, String, String, Vec<String>)> = api_clients::table
+                    .inner_join(projects::table.on(projects::project_id.eq(api_clients::project_id)))
+                    .filter(api_clients::client_id.eq(client_id))
+                    .select((
+                        api_clients::project_id,
+                        projects::key,
+                        api_clients::id,
+                        api_clients::client_id,
+                        api_clients::secret_hash,
+                        api_clients::scopes,
+                    ))
+                    .order((api_clients::project_id, api_clients::id))
+                    .load(conn)
+                    .await?;
                 Ok(rows
                     .into_iter()
-                    .map(
-                        |(project_id, project_key, id, client_id, secret_hash, scopes)| {
-                            ApiClientRecord {
-                                project_id: ProjectId(project_id),
-                                project_key,
-                                id: ApiClientRowId(id),
-                                client_id,
-                                secret_hash,
-                                scopes,
-                            }
-                        },
-                    )
+                    .map(|(project_id, project_key, id, client_id, secret_hash, scopes)| ApiClientRecord {
+                        project_id: ProjectId(project_id),
+                        project_key,
+                        id: ApiClientRowId(id),
+                        client_id,
+                        secret_hash,
+                        scopes,
+                    })
                     .collect())
             })
         })
@@ -166,9 +149,7 @@ impl ProjectRepository for PgProjectRepository {
         read(&self.pool, email, |conn, email| {
             Box::pin(async move {
                 let rows: Vec<(Uuid, String, Uuid, String, String)> = admin_users::table
-                    .inner_join(
-                        projects::table.on(projects::project_id.eq(admin_users::project_id)),
-                    )
+                    .inner_join(projects::table.on(projects::project_id.eq(admin_users::project_id)))
                     .filter(lower(admin_users::email).eq(lower(email)))
                     .select((
                         admin_users::project_id,
@@ -182,15 +163,13 @@ impl ProjectRepository for PgProjectRepository {
                     .await?;
                 Ok(rows
                     .into_iter()
-                    .map(
-                        |(project_id, project_key, id, email, password_hash)| AdminUserRecord {
-                            project_id: ProjectId(project_id),
-                            project_key,
-                            id: AdminUserId(id),
-                            email,
-                            password_hash,
-                        },
-                    )
+                    .map(|(project_id, project_key, id, email, password_hash)| AdminUserRecord {
+                        project_id: ProjectId(project_id),
+                        project_key,
+                        id: AdminUserId(id),
+                        email,
+                        password_hash,
+                    })
                     .collect())
             })
         })

@@ -33,10 +33,7 @@ pub(crate) struct Sql {
 
 impl Sql {
     pub fn new(text: &str) -> Sql {
-        Sql {
-            text: text.to_owned(),
-            binds: Vec::new(),
-        }
+        Sql { text: text.to_owned(), binds: Vec::new() }
     }
 
     /// Appends constant SQL text.
@@ -139,9 +136,7 @@ mod tests {
     #[test]
     fn placeholders_are_numbered_and_renumbered() {
         let mut a = Sql::new("SELECT 1 WHERE a = ");
-        a.bind(Bind::BigInt(1))
-            .push(" AND b = ")
-            .bind(Bind::Text("x".into()));
+        a.bind(Bind::BigInt(1)).push(" AND b = ").bind(Bind::Text("x".into()));
         assert_eq!(a.text(), "SELECT 1 WHERE a = $1 AND b = $2");
         let mut b = Sql::new(" AND c = ");
         b.bind(Bind::Bool(true));

@@ -86,10 +86,7 @@ async fn classify(e: diesel::result::Error, conn: &mut AsyncPgConnection) -> Dom
 fn backoff(attempt: u32) -> Duration {
     // 5, 10, 20, 40 ms plus a little jitter from the clock, so retries do not align.
     let jitter = u64::from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_micros())
-            % 5,
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.subsec_micros()) % 5,
     );
     Duration::from_millis(5 * (1 << (attempt - 1).min(4)) + jitter)
 }

@@ -40,14 +40,18 @@ impl Argon2Hasher {
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, secret: &str) -> DomainResult<String> {
         let secret = secret.to_owned();
-        tokio::task::spawn_blocking(move || hash_blocking(&secret)).await.map_err(|e| DomainError::internal(e.to_string()))?
+        tokio::task::spawn_blocking(move || hash_blocking(&secret))
+            .await
+            .map_err(|e| DomainError::internal(e.to_string()))?
     }
 
     async fn verify<'a>(&self, secret: &str, hash: Option<&'a str>) -> DomainResult<bool> {
         let secret = secret.to_owned();
         let known = hash.is_some();
         let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&secret, &hash)).await.map_err(|e| DomainError::internal(e.to_string()))?;
+        let ok = tokio::task::spawn_blocking(move || verify_blocking(&secret, &hash))
+            .await
+            .map_err(|e| DomainError::internal(e.to_string()))?;
         Ok(known && ok)
     }
 }
@@ -70,13 +74,16 @@ impl JwtSigner {
 
 impl TokenSigner for JwtSigner {
     fn sign(&self, claims: &TokenClaims) -> DomainResult<String> {
-        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding).map_err(|e| DomainError::internal(format!("signing failed: {e}")))
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), claims, &self.encoding)
+            .map_err(|e| DomainError::internal(format!("signing failed: {e}")))
     }
 
     fn verify(&self, token: &str) -> Result<TokenClaims, TokenRejection> {
-        jsonwebtoken::decode::<TokenClaims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| match e.kind() {
-            jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
-            _ => TokenRejection::Invalid,
+        jsonwebtoken::decode::<TokenClaims>(token, &self.decoding, &self.validation).map(|d| d.claims).map_err(|e| {
+            match e.kind() {
+                jsonwebtoken::errors::ErrorKind::ExpiredSignature => TokenRejection::Expired,
+                _ => TokenRejection::Invalid,
+            }
         })
     }
 }
@@ -111,7 +118,15 @@ mod tests {
     use super::*;
 
     fn claims(exp: i64) -> TokenClaims {
-        TokenClaims { sub: "c".into(), kind: "client".into(), project: "demo".into(), pid: uuid::Uuid::nil(), scope: "manage_project:demo".into(), iat: 0, exp }
+        TokenClaims {
+            sub: "c".into(),
+            kind: "client".into(),
+            project: "demo".into(),
+            pid: uuid::Uuid::nil(),
+            scope: "manage_project:demo".into(),
+            iat: 0,
+            exp,
+        }
     }
 
     #[test]

@@ -118,14 +118,22 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 database_url: require_url(cli.database_url)?,
                 bind,
                 jwt_secret: check_jwt_secret(std::env::var("XCLADE_JWT_SECRET").ok())?,
-                max_customer_groups: env_parse("XCLADE_MAX_CUSTOMER_GROUPS", xclade_domain::customer_group::DEFAULT_MAX_GROUPS)?,
+                max_customer_groups: env_parse(
+                    "XCLADE_MAX_CUSTOMER_GROUPS",
+                    xclade_domain::customer_group::DEFAULT_MAX_GROUPS,
+                )?,
                 pool_size: env_parse("XCLADE_DB_POOL_SIZE", default_pool_size())?,
-                token_ttl_secs: env_parse("XCLADE_TOKEN_TTL_SECS", xclade_domain::services::auth::DEFAULT_TOKEN_TTL_SECS)?,
+                token_ttl_secs: env_parse(
+                    "XCLADE_TOKEN_TTL_SECS",
+                    xclade_domain::services::auth::DEFAULT_TOKEN_TTL_SECS,
+                )?,
                 body_limit: env_parse("XCLADE_BODY_LIMIT", xclade_http::state::DEFAULT_BODY_LIMIT)?,
                 migrate: !no_migrate,
             };
             if settings.pool_size == 0 || settings.max_customer_groups == 0 || settings.token_ttl_secs <= 0 {
-                return Err("XCLADE_DB_POOL_SIZE, XCLADE_MAX_CUSTOMER_GROUPS and XCLADE_TOKEN_TTL_SECS must be positive".into());
+                return Err(
+                    "XCLADE_DB_POOL_SIZE, XCLADE_MAX_CUSTOMER_GROUPS and XCLADE_TOKEN_TTL_SECS must be positive".into(),
+                );
             }
             let app = Application::build(settings.clone()).await.map_err(|e| e.to_string())?;
             tracing::info!(bind = %settings.bind, port = app.port(), "serving");
@@ -147,13 +155,20 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         Command::Clients { command: ClientsCommand::Create { project, scopes, json } } => {
             let services = admin_services(&require_url(cli.database_url)?).await?;
             let c = services.admin.create_client(&project, &scopes).await.map_err(|e| e.to_string())?;
-            let human = format!("client_id: {}\nclient_secret: {}\nscopes: {}", c.client_id, c.client_secret, c.scopes.join(" "));
+            let human = format!(
+                "client_id: {}\nclient_secret: {}\nscopes: {}",
+                c.client_id,
+                c.client_secret,
+                c.scopes.join(" ")
+            );
             print(json, json!({"client_id": c.client_id, "client_secret": c.client_secret, "scopes": c.scopes}), human);
             Ok(())
         }
         Command::Users { command: UsersCommand::Create { project, email, json } } => {
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).map_err(|e| format!("cannot read the password from stdin: {e}"))?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']);
             let services = admin_services(&require_url(cli.database_url)?).await?;
             let u = services.admin.create_user(&project, &email, password).await.map_err(|e| e.to_string())?;

@@ -40,9 +40,10 @@ pub fn default_pool_size() -> usize {
 pub fn check_jwt_secret(secret: Option<String>) -> Result<String, String> {
     match secret {
         None => Err("XCLADE_JWT_SECRET is not set: it must hold at least 32 bytes".into()),
-        Some(s) if s.len() < MIN_JWT_SECRET_BYTES => {
-            Err(format!("XCLADE_JWT_SECRET is too short ({} bytes): it must hold at least {MIN_JWT_SECRET_BYTES} bytes", s.len()))
-        }
+        Some(s) if s.len() < MIN_JWT_SECRET_BYTES => Err(format!(
+            "XCLADE_JWT_SECRET is too short ({} bytes): it must hold at least {MIN_JWT_SECRET_BYTES} bytes",
+            s.len()
+        )),
         Some(s) => Ok(s),
     }
 }

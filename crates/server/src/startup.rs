@@ -9,7 +9,9 @@ use std::sync::Arc;
 use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, ProjectRepository};
 use xclade_domain::services::{AdminService, AuthService, CustomerService, GroupService};
 use xclade_http::{AppState, HttpConfig, Metrics, PoolStats};
-use xclade_postgres::{build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgHealth, PgPool, PgProjectRepository};
+use xclade_postgres::{
+    build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgHealth, PgPool, PgProjectRepository,
+};
 
 /// Why the service could not start; each renders as one clear line.
 #[derive(Debug, thiserror::Error)]
@@ -43,16 +45,37 @@ pub struct Services {
 }
 
 impl Services {
-    pub fn new(pool: &PgPool, jwt_secret: &str, token_ttl_secs: i64, max_customer_groups: u32) -> Result<Services, StartupError> {
+    pub fn new(
+        pool: &PgPool,
+        jwt_secret: &str,
+        token_ttl_secs: i64,
+        max_customer_groups: u32,
+    ) -> Result<Services, StartupError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let ids: Arc<dyn IdGenerator> = Arc::new(UuidV7Ids);
-        let hasher: Arc<dyn PasswordHasher> = Arc::new(Argon2Hasher::new().map_err(|e| StartupError::Config(e.to_string()))?);
+        let hasher: Arc<dyn PasswordHasher> =
+            Arc::new(Argon2Hasher::new().map_err(|e| StartupError::Config(e.to_string()))?);
         let projects: Arc<dyn ProjectRepository> = Arc::new(PgProjectRepository::new(pool.clone()));
         Ok(Services {
-            auth: AuthService::new(projects.clone(), hasher.clone(), Arc::new(JwtSigner::new(jwt_secret.as_bytes())), clock.clone(), token_ttl_secs),
+            auth: AuthService::new(
+                projects.clone(),
+                hasher.clone(),
+                Arc::new(JwtSigner::new(jwt_secret.as_bytes())),
+                clock.clone(),
+                token_ttl_secs,
+            ),
             admin: AdminService::new(projects, hasher, ids.clone()),
-            customers: CustomerService::new(Arc::new(PgCustomerRepository::new(pool.clone())), clock.clone(), ids.clone()),
-            groups: GroupService::new(Arc::new(PgCustomerGroupRepository::new(pool.clone())), clock, ids, max_customer_groups),
+            customers: CustomerService::new(
+                Arc::new(PgCustomerRepository::new(pool.clone())),
+                clock.clone(),
+                ids.clone(),
+            ),
+            groups: GroupService::new(
+                Arc::new(PgCustomerGroupRepository::new(pool.clone())),
+                clock,
+                ids,
+                max_customer_groups,
+            ),
         })
     }
 }
@@ -78,7 +101,8 @@ impl Application {
     /// Builds everything and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
         let pool = connect(&settings.database_url, settings.pool_size, settings.migrate).await?;
-        let services = Services::new(&pool, &settings.jwt_secret, settings.token_ttl_secs, settings.max_customer_groups)?;
+        let services =
+            Services::new(&pool, &settings.jwt_secret, settings.token_ttl_secs, settings.max_customer_groups)?;
         let listener = TcpListener::bind(&settings.bind).map_err(|e| StartupError::Bind(settings.bind.clone(), e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.bind.clone(), e))?.port();
         let state = AppState {
@@ -91,11 +115,16 @@ impl Application {
             config: HttpConfig { body_limit: settings.body_limit },
         };
         let data = web::Data::new(state);
-        let server = HttpServer::new(move || App::new().app_data(data.clone()).wrap(from_fn(xclade_http::middleware::observe)).configure(xclade_http::configure))
-            .listen(listener)
-            .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?
-            .shutdown_timeout(30)
-            .run();
+        let server = HttpServer::new(move || {
+            App::new()
+                .app_data(data.clone())
+                .wrap(from_fn(xclade_http::middleware::observe))
+                .configure(xclade_http::configure)
+        })
+        .listen(listener)
+        .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?
+        .shutdown_timeout(30)
+        .run();
         Ok(Application { port, server, pool, services })
     }
 

@@ -81,13 +81,20 @@ impl TestApp {
         let admin_email = format!("admin@{key}.test");
         let admin_password = "correct horse battery".to_owned();
         admin.create_user(key, &admin_email, &admin_password).await.unwrap_or_else(|e| panic!("user: {e}"));
-        ProjectFixture { key: key.to_owned(), client_id: client.client_id, client_secret: client.client_secret, admin_email, admin_password }
+        ProjectFixture {
+            key: key.to_owned(),
+            client_id: client.client_id,
+            client_secret: client.client_secret,
+            admin_email,
+            admin_password,
+        }
     }
 
     /// Creates an API client with exactly these scopes and returns a token for it (through HTTP).
     pub async fn token_with_scopes(&self, project: &str, scopes: &[&str]) -> String {
         let scopes: Vec<String> = scopes.iter().map(|s| s.to_string()).collect();
-        let client = self.services.admin.create_client(project, &scopes).await.unwrap_or_else(|e| panic!("client: {e}"));
+        let client =
+            self.services.admin.create_client(project, &scopes).await.unwrap_or_else(|e| panic!("client: {e}"));
         self.client_token(&client.client_id, &client.client_secret, None).await
     }
 
@@ -97,7 +104,14 @@ impl TestApp {
         if let Some(scope) = scope {
             form.push(("scope", scope.to_owned()));
         }
-        let resp = self.http.post(self.url("/oauth/token")).basic_auth(client_id, Some(secret)).form(&form).send().await.unwrap_or_else(|e| panic!("token request: {e}"));
+        let resp = self
+            .http
+            .post(self.url("/oauth/token"))
+            .basic_auth(client_id, Some(secret))
+            .form(&form)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("token request: {e}"));
         let body: Value = resp.json().await.unwrap_or_default();
         body["access_token"].as_str().unwrap_or_else(|| panic!("no token in {body}")).to_owned()
     }

@@ -140,17 +140,10 @@ impl Drop for TestDb {
                 runtime.block_on(drop_database(&admin_url, &name))
             })
             .map_err(|e| format!("cannot spawn a thread: {e}"))
-            .and_then(|handle| {
-                handle
-                    .join()
-                    .unwrap_or_else(|_| Err("the drop thread panicked".to_owned()))
-            });
+            .and_then(|handle| handle.join().unwrap_or_else(|_| Err("the drop thread panicked".to_owned())));
         if let Err(e) = outcome {
             // Never panic in Drop (it may run during unwinding); the sweep removes it later.
-            eprintln!(
-                "xclade-testkit: cannot drop test database {}: {e}",
-                self.name
-            );
+            eprintln!("xclade-testkit: cannot drop test database {}: {e}", self.name);
         }
     }
 }
@@ -158,10 +151,7 @@ impl Drop for TestDb {
 async fn drop_database(admin_url: &str, name: &str) -> Result<(), String> {
     let mut admin = connect(admin_url).await?;
     let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(name));
-    admin
-        .batch_execute(&sql)
-        .await
-        .map_err(|e| format!("{sql}: {e}"))
+    admin.batch_execute(&sql).await.map_err(|e| format!("{sql}: {e}"))
 }
 
 // ------------------------------------------------------------------------------------------
@@ -181,61 +171,27 @@ async fn template_name(server: &Server) -> Result<String, String> {
         .map_err(|e| format!("cannot take the template lock: {e}"))?;
     let result = ensure_template(&mut admin, server, &name).await;
     // Closing the connection would release the lock too; unlock explicitly anyway.
-    let _ = admin
-        .batch_execute(&format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})"))
-        .await;
+    let _ = admin.batch_execute(&format!("SELECT pg_advisory_unlock({TEMPLATE_LOCK_KEY})")).await;
     result?;
     *cached = Some(name.clone());
     Ok(name)
 }
 
 /// With the advisory lock held: builds the template unless it exists, then sweeps once.
-async fn ensure_template(
-    admin: &mut AsyncPgConnection,
-    server: &Server,
-    name: &str,
-) -> Result<(), String> {
+async fn ensure_template(admin: &mut AsyncPgConnection, server: &Server, name: &str) -> Result<(), String> {
     if !database_exists(admin, name).await? {
         let building = format!("{name}{BUILDING_SUFFIX}");
         eprintln!("xclade-testkit: building template database {name}");
-        exec(
-            admin,
-            &format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(&building)
-            ),
-        )
-        .await?;
-        exec(
-            admin,
-            &format!(
-                "CREATE DATABASE {} TEMPLATE template0",
-                quote_ident(&building)
-            ),
-        )
-        .await?;
+        exec(admin, &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&building))).await?;
+        exec(admin, &format!("CREATE DATABASE {} TEMPLATE template0", quote_ident(&building))).await?;
         xclade_postgres::run_migrations(&server.url_for(&building))
             .await
             .map_err(|e| format!("cannot migrate {building}: {e}"))?;
-        exec(
-            admin,
-            &format!(
-                "ALTER DATABASE {} RENAME TO {}",
-                quote_ident(&building),
-                quote_ident(name)
-            ),
-        )
-        .await?;
+        exec(admin, &format!("ALTER DATABASE {} RENAME TO {}", quote_ident(&building), quote_ident(name))).await?;
         // Nobody may connect to the template: a session on it would make every
         // `CREATE DATABASE … TEMPLATE` fail.
-        exec(
-            admin,
-            &format!(
-                "ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false",
-                quote_ident(name)
-            ),
-        )
-        .await?;
+        exec(admin, &format!("ALTER DATABASE {} WITH IS_TEMPLATE true ALLOW_CONNECTIONS false", quote_ident(name)))
+            .await?;
         drop_other_templates(admin, name).await?;
     }
     if !SWEPT.swap(true, Ordering::SeqCst) {
@@ -253,36 +209,22 @@ async fn drop_other_templates(admin: &mut AsyncPgConnection, keep: &str) -> Resu
         }
         if other.ends_with(BUILDING_SUFFIX) {
             // Only the holder of the advisory lock builds, and that is us: it is stale.
-            let sql = format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                quote_ident(&other)
-            );
+            let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&other));
             if let Err(e) = exec(admin, &sql).await {
                 eprintln!("xclade-testkit: cannot drop stale {other}: {e}");
             }
             continue;
         }
-        let unmark = format!(
-            "ALTER DATABASE {} WITH IS_TEMPLATE false",
-            quote_ident(&other)
-        );
+        let unmark = format!("ALTER DATABASE {} WITH IS_TEMPLATE false", quote_ident(&other));
         if exec(admin, &unmark).await.is_err() {
             continue;
         }
         // No FORCE: a template that is being cloned right now is in use; keep it then.
-        match exec(
-            admin,
-            &format!("DROP DATABASE IF EXISTS {}", quote_ident(&other)),
-        )
-        .await
-        {
+        match exec(admin, &format!("DROP DATABASE IF EXISTS {}", quote_ident(&other))).await {
             Ok(()) => eprintln!("xclade-testkit: dropped old template {other}"),
             Err(e) => {
                 eprintln!("xclade-testkit: keeping old template {other} (in use: {e})");
-                let remark = format!(
-                    "ALTER DATABASE {} WITH IS_TEMPLATE true",
-                    quote_ident(&other)
-                );
+                let remark = format!("ALTER DATABASE {} WITH IS_TEMPLATE true", quote_ident(&other));
                 let _ = exec(admin, &remark).await;
             }
         }
@@ -301,10 +243,7 @@ async fn sweep_leftovers(admin: &mut AsyncPgConnection) -> Result<(), String> {
         if now.saturating_sub(created) <= LEFTOVER_MAX_AGE_SECS {
             continue;
         }
-        let sql = format!(
-            "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-            quote_ident(&name)
-        );
+        let sql = format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", quote_ident(&name));
         match exec(admin, &sql).await {
             Ok(()) => eprintln!("xclade-testkit: dropped leftover test database {name}"),
             Err(e) => eprintln!("xclade-testkit: cannot drop leftover {name}: {e}"),
@@ -341,16 +280,11 @@ fn migrations_dir() -> PathBuf {
 /// Stable across processes, builds and Rust versions (unlike `DefaultHasher`).
 fn migrations_hash() -> Result<String, String> {
     let dir = migrations_dir();
-    let entries = std::fs::read_dir(&dir)
-        .map_err(|e| format!("cannot read the migrations in {}: {e}", dir.display()))?;
+    let entries =
+        std::fs::read_dir(&dir).map_err(|e| format!("cannot read the migrations in {}: {e}", dir.display()))?;
     let mut ups: Vec<(String, PathBuf)> = entries
         .filter_map(Result::ok)
-        .map(|entry| {
-            (
-                entry.file_name().to_string_lossy().into_owned(),
-                entry.path().join("up.sql"),
-            )
-        })
+        .map(|entry| (entry.file_name().to_string_lossy().into_owned(), entry.path().join("up.sql")))
         .filter(|(_, up)| up.is_file())
         .collect();
     if ups.is_empty() {
@@ -398,9 +332,7 @@ struct Server {
 impl Server {
     fn from_env() -> Server {
         let from = |var: &str| std::env::var(var).ok().filter(|v| !v.trim().is_empty());
-        let url = from("XCLADE_TEST_PG")
-            .or_else(|| from("DATABASE_URL"))
-            .unwrap_or_else(|| DEFAULT_SERVER.to_owned());
+        let url = from("XCLADE_TEST_PG").or_else(|| from("DATABASE_URL")).unwrap_or_else(|| DEFAULT_SERVER.to_owned());
         Server::parse(url.trim())
     }
 
@@ -415,10 +347,7 @@ impl Server {
             Some(i) => &without_query[..authority_start + i],
             None => without_query,
         };
-        Server {
-            base: base.to_owned(),
-            query: query.to_owned(),
-        }
+        Server { base: base.to_owned(), query: query.to_owned() }
     }
 
     fn url_for(&self, database: &str) -> String {
@@ -431,15 +360,11 @@ impl Server {
 }
 
 async fn connect(url: &str) -> Result<AsyncPgConnection, String> {
-    AsyncPgConnection::establish(url)
-        .await
-        .map_err(|e| format!("cannot connect to {}: {e}", redact(url)))
+    AsyncPgConnection::establish(url).await.map_err(|e| format!("cannot connect to {}: {e}", redact(url)))
 }
 
 async fn exec(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), String> {
-    conn.batch_execute(sql)
-        .await
-        .map_err(|e| format!("{sql}: {e}"))
+    conn.batch_execute(sql).await.map_err(|e| format!("{sql}: {e}"))
 }
 
 #[derive(QueryableByName)]
@@ -448,10 +373,7 @@ struct Datname {
     datname: String,
 }
 
-async fn databases_like(
-    conn: &mut AsyncPgConnection,
-    pattern: &str,
-) -> Result<Vec<String>, String> {
+async fn databases_like(conn: &mut AsyncPgConnection, pattern: &str) -> Result<Vec<String>, String> {
     diesel::sql_query("SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY datname")
         .bind::<Text, _>(pattern)
         .load::<Datname>(conn)
@@ -474,10 +396,7 @@ fn quote_ident(name: &str) -> String {
 }
 
 fn like_escape(literal: &str) -> String {
-    literal
-        .replace('\\', "\\\\")
-        .replace('%', "\\%")
-        .replace('_', "\\_")
+    literal.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
 /// The URL without its password, for messages.
@@ -489,12 +408,7 @@ fn redact(url: &str) -> String {
     let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
     match rest[..authority_end].rfind('@') {
         Some(at) => match rest[..at].find(':') {
-            Some(colon) => format!(
-                "{}{}:***{}",
-                &url[..scheme_end],
-                &rest[..colon],
-                &rest[at..]
-            ),
+            Some(colon) => format!("{}{}:***{}", &url[..scheme_end], &rest[..colon], &rest[at..]),
             None => url.to_owned(),
         },
         None => url.to_owned(),
@@ -502,9 +416,7 @@ fn redact(url: &str) -> String {
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
 }
 
 fn env_flag(var: &str) -> bool {
@@ -524,17 +436,12 @@ mod tests {
 
     async fn count(url: &str, sql: &str) -> i64 {
         let mut conn = connect(url).await.expect("connect");
-        let rows = diesel::sql_query(sql)
-            .load::<Count>(&mut conn)
-            .await
-            .expect("count query");
+        let rows = diesel::sql_query(sql).load::<Count>(&mut conn).await.expect("count query");
         <[Count]>::first(&rows).expect("one row").n
     }
 
     async fn exists(name: &str) -> bool {
-        let mut admin = connect(&Server::from_env().admin_url())
-            .await
-            .expect("admin connection");
+        let mut admin = connect(&Server::from_env().admin_url()).await.expect("admin connection");
         database_exists(&mut admin, name).await.expect("lookup")
     }
 
@@ -548,14 +455,8 @@ mod tests {
 
         for db in [&a, &b] {
             assert!(db.name().starts_with(TEST_DB_PREFIX), "{}", db.name());
-            assert_eq!(
-                count(db.url(), "SELECT count(*) AS n FROM customers").await,
-                0
-            );
-            let applied = count(
-                db.url(),
-                "SELECT count(*) AS n FROM __diesel_schema_migrations",
-            );
+            assert_eq!(count(db.url(), "SELECT count(*) AS n FROM customers").await, 0);
+            let applied = count(db.url(), "SELECT count(*) AS n FROM __diesel_schema_migrations");
             assert!(applied.await > 0);
         }
 
@@ -567,14 +468,8 @@ mod tests {
         )
         .await
         .expect("insert into a");
-        assert_eq!(
-            count(a.url(), "SELECT count(*) AS n FROM projects").await,
-            1
-        );
-        assert_eq!(
-            count(b.url(), "SELECT count(*) AS n FROM projects").await,
-            0
-        );
+        assert_eq!(count(a.url(), "SELECT count(*) AS n FROM projects").await, 1);
+        assert_eq!(count(b.url(), "SELECT count(*) AS n FROM projects").await, 0);
 
         // The template is marked as such and closed to connections.
         let template = TEMPLATE.lock().await.clone().expect("template cached");
@@ -620,10 +515,7 @@ mod tests {
 
     #[test]
     fn dropped_outside_a_runtime_and_after_a_panic() {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .expect("runtime");
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("runtime");
         let db = runtime.block_on(TestDb::new());
         let name = db.name().to_owned();
         let panicked = std::thread::spawn(move || {

@@ -88,10 +88,7 @@ fn bind_leaf(
     Ok(())
 }
 
-fn lookup<'v>(
-    vars: &'v HashMap<String, Vec<String>>,
-    name: &str,
-) -> Result<&'v [String], PredicateError> {
+fn lookup<'v>(vars: &'v HashMap<String, Vec<String>>, name: &str) -> Result<&'v [String], PredicateError> {
     match vars.get(name) {
         Some(values) if !values.is_empty() => Ok(values),
         _ => Err(PredicateError::UnboundVariable(name.to_string())),
@@ -112,21 +109,14 @@ fn typed(field: &Field, raw: &str, numeric_fields: &[&str]) -> Result<Value, Pre
 }
 
 fn mismatch(field: &str, expected: &'static str) -> PredicateError {
-    PredicateError::TypeMismatch {
-        field: field.to_string(),
-        expected,
-    }
+    PredicateError::TypeMismatch { field: field.to_string(), expected }
 }
 
 /// Checks the values compared with plain fields: [`Value::Number`] for `numeric_fields`,
 /// a [`Value::Str`] holding an ISO 8601 date-time (see [`super::parse_datetime`]) for
 /// `datetime_fields`, and a [`Value::Str`] for every other plain field. Custom fields are not
 /// checked, nor are variables (run this after [`bind`]); `is [not] defined` needs no value.
-pub fn check_types(
-    expr: &Expr,
-    numeric_fields: &[&str],
-    datetime_fields: &[&str],
-) -> Result<(), PredicateError> {
+pub fn check_types(expr: &Expr, numeric_fields: &[&str], datetime_fields: &[&str]) -> Result<(), PredicateError> {
     match expr {
         Expr::And(operands) | Expr::Or(operands) => {
             for operand in operands {
@@ -139,15 +129,9 @@ pub fn check_types(
     }
 }
 
-fn check_leaf(
-    expr: &Expr,
-    numeric_fields: &[&str],
-    datetime_fields: &[&str],
-) -> Result<(), PredicateError> {
+fn check_leaf(expr: &Expr, numeric_fields: &[&str], datetime_fields: &[&str]) -> Result<(), PredicateError> {
     match expr {
-        Expr::Cmp { field, value, .. } => {
-            check_value(field, value, numeric_fields, datetime_fields)
-        }
+        Expr::Cmp { field, value, .. } => check_value(field, value, numeric_fields, datetime_fields),
         Expr::In { field, values, .. } => {
             for value in values {
                 check_value(field, value, numeric_fields, datetime_fields)?;
@@ -178,10 +162,7 @@ fn check_value(
     } else if datetime_fields.contains(&name.as_str()) {
         match value {
             Value::Str(s) if parse_datetime(s).is_some() => Ok(()),
-            Value::Str(s) => Err(PredicateError::InvalidDateTime {
-                field: name.clone(),
-                value: shorten(s),
-            }),
+            Value::Str(s) => Err(PredicateError::InvalidDateTime { field: name.clone(), value: shorten(s) }),
             _ => Err(mismatch(name, A_DATE_TIME)),
         }
     } else {

@@ -59,10 +59,7 @@ impl DateTime {
 
 /// Parses an ISO 8601 date-time in the subset described in this module.
 pub fn parse_datetime(s: &str) -> Option<DateTime> {
-    let mut c = Cursor {
-        bytes: s.as_bytes(),
-        at: 0,
-    };
+    let mut c = Cursor { bytes: s.as_bytes(), at: 0 };
     let year = u16::try_from(c.digits(4)?).ok()?;
     c.byte(b'-')?;
     let month = c.digits(2)?;

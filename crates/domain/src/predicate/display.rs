@@ -42,11 +42,7 @@ fn write_expr(f: &mut Formatter<'_>, expr: &Expr) -> fmt::Result {
 fn write_leaf(f: &mut Formatter<'_>, expr: &Expr) -> fmt::Result {
     match expr {
         Expr::Cmp { field, op, value } => write!(f, "{field} {op} {value}"),
-        Expr::In {
-            field,
-            negated,
-            values,
-        } => {
+        Expr::In { field, negated, values } => {
             write!(f, "{field} {}in (", if *negated { "not " } else { "" })?;
             for (i, value) in values.iter().enumerate() {
                 if i > 0 {

@@ -61,11 +61,7 @@ pub(super) fn quote(text: &str) -> String {
 }
 
 pub(super) fn syntax_error(at: Pos, message: String) -> PredicateError {
-    PredicateError::Syntax {
-        message,
-        line: at.line,
-        column: at.column,
-    }
+    PredicateError::Syntax { message, line: at.line, column: at.column }
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -88,14 +84,7 @@ fn is_var_char(c: char) -> bool {
 
 impl<'a> Lexer<'a> {
     pub fn new(src: &'a str) -> Self {
-        Lexer {
-            src,
-            pos: Pos {
-                offset: 0,
-                line: 1,
-                column: 1,
-            },
-        }
+        Lexer { src, pos: Pos { offset: 0, line: 1, column: 1 } }
     }
 
     pub fn pos(&self) -> Pos {
@@ -159,11 +148,7 @@ impl<'a> Lexer<'a> {
     }
 
     fn token(&self, kind: Tok, start: Pos) -> Token {
-        Token {
-            kind,
-            start,
-            end: self.pos.offset,
-        }
+        Token { kind, start, end: self.pos.offset }
     }
 
     pub fn next_token(&mut self) -> Result<Token, PredicateError> {
@@ -182,10 +167,7 @@ impl<'a> Lexer<'a> {
                     self.bump();
                     Tok::Op(CmpOp::Ne)
                 } else {
-                    return Err(syntax_error(
-                        start,
-                        "Invalid input '!', expected '!='".to_string(),
-                    ));
+                    return Err(syntax_error(start, "Invalid input '!', expected '!='".to_string()));
                 }
             }
             '<' => match self.peek_char() {
@@ -213,8 +195,7 @@ impl<'a> Lexer<'a> {
                 if self.pos.offset == start.offset + 1 {
                     return Err(syntax_error(
                         start,
-                        "Invalid input ':', expected a variable name ([A-Za-z0-9_]+) after ':'"
-                            .to_string(),
+                        "Invalid input ':', expected a variable name ([A-Za-z0-9_]+) after ':'".to_string(),
                     ));
                 }
                 Tok::Var(self.text(start.offset + 1, self.pos.offset).to_string())
@@ -227,16 +208,10 @@ impl<'a> Lexer<'a> {
             '\'' => {
                 return Err(syntax_error(
                     start,
-                    "Invalid input ''', string literals must be enclosed in double quotes"
-                        .to_string(),
+                    "Invalid input ''', string literals must be enclosed in double quotes".to_string(),
                 ))
             }
-            other => {
-                return Err(syntax_error(
-                    start,
-                    format!("Invalid character {}", quote(&other.to_string())),
-                ))
-            }
+            other => return Err(syntax_error(start, format!("Invalid character {}", quote(&other.to_string())))),
         };
         Ok(self.token(kind, start))
     }
@@ -244,10 +219,7 @@ impl<'a> Lexer<'a> {
     /// After the first char (`-` or a digit) of a number.
     fn number(&mut self, start: Pos, first: char) -> Result<String, PredicateError> {
         if first == '-' && !self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
-            return Err(syntax_error(
-                start,
-                "Invalid input '-', expected a digit after '-'".to_string(),
-            ));
+            return Err(syntax_error(start, "Invalid input '-', expected a digit after '-'".to_string()));
         }
         self.bump_while(|c| c.is_ascii_digit());
         if self.peek_char() == Some('.') && self.peek_second().is_some_and(|c| c.is_ascii_digit()) {
@@ -255,10 +227,7 @@ impl<'a> Lexer<'a> {
             self.bump_while(|c| c.is_ascii_digit());
         }
         let end = self.pos.offset;
-        if self
-            .peek_char()
-            .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.')
-        {
+        if self.peek_char().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
             self.bump_while(|c| c.is_alphanumeric() || c == '_' || c == '.');
             let text = self.text(start.offset, self.pos.offset);
             return Err(syntax_error(
@@ -279,10 +248,7 @@ impl<'a> Lexer<'a> {
             let at = self.pos;
             match self.bump() {
                 None => {
-                    return Err(syntax_error(
-                        start,
-                        "Unterminated string literal, expected a closing '\"'".to_string(),
-                    ))
+                    return Err(syntax_error(start, "Unterminated string literal, expected a closing '\"'".to_string()))
                 }
                 Some('"') => return Ok(out),
                 Some('\\') => out.push(self.escape(start, at)?),
@@ -295,10 +261,7 @@ impl<'a> Lexer<'a> {
     fn escape(&mut self, start: Pos, at: Pos) -> Result<char, PredicateError> {
         let c = match self.bump() {
             None => {
-                return Err(syntax_error(
-                    start,
-                    "Unterminated string literal, expected a closing '\"'".to_string(),
-                ))
+                return Err(syntax_error(start, "Unterminated string literal, expected a closing '\"'".to_string()))
             }
             Some(c) => c,
         };

@@ -11,10 +11,8 @@ use super::{Expr, Field, PredicateError, Value, MAX_DEPTH};
 
 const EXPECTED_CONDITION: &str = "a field name, 'not' or '('";
 const EXPECTED_CUSTOM_CONDITION: &str = "a custom field name, 'not' or '('";
-const EXPECTED_OPERATOR: &str =
-    "an operator (=, !=, <>, <, <=, >, >=, in, not in, is defined, is not defined)";
-const EXPECTED_VALUE: &str =
-    "a value (a string in double quotes, a number, true, false or a :variable)";
+const EXPECTED_OPERATOR: &str = "an operator (=, !=, <>, <, <=, >, >=, in, not in, is defined, is not defined)";
+const EXPECTED_VALUE: &str = "a value (a string in double quotes, a number, true, false or a :variable)";
 const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "defined", "true", "false"];
 
 /// Whether conditions name plain fields or, inside `custom(fields( … ))`, custom fields.
@@ -46,12 +44,7 @@ struct Frame {
 
 impl Frame {
     fn new(opener: Opener, ctx: Ctx) -> Self {
-        Frame {
-            opener,
-            ctx,
-            or_operands: Vec::new(),
-            and_operands: Vec::new(),
-        }
+        Frame { opener, ctx, or_operands: Vec::new(), and_operands: Vec::new() }
     }
 }
 
@@ -84,12 +77,7 @@ fn is_kw(tok: &Token, kw: &str) -> bool {
 
 impl<'a> Parser<'a> {
     pub fn new(src: &'a str, plain_fields: &'a [&'a str], allow_custom: bool) -> Self {
-        Parser {
-            lex: Lexer::new(src),
-            peeked: None,
-            plain_fields,
-            allow_custom,
-        }
+        Parser { lex: Lexer::new(src), peeked: None, plain_fields, allow_custom }
     }
 
     pub fn parse_predicate(mut self) -> Result<Expr, PredicateError> {
@@ -235,11 +223,7 @@ impl<'a> Parser<'a> {
     /// The start of a term inside `custom(fields( … ))`, where words are custom field names.
     fn custom_start(&mut self) -> Result<Start, PredicateError> {
         self.unpeek();
-        if let Some(Token {
-            kind: Tok::Ident(name),
-            ..
-        }) = self.lex.custom_name()
-        {
+        if let Some(Token { kind: Tok::Ident(name), .. }) = self.lex.custom_name() {
             // `not (` is negation; a field named `not` cannot be followed by `(`.
             if name.eq_ignore_ascii_case("not") && self.peek()?.kind == Tok::LParen {
                 return self.not_paren(Ctx::Custom);
@@ -283,11 +267,7 @@ impl<'a> Parser<'a> {
         }
         // Outer form: `custom(fields(name)) tail`.
         let save = self.lex.pos();
-        if let Some(Token {
-            kind: Tok::Ident(name),
-            ..
-        }) = self.lex.custom_name()
-        {
+        if let Some(Token { kind: Tok::Ident(name), .. }) = self.lex.custom_name() {
             if self.peek()?.kind == Tok::RParen {
                 self.next()?;
                 self.expect_rparen("')'")?;
@@ -303,26 +283,14 @@ impl<'a> Parser<'a> {
     fn tail(&mut self, field: Field) -> Result<Expr, PredicateError> {
         let tok = self.next()?;
         match &tok.kind {
-            Tok::Op(op) => Ok(Expr::Cmp {
-                field,
-                op: *op,
-                value: self.value()?,
-            }),
-            _ if is_kw(&tok, "in") => Ok(Expr::In {
-                field,
-                negated: false,
-                values: self.in_values()?,
-            }),
+            Tok::Op(op) => Ok(Expr::Cmp { field, op: *op, value: self.value()? }),
+            _ if is_kw(&tok, "in") => Ok(Expr::In { field, negated: false, values: self.in_values()? }),
             _ if is_kw(&tok, "not") => {
                 let tok = self.next()?;
                 if !is_kw(&tok, "in") {
                     return Err(self.unexpected(&tok, "'in' after 'not'"));
                 }
-                Ok(Expr::In {
-                    field,
-                    negated: true,
-                    values: self.in_values()?,
-                })
+                Ok(Expr::In { field, negated: true, values: self.in_values()? })
             }
             _ if is_kw(&tok, "is") => {
                 let mut tok = self.next()?;
@@ -331,11 +299,7 @@ impl<'a> Parser<'a> {
                     tok = self.next()?;
                 }
                 if !is_kw(&tok, "defined") {
-                    let expected = if negated {
-                        "'defined'"
-                    } else {
-                        "'defined' or 'not defined'"
-                    };
+                    let expected = if negated { "'defined'" } else { "'defined' or 'not defined'" };
                     return Err(self.unexpected(&tok, expected));
                 }
                 Ok(Expr::Defined { field, negated })

@@ -36,35 +36,14 @@ fn arb_value() -> impl Strategy<Value = Value> {
 }
 
 fn arb_op() -> impl Strategy<Value = CmpOp> {
-    prop::sample::select(
-        &[
-            CmpOp::Eq,
-            CmpOp::Ne,
-            CmpOp::Lt,
-            CmpOp::Le,
-            CmpOp::Gt,
-            CmpOp::Ge,
-        ][..],
-    )
+    prop::sample::select(&[CmpOp::Eq, CmpOp::Ne, CmpOp::Lt, CmpOp::Le, CmpOp::Gt, CmpOp::Ge][..])
 }
 
 fn arb_leaf() -> impl Strategy<Value = Expr> {
     prop_oneof![
-        (arb_field(), arb_op(), arb_value()).prop_map(|(field, op, value)| Expr::Cmp {
-            field,
-            op,
-            value
-        }),
-        (
-            arb_field(),
-            any::<bool>(),
-            prop::collection::vec(arb_value(), 1..4)
-        )
-            .prop_map(|(field, negated, values)| Expr::In {
-                field,
-                negated,
-                values
-            }),
+        (arb_field(), arb_op(), arb_value()).prop_map(|(field, op, value)| Expr::Cmp { field, op, value }),
+        (arb_field(), any::<bool>(), prop::collection::vec(arb_value(), 1..4))
+            .prop_map(|(field, negated, values)| Expr::In { field, negated, values }),
         (arb_field(), any::<bool>()).prop_map(|(field, negated)| Expr::Defined { field, negated }),
     ]
 }
@@ -157,33 +136,15 @@ fn parse_checked(input: &str) -> Result<(), TestCaseError> {
     match parse(input, FIELDS, true) {
         Ok(expr) => {
             let printed = expr.to_string();
-            prop_assert_eq!(
-                parse(&printed, FIELDS, true),
-                Ok(expr.clone()),
-                "printed {:?}",
-                printed
-            );
+            prop_assert_eq!(parse(&printed, FIELDS, true), Ok(expr.clone()), "printed {:?}", printed);
             let vars: HashMap<String, Vec<String>> = HashMap::new();
             let _ = bind(expr, &vars).map(|e| check_types(&e, &["version"], &["createdAt"]));
         }
-        Err(
-            PredicateError::Syntax { line, column, .. }
-            | PredicateError::TooDeep { line, column, .. },
-        ) => {
+        Err(PredicateError::Syntax { line, column, .. } | PredicateError::TooDeep { line, column, .. }) => {
             let lines: Vec<&str> = input.split('\n').collect();
-            prop_assert!(
-                line >= 1 && line <= lines.len(),
-                "line {} in {:?}",
-                line,
-                input
-            );
+            prop_assert!(line >= 1 && line <= lines.len(), "line {} in {:?}", line, input);
             let width = lines.get(line - 1).map_or(0, |l| l.chars().count());
-            prop_assert!(
-                column >= 1 && column <= width + 1,
-                "column {} in {:?}",
-                column,
-                input
-            );
+            prop_assert!(column >= 1 && column <= width + 1, "column {} in {:?}", column, input);
         }
         Err(_) => {}
     }
@@ -249,10 +210,7 @@ fn collect_vars(expr: &Expr, f: &mut impl FnMut(&str, bool)) {
             operands.iter().for_each(|e| collect_vars(e, f));
         }
         Expr::Not(e) => collect_vars(e, f),
-        Expr::Cmp {
-            value: Value::Var(name),
-            ..
-        } => f(name, false),
+        Expr::Cmp { value: Value::Var(name), .. } => f(name, false),
         Expr::In { values, .. } => values.iter().for_each(|v| {
             if let Value::Var(name) = v {
                 f(name, true);

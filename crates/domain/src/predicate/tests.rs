@@ -6,14 +6,7 @@ use std::collections::HashMap;
 
 use super::*;
 
-pub(super) const FIELDS: &[&str] = &[
-    "id",
-    "key",
-    "name",
-    "version",
-    "createdAt",
-    "lastModifiedAt",
-];
+pub(super) const FIELDS: &[&str] = &["id", "key", "name", "version", "createdAt", "lastModifiedAt"];
 pub(super) const NUMERIC: &[&str] = &["version"];
 pub(super) const DATETIME: &[&str] = &["createdAt", "lastModifiedAt"];
 
@@ -39,18 +32,10 @@ pub(super) fn eq(field: Field, value: Value) -> Expr {
     cmp(field, CmpOp::Eq, value)
 }
 pub(super) fn is_in(field: Field, values: Vec<Value>) -> Expr {
-    Expr::In {
-        field,
-        negated: false,
-        values,
-    }
+    Expr::In { field, negated: false, values }
 }
 pub(super) fn not_in(field: Field, values: Vec<Value>) -> Expr {
-    Expr::In {
-        field,
-        negated: true,
-        values,
-    }
+    Expr::In { field, negated: true, values }
 }
 pub(super) fn defined(field: Field, negated: bool) -> Expr {
     Expr::Defined { field, negated }
@@ -98,18 +83,12 @@ fn valid_inputs_parse_to_the_expected_ast_and_round_trip() {
         (r#"name = """#, eq(p("name"), s(""))),
         (r#"name = "say \"hi\"""#, eq(p("name"), s(r#"say "hi""#))),
         (r#"name = "back\\slash""#, eq(p("name"), s(r"back\slash"))),
-        (
-            r#"name = "a\nb\tc\/d\re\bf\fg""#,
-            eq(p("name"), s("a\nb\tc/d\re\u{8}f\u{c}g")),
-        ),
+        (r#"name = "a\nb\tc\/d\re\bf\fg""#, eq(p("name"), s("a\nb\tc/d\re\u{8}f\u{c}g"))),
         (r#"name = "\u00e9t\u00C9""#, eq(p("name"), s("étÉ"))),
         (r#"name = "\ud83d\ude00!""#, eq(p("name"), s("😀!"))),
         (r#"name = "日本語 ✓ 😀""#, eq(p("name"), s("日本語 ✓ 😀"))),
         (r#"name = "it's""#, eq(p("name"), s("it's"))),
-        (
-            r#"name = "a and b or not (c)""#,
-            eq(p("name"), s("a and b or not (c)")),
-        ),
+        (r#"name = "a and b or not (c)""#, eq(p("name"), s("a and b or not (c)"))),
         ("name = \"multi\nline\"", eq(p("name"), s("multi\nline"))),
         // booleans and variables
         ("name = true", eq(p("name"), Value::Bool(true))),
@@ -118,33 +97,18 @@ fn valid_inputs_parse_to_the_expected_ast_and_round_trip() {
         ("id = :id", eq(p("id"), var("id"))),
         ("version > :v_1", cmp(p("version"), Gt, var("v_1"))),
         // in / not in
-        (
-            r#"id in ("a", "b", "c")"#,
-            is_in(p("id"), vec![s("a"), s("b"), s("c")]),
-        ),
+        (r#"id in ("a", "b", "c")"#, is_in(p("id"), vec![s("a"), s("b"), s("c")])),
         (r#"id in ("a")"#, is_in(p("id"), vec![s("a")])),
         (r#"id in("a","b")"#, is_in(p("id"), vec![s("a"), s("b")])),
-        (
-            r#"id not in ("a", "b")"#,
-            not_in(p("id"), vec![s("a"), s("b")]),
-        ),
+        (r#"id not in ("a", "b")"#, not_in(p("id"), vec![s("a"), s("b")])),
         (r#"id IN ("a")"#, is_in(p("id"), vec![s("a")])),
         (r#"id NOT In ("a")"#, not_in(p("id"), vec![s("a")])),
-        (
-            "version in (1, 2, -3, 4.25)",
-            is_in(p("version"), vec![n("1"), n("2"), n("-3"), n("4.25")]),
-        ),
+        ("version in (1, 2, -3, 4.25)", is_in(p("version"), vec![n("1"), n("2"), n("-3"), n("4.25")])),
         ("id in :ids", is_in(p("id"), vec![var("ids")])),
         ("id in (:ids)", is_in(p("id"), vec![var("ids")])),
-        (
-            r#"id in (:a, "x", :b)"#,
-            is_in(p("id"), vec![var("a"), s("x"), var("b")]),
-        ),
+        (r#"id in (:a, "x", :b)"#, is_in(p("id"), vec![var("a"), s("x"), var("b")])),
         ("id not in :ids", not_in(p("id"), vec![var("ids")])),
-        (
-            "name in (true, false)",
-            is_in(p("name"), vec![Value::Bool(true), Value::Bool(false)]),
-        ),
+        ("name in (true, false)", is_in(p("name"), vec![Value::Bool(true), Value::Bool(false)])),
         // defined
         ("key is defined", defined(p("key"), false)),
         ("key is not defined", defined(p("key"), true)),
@@ -155,103 +119,43 @@ fn valid_inputs_parse_to_the_expected_ast_and_round_trip() {
         (r#"id = "a" AND key = "b""#, and(a(), b())),
         (r#"id = "a" or key = "b""#, or(a(), b())),
         (r#"id = "a" Or key = "b""#, or(a(), b())),
-        (
-            r#"id = "a" and key = "b" or name = "c""#,
-            or(and(a(), b()), c3()),
-        ),
-        (
-            r#"id = "a" or key = "b" and name = "c""#,
-            or(a(), and(b(), c3())),
-        ),
-        (
-            r#"id = "a" and key = "b" and name = "c""#,
-            Expr::And(vec![a(), b(), c3()]),
-        ),
-        (
-            r#"id = "a" or key = "b" or name = "c""#,
-            Expr::Or(vec![a(), b(), c3()]),
-        ),
-        (
-            r#"(id = "a" and key = "b") and name = "c""#,
-            and(and(a(), b()), c3()),
-        ),
-        (
-            r#"id = "a" and (key = "b" and name = "c")"#,
-            and(a(), and(b(), c3())),
-        ),
-        (
-            r#"(id = "a" or key = "b") or name = "c""#,
-            or(or(a(), b()), c3()),
-        ),
-        (
-            r#"id = "a" and (key = "b" or name = "c")"#,
-            and(a(), or(b(), c3())),
-        ),
-        (
-            r#"(id = "a" or key = "b") and name = "c""#,
-            and(or(a(), b()), c3()),
-        ),
-        (
-            r#"id = "a" or (key = "b" or name = "c")"#,
-            or(a(), or(b(), c3())),
-        ),
+        (r#"id = "a" and key = "b" or name = "c""#, or(and(a(), b()), c3())),
+        (r#"id = "a" or key = "b" and name = "c""#, or(a(), and(b(), c3()))),
+        (r#"id = "a" and key = "b" and name = "c""#, Expr::And(vec![a(), b(), c3()])),
+        (r#"id = "a" or key = "b" or name = "c""#, Expr::Or(vec![a(), b(), c3()])),
+        (r#"(id = "a" and key = "b") and name = "c""#, and(and(a(), b()), c3())),
+        (r#"id = "a" and (key = "b" and name = "c")"#, and(a(), and(b(), c3()))),
+        (r#"(id = "a" or key = "b") or name = "c""#, or(or(a(), b()), c3())),
+        (r#"id = "a" and (key = "b" or name = "c")"#, and(a(), or(b(), c3()))),
+        (r#"(id = "a" or key = "b") and name = "c""#, and(or(a(), b()), c3())),
+        (r#"id = "a" or (key = "b" or name = "c")"#, or(a(), or(b(), c3()))),
         (r#"not (id = "a")"#, not(a())),
         (r#"not(id = "a") and key = "b""#, and(not(a()), b())),
         (r#"NOT (id = "a" or key = "b")"#, not(or(a(), b()))),
         (r#"not (not (id = "a"))"#, not(not(a()))),
-        (
-            r#"id = "a" or not (key = "b") and name = "c""#,
-            or(a(), and(not(b()), c3())),
-        ),
+        (r#"id = "a" or not (key = "b") and name = "c""#, or(a(), and(not(b()), c3()))),
         (r#"((id = "a"))"#, a()),
         (r#"(id = "a") and ((key = "b"))"#, and(a(), b())),
         (r#"id="a"and key="b"or(name="c")"#, or(and(a(), b()), c3())),
         (
             r#"id = "a" and not (key is defined or name in ("x"))"#,
-            and(
-                a(),
-                not(or(defined(p("key"), false), is_in(p("name"), vec![s("x")]))),
-            ),
+            and(a(), not(or(defined(p("key"), false), is_in(p("name"), vec![s("x")])))),
         ),
         // custom fields, outer and nested forms
         (r#"custom(fields(color)) = "red""#, eq(c("color"), s("red"))),
         (r#"custom(fields(color = "red"))"#, eq(c("color"), s("red"))),
-        (
-            r#"custom ( fields ( color = "red" ) )"#,
-            eq(c("color"), s("red")),
-        ),
-        (
-            r#"custom(fields( color )) = "red""#,
-            eq(c("color"), s("red")),
-        ),
-        (
-            "custom(fields(color is defined))",
-            defined(c("color"), false),
-        ),
-        (
-            "custom(fields(color)) is not defined",
-            defined(c("color"), true),
-        ),
-        (
-            r#"custom(fields(my-field_2)) in ("a", "b")"#,
-            is_in(c("my-field_2"), vec![s("a"), s("b")]),
-        ),
+        (r#"custom ( fields ( color = "red" ) )"#, eq(c("color"), s("red"))),
+        (r#"custom(fields( color )) = "red""#, eq(c("color"), s("red"))),
+        ("custom(fields(color is defined))", defined(c("color"), false)),
+        ("custom(fields(color)) is not defined", defined(c("color"), true)),
+        (r#"custom(fields(my-field_2)) in ("a", "b")"#, is_in(c("my-field_2"), vec![s("a"), s("b")])),
         ("custom(fields(size > 3))", cmp(c("size"), Gt, n("3"))),
         ("custom(fields(size<>-3))", cmp(c("size"), Ne, n("-3"))),
-        (
-            r#"custom(fields(a = "x" and b = "y"))"#,
-            and(eq(c("a"), s("x")), eq(c("b"), s("y"))),
-        ),
-        (
-            r#"custom(fields(a = "x" or not (b is defined)))"#,
-            or(eq(c("a"), s("x")), not(defined(c("b"), false))),
-        ),
+        (r#"custom(fields(a = "x" and b = "y"))"#, and(eq(c("a"), s("x")), eq(c("b"), s("y")))),
+        (r#"custom(fields(a = "x" or not (b is defined)))"#, or(eq(c("a"), s("x")), not(defined(c("b"), false)))),
         (
             r#"custom(fields((a = "x" or b = "y") and c not in ("z")))"#,
-            and(
-                or(eq(c("a"), s("x")), eq(c("b"), s("y"))),
-                not_in(c("c"), vec![s("z")]),
-            ),
+            and(or(eq(c("a"), s("x")), eq(c("b"), s("y"))), not_in(c("c"), vec![s("z")])),
         ),
         (r#"custom(fields(not = "x"))"#, eq(c("not"), s("x"))),
         (r#"custom(fields(and)) = "x""#, eq(c("and"), s("x"))),
@@ -262,17 +166,11 @@ fn valid_inputs_parse_to_the_expected_ast_and_round_trip() {
             "custom(fields(flag = true)) and version = 2",
             and(eq(c("flag"), Value::Bool(true)), eq(p("version"), n("2"))),
         ),
-        (
-            "custom(fields(tags in :tags))",
-            is_in(c("tags"), vec![var("tags")]),
-        ),
+        ("custom(fields(tags in :tags))", is_in(c("tags"), vec![var("tags")])),
         // whitespace and dates
         ("  id\t=\n\"x\"  ", eq(p("id"), s("x"))),
         ("\r\nid = \"a\"\r\n\tand\r\n key = \"b\"\r\n", and(a(), b())),
-        (
-            "id = \"a\"\n  and (key = \"b\"\n    or name = \"c\")",
-            and(a(), or(b(), c3())),
-        ),
+        ("id = \"a\"\n  and (key = \"b\"\n    or name = \"c\")", and(a(), or(b(), c3()))),
         (
             r#"createdAt > "2024-01-01T00:00:00Z" and lastModifiedAt <= "2024-02-01T00:00:00.000+01:00""#,
             and(
@@ -286,11 +184,7 @@ fn valid_inputs_parse_to_the_expected_ast_and_round_trip() {
         let parsed = parse_fields(input).unwrap_or_else(|e| panic!("{input:?}: {e}"));
         assert_eq!(parsed, expected, "{input:?}");
         let printed = parsed.to_string();
-        assert_eq!(
-            parse_fields(&printed),
-            Ok(expected),
-            "{input:?} printed as {printed:?}"
-        );
+        assert_eq!(parse_fields(&printed), Ok(expected), "{input:?} printed as {printed:?}");
     }
 }
 
@@ -383,9 +277,7 @@ fn invalid_inputs_give_the_expected_error() {
             (Syntax(l, c), PredicateError::Syntax { line, column, .. }) => (l, c) == (line, column),
             (Unknown(f), PredicateError::UnknownField(g)) => f == g,
             (TooLong, PredicateError::TooLong { .. }) => true,
-            (TooDeep(l, c), PredicateError::TooDeep { line, column, .. }) => {
-                (l, c) == (line, column)
-            }
+            (TooDeep(l, c), PredicateError::TooDeep { line, column, .. }) => (l, c) == (line, column),
             _ => false,
         };
         assert!(ok, "{input:?}: expected {kind:?}, got {err:?} ({err})");
@@ -399,29 +291,15 @@ fn custom_fields_can_be_disallowed() {
         parse(r#"custom(fields(color)) = "x""#, types, false),
         Err(PredicateError::UnknownField("custom".to_string()))
     );
-    assert_eq!(
-        parse(r#"name = "x""#, types, false),
-        Err(PredicateError::UnknownField("name".to_string()))
-    );
-    assert_eq!(
-        parse(r#"key = "x""#, types, false),
-        Ok(eq(p("key"), s("x")))
-    );
+    assert_eq!(parse(r#"name = "x""#, types, false), Err(PredicateError::UnknownField("name".to_string())));
+    assert_eq!(parse(r#"key = "x""#, types, false), Ok(eq(p("key"), s("x"))));
 }
 
 #[test]
 fn nesting_up_to_the_limit_is_accepted() {
-    let input = format!(
-        "{}id = \"a\"{}",
-        "(".repeat(MAX_DEPTH),
-        ")".repeat(MAX_DEPTH)
-    );
+    let input = format!("{}id = \"a\"{}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
     assert_eq!(parse_fields(&input), Ok(a()));
-    let input = format!(
-        "{}id = \"a\"{}",
-        "not (".repeat(MAX_DEPTH),
-        ")".repeat(MAX_DEPTH)
-    );
+    let input = format!("{}id = \"a\"{}", "not (".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
     let mut expected = a();
     for _ in 0..MAX_DEPTH {
         expected = not(expected);
@@ -429,21 +307,10 @@ fn nesting_up_to_the_limit_is_accepted() {
     let parsed = parse_fields(&input);
     assert_eq!(parsed, Ok(expected.clone()));
     assert_eq!(parse_fields(&expected.to_string()), Ok(expected));
-    let input = format!(
-        "{}custom(fields(a = 1)){}",
-        "(".repeat(MAX_DEPTH - 1),
-        ")".repeat(MAX_DEPTH - 1)
-    );
+    let input = format!("{}custom(fields(a = 1)){}", "(".repeat(MAX_DEPTH - 1), ")".repeat(MAX_DEPTH - 1));
     assert_eq!(parse_fields(&input), Ok(eq(c("a"), n("1"))));
-    let input = format!(
-        "{}custom(fields(a = 1)){}",
-        "(".repeat(MAX_DEPTH),
-        ")".repeat(MAX_DEPTH)
-    );
-    assert!(matches!(
-        parse_fields(&input),
-        Err(PredicateError::TooDeep { .. })
-    ));
+    let input = format!("{}custom(fields(a = 1)){}", "(".repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
+    assert!(matches!(parse_fields(&input), Err(PredicateError::TooDeep { .. })));
 }
 
 /// Parses, binds, checks, prints, re-parses, compares, clones and drops `input` on a thread
@@ -459,9 +326,7 @@ fn full_cycle_on_small_stack(input: String) {
             check_types(&bound, NUMERIC, DATETIME).map_err(|e| e.to_string())?;
             let printed = expr.to_string();
             // The canonical form adds spaces, so it may exceed `MAX_INPUT_LEN`.
-            let again = parser::Parser::new(&printed, FIELDS, true)
-                .parse_predicate()
-                .map_err(|e| e.to_string())?;
+            let again = parser::Parser::new(&printed, FIELDS, true).parse_predicate().map_err(|e| e.to_string())?;
             let _ = format!("{bound:?}");
             drop(bound);
             Ok::<bool, String>(again == expr)
@@ -486,18 +351,12 @@ fn the_deepest_trees_do_not_exhaust_a_small_stack() {
     // The root adds an `Or` and an `And`, each level a `Not`, an `Or` and an `And`: the
     // deepest tree there can be.
     let open = "not (id=\"\" or id=\"\" and ";
-    let input = format!(
-        "id=\"\" or id=\"\" and {}key=:k{}",
-        open.repeat(MAX_DEPTH),
-        ")".repeat(MAX_DEPTH)
-    );
+    let input = format!("id=\"\" or id=\"\" and {}key=:k{}", open.repeat(MAX_DEPTH), ")".repeat(MAX_DEPTH));
     assert!(input.len() <= MAX_INPUT_LEN);
     let expr = parse_fields(&input).unwrap();
     fn depth(expr: &Expr) -> usize {
         match expr {
-            Expr::And(operands) | Expr::Or(operands) => {
-                1 + operands.iter().map(depth).max().unwrap_or(0)
-            }
+            Expr::And(operands) | Expr::Or(operands) => 1 + operands.iter().map(depth).max().unwrap_or(0),
             Expr::Not(inner) => 1 + depth(inner),
             _ => 1,
         }
@@ -522,17 +381,16 @@ fn error_messages() {
     );
     assert!(err("name = 'x'").contains("double quotes (line 1, column 8)"));
     assert!(err(r#"name = "abc"#).contains("Unterminated string literal"));
-    assert!(err(r#"name = "x" garbage"#)
-        .contains("Invalid input 'garbage', expected 'and', 'or' or the end of the input"));
+    assert!(
+        err(r#"name = "x" garbage"#).contains("Invalid input 'garbage', expected 'and', 'or' or the end of the input")
+    );
     assert!(err("id is x").contains("line 1, column 7"));
     let long = format!("name = \"x\" {}", "y".repeat(100));
     assert!(err(&long).contains(&format!("'{}…'", "y".repeat(40))));
     assert!(err("name = \"x\" \u{7}").contains(r"'\u{7}'"));
     assert!(err("\u{feff}id = \"a\"").contains(r"Invalid character '\u{feff}' (line 1, column 1)"));
     assert_eq!(
-        parse_fields(&"x".repeat(MAX_INPUT_LEN + 1))
-            .unwrap_err()
-            .to_string(),
+        parse_fields(&"x".repeat(MAX_INPUT_LEN + 1)).unwrap_err().to_string(),
         "The predicate is too long: 10001 bytes, at most 10000 are allowed."
     );
 }
@@ -541,22 +399,11 @@ fn error_messages() {
 fn parse_all_ands_the_inputs() {
     let inputs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(parse_all(&[], FIELDS, true), Ok(None));
-    assert_eq!(
-        parse_all(&inputs(&[r#"id = "a""#]), FIELDS, true),
-        Ok(Some(a()))
-    );
-    let all = parse_all(
-        &inputs(&[r#"id = "a""#, r#"key = "b" or name = "c""#, r#"name = "c""#]),
-        FIELDS,
-        true,
-    );
+    assert_eq!(parse_all(&inputs(&[r#"id = "a""#]), FIELDS, true), Ok(Some(a())));
+    let all = parse_all(&inputs(&[r#"id = "a""#, r#"key = "b" or name = "c""#, r#"name = "c""#]), FIELDS, true);
     let expected = Expr::And(vec![a(), or(b(), c3()), c3()]);
     assert_eq!(all, Ok(Some(expected.clone())));
-    let all = parse_all(
-        &inputs(&[r#"id = "a" and key = "b""#, r#"name = "c""#]),
-        FIELDS,
-        true,
-    );
+    let all = parse_all(&inputs(&[r#"id = "a" and key = "b""#, r#"name = "c""#]), FIELDS, true);
     assert_eq!(all, Ok(Some(Expr::And(vec![a(), b(), c3()]))));
     assert_eq!(parse_fields(&expected.to_string()), Ok(expected));
     assert_eq!(
@@ -568,27 +415,12 @@ fn parse_all_ands_the_inputs() {
 #[test]
 fn display_is_canonical() {
     let cases = [
-        (
-            r#"id <> "a" AND key IS NOT DEFINED"#,
-            r#"id != "a" and key is not defined"#,
-        ),
+        (r#"id <> "a" AND key IS NOT DEFINED"#, r#"id != "a" and key is not defined"#),
         ("id in :ids", "id in (:ids)"),
-        (
-            r#"custom(fields(c = "x\/y"))"#,
-            r#"custom(fields(c)) = "x/y""#,
-        ),
-        (
-            r#"not(id="a")OR(key="b"or name="c")"#,
-            r#"not (id = "a") or (key = "b" or name = "c")"#,
-        ),
-        (
-            r#"(id="a"or key="b")and name="c""#,
-            r#"(id = "a" or key = "b") and name = "c""#,
-        ),
-        (
-            "name = \"tab\u{9}quote\\\"nul\\u0000\"",
-            r#"name = "tab\tquote\"nul\u0000""#,
-        ),
+        (r#"custom(fields(c = "x\/y"))"#, r#"custom(fields(c)) = "x/y""#),
+        (r#"not(id="a")OR(key="b"or name="c")"#, r#"not (id = "a") or (key = "b" or name = "c")"#),
+        (r#"(id="a"or key="b")and name="c""#, r#"(id = "a" or key = "b") and name = "c""#),
+        ("name = \"tab\u{9}quote\\\"nul\\u0000\"", r#"name = "tab\tquote\"nul\u0000""#),
     ];
     for (input, printed) in cases {
         assert_eq!(parse_fields(input).unwrap().to_string(), printed, "{input}");

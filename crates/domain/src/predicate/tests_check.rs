@@ -4,85 +4,45 @@
 
 use std::collections::HashMap;
 
-use super::tests::{
-    and, c, cmp, defined, eq, is_in, n, not, not_in, or, p, parse_fields, s, DATETIME, NUMERIC,
-};
+use super::tests::{and, c, cmp, defined, eq, is_in, n, not, not_in, or, p, parse_fields, s, DATETIME, NUMERIC};
 use super::*;
 
 fn vars(pairs: &[(&str, &[&str])]) -> HashMap<String, Vec<String>> {
-    pairs
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
-        .collect()
+    pairs.iter().map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect())).collect()
 }
 
 #[test]
 fn bind_replaces_variables() {
-    let vs = vars(&[
-        ("ids", &["a", "b"]),
-        ("id", &["x"]),
-        ("v", &["3"]),
-        ("none", &[]),
-    ]);
+    let vs = vars(&[("ids", &["a", "b"]), ("id", &["x"]), ("v", &["3"]), ("none", &[])]);
     let bound = |input: &str| bind(parse_fields(input).unwrap(), &vs);
-    assert_eq!(
-        bound("id in :ids"),
-        Ok(is_in(p("id"), vec![s("a"), s("b")]))
-    );
-    assert_eq!(
-        bound("id not in (:ids)"),
-        Ok(not_in(p("id"), vec![s("a"), s("b")]))
-    );
-    assert_eq!(
-        bound(r#"id in (:id, "y", :ids)"#),
-        Ok(is_in(p("id"), vec![s("x"), s("y"), s("a"), s("b")]))
-    );
+    assert_eq!(bound("id in :ids"), Ok(is_in(p("id"), vec![s("a"), s("b")])));
+    assert_eq!(bound("id not in (:ids)"), Ok(not_in(p("id"), vec![s("a"), s("b")])));
+    assert_eq!(bound(r#"id in (:id, "y", :ids)"#), Ok(is_in(p("id"), vec![s("x"), s("y"), s("a"), s("b")])));
     assert_eq!(bound("id = :id"), Ok(eq(p("id"), s("x"))));
     assert_eq!(bound("version = :v"), Ok(eq(p("version"), s("3"))));
-    assert_eq!(
-        bound("custom(fields(c)) != :id"),
-        Ok(cmp(c("c"), CmpOp::Ne, s("x")))
-    );
+    assert_eq!(bound("custom(fields(c)) != :id"), Ok(cmp(c("c"), CmpOp::Ne, s("x"))));
     assert_eq!(
         bound(r#"not (id = :id) or key is defined and name = "n""#),
-        Ok(or(
-            not(eq(p("id"), s("x"))),
-            and(defined(p("key"), false), eq(p("name"), s("n")))
-        ))
+        Ok(or(not(eq(p("id"), s("x"))), and(defined(p("key"), false), eq(p("name"), s("n")))))
     );
     let unbound = |name: &str| Err(PredicateError::UnboundVariable(name.to_string()));
     assert_eq!(bound("id = :nope"), unbound("nope"));
     assert_eq!(bound("id in :nope"), unbound("nope"));
     assert_eq!(bound("id = :none"), unbound("none"));
-    assert_eq!(
-        bound("id = :ids"),
-        Err(PredicateError::VariableArity("ids".to_string()))
-    );
-    assert_eq!(
-        bound("id = :nope").unwrap_err().to_string(),
-        "The variable 'nope' is not bound."
-    );
+    assert_eq!(bound("id = :ids"), Err(PredicateError::VariableArity("ids".to_string())));
+    assert_eq!(bound("id = :nope").unwrap_err().to_string(), "The variable 'nope' is not bound.");
 }
 
 #[test]
 fn bind_typed_makes_numbers_for_numeric_fields() {
     let vs = vars(&[("v", &["3", "-1.5"]), ("x", &["x"]), ("one", &["7"])]);
     let bound = |input: &str| bind_typed(parse_fields(input).unwrap(), &vs, NUMERIC);
-    assert_eq!(
-        bound("version in :v"),
-        Ok(is_in(p("version"), vec![n("3"), n("-1.5")]))
-    );
+    assert_eq!(bound("version in :v"), Ok(is_in(p("version"), vec![n("3"), n("-1.5")])));
     assert_eq!(bound("version = :one"), Ok(eq(p("version"), n("7"))));
     assert_eq!(bound("key = :one"), Ok(eq(p("key"), s("7"))));
-    assert_eq!(
-        bound("custom(fields(version)) = :one"),
-        Ok(eq(c("version"), s("7")))
-    );
+    assert_eq!(bound("custom(fields(version)) = :one"), Ok(eq(c("version"), s("7"))));
     let err = bound("version = :x").unwrap_err();
-    assert_eq!(
-        err.to_string(),
-        "The field 'version' must be compared with a number."
-    );
+    assert_eq!(err.to_string(), "The field 'version' must be compared with a number.");
 }
 
 #[test]
@@ -99,30 +59,17 @@ fn check_types_of_plain_fields() {
     ] {
         assert_eq!(check(ok), Ok(()), "{ok}");
     }
-    let mismatch = |field: &str, expected: &'static str| {
-        Err(PredicateError::TypeMismatch {
-            field: field.to_string(),
-            expected,
-        })
-    };
+    let mismatch =
+        |field: &str, expected: &'static str| Err(PredicateError::TypeMismatch { field: field.to_string(), expected });
     assert_eq!(check(r#"version = "3""#), mismatch("version", "a number"));
     assert_eq!(check("version = true"), mismatch("version", "a number"));
-    assert_eq!(
-        check(r#"version in (1, "2")"#),
-        mismatch("version", "a number")
-    );
+    assert_eq!(check(r#"version in (1, "2")"#), mismatch("version", "a number"));
     assert_eq!(check("name = 3"), mismatch("name", "a string"));
     assert_eq!(check("not (id = false)"), mismatch("id", "a string"));
-    assert_eq!(
-        check("createdAt > 5"),
-        mismatch("createdAt", "a date-time string")
-    );
+    assert_eq!(check("createdAt > 5"), mismatch("createdAt", "a date-time string"));
     assert_eq!(
         check(r#"createdAt > "yesterday""#),
-        Err(PredicateError::InvalidDateTime {
-            field: "createdAt".to_string(),
-            value: "yesterday".to_string()
-        })
+        Err(PredicateError::InvalidDateTime { field: "createdAt".to_string(), value: "yesterday".to_string() })
     );
     assert_eq!(
         check(r#"version = "3""#).unwrap_err().to_string(),
@@ -131,9 +78,7 @@ fn check_types_of_plain_fields() {
     assert!(check(r#"lastModifiedAt < "2024-02-30""#)
         .unwrap_err()
         .to_string()
-        .starts_with(
-            "The value '2024-02-30' is not a valid date-time for the field 'lastModifiedAt'."
-        ));
+        .starts_with("The value '2024-02-30' is not a valid date-time for the field 'lastModifiedAt'."));
 }
 
 #[test]
@@ -144,18 +89,11 @@ fn datetimes() {
         ("2000-02-29T00:00:00Z", "2000-02-29T00:00:00Z"),
         ("2024-01-31T12:00:00.000Z", "2024-01-31T12:00:00Z"),
         ("2024-01-31t12:00:00.5z", "2024-01-31T12:00:00.5Z"),
-        (
-            "2024-01-31T12:00:00.123456789+05:30",
-            "2024-01-31T12:00:00.123456789+05:30",
-        ),
+        ("2024-01-31T12:00:00.123456789+05:30", "2024-01-31T12:00:00.123456789+05:30"),
         ("2024-12-31T23:59:59-23:59", "2024-12-31T23:59:59-23:59"),
         ("0001-01-01T00:00:00-00:00", "0001-01-01T00:00:00Z"),
     ] {
-        assert_eq!(
-            normalize_datetime(input).as_deref(),
-            Some(normalized),
-            "{input}"
-        );
+        assert_eq!(normalize_datetime(input).as_deref(), Some(normalized), "{input}");
     }
     for bad in [
         "",
@@ -192,9 +130,7 @@ fn number_literals() {
     for ok in ["0", "-0", "12", "-2", "1.5", "-0.25", "007"] {
         assert!(is_number_literal(ok), "{ok}");
     }
-    for bad in [
-        "", "-", "1.", ".5", "1e5", "+1", "1.2.3", " 1", "0x10", "--1", "١",
-    ] {
+    for bad in ["", "-", "1.", ".5", "1e5", "+1", "1.2.3", " 1", "0x10", "--1", "١"] {
         assert!(!is_number_literal(bad), "{bad}");
     }
 }

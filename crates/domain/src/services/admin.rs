@@ -30,7 +30,11 @@ pub struct AdminService {
 }
 
 impl AdminService {
-    pub fn new(projects: Arc<dyn ProjectRepository>, hasher: Arc<dyn PasswordHasher>, ids: Arc<dyn IdGenerator>) -> Self {
+    pub fn new(
+        projects: Arc<dyn ProjectRepository>,
+        hasher: Arc<dyn PasswordHasher>,
+        ids: Arc<dyn IdGenerator>,
+    ) -> Self {
         AdminService { projects, hasher, ids }
     }
 
@@ -52,10 +56,14 @@ impl AdminService {
         let scopes: Vec<Scope> = if scopes.is_empty() {
             vec![Scope::manage_project(project.key.as_str())]
         } else {
-            parse_scope_list(&scopes.join(" ")).map_err(|bad| DomainError::validation(format!("Invalid scope '{bad}'")))?
+            parse_scope_list(&scopes.join(" "))
+                .map_err(|bad| DomainError::validation(format!("Invalid scope '{bad}'")))?
         };
         if let Some(foreign) = scopes.iter().find(|s| s.project_key != project.key.as_str()) {
-            return Err(DomainError::validation(format!("Scope '{foreign}' does not belong to project '{}'", project.key.as_str())));
+            return Err(DomainError::validation(format!(
+                "Scope '{foreign}' does not belong to project '{}'",
+                project.key.as_str()
+            )));
         }
         let client_secret = self.ids.new_secret(CLIENT_SECRET_LEN);
         let record = ApiClientRecord {
@@ -70,11 +78,18 @@ impl AdminService {
         Ok(CreatedClient { client_id: record.client_id, client_secret, scopes: record.scopes })
     }
 
-    pub async fn create_user(&self, project_key: &str, email: &str, password: &str) -> Result<AdminUserRecord, DomainError> {
+    pub async fn create_user(
+        &self,
+        project_key: &str,
+        email: &str,
+        password: &str,
+    ) -> Result<AdminUserRecord, DomainError> {
         let project = self.project(project_key).await?;
         let email = Email::parse(email)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(DomainError::validation(format!("The password must have at least {MIN_PASSWORD_CHARS} characters")));
+            return Err(DomainError::validation(format!(
+                "The password must have at least {MIN_PASSWORD_CHARS} characters"
+            )));
         }
         let record = AdminUserRecord {
             project_id: project.id,

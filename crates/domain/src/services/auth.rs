@@ -48,7 +48,14 @@ impl AuthService {
         AuthService { projects, hasher, signer, clock, ttl_secs }
     }
 
-    fn sign(&self, sub: &str, kind: &str, project_key: &str, pid: uuid::Uuid, scope: String) -> Result<IssuedToken, DomainError> {
+    fn sign(
+        &self,
+        sub: &str,
+        kind: &str,
+        project_key: &str,
+        pid: uuid::Uuid,
+        scope: String,
+    ) -> Result<IssuedToken, DomainError> {
         let iat = self.clock.now().timestamp();
         let claims = TokenClaims {
             sub: sub.to_owned(),
@@ -64,7 +71,12 @@ impl AuthService {
 
     /// OAuth 2.0 client credentials: verifies the client and issues a token whose scope is
     /// exactly the requested set (all of the client's scopes when none is requested).
-    pub async fn client_credentials(&self, client_id: &str, secret: &str, requested: Option<&str>) -> Result<IssuedToken, OAuthError> {
+    pub async fn client_credentials(
+        &self,
+        client_id: &str,
+        secret: &str,
+        requested: Option<&str>,
+    ) -> Result<IssuedToken, OAuthError> {
         let candidates = self.projects.find_api_clients(client_id).await?;
         let client = match candidates.as_slice() {
             [one] => one,
@@ -81,7 +93,8 @@ impl AuthService {
         let granted = match requested.map(str::trim).filter(|s| !s.is_empty()) {
             None => held.clone(),
             Some(raw) => {
-                let wanted = parse_scope_list(raw).map_err(|bad| OAuthError::InvalidScope(format!("Invalid scope '{bad}'.")))?;
+                let wanted =
+                    parse_scope_list(raw).map_err(|bad| OAuthError::InvalidScope(format!("Invalid scope '{bad}'.")))?;
                 if let Some(missing) = wanted.iter().find(|w| !held.iter().any(|h| h.covers(w))) {
                     return Err(OAuthError::InvalidScope(format!("Scope '{missing}' is not granted to this client.")));
                 }
@@ -123,7 +136,9 @@ impl AuthService {
 mod tests {
     use super::*;
     use crate::ids::{AdminUserId, ApiClientRowId, ProjectId};
-    use crate::ports::{AdminUserRecord, ApiClientRecord, MockClock, MockPasswordHasher, MockProjectRepository, MockTokenSigner};
+    use crate::ports::{
+        AdminUserRecord, ApiClientRecord, MockClock, MockPasswordHasher, MockProjectRepository, MockTokenSigner,
+    };
     use chrono::{TimeZone, Utc};
     use futures::executor::block_on;
     use mockall::predicate::eq;
@@ -158,7 +173,9 @@ mod tests {
         let mut repo = MockProjectRepository::new();
         repo.expect_find_api_clients().with(eq("cid")).returning(|_| Ok(vec![client(&["manage_project:demo"])]));
         let svc = service(repo, good_hasher());
-        let t = block_on(svc.client_credentials("cid", "right", Some("manage_customer_groups:demo view_customers:demo"))).expect("token");
+        let t =
+            block_on(svc.client_credentials("cid", "right", Some("manage_customer_groups:demo view_customers:demo")))
+                .expect("token");
         assert_eq!(t.scope, "manage_customer_groups:demo view_customers:demo");
         assert_eq!(t.expires_in, 172_800);
     }
@@ -177,8 +194,14 @@ mod tests {
         let mut repo = MockProjectRepository::new();
         repo.expect_find_api_clients().returning(|_| Ok(vec![client(&["manage_customers:demo"])]));
         let svc = service(repo, good_hasher());
-        assert!(matches!(block_on(svc.client_credentials("cid", "right", Some("manage_types:demo"))), Err(OAuthError::InvalidScope(_))));
-        assert!(matches!(block_on(svc.client_credentials("cid", "right", Some("view_customers:other"))), Err(OAuthError::InvalidScope(_))));
+        assert!(matches!(
+            block_on(svc.client_credentials("cid", "right", Some("manage_types:demo"))),
+            Err(OAuthError::InvalidScope(_))
+        ));
+        assert!(matches!(
+            block_on(svc.client_credentials("cid", "right", Some("view_customers:other"))),
+            Err(OAuthError::InvalidScope(_))
+        ));
         assert!(matches!(block_on(svc.client_credentials("cid", "wrong", None)), Err(OAuthError::InvalidClient)));
     }
 

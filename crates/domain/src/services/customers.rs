@@ -2,7 +2,10 @@
 
 use super::write_context;
 use crate::auth::Principal;
-use crate::customer::{check_membership_lists, Address, AddressFields, Customer, CustomerDraft, CustomerFilter, CustomerPatch, Listed, Relations, MAX_LIST_LIMIT};
+use crate::customer::{
+    check_membership_lists, Address, AddressFields, Customer, CustomerDraft, CustomerFilter, CustomerPatch, Listed,
+    Relations, MAX_LIST_LIMIT,
+};
 use crate::error::{DomainError, DomainResult};
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::ports::{Clock, CreateOutcome, CustomerRepository, IdGenerator, IdempotencyClaim};
@@ -24,7 +27,12 @@ impl CustomerService {
     }
 
     /// Creates a customer (or replays the first create of the same `Idempotency-Key`).
-    pub async fn create(&self, principal: &Principal, draft: CustomerDraft, idempotency_key: Option<(String, String)>) -> DomainResult<CreateOutcome> {
+    pub async fn create(
+        &self,
+        principal: &Principal,
+        draft: CustomerDraft,
+        idempotency_key: Option<(String, String)>,
+    ) -> DomainResult<CreateOutcome> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let customer = Customer {
             id: CustomerId(self.ids.new_id()),
@@ -56,14 +64,25 @@ impl CustomerService {
         self.repo.get(principal.project_id, id, relations).await
     }
 
-    pub async fn list(&self, principal: &Principal, filter: &CustomerFilter, relations: Relations) -> DomainResult<Listed<Customer>> {
+    pub async fn list(
+        &self,
+        principal: &Principal,
+        filter: &CustomerFilter,
+        relations: Relations,
+    ) -> DomainResult<Listed<Customer>> {
         if filter.limit > MAX_LIST_LIMIT {
             return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
         }
         self.repo.list(principal.project_id, filter, relations).await
     }
 
-    pub async fn update(&self, principal: &Principal, id: CustomerId, patch: CustomerPatch, relations: Relations) -> DomainResult<Customer> {
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        id: CustomerId,
+        patch: CustomerPatch,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         patch.validate()?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.update(&ctx, id, &patch, relations).await
@@ -75,7 +94,14 @@ impl CustomerService {
     }
 
     /// Adds the customer to and removes it from groups, all or nothing (§2.4).
-    pub async fn set_groups(&self, principal: &Principal, id: CustomerId, add: Vec<GroupId>, remove: Vec<GroupId>, relations: Relations) -> DomainResult<Customer> {
+    pub async fn set_groups(
+        &self,
+        principal: &Principal,
+        id: CustomerId,
+        add: Vec<GroupId>,
+        remove: Vec<GroupId>,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         check_membership_lists(&add, &remove)?;
         let add = dedup(add);
         let remove = dedup(remove);
@@ -83,31 +109,61 @@ impl CustomerService {
         self.repo.set_groups(&ctx, id, &add, &remove, relations).await
     }
 
-    pub async fn get_address(&self, principal: &Principal, customer: CustomerId, address: AddressId) -> DomainResult<Address> {
+    pub async fn get_address(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        address: AddressId,
+    ) -> DomainResult<Address> {
         self.repo.get_address(principal.project_id, customer, address).await
     }
 
-    pub async fn list_addresses(&self, principal: &Principal, customer: CustomerId, limit: u32, offset: u64) -> DomainResult<Listed<Address>> {
+    pub async fn list_addresses(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        limit: u32,
+        offset: u64,
+    ) -> DomainResult<Listed<Address>> {
         if limit > MAX_LIST_LIMIT {
             return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
         }
         self.repo.list_addresses(principal.project_id, customer, limit, offset).await
     }
 
-    pub async fn add_address(&self, principal: &Principal, customer: CustomerId, fields: AddressFields, relations: Relations) -> DomainResult<Customer> {
+    pub async fn add_address(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        fields: AddressFields,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         let fields = fields.validated()?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let address = AddressId(self.ids.new_id());
         self.repo.upsert_address(&ctx, customer, address, true, &fields, relations).await
     }
 
-    pub async fn update_address(&self, principal: &Principal, customer: CustomerId, address: AddressId, fields: AddressFields, relations: Relations) -> DomainResult<Customer> {
+    pub async fn update_address(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        address: AddressId,
+        fields: AddressFields,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         let fields = fields.validated()?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.upsert_address(&ctx, customer, address, false, &fields, relations).await
     }
 
-    pub async fn delete_address(&self, principal: &Principal, customer: CustomerId, address: AddressId, relations: Relations) -> DomainResult<Customer> {
+    pub async fn delete_address(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        address: AddressId,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.delete_address(&ctx, customer, address, relations).await
     }
@@ -156,18 +212,34 @@ mod tests {
         let mut repo = MockCustomerRepository::new();
         repo.expect_set_groups().never();
         let svc = service(repo);
-        let r = block_on(svc.set_groups(&principal(), CustomerId(uuid::Uuid::nil()), vec![gid(1)], vec![gid(1)], Relations::ALL));
+        let r = block_on(svc.set_groups(
+            &principal(),
+            CustomerId(uuid::Uuid::nil()),
+            vec![gid(1)],
+            vec![gid(1)],
+            Relations::ALL,
+        ));
         assert!(matches!(r, Err(DomainError::Validation { .. })));
     }
 
     #[test]
     fn unknown_group_from_the_port_is_passed_through() {
         let mut repo = MockCustomerRepository::new();
-        repo.expect_set_groups().times(1).returning(|_, _, add, _, _| Err(DomainError::not_found(Resource::CustomerGroup, add[0])));
+        repo.expect_set_groups()
+            .times(1)
+            .returning(|_, _, add, _, _| Err(DomainError::not_found(Resource::CustomerGroup, add[0])));
         let svc = service(repo);
-        let r = block_on(svc.set_groups(&principal(), CustomerId(uuid::Uuid::nil()), vec![gid(2), gid(2)], vec![], Relations::ALL));
+        let r = block_on(svc.set_groups(
+            &principal(),
+            CustomerId(uuid::Uuid::nil()),
+            vec![gid(2), gid(2)],
+            vec![],
+            Relations::ALL,
+        ));
         match r {
-            Err(e @ DomainError::NotFound { .. }) => assert_eq!(e.to_string(), format!("Customer group with id: {} was not found", gid(2))),
+            Err(e @ DomainError::NotFound { .. }) => {
+                assert_eq!(e.to_string(), format!("Customer group with id: {} was not found", gid(2)))
+            }
             other => panic!("unexpected {other:?}"),
         }
     }
@@ -175,7 +247,9 @@ mod tests {
     #[test]
     fn duplicate_email_becomes_duplicate_error() {
         let mut repo = MockCustomerRepository::new();
-        repo.expect_create().returning(|_, c, _, _| Err(DomainError::Duplicate { resource: Resource::Customer, field: "email", value: c.email.clone() }));
+        repo.expect_create().returning(|_, c, _, _| {
+            Err(DomainError::Duplicate { resource: Resource::Customer, field: "email", value: c.email.clone() })
+        });
         let svc = service(repo);
         let draft = CustomerDraft::new("A@x.io", None, None, None, None, Map::new(), None).expect("valid");
         let err = block_on(svc.create(&principal(), draft, None)).expect_err("duplicate");
@@ -187,7 +261,10 @@ mod tests {
         let mut repo = MockCustomerRepository::new();
         repo.expect_create()
             .withf(|ctx, c, data, idem| {
-                c.created_by.as_deref() == Some("u1") && ctx.project_key == "demo" && data.is_some_and(|d| d.contains_key("k")) && idem.is_some_and(|i| i.key == "idem")
+                c.created_by.as_deref() == Some("u1")
+                    && ctx.project_key == "demo"
+                    && data.is_some_and(|d| d.contains_key("k"))
+                    && idem.is_some_and(|i| i.key == "idem")
             })
             .returning(|_, c, _, _| Ok(CreateOutcome::Created(c.clone())));
         let svc = service(repo);

@@ -3,7 +3,9 @@
 use super::write_context;
 use crate::auth::Principal;
 use crate::customer::{check_membership_lists, Listed};
-use crate::customer_group::{CustomDraft, CustomerGroup, GroupAction, GroupDraft, GroupName, ResolvedAction, Version, MAX_ACTIONS};
+use crate::customer_group::{
+    CustomDraft, CustomerGroup, GroupAction, GroupDraft, GroupName, ResolvedAction, Version, MAX_ACTIONS,
+};
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId};
 use crate::metadata::Metadata;
@@ -31,7 +33,12 @@ pub struct GroupService {
 }
 
 impl GroupService {
-    pub fn new(repo: Arc<dyn CustomerGroupRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>, max_groups: u32) -> Self {
+    pub fn new(
+        repo: Arc<dyn CustomerGroupRepository>,
+        clock: Arc<dyn Clock>,
+        ids: Arc<dyn IdGenerator>,
+        max_groups: u32,
+    ) -> Self {
         GroupService { repo, clock, ids, max_groups }
     }
 
@@ -89,21 +96,36 @@ impl GroupService {
 
     pub async fn list(&self, principal: &Principal, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
         if filter.limit > crate::customer::MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {}", crate::customer::MAX_LIST_LIMIT)));
+            return Err(DomainError::validation(format!(
+                "Field 'limit' must be at most {}",
+                crate::customer::MAX_LIST_LIMIT
+            )));
         }
         self.repo.list(principal.project_id, filter).await
     }
 
     /// Applies `actions` in order at `version`, all or nothing. The version grows by the number
     /// of actions that changed something; a request that changes nothing writes nothing.
-    pub async fn update(&self, principal: &Principal, target: &GroupTarget, version: Version, actions: Vec<GroupAction>) -> DomainResult<CustomerGroup> {
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        target: &GroupTarget,
+        version: Version,
+        actions: Vec<GroupAction>,
+    ) -> DomainResult<CustomerGroup> {
         if actions.len() > MAX_ACTIONS {
-            return Err(DomainError::validation(format!("At most {MAX_ACTIONS} update actions are allowed per request.")));
+            return Err(DomainError::validation(format!(
+                "At most {MAX_ACTIONS} update actions are allowed per request."
+            )));
         }
         let resolved = actions.into_iter().map(|a| self.resolve(a)).collect::<DomainResult<Vec<_>>>()?;
         let current = self.get(principal, target).await?;
         if current.version != version {
-            return Err(DomainError::VersionConflict { id: current.id.to_string(), expected: version.0, current: current.version.0 });
+            return Err(DomainError::VersionConflict {
+                id: current.id.to_string(),
+                expected: version.0,
+                current: current.version.0,
+            });
         }
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let (next, effective) = current.apply_all(&resolved, ctx.now, &ctx.actor)?;
@@ -115,7 +137,13 @@ impl GroupService {
 
     /// Admin-family update (`name`, `metadata` merged shallowly): no version from the client,
     /// so a lost race is re-read and re-applied a few times before answering `Conflict`.
-    pub async fn admin_update(&self, principal: &Principal, id: GroupId, name: Option<GroupName>, metadata: Option<Metadata>) -> DomainResult<CustomerGroup> {
+    pub async fn admin_update(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        name: Option<GroupName>,
+        metadata: Option<Metadata>,
+    ) -> DomainResult<CustomerGroup> {
         for _ in 0..ADMIN_UPDATE_ATTEMPTS {
             let current = self.repo.get(principal.project_id, id).await?;
             let mut actions = Vec::new();
@@ -139,7 +167,12 @@ impl GroupService {
     }
 
     /// Deletes a group; the project family must give the current version.
-    pub async fn delete(&self, principal: &Principal, target: &GroupTarget, version: Option<Version>) -> DomainResult<CustomerGroup> {
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        target: &GroupTarget,
+        version: Option<Version>,
+    ) -> DomainResult<CustomerGroup> {
         let id = match target {
             GroupTarget::Id(id) => *id,
             GroupTarget::Key(_) => self.get(principal, target).await?.id,
@@ -149,7 +182,13 @@ impl GroupService {
     }
 
     /// Adds and removes members, all or nothing (§2.6).
-    pub async fn set_customers(&self, principal: &Principal, id: GroupId, add: Vec<CustomerId>, remove: Vec<CustomerId>) -> DomainResult<CustomerGroup> {
+    pub async fn set_customers(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        add: Vec<CustomerId>,
+        remove: Vec<CustomerId>,
+    ) -> DomainResult<CustomerGroup> {
         check_membership_lists(&add, &remove)?;
         let mut add = add;
         add.sort();
@@ -161,7 +200,12 @@ impl GroupService {
         self.repo.set_customers(&ctx, id, &add, &remove).await
     }
 
-    pub async fn customers_of(&self, principal: &Principal, id: GroupId, limit: u32) -> DomainResult<Vec<crate::customer::Customer>> {
+    pub async fn customers_of(
+        &self,
+        principal: &Principal,
+        id: GroupId,
+        limit: u32,
+    ) -> DomainResult<Vec<crate::customer::Customer>> {
         self.repo.customers_of(principal.project_id, id, limit).await
     }
 }
@@ -176,7 +220,12 @@ mod tests {
     use futures::executor::block_on;
 
     fn principal() -> Principal {
-        Principal { project_id: ProjectId(uuid::Uuid::nil()), project_key: "demo".into(), actor: Actor::Client("c".into()), scopes: vec![Scope::manage_project("demo")] }
+        Principal {
+            project_id: ProjectId(uuid::Uuid::nil()),
+            project_key: "demo".into(),
+            actor: Actor::Client("c".into()),
+            scopes: vec![Scope::manage_project("demo")],
+        }
     }
 
     fn group(version: i64, name: &str) -> CustomerGroup {
@@ -212,7 +261,13 @@ mod tests {
         repo.expect_get().returning(|_, _| Ok(group(3, "Gold")));
         repo.expect_save().never();
         let svc = service(repo);
-        let g = block_on(svc.update(&principal(), &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))), Version(3), vec![rename("Gold")])).expect("ok");
+        let g = block_on(svc.update(
+            &principal(),
+            &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
+            Version(3),
+            vec![rename("Gold")],
+        ))
+        .expect("ok");
         assert_eq!(g.version, Version(3));
     }
 
@@ -222,7 +277,13 @@ mod tests {
         repo.expect_get().returning(|_, _| Ok(group(2, "Gold")));
         repo.expect_save().never();
         let svc = service(repo);
-        let err = block_on(svc.update(&principal(), &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))), Version(1), vec![rename("X")])).expect_err("conflict");
+        let err = block_on(svc.update(
+            &principal(),
+            &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
+            Version(1),
+            vec![rename("X")],
+        ))
+        .expect_err("conflict");
         assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }));
     }
 
@@ -230,9 +291,17 @@ mod tests {
     fn effective_actions_bump_version_and_save_at_expected() {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
-        repo.expect_save().withf(|_, g, expected| g.version == Version(3) && *expected == Version(1)).returning(|_, g, _| Ok(g.clone()));
+        repo.expect_save()
+            .withf(|_, g, expected| g.version == Version(3) && *expected == Version(1))
+            .returning(|_, g, _| Ok(g.clone()));
         let svc = service(repo);
-        let g = block_on(svc.update(&principal(), &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))), Version(1), vec![rename("a"), rename("a"), rename("b")])).expect("ok");
+        let g = block_on(svc.update(
+            &principal(),
+            &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
+            Version(1),
+            vec![rename("a"), rename("a"), rename("b")],
+        ))
+        .expect("ok");
         assert_eq!(g.version, Version(3));
     }
 
@@ -241,11 +310,24 @@ mod tests {
         let mut repo = MockCustomerGroupRepository::new();
         let mut seq = mockall::Sequence::new();
         repo.expect_get().times(1).in_sequence(&mut seq).returning(|_, _| Ok(group(1, "Gold")));
-        repo.expect_save().times(1).in_sequence(&mut seq).returning(|_, g, _| Err(DomainError::VersionConflict { id: g.id.to_string(), expected: 1, current: 2 }));
+        repo.expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, g, _| Err(DomainError::VersionConflict { id: g.id.to_string(), expected: 1, current: 2 }));
         repo.expect_get().times(1).in_sequence(&mut seq).returning(|_, _| Ok(group(2, "Gold")));
-        repo.expect_save().times(1).in_sequence(&mut seq).withf(|_, g, e| *e == Version(2) && g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        repo.expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, g, e| *e == Version(2) && g.version == Version(3))
+            .returning(|_, g, _| Ok(g.clone()));
         let svc = service(repo);
-        let g = block_on(svc.admin_update(&principal(), GroupId(uuid::Uuid::from_u128(7)), Some(GroupName::parse("name", "Silver").expect("valid")), None)).expect("ok");
+        let g = block_on(svc.admin_update(
+            &principal(),
+            GroupId(uuid::Uuid::from_u128(7)),
+            Some(GroupName::parse("name", "Silver").expect("valid")),
+            None,
+        ))
+        .expect("ok");
         assert_eq!(g.name.as_str(), "Silver");
     }
 

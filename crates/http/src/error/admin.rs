@@ -57,12 +57,9 @@ impl AdminError {
                     (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_error", Some("invalid_request_error"), e.to_string())
                 }
                 D::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data", None, e.to_string()),
-                D::VersionConflict { .. } | D::Conflict => (
-                    StatusCode::CONFLICT,
-                    "conflict",
-                    Some("invalid_state_error"),
-                    D::Conflict.to_string(),
-                ),
+                D::VersionConflict { .. } | D::Conflict => {
+                    (StatusCode::CONFLICT, "conflict", Some("invalid_state_error"), D::Conflict.to_string())
+                }
                 D::LimitExceeded { .. } | D::InvalidOperation(_) | D::ReferenceExists { .. } => {
                     (bad, "not_allowed", None, e.to_string())
                 }
@@ -93,7 +90,10 @@ impl ResponseError for AdminError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AdminError::Domain(e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_))) = self {
+        if let AdminError::Domain(
+            e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_)),
+        ) = self
+        {
             log_internal(e);
         }
         let (status, kind, code, message) = self.parts();

@@ -36,7 +36,13 @@ pub enum ProjectError {
 }
 
 /// Builds the envelope `{statusCode, message, errors: [error]}` plus top-level extras.
-pub fn envelope(status: StatusCode, code: &str, message: &str, extra: Map<String, Value>, top: Map<String, Value>) -> Value {
+pub fn envelope(
+    status: StatusCode,
+    code: &str,
+    message: &str,
+    extra: Map<String, Value>,
+    top: Map<String, Value>,
+) -> Value {
     let mut error = Map::new();
     error.insert("code".into(), json!(code));
     error.insert("message".into(), json!(message));
@@ -82,8 +88,12 @@ impl ProjectError {
                 map(&[("error", json!("insufficient_scope")), ("error_description", json!(m))]),
             ),
             ProjectError::NotFound(m) => (StatusCode::NOT_FOUND, "ResourceNotFound", m.clone(), none(), none()),
-            ProjectError::MethodNotAllowed(m) => (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", m.clone(), none(), none()),
-            ProjectError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "InvalidInput", self.to_string(), none(), none()),
+            ProjectError::MethodNotAllowed(m) => {
+                (StatusCode::METHOD_NOT_ALLOWED, "MethodNotAllowed", m.clone(), none(), none())
+            }
+            ProjectError::TooLarge(_) => {
+                (StatusCode::PAYLOAD_TOO_LARGE, "InvalidInput", self.to_string(), none(), none())
+            }
             ProjectError::UnsupportedMediaType(m) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "InvalidInput", m.clone(), none(), none())
             }
@@ -129,7 +139,9 @@ impl ProjectError {
                     map(&[("field", json!(field)), ("invalidValue", invalid_value.clone())]),
                     none(),
                 ),
-                D::RequiredField { field } => (bad, "RequiredField", e.to_string(), map(&[("field", json!(field))]), none()),
+                D::RequiredField { field } => {
+                    (bad, "RequiredField", e.to_string(), map(&[("field", json!(field))]), none())
+                }
                 D::ReferencedResourceNotFound { resource, lookup } => {
                     let (k, v) = match lookup {
                         Lookup::Id(v) => ("id", v),
@@ -151,8 +163,12 @@ impl ProjectError {
                     none(),
                 ),
                 D::IdempotencyMismatch => (bad, "InvalidInput", e.to_string(), none(), none()),
-                D::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_token", "invalid_token".into(), none(), none()),
-                D::Unavailable(_) => (StatusCode::SERVICE_UNAVAILABLE, "General", GENERAL_MESSAGE.into(), none(), none()),
+                D::InvalidCredentials => {
+                    (StatusCode::UNAUTHORIZED, "invalid_token", "invalid_token".into(), none(), none())
+                }
+                D::Unavailable(_) => {
+                    (StatusCode::SERVICE_UNAVAILABLE, "General", GENERAL_MESSAGE.into(), none(), none())
+                }
                 D::Storage(_) | D::Internal(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, "General", GENERAL_MESSAGE.into(), none(), none())
                 }
@@ -167,7 +183,10 @@ impl ResponseError for ProjectError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ProjectError::Domain(e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_))) = self {
+        if let ProjectError::Domain(
+            e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_)),
+        ) = self
+        {
             log_internal(e);
         }
         let (status, code, message, extra, top) = self.parts();

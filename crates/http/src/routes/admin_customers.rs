@@ -27,15 +27,8 @@ use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::CreateOutcome;
 
 /// The keys of a customer create (and update) body.
-pub const CUSTOMER_KEYS: &[&str] = &[
-    "email",
-    "company_name",
-    "first_name",
-    "last_name",
-    "phone",
-    "metadata",
-    "additional_data",
-];
+pub const CUSTOMER_KEYS: &[&str] =
+    &["email", "company_name", "first_name", "last_name", "phone", "metadata", "additional_data"];
 
 /// The keys of an address create or update body.
 pub const ADDRESS_KEYS: &[&str] = &[
@@ -57,9 +50,7 @@ pub const ADDRESS_KEYS: &[&str] = &[
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/admin/customers")
-            .route(web::get().to(list_customers))
-            .route(web::post().to(create_customer)),
+        web::resource("/admin/customers").route(web::get().to(list_customers)).route(web::post().to(create_customer)),
     )
     .service(
         web::resource("/admin/customers/{id}")
@@ -67,9 +58,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(update_customer))
             .route(web::delete().to(delete_customer)),
     )
-    .service(
-        web::resource("/admin/customers/{id}/customer-groups").route(web::post().to(manage_groups)),
-    )
+    .service(web::resource("/admin/customers/{id}/customer-groups").route(web::post().to(manage_groups)))
     .service(
         web::resource("/admin/customers/{id}/addresses")
             .route(web::get().to(list_addresses))
@@ -182,10 +171,7 @@ pub fn address_fields(body: Map<String, Value>) -> AdminResult<AddressFields> {
         province: f.nullable_string("province")?,
         postal_code: f.nullable_string("postal_code")?,
         phone: f.nullable_string("phone")?,
-        metadata: f
-            .optional_object("metadata")?
-            .map(Metadata::parse)
-            .transpose()?,
+        metadata: f.optional_object("metadata")?.map(Metadata::parse).transpose()?,
         is_default_shipping: f.optional_bool("is_default_shipping")?,
         is_default_billing: f.optional_bool("is_default_billing")?,
     })
@@ -200,14 +186,8 @@ pub fn membership_lists<T>(
     let mut f = Fields::new(body, &["add", "remove"])?;
     let add = f.optional_string_array("add")?;
     let remove = f.optional_string_array("remove")?;
-    let add = add
-        .iter()
-        .map(|s| parse(s))
-        .collect::<AdminResult<Vec<T>>>()?;
-    let remove = remove
-        .iter()
-        .map(|s| parse(s))
-        .collect::<AdminResult<Vec<T>>>()?;
+    let add = add.iter().map(|s| parse(s)).collect::<AdminResult<Vec<T>>>()?;
+    let remove = remove.iter().map(|s| parse(s)).collect::<AdminResult<Vec<T>>>()?;
     Ok((add, remove))
 }
 
@@ -250,21 +230,11 @@ pub async fn list_customers(
     let query = list_query::parse_customer_list(req.query_string())?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let listed = if query.matches_nothing {
-        Listed {
-            items: Vec::new(),
-            count: 0,
-        }
+        Listed { items: Vec::new(), count: 0 }
     } else {
-        state
-            .customers
-            .list(principal, &query.filter, support::relations(&selected))
-            .await?
+        state.customers.list(principal, &query.filter, support::relations(&selected)).await?
     };
-    let customers = listed
-        .items
-        .iter()
-        .map(|c| dto::customer_value(c, &selected))
-        .collect::<AdminResult<Vec<_>>>()?;
+    let customers = listed.items.iter().map(|c| dto::customer_value(c, &selected)).collect::<AdminResult<Vec<_>>>()?;
     Ok(ok(object([
         ("customers", Value::Array(customers)),
         ("count", json!(listed.count)),
@@ -306,22 +276,14 @@ pub async fn create_customer(
     let key = support::idempotency_key(&req)?;
     let body = support::read_body(&req, payload).await?;
     let idempotency = match key {
-        Some(key) => Some((
-            key,
-            support::request_hash(
-                req.method().as_str(),
-                req.path(),
-                support::raw_fields(&req),
-                &body,
-            )?,
-        )),
+        Some(key) => {
+            Some((key, support::request_hash(req.method().as_str(), req.path(), support::raw_fields(&req), &body)?))
+        }
         None => None,
     };
     let draft = customer_draft(body)?;
-    let (CreateOutcome::Created(customer) | CreateOutcome::Replayed(customer)) = state
-        .customers
-        .create(principal, draft, idempotency)
-        .await?;
+    let (CreateOutcome::Created(customer) | CreateOutcome::Replayed(customer)) =
+        state.customers.create(principal, draft, idempotency).await?;
     Ok(ok(dto::customer_body(&customer, &selected)?))
 }
 
@@ -349,10 +311,7 @@ pub async fn get_customer(
     let principal = principal.require(Permission::ReadCustomers)?;
     let id = customer_id(&path)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
-    let customer = state
-        .customers
-        .get(principal, id, support::relations(&selected))
-        .await?;
+    let customer = state.customers.get(principal, id, support::relations(&selected)).await?;
     Ok(ok(dto::customer_body(&customer, &selected)?))
 }
 
@@ -389,10 +348,7 @@ pub async fn update_customer(
     let id = customer_id(&path)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let patch = customer_patch(support::read_body(&req, payload).await?)?;
-    let customer = state
-        .customers
-        .update(principal, id, patch, support::relations(&selected))
-        .await?;
+    let customer = state.customers.update(principal, id, patch, support::relations(&selected)).await?;
     Ok(ok(dto::customer_body(&customer, &selected)?))
 }
 
@@ -419,11 +375,7 @@ pub async fn delete_customer(
     let principal = principal.require(Permission::WriteCustomers)?;
     let id = customer_id(&path)?;
     state.customers.delete(principal, id).await?;
-    Ok(HttpResponse::Ok().json(dto::AdminDeleteResponse {
-        id: id.0,
-        object: "customer".into(),
-        deleted: true,
-    }))
+    Ok(HttpResponse::Ok().json(dto::AdminDeleteResponse { id: id.0, object: "customer".into(), deleted: true }))
 }
 
 /// Manage the customer groups of a customer.
@@ -457,12 +409,8 @@ pub async fn manage_groups(
     let principal = principal.require(Permission::WriteCustomers)?;
     let id = customer_id(&path)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
-    let (add, remove) =
-        membership_lists(support::read_body(&req, payload).await?, support::group_id)?;
-    let customer = state
-        .customers
-        .set_groups(principal, id, add, remove, support::relations(&selected))
-        .await?;
+    let (add, remove) = membership_lists(support::read_body(&req, payload).await?, support::group_id)?;
+    let customer = state.customers.set_groups(principal, id, add, remove, support::relations(&selected)).await?;
     Ok(ok(dto::customer_body(&customer, &selected)?))
 }
 
@@ -496,15 +444,8 @@ pub async fn list_addresses(
     let q = QueryPairs::parse(req.query_string());
     let limit = list_query::limit(&q)?;
     let offset = list_query::offset(&q)?;
-    let listed = state
-        .customers
-        .list_addresses(principal, id, limit, offset)
-        .await?;
-    let addresses = listed
-        .items
-        .iter()
-        .map(dto::address_value)
-        .collect::<AdminResult<Vec<_>>>()?;
+    let listed = state.customers.list_addresses(principal, id, limit, offset).await?;
+    let addresses = listed.items.iter().map(dto::address_value).collect::<AdminResult<Vec<_>>>()?;
     Ok(ok(object([
         ("addresses", Value::Array(addresses)),
         ("count", json!(listed.count)),
@@ -545,10 +486,7 @@ pub async fn create_address(
     let id = customer_id(&path)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let fields = address_fields(support::read_body(&req, payload).await?)?;
-    let customer = state
-        .customers
-        .add_address(principal, id, fields, support::relations(&selected))
-        .await?;
+    let customer = state.customers.add_address(principal, id, fields, support::relations(&selected)).await?;
     Ok(ok(dto::customer_body(&customer, &selected)?))
 }
 
@@ -612,16 +550,8 @@ pub async fn update_address(
     let address = support::address_id(&path.1)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let fields = address_fields(support::read_body(&req, payload).await?)?;
-    let customer = state
-        .customers
-        .update_address(
-            principal,
-            id,
-            address,
-            fields,
-            support::relations(&selected),
-        )
-        .await?;
+    let customer =
+        state.customers.update_address(principal, id, address, fields, support::relations(&selected)).await?;
     Ok(ok(dto::customer_body(&customer, &selected)?))
 }
 
@@ -655,10 +585,7 @@ pub async fn delete_address(
     let id = customer_id(&path.0)?;
     let address = support::address_id(&path.1)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
-    let customer = state
-        .customers
-        .delete_address(principal, id, address, support::relations(&selected))
-        .await?;
+    let customer = state.customers.delete_address(principal, id, address, support::relations(&selected)).await?;
     Ok(ok(object([
         ("id", Value::String(address.to_string())),
         ("object", json!("customer_address")),

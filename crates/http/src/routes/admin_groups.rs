@@ -6,9 +6,7 @@ use crate::body::Fields;
 use crate::error::admin::AdminResult;
 use crate::query::QueryPairs;
 use crate::routes::admin_customers::dto::{timestamp, AdminCustomerSummary, AdminDeleteResponse};
-use crate::routes::admin_customers::list_query::{
-    id_list, last_non_empty, limit, list, offset, order,
-};
+use crate::routes::admin_customers::list_query::{id_list, last_non_empty, limit, list, offset, order};
 use crate::routes::admin_customers::membership_lists;
 use crate::routes::admin_customers::support::{self, customer_id, group_id, object, ok, to_value};
 use crate::state::AppState;
@@ -30,9 +28,7 @@ pub const MAX_MEMBERS_SHOWN: u32 = MAX_LIST_LIMIT;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/admin/customer-groups")
-            .route(web::get().to(list_groups))
-            .route(web::post().to(create_group)),
+        web::resource("/admin/customer-groups").route(web::get().to(list_groups)).route(web::post().to(create_group)),
     )
     .service(
         web::resource("/admin/customer-groups/{id}")
@@ -40,22 +36,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::post().to(update_group))
             .route(web::delete().to(delete_group)),
     )
-    .service(
-        web::resource("/admin/customer-groups/{id}/customers")
-            .route(web::post().to(manage_customers)),
-    );
+    .service(web::resource("/admin/customer-groups/{id}/customers").route(web::post().to(manage_customers)));
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        list_groups,
-        create_group,
-        get_group,
-        update_group,
-        delete_group,
-        manage_customers
-    ),
+    paths(list_groups, create_group, get_group, update_group, delete_group, manage_customers),
     components(schemas(
         AdminCustomerGroup,
         AdminCustomerGroupResponse,
@@ -195,10 +181,7 @@ pub fn parse_group_list(raw: &str) -> AdminResult<GroupListQuery> {
         limit: limit(&q)?,
         offset: offset(&q)?,
     };
-    Ok(GroupListQuery {
-        filter,
-        matches_nothing,
-    })
+    Ok(GroupListQuery { filter, matches_nothing })
 }
 
 /// Reads a create body.
@@ -210,10 +193,7 @@ pub fn group_draft(body: Map<String, Value>) -> AdminResult<GroupDraft> {
         name: GroupName::parse("name", &name)?,
         key: None,
         custom: None,
-        metadata: metadata
-            .map(Metadata::parse)
-            .transpose()?
-            .unwrap_or_default(),
+        metadata: metadata.map(Metadata::parse).transpose()?.unwrap_or_default(),
     })
 }
 
@@ -222,10 +202,7 @@ pub fn group_patch(body: Map<String, Value>) -> AdminResult<(Option<GroupName>, 
     let mut f = Fields::new(body, &["name", "metadata"])?;
     let name = f.optional_string("name")?;
     let metadata = f.optional_object("metadata")?;
-    Ok((
-        name.map(|n| GroupName::parse("name", &n)).transpose()?,
-        metadata.map(Metadata::parse).transpose()?,
-    ))
+    Ok((name.map(|n| GroupName::parse("name", &n)).transpose()?, metadata.map(Metadata::parse).transpose()?))
 }
 
 /// The group's JSON, shaped by `fields`.
@@ -245,9 +222,9 @@ pub fn group_value(
 fn selection(req: &HttpRequest, principal: &Principal) -> AdminResult<SelectedFields> {
     let selected = support::fields(req, &CUSTOMER_GROUP_SPEC)?;
     if wants_members(&selected) && !principal.allows_own(Permission::ReadCustomers) {
-        return Err(crate::error::AdminError::Forbidden(
-            xclade_domain::auth::insufficient_scope_message(Permission::ReadCustomers),
-        ));
+        return Err(crate::error::AdminError::Forbidden(xclade_domain::auth::insufficient_scope_message(
+            Permission::ReadCustomers,
+        )));
     }
     Ok(selected)
 }
@@ -265,12 +242,7 @@ async fn members(
     if !wants_members(selected) {
         return Ok(None);
     }
-    Ok(Some(
-        state
-            .groups
-            .customers_of(principal, id, MAX_MEMBERS_SHOWN)
-            .await?,
-    ))
+    Ok(Some(state.groups.customers_of(principal, id, MAX_MEMBERS_SHOWN).await?))
 }
 
 async fn group_body(
@@ -280,10 +252,7 @@ async fn group_body(
     selected: &SelectedFields,
 ) -> AdminResult<Map<String, Value>> {
     let members = members(state, principal, group.id, selected).await?;
-    Ok(object([(
-        "customer_group",
-        group_value(group, members.as_deref(), selected)?,
-    )]))
+    Ok(object([("customer_group", group_value(group, members.as_deref(), selected)?)]))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -317,10 +286,7 @@ pub async fn list_groups(
     let query = parse_group_list(req.query_string())?;
     let selected = selection(&req, principal)?;
     let listed = if query.matches_nothing {
-        Listed {
-            items: Vec::new(),
-            count: 0,
-        }
+        Listed { items: Vec::new(), count: 0 }
     } else {
         state.groups.list(principal, &query.filter).await?
     };
@@ -364,10 +330,7 @@ pub async fn create_group(
     let group = state.groups.create(principal, draft).await?;
     // A new group has no members: nothing to load.
     let members: Option<Vec<Customer>> = wants_members(&selected).then(Vec::new);
-    Ok(ok(object([(
-        "customer_group",
-        group_value(&group, members.as_deref(), &selected)?,
-    )])))
+    Ok(ok(object([("customer_group", group_value(&group, members.as_deref(), &selected)?)])))
 }
 
 /// Retrieve a customer group.
@@ -428,10 +391,7 @@ pub async fn update_group(
     let id = group_id(&path)?;
     let selected = selection(&req, principal)?;
     let (name, metadata) = group_patch(support::read_body(&req, payload).await?)?;
-    let group = state
-        .groups
-        .admin_update(principal, id, name, metadata)
-        .await?;
+    let group = state.groups.admin_update(principal, id, name, metadata).await?;
     Ok(ok(group_body(&state, principal, &group, &selected).await?))
 }
 
@@ -455,10 +415,7 @@ pub async fn delete_group(
 ) -> AdminResult<HttpResponse> {
     let principal = principal.require(Permission::WriteGroups)?;
     let id = group_id(&path)?;
-    let deleted = state
-        .groups
-        .delete(principal, &GroupTarget::Id(id), None)
-        .await?;
+    let deleted = state.groups.delete(principal, &GroupTarget::Id(id), None).await?;
     Ok(HttpResponse::Ok().json(AdminDeleteResponse {
         id: deleted.id.0,
         object: "customer_group".into(),
@@ -498,10 +455,7 @@ pub async fn manage_customers(
     let id = group_id(&path)?;
     let selected = selection(&req, principal)?;
     let (add, remove) = membership_lists(support::read_body(&req, payload).await?, customer_id)?;
-    let group = state
-        .groups
-        .set_customers(principal, id, add, remove)
-        .await?;
+    let group = state.groups.set_customers(principal, id, add, remove).await?;
     Ok(ok(group_body(&state, principal, &group, &selected).await?))
 }
 
@@ -524,30 +478,11 @@ mod tests {
     fn group_json_key_order_and_customers_only_when_asked() {
         let mut g = group("Gold");
         g.created_by = Some(Actor::Client("shop-client".into()));
-        g.last_modified_at = Utc
-            .with_ymd_and_hms(2024, 5, 6, 7, 8, 9)
-            .single()
-            .expect("time");
+        g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).single().expect("time");
         let defaults = SelectedFields::defaults_for(&CUSTOMER_GROUP_SPEC);
         let v = group_value(&g, None, &defaults).expect("json");
-        let keys: Vec<&str> = v
-            .as_object()
-            .expect("object")
-            .keys()
-            .map(String::as_str)
-            .collect();
-        assert_eq!(
-            keys,
-            [
-                "id",
-                "name",
-                "metadata",
-                "created_by",
-                "created_at",
-                "updated_at",
-                "deleted_at"
-            ]
-        );
+        let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
+        assert_eq!(keys, ["id", "name", "metadata", "created_by", "created_at", "updated_at", "deleted_at"]);
         assert_eq!(v["created_by"], json!("shop-client"));
         assert_eq!(v["created_at"], json!("2019-08-24T14:15:22.000Z"));
         assert_eq!(v["updated_at"], json!("2024-05-06T07:08:09.000Z"));
@@ -561,32 +496,21 @@ mod tests {
         assert_eq!(members[0]["email"], json!("a@b.co"));
         assert!(members[0].get("groups").is_none() && members[0].get("addresses").is_none());
 
-        let only_ids =
-            parse_fields_for(&CUSTOMER_GROUP_SPEC, Some("name,customers.id")).expect("valid");
+        let only_ids = parse_fields_for(&CUSTOMER_GROUP_SPEC, Some("name,customers.id")).expect("valid");
         let v = group_value(&g, Some(std::slice::from_ref(&member)), &only_ids).expect("json");
-        assert_eq!(
-            v,
-            json!({"id": g.id.0, "name": "Gold", "customers": [{"id": member.id.0}]})
-        );
+        assert_eq!(v, json!({"id": g.id.0, "name": "Gold", "customers": [{"id": member.id.0}]}));
     }
 
     #[test]
     fn list_query() {
-        let q =
-            parse_group_list("q=go&name[]=Gold&name[]=Silver&order=-updated_at&limit=10&offset=5")
-                .expect("valid");
+        let q = parse_group_list("q=go&name[]=Gold&name[]=Silver&order=-updated_at&limit=10&offset=5").expect("valid");
         assert_eq!(q.filter.q.as_deref(), Some("go"));
         assert_eq!(q.filter.names, ["Gold", "Silver"]);
-        assert_eq!(
-            (q.filter.order, q.filter.descending),
-            (SortField::LastModifiedAt, true)
-        );
+        assert_eq!((q.filter.order, q.filter.descending), (SortField::LastModifiedAt, true));
         assert_eq!((q.filter.limit, q.filter.offset), (10, 5));
         assert!(parse_group_list("id=gold").expect("valid").matches_nothing);
         assert_eq!(
-            parse_group_list("order=version")
-                .expect_err("bad")
-                .to_string(),
+            parse_group_list("order=version").expect_err("bad").to_string(),
             "Invalid request: Invalid order field 'version'"
         );
         assert!(parse_group_list("limit=1001").is_err());
@@ -622,23 +546,12 @@ mod tests {
         h.groups.expect_get().returning(|_, _| Ok(group("Gold")));
         let app = h.app().await;
         let id = Uuid::now_v7();
-        let (status, body) = call(
-            &app,
-            "GET",
-            &format!("/admin/customer-groups/{id}?fields=*customers"),
-            "view_customer_groups",
-            None,
-        )
-        .await;
+        let (status, body) =
+            call(&app, "GET", &format!("/admin/customer-groups/{id}?fields=*customers"), "view_customer_groups", None)
+                .await;
         assert_eq!(status, 403, "{body}");
-        let (status, body) = call(
-            &app,
-            "GET",
-            &format!("/admin/customer-groups/{id}"),
-            "view_customer_groups",
-            None,
-        )
-        .await;
+        let (status, body) =
+            call(&app, "GET", &format!("/admin/customer-groups/{id}"), "view_customer_groups", None).await;
         assert_eq!(status, 200, "{body}");
         assert!(body["customer_group"].get("customers").is_none());
     }
@@ -662,22 +575,10 @@ mod tests {
         .await;
         assert_eq!(status, 200, "{body}");
         let g = body["customer_group"].as_object().expect("group");
-        assert_eq!(
-            g.keys().map(String::as_str).collect::<Vec<_>>(),
-            ["id", "name", "customers"]
-        );
-        assert_eq!(
-            (g["name"].clone(), g["customers"].clone()),
-            (json!("Gold"), json!([]))
-        );
-        let (status, _) = call(
-            &app,
-            "POST",
-            "/admin/customer-groups",
-            "view_customer_groups",
-            Some(json!({"name": "Gold"})),
-        )
-        .await;
+        assert_eq!(g.keys().map(String::as_str).collect::<Vec<_>>(), ["id", "name", "customers"]);
+        assert_eq!((g["name"].clone(), g["customers"].clone()), (json!("Gold"), json!([])));
+        let (status, _) =
+            call(&app, "POST", "/admin/customer-groups", "view_customer_groups", Some(json!({"name": "Gold"}))).await;
         assert_eq!(status, 403);
     }
 
@@ -696,22 +597,9 @@ mod tests {
         )
         .await;
         assert_eq!(status, 404);
-        assert_eq!(
-            body,
-            json!({"type": "not_found", "message": "Customer with id: nope was not found"})
-        );
-        let (status, body) = call(
-            &app,
-            "DELETE",
-            "/admin/customer-groups/gold",
-            "manage_customer_groups",
-            None,
-        )
-        .await;
+        assert_eq!(body, json!({"type": "not_found", "message": "Customer with id: nope was not found"}));
+        let (status, body) = call(&app, "DELETE", "/admin/customer-groups/gold", "manage_customer_groups", None).await;
         assert_eq!(status, 404);
-        assert_eq!(
-            body["message"],
-            json!("Customer group with id: gold was not found")
-        );
+        assert_eq!(body["message"], json!("Customer group with id: gold was not found"));
     }
 }

@@ -61,31 +61,59 @@ pub async fn token(req: HttpRequest, payload: web::Payload, state: web::Data<App
     let mut payload: Payload = payload.into_inner();
     let body = match read_limited(&req, &mut payload).await {
         Ok(b) => b,
-        Err(BodyError::TooLarge(n)) => return oauth_error(StatusCode::PAYLOAD_TOO_LARGE, "invalid_request", &format!("Request body is larger than {n} bytes")),
-        Err(BodyError::Read) => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body could not be read."),
+        Err(BodyError::TooLarge(n)) => {
+            return oauth_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "invalid_request",
+                &format!("Request body is larger than {n} bytes"),
+            )
+        }
+        Err(BodyError::Read) => {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body could not be read.")
+        }
     };
     // Query parameters first, then the body, so the body wins.
     let mut params = QueryPairs::parse(req.query_string());
     let from_body = QueryPairs::parse(&String::from_utf8_lossy(&body));
-    let merged: Vec<(String, String)> = params.iter().chain(from_body.iter()).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
+    let merged: Vec<(String, String)> =
+        params.iter().chain(from_body.iter()).map(|(k, v)| (k.to_owned(), v.to_owned())).collect();
     params = QueryPairs::parse(&serde_urlencoded::to_string(&merged).unwrap_or_default());
 
-    let Some((client_id, secret)) = basic_credentials(&req).or_else(|| Some((params.last("client_id")?.to_owned(), params.last("client_secret")?.to_owned()))) else {
+    let Some((client_id, secret)) = basic_credentials(&req)
+        .or_else(|| Some((params.last("client_id")?.to_owned(), params.last("client_secret")?.to_owned())))
+    else {
         return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &OAuthError::InvalidClient.to_string());
     };
     match params.last("grant_type") {
-        None | Some("") => return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: grant_type."),
+        None | Some("") => {
+            return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "Missing required parameter: grant_type.")
+        }
         Some("client_credentials") => {}
-        Some(_) => return oauth_error(StatusCode::BAD_REQUEST, "unsupported_grant_type", "Invalid grant_type: only client_credentials is supported."),
+        Some(_) => {
+            return oauth_error(
+                StatusCode::BAD_REQUEST,
+                "unsupported_grant_type",
+                "Invalid grant_type: only client_credentials is supported.",
+            )
+        }
     }
     match state.auth.client_credentials(&client_id, &secret, params.last("scope")).await {
-        Ok(t) => HttpResponse::Ok()
-            .insert_header(("Cache-Control", "no-store"))
-            .json(TokenResponse { access_token: t.access_token, token_type: "Bearer", expires_in: t.expires_in, scope: t.scope }),
-        Err(OAuthError::InvalidClient) => oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &OAuthError::InvalidClient.to_string()),
+        Ok(t) => HttpResponse::Ok().insert_header(("Cache-Control", "no-store")).json(TokenResponse {
+            access_token: t.access_token,
+            token_type: "Bearer",
+            expires_in: t.expires_in,
+            scope: t.scope,
+        }),
+        Err(OAuthError::InvalidClient) => {
+            oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &OAuthError::InvalidClient.to_string())
+        }
         Err(OAuthError::InvalidScope(m)) => oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &m),
         Err(OAuthError::Domain(e)) => {
-            let status = if matches!(e, DomainError::Unavailable(_)) { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+            let status = if matches!(e, DomainError::Unavailable(_)) {
+                StatusCode::SERVICE_UNAVAILABLE
+            } else {
+                StatusCode::INTERNAL_SERVER_ERROR
+            };
             tracing::error!(error = %e, "token issuance failed");
             oauth_error(status, "General", crate::error::project::GENERAL_MESSAGE)
         }

@@ -126,17 +126,13 @@ struct QueryParamsDoc {
 /// A path segment, fully percent-decoded (the router leaves `%25`, `%2F` and `%2B` encoded).
 fn segment(req: &HttpRequest, name: &str) -> String {
     let raw = req.match_info().get(name).unwrap_or_default();
-    percent_encoding::percent_decode_str(raw)
-        .decode_utf8_lossy()
-        .into_owned()
+    percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
 
 /// The group addressed by `{id}`; an id that is not a UUID cannot exist (404).
 fn by_id(req: &HttpRequest) -> ProjectResult<GroupTarget> {
     let raw = segment(req, "id");
-    GroupId::parse(&raw)
-        .map(GroupTarget::Id)
-        .ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, raw).into())
+    GroupId::parse(&raw).map(GroupTarget::Id).ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, raw).into())
 }
 
 /// The group addressed by `key={key}`.
@@ -200,10 +196,7 @@ async fn update(
     let principal = principal.require(Permission::WriteGroups)?;
     let body = json_body(&req, payload).await?;
     let (version, actions) = parse::group_update(&body)?;
-    let group = state
-        .groups
-        .update(principal, &target(&req)?, version, actions)
-        .await?;
+    let group = state.groups.update(principal, &target(&req)?, version, actions).await?;
     Ok(group_response(&group))
 }
 
@@ -215,10 +208,7 @@ async fn delete(
 ) -> ProjectResult<HttpResponse> {
     let principal = principal.require(Permission::WriteGroups)?;
     let version = parse::delete_version(&QueryPairs::parse(req.query_string()))?;
-    let group = state
-        .groups
-        .delete(principal, &target(&req)?, Some(version))
-        .await?;
+    let group = state.groups.delete(principal, &target(&req)?, Some(version)).await?;
     Ok(group_response(&group))
 }
 
@@ -301,9 +291,7 @@ pub async fn head_groups(
         query.sort.clear();
         let page = state.groups.query(principal, &query).await?;
         if page.results.is_empty() {
-            return Err(ProjectError::NotFound(
-                "No customer group matches the query.".into(),
-            ));
+            return Err(ProjectError::NotFound("No customer group matches the query.".into()));
         }
         Ok(HttpResponse::Ok().finish())
     };

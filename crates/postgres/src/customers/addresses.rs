@@ -45,10 +45,7 @@ pub(crate) async fn get_address(
 ) -> TxResult<Address> {
     let owner = find_customer(conn, project, customer, false).await?;
     let row = find_address(conn, project, customer, id).await?;
-    Ok(row.into_domain(
-        owner.default_billing_address_id,
-        owner.default_shipping_address_id,
-    ))
+    Ok(row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id))
 }
 
 pub(crate) async fn list_addresses(
@@ -59,9 +56,7 @@ pub(crate) async fn list_addresses(
     offset: u64,
 ) -> TxResult<Listed<Address>> {
     let owner = find_customer(conn, project, customer, false).await?;
-    let mine = a::table
-        .filter(a::project_id.eq(project.0))
-        .filter(a::customer_id.eq(customer.0));
+    let mine = a::table.filter(a::project_id.eq(project.0)).filter(a::customer_id.eq(customer.0));
     let count: i64 = mine.count().get_result(conn).await?;
     let rows: Vec<AddressRow> = mine
         .order(a::id)
@@ -72,12 +67,7 @@ pub(crate) async fn list_addresses(
         .await?;
     let items = rows
         .into_iter()
-        .map(|r| {
-            r.into_domain(
-                owner.default_billing_address_id,
-                owner.default_shipping_address_id,
-            )
-        })
+        .map(|r| r.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id))
         .collect();
     Ok(Listed { items, count })
 }
@@ -102,36 +92,25 @@ async fn finish(
     shipping: Option<Uuid>,
     relations: Relations,
 ) -> TxResult<Customer> {
-    diesel::update(
-        c::table
-            .filter(c::project_id.eq(ctx.project_id.0))
-            .filter(c::id.eq(owner.id)),
-    )
-    .set((
-        c::default_billing_address_id.eq(billing),
-        c::default_shipping_address_id.eq(shipping),
-        c::updated_at.eq(ctx.now),
-    ))
-    .execute(conn)
-    .await?;
+    diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(owner.id)))
+        .set((
+            c::default_billing_address_id.eq(billing),
+            c::default_shipping_address_id.eq(shipping),
+            c::updated_at.eq(ctx.now),
+        ))
+        .execute(conn)
+        .await?;
     owner.default_billing_address_id = billing;
     owner.default_shipping_address_id = shipping;
     owner.updated_at = ctx.now;
     let id = owner.id;
     let mut list = [owner.into_domain()];
-    let loaded = Relations {
-        groups: relations.groups,
-        addresses: true,
-    };
+    let loaded = Relations { groups: relations.groups, addresses: true };
     load_relations(conn, ctx.project_id, &mut list, loaded).await?;
     let [customer] = list;
     let mut payload = customer.clone();
     payload.groups.clear();
-    record(
-        conn,
-        &Event::new(ctx, EventKind::CustomerUpdated, id, "customer", &payload),
-    )
-    .await?;
+    record(conn, &Event::new(ctx, EventKind::CustomerUpdated, id, "customer", &payload)).await?;
     Ok(keep_only(customer, relations))
 }
 
@@ -168,52 +147,34 @@ pub(crate) async fn upsert_address(
             updated_at: ctx.now,
         };
         fields.apply(&mut new);
-        diesel::insert_into(a::table)
-            .values(AddressRow::from_domain(project, &new))
-            .execute(conn)
-            .await?;
+        diesel::insert_into(a::table).values(AddressRow::from_domain(project, &new)).execute(conn).await?;
     } else {
         let row = find_address(conn, project, customer, address).await?;
-        let mut current = row.into_domain(
-            owner.default_billing_address_id,
-            owner.default_shipping_address_id,
-        );
+        let mut current = row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id);
         fields.apply(&mut current);
         current.updated_at = ctx.now;
         let r = AddressRow::from_domain(project, &current);
-        diesel::update(
-            a::table
-                .filter(a::project_id.eq(project.0))
-                .filter(a::id.eq(address.0)),
-        )
-        .set((
-            a::address_name.eq(r.address_name),
-            a::company.eq(r.company),
-            a::first_name.eq(r.first_name),
-            a::last_name.eq(r.last_name),
-            a::address_1.eq(r.address_1),
-            a::address_2.eq(r.address_2),
-            a::city.eq(r.city),
-            a::country_code.eq(r.country_code),
-            a::province.eq(r.province),
-            a::postal_code.eq(r.postal_code),
-            a::phone.eq(r.phone),
-            a::metadata.eq(r.metadata),
-            a::updated_at.eq(r.updated_at),
-        ))
-        .execute(conn)
-        .await?;
+        diesel::update(a::table.filter(a::project_id.eq(project.0)).filter(a::id.eq(address.0)))
+            .set((
+                a::address_name.eq(r.address_name),
+                a::company.eq(r.company),
+                a::first_name.eq(r.first_name),
+                a::last_name.eq(r.last_name),
+                a::address_1.eq(r.address_1),
+                a::address_2.eq(r.address_2),
+                a::city.eq(r.city),
+                a::country_code.eq(r.country_code),
+                a::province.eq(r.province),
+                a::postal_code.eq(r.postal_code),
+                a::phone.eq(r.phone),
+                a::metadata.eq(r.metadata),
+                a::updated_at.eq(r.updated_at),
+            ))
+            .execute(conn)
+            .await?;
     }
-    let billing = default_after(
-        owner.default_billing_address_id,
-        address.0,
-        fields.is_default_billing,
-    );
-    let shipping = default_after(
-        owner.default_shipping_address_id,
-        address.0,
-        fields.is_default_shipping,
-    );
+    let billing = default_after(owner.default_billing_address_id, address.0, fields.is_default_billing);
+    let shipping = default_after(owner.default_shipping_address_id, address.0, fields.is_default_shipping);
     finish(conn, ctx, owner, billing, shipping, relations).await
 }
 
@@ -228,27 +189,12 @@ pub(crate) async fn delete_address(
     let owner = find_customer(conn, project, customer, true).await?;
     find_address(conn, project, customer, address).await?;
     let billing = owner.default_billing_address_id.filter(|d| *d != address.0);
-    let shipping = owner
-        .default_shipping_address_id
-        .filter(|d| *d != address.0);
+    let shipping = owner.default_shipping_address_id.filter(|d| *d != address.0);
     // The defaults must stop pointing at the address before it can go (foreign keys).
-    diesel::update(
-        c::table
-            .filter(c::project_id.eq(project.0))
-            .filter(c::id.eq(customer.0)),
-    )
-    .set((
-        c::default_billing_address_id.eq(billing),
-        c::default_shipping_address_id.eq(shipping),
-    ))
-    .execute(conn)
-    .await?;
-    diesel::delete(
-        a::table
-            .filter(a::project_id.eq(project.0))
-            .filter(a::id.eq(address.0)),
-    )
-    .execute(conn)
-    .await?;
+    diesel::update(c::table.filter(c::project_id.eq(project.0)).filter(c::id.eq(customer.0)))
+        .set((c::default_billing_address_id.eq(billing), c::default_shipping_address_id.eq(shipping)))
+        .execute(conn)
+        .await?;
+    diesel::delete(a::table.filter(a::project_id.eq(project.0)).filter(a::id.eq(address.0))).execute(conn).await?;
     finish(conn, ctx, owner, billing, shipping, relations).await
 }

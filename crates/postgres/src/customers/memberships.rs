@@ -21,11 +21,7 @@ use crate::schema::{customer_group_memberships as m, customer_groups as g};
 
 /// Bumps `version` by one (and the last-modified stamp) of each group of `ids`, locking
 /// them in ascending id order first.
-pub(crate) async fn bump_groups(
-    conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
-    ids: &[Uuid],
-) -> TxResult<()> {
+pub(crate) async fn bump_groups(conn: &mut AsyncPgConnection, ctx: &WriteContext, ids: &[Uuid]) -> TxResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -40,18 +36,14 @@ pub(crate) async fn bump_groups(
         .for_no_key_update()
         .load(conn)
         .await?;
-    diesel::update(
-        g::table
-            .filter(g::project_id.eq(ctx.project_id.0))
-            .filter(g::id.eq_any(&sorted)),
-    )
-    .set((
-        g::version.eq(g::version + 1),
-        g::last_modified_at.eq(ctx.now),
-        g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
-    ))
-    .execute(conn)
-    .await?;
+    diesel::update(g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq_any(&sorted)))
+        .set((
+            g::version.eq(g::version + 1),
+            g::last_modified_at.eq(ctx.now),
+            g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
+        ))
+        .execute(conn)
+        .await?;
     Ok(())
 }
 
@@ -72,14 +64,11 @@ pub(crate) async fn leave_all_groups(
         .for_no_key_update()
         .load(conn)
         .await?;
-    let left: Vec<Uuid> = diesel::delete(
-        m::table
-            .filter(m::project_id.eq(ctx.project_id.0))
-            .filter(m::customer_id.eq(customer.0)),
-    )
-    .returning(m::group_id)
-    .get_results(conn)
-    .await?;
+    let left: Vec<Uuid> =
+        diesel::delete(m::table.filter(m::project_id.eq(ctx.project_id.0)).filter(m::customer_id.eq(customer.0)))
+            .returning(m::group_id)
+            .get_results(conn)
+            .await?;
     bump_groups(conn, ctx, &left).await
 }
 
@@ -105,10 +94,7 @@ pub(crate) async fn check_groups_exist(
         .await?;
     let found: std::collections::HashSet<Uuid> = found.into_iter().collect();
     match wanted.iter().find(|id| !found.contains(&id.0)) {
-        Some(missing) => Err(TxError::Domain(DomainError::not_found(
-            Resource::CustomerGroup,
-            missing,
-        ))),
+        Some(missing) => Err(TxError::Domain(DomainError::not_found(Resource::CustomerGroup, missing))),
         None => Ok(()),
     }
 }
@@ -126,12 +112,7 @@ pub(crate) async fn insert_memberships(
     let rows: Vec<_> = pairs
         .iter()
         .map(|(customer, group)| {
-            (
-                m::project_id.eq(project.0),
-                m::customer_id.eq(*customer),
-                m::group_id.eq(*group),
-                m::created_at.eq(at),
-            )
+            (m::project_id.eq(project.0), m::customer_id.eq(*customer), m::group_id.eq(*group), m::created_at.eq(at))
         })
         .collect();
     Ok(diesel::insert_into(m::table)
@@ -157,11 +138,8 @@ pub(crate) async fn set_groups(
     check_groups_exist(conn, project, &all).await?;
 
     let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|g| (id.0, g.0)).collect();
-    let mut changed: Vec<Uuid> = insert_memberships(conn, project, &pairs, ctx.now)
-        .await?
-        .into_iter()
-        .map(|(_, g)| g)
-        .collect();
+    let mut changed: Vec<Uuid> =
+        insert_memberships(conn, project, &pairs, ctx.now).await?.into_iter().map(|(_, g)| g).collect();
     if !remove.is_empty() {
         let remove: Vec<Uuid> = remove.iter().map(|g| g.0).collect();
         let removed: Vec<Uuid> = diesel::delete(
@@ -178,27 +156,14 @@ pub(crate) async fn set_groups(
     bump_groups(conn, ctx, &changed).await?;
 
     // The event carries the customer with its groups; the answer what was asked for.
-    let loaded = Relations {
-        groups: relations.groups || !changed.is_empty(),
-        addresses: relations.addresses,
-    };
+    let loaded = Relations { groups: relations.groups || !changed.is_empty(), addresses: relations.addresses };
     let mut list = [row.into_domain()];
     load_relations(conn, project, &mut list, loaded).await?;
     let [customer] = list;
     if !changed.is_empty() {
         let mut payload = customer.clone();
         payload.addresses.clear();
-        record(
-            conn,
-            &Event::new(
-                ctx,
-                EventKind::CustomerGroupsChanged,
-                id.0,
-                "customer",
-                &payload,
-            ),
-        )
-        .await?;
+        record(conn, &Event::new(ctx, EventKind::CustomerGroupsChanged, id.0, "customer", &payload)).await?;
     }
     Ok(keep_only(customer, relations))
 }

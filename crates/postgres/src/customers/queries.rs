@@ -7,9 +7,7 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-use xclade_domain::customer::{
-    Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange,
-};
+use xclade_domain::customer::{Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange};
 use xclade_domain::{CustomerId, DomainError, ProjectId, Resource};
 
 use crate::error::{TxError, TxResult};
@@ -79,10 +77,7 @@ pub(crate) async fn load_relations(
             .filter(customer_group_memberships::project_id.eq(project.0))
             .filter(customer_group_memberships::customer_id.eq_any(&ids))
             .order((customer_group_memberships::customer_id, customer_groups::id))
-            .select((
-                customer_group_memberships::customer_id,
-                GroupRow::as_select(),
-            ))
+            .select((customer_group_memberships::customer_id, GroupRow::as_select()))
             .load(conn)
             .await?;
         for customer in page.iter_mut() {
@@ -142,19 +137,9 @@ fn order_column(field: CustomerOrderField) -> &'static str {
 }
 
 fn time_range(sql: &mut Sql, column: &str, range: &TimeRange) {
-    for (op, value) in [
-        (">", range.gt),
-        (">=", range.gte),
-        ("<", range.lt),
-        ("<=", range.lte),
-    ] {
+    for (op, value) in [(">", range.gt), (">=", range.gte), ("<", range.lt), ("<=", range.lte)] {
         if let Some(t) = value {
-            sql.push(" AND ")
-                .push(column)
-                .push(" ")
-                .push(op)
-                .push(" ")
-                .bind(Bind::Timestamptz(t));
+            sql.push(" AND ").push(column).push(" ").push(op).push(" ").bind(Bind::Timestamptz(t));
         }
     }
 }
@@ -162,25 +147,18 @@ fn time_range(sql: &mut Sql, column: &str, range: &TimeRange) {
 /// `FROM customers c WHERE …` of the admin list (`$1` is the project).
 fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
     let mut sql = Sql::new(" FROM customers c WHERE c.project_id = ");
-    sql.bind(Bind::Uuid(project.0))
-        .push(" AND c.deleted_at IS NULL");
+    sql.bind(Bind::Uuid(project.0)).push(" AND c.deleted_at IS NULL");
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
         sql.push(" AND (c.email ILIKE ");
         let p = sql.bind_ref(Bind::Text(contains_pattern(q)));
-        sql.push(&format!(
-            " OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"
-        ));
+        sql.push(&format!(" OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"));
     }
     if !filter.ids.is_empty() {
-        sql.push(" AND c.id = ANY(")
-            .bind(Bind::Uuids(filter.ids.iter().map(|i| i.0).collect()))
-            .push(")");
+        sql.push(" AND c.id = ANY(").bind(Bind::Uuids(filter.ids.iter().map(|i| i.0).collect())).push(")");
     }
     if !filter.emails.is_empty() {
         let emails = filter.emails.iter().map(|e| e.to_lowercase()).collect();
-        sql.push(" AND lower(c.email) = ANY(")
-            .bind(Bind::Texts(emails))
-            .push(")");
+        sql.push(" AND lower(c.email) = ANY(").bind(Bind::Texts(emails)).push(")");
     }
     if !filter.groups.is_empty() {
         sql.push(
@@ -191,8 +169,7 @@ fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
         .push("))");
     }
     if let Some(has_account) = filter.has_account {
-        sql.push(" AND c.has_account = ")
-            .bind(Bind::Bool(has_account));
+        sql.push(" AND c.has_account = ").bind(Bind::Bool(has_account));
     }
     time_range(&mut sql, "c.created_at", &filter.created_at);
     time_range(&mut sql, "c.updated_at", &filter.updated_at);
@@ -226,18 +203,14 @@ pub(crate) async fn list(
     let direction = if filter.descending { " DESC" } else { " ASC" };
     let mut page = Sql::new("SELECT c.*");
     page.append(&from);
-    page.push(" ORDER BY ")
-        .push(order_column(filter.order))
-        .push(direction);
+    page.push(" ORDER BY ").push(order_column(filter.order)).push(direction);
     if filter.order != CustomerOrderField::Id {
         page.push(", c.id").push(direction);
     }
     page.push(" LIMIT ")
         .bind(Bind::BigInt(i64::from(filter.limit)))
         .push(" OFFSET ")
-        .bind(Bind::BigInt(
-            i64::try_from(filter.offset).unwrap_or(i64::MAX),
-        ));
+        .bind(Bind::BigInt(i64::try_from(filter.offset).unwrap_or(i64::MAX)));
     let rows: Vec<CustomerRow> = page.query().load(conn).await?;
     let mut items: Vec<Customer> = rows.into_iter().map(CustomerRow::into_domain).collect();
     load_relations(conn, project, &mut items, relations).await?;

@@ -14,9 +14,7 @@ use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::ProjectRepository;
 use xclade_domain::project::{Project, ProjectKey};
 use xclade_domain::{CustomerId, GroupId, ProjectId, TypeId};
-use xclade_postgres::{
-    build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgPool, PgProjectRepository,
-};
+use xclade_postgres::{build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgPool, PgProjectRepository};
 use xclade_testkit::TestDb;
 
 pub struct Fx {
@@ -40,19 +38,10 @@ impl Fx {
         let project = ProjectId(Uuid::now_v7());
         let key = "demo".to_owned();
         PgProjectRepository::new(pool.clone())
-            .create_project(&Project {
-                id: project,
-                key: ProjectKey::parse(&key).expect("key"),
-                name: "Demo".into(),
-            })
+            .create_project(&Project { id: project, key: ProjectKey::parse(&key).expect("key"), name: "Demo".into() })
             .await
             .expect("project");
-        Fx {
-            pool,
-            project,
-            key,
-            db,
-        }
+        Fx { pool, project, key, db }
     }
 
     pub fn ctx(&self) -> WriteContext {
@@ -74,17 +63,12 @@ impl Fx {
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(self.db.url())
-            .await
-            .expect("connect")
+        AsyncPgConnection::establish(self.db.url()).await.expect("connect")
     }
 
     /// Runs `SELECT count(*) AS n …`-style SQL (must alias the number as `n`).
     pub async fn count(&self, sql: &str) -> i64 {
-        let rows: Vec<N> = diesel::sql_query(sql)
-            .load(&mut self.conn().await)
-            .await
-            .expect("count");
+        let rows: Vec<N> = diesel::sql_query(sql).load(&mut self.conn().await).await.expect("count");
         rows.into_iter().next().map_or(0, |r| r.n)
     }
 
@@ -93,10 +77,7 @@ impl Fx {
     }
 
     pub async fn events_of(&self, kind: &str) -> i64 {
-        self.count(&format!(
-            "SELECT count(*) AS n FROM events WHERE kind = '{kind}'"
-        ))
-        .await
+        self.count(&format!("SELECT count(*) AS n FROM events WHERE kind = '{kind}'")).await
     }
 
     /// A custom type the groups can use (inserted directly: there is no type repository).

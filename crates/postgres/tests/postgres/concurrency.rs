@@ -4,9 +4,7 @@ use chrono::Duration;
 use futures::future::join_all;
 use xclade_domain::customer::Relations;
 use xclade_domain::customer_group::{GroupName, Version};
-use xclade_domain::ports::{
-    CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim,
-};
+use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{DomainError, Resource};
 
 use crate::common::{customer, group, Fx};
@@ -18,34 +16,14 @@ async fn fifty_concurrent_creates_of_one_email() {
         let repo = fx.customers();
         let ctx = fx.ctx();
         // Case varies: uniqueness ignores it.
-        let email = if i % 2 == 0 {
-            "race@example.com"
-        } else {
-            "RACE@example.com"
-        };
+        let email = if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" };
         tokio::spawn(async move { repo.create(&ctx, &customer(email), None, None).await })
     });
-    let results: Vec<_> = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
-    let ok = results
-        .iter()
-        .filter(|r| matches!(r, Ok(CreateOutcome::Created(_))))
-        .count();
+    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
+    let ok = results.iter().filter(|r| matches!(r, Ok(CreateOutcome::Created(_)))).count();
     let dup = results
         .iter()
-        .filter(|r| {
-            matches!(
-                r,
-                Err(DomainError::Duplicate {
-                    resource: Resource::Customer,
-                    field: "email",
-                    ..
-                })
-            )
-        })
+        .filter(|r| matches!(r, Err(DomainError::Duplicate { resource: Resource::Customer, field: "email", .. })))
         .count();
     assert_eq!((ok, dup), (1, 49), "{results:?}");
     assert_eq!(fx.count("SELECT count(*) AS n FROM customers").await, 1);
@@ -64,16 +42,9 @@ async fn ten_concurrent_retries_with_one_key_create_one_customer() {
         let repo = fx.customers();
         let ctx = fx.ctx();
         let claim = claim.clone();
-        tokio::spawn(async move {
-            repo.create(&ctx, &customer("idem@example.com"), None, Some(&claim))
-                .await
-        })
+        tokio::spawn(async move { repo.create(&ctx, &customer("idem@example.com"), None, Some(&claim)).await })
     });
-    let results: Vec<_> = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task").expect("no error"))
-        .collect();
+    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task").expect("no error")).collect();
     let created: Vec<_> = results
         .iter()
         .filter_map(|r| match r {
@@ -94,58 +65,31 @@ async fn ten_concurrent_retries_with_one_key_create_one_customer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_adds_of_one_group() {
     let fx = Fx::new().await;
-    let CreateOutcome::Created(c) = fx
-        .customers()
-        .create(&fx.ctx(), &customer("m@example.com"), None, None)
-        .await
-        .expect("customer")
+    let CreateOutcome::Created(c) =
+        fx.customers().create(&fx.ctx(), &customer("m@example.com"), None, None).await.expect("customer")
     else {
         panic!("created");
     };
-    let g = fx
-        .groups()
-        .create(&fx.ctx(), &group("Members", None), 1000)
-        .await
-        .expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("Members", None), 1000).await.expect("group");
     let tasks = (0..20).map(|_| {
         let repo = fx.customers();
         let ctx = fx.ctx();
         let (cid, gid) = (c.id, g.id);
-        tokio::spawn(async move {
-            repo.set_groups(&ctx, cid, &[gid], &[], Relations::ALL)
-                .await
-        })
+        tokio::spawn(async move { repo.set_groups(&ctx, cid, &[gid], &[], Relations::ALL).await })
     });
     for r in join_all(tasks).await {
         let customer = r.expect("task").expect("set_groups");
         assert_eq!(customer.groups.len(), 1);
     }
-    assert_eq!(
-        fx.count("SELECT count(*) AS n FROM customer_group_memberships")
-            .await,
-        1
-    );
-    assert_eq!(
-        fx.groups()
-            .get(fx.project, g.id)
-            .await
-            .expect("group")
-            .version
-            .0,
-        2,
-        "bumped exactly once"
-    );
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 1);
+    assert_eq!(fx.groups().get(fx.project, g.id).await.expect("group").version.0, 2, "bumped exactly once");
     assert_eq!(fx.events_of("customer.groups_changed").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_saves_at_one_version() {
     let fx = Fx::new().await;
-    let g = fx
-        .groups()
-        .create(&fx.ctx(), &group("Versioned", None), 1000)
-        .await
-        .expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("Versioned", None), 1000).await.expect("group");
     let tasks = (0..100).map(|i| {
         let repo = fx.groups();
         let ctx = fx.ctx();
@@ -155,35 +99,13 @@ async fn hundred_concurrent_saves_at_one_version() {
         next.last_modified_at = ctx.now;
         tokio::spawn(async move { repo.save(&ctx, &next, Version(1)).await })
     });
-    let results: Vec<_> = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
+    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let conflicts = results
         .iter()
-        .filter(|r| {
-            matches!(
-                r,
-                Err(DomainError::VersionConflict {
-                    expected: 1,
-                    current: 2,
-                    ..
-                })
-            )
-        })
+        .filter(|r| matches!(r, Err(DomainError::VersionConflict { expected: 1, current: 2, .. })))
         .count();
-    assert_eq!(
-        (ok, conflicts),
-        (1, 99),
-        "{:?}",
-        results
-            .iter()
-            .filter(|r| r.is_err())
-            .take(3)
-            .collect::<Vec<_>>()
-    );
+    assert_eq!((ok, conflicts), (1, 99), "{:?}", results.iter().filter(|r| r.is_err()).take(3).collect::<Vec<_>>());
     let stored = fx.groups().get(fx.project, g.id).await.expect("group");
     assert_eq!(stored.version.0, 2);
     assert_eq!(fx.events_of("customer-group.updated").await, 1);
@@ -202,68 +124,26 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
     let tasks = (0..50).map(|i| {
         let repo = fx.groups();
         let ctx = fx.ctx();
-        tokio::spawn(async move {
-            repo.create(&ctx, &group(&format!("new {i}"), None), 1000)
-                .await
-        })
+        tokio::spawn(async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000).await })
     });
-    let results: Vec<_> = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
+    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let limited = results
         .iter()
-        .filter(|r| {
-            matches!(
-                r,
-                Err(DomainError::LimitExceeded {
-                    resource: Resource::CustomerGroup,
-                    limit: 1000
-                })
-            )
-        })
+        .filter(|r| matches!(r, Err(DomainError::LimitExceeded { resource: Resource::CustomerGroup, limit: 1000 })))
         .count();
     assert_eq!((ok, limited), (10, 40));
-    assert_eq!(
-        fx.count("SELECT count(*) AS n FROM customer_groups").await,
-        1000
-    );
-    assert_eq!(
-        fx.count("SELECT customer_group_count::bigint AS n FROM projects")
-            .await,
-        1000
-    );
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_groups").await, 1000);
+    assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1000);
     assert_eq!(fx.events_of("customer-group.created").await, 10);
-    let err = fx
-        .groups()
-        .create(&fx.ctx(), &group("one more", None), 1000)
-        .await
-        .expect_err("full");
-    assert_eq!(
-        err.to_string(),
-        "You have exceeded the limit of 1000 resources of type customer-group."
-    );
+    let err = fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect_err("full");
+    assert_eq!(err.to_string(), "You have exceeded the limit of 1000 resources of type customer-group.");
 
     // A delete frees a slot.
-    let first = results
-        .iter()
-        .find_map(|r| r.as_ref().ok())
-        .expect("one created");
-    fx.groups()
-        .delete(&fx.ctx(), first.id, Some(first.version))
-        .await
-        .expect("delete");
-    assert_eq!(
-        fx.count("SELECT customer_group_count::bigint AS n FROM projects")
-            .await,
-        999
-    );
-    fx.groups()
-        .create(&fx.ctx(), &group("one more", None), 1000)
-        .await
-        .expect("room again");
+    let first = results.iter().find_map(|r| r.as_ref().ok()).expect("one created");
+    fx.groups().delete(&fx.ctx(), first.id, Some(first.version)).await.expect("delete");
+    assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 999);
+    fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect("room again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -276,33 +156,15 @@ async fn concurrent_creates_of_one_name_lose_as_duplicates() {
         let key = if i % 2 == 0 { Some("same-key") } else { None };
         tokio::spawn(async move { repo.create(&ctx, &group("Gold", key), 1000).await })
     });
-    let results: Vec<_> = join_all(tasks)
-        .await
-        .into_iter()
-        .map(|r| r.expect("task"))
-        .collect();
+    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let dup = results
         .iter()
         .filter(|r| {
-            matches!(
-                r,
-                Err(DomainError::Duplicate {
-                    resource: Resource::CustomerGroup,
-                    field: "name" | "key",
-                    ..
-                })
-            )
+            matches!(r, Err(DomainError::Duplicate { resource: Resource::CustomerGroup, field: "name" | "key", .. }))
         })
         .count();
     assert_eq!((ok, dup), (1, 19), "{results:?}");
-    assert_eq!(
-        fx.count("SELECT count(*) AS n FROM customer_groups").await,
-        1
-    );
-    assert_eq!(
-        fx.count("SELECT customer_group_count::bigint AS n FROM projects")
-            .await,
-        1
-    );
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_groups").await, 1);
+    assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1);
 }

@@ -7,9 +7,7 @@ use xclade_domain::customer::{
 };
 use xclade_domain::error::Lookup;
 use xclade_domain::metadata::Metadata;
-use xclade_domain::ports::{
-    CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim,
-};
+use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, Resource};
 
 use crate::common::{customer, group, now, Fx};
@@ -25,71 +23,34 @@ fn created(outcome: CreateOutcome) -> xclade_domain::customer::Customer {
 async fn duplicate_email_is_case_insensitive_and_freed_by_delete() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let first = created(
-        repo.create(&fx.ctx(), &customer("Ada@Example.com"), None, None)
-            .await
-            .expect("create"),
-    );
+    let first = created(repo.create(&fx.ctx(), &customer("Ada@Example.com"), None, None).await.expect("create"));
     assert_eq!(first.email, "Ada@Example.com");
 
-    let err = repo
-        .create(&fx.ctx(), &customer("ada@example.COM"), None, None)
-        .await
-        .expect_err("duplicate");
+    let err = repo.create(&fx.ctx(), &customer("ada@example.COM"), None, None).await.expect_err("duplicate");
     match err {
-        DomainError::Duplicate {
-            resource: Resource::Customer,
-            field: "email",
-            value,
-        } => assert_eq!(value, "ada@example.COM"),
+        DomainError::Duplicate { resource: Resource::Customer, field: "email", value } => {
+            assert_eq!(value, "ada@example.COM")
+        }
         other => panic!("unexpected {other:?}"),
     }
 
     // An update to a taken email is a duplicate too.
-    let other = created(
-        repo.create(&fx.ctx(), &customer("other@example.com"), None, None)
-            .await
-            .expect("create"),
-    );
-    let patch = CustomerPatch {
-        email: Some(Email::parse("ADA@example.com").expect("email")),
-        ..CustomerPatch::default()
-    };
-    let err = repo
-        .update(&fx.ctx(), other.id, &patch, Relations::NONE)
-        .await
-        .expect_err("duplicate on update");
+    let other = created(repo.create(&fx.ctx(), &customer("other@example.com"), None, None).await.expect("create"));
+    let patch =
+        CustomerPatch { email: Some(Email::parse("ADA@example.com").expect("email")), ..CustomerPatch::default() };
+    let err = repo.update(&fx.ctx(), other.id, &patch, Relations::NONE).await.expect_err("duplicate on update");
     assert!(
         matches!(err, DomainError::Duplicate { field: "email", ref value, .. } if value == "ADA@example.com"),
         "{err:?}"
     );
 
     repo.delete(&fx.ctx(), first.id).await.expect("delete");
-    let again = repo
-        .delete(&fx.ctx(), first.id)
-        .await
-        .expect_err("deleted twice");
-    assert!(matches!(
-        again,
-        DomainError::NotFound {
-            resource: Resource::Customer,
-            ..
-        }
-    ));
-    let gone = repo
-        .get(fx.project, first.id, Relations::ALL)
-        .await
-        .expect_err("deleted is not found");
-    assert_eq!(
-        gone.to_string(),
-        format!("Customer with id: {} was not found", first.id)
-    );
+    let again = repo.delete(&fx.ctx(), first.id).await.expect_err("deleted twice");
+    assert!(matches!(again, DomainError::NotFound { resource: Resource::Customer, .. }));
+    let gone = repo.get(fx.project, first.id, Relations::ALL).await.expect_err("deleted is not found");
+    assert_eq!(gone.to_string(), format!("Customer with id: {} was not found", first.id));
 
-    created(
-        repo.create(&fx.ctx(), &customer("ada@example.com"), None, None)
-            .await
-            .expect("email free again"),
-    );
+    created(repo.create(&fx.ctx(), &customer("ada@example.com"), None, None).await.expect("email free again"));
     assert_eq!(fx.count("SELECT count(*) AS n FROM customers").await, 3);
     assert_eq!(fx.events_of("customer.created").await, 3);
     assert_eq!(fx.events_of("customer.deleted").await, 1);
@@ -101,82 +62,36 @@ async fn idempotent_create_replays_and_refuses_other_bodies() {
     let fx = Fx::new().await;
     let repo = fx.customers();
     let ctx = fx.ctx();
-    let claim = IdempotencyClaim {
-        key: "key-1".into(),
-        request_hash: "h1".into(),
-        not_before: ctx.now - Duration::hours(24),
-    };
+    let claim =
+        IdempotencyClaim { key: "key-1".into(), request_hash: "h1".into(), not_before: ctx.now - Duration::hours(24) };
     let c = customer("idem@example.com");
-    let first = created(
-        repo.create(&ctx, &c, None, Some(&claim))
-            .await
-            .expect("first"),
-    );
+    let first = created(repo.create(&ctx, &c, None, Some(&claim)).await.expect("first"));
 
     // A retry builds a new customer (new id, new time): the first one is answered.
     let retry = customer("idem@example.com");
-    match repo
-        .create(&fx.ctx(), &retry, None, Some(&claim))
-        .await
-        .expect("retry")
-    {
+    match repo.create(&fx.ctx(), &retry, None, Some(&claim)).await.expect("retry") {
         CreateOutcome::Replayed(replayed) => assert_eq!(replayed, first),
         other => panic!("unexpected {other:?}"),
     }
-    let other_body = IdempotencyClaim {
-        request_hash: "h2".into(),
-        ..claim.clone()
-    };
-    let err = repo
-        .create(
-            &fx.ctx(),
-            &customer("else@example.com"),
-            None,
-            Some(&other_body),
-        )
-        .await
-        .expect_err("mismatch");
+    let other_body = IdempotencyClaim { request_hash: "h2".into(), ..claim.clone() };
+    let err =
+        repo.create(&fx.ctx(), &customer("else@example.com"), None, Some(&other_body)).await.expect_err("mismatch");
     assert!(matches!(err, DomainError::IdempotencyMismatch), "{err:?}");
     assert_eq!(fx.count("SELECT count(*) AS n FROM customers").await, 1);
     assert_eq!(fx.events_of("customer.created").await, 1);
 
     // An expired key is taken over by the next create.
-    let later = IdempotencyClaim {
-        not_before: now() + Duration::seconds(1),
-        request_hash: "h3".into(),
-        ..claim.clone()
-    };
+    let later =
+        IdempotencyClaim { not_before: now() + Duration::seconds(1), request_hash: "h3".into(), ..claim.clone() };
     created(
-        repo.create(
-            &fx.ctx(),
-            &customer("later@example.com"),
-            None,
-            Some(&later),
-        )
-        .await
-        .expect("expired key reused"),
+        repo.create(&fx.ctx(), &customer("later@example.com"), None, Some(&later)).await.expect("expired key reused"),
     );
     assert_eq!(fx.count("SELECT count(*) AS n FROM customers").await, 2);
 
     // A create that fails (duplicate email) does not keep its key.
-    let failing = IdempotencyClaim {
-        key: "key-2".into(),
-        ..claim.clone()
-    };
-    assert!(repo
-        .create(
-            &fx.ctx(),
-            &customer("IDEM@example.com"),
-            None,
-            Some(&failing)
-        )
-        .await
-        .is_err());
-    assert_eq!(
-        fx.count("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'key-2'")
-            .await,
-        0
-    );
+    let failing = IdempotencyClaim { key: "key-2".into(), ..claim.clone() };
+    assert!(repo.create(&fx.ctx(), &customer("IDEM@example.com"), None, Some(&failing)).await.is_err());
+    assert_eq!(fx.count("SELECT count(*) AS n FROM idempotency_keys WHERE key = 'key-2'").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -184,98 +99,35 @@ async fn relations_are_loaded_only_when_asked_for() {
     let fx = Fx::new().await;
     let repo = fx.customers();
     let groups = fx.groups();
-    let c = created(
-        repo.create(&fx.ctx(), &customer("rel@example.com"), None, None)
-            .await
-            .expect("create"),
-    );
-    let g1 = groups
-        .create(&fx.ctx(), &group("B group", None), 1000)
-        .await
-        .expect("g1");
-    let g2 = groups
-        .create(&fx.ctx(), &group("A group", None), 1000)
-        .await
-        .expect("g2");
+    let c = created(repo.create(&fx.ctx(), &customer("rel@example.com"), None, None).await.expect("create"));
+    let g1 = groups.create(&fx.ctx(), &group("B group", None), 1000).await.expect("g1");
+    let g2 = groups.create(&fx.ctx(), &group("A group", None), 1000).await.expect("g2");
     let with_groups = repo
-        .set_groups(
-            &fx.ctx(),
-            c.id,
-            &[g2.id, g1.id],
-            &[],
-            Relations {
-                groups: true,
-                addresses: false,
-            },
-        )
+        .set_groups(&fx.ctx(), c.id, &[g2.id, g1.id], &[], Relations { groups: true, addresses: false })
         .await
         .expect("add");
     let ids: Vec<GroupId> = with_groups.groups.iter().map(|g| g.id).collect();
     assert_eq!(ids, vec![g1.id, g2.id], "ordered by group id");
-    assert_eq!(
-        with_groups.groups[0].version.0, 2,
-        "a membership change bumps the group"
-    );
-    let fields = AddressFields {
-        city: Some(Some("Paris".into())),
-        ..AddressFields::default()
-    };
-    repo.upsert_address(
-        &fx.ctx(),
-        c.id,
-        AddressId(uuid::Uuid::now_v7()),
-        true,
-        &fields,
-        Relations::NONE,
-    )
-    .await
-    .expect("address");
+    assert_eq!(with_groups.groups[0].version.0, 2, "a membership change bumps the group");
+    let fields = AddressFields { city: Some(Some("Paris".into())), ..AddressFields::default() };
+    repo.upsert_address(&fx.ctx(), c.id, AddressId(uuid::Uuid::now_v7()), true, &fields, Relations::NONE)
+        .await
+        .expect("address");
 
     // The customer HAS groups and an address, but asked for nothing, it gets none.
-    let bare = repo
-        .get(fx.project, c.id, Relations::NONE)
-        .await
-        .expect("get");
+    let bare = repo.get(fx.project, c.id, Relations::NONE).await.expect("get");
     assert!(bare.groups.is_empty() && bare.addresses.is_empty());
-    let only_addresses = repo
-        .get(
-            fx.project,
-            c.id,
-            Relations {
-                groups: false,
-                addresses: true,
-            },
-        )
-        .await
-        .expect("get");
+    let only_addresses = repo.get(fx.project, c.id, Relations { groups: false, addresses: true }).await.expect("get");
     assert!(only_addresses.groups.is_empty());
     assert_eq!(only_addresses.addresses.len(), 1);
-    let all = repo
-        .get(fx.project, c.id, Relations::ALL)
-        .await
-        .expect("get");
+    let all = repo.get(fx.project, c.id, Relations::ALL).await.expect("get");
     assert_eq!((all.groups.len(), all.addresses.len()), (2, 1));
-    let listed = repo
-        .list(fx.project, &CustomerFilter::default(), Relations::NONE)
-        .await
-        .expect("list");
+    let listed = repo.list(fx.project, &CustomerFilter::default(), Relations::NONE).await.expect("list");
     assert!(listed.items[0].groups.is_empty() && listed.items[0].addresses.is_empty());
-    let listed = repo
-        .list(fx.project, &CustomerFilter::default(), Relations::ALL)
-        .await
-        .expect("list");
-    assert_eq!(
-        (
-            listed.items[0].groups.len(),
-            listed.items[0].addresses.len()
-        ),
-        (2, 1)
-    );
+    let listed = repo.list(fx.project, &CustomerFilter::default(), Relations::ALL).await.expect("list");
+    assert_eq!((listed.items[0].groups.len(), listed.items[0].addresses.len()), (2, 1));
     // set_groups answers without groups when they were not asked for, even though it changed them.
-    let answer = repo
-        .set_groups(&fx.ctx(), c.id, &[], &[g1.id], Relations::NONE)
-        .await
-        .expect("remove");
+    let answer = repo.set_groups(&fx.ctx(), c.id, &[], &[g1.id], Relations::NONE).await.expect("remove");
     assert!(answer.groups.is_empty());
 }
 
@@ -283,114 +135,45 @@ async fn relations_are_loaded_only_when_asked_for() {
 async fn set_groups_is_all_or_nothing() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let c = created(
-        repo.create(&fx.ctx(), &customer("g@example.com"), None, None)
-            .await
-            .expect("create"),
-    );
-    let known = fx
-        .groups()
-        .create(&fx.ctx(), &group("Known", None), 1000)
-        .await
-        .expect("group");
+    let c = created(repo.create(&fx.ctx(), &customer("g@example.com"), None, None).await.expect("create"));
+    let known = fx.groups().create(&fx.ctx(), &group("Known", None), 1000).await.expect("group");
     let unknown = GroupId(uuid::Uuid::now_v7());
     let unknown2 = GroupId(uuid::Uuid::now_v7());
 
     let err = repo
-        .set_groups(
-            &fx.ctx(),
-            c.id,
-            &[known.id, unknown, unknown2],
-            &[],
-            Relations::ALL,
-        )
+        .set_groups(&fx.ctx(), c.id, &[known.id, unknown, unknown2], &[], Relations::ALL)
         .await
         .expect_err("unknown group");
     match &err {
-        DomainError::NotFound {
-            resource: Resource::CustomerGroup,
-            lookup: Lookup::Id(id),
-        } => assert_eq!(id, &unknown.to_string()),
+        DomainError::NotFound { resource: Resource::CustomerGroup, lookup: Lookup::Id(id) } => {
+            assert_eq!(id, &unknown.to_string())
+        }
         other => panic!("unexpected {other:?}"),
     }
-    assert_eq!(
-        err.to_string(),
-        format!("Customer group with id: {unknown} was not found")
-    );
+    assert_eq!(err.to_string(), format!("Customer group with id: {unknown} was not found"));
     // A group of another project is unknown too.
-    let err = repo
-        .set_groups(&fx.ctx(), c.id, &[], &[unknown2], Relations::ALL)
-        .await
-        .expect_err("unknown in remove");
-    assert!(matches!(
-        err,
-        DomainError::NotFound {
-            resource: Resource::CustomerGroup,
-            ..
-        }
-    ));
-    assert_eq!(
-        fx.count("SELECT count(*) AS n FROM customer_group_memberships")
-            .await,
-        0
-    );
-    assert_eq!(
-        fx.groups()
-            .get(fx.project, known.id)
-            .await
-            .expect("group")
-            .version
-            .0,
-        1
-    );
+    let err = repo.set_groups(&fx.ctx(), c.id, &[], &[unknown2], Relations::ALL).await.expect_err("unknown in remove");
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 0);
+    assert_eq!(fx.groups().get(fx.project, known.id).await.expect("group").version.0, 1);
     assert_eq!(fx.events_of("customer.groups_changed").await, 0);
 
     let err = repo
-        .set_groups(
-            &fx.ctx(),
-            CustomerId(uuid::Uuid::now_v7()),
-            &[known.id],
-            &[],
-            Relations::ALL,
-        )
+        .set_groups(&fx.ctx(), CustomerId(uuid::Uuid::now_v7()), &[known.id], &[], Relations::ALL)
         .await
         .expect_err("no customer");
-    assert!(matches!(
-        err,
-        DomainError::NotFound {
-            resource: Resource::Customer,
-            ..
-        }
-    ));
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
 
     // Adding twice and removing what is not there are no-ops: no version bump, no event.
-    repo.set_groups(&fx.ctx(), c.id, &[known.id], &[], Relations::ALL)
-        .await
-        .expect("add");
-    let same = repo
-        .set_groups(&fx.ctx(), c.id, &[known.id], &[], Relations::ALL)
-        .await
-        .expect("add again");
+    repo.set_groups(&fx.ctx(), c.id, &[known.id], &[], Relations::ALL).await.expect("add");
+    let same = repo.set_groups(&fx.ctx(), c.id, &[known.id], &[], Relations::ALL).await.expect("add again");
     assert_eq!(same.groups.len(), 1);
     assert_eq!(same.groups[0].version.0, 2);
     assert_eq!(fx.events_of("customer.groups_changed").await, 1);
-    let removed = repo
-        .set_groups(&fx.ctx(), c.id, &[], &[known.id], Relations::ALL)
-        .await
-        .expect("remove");
+    let removed = repo.set_groups(&fx.ctx(), c.id, &[], &[known.id], Relations::ALL).await.expect("remove");
     assert!(removed.groups.is_empty());
-    repo.set_groups(&fx.ctx(), c.id, &[], &[known.id], Relations::ALL)
-        .await
-        .expect("remove again");
-    assert_eq!(
-        fx.groups()
-            .get(fx.project, known.id)
-            .await
-            .expect("group")
-            .version
-            .0,
-        3
-    );
+    repo.set_groups(&fx.ctx(), c.id, &[], &[known.id], Relations::ALL).await.expect("remove again");
+    assert_eq!(fx.groups().get(fx.project, known.id).await.expect("group").version.0, 3);
     assert_eq!(fx.events_of("customer.groups_changed").await, 2);
 }
 
@@ -399,74 +182,31 @@ async fn deleting_a_customer_leaves_its_groups() {
     let fx = Fx::new().await;
     let repo = fx.customers();
     let groups = fx.groups();
-    let a = created(
-        repo.create(&fx.ctx(), &customer("a@example.com"), None, None)
-            .await
-            .expect("a"),
-    );
-    let b = created(
-        repo.create(&fx.ctx(), &customer("b@example.com"), None, None)
-            .await
-            .expect("b"),
-    );
-    let g = groups
-        .create(&fx.ctx(), &group("G", None), 1000)
-        .await
-        .expect("g");
-    let g = groups
-        .set_customers(&fx.ctx(), g.id, &[a.id, b.id], &[])
-        .await
-        .expect("members");
+    let a = created(repo.create(&fx.ctx(), &customer("a@example.com"), None, None).await.expect("a"));
+    let b = created(repo.create(&fx.ctx(), &customer("b@example.com"), None, None).await.expect("b"));
+    let g = groups.create(&fx.ctx(), &group("G", None), 1000).await.expect("g");
+    let g = groups.set_customers(&fx.ctx(), g.id, &[a.id, b.id], &[]).await.expect("members");
     assert_eq!(g.version.0, 2);
-    assert_eq!(
-        groups
-            .customers_of(fx.project, g.id, 10)
-            .await
-            .expect("members")
-            .len(),
-        2
-    );
+    assert_eq!(groups.customers_of(fx.project, g.id, 10).await.expect("members").len(), 2);
 
     repo.delete(&fx.ctx(), a.id).await.expect("delete");
-    let members = groups
-        .customers_of(fx.project, g.id, 10)
-        .await
-        .expect("members");
+    let members = groups.customers_of(fx.project, g.id, 10).await.expect("members");
     assert_eq!(members.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b.id]);
     assert_eq!(groups.get(fx.project, g.id).await.expect("g").version.0, 3);
-    assert_eq!(
-        fx.count("SELECT count(*) AS n FROM customer_group_memberships")
-            .await,
-        1
-    );
-    let deleted_at = fx
-        .count("SELECT count(*) AS n FROM customers WHERE deleted_at IS NOT NULL")
-        .await;
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 1);
+    let deleted_at = fx.count("SELECT count(*) AS n FROM customers WHERE deleted_at IS NOT NULL").await;
     assert_eq!(deleted_at, 1, "soft delete keeps the row");
 
     // A deleted customer cannot join a group.
-    let err = groups
-        .set_customers(&fx.ctx(), g.id, &[a.id], &[])
-        .await
-        .expect_err("deleted");
-    assert!(matches!(
-        err,
-        DomainError::NotFound {
-            resource: Resource::Customer,
-            ..
-        }
-    ));
+    let err = groups.set_customers(&fx.ctx(), g.id, &[a.id], &[]).await.expect_err("deleted");
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn update_applies_the_patch_and_writes_only_when_something_changed() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let c = created(
-        repo.create(&fx.ctx(), &customer("u@example.com"), None, None)
-            .await
-            .expect("create"),
-    );
+    let c = created(repo.create(&fx.ctx(), &customer("u@example.com"), None, None).await.expect("create"));
     let mut meta = serde_json::Map::new();
     meta.insert("a".into(), json!(1));
     let patch = CustomerPatch {
@@ -476,58 +216,27 @@ async fn update_applies_the_patch_and_writes_only_when_something_changed() {
         ..CustomerPatch::default()
     };
     let ctx = fx.ctx();
-    let updated = repo
-        .update(&ctx, c.id, &patch, Relations::NONE)
-        .await
-        .expect("update");
+    let updated = repo.update(&ctx, c.id, &patch, Relations::NONE).await.expect("update");
     assert_eq!(updated.first_name.as_deref(), Some("Grace"));
     assert_eq!(updated.metadata.as_map()["a"], json!(1));
     assert!(updated.updated_at > c.updated_at);
-    assert_eq!(
-        repo.get(fx.project, c.id, Relations::NONE)
-            .await
-            .expect("get"),
-        updated
-    );
+    assert_eq!(repo.get(fx.project, c.id, Relations::NONE).await.expect("get"), updated);
     assert_eq!(fx.events_of("customer.updated").await, 1);
 
-    let same = repo
-        .update(&fx.ctx(), c.id, &patch, Relations::NONE)
-        .await
-        .expect("no-op");
+    let same = repo.update(&fx.ctx(), c.id, &patch, Relations::NONE).await.expect("no-op");
     assert_eq!(same.updated_at, updated.updated_at);
     assert_eq!(fx.events_of("customer.updated").await, 1);
-    let err = repo
-        .update(
-            &fx.ctx(),
-            CustomerId(uuid::Uuid::now_v7()),
-            &patch,
-            Relations::NONE,
-        )
-        .await
-        .expect_err("missing");
-    assert!(matches!(
-        err,
-        DomainError::NotFound {
-            resource: Resource::Customer,
-            ..
-        }
-    ));
+    let err =
+        repo.update(&fx.ctx(), CustomerId(uuid::Uuid::now_v7()), &patch, Relations::NONE).await.expect_err("missing");
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn addresses_and_their_defaults() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let c = created(
-        repo.create(&fx.ctx(), &customer("addr@example.com"), None, None)
-            .await
-            .expect("create"),
-    );
-    let (a1, a2) = (
-        AddressId(uuid::Uuid::now_v7()),
-        AddressId(uuid::Uuid::now_v7()),
-    );
+    let c = created(repo.create(&fx.ctx(), &customer("addr@example.com"), None, None).await.expect("create"));
+    let (a1, a2) = (AddressId(uuid::Uuid::now_v7()), AddressId(uuid::Uuid::now_v7()));
     let home = AddressFields {
         address_name: Some(Some("home".into())),
         city: Some(Some("Paris".into())),
@@ -535,10 +244,7 @@ async fn addresses_and_their_defaults() {
         is_default_shipping: Some(true),
         ..AddressFields::default()
     };
-    let after = repo
-        .upsert_address(&fx.ctx(), c.id, a1, true, &home, Relations::ALL)
-        .await
-        .expect("a1");
+    let after = repo.upsert_address(&fx.ctx(), c.id, a1, true, &home, Relations::ALL).await.expect("a1");
     assert_eq!(after.default_billing_address_id, Some(a1));
     assert_eq!(after.default_shipping_address_id, Some(a1));
     assert!(after.addresses[0].is_default_billing && after.addresses[0].is_default_shipping);
@@ -548,88 +254,35 @@ async fn addresses_and_their_defaults() {
         is_default_billing: Some(true),
         ..AddressFields::default()
     };
-    let after = repo
-        .upsert_address(&fx.ctx(), c.id, a2, true, &work, Relations::ALL)
-        .await
-        .expect("a2");
-    assert_eq!(
-        after.default_billing_address_id,
-        Some(a2),
-        "the new default replaces the old one"
-    );
+    let after = repo.upsert_address(&fx.ctx(), c.id, a2, true, &work, Relations::ALL).await.expect("a2");
+    assert_eq!(after.default_billing_address_id, Some(a2), "the new default replaces the old one");
     assert_eq!(after.default_shipping_address_id, Some(a1));
-    let flags: Vec<(bool, bool)> = after
-        .addresses
-        .iter()
-        .map(|a| (a.is_default_billing, a.is_default_shipping))
-        .collect();
+    let flags: Vec<(bool, bool)> =
+        after.addresses.iter().map(|a| (a.is_default_billing, a.is_default_shipping)).collect();
     assert_eq!(flags, vec![(false, true), (true, false)]);
 
-    let update = AddressFields {
-        city: Some(Some("Lyon".into())),
-        is_default_shipping: Some(false),
-        ..AddressFields::default()
-    };
-    let after = repo
-        .upsert_address(&fx.ctx(), c.id, a1, false, &update, Relations::NONE)
-        .await
-        .expect("update a1");
+    let update =
+        AddressFields { city: Some(Some("Lyon".into())), is_default_shipping: Some(false), ..AddressFields::default() };
+    let after = repo.upsert_address(&fx.ctx(), c.id, a1, false, &update, Relations::NONE).await.expect("update a1");
     assert_eq!(after.default_shipping_address_id, None);
     assert!(after.addresses.is_empty(), "relations not asked for");
     let a1_now = repo.get_address(fx.project, c.id, a1).await.expect("a1");
-    assert_eq!(
-        (a1_now.city.as_deref(), a1_now.address_name.as_deref()),
-        (Some("Lyon"), Some("home"))
-    );
+    assert_eq!((a1_now.city.as_deref(), a1_now.address_name.as_deref()), (Some("Lyon"), Some("home")));
 
     // Another customer's address is not found.
-    let other = created(
-        repo.create(&fx.ctx(), &customer("other@example.com"), None, None)
-            .await
-            .expect("other"),
-    );
-    let err = repo
-        .get_address(fx.project, other.id, a1)
-        .await
-        .expect_err("foreign address");
-    assert!(matches!(
-        err,
-        DomainError::NotFound {
-            resource: Resource::CustomerAddress,
-            ..
-        }
-    ));
-    let err = repo
-        .upsert_address(&fx.ctx(), other.id, a1, false, &update, Relations::NONE)
-        .await
-        .expect_err("foreign");
-    assert!(matches!(
-        err,
-        DomainError::NotFound {
-            resource: Resource::CustomerAddress,
-            ..
-        }
-    ));
+    let other = created(repo.create(&fx.ctx(), &customer("other@example.com"), None, None).await.expect("other"));
+    let err = repo.get_address(fx.project, other.id, a1).await.expect_err("foreign address");
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerAddress, .. }));
+    let err = repo.upsert_address(&fx.ctx(), other.id, a1, false, &update, Relations::NONE).await.expect_err("foreign");
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerAddress, .. }));
 
-    let listed = repo
-        .list_addresses(fx.project, c.id, 1, 1)
-        .await
-        .expect("list");
-    assert_eq!(
-        (listed.count, listed.items.len(), listed.items[0].id),
-        (2, 1, a2)
-    );
+    let listed = repo.list_addresses(fx.project, c.id, 1, 1).await.expect("list");
+    assert_eq!((listed.count, listed.items.len(), listed.items[0].id), (2, 1, a2));
 
-    let after = repo
-        .delete_address(&fx.ctx(), c.id, a2, Relations::ALL)
-        .await
-        .expect("delete a2");
+    let after = repo.delete_address(&fx.ctx(), c.id, a2, Relations::ALL).await.expect("delete a2");
     assert_eq!(after.default_billing_address_id, None);
     assert_eq!(after.addresses.len(), 1);
-    assert!(repo
-        .delete_address(&fx.ctx(), c.id, a2, Relations::ALL)
-        .await
-        .is_err());
+    assert!(repo.delete_address(&fx.ctx(), c.id, a2, Relations::ALL).await.is_err());
     // created, 3 upserts, 1 delete (failed writes record nothing)
     assert_eq!(fx.events_of("customer.updated").await, 4);
 }
@@ -648,115 +301,51 @@ async fn list_filters_order_and_pages() {
         let mut c = customer(email);
         c.first_name = Some(first.into());
         c.company_name = Some(company.into());
-        ids.push(
-            created(
-                repo.create(&fx.ctx(), &c, None, None)
-                    .await
-                    .expect("create"),
-            )
-            .id,
-        );
+        ids.push(created(repo.create(&fx.ctx(), &c, None, None).await.expect("create")).id);
     }
-    let g = fx
-        .groups()
-        .create(&fx.ctx(), &group("VIP", None), 1000)
-        .await
-        .expect("group");
-    repo.set_groups(&fx.ctx(), ids[1], &[g.id], &[], Relations::NONE)
-        .await
-        .expect("join");
+    let g = fx.groups().create(&fx.ctx(), &group("VIP", None), 1000).await.expect("group");
+    repo.set_groups(&fx.ctx(), ids[1], &[g.id], &[], Relations::NONE).await.expect("join");
     repo.delete(&fx.ctx(), ids[3]).await.expect("delete dora");
 
     let run = |filter: CustomerFilter| {
         let repo = repo.clone();
         let project = fx.project;
         async move {
-            let listed = repo
-                .list(project, &filter, Relations::NONE)
-                .await
-                .expect("list");
-            (
-                listed.count,
-                listed
-                    .items
-                    .into_iter()
-                    .map(|c| c.email)
-                    .collect::<Vec<_>>(),
-            )
+            let listed = repo.list(project, &filter, Relations::NONE).await.expect("list");
+            (listed.count, listed.items.into_iter().map(|c| c.email).collect::<Vec<_>>())
         }
     };
     let all = run(CustomerFilter::default()).await;
     assert_eq!(all.0, 3, "deleted customers are not listed");
-    assert_eq!(
-        all.1,
-        vec!["anna@example.com", "bob@example.com", "carl@example.org"]
-    );
+    assert_eq!(all.1, vec!["anna@example.com", "bob@example.com", "carl@example.org"]);
 
-    let q = |s: &str| CustomerFilter {
-        q: Some(s.into()),
-        ..CustomerFilter::default()
-    };
+    let q = |s: &str| CustomerFilter { q: Some(s.into()), ..CustomerFilter::default() };
     assert_eq!(run(q("EXAMPLE.ORG")).await.0, 1);
     assert_eq!(run(q("shop")).await.0, 2);
     assert_eq!(run(q("50%_")).await.1, vec!["anna@example.com"]);
     assert_eq!(run(q("%")).await.0, 1, "% is literal");
     assert_eq!(run(q("_")).await.0, 1, "_ is literal");
-    assert_eq!(
-        run(q("\\")).await.0,
-        0,
-        "backslash is literal (its customer is deleted)"
-    );
+    assert_eq!(run(q("\\")).await.0, 0, "backslash is literal (its customer is deleted)");
     assert_eq!(run(q("lovelace")).await.0, 3);
 
-    let emails = CustomerFilter {
-        emails: vec!["BOB@example.com".into(), "nobody@x.io".into()],
-        ..CustomerFilter::default()
-    };
+    let emails =
+        CustomerFilter { emails: vec!["BOB@example.com".into(), "nobody@x.io".into()], ..CustomerFilter::default() };
     assert_eq!(run(emails).await.1, vec!["bob@example.com"]);
-    let in_group = CustomerFilter {
-        groups: vec![g.id, GroupId(uuid::Uuid::now_v7())],
-        ..CustomerFilter::default()
-    };
+    let in_group = CustomerFilter { groups: vec![g.id, GroupId(uuid::Uuid::now_v7())], ..CustomerFilter::default() };
     assert_eq!(run(in_group).await.1, vec!["bob@example.com"]);
-    assert_eq!(
-        run(CustomerFilter {
-            has_account: Some(true),
-            ..CustomerFilter::default()
-        })
-        .await
-        .0,
-        0
-    );
-    assert_eq!(
-        run(CustomerFilter {
-            has_account: Some(false),
-            ..CustomerFilter::default()
-        })
-        .await
-        .0,
-        3
-    );
+    assert_eq!(run(CustomerFilter { has_account: Some(true), ..CustomerFilter::default() }).await.0, 0);
+    assert_eq!(run(CustomerFilter { has_account: Some(false), ..CustomerFilter::default() }).await.0, 3);
     let future = CustomerFilter {
-        created_at: TimeRange {
-            gt: Some(now() + Duration::hours(1)),
-            ..TimeRange::default()
-        },
+        created_at: TimeRange { gt: Some(now() + Duration::hours(1)), ..TimeRange::default() },
         ..CustomerFilter::default()
     };
     assert_eq!(run(future).await.0, 0);
     let past = CustomerFilter {
-        created_at: TimeRange {
-            gte: Some(now() - Duration::hours(1)),
-            lte: Some(now()),
-            ..TimeRange::default()
-        },
+        created_at: TimeRange { gte: Some(now() - Duration::hours(1)), lte: Some(now()), ..TimeRange::default() },
         ..CustomerFilter::default()
     };
     assert_eq!(run(past).await.0, 3);
-    let some_ids = CustomerFilter {
-        ids: vec![ids[0], ids[3]],
-        ..CustomerFilter::default()
-    };
+    let some_ids = CustomerFilter { ids: vec![ids[0], ids[3]], ..CustomerFilter::default() };
     assert_eq!(run(some_ids).await.1, vec!["anna@example.com"]);
 
     let by_name_desc = CustomerFilter {
@@ -767,27 +356,10 @@ async fn list_filters_order_and_pages() {
         ..CustomerFilter::default()
     };
     let page = run(by_name_desc.clone()).await;
-    assert_eq!(
-        page,
-        (
-            3,
-            vec!["carl@example.org".to_owned(), "bob@example.com".to_owned()]
-        )
-    );
-    let page2 = run(CustomerFilter {
-        offset: 2,
-        ..by_name_desc
-    })
-    .await;
+    assert_eq!(page, (3, vec!["carl@example.org".to_owned(), "bob@example.com".to_owned()]));
+    let page2 = run(CustomerFilter { offset: 2, ..by_name_desc }).await;
     assert_eq!(page2, (3, vec!["anna@example.com".to_owned()]));
     // Ties (same company) are broken by id.
-    let by_company = run(CustomerFilter {
-        order: CustomerOrderField::CompanyName,
-        ..CustomerFilter::default()
-    })
-    .await;
-    assert_eq!(
-        by_company.1,
-        vec!["anna@example.com", "bob@example.com", "carl@example.org"]
-    );
+    let by_company = run(CustomerFilter { order: CustomerOrderField::CompanyName, ..CustomerFilter::default() }).await;
+    assert_eq!(by_company.1, vec!["anna@example.com", "bob@example.com", "carl@example.org"]);
 }

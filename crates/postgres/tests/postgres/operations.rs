@@ -5,19 +5,14 @@ use std::time::{Duration, Instant};
 use xclade_domain::event::EventKind;
 use xclade_domain::ports::{CustomerRepository, EventOutbox, HealthCheck};
 use xclade_domain::DomainError;
-use xclade_postgres::{
-    build_pool, check_connect, revert_all_migrations, run_migrations, PgEventOutbox, PgHealth,
-};
+use xclade_postgres::{build_pool, check_connect, revert_all_migrations, run_migrations, PgEventOutbox, PgHealth};
 
 use crate::common::{customer, Fx};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn migrations_up_down_up() {
     let fx = Fx::new().await;
-    PgHealth::new(fx.pool.clone(), fx.db.url())
-        .ready()
-        .await
-        .expect("ready when migrated");
+    PgHealth::new(fx.pool.clone(), fx.db.url()).ready().await.expect("ready when migrated");
     let tables = "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'";
     assert_eq!(fx.count(tables).await, 10);
 
@@ -25,19 +20,13 @@ async fn migrations_up_down_up() {
     assert!(reverted >= 1);
     assert_eq!(fx.count(tables).await, 0);
     let not_ready = PgHealth::new(fx.pool.clone(), fx.db.url()).ready().await;
-    assert!(
-        matches!(not_ready, Err(DomainError::Unavailable(_))),
-        "{not_ready:?}"
-    );
+    assert!(matches!(not_ready, Err(DomainError::Unavailable(_))), "{not_ready:?}");
 
     let applied = run_migrations(fx.db.url()).await.expect("up");
     assert_eq!(applied, reverted);
     assert_eq!(fx.count(tables).await, 10);
     assert_eq!(run_migrations(fx.db.url()).await.expect("again"), 0);
-    PgHealth::new(fx.pool.clone(), fx.db.url())
-        .ready()
-        .await
-        .expect("ready again");
+    PgHealth::new(fx.pool.clone(), fx.db.url()).ready().await.expect("ready again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -54,15 +43,8 @@ async fn an_unreachable_database_fails_fast_as_unavailable() {
         )
         .await;
     assert!(matches!(r, Err(DomainError::Unavailable(_))), "{r:?}");
-    assert!(matches!(
-        PgHealth::new(pool, url).ready().await,
-        Err(DomainError::Unavailable(_))
-    ));
-    assert!(
-        started.elapsed() < Duration::from_secs(6),
-        "{:?}",
-        started.elapsed()
-    );
+    assert!(matches!(PgHealth::new(pool, url).ready().await, Err(DomainError::Unavailable(_))));
+    assert!(started.elapsed() < Duration::from_secs(6), "{:?}", started.elapsed());
     assert!(check_connect(url).await.is_err());
 }
 
@@ -72,9 +54,7 @@ async fn the_pool_recovers_after_its_connections_were_killed() {
     let repo = fx.customers();
     check_connect(fx.db.url()).await.expect("reachable");
     let c = customer("a@b.co");
-    repo.create(&fx.ctx(), &c, None, None)
-        .await
-        .expect("create");
+    repo.create(&fx.ctx(), &c, None, None).await.expect("create");
     // Terminate every session of the test database except our own.
     fx.exec(&format!(
         "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' AND pid <> pg_backend_pid()",
@@ -83,15 +63,10 @@ async fn the_pool_recovers_after_its_connections_were_killed() {
     .await;
     // Recycling checks each idle connection (`SELECT 1`) and replaces the dead ones, so even
     // the first request after the outage succeeds.
-    let got = repo
-        .get(fx.project, c.id, Default::default())
-        .await
-        .expect("served by a fresh connection");
+    let got = repo.get(fx.project, c.id, Default::default()).await.expect("served by a fresh connection");
     assert_eq!(got.email, "a@b.co");
     for _ in 0..20 {
-        repo.get(fx.project, c.id, Default::default())
-            .await
-            .expect("still served");
+        repo.get(fx.project, c.id, Default::default()).await.expect("still served");
     }
 }
 
@@ -103,12 +78,8 @@ async fn outbox_pending_and_mark_published() {
     extra.insert("source".into(), serde_json::json!("import"));
     let a = customer("a@b.co");
     let ctx = fx.ctx();
-    repo.create(&ctx, &a, Some(&extra), None)
-        .await
-        .expect("create a");
-    repo.create(&fx.ctx(), &customer("b@b.co"), None, None)
-        .await
-        .expect("create b");
+    repo.create(&ctx, &a, Some(&extra), None).await.expect("create a");
+    repo.create(&fx.ctx(), &customer("b@b.co"), None, None).await.expect("create b");
 
     let outbox = PgEventOutbox::new(fx.pool.clone());
     let pending = outbox.pending(10).await.expect("pending");
@@ -123,18 +94,9 @@ async fn outbox_pending_and_mark_published() {
     assert_eq!(first.payload["additional_data"]["source"], "import");
     assert!(pending[1].payload.get("additional_data").is_none());
 
-    let marked = outbox
-        .mark_published(&[(first.project_id, first.id)])
-        .await
-        .expect("mark");
+    let marked = outbox.mark_published(&[(first.project_id, first.id)]).await.expect("mark");
     assert_eq!(marked, 1);
-    assert_eq!(
-        outbox
-            .mark_published(&[(first.project_id, first.id)])
-            .await
-            .expect("again"),
-        0
-    );
+    assert_eq!(outbox.mark_published(&[(first.project_id, first.id)]).await.expect("again"), 0);
     let left = outbox.pending(10).await.expect("pending");
     assert_eq!(left.len(), 1);
     assert_eq!(left[0].resource_id, pending[1].resource_id);
@@ -164,7 +126,9 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
         assert_eq!(last, 1, "the last event is {kind}");
     }
 
-    let CreateOutcome::Created(c) = customers.create(&fx.ctx(), &customer("e@example.com"), None, None).await.expect("create") else {
+    let CreateOutcome::Created(c) =
+        customers.create(&fx.ctx(), &customer("e@example.com"), None, None).await.expect("create")
+    else {
         panic!("created")
     };
     check(&fx, expect("customer.created")).await;
@@ -172,7 +136,10 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
     customers.update(&fx.ctx(), c.id, &patch, Relations::NONE).await.expect("update");
     check(&fx, expect("customer.updated")).await;
     let address = AddressId(uuid::Uuid::now_v7());
-    customers.upsert_address(&fx.ctx(), c.id, address, true, &AddressFields::default(), Relations::NONE).await.expect("address");
+    customers
+        .upsert_address(&fx.ctx(), c.id, address, true, &AddressFields::default(), Relations::NONE)
+        .await
+        .expect("address");
     check(&fx, expect("customer.updated")).await;
     customers.delete_address(&fx.ctx(), c.id, address, Relations::NONE).await.expect("delete address");
     check(&fx, expect("customer.updated")).await;

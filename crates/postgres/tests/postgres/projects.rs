@@ -14,10 +14,20 @@ async fn projects_clients_and_users() {
     let demo = repo.find_project("demo").await.expect("find").expect("exists");
     assert_eq!((demo.id, demo.key.as_str(), demo.name.as_str()), (fx.project, "demo", "Demo"));
     assert_eq!(repo.find_project("nope").await.expect("find"), None);
-    let again = Project { id: ProjectId(uuid::Uuid::now_v7()), key: ProjectKey::parse("demo").expect("key"), name: "Again".into() };
+    let again = Project {
+        id: ProjectId(uuid::Uuid::now_v7()),
+        key: ProjectKey::parse("demo").expect("key"),
+        name: "Again".into(),
+    };
     let err = repo.create_project(&again).await.expect_err("taken");
-    assert!(matches!(err, DomainError::Duplicate { resource: Resource::Project, field: "key", ref value } if value == "demo"));
-    let other = Project { id: ProjectId(uuid::Uuid::now_v7()), key: ProjectKey::parse("other").expect("key"), name: "Other".into() };
+    assert!(
+        matches!(err, DomainError::Duplicate { resource: Resource::Project, field: "key", ref value } if value == "demo")
+    );
+    let other = Project {
+        id: ProjectId(uuid::Uuid::now_v7()),
+        key: ProjectKey::parse("other").expect("key"),
+        name: "Other".into(),
+    };
     repo.create_project(&other).await.expect("other");
 
     let client = |project: ProjectId, key: &str| ApiClientRecord {

@@ -52,12 +52,20 @@ async fn relations_cost_one_statement_each_and_only_when_asked_for() {
     let g = fx.groups().create(&fx.ctx(), &group("G", None), 1000).await.expect("group");
     let mut ids = Vec::new();
     for i in 0..5 {
-        let CreateOutcome::Created(c) = fx.customers().create(&fx.ctx(), &customer(&format!("c{i}@example.com")), None, None).await.expect("create") else {
+        let CreateOutcome::Created(c) = fx
+            .customers()
+            .create(&fx.ctx(), &customer(&format!("c{i}@example.com")), None, None)
+            .await
+            .expect("create")
+        else {
             panic!("created");
         };
         fx.customers().set_groups(&fx.ctx(), c.id, &[g.id], &[], Relations::NONE).await.expect("join");
         let fields = AddressFields { city: Some(Some("Paris".into())), ..AddressFields::default() };
-        fx.customers().upsert_address(&fx.ctx(), c.id, AddressId(uuid::Uuid::now_v7()), true, &fields, Relations::NONE).await.expect("address");
+        fx.customers()
+            .upsert_address(&fx.ctx(), c.id, AddressId(uuid::Uuid::now_v7()), true, &fields, Relations::NONE)
+            .await
+            .expect("address");
         ids.push(c.id);
     }
 
@@ -81,7 +89,11 @@ async fn relations_cost_one_statement_each_and_only_when_asked_for() {
     assert_eq!(page.items.len(), 5);
     assert!(page.items.iter().all(|c| c.groups.len() == 1 && c.addresses.len() == 1));
     let recorded = log.lock().expect("log").clone();
-    assert_eq!(recorded.iter().filter(|s| s.contains(memberships)).count(), 1, "one statement for the page: {recorded:?}");
+    assert_eq!(
+        recorded.iter().filter(|s| s.contains(memberships)).count(),
+        1,
+        "one statement for the page: {recorded:?}"
+    );
     assert_eq!(take(&log, addresses), 1);
 
     repo.list(fx.project, &CustomerFilter::default(), Relations::NONE).await.expect("list");

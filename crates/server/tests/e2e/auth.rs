@@ -11,8 +11,14 @@ async fn client_credentials_in_every_accepted_form() {
     let url = app.url("/oauth/token");
 
     // Basic auth, form body, scope subset: the token's scope is exactly the request.
-    let resp = app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "manage_customer_groups:demo view_customers:demo")]).send().await.expect("send");
+    let resp = app
+        .http
+        .post(&url)
+        .basic_auth(&p.client_id, Some(&p.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "manage_customer_groups:demo view_customers:demo")])
+        .send()
+        .await
+        .expect("send");
     let (status, body) = json(resp).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
@@ -21,17 +27,40 @@ async fn client_credentials_in_every_accepted_form() {
     assert!(body["access_token"].as_str().is_some_and(|t| t.split('.').count() == 3));
 
     // No scope → all of the client's scopes.
-    let resp = app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("grant_type", "client_credentials")]).send().await.expect("send");
+    let resp = app
+        .http
+        .post(&url)
+        .basic_auth(&p.client_id, Some(&p.client_secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(json(resp).await.1["scope"], "manage_project:demo");
 
     // Credentials as form fields; a raw, unencoded space and colon in the scope.
-    let raw = format!("grant_type=client_credentials&client_id={}&client_secret={}&scope=view_customers:demo view_types:demo", p.client_id, p.client_secret);
-    let resp = app.http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(raw).send().await.expect("send");
+    let raw = format!(
+        "grant_type=client_credentials&client_id={}&client_secret={}&scope=view_customers:demo view_types:demo",
+        p.client_id, p.client_secret
+    );
+    let resp = app
+        .http
+        .post(&url)
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(raw)
+        .send()
+        .await
+        .expect("send");
     let (status, body) = json(resp).await;
     assert_eq!((status, body["scope"].as_str()), (200, Some("view_customers:demo view_types:demo")), "{body}");
 
     // Parameters in the query string.
-    let resp = app.http.post(format!("{url}?grant_type=client_credentials&scope=view_customer_groups%3Ademo")).basic_auth(&p.client_id, Some(&p.client_secret)).send().await.expect("send");
+    let resp = app
+        .http
+        .post(format!("{url}?grant_type=client_credentials&scope=view_customer_groups%3Ademo"))
+        .basic_auth(&p.client_id, Some(&p.client_secret))
+        .send()
+        .await
+        .expect("send");
     let (status, body) = json(resp).await;
     assert_eq!((status, body["scope"].as_str()), (200, Some("view_customer_groups:demo")), "{body}");
 }
@@ -42,13 +71,46 @@ async fn token_errors_use_the_auth_envelope() {
     let p = app.project("demo").await;
     let url = app.url("/oauth/token");
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
-        (app.http.post(&url).basic_auth(&p.client_id, Some("wrong")).form(&[("grant_type", "client_credentials")]), 401, "invalid_client"),
-        (app.http.post(&url).basic_auth("nobody", Some("x")).form(&[("grant_type", "client_credentials")]), 401, "invalid_client"),
+        (
+            app.http.post(&url).basic_auth(&p.client_id, Some("wrong")).form(&[("grant_type", "client_credentials")]),
+            401,
+            "invalid_client",
+        ),
+        (
+            app.http.post(&url).basic_auth("nobody", Some("x")).form(&[("grant_type", "client_credentials")]),
+            401,
+            "invalid_client",
+        ),
         (app.http.post(&url).form(&[("grant_type", "client_credentials")]), 401, "invalid_client"),
-        (app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("scope", "view_customers:demo")]), 400, "invalid_request"),
-        (app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("grant_type", "password")]), 400, "unsupported_grant_type"),
-        (app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("grant_type", "client_credentials"), ("scope", "view_customers:other")]), 400, "invalid_scope"),
-        (app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("grant_type", "client_credentials"), ("scope", "nonsense")]), 400, "invalid_scope"),
+        (
+            app.http
+                .post(&url)
+                .basic_auth(&p.client_id, Some(&p.client_secret))
+                .form(&[("scope", "view_customers:demo")]),
+            400,
+            "invalid_request",
+        ),
+        (
+            app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("grant_type", "password")]),
+            400,
+            "unsupported_grant_type",
+        ),
+        (
+            app.http
+                .post(&url)
+                .basic_auth(&p.client_id, Some(&p.client_secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "view_customers:other")]),
+            400,
+            "invalid_scope",
+        ),
+        (
+            app.http
+                .post(&url)
+                .basic_auth(&p.client_id, Some(&p.client_secret))
+                .form(&[("grant_type", "client_credentials"), ("scope", "nonsense")]),
+            400,
+            "invalid_scope",
+        ),
     ];
     for (req, expected_status, code) in cases {
         let (status, body) = json(req.send().await.expect("send")).await;
@@ -61,9 +123,23 @@ async fn token_errors_use_the_auth_envelope() {
 
     // A client holding manage_customers may ask for view_customers but not for types.
     let narrow = app.services.admin.create_client("demo", &["manage_customers:demo".to_owned()]).await.expect("client");
-    let ok = app.http.post(&url).basic_auth(&narrow.client_id, Some(&narrow.client_secret)).form(&[("grant_type", "client_credentials"), ("scope", "view_customers:demo")]).send().await.expect("send");
+    let ok = app
+        .http
+        .post(&url)
+        .basic_auth(&narrow.client_id, Some(&narrow.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "view_customers:demo")])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(ok.status().as_u16(), 200);
-    let refused = app.http.post(&url).basic_auth(&narrow.client_id, Some(&narrow.client_secret)).form(&[("grant_type", "client_credentials"), ("scope", "manage_types:demo")]).send().await.expect("send");
+    let refused = app
+        .http
+        .post(&url)
+        .basic_auth(&narrow.client_id, Some(&narrow.client_secret))
+        .form(&[("grant_type", "client_credentials"), ("scope", "manage_types:demo")])
+        .send()
+        .await
+        .expect("send");
     assert_eq!(json(refused).await.1["error"], "invalid_scope");
 }
 
@@ -72,19 +148,31 @@ async fn admin_login() {
     let app = TestApp::spawn().await;
     let p = app.project("demo").await;
     let url = app.url("/auth/user/emailpass");
-    let resp = app.http.post(&url).json(&json!({"email": p.admin_email, "password": p.admin_password})).send().await.expect("send");
+    let resp = app
+        .http
+        .post(&url)
+        .json(&json!({"email": p.admin_email, "password": p.admin_password}))
+        .send()
+        .await
+        .expect("send");
     let (status, body) = json(resp).await;
     assert_eq!(status, 200);
     let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
     assert_eq!(keys, vec!["token"], "exactly {{\"token\"}}");
 
     let expected = json!({"type": "unauthorized", "message": "Invalid email or password"});
-    for body in [json!({"email": p.admin_email, "password": "wrong password"}), json!({"email": "nobody@demo.test", "password": "whatever1"})] {
+    for body in [
+        json!({"email": p.admin_email, "password": "wrong password"}),
+        json!({"email": "nobody@demo.test", "password": "whatever1"}),
+    ] {
         let (status, got) = json(app.http.post(&url).json(&body).send().await.expect("send")).await;
         assert_eq!((status, &got), (401, &expected));
     }
     let (status, got) = json(app.http.post(&url).json(&json!({"email": "a@b.co"})).send().await.expect("send")).await;
-    assert_eq!((status, got["type"].as_str(), got["message"].as_str()), (400, Some("invalid_data"), Some("Invalid request: Field 'password' is required")));
+    assert_eq!(
+        (status, got["type"].as_str(), got["message"].as_str()),
+        (400, Some("invalid_data"), Some("Invalid request: Field 'password' is required"))
+    );
 
     // The login token carries manage_project and works on both families.
     let token = app.admin_token(&p).await;
@@ -124,7 +212,10 @@ async fn bad_tokens_are_rejected_per_family() {
         }
         let (status, body) = json(req.send().await.expect("send")).await;
         assert_eq!(status, 401);
-        assert_eq!(body, json!({"statusCode": 401, "message": "invalid_token", "errors": [{"code": "invalid_token", "message": "invalid_token"}], "error": "invalid_token", "error_description": "invalid_token"}));
+        assert_eq!(
+            body,
+            json!({"statusCode": 401, "message": "invalid_token", "errors": [{"code": "invalid_token", "message": "invalid_token"}], "error": "invalid_token", "error_description": "invalid_token"})
+        );
     }
 }
 
@@ -149,9 +240,20 @@ async fn scope_table_over_both_families() {
         let own = project == "demo";
         let status = |r: reqwest::Response| r.status().as_u16();
         let get_c = status(app.http.get(app.url("/admin/customers")).bearer_auth(&token).send().await.expect("send"));
-        let post_c = status(app.http.post(app.url("/admin/customers")).bearer_auth(&token).json(&json!({})).send().await.expect("send"));
-        let get_g = status(app.http.get(app.url("/demo/customer-groups")).bearer_auth(&token).send().await.expect("send"));
-        let post_g = status(app.http.post(app.url("/demo/customer-groups")).bearer_auth(&token).json(&json!({})).send().await.expect("send"));
+        let post_c = status(
+            app.http.post(app.url("/admin/customers")).bearer_auth(&token).json(&json!({})).send().await.expect("send"),
+        );
+        let get_g =
+            status(app.http.get(app.url("/demo/customer-groups")).bearer_auth(&token).send().await.expect("send"));
+        let post_g = status(
+            app.http
+                .post(app.url("/demo/customer-groups"))
+                .bearer_auth(&token)
+                .json(&json!({}))
+                .send()
+                .await
+                .expect("send"),
+        );
         // Admin routes act on the token's own project; the project family checks the path.
         if own {
             assert_eq!(get_c == 200, *read_c, "{scopes:?} GET customers {get_c}");
@@ -168,7 +270,9 @@ async fn scope_table_over_both_families() {
     }
     // Unknown project key with a valid token → 403 too, so keys cannot be probed.
     let token = app.token_with_scopes("demo", &["manage_project:demo"]).await;
-    let (status, body) = json(app.http.get(app.url("/nosuchproject/customer-groups")).bearer_auth(&token).send().await.expect("send")).await;
+    let (status, body) =
+        json(app.http.get(app.url("/nosuchproject/customer-groups")).bearer_auth(&token).send().await.expect("send"))
+            .await;
     assert_eq!(status, 403);
     assert_eq!(body["errors"][0]["code"], "insufficient_scope");
     assert_eq!(body["error"], "insufficient_scope");

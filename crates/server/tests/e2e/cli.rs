@@ -23,7 +23,11 @@ fn run(db: &str, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
         let _ = pipe.write_all(stdin.unwrap_or("").as_bytes());
     }
     let out = child.wait_with_output().expect("wait");
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 fn parse(stdout: &str) -> Value {
@@ -50,14 +54,33 @@ async fn operator_commands_with_json_output() {
     assert!(c["client_id"].as_str().is_some_and(|s| s.len() >= 16));
     assert!(c["client_secret"].as_str().is_some_and(|s| s.len() >= 32));
 
-    let (code, out, _) = run(db.url(), &["clients", "create", "--project", "demo", "--scope", "view_customers:demo", "--scope", "manage_customer_groups:demo", "--json"], None);
+    let (code, out, _) = run(
+        db.url(),
+        &[
+            "clients",
+            "create",
+            "--project",
+            "demo",
+            "--scope",
+            "view_customers:demo",
+            "--scope",
+            "manage_customer_groups:demo",
+            "--json",
+        ],
+        None,
+    );
     assert_eq!(code, 0);
     assert_eq!(parse(&out)["scopes"], serde_json::json!(["view_customers:demo", "manage_customer_groups:demo"]));
 
-    let (code, _, err) = run(db.url(), &["clients", "create", "--project", "demo", "--scope", "view_customers:other", "--json"], None);
+    let (code, _, err) =
+        run(db.url(), &["clients", "create", "--project", "demo", "--scope", "view_customers:other", "--json"], None);
     assert_ne!(code, 0, "a scope of another project is refused: {err}");
 
-    let (code, out, err) = run(db.url(), &["users", "create", "--project", "demo", "--email", "ops@demo.test", "--json"], Some("a long password\n"));
+    let (code, out, err) = run(
+        db.url(),
+        &["users", "create", "--project", "demo", "--email", "ops@demo.test", "--json"],
+        Some("a long password\n"),
+    );
     assert_eq!(code, 0, "{err}");
     let u = parse(&out);
     assert_eq!(u["email"], "ops@demo.test");
@@ -67,7 +90,8 @@ async fn operator_commands_with_json_output() {
 #[test]
 fn bad_configuration_is_one_line_and_non_zero() {
     let unreachable = "postgres://postgres@127.0.0.1:1/nothing";
-    let cases: Vec<(Vec<&str>, Vec<(&str, &str)>, &str)> = vec![
+    type Case<'a> = (Vec<&'a str>, Vec<(&'a str, &'a str)>, &'a str);
+    let cases: Vec<Case> = vec![
         (vec!["serve"], vec![], "XCLADE_JWT_SECRET"),
         (vec!["serve"], vec![("XCLADE_JWT_SECRET", "short")], "at least 32 bytes"),
         (vec!["serve"], vec![("XCLADE_JWT_SECRET", SECRET)], "cannot reach the database"),
@@ -76,7 +100,13 @@ fn bad_configuration_is_one_line_and_non_zero() {
         (vec!["serve"], vec![("XCLADE_JWT_SECRET", SECRET), ("XCLADE_DB_POOL_SIZE", "many")], "XCLADE_DB_POOL_SIZE"),
     ];
     for (args, env, expected) in cases {
-        let out = Command::new(BIN).args(&args).env("DATABASE_URL", unreachable).env_remove("XCLADE_JWT_SECRET").envs(env).output().expect("run");
+        let out = Command::new(BIN)
+            .args(&args)
+            .env("DATABASE_URL", unreachable)
+            .env_remove("XCLADE_JWT_SECRET")
+            .envs(env)
+            .output()
+            .expect("run");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(!out.status.success(), "{args:?}");
         let lines: Vec<&str> = err.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('{')).collect();
@@ -98,6 +128,16 @@ struct Served {
     log: std::path::PathBuf,
 }
 
+impl Drop for Served {
+    fn drop(&mut self) {
+        // A server left running by a failed test is killed and reaped.
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 impl Served {
     async fn start(db: &str) -> Served {
         let port = free_port();
@@ -112,13 +152,16 @@ impl Served {
             .stderr(file)
             .spawn()
             .expect("spawn");
+        let served = Served { child, port, log };
         for _ in 0..100 {
             if reqwest::get(format!("http://127.0.0.1:{port}/health/live")).await.is_ok() {
-                return Served { child, port, log };
+                return served;
             }
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
-        panic!("the server did not start: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        let log = std::fs::read_to_string(&served.log).unwrap_or_default();
+        drop(served);
+        panic!("the server did not start: {log}");
     }
 
     fn sigterm(&self) {
@@ -126,7 +169,7 @@ impl Served {
         assert!(status.success());
     }
 
-    fn wait(mut self) -> (std::process::ExitStatus, String) {
+    fn wait(&mut self) -> (std::process::ExitStatus, String) {
         for _ in 0..300 {
             if let Ok(Some(status)) = self.child.try_wait() {
                 let log = std::fs::read_to_string(&self.log).unwrap_or_default();
@@ -135,7 +178,6 @@ impl Served {
             }
             std::thread::sleep(Duration::from_millis(100));
         }
-        let _ = self.child.kill();
         panic!("the server did not stop");
     }
 }
@@ -157,6 +199,7 @@ async fn sigterm_lets_an_in_flight_request_finish() {
     let mut response = String::new();
     let _ = stream.read_to_string(&mut response);
     assert!(response.starts_with("HTTP/1.1 401"), "the in-flight request completed: {response:?}");
+    let mut served = served;
     let (status, log) = served.wait();
     assert!(status.success(), "clean exit after SIGTERM: {log}");
 }
@@ -174,20 +217,51 @@ async fn logs_carry_one_line_per_request_and_no_secrets() {
     let base = format!("http://127.0.0.1:{}", served.port);
     let http = reqwest::Client::new();
     let secret = client["client_secret"].as_str().expect("secret");
-    let token: Value = http.post(format!("{base}/oauth/token")).basic_auth(client["client_id"].as_str().unwrap_or_default(), Some(secret)).form(&[("grant_type", "client_credentials")]).send().await.expect("send").json().await.expect("json");
+    let token: Value = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(client["client_id"].as_str().unwrap_or_default(), Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
     let access = token["access_token"].as_str().expect("token").to_owned();
-    let login: Value = http.post(format!("{base}/auth/user/emailpass")).json(&serde_json::json!({"email": "ops@demo.test", "password": password})).send().await.expect("send").json().await.expect("json");
+    let login: Value = http
+        .post(format!("{base}/auth/user/emailpass"))
+        .json(&serde_json::json!({"email": "ops@demo.test", "password": password}))
+        .send()
+        .await
+        .expect("send")
+        .json()
+        .await
+        .expect("json");
     let user_token = login["token"].as_str().expect("token").to_owned();
-    let resp = http.get(format!("{base}/admin/customers")).bearer_auth(&access).header("X-Correlation-ID", "corr-xyz").send().await.expect("send");
+    let resp = http
+        .get(format!("{base}/admin/customers"))
+        .bearer_auth(&access)
+        .header("X-Correlation-ID", "corr-xyz")
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status().as_u16(), 200);
     served.sigterm();
+    let mut served = served;
     let (_, log) = served.wait();
     for needle in [secret, password, access.as_str(), user_token.as_str(), SECRET] {
         assert!(!log.contains(needle), "the log leaks a secret");
     }
-    let access_lines: Vec<Value> = log.lines().filter_map(|l| serde_json::from_str::<Value>(l).ok()).filter(|v| v["fields"]["message"] == "request").collect();
+    let access_lines: Vec<Value> = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v["fields"]["message"] == "request")
+        .collect();
     assert!(access_lines.len() >= 3, "{log}");
-    let line = access_lines.iter().find(|v| v["fields"]["correlation_id"] == "corr-xyz").expect("the request's line carries its correlation id");
+    let line = access_lines
+        .iter()
+        .find(|v| v["fields"]["correlation_id"] == "corr-xyz")
+        .expect("the request's line carries its correlation id");
     assert_eq!(line["fields"]["route"], "/admin/customers");
     assert_eq!(line["fields"]["method"], "GET");
     assert_eq!(line["fields"]["status"], 200);

@@ -14,14 +14,25 @@ async fn health_metrics_openapi_docs() {
     assert_eq!(s, 200);
 
     let metrics = app.http.get(app.url("/metrics")).send().await.expect("send").text().await.expect("text");
-    assert!(metrics.contains("http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"} 1"), "{metrics}");
+    assert!(
+        metrics.contains("http_requests_total{method=\"GET\",route=\"/health/live\",status=\"200\"} 1"),
+        "{metrics}"
+    );
     assert!(metrics.contains("http_request_duration_seconds_bucket"));
     assert!(metrics.contains("db_pool_max_connections"));
 
     let (s, doc) = json(app.http.get(app.url("/openapi.json")).send().await.expect("send")).await;
     assert_eq!(s, 200);
     assert!(doc["openapi"].as_str().is_some_and(|v| v.starts_with("3.1")), "{}", doc["openapi"]);
-    for path in ["/oauth/token", "/auth/user/emailpass", "/health/ready", "/admin/customers", "/admin/customers/{id}/customer-groups", "/{projectKey}/customer-groups", "/{projectKey}/customer-groups/key={key}"] {
+    for path in [
+        "/oauth/token",
+        "/auth/user/emailpass",
+        "/health/ready",
+        "/admin/customers",
+        "/admin/customers/{id}/customer-groups",
+        "/{projectKey}/customer-groups",
+        "/{projectKey}/customer-groups/key={key}",
+    ] {
         assert!(doc["paths"].get(path).is_some(), "missing {path} in the OpenAPI document");
     }
 
@@ -46,14 +57,17 @@ async fn framework_errors_are_json_in_the_family_format() {
     let app = TestApp::spawn().await;
     app.project("demo").await;
     let token = app.token_with_scopes("demo", &["manage_project:demo"]).await;
-    let (s, b) = json(app.http.get(app.url("/demo/no-such-resource")).bearer_auth(&token).send().await.expect("send")).await;
+    let (s, b) =
+        json(app.http.get(app.url("/demo/no-such-resource")).bearer_auth(&token).send().await.expect("send")).await;
     assert_eq!(s, 404);
     assert_eq!(b["statusCode"], 404);
     assert!(b["errors"].as_array().is_some_and(|e| !e.is_empty()));
-    let (s, b) = json(app.http.put(app.url("/demo/customer-groups")).bearer_auth(&token).send().await.expect("send")).await;
+    let (s, b) =
+        json(app.http.put(app.url("/demo/customer-groups")).bearer_auth(&token).send().await.expect("send")).await;
     assert!(s == 404 || s == 405, "{s}");
     assert!(b["errors"].as_array().is_some_and(|e| !e.is_empty()), "{b}");
-    let (s, b) = json(app.http.get(app.url("/admin/nothing-here")).bearer_auth(&token).send().await.expect("send")).await;
+    let (s, b) =
+        json(app.http.get(app.url("/admin/nothing-here")).bearer_auth(&token).send().await.expect("send")).await;
     assert_eq!((s, b["type"].as_str()), (404, Some("not_found")));
 }
 
@@ -64,13 +78,40 @@ async fn oversized_bodies_get_413_after_authentication() {
     let token = app.token_with_scopes("demo", &["manage_project:demo"]).await;
     let big = format!("{{\"email\":\"a@b.co\",\"metadata\":{{\"x\":\"{}\"}}}}", "x".repeat(300 * 1024));
 
-    let resp = app.http.post(app.url("/admin/customers")).header("content-type", "application/json").body(big.clone()).send().await.expect("send");
+    let resp = app
+        .http
+        .post(app.url("/admin/customers"))
+        .header("content-type", "application/json")
+        .body(big.clone())
+        .send()
+        .await
+        .expect("send");
     assert_eq!(resp.status().as_u16(), 401, "unauthenticated first");
 
-    let (s, b) = json(app.http.post(app.url("/admin/customers")).bearer_auth(&token).header("content-type", "application/json").body(big.clone()).send().await.expect("send")).await;
+    let (s, b) = json(
+        app.http
+            .post(app.url("/admin/customers"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(big.clone())
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!((s, b), (413, json!({"type": "invalid_data", "message": "Request body is larger than 262144 bytes"})));
 
-    let (s, b) = json(app.http.post(app.url("/demo/customer-groups")).bearer_auth(&token).header("content-type", "application/json").body(big).send().await.expect("send")).await;
+    let (s, b) = json(
+        app.http
+            .post(app.url("/demo/customer-groups"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(big)
+            .send()
+            .await
+            .expect("send"),
+    )
+    .await;
     assert_eq!(s, 413);
     assert_eq!(b["statusCode"], 413);
     assert!(b["errors"][0]["code"].is_string());
@@ -81,7 +122,10 @@ async fn set_connections(app: &TestApp, allow: bool) {
     let server = &url[..url.rfind('/').expect("url has a path")];
     let mut conn = AsyncPgConnection::establish(&format!("{server}/postgres")).await.expect("admin connection");
     let name = app.db.name();
-    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}")).execute(&mut conn).await.expect("alter");
+    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}"))
+        .execute(&mut conn)
+        .await
+        .expect("alter");
     if !allow {
         diesel::sql_query(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")).execute(&mut conn).await.expect("terminate");
     }
@@ -101,7 +145,8 @@ async fn database_outage_is_503_and_recovers_by_itself() {
     assert_eq!(s, 503, "{b}");
     assert_eq!(b["type"], "database_error");
     assert_eq!(b["code"], "api_error");
-    let (s, b) = json(app.http.get(app.url("/demo/customer-groups")).bearer_auth(&token).send().await.expect("send")).await;
+    let (s, b) =
+        json(app.http.get(app.url("/demo/customer-groups")).bearer_auth(&token).send().await.expect("send")).await;
     assert_eq!((s, b["errors"][0]["code"].as_str()), (503, Some("General")));
     let (s, _) = json(app.http.get(app.url("/health/ready")).send().await.expect("send")).await;
     assert_eq!(s, 503);
@@ -110,7 +155,9 @@ async fn database_outage_is_503_and_recovers_by_itself() {
     set_connections(&app, true).await;
     let mut recovered = false;
     for _ in 0..20 {
-        if app.http.get(app.url("/admin/customers")).bearer_auth(&token).send().await.expect("send").status().as_u16() == 200 {
+        if app.http.get(app.url("/admin/customers")).bearer_auth(&token).send().await.expect("send").status().as_u16()
+            == 200
+        {
             recovered = true;
             break;
         }

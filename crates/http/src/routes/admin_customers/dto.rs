@@ -153,11 +153,7 @@ impl From<&Customer> for AdminCustomer {
             has_account: c.has_account,
             default_billing_address_id: c.default_billing_address_id.map(|a| a.0),
             default_shipping_address_id: c.default_shipping_address_id.map(|a| a.0),
-            groups: c
-                .groups
-                .iter()
-                .map(AdminCustomerGroupSummary::from)
-                .collect(),
+            groups: c.groups.iter().map(AdminCustomerGroupSummary::from).collect(),
             addresses: c.addresses.iter().map(AdminCustomerAddress::from).collect(),
             created_by: c.created_by.clone(),
             created_at: timestamp(&c.created_at),
@@ -231,14 +227,8 @@ pub fn address_value(address: &Address) -> Result<Value, AdminError> {
 }
 
 /// `{"customer": …}`.
-pub fn customer_body(
-    customer: &Customer,
-    selected: &SelectedFields,
-) -> Result<Map<String, Value>, AdminError> {
-    Ok(super::support::object([(
-        "customer",
-        customer_value(customer, selected)?,
-    )]))
+pub fn customer_body(customer: &Customer, selected: &SelectedFields) -> Result<Map<String, Value>, AdminError> {
+    Ok(super::support::object([("customer", customer_value(customer, selected)?)]))
 }
 
 // ---------------------------------------------------------------------------------------------

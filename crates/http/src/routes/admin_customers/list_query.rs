@@ -4,9 +4,7 @@
 use crate::error::AdminError;
 use crate::query::QueryPairs;
 use chrono::{DateTime, NaiveDate, Utc};
-use xclade_domain::customer::{
-    CustomerFilter, CustomerOrderField, TimeRange, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT,
-};
+use xclade_domain::customer::{CustomerFilter, CustomerOrderField, TimeRange, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
 
 /// The largest `offset` the database can take.
 const MAX_OFFSET: u64 = i64::MAX as u64;
@@ -18,19 +16,12 @@ pub(crate) fn last_non_empty<'a>(q: &'a QueryPairs, key: &str) -> Option<&'a str
 
 /// Every non-empty value of any of `keys`, in order.
 pub(crate) fn list(q: &QueryPairs, keys: &[&str]) -> Vec<String> {
-    q.iter()
-        .filter(|(k, v)| keys.contains(k) && !v.is_empty())
-        .map(|(_, v)| v.to_owned())
-        .collect()
+    q.iter().filter(|(k, v)| keys.contains(k) && !v.is_empty()).map(|(_, v)| v.to_owned()).collect()
 }
 
 /// Ids of a list filter. A value that is not a UUID cannot match anything: the second member
 /// is true when values were given but none of them can match.
-pub(crate) fn id_list<T>(
-    q: &QueryPairs,
-    keys: &[&str],
-    parse: impl Fn(&str) -> Option<T>,
-) -> (Vec<T>, bool) {
+pub(crate) fn id_list<T>(q: &QueryPairs, keys: &[&str], parse: impl Fn(&str) -> Option<T>) -> (Vec<T>, bool) {
     let raw = list(q, keys);
     let ids: Vec<T> = raw.iter().filter_map(|v| parse(v)).collect();
     let matches_nothing = !raw.is_empty() && ids.is_empty();
@@ -43,17 +34,11 @@ pub(crate) fn limit(q: &QueryPairs) -> Result<u32, AdminError> {
         return Ok(DEFAULT_LIST_LIMIT);
     };
     if !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AdminError::invalid_request(
-            "Field 'limit' must be a non-negative integer",
-        ));
+        return Err(AdminError::invalid_request("Field 'limit' must be a non-negative integer"));
     }
     match raw.parse::<u64>() {
-        Ok(n) if n <= u64::from(MAX_LIST_LIMIT) => {
-            u32::try_from(n).map_err(super::support::internal)
-        }
-        _ => Err(AdminError::invalid_request(format!(
-            "Field 'limit' must be at most {MAX_LIST_LIMIT}"
-        ))),
+        Ok(n) if n <= u64::from(MAX_LIST_LIMIT) => u32::try_from(n).map_err(super::support::internal),
+        _ => Err(AdminError::invalid_request(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}"))),
     }
 }
 
@@ -63,23 +48,16 @@ pub(crate) fn offset(q: &QueryPairs) -> Result<u64, AdminError> {
         return Ok(0);
     };
     if !raw.bytes().all(|b| b.is_ascii_digit()) {
-        return Err(AdminError::invalid_request(
-            "Field 'offset' must be a non-negative integer",
-        ));
+        return Err(AdminError::invalid_request("Field 'offset' must be a non-negative integer"));
     }
     match raw.parse::<u64>() {
         Ok(n) if n <= MAX_OFFSET => Ok(n),
-        _ => Err(AdminError::invalid_request(format!(
-            "Field 'offset' must be at most {MAX_OFFSET}"
-        ))),
+        _ => Err(AdminError::invalid_request(format!("Field 'offset' must be at most {MAX_OFFSET}"))),
     }
 }
 
 /// `order=field` (ascending) or `order=-field` (descending); `None` when absent.
-pub(crate) fn order<F>(
-    q: &QueryPairs,
-    parse: impl Fn(&str) -> Option<F>,
-) -> Result<Option<(F, bool)>, AdminError> {
+pub(crate) fn order<F>(q: &QueryPairs, parse: impl Fn(&str) -> Option<F>) -> Result<Option<(F, bool)>, AdminError> {
     let Some(raw) = last_non_empty(q, "order") else {
         return Ok(None);
     };
@@ -98,9 +76,7 @@ pub(crate) fn boolean(q: &QueryPairs, key: &str) -> Result<Option<bool>, AdminEr
         None => Ok(None),
         Some("true") => Ok(Some(true)),
         Some("false") => Ok(Some(false)),
-        Some(_) => Err(AdminError::invalid_request(format!(
-            "Field '{key}' must be 'true' or 'false'"
-        ))),
+        Some(_) => Err(AdminError::invalid_request(format!("Field '{key}' must be 'true' or 'false'"))),
     }
 }
 
@@ -113,10 +89,7 @@ pub(crate) fn parse_time(raw: &str) -> Option<DateTime<Utc>> {
             return Some(t.with_timezone(&Utc));
         }
     }
-    NaiveDate::parse_from_str(raw, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|t| t.and_utc())
+    NaiveDate::parse_from_str(raw, "%Y-%m-%d").ok().and_then(|d| d.and_hms_opt(0, 0, 0)).map(|t| t.and_utc())
 }
 
 /// Reads every `field[op]` of a time filter (`op` one of `gt`, `gte`, `lt`, `lte`, optionally
@@ -130,10 +103,7 @@ pub(crate) fn time_range(q: &QueryPairs, field: &str) -> Result<TimeRange, Admin
         if !(rest.is_empty() || rest.starts_with('[')) {
             continue; // another field that merely starts with the same name
         }
-        let op = rest
-            .strip_prefix('[')
-            .and_then(|r| r.strip_suffix(']'))
-            .map(|op| op.strip_prefix('$').unwrap_or(op));
+        let op = rest.strip_prefix('[').and_then(|r| r.strip_suffix(']')).map(|op| op.strip_prefix('$').unwrap_or(op));
         let slot = match op {
             Some("gt") => &mut range.gt,
             Some("gte") => &mut range.gte,
@@ -170,13 +140,8 @@ pub struct CustomerListQuery {
 pub fn parse_customer_list(raw: &str) -> Result<CustomerListQuery, AdminError> {
     let q = QueryPairs::parse(raw);
     let (ids, no_ids) = id_list(&q, &["id"], xclade_domain::ids::CustomerId::parse);
-    let (groups, no_groups) = id_list(
-        &q,
-        &["groups", "groups[id]"],
-        xclade_domain::ids::GroupId::parse,
-    );
-    let (order, descending) =
-        order(&q, CustomerOrderField::parse)?.unwrap_or((CustomerOrderField::Id, false));
+    let (groups, no_groups) = id_list(&q, &["groups", "groups[id]"], xclade_domain::ids::GroupId::parse);
+    let (order, descending) = order(&q, CustomerOrderField::parse)?.unwrap_or((CustomerOrderField::Id, false));
     let filter = CustomerFilter {
         q: last_non_empty(&q, "q").map(str::to_owned),
         ids,
@@ -190,10 +155,7 @@ pub fn parse_customer_list(raw: &str) -> Result<CustomerListQuery, AdminError> {
         limit: limit(&q)?,
         offset: offset(&q)?,
     };
-    Ok(CustomerListQuery {
-        filter,
-        matches_nothing: no_ids || no_groups,
-    })
+    Ok(CustomerListQuery { filter, matches_nothing: no_ids || no_groups })
 }
 
 #[cfg(test)]
@@ -210,9 +172,7 @@ mod tests {
     }
 
     fn err(raw: &str) -> String {
-        parse_customer_list(raw)
-            .expect_err("invalid query")
-            .to_string()
+        parse_customer_list(raw).expect_err("invalid query").to_string()
     }
 
     fn gid(s: &str) -> GroupId {
@@ -243,10 +203,7 @@ mod tests {
         assert_eq!(parse(&format!("groups={G1}")).filter.groups, vec![gid(G1)]);
         let q = parse(&format!("id[]={G1}&email=a%40b.co&email[]=c%2Bd@e.io"));
         assert_eq!(q.filter.ids, vec![CustomerId::parse(G1).expect("uuid")]);
-        assert_eq!(
-            q.filter.emails,
-            vec!["a@b.co".to_owned(), "c+d@e.io".to_owned()]
-        );
+        assert_eq!(q.filter.emails, vec!["a@b.co".to_owned(), "c+d@e.io".to_owned()]);
     }
 
     #[test]
@@ -261,19 +218,10 @@ mod tests {
     #[test]
     fn order() {
         let q = parse("order=-created_at");
-        assert_eq!(
-            (q.filter.order, q.filter.descending),
-            (CustomerOrderField::CreatedAt, true)
-        );
+        assert_eq!((q.filter.order, q.filter.descending), (CustomerOrderField::CreatedAt, true));
         let q = parse("order=email");
-        assert_eq!(
-            (q.filter.order, q.filter.descending),
-            (CustomerOrderField::Email, false)
-        );
-        assert_eq!(
-            err("order=-password"),
-            "Invalid request: Invalid order field 'password'"
-        );
+        assert_eq!((q.filter.order, q.filter.descending), (CustomerOrderField::Email, false));
+        assert_eq!(err("order=-password"), "Invalid request: Invalid order field 'password'");
     }
 
     #[test]
@@ -281,26 +229,11 @@ mod tests {
         let q = parse("limit=1000&offset=20");
         assert_eq!((q.filter.limit, q.filter.offset), (1000, 20));
         assert_eq!(parse("limit=0").filter.limit, 0);
-        assert_eq!(
-            err("limit=1001"),
-            "Invalid request: Field 'limit' must be at most 1000"
-        );
-        assert_eq!(
-            err("limit=99999999999999999999999"),
-            "Invalid request: Field 'limit' must be at most 1000"
-        );
-        assert_eq!(
-            err("limit=-1"),
-            "Invalid request: Field 'limit' must be a non-negative integer"
-        );
-        assert_eq!(
-            err("limit=ten"),
-            "Invalid request: Field 'limit' must be a non-negative integer"
-        );
-        assert_eq!(
-            err("offset=-5"),
-            "Invalid request: Field 'offset' must be a non-negative integer"
-        );
+        assert_eq!(err("limit=1001"), "Invalid request: Field 'limit' must be at most 1000");
+        assert_eq!(err("limit=99999999999999999999999"), "Invalid request: Field 'limit' must be at most 1000");
+        assert_eq!(err("limit=-1"), "Invalid request: Field 'limit' must be a non-negative integer");
+        assert_eq!(err("limit=ten"), "Invalid request: Field 'limit' must be a non-negative integer");
+        assert_eq!(err("offset=-5"), "Invalid request: Field 'offset' must be a non-negative integer");
         assert!(parse_customer_list("offset=9223372036854775808").is_err());
     }
 
@@ -309,25 +242,16 @@ mod tests {
         let q = parse("created_at%5Bgte%5D=2024-01-02T03%3A04%3A05.678Z&created_at[lt]=2024-02-01&updated_at[$gt]=2024-01-01T00:00:00+02:00");
         assert_eq!(
             q.filter.created_at.gte,
-            Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5)
-                .single()
-                .map(|t| t + chrono::Duration::milliseconds(678))
+            Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).single().map(|t| t + chrono::Duration::milliseconds(678))
         );
-        assert_eq!(
-            q.filter.created_at.lt,
-            Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).single()
-        );
-        assert_eq!(
-            q.filter.updated_at.gt,
-            Utc.with_ymd_and_hms(2023, 12, 31, 22, 0, 0).single()
-        );
+        assert_eq!(q.filter.created_at.lt, Utc.with_ymd_and_hms(2024, 2, 1, 0, 0, 0).single());
+        assert_eq!(q.filter.updated_at.gt, Utc.with_ymd_and_hms(2023, 12, 31, 22, 0, 0).single());
         assert_eq!(q.filter.created_at.lte, None);
         assert_eq!(
             err("created_at[gte]=yesterday"),
             "Invalid request: Field 'created_at[gte]' must be an RFC 3339 date-time or a YYYY-MM-DD date, got: 'yesterday'"
         );
-        assert!(err("created_at[eq]=2024-01-01")
-            .starts_with("Invalid request: Unrecognized filter 'created_at[eq]'"));
+        assert!(err("created_at[eq]=2024-01-01").starts_with("Invalid request: Unrecognized filter 'created_at[eq]'"));
         assert!(parse_customer_list("created_at=2024-01-01").is_err());
     }
 
@@ -335,10 +259,7 @@ mod tests {
     fn booleans_text_and_unknown_keys() {
         assert_eq!(parse("has_account=true").filter.has_account, Some(true));
         assert_eq!(parse("has_account=false").filter.has_account, Some(false));
-        assert_eq!(
-            err("has_account=yes"),
-            "Invalid request: Field 'has_account' must be 'true' or 'false'"
-        );
+        assert_eq!(err("has_account=yes"), "Invalid request: Field 'has_account' must be 'true' or 'false'");
         let q = parse("q=Jane+Doe&expand=groups&fields=*groups&whatever[x]=1");
         assert_eq!(q.filter.q.as_deref(), Some("Jane Doe"));
         assert_eq!(parse("q=").filter.q, None);

@@ -34,10 +34,7 @@ pub(crate) fn ok(body: Map<String, Value>) -> HttpResponse {
 
 /// `{key: value}`, in order.
 pub(crate) fn object<const N: usize>(entries: [(&str, Value); N]) -> Map<String, Value> {
-    entries
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect()
+    entries.into_iter().map(|(k, v)| (k.to_owned(), v)).collect()
 }
 
 /// A path customer id; anything that is not a UUID is as missing as an unknown one.
@@ -52,8 +49,7 @@ pub(crate) fn group_id(raw: &str) -> Result<GroupId, AdminError> {
 
 /// A path address id; anything that is not a UUID is as missing as an unknown one.
 pub(crate) fn address_id(raw: &str) -> Result<AddressId, AdminError> {
-    AddressId::parse(raw)
-        .ok_or_else(|| DomainError::not_found(Resource::CustomerAddress, raw).into())
+    AddressId::parse(raw).ok_or_else(|| DomainError::not_found(Resource::CustomerAddress, raw).into())
 }
 
 /// The raw `fields` query value (still percent-encoded; the parser decodes it).
@@ -62,39 +58,25 @@ pub(crate) fn raw_fields(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Parses `fields` against `spec`; an invalid list is 400 with the parser's message.
-pub(crate) fn parse_fields_raw(
-    spec: &'static FieldSpec,
-    raw: Option<&str>,
-) -> Result<SelectedFields, AdminError> {
+pub(crate) fn parse_fields_raw(spec: &'static FieldSpec, raw: Option<&str>) -> Result<SelectedFields, AdminError> {
     parse_fields_for(spec, raw).map_err(|e| AdminError::Invalid(e.to_string()))
 }
 
 /// The request's `fields` against `spec`.
-pub(crate) fn fields(
-    req: &HttpRequest,
-    spec: &'static FieldSpec,
-) -> Result<SelectedFields, AdminError> {
+pub(crate) fn fields(req: &HttpRequest, spec: &'static FieldSpec) -> Result<SelectedFields, AdminError> {
     parse_fields_raw(spec, raw_fields(req))
 }
 
 /// The relations of a customer to load for a selection.
 pub(crate) fn relations(selected: &SelectedFields) -> Relations {
-    Relations {
-        groups: selected.wants_groups(),
-        addresses: selected.wants_addresses(),
-    }
+    Relations { groups: selected.wants_groups(), addresses: selected.wants_addresses() }
 }
 
 /// Reads the admin JSON body; called after the permission check, so a caller without the
 /// scope gets 403 whatever it sent.
-pub(crate) async fn read_body(
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> Result<Map<String, Value>, AdminError> {
+pub(crate) async fn read_body(req: &HttpRequest, payload: web::Payload) -> Result<Map<String, Value>, AdminError> {
     let mut payload = payload.into_inner();
-    AdminJson::from_request(req, &mut payload)
-        .await
-        .map(|json| json.0)
+    AdminJson::from_request(req, &mut payload).await.map(|json| json.0)
 }
 
 /// The `Idempotency-Key` header: absent → `None`; empty, longer than 255 characters or not
@@ -108,7 +90,11 @@ pub(crate) fn idempotency_key(req: &HttpRequest) -> Result<Option<String>, Admin
 
 pub(crate) fn check_idempotency_key(value: Option<&str>) -> Result<String, AdminError> {
     match value {
-        Some(key) if !key.is_empty() && key.len() <= MAX_IDEMPOTENCY_KEY_CHARS && key.bytes().all(|b| (b' '..=b'~').contains(&b)) => {
+        Some(key)
+            if !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY_CHARS
+                && key.bytes().all(|b| (b' '..=b'~').contains(&b)) =>
+        {
             Ok(key.to_owned())
         }
         _ => Err(AdminError::invalid_request(format!(
@@ -158,35 +144,17 @@ mod tests {
         let body = map(json!({"email": "a@b.co", "metadata": {}}));
         let h = request_hash("POST", "/admin/customers", Some("id"), &body).expect("hash");
         assert_eq!(h.len(), 64);
-        assert_eq!(
-            h,
-            request_hash("POST", "/admin/customers", Some("id"), &body).expect("hash")
-        );
+        assert_eq!(h, request_hash("POST", "/admin/customers", Some("id"), &body).expect("hash"));
+        assert_ne!(h, request_hash("POST", "/admin/customers", None, &body).expect("hash"));
+        assert_ne!(h, request_hash("POST", "/admin/customers", Some(""), &body).expect("hash"));
         assert_ne!(
             h,
-            request_hash("POST", "/admin/customers", None, &body).expect("hash")
-        );
-        assert_ne!(
-            h,
-            request_hash("POST", "/admin/customers", Some(""), &body).expect("hash")
-        );
-        assert_ne!(
-            h,
-            request_hash(
-                "POST",
-                "/admin/customers",
-                Some("id"),
-                &map(json!({"email": "a@b.co"}))
-            )
-            .expect("hash")
+            request_hash("POST", "/admin/customers", Some("id"), &map(json!({"email": "a@b.co"}))).expect("hash")
         );
         // The same body with other whitespace hashes the same.
         let spaced: Map<String, Value> =
             serde_json::from_str("{ \"email\" : \"a@b.co\",\n \"metadata\": { } }").expect("json");
-        assert_eq!(
-            h,
-            request_hash("POST", "/admin/customers", Some("id"), &spaced).expect("hash")
-        );
+        assert_eq!(h, request_hash("POST", "/admin/customers", Some("id"), &spaced).expect("hash"));
     }
 
     #[test]
@@ -194,25 +162,19 @@ mod tests {
         assert_eq!(check_idempotency_key(Some("abc")).expect("ok"), "abc");
         assert!(check_idempotency_key(Some(&"k".repeat(255))).is_ok());
         let long = check_idempotency_key(Some(&"k".repeat(256))).expect_err("too long");
-        assert_eq!(long.to_string(), "Invalid request: The Idempotency-Key header must be 1 to 255 printable ASCII characters");
+        assert_eq!(
+            long.to_string(),
+            "Invalid request: The Idempotency-Key header must be 1 to 255 printable ASCII characters"
+        );
         assert!(check_idempotency_key(Some("")).is_err());
         assert!(check_idempotency_key(None).is_err());
     }
 
     #[test]
     fn non_uuid_ids_are_not_found() {
-        assert_eq!(
-            customer_id("nope").expect_err("404").to_string(),
-            "Customer with id: nope was not found"
-        );
-        assert_eq!(
-            group_id("g").expect_err("404").to_string(),
-            "Customer group with id: g was not found"
-        );
-        assert_eq!(
-            address_id("a").expect_err("404").to_string(),
-            "Customer address with id: a was not found"
-        );
+        assert_eq!(customer_id("nope").expect_err("404").to_string(), "Customer with id: nope was not found");
+        assert_eq!(group_id("g").expect_err("404").to_string(), "Customer group with id: g was not found");
+        assert_eq!(address_id("a").expect_err("404").to_string(), "Customer address with id: a was not found");
         assert!(customer_id("0193a1b2-0000-7000-8000-000000000001").is_ok());
     }
 }

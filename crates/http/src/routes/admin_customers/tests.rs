@@ -25,16 +25,13 @@ pub(crate) mod harness {
     use xclade_domain::ids::{CustomerId, GroupId};
     use xclade_domain::metadata::Metadata;
     use xclade_domain::ports::{
-        MockClock, MockCustomerGroupRepository, MockCustomerRepository, MockHealthCheck,
-        MockIdGenerator, MockPasswordHasher, MockProjectRepository, MockTokenSigner,
-        TokenRejection,
+        MockClock, MockCustomerGroupRepository, MockCustomerRepository, MockHealthCheck, MockIdGenerator,
+        MockPasswordHasher, MockProjectRepository, MockTokenSigner, TokenRejection,
     };
     use xclade_domain::services::{AuthService, CustomerService, GroupService};
 
     pub fn t0() -> chrono::DateTime<Utc> {
-        Utc.with_ymd_and_hms(2019, 8, 24, 14, 15, 22)
-            .single()
-            .unwrap_or_default()
+        Utc.with_ymd_and_hms(2019, 8, 24, 14, 15, 22).single().unwrap_or_default()
     }
 
     pub fn customer(email: &str) -> Customer {
@@ -81,10 +78,7 @@ pub(crate) mod harness {
 
     impl Harness {
         pub fn new() -> Harness {
-            Harness {
-                customers: MockCustomerRepository::new(),
-                groups: MockCustomerGroupRepository::new(),
-            }
+            Harness { customers: MockCustomerRepository::new(), groups: MockCustomerGroupRepository::new() }
         }
 
         fn state(self) -> AppState {
@@ -118,11 +112,7 @@ pub(crate) mod harness {
                     clock.clone(),
                     3600,
                 ),
-                customers: CustomerService::new(
-                    Arc::new(self.customers),
-                    clock.clone(),
-                    ids.clone(),
-                ),
+                customers: CustomerService::new(Arc::new(self.customers), clock.clone(), ids.clone()),
                 groups: GroupService::new(Arc::new(self.groups), clock, ids, 1000),
                 health: Arc::new(MockHealthCheck::new()),
                 metrics: Arc::new(Metrics::new()),
@@ -133,11 +123,8 @@ pub(crate) mod harness {
 
         pub async fn app(
             self,
-        ) -> impl Service<
-            actix_http::Request,
-            Response = ServiceResponse<impl MessageBody>,
-            Error = actix_web::Error,
-        > {
+        ) -> impl Service<actix_http::Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
+        {
             test::init_service(
                 App::new()
                     .wrap(actix_web::middleware::from_fn(crate::middleware::observe))
@@ -153,8 +140,7 @@ pub(crate) mod harness {
     pub fn message(err: &crate::error::AdminError) -> String {
         use actix_web::ResponseError;
         let body = err.error_response().into_body();
-        let bytes =
-            futures::executor::block_on(actix_web::body::to_bytes(body)).unwrap_or_default();
+        let bytes = futures::executor::block_on(actix_web::body::to_bytes(body)).unwrap_or_default();
         serde_json::from_slice::<Value>(&bytes)
             .ok()
             .and_then(|v| v["message"].as_str().map(str::to_owned))
@@ -163,19 +149,12 @@ pub(crate) mod harness {
 
     /// Sends a request with `token` (none when empty) and an optional JSON body; answers the
     /// status and the body as JSON (a non-JSON body as a JSON string).
-    pub async fn call<S, B>(
-        app: &S,
-        method: &str,
-        uri: &str,
-        token: &str,
-        body: Option<Value>,
-    ) -> (u16, Value)
+    pub async fn call<S, B>(app: &S, method: &str, uri: &str, token: &str, body: Option<Value>) -> (u16, Value)
     where
         S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
         B: MessageBody,
     {
-        let (status, bytes) =
-            call_raw(app, method, uri, token, &[], body.map(|b| b.to_string())).await;
+        let (status, bytes) = call_raw(app, method, uri, token, &[], body.map(|b| b.to_string())).await;
         let value = serde_json::from_slice(&bytes)
             .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()));
         (status, value)
@@ -203,9 +182,7 @@ pub(crate) mod harness {
             req = req.insert_header((*k, *v));
         }
         if let Some(body) = body {
-            req = req
-                .insert_header(("Content-Type", "application/json"))
-                .set_payload(body);
+            req = req.insert_header(("Content-Type", "application/json")).set_payload(body);
         }
         let resp = test::call_service(app, req.to_request()).await;
         let status = resp.status().as_u16();
@@ -232,20 +209,12 @@ fn create_body() -> Value {
 fn customer_json_key_order_timestamps_and_nulls() {
     use chrono::{TimeZone, Utc};
     let mut c = customer("jane@example.com");
-    c.updated_at = Utc
-        .with_ymd_and_hms(2024, 1, 2, 3, 4, 5)
-        .single()
-        .expect("time")
-        + chrono::Duration::milliseconds(7);
+    c.updated_at =
+        Utc.with_ymd_and_hms(2024, 1, 2, 3, 4, 5).single().expect("time") + chrono::Duration::milliseconds(7);
     let g = group("Gold");
     c.groups = vec![g.clone()];
     let v = dto::customer_value(&c, &parse_fields(None).expect("defaults")).expect("json");
-    let keys: Vec<&str> = v
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(
         keys,
         [
@@ -303,12 +272,7 @@ fn address_json_key_order() {
         updated_at: harness::t0(),
     };
     let v = dto::address_value(&a).expect("json");
-    let keys: Vec<&str> = v
-        .as_object()
-        .expect("object")
-        .keys()
-        .map(String::as_str)
-        .collect();
+    let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
     assert_eq!(
         keys,
         [
@@ -341,35 +305,17 @@ fn fields_shape_the_dto() {
     let g = group("Gold");
     c.groups = vec![g.clone()];
     let selected = parse_fields(Some("email%2Cgroups.name")).expect("valid");
-    assert_eq!(
-        support::relations(&selected),
-        Relations {
-            groups: true,
-            addresses: false
-        }
-    );
+    assert_eq!(support::relations(&selected), Relations { groups: true, addresses: false });
     let v = dto::customer_value(&c, &selected).expect("json");
-    assert_eq!(
-        v,
-        json!({"id": c.id.0, "email": "jane@example.com", "groups": [{"id": g.id.0, "name": "Gold"}]})
-    );
+    assert_eq!(v, json!({"id": c.id.0, "email": "jane@example.com", "groups": [{"id": g.id.0, "name": "Gold"}]}));
 
     let selected = parse_fields(Some("-phone%2C%2Bgroups.id,-addresses")).expect("valid");
-    assert_eq!(
-        support::relations(&selected),
-        Relations {
-            groups: true,
-            addresses: false
-        }
-    );
+    assert_eq!(support::relations(&selected), Relations { groups: true, addresses: false });
     let v = dto::customer_value(&c, &selected).expect("json");
     let obj = v.as_object().expect("object");
-    assert!(
-        !obj.contains_key("phone") && !obj.contains_key("addresses") && obj.contains_key("groups")
-    );
+    assert!(!obj.contains_key("phone") && !obj.contains_key("addresses") && obj.contains_key("groups"));
 
-    let err = support::parse_fields_raw(&xclade_domain::fields::CUSTOMER_SPEC, Some("foo,+bar"))
-        .expect_err("invalid");
+    let err = support::parse_fields_raw(&xclade_domain::fields::CUSTOMER_SPEC, Some("foo,+bar")).expect_err("invalid");
     assert_eq!(err.to_string(), "Requested fields [foo, bar] are not valid");
 }
 
@@ -378,16 +324,10 @@ fn create_body_messages() {
     let msg = |v: Value| message(&customer_draft(map(v)).expect_err("invalid"));
     let mut body = create_body();
     body["first_name"] = Value::Null;
-    assert_eq!(
-        msg(body),
-        "Invalid request: Expected type: 'string' for field 'first_name', got: 'null'"
-    );
+    assert_eq!(msg(body), "Invalid request: Expected type: 'string' for field 'first_name', got: 'null'");
     let mut body = create_body();
     body["first_name"] = json!(3);
-    assert_eq!(
-        msg(body),
-        "Invalid request: Expected type: 'string' for field 'first_name', got: 'number'"
-    );
+    assert_eq!(msg(body), "Invalid request: Expected type: 'string' for field 'first_name', got: 'number'");
     let mut body = create_body();
     body.as_object_mut().expect("object").remove("email");
     assert_eq!(msg(body), "Invalid request: Field 'email' is required");
@@ -404,15 +344,12 @@ fn create_body_messages() {
     body["additional_data"] = json!({"source": "import"});
     let draft = customer_draft(map(body)).expect("valid");
     assert_eq!(draft.phone.as_deref(), Some("+1 555"));
-    assert!(draft
-        .additional_data
-        .is_some_and(|d| d.contains_key("source")));
+    assert!(draft.additional_data.is_some_and(|d| d.contains_key("source")));
 }
 
 #[test]
 fn update_and_address_bodies() {
-    let patch =
-        customer_patch(map(json!({"first_name": null, "metadata": {"a": ""}}))).expect("valid");
+    let patch = customer_patch(map(json!({"first_name": null, "metadata": {"a": ""}}))).expect("valid");
     assert_eq!(patch.first_name, Some(None));
     assert_eq!(patch.last_name, None);
     assert_eq!(
@@ -424,10 +361,8 @@ fn update_and_address_bodies() {
         message(&customer_patch(map(json!({"email": null}))).expect_err("null")),
         "Invalid request: Expected type: 'string' for field 'email', got: 'null'"
     );
-    let fields = address_fields(map(
-        json!({"city": "Paris", "company": null, "is_default_billing": true}),
-    ))
-    .expect("valid");
+    let fields =
+        address_fields(map(json!({"city": "Paris", "company": null, "is_default_billing": true}))).expect("valid");
     assert_eq!(fields.city, Some(Some("Paris".into())));
     assert_eq!(fields.company, Some(None));
     assert_eq!(fields.is_default_billing, Some(true));
@@ -450,14 +385,7 @@ async fn auth_comes_first_then_the_permission() {
     let (status, _) = call(&app, "GET", "/admin/customers/abc", "bad", None).await;
     assert_eq!(status, 401);
     // A read-only caller is refused before its (bad) body is looked at.
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/admin/customers",
-        "view_customers",
-        Some(json!({"x": 1})),
-    )
-    .await;
+    let (status, body) = call(&app, "POST", "/admin/customers", "view_customers", Some(json!({"x": 1}))).await;
     assert_eq!(status, 403, "{body}");
     assert_eq!(body["type"], json!("forbidden"));
 }
@@ -475,25 +403,13 @@ async fn non_uuid_path_ids_are_404() {
         let body = (method == "POST").then(|| json!({}));
         let (status, body) = call(&app, method, uri, "manage_customers", body).await;
         assert_eq!(status, 404, "{method} {uri}");
-        assert_eq!(
-            body,
-            json!({"type": "not_found", "message": "Customer with id: cus_123 was not found"})
-        );
+        assert_eq!(body, json!({"type": "not_found", "message": "Customer with id: cus_123 was not found"}));
     }
     let id = uuid::Uuid::now_v7();
-    let (status, body) = call(
-        &app,
-        "GET",
-        &format!("/admin/customers/{id}/addresses/addr_1"),
-        "manage_customers",
-        None,
-    )
-    .await;
+    let (status, body) =
+        call(&app, "GET", &format!("/admin/customers/{id}/addresses/addr_1"), "manage_customers", None).await;
     assert_eq!(status, 404);
-    assert_eq!(
-        body["message"],
-        json!("Customer address with id: addr_1 was not found")
-    );
+    assert_eq!(body["message"], json!("Customer address with id: addr_1 was not found"));
 }
 
 #[actix_web::test]
@@ -503,26 +419,20 @@ async fn create_with_idempotency_key_replays_byte_identical() {
     let hashes: Arc<Mutex<Vec<String>>> = Arc::default();
     {
         let (created, hashes) = (created.clone(), hashes.clone());
-        h.customers
-            .expect_create()
-            .times(2)
-            .returning(move |_, c, data, idem| {
-                assert!(data.is_none());
-                let claim = idem.expect("a claim");
-                assert_eq!(claim.key, "key-1");
-                hashes
-                    .lock()
-                    .expect("lock")
-                    .push(claim.request_hash.clone());
-                let mut first = created.lock().expect("lock");
-                match first.as_ref() {
-                    None => {
-                        *first = Some(c.clone());
-                        Ok(CreateOutcome::Created(c.clone()))
-                    }
-                    Some(original) => Ok(CreateOutcome::Replayed(original.clone())),
+        h.customers.expect_create().times(2).returning(move |_, c, data, idem| {
+            assert!(data.is_none());
+            let claim = idem.expect("a claim");
+            assert_eq!(claim.key, "key-1");
+            hashes.lock().expect("lock").push(claim.request_hash.clone());
+            let mut first = created.lock().expect("lock");
+            match first.as_ref() {
+                None => {
+                    *first = Some(c.clone());
+                    Ok(CreateOutcome::Created(c.clone()))
                 }
-            });
+                Some(original) => Ok(CreateOutcome::Replayed(original.clone())),
+            }
+        });
     }
     let app = h.app().await;
     let send = || {
@@ -553,17 +463,14 @@ async fn create_with_idempotency_key_replays_byte_identical() {
 #[actix_web::test]
 async fn create_refuses_long_keys_and_reports_duplicates() {
     let mut h = Harness::new();
-    h.customers
-        .expect_create()
-        .times(1)
-        .returning(|_, c, _, idem| {
-            assert!(idem.is_none());
-            Err(DomainError::Duplicate {
-                resource: xclade_domain::Resource::Customer,
-                field: "email",
-                value: c.email.clone(),
-            })
-        });
+    h.customers.expect_create().times(1).returning(|_, c, _, idem| {
+        assert!(idem.is_none());
+        Err(DomainError::Duplicate {
+            resource: xclade_domain::Resource::Customer,
+            field: "email",
+            value: c.email.clone(),
+        })
+    });
     let app = h.app().await;
     let long = "k".repeat(256);
     let (status, _) = harness::call_raw(
@@ -576,14 +483,7 @@ async fn create_refuses_long_keys_and_reports_duplicates() {
     )
     .await;
     assert_eq!(status, 400);
-    let (status, body) = call(
-        &app,
-        "POST",
-        "/admin/customers",
-        "manage_customers",
-        Some(create_body()),
-    )
-    .await;
+    let (status, body) = call(&app, "POST", "/admin/customers", "manage_customers", Some(create_body())).await;
     assert_eq!(status, 422);
     assert_eq!(
         body,
@@ -601,47 +501,15 @@ async fn list_validates_before_the_database_and_loads_only_selected_relations() 
             filter.limit == 10
                 && filter.offset == 20
                 && filter.descending
-                && *relations
-                    == Relations {
-                        groups: true,
-                        addresses: false,
-                    }
+                && *relations == Relations { groups: true, addresses: false }
         })
-        .returning(|_, _, _| {
-            Ok(Listed {
-                items: vec![customer("a@b.co")],
-                count: 31,
-            })
-        });
+        .returning(|_, _, _| Ok(Listed { items: vec![customer("a@b.co")], count: 31 }));
     let app = h.app().await;
-    let (status, body) = call(
-        &app,
-        "GET",
-        "/admin/customers?limit=1001",
-        "view_customers",
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["message"].clone()),
-        (
-            400,
-            json!("Invalid request: Field 'limit' must be at most 1000")
-        )
-    );
-    let (status, body) = call(
-        &app,
-        "GET",
-        "/admin/customers?groups=gold",
-        "view_customers",
-        None,
-    )
-    .await;
+    let (status, body) = call(&app, "GET", "/admin/customers?limit=1001", "view_customers", None).await;
+    assert_eq!((status, body["message"].clone()), (400, json!("Invalid request: Field 'limit' must be at most 1000")));
+    let (status, body) = call(&app, "GET", "/admin/customers?groups=gold", "view_customers", None).await;
     assert_eq!(status, 200);
-    assert_eq!(
-        body,
-        json!({"customers": [], "count": 0, "offset": 0, "limit": 50})
-    );
+    assert_eq!(body, json!({"customers": [], "count": 0, "offset": 0, "limit": 50}));
     let (status, body) = call(
         &app,
         "GET",
@@ -652,29 +520,13 @@ async fn list_validates_before_the_database_and_loads_only_selected_relations() 
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["count"], json!(31));
-    assert_eq!(
-        (body["offset"].clone(), body["limit"].clone()),
-        (json!(20), json!(10))
-    );
+    assert_eq!((body["offset"].clone(), body["limit"].clone()), (json!(20), json!(10)));
     let first = body["customers"][0].as_object().expect("customer");
-    assert_eq!(
-        first.keys().map(String::as_str).collect::<Vec<_>>(),
-        ["id", "email", "groups"]
-    );
-    let (status, body) = call(
-        &app,
-        "GET",
-        "/admin/customers?fields=password",
-        "view_customers",
-        None,
-    )
-    .await;
+    assert_eq!(first.keys().map(String::as_str).collect::<Vec<_>>(), ["id", "email", "groups"]);
+    let (status, body) = call(&app, "GET", "/admin/customers?fields=password", "view_customers", None).await;
     assert_eq!(
         (status, body),
-        (
-            400,
-            json!({"type": "invalid_data", "message": "Requested fields [password] are not valid"})
-        )
+        (400, json!({"type": "invalid_data", "message": "Requested fields [password] are not valid"}))
     );
 }
 
@@ -697,33 +549,15 @@ async fn manage_groups_checks_ids_before_writing() {
     let app = h.app().await;
     let id = uuid::Uuid::now_v7();
     let uri = format!("/admin/customers/{id}/customer-groups");
-    let (status, body) = call(
-        &app,
-        "POST",
-        &uri,
-        "manage_customers",
-        Some(json!({"add": [g.to_string(), "vip"]})),
-    )
-    .await;
+    let (status, body) =
+        call(&app, "POST", &uri, "manage_customers", Some(json!({"add": [g.to_string(), "vip"]}))).await;
     assert_eq!(
         (status, body),
-        (
-            404,
-            json!({"type": "not_found", "message": "Customer group with id: vip was not found"})
-        )
+        (404, json!({"type": "not_found", "message": "Customer group with id: vip was not found"}))
     );
-    let (status, body) = call(
-        &app,
-        "POST",
-        &uri,
-        "manage_customers",
-        Some(json!({"add": [g.to_string()], "foo": 1})),
-    )
-    .await;
-    assert_eq!(
-        (status, body["message"].clone()),
-        (400, json!("Invalid request: Unrecognized fields: 'foo'"))
-    );
+    let (status, body) =
+        call(&app, "POST", &uri, "manage_customers", Some(json!({"add": [g.to_string()], "foo": 1}))).await;
+    assert_eq!((status, body["message"].clone()), (400, json!("Invalid request: Unrecognized fields: 'foo'")));
     let (status, body) = call(
         &app,
         "POST",
@@ -733,30 +567,18 @@ async fn manage_groups_checks_ids_before_writing() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(
-        body,
-        json!({"customer": {"id": id, "groups": [{"id": g.0}]}})
-    );
+    assert_eq!(body, json!({"customer": {"id": id, "groups": [{"id": g.0}]}}));
 }
 
 #[actix_web::test]
 async fn address_delete_answers_the_parent() {
     let mut h = Harness::new();
-    h.customers
-        .expect_delete_address()
-        .times(1)
-        .returning(|_, id, _, relations| {
-            assert_eq!(
-                relations,
-                Relations {
-                    groups: false,
-                    addresses: true
-                }
-            );
-            let mut c = customer("a@b.co");
-            c.id = id;
-            Ok(c)
-        });
+    h.customers.expect_delete_address().times(1).returning(|_, id, _, relations| {
+        assert_eq!(relations, Relations { groups: false, addresses: true });
+        let mut c = customer("a@b.co");
+        c.id = id;
+        Ok(c)
+    });
     let app = h.app().await;
     let (id, address) = (uuid::Uuid::now_v7(), uuid::Uuid::now_v7());
     let (status, body) = call(
@@ -777,27 +599,11 @@ async fn address_delete_answers_the_parent() {
 #[actix_web::test]
 async fn delete_answers_the_deleted_object() {
     let mut h = Harness::new();
-    h.customers
-        .expect_delete()
-        .times(1)
-        .returning(|_, _| Ok(()));
+    h.customers.expect_delete().times(1).returning(|_, _| Ok(()));
     let app = h.app().await;
     let id = uuid::Uuid::now_v7();
-    let (status, body) = call(
-        &app,
-        "DELETE",
-        &format!("/admin/customers/{id}"),
-        "manage_customers",
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body),
-        (
-            200,
-            json!({"id": id, "object": "customer", "deleted": true})
-        )
-    );
+    let (status, body) = call(&app, "DELETE", &format!("/admin/customers/{id}"), "manage_customers", None).await;
+    assert_eq!((status, body), (200, json!({"id": id, "object": "customer", "deleted": true})));
 }
 
 #[actix_web::test]
@@ -818,18 +624,8 @@ async fn update_passes_the_patch_and_shapes_the_answer() {
     let app = h.app().await;
     let id = uuid::Uuid::now_v7();
     let uri = format!("/admin/customers/{id}?fields=first_name");
-    let (status, body) = call(
-        &app,
-        "POST",
-        &uri,
-        "manage_customers",
-        Some(json!({"first_name": null})),
-    )
-    .await;
-    assert_eq!(
-        (status, body),
-        (200, json!({"customer": {"id": id, "first_name": null}}))
-    );
+    let (status, body) = call(&app, "POST", &uri, "manage_customers", Some(json!({"first_name": null}))).await;
+    assert_eq!((status, body), (200, json!({"customer": {"id": id, "first_name": null}})));
     let (status, body) = call(&app, "PATCH", "/admin/customers", "manage_customers", None).await;
     assert_eq!(status, 405);
     assert_eq!(body["type"], json!("invalid_data"));

@@ -50,10 +50,7 @@ pub struct CustomFieldsView {
 impl From<&CustomFields> for CustomFieldsView {
     fn from(c: &CustomFields) -> Self {
         CustomFieldsView {
-            type_ref: TypeReference {
-                type_id: "type",
-                id: c.type_id.to_string(),
-            },
+            type_ref: TypeReference { type_id: "type", id: c.type_id.to_string() },
             fields: c.fields.clone(),
         }
     }
@@ -119,13 +116,7 @@ pub struct PageView {
 impl PageView {
     pub fn new(limit: u32, offset: u32, page: &QueryPage<CustomerGroup>) -> Self {
         let results: Vec<GroupView> = page.results.iter().map(GroupView::from).collect();
-        PageView {
-            limit,
-            offset,
-            count: results.len(),
-            total: page.total,
-            results,
-        }
+        PageView { limit, offset, count: results.len(), total: page.total, results }
     }
 }
 
@@ -282,10 +273,7 @@ mod tests {
     use xclade_domain::{GroupId, TypeId};
 
     fn group() -> CustomerGroup {
-        let t = Utc
-            .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
-            .single()
-            .expect("valid")
+        let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("valid")
             + chrono::Duration::microseconds(123_456);
         CustomerGroup {
             id: GroupId(uuid::Uuid::from_u128(1)),
@@ -326,12 +314,8 @@ mod tests {
         });
         g.created_by = Some(Actor::Client("cli".into()));
         g.last_modified_by = Some(Actor::User("u1".into()));
-        g.last_modified_at = Utc
-            .with_ymd_and_hms(2024, 5, 2, 0, 0, 0)
-            .single()
-            .expect("valid");
-        g.metadata =
-            Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
+        g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).single().expect("valid");
+        g.metadata = Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
         let v = serde_json::to_value(GroupView::from(&g)).expect("json");
         assert_eq!(
             v,
@@ -351,29 +335,15 @@ mod tests {
 
     #[test]
     fn pages() {
-        let page = QueryPage {
-            results: vec![group(), group()],
-            total: Some(7),
-        };
+        let page = QueryPage { results: vec![group(), group()], total: Some(7) };
         let v = serde_json::to_value(PageView::new(2, 4, &page)).expect("json");
         assert_eq!(
-            (
-                v["limit"].clone(),
-                v["offset"].clone(),
-                v["count"].clone(),
-                v["total"].clone()
-            ),
+            (v["limit"].clone(), v["offset"].clone(), v["count"].clone(), v["total"].clone()),
             (json!(2), json!(4), json!(2), json!(7))
         );
         assert_eq!(v["results"].as_array().map(Vec::len), Some(2));
-        let page = QueryPage {
-            results: vec![],
-            total: None,
-        };
+        let page = QueryPage { results: vec![], total: None };
         let v = serde_json::to_value(PageView::new(20, 0, &page)).expect("json");
-        assert_eq!(
-            v,
-            json!({"limit": 20, "offset": 0, "count": 0, "results": []})
-        );
+        assert_eq!(v, json!({"limit": 20, "offset": 0, "count": 0, "results": []}));
     }
 }

@@ -9,20 +9,11 @@ use xclade_domain::customer_group::{
     CustomDraft, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version, MAX_ACTIONS,
 };
 use xclade_domain::metadata::Metadata;
-use xclade_domain::paging::{
-    GroupQuery, Sort, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, MAX_QUERY_OFFSET,
-};
+use xclade_domain::paging::{GroupQuery, Sort, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, MAX_QUERY_OFFSET};
 use xclade_domain::predicate;
 
 /// Plain fields of a group usable in `where`.
-pub const PLAIN_FIELDS: &[&str] = &[
-    "id",
-    "key",
-    "name",
-    "version",
-    "createdAt",
-    "lastModifiedAt",
-];
+pub const PLAIN_FIELDS: &[&str] = &["id", "key", "name", "version", "createdAt", "lastModifiedAt"];
 /// Fields compared as numbers.
 pub const NUMERIC_FIELDS: &[&str] = &["version"];
 /// Fields compared as date-times.
@@ -41,10 +32,7 @@ fn bounded(param: &str, raw: &str, max: u32) -> Result<u32, ProjectError> {
     let ok = !raw.is_empty() && raw.bytes().all(|b| b.is_ascii_digit());
     match raw.parse::<u32>() {
         Ok(n) if ok && n <= max => Ok(n),
-        _ => Err(malformed(
-            param,
-            format!("Expected a whole number between 0 and {max}, got '{raw}'."),
-        )),
+        _ => Err(malformed(param, format!("Expected a whole number between 0 and {max}, got '{raw}'."))),
     }
 }
 
@@ -53,10 +41,7 @@ fn with_total(raw: &str) -> Result<bool, ProjectError> {
     match raw {
         "true" | "True" => Ok(true),
         "false" | "False" => Ok(false),
-        _ => Err(malformed(
-            "withTotal",
-            format!("Expected 'true' or 'false', got '{raw}'."),
-        )),
+        _ => Err(malformed("withTotal", format!("Expected 'true' or 'false', got '{raw}'."))),
     }
 }
 
@@ -95,35 +80,16 @@ pub fn group_query(pairs: &QueryPairs) -> Result<GroupQuery, ProjectError> {
         .map(|raw| bounded("limit", raw, MAX_QUERY_LIMIT))
         .transpose()?
         .unwrap_or(DEFAULT_QUERY_LIMIT);
-    let offset = pairs
-        .last("offset")
-        .map(|raw| bounded("offset", raw, MAX_QUERY_OFFSET))
-        .transpose()?
-        .unwrap_or(0);
-    let with_total = pairs
-        .last("withTotal")
-        .map(with_total)
-        .transpose()?
-        .unwrap_or(true);
-    let sort = pairs
-        .all("sort")
-        .map(Sort::parse)
-        .collect::<Result<Vec<_>, _>>()?;
+    let offset = pairs.last("offset").map(|raw| bounded("offset", raw, MAX_QUERY_OFFSET)).transpose()?.unwrap_or(0);
+    let with_total = pairs.last("withTotal").map(with_total).transpose()?.unwrap_or(true);
+    let sort = pairs.all("sort").map(Sort::parse).collect::<Result<Vec<_>, _>>()?;
     let predicate = predicate(pairs)?;
-    Ok(GroupQuery {
-        predicate,
-        sort,
-        limit,
-        offset,
-        with_total,
-    })
+    Ok(GroupQuery { predicate, sort, limit, offset, with_total })
 }
 
 /// The `version` query parameter of a delete.
 pub fn delete_version(pairs: &QueryPairs) -> Result<Version, ProjectError> {
-    let raw = pairs
-        .last("version")
-        .ok_or_else(|| ProjectError::InvalidOperation("Missing version number".into()))?;
+    let raw = pairs.last("version").ok_or_else(|| ProjectError::InvalidOperation("Missing version number".into()))?;
     raw.parse::<i64>()
         .ok()
         .filter(|_| !raw.starts_with('+'))
@@ -162,9 +128,7 @@ impl<'a> Obj<'a> {
     fn of(value: &'a Value, path: &'a str) -> Result<Obj<'a>, ProjectError> {
         match value {
             Value::Object(map) => Ok(Obj { map, path }),
-            _ if path.is_empty() => Err(ProjectError::InvalidJson(
-                "The request body must be a JSON object.".into(),
-            )),
+            _ if path.is_empty() => Err(ProjectError::InvalidJson("The request body must be a JSON object.".into())),
             _ => Err(expected(path, "object")),
         }
     }
@@ -217,9 +181,7 @@ fn type_ref(value: &Value, path: &str) -> Result<TypeRef, ProjectError> {
     if let Some(key) = obj.optional_string("key")? {
         return Ok(TypeRef::Key(key.to_owned()));
     }
-    Err(ProjectError::InvalidJson(format!(
-        "{path}: Either 'id' or 'key' must be set."
-    )))
+    Err(ProjectError::InvalidJson(format!("{path}: Either 'id' or 'key' must be set.")))
 }
 
 /// `type` (required) and `fields` (optional) of a `CustomFieldsDraft` or of `setCustomType`.
@@ -238,9 +200,7 @@ pub fn group_draft(body: &Value) -> Result<GroupDraft, ProjectError> {
         None => None,
         Some(value) => {
             let custom = Obj::of(value, "custom")?;
-            let type_value = custom
-                .get("type")
-                .ok_or_else(|| missing("custom -> type"))?;
+            let type_value = custom.get("type").ok_or_else(|| missing("custom -> type"))?;
             Some(custom_draft(&custom, type_value)?)
         }
     };
@@ -257,30 +217,17 @@ pub fn group_draft(body: &Value) -> Result<GroupDraft, ProjectError> {
 fn action(value: &Value) -> Result<GroupAction, ProjectError> {
     let obj = Obj::of(value, "actions")?;
     Ok(match obj.required_string("action")? {
-        "changeName" => {
-            GroupAction::ChangeName(GroupName::parse("name", obj.required_string("name")?)?)
-        }
-        "setKey" => GroupAction::SetKey(
-            obj.optional_string("key")?
-                .map(GroupKey::parse)
-                .transpose()?,
-        ),
+        "changeName" => GroupAction::ChangeName(GroupName::parse("name", obj.required_string("name")?)?),
+        "setKey" => GroupAction::SetKey(obj.optional_string("key")?.map(GroupKey::parse).transpose()?),
         "setCustomType" => match obj.get("type") {
             None => GroupAction::SetCustomType(None),
             Some(type_value) => GroupAction::SetCustomType(Some(custom_draft(&obj, type_value)?)),
         },
         "setCustomField" => {
             let name = obj.required_string("name")?.to_owned();
-            GroupAction::SetCustomField {
-                name,
-                value: obj.get("value").cloned(),
-            }
+            GroupAction::SetCustomField { name, value: obj.get("value").cloned() }
         }
-        other => {
-            return Err(ProjectError::InvalidInput(format!(
-                "Invalid action {other}"
-            )))
-        }
+        other => return Err(ProjectError::InvalidInput(format!("Invalid action {other}"))),
     })
 }
 
@@ -289,10 +236,7 @@ pub fn group_update(body: &Value) -> Result<(Version, Vec<GroupAction>), Project
     let obj = Obj::of(body, "")?;
     let version = match obj.get("version") {
         None => return Err(missing("version")),
-        Some(v) => v
-            .as_i64()
-            .map(Version)
-            .ok_or_else(|| expected("version", "integer"))?,
+        Some(v) => v.as_i64().map(Version).ok_or_else(|| expected("version", "integer"))?,
     };
     let actions = match obj.get("actions") {
         None => return Err(missing("actions")),
@@ -336,16 +280,7 @@ mod tests {
     #[test]
     fn query_defaults() {
         let query = q("").expect("ok");
-        assert_eq!(
-            query,
-            GroupQuery {
-                predicate: None,
-                sort: vec![],
-                limit: 20,
-                offset: 0,
-                with_total: true
-            }
-        );
+        assert_eq!(query, GroupQuery { predicate: None, sort: vec![], limit: 20, offset: 0, with_total: true });
         let query = q("expand=foo&unknown=1").expect("ok");
         assert_eq!(query.limit, 20);
     }
@@ -376,23 +311,20 @@ mod tests {
             invalid_input(q("limit=%2B5")),
             "Malformed parameter: limit: Expected a whole number between 0 and 500, got '+5'."
         );
-        assert_eq!(invalid_input(q("offset=10001")), "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'.");
-        assert_eq!(invalid_input(q("offset=99999999999")), "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '99999999999'.");
+        assert_eq!(
+            invalid_input(q("offset=10001")),
+            "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'."
+        );
+        assert_eq!(
+            invalid_input(q("offset=99999999999")),
+            "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '99999999999'."
+        );
     }
 
     #[test]
     fn with_total_values() {
-        for (raw, expected) in [
-            ("true", true),
-            ("True", true),
-            ("false", false),
-            ("False", false),
-        ] {
-            assert_eq!(
-                q(&format!("withTotal={raw}")).expect("ok").with_total,
-                expected,
-                "{raw}"
-            );
+        for (raw, expected) in [("true", true), ("True", true), ("false", false), ("False", false)] {
+            assert_eq!(q(&format!("withTotal={raw}")).expect("ok").with_total, expected, "{raw}");
         }
         assert_eq!(
             invalid_input(q("withTotal=TRUE")),
@@ -411,18 +343,9 @@ mod tests {
         assert_eq!(
             query.sort,
             vec![
-                Sort {
-                    field: SortField::Name,
-                    descending: true
-                },
-                Sort {
-                    field: SortField::CreatedAt,
-                    descending: false
-                },
-                Sort {
-                    field: SortField::Id,
-                    descending: false
-                },
+                Sort { field: SortField::Name, descending: true },
+                Sort { field: SortField::CreatedAt, descending: false },
+                Sort { field: SortField::Id, descending: false },
             ]
         );
         assert!(invalid_input(q("sort=foo+asc")).starts_with("Malformed parameter: sort: "));
@@ -432,42 +355,25 @@ mod tests {
     fn where_is_parsed_bound_and_checked() {
         let query = q("where=name%3D%22Gold%22").expect("ok");
         assert!(query.predicate.is_some());
-        let query =
-            q("where=name+in+:names&var.names=a&var.names=b&where=version+%3E+1").expect("ok");
+        let query = q("where=name+in+:names&var.names=a&var.names=b&where=version+%3E+1").expect("ok");
         assert!(query.predicate.is_some());
-        let query = q("where=version+%3D+:v&var.v=3")
-            .expect("a variable compared with version is a number");
+        let query = q("where=version+%3D+:v&var.v=3").expect("a variable compared with version is a number");
         assert!(query.predicate.is_some());
         let mismatch = invalid_input(q("where=version+%3D+:v&var.v=x"));
-        assert!(
-            mismatch.starts_with("Malformed parameter: where: "),
-            "{mismatch}"
-        );
+        assert!(mismatch.starts_with("Malformed parameter: where: "), "{mismatch}");
         let date = invalid_input(q("where=createdAt+%3E+%22yesterday%22"));
         assert!(date.starts_with("Malformed parameter: where: "), "{date}");
-        assert!(q(
-            "where=createdAt+%3E+%222024-01-01T00:00:00.000Z%22&where=custom(fields(tier))+%3D+3"
-        )
-        .is_ok());
+        assert!(q("where=createdAt+%3E+%222024-01-01T00:00:00.000Z%22&where=custom(fields(tier))+%3D+3").is_ok());
         let unknown = invalid_input(q("where=foo%3D%22x%22"));
-        assert_eq!(
-            unknown,
-            "Malformed parameter: where: The field 'foo' does not exist."
-        );
+        assert_eq!(unknown, "Malformed parameter: where: The field 'foo' does not exist.");
         let syntax = invalid_input(q("where=name%3D"));
-        assert!(
-            syntax.starts_with("Malformed parameter: where: "),
-            "{syntax}"
-        );
+        assert!(syntax.starts_with("Malformed parameter: where: "), "{syntax}");
         assert!(
             syntax.to_lowercase().contains("line") || syntax.to_lowercase().contains("column"),
             "position in: {syntax}"
         );
         let unbound = invalid_input(q("where=name%3D:missing"));
-        assert!(
-            unbound.starts_with("Malformed parameter: where: "),
-            "{unbound}"
-        );
+        assert!(unbound.starts_with("Malformed parameter: where: "), "{unbound}");
         let typed = invalid_input(q("where=version%3D%22x%22"));
         assert!(typed.starts_with("Malformed parameter: where: "), "{typed}");
     }
@@ -476,16 +382,11 @@ mod tests {
     fn delete_versions() {
         let v = |raw: &str| delete_version(&QueryPairs::parse(raw));
         assert_eq!(v("version=3").expect("ok"), Version(3));
-        assert!(
-            matches!(v(""), Err(ProjectError::InvalidOperation(m)) if m == "Missing version number")
-        );
+        assert!(matches!(v(""), Err(ProjectError::InvalidOperation(m)) if m == "Missing version number"));
         assert!(
             matches!(v("version=x"), Err(ProjectError::InvalidInput(m)) if m == "Malformed parameter: version: Expected a whole number, got 'x'.")
         );
-        assert!(matches!(
-            v("version=1.0"),
-            Err(ProjectError::InvalidInput(_))
-        ));
+        assert!(matches!(v("version=1.0"), Err(ProjectError::InvalidInput(_))));
     }
 
     #[test]
@@ -497,63 +398,37 @@ mod tests {
         let custom = d.custom.expect("custom");
         assert_eq!(custom.type_ref, TypeRef::Key("t".into()));
         assert_eq!(custom.fields.get("a"), Some(&json!(1)));
-        let d = group_draft(&json!({"groupName": "Gold", "key": null, "custom": {"type": {"id": "abc", "key": "t"}}})).expect("ok");
+        let d = group_draft(&json!({"groupName": "Gold", "key": null, "custom": {"type": {"id": "abc", "key": "t"}}}))
+            .expect("ok");
         assert_eq!(d.key, None);
         let custom = d.custom.expect("custom");
-        assert_eq!(
-            (custom.type_ref, custom.fields.len()),
-            (TypeRef::Id("abc".into()), 0)
-        );
+        assert_eq!((custom.type_ref, custom.fields.len()), (TypeRef::Id("abc".into()), 0));
     }
 
     #[test]
     fn draft_shape_errors() {
-        assert_eq!(
-            json_detail(group_draft(&json!({}))),
-            "groupName: Missing required value"
-        );
-        assert_eq!(
-            json_detail(group_draft(&json!({"groupName": null}))),
-            "groupName: Missing required value"
-        );
-        assert_eq!(
-            json_detail(group_draft(&json!({"groupName": 3}))),
-            "groupName: JSON string expected."
-        );
-        assert_eq!(
-            json_detail(group_draft(&json!({"groupName": "G", "key": 3}))),
-            "key: JSON string expected."
-        );
-        assert_eq!(
-            json_detail(group_draft(&json!({"groupName": "G", "custom": 1}))),
-            "custom: JSON object expected."
-        );
+        assert_eq!(json_detail(group_draft(&json!({}))), "groupName: Missing required value");
+        assert_eq!(json_detail(group_draft(&json!({"groupName": null}))), "groupName: Missing required value");
+        assert_eq!(json_detail(group_draft(&json!({"groupName": 3}))), "groupName: JSON string expected.");
+        assert_eq!(json_detail(group_draft(&json!({"groupName": "G", "key": 3}))), "key: JSON string expected.");
+        assert_eq!(json_detail(group_draft(&json!({"groupName": "G", "custom": 1}))), "custom: JSON object expected.");
         assert_eq!(
             json_detail(group_draft(&json!({"groupName": "G", "custom": {}}))),
             "custom -> type: Missing required value"
         );
         assert_eq!(
-            json_detail(group_draft(
-                &json!({"groupName": "G", "custom": {"type": {}}})
-            )),
+            json_detail(group_draft(&json!({"groupName": "G", "custom": {"type": {}}}))),
             "custom -> type: Either 'id' or 'key' must be set."
         );
         assert_eq!(
-            json_detail(group_draft(
-                &json!({"groupName": "G", "custom": {"type": {"typeId": "channel", "id": "x"}}})
-            )),
+            json_detail(group_draft(&json!({"groupName": "G", "custom": {"type": {"typeId": "channel", "id": "x"}}}))),
             "custom -> type -> typeId: Invalid value 'channel', expected 'type'."
         );
         assert_eq!(
-            json_detail(group_draft(
-                &json!({"groupName": "G", "custom": {"type": {"id": "x"}, "fields": []}})
-            )),
+            json_detail(group_draft(&json!({"groupName": "G", "custom": {"type": {"id": "x"}, "fields": []}}))),
             "custom -> fields: JSON object expected."
         );
-        assert_eq!(
-            json_detail(group_draft(&json!(["x"]))),
-            "The request body must be a JSON object."
-        );
+        assert_eq!(json_detail(group_draft(&json!(["x"]))), "The request body must be a JSON object.");
     }
 
     #[test]
@@ -596,42 +471,24 @@ mod tests {
                 GroupAction::SetKey(Some(GroupKey::parse("silver").expect("valid"))),
                 GroupAction::SetKey(None),
                 GroupAction::SetKey(None),
-                GroupAction::SetCustomType(Some(CustomDraft {
-                    type_ref: TypeRef::Id("t1".into()),
-                    fields
-                })),
+                GroupAction::SetCustomType(Some(CustomDraft { type_ref: TypeRef::Id("t1".into()), fields })),
                 GroupAction::SetCustomType(Some(CustomDraft {
                     type_ref: TypeRef::Key("t2".into()),
                     fields: Map::new()
                 })),
                 GroupAction::SetCustomType(None),
                 GroupAction::SetCustomType(None),
-                GroupAction::SetCustomField {
-                    name: "a".into(),
-                    value: Some(json!([1, 2]))
-                },
-                GroupAction::SetCustomField {
-                    name: "a".into(),
-                    value: None
-                },
-                GroupAction::SetCustomField {
-                    name: "a".into(),
-                    value: None
-                },
+                GroupAction::SetCustomField { name: "a".into(), value: Some(json!([1, 2])) },
+                GroupAction::SetCustomField { name: "a".into(), value: None },
+                GroupAction::SetCustomField { name: "a".into(), value: None },
             ]
         );
-        assert_eq!(
-            group_update(&json!({"version": 7, "actions": []})).expect("ok"),
-            (Version(7), vec![])
-        );
+        assert_eq!(group_update(&json!({"version": 7, "actions": []})).expect("ok"), (Version(7), vec![]));
     }
 
     #[test]
     fn update_shape_errors() {
-        assert_eq!(
-            json_detail(group_update(&json!({"actions": []}))),
-            "version: Missing required value"
-        );
+        assert_eq!(json_detail(group_update(&json!({"actions": []}))), "version: Missing required value");
         assert_eq!(
             json_detail(group_update(&json!({"version": null, "actions": []}))),
             "version: Missing required value"
@@ -644,34 +501,13 @@ mod tests {
             json_detail(group_update(&json!({"version": 1.5, "actions": []}))),
             "version: JSON integer expected."
         );
-        assert_eq!(
-            json_detail(group_update(&json!({"version": 1}))),
-            "actions: Missing required value"
-        );
-        assert_eq!(
-            json_detail(group_update(&json!({"version": 1, "actions": {}}))),
-            "actions: JSON array expected."
-        );
-        assert_eq!(
-            json_detail(group_update(&json!("x"))),
-            "The request body must be a JSON object."
-        );
-        assert_eq!(
-            json_detail(actions(json!([1]))),
-            "actions: JSON object expected."
-        );
-        assert_eq!(
-            json_detail(actions(json!([{}]))),
-            "actions -> action: Missing required value"
-        );
-        assert_eq!(
-            json_detail(actions(json!([{"action": 1}]))),
-            "actions -> action: JSON string expected."
-        );
-        assert_eq!(
-            json_detail(actions(json!([{"action": "changeName"}]))),
-            "actions -> name: Missing required value"
-        );
+        assert_eq!(json_detail(group_update(&json!({"version": 1}))), "actions: Missing required value");
+        assert_eq!(json_detail(group_update(&json!({"version": 1, "actions": {}}))), "actions: JSON array expected.");
+        assert_eq!(json_detail(group_update(&json!("x"))), "The request body must be a JSON object.");
+        assert_eq!(json_detail(actions(json!([1]))), "actions: JSON object expected.");
+        assert_eq!(json_detail(actions(json!([{}]))), "actions -> action: Missing required value");
+        assert_eq!(json_detail(actions(json!([{"action": 1}]))), "actions -> action: JSON string expected.");
+        assert_eq!(json_detail(actions(json!([{"action": "changeName"}]))), "actions -> name: Missing required value");
         assert_eq!(
             json_detail(actions(json!([{"action": "changeName", "name": 1}]))),
             "actions -> name: JSON string expected."
@@ -685,9 +521,7 @@ mod tests {
             "actions -> type: JSON object expected."
         );
         assert_eq!(
-            json_detail(actions(
-                json!([{"action": "setCustomType", "type": {"id": "t"}, "fields": 1}])
-            )),
+            json_detail(actions(json!([{"action": "setCustomType", "type": {"id": "t"}, "fields": 1}]))),
             "actions -> fields: JSON object expected."
         );
         assert_eq!(

@@ -15,8 +15,8 @@ use xclade_domain::customer_group::{CustomerGroup, GroupName, Version};
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::{
-    MockClock, MockCustomerGroupRepository, MockCustomerRepository, MockHealthCheck,
-    MockIdGenerator, MockPasswordHasher, MockProjectRepository, MockTokenSigner, TokenRejection,
+    MockClock, MockCustomerGroupRepository, MockCustomerRepository, MockHealthCheck, MockIdGenerator,
+    MockPasswordHasher, MockProjectRepository, MockTokenSigner, TokenRejection,
 };
 use xclade_domain::services::{AuthService, CustomerService, GroupService};
 use xclade_domain::{DomainError, GroupId, ProjectId};
@@ -24,10 +24,7 @@ use xclade_domain::{DomainError, GroupId, ProjectId};
 const GID: &str = "00000000-0000-0000-0000-000000000007";
 
 fn group(version: i64) -> CustomerGroup {
-    let t = Utc
-        .with_ymd_and_hms(2024, 5, 1, 12, 0, 0)
-        .single()
-        .unwrap_or_default();
+    let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().unwrap_or_default();
     CustomerGroup {
         id: GroupId(uuid::Uuid::from_u128(7)),
         version: Version(version),
@@ -97,17 +94,12 @@ async fn call(
     body: Option<Value>,
 ) -> (StatusCode, Value) {
     let app = atest::init_service(
-        App::new()
-            .app_data(web::Data::new(state(repo)))
-            .wrap(from_fn(observe))
-            .configure(super::configure),
+        App::new().app_data(web::Data::new(state(repo))).wrap(from_fn(observe)).configure(super::configure),
     )
     .await;
     // Both SDKs send a JSON content type even without a body.
-    let mut req = atest::TestRequest::default()
-        .method(method)
-        .uri(uri)
-        .insert_header((header::CONTENT_TYPE, "application/json"));
+    let mut req =
+        atest::TestRequest::default().method(method).uri(uri).insert_header((header::CONTENT_TYPE, "application/json"));
     if let Some(token) = token {
         req = req.insert_header((header::AUTHORIZATION, format!("Bearer {token}")));
     }
@@ -126,27 +118,15 @@ async fn call(
 }
 
 fn first_error(body: &Value) -> (&str, &str) {
-    (
-        body["errors"][0]["code"].as_str().unwrap_or_default(),
-        body["errors"][0]["message"].as_str().unwrap_or_default(),
-    )
+    (body["errors"][0]["code"].as_str().unwrap_or_default(), body["errors"][0]["message"].as_str().unwrap_or_default())
 }
 
 #[actix_web::test]
 async fn get_by_key_is_not_taken_for_an_id() {
     let mut repo = MockCustomerGroupRepository::new();
-    repo.expect_get_by_key()
-        .withf(|_, key| key == "gold")
-        .returning(|_, _| Ok(group(1)));
+    repo.expect_get_by_key().withf(|_, key| key == "gold").returning(|_, _| Ok(group(1)));
     repo.expect_get().never();
-    let (status, body) = call(
-        repo,
-        Method::GET,
-        "/demo/customer-groups/key=gold",
-        Some("view"),
-        None,
-    )
-    .await;
+    let (status, body) = call(repo, Method::GET, "/demo/customer-groups/key=gold", Some("view"), None).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(body["id"], json!(GID));
     assert_eq!(body["createdAt"], json!("2024-05-01T12:00:00.000Z"));
@@ -158,65 +138,27 @@ async fn get_by_key_is_not_taken_for_an_id() {
 async fn get_and_head_by_id() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get().returning(|_, _| Ok(group(2)));
-    let (status, body) = call(
-        repo,
-        Method::GET,
-        &format!("/demo/customer-groups/{GID}"),
-        Some("view"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, body["version"].clone()),
-        (StatusCode::OK, json!(2))
-    );
+    let (status, body) = call(repo, Method::GET, &format!("/demo/customer-groups/{GID}"), Some("view"), None).await;
+    assert_eq!((status, body["version"].clone()), (StatusCode::OK, json!(2)));
 
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get().returning(|_, _| Ok(group(2)));
-    let (status, body) = call(
-        repo,
-        Method::HEAD,
-        &format!("/demo/customer-groups/{GID}"),
-        Some("view"),
-        None,
-    )
-    .await;
+    let (status, body) = call(repo, Method::HEAD, &format!("/demo/customer-groups/{GID}"), Some("view"), None).await;
     assert_eq!((status, body), (StatusCode::OK, Value::Null));
 
     let mut repo = MockCustomerGroupRepository::new();
-    repo.expect_get_by_key().returning(|_, key| {
-        Err(DomainError::not_found_key(
-            xclade_domain::Resource::CustomerGroup,
-            key,
-        ))
-    });
-    let (status, body) = call(
-        repo,
-        Method::HEAD,
-        "/demo/customer-groups/key=nope",
-        Some("view"),
-        None,
-    )
-    .await;
+    repo.expect_get_by_key()
+        .returning(|_, key| Err(DomainError::not_found_key(xclade_domain::Resource::CustomerGroup, key)));
+    let (status, body) = call(repo, Method::HEAD, "/demo/customer-groups/key=nope", Some("view"), None).await;
     assert_eq!((status, body), (StatusCode::NOT_FOUND, Value::Null));
 
-    let (status, body) = call(
-        MockCustomerGroupRepository::new(),
-        Method::HEAD,
-        &format!("/demo/customer-groups/{GID}"),
-        None,
-        None,
-    )
-    .await;
+    let (status, body) =
+        call(MockCustomerGroupRepository::new(), Method::HEAD, &format!("/demo/customer-groups/{GID}"), None, None)
+            .await;
     assert_eq!((status, body), (StatusCode::UNAUTHORIZED, Value::Null));
-    let (status, body) = call(
-        MockCustomerGroupRepository::new(),
-        Method::HEAD,
-        "/demo/customer-groups?limit=x",
-        Some("view"),
-        None,
-    )
-    .await;
+    let (status, body) =
+        call(MockCustomerGroupRepository::new(), Method::HEAD, "/demo/customer-groups?limit=x", Some("view"), None)
+            .await;
     assert_eq!((status, body), (StatusCode::BAD_REQUEST, Value::Null));
 }
 
@@ -224,71 +166,35 @@ async fn get_and_head_by_id() {
 async fn a_non_uuid_id_is_not_found() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get().never();
-    let (status, body) = call(
-        repo,
-        Method::GET,
-        "/demo/customer-groups/abc",
-        Some("view"),
-        None,
-    )
-    .await;
+    let (status, body) = call(repo, Method::GET, "/demo/customer-groups/abc", Some("view"), None).await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    assert_eq!(
-        first_error(&body),
-        (
-            "ResourceNotFound",
-            "The Resource with ID 'abc' was not found."
-        )
-    );
+    assert_eq!(first_error(&body), ("ResourceNotFound", "The Resource with ID 'abc' was not found."));
     assert_eq!(body["statusCode"], json!(404));
 }
 
 #[actix_web::test]
 async fn token_then_scope_then_body() {
-    let (status, body) = call(
-        MockCustomerGroupRepository::new(),
-        Method::POST,
-        "/demo/customer-groups",
-        None,
-        Some(json!({})),
-    )
-    .await;
-    assert_eq!(
-        (status, body["error"].clone()),
-        (StatusCode::UNAUTHORIZED, json!("invalid_token"))
-    );
-    let (status, body) = call(
-        MockCustomerGroupRepository::new(),
-        Method::POST,
-        "/demo/customer-groups",
-        Some("bad"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, first_error(&body).0),
-        (StatusCode::UNAUTHORIZED, "invalid_token")
-    );
+    let (status, body) =
+        call(MockCustomerGroupRepository::new(), Method::POST, "/demo/customer-groups", None, Some(json!({}))).await;
+    assert_eq!((status, body["error"].clone()), (StatusCode::UNAUTHORIZED, json!("invalid_token")));
+    let (status, body) =
+        call(MockCustomerGroupRepository::new(), Method::POST, "/demo/customer-groups", Some("bad"), None).await;
+    assert_eq!((status, first_error(&body).0), (StatusCode::UNAUTHORIZED, "invalid_token"));
     // A malformed body does not matter before the scope is checked.
-    let (status, body) = call(
-        MockCustomerGroupRepository::new(),
-        Method::POST,
-        "/demo/customer-groups",
-        Some("view"),
-        Some(json!([1])),
-    )
-    .await;
+    let (status, body) =
+        call(MockCustomerGroupRepository::new(), Method::POST, "/demo/customer-groups", Some("view"), Some(json!([1])))
+            .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    assert_eq!(first_error(&body), ("insufficient_scope", "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."));
+    assert_eq!(
+        first_error(&body),
+        (
+            "insufficient_scope",
+            "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
+        )
+    );
     // Another project's key is a 403 too.
-    let (status, _) = call(
-        MockCustomerGroupRepository::new(),
-        Method::GET,
-        "/other/customer-groups",
-        Some("manage"),
-        None,
-    )
-    .await;
+    let (status, _) =
+        call(MockCustomerGroupRepository::new(), Method::GET, "/other/customer-groups", Some("manage"), None).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -298,19 +204,10 @@ async fn create() {
     repo.expect_create()
         .withf(|_, g, max| g.name.as_str() == "Gold" && g.key.is_none() && *max == 1000)
         .returning(|_, g, _| Ok(g.clone()));
-    let (status, body) = call(
-        repo,
-        Method::POST,
-        "/demo/customer-groups",
-        Some("manage"),
-        Some(json!({"groupName": "Gold"})),
-    )
-    .await;
+    let (status, body) =
+        call(repo, Method::POST, "/demo/customer-groups", Some("manage"), Some(json!({"groupName": "Gold"}))).await;
     assert_eq!(status, StatusCode::CREATED);
-    assert_eq!(
-        (body["name"].clone(), body["version"].clone()),
-        (json!("Gold"), json!(1))
-    );
+    assert_eq!((body["name"].clone(), body["version"].clone()), (json!("Gold"), json!(1)));
 
     let (status, body) = call(
         MockCustomerGroupRepository::new(),
@@ -321,30 +218,12 @@ async fn create() {
     )
     .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(
-        first_error(&body),
-        (
-            "InvalidJsonInput",
-            "Request body does not contain valid JSON."
-        )
-    );
-    assert_eq!(
-        body["errors"][0]["detailedErrorMessage"],
-        json!("groupName: Missing required value")
-    );
+    assert_eq!(first_error(&body), ("InvalidJsonInput", "Request body does not contain valid JSON."));
+    assert_eq!(body["errors"][0]["detailedErrorMessage"], json!("groupName: Missing required value"));
 
-    let (status, body) = call(
-        MockCustomerGroupRepository::new(),
-        Method::POST,
-        "/demo/customer-groups",
-        Some("manage"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, first_error(&body).0),
-        (StatusCode::BAD_REQUEST, "InvalidJsonInput")
-    );
+    let (status, body) =
+        call(MockCustomerGroupRepository::new(), Method::POST, "/demo/customer-groups", Some("manage"), None).await;
+    assert_eq!((status, first_error(&body).0), (StatusCode::BAD_REQUEST, "InvalidJsonInput"));
 
     let (status, body) = call(
         MockCustomerGroupRepository::new(),
@@ -354,10 +233,7 @@ async fn create() {
         Some(json!({"groupName": "G", "key": "a b"})),
     )
     .await;
-    assert_eq!(
-        (status, first_error(&body).0),
-        (StatusCode::BAD_REQUEST, "InvalidInput")
-    );
+    assert_eq!((status, first_error(&body).0), (StatusCode::BAD_REQUEST, "InvalidInput"));
 }
 
 #[actix_web::test]
@@ -365,41 +241,19 @@ async fn update() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get().returning(|_, _| Ok(group(1)));
     repo.expect_save()
-        .withf(|_, g, expected| {
-            g.name.as_str() == "Silver" && g.version == Version(2) && *expected == Version(1)
-        })
+        .withf(|_, g, expected| g.name.as_str() == "Silver" && g.version == Version(2) && *expected == Version(1))
         .returning(|_, g, _| Ok(g.clone()));
     let body = json!({"version": 1, "actions": [{"action": "changeName", "name": "Silver"}]});
-    let (status, body) = call(
-        repo,
-        Method::POST,
-        &format!("/demo/customer-groups/{GID}"),
-        Some("manage"),
-        Some(body),
-    )
-    .await;
-    assert_eq!(
-        (status, body["version"].clone(), body["name"].clone()),
-        (StatusCode::OK, json!(2), json!("Silver"))
-    );
+    let (status, body) =
+        call(repo, Method::POST, &format!("/demo/customer-groups/{GID}"), Some("manage"), Some(body)).await;
+    assert_eq!((status, body["version"].clone(), body["name"].clone()), (StatusCode::OK, json!(2), json!("Silver")));
 
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get_by_key().returning(|_, _| Ok(group(3)));
     let body = json!({"version": 1, "actions": []});
-    let (status, body) = call(
-        repo,
-        Method::POST,
-        "/demo/customer-groups/key=gold",
-        Some("manage"),
-        Some(body),
-    )
-    .await;
+    let (status, body) = call(repo, Method::POST, "/demo/customer-groups/key=gold", Some("manage"), Some(body)).await;
     assert_eq!(
-        (
-            status,
-            first_error(&body).0,
-            body["errors"][0]["currentVersion"].clone()
-        ),
+        (status, first_error(&body).0, body["errors"][0]["currentVersion"].clone()),
         (StatusCode::CONFLICT, "ConcurrentModification", json!(3))
     );
 
@@ -412,13 +266,7 @@ async fn update() {
         Some(body),
     )
     .await;
-    assert_eq!(
-        (status, first_error(&body)),
-        (
-            StatusCode::BAD_REQUEST,
-            ("InvalidInput", "Invalid action foo")
-        )
-    );
+    assert_eq!((status, first_error(&body)), (StatusCode::BAD_REQUEST, ("InvalidInput", "Invalid action foo")));
 
     let (status, body) = call(
         MockCustomerGroupRepository::new(),
@@ -430,10 +278,7 @@ async fn update() {
     .await;
     assert_eq!(
         (status, body["errors"][0]["detailedErrorMessage"].clone()),
-        (
-            StatusCode::BAD_REQUEST,
-            json!("version: Missing required value")
-        )
+        (StatusCode::BAD_REQUEST, json!("version: Missing required value"))
     );
 }
 
@@ -447,13 +292,7 @@ async fn delete() {
         None,
     )
     .await;
-    assert_eq!(
-        (status, first_error(&body)),
-        (
-            StatusCode::BAD_REQUEST,
-            ("InvalidOperation", "Missing version number")
-        )
-    );
+    assert_eq!((status, first_error(&body)), (StatusCode::BAD_REQUEST, ("InvalidOperation", "Missing version number")));
     let (status, body) = call(
         MockCustomerGroupRepository::new(),
         Method::DELETE,
@@ -462,45 +301,23 @@ async fn delete() {
         None,
     )
     .await;
-    assert_eq!(
-        (status, first_error(&body).0),
-        (StatusCode::BAD_REQUEST, "InvalidInput")
-    );
-    assert!(first_error(&body)
-        .1
-        .starts_with("Malformed parameter: version: "));
+    assert_eq!((status, first_error(&body).0), (StatusCode::BAD_REQUEST, "InvalidInput"));
+    assert!(first_error(&body).1.starts_with("Malformed parameter: version: "));
 
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_delete()
         .withf(|_, id, v| *id == GroupId(uuid::Uuid::from_u128(7)) && *v == Some(Version(3)))
         .returning(|_, _, _| Ok(group(3)));
-    let (status, body) = call(
-        repo,
-        Method::DELETE,
-        &format!("/demo/customer-groups/{GID}?version=3"),
-        Some("manage"),
-        None,
-    )
-    .await;
+    let (status, body) =
+        call(repo, Method::DELETE, &format!("/demo/customer-groups/{GID}?version=3"), Some("manage"), None).await;
     assert_eq!((status, body["id"].clone()), (StatusCode::OK, json!(GID)));
 
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get_by_key().returning(|_, _| Ok(group(3)));
-    repo.expect_delete().returning(|_, _, _| {
-        Err(DomainError::VersionConflict {
-            id: GID.into(),
-            expected: 2,
-            current: 3,
-        })
-    });
-    let (status, _) = call(
-        repo,
-        Method::DELETE,
-        "/demo/customer-groups/key=gold?version=2",
-        Some("manage"),
-        None,
-    )
-    .await;
+    repo.expect_delete()
+        .returning(|_, _, _| Err(DomainError::VersionConflict { id: GID.into(), expected: 2, current: 3 }));
+    let (status, _) =
+        call(repo, Method::DELETE, "/demo/customer-groups/key=gold?version=2", Some("manage"), None).await;
     assert_eq!(status, StatusCode::CONFLICT);
 }
 
@@ -516,23 +333,11 @@ async fn query_and_head_query() {
                 && q.predicate.is_some()
                 && q.sort.len() == 1
         })
-        .returning(|_, _| {
-            Ok(QueryPage {
-                results: vec![group(1)],
-                total: None,
-            })
-        });
+        .returning(|_, _| Ok(QueryPage { results: vec![group(1)], total: None }));
     let uri = "/demo/customer-groups?where=name%3D%22Gold%22&sort=name+desc&limit=5&offset=1&withTotal=false&expand=x";
     let (status, body) = call(repo, Method::GET, uri, Some("view"), None).await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(
-        (
-            body["limit"].clone(),
-            body["offset"].clone(),
-            body["count"].clone()
-        ),
-        (json!(5), json!(1), json!(1))
-    );
+    assert_eq!((body["limit"].clone(), body["offset"].clone(), body["count"].clone()), (json!(5), json!(1), json!(1)));
     assert!(body.get("total").is_none());
 
     let (status, body) = call(
@@ -545,69 +350,30 @@ async fn query_and_head_query() {
     .await;
     assert_eq!(
         (status, first_error(&body)),
-        (
-            StatusCode::BAD_REQUEST,
-            (
-                "InvalidInput",
-                "Malformed parameter: where: The field 'foo' does not exist."
-            )
-        )
+        (StatusCode::BAD_REQUEST, ("InvalidInput", "Malformed parameter: where: The field 'foo' does not exist."))
     );
 
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_query()
         .withf(|_, q| q.limit == 1 && !q.with_total)
-        .returning(|_, _| {
-            Ok(QueryPage {
-                results: vec![],
-                total: None,
-            })
-        });
-    let (status, body) = call(
-        repo,
-        Method::HEAD,
-        "/demo/customer-groups?where=name%3D%22x%22",
-        Some("view"),
-        None,
-    )
-    .await;
+        .returning(|_, _| Ok(QueryPage { results: vec![], total: None }));
+    let (status, body) =
+        call(repo, Method::HEAD, "/demo/customer-groups?where=name%3D%22x%22", Some("view"), None).await;
     assert_eq!((status, body), (StatusCode::NOT_FOUND, Value::Null));
 
     let mut repo = MockCustomerGroupRepository::new();
-    repo.expect_query().returning(|_, _| {
-        Ok(QueryPage {
-            results: vec![group(1)],
-            total: None,
-        })
-    });
-    let (status, _) = call(
-        repo,
-        Method::HEAD,
-        "/demo/customer-groups?where=name%3D%22Gold%22",
-        Some("view"),
-        None,
-    )
-    .await;
+    repo.expect_query().returning(|_, _| Ok(QueryPage { results: vec![group(1)], total: None }));
+    let (status, _) =
+        call(repo, Method::HEAD, "/demo/customer-groups?where=name%3D%22Gold%22", Some("view"), None).await;
     assert_eq!(status, StatusCode::OK);
 }
 
 #[actix_web::test]
 async fn unavailable_database_is_a_general_503() {
     let mut repo = MockCustomerGroupRepository::new();
-    repo.expect_query()
-        .returning(|_, _| Err(DomainError::Unavailable("down".into())));
-    let (status, body) = call(
-        repo,
-        Method::GET,
-        "/demo/customer-groups",
-        Some("view"),
-        None,
-    )
-    .await;
-    assert_eq!(
-        (status, first_error(&body).0),
-        (StatusCode::SERVICE_UNAVAILABLE, "General")
-    );
+    repo.expect_query().returning(|_, _| Err(DomainError::Unavailable("down".into())));
+    let (status, body) = call(repo, Method::GET, "/demo/customer-groups", Some("view"), None).await;
+    assert_eq!((status, first_error(&body).0), (StatusCode::SERVICE_UNAVAILABLE, "General"));
 }
 
 #[test]
@@ -615,18 +381,9 @@ fn openapi_lists_every_route() {
     let doc = serde_json::to_value(super::openapi()).unwrap_or_default();
     let paths = &doc["paths"];
     for (path, methods) in [
-        (
-            "/{projectKey}/customer-groups",
-            &["post", "get", "head"][..],
-        ),
-        (
-            "/{projectKey}/customer-groups/{id}",
-            &["get", "head", "post", "delete"][..],
-        ),
-        (
-            "/{projectKey}/customer-groups/key={key}",
-            &["get", "head", "post", "delete"][..],
-        ),
+        ("/{projectKey}/customer-groups", &["post", "get", "head"][..]),
+        ("/{projectKey}/customer-groups/{id}", &["get", "head", "post", "delete"][..]),
+        ("/{projectKey}/customer-groups/key={key}", &["get", "head", "post", "delete"][..]),
     ] {
         for method in methods {
             let op = &paths[path][*method];

@@ -1,0 +1,322 @@
+#!/usr/bin/env bash
+# The client-SDK conformance suites (`just test-clients`; `just test` runs it too).
+#
+#   1. builds the server (`cargo build -p xclade-server`; XCLADE_BIN=<path> skips the build);
+#   2. installs the pinned client dependencies under target/clients/, only when missing or when
+#      tests/clients/python/requirements.txt or tests/clients/js/package-lock.json changed:
+#      a venv target/clients/venv (Python >= 3.10) and target/clients/js/node_modules (`npm ci`),
+#      linked as tests/clients/js/node_modules;
+#   3. creates a fresh database `xclade_clients_<random>` on the PostgreSQL server named by
+#      XCLADE_TEST_PG, else the server part of DATABASE_URL, else scripts/db-ensure.sh;
+#   4. starts the server twice on free ports against it: the main instance (migrates at start)
+#      and a short-token instance (XCLADE_TOKEN_TTL_SECS=2, --no-migrate) for re-authentication;
+#   5. creates a project, an API client (manage_project), a view-only API client
+#      (view_customer_groups) and an admin user through the CLI (`--json`);
+#   6. runs the suites in order — python (commercetools, pytest), commercetools
+#      (@commercetools/platform-sdk + ts-client, node --test), medusa (@medusajs/js-sdk,
+#      node --test; it also checks what the first two handed over);
+#   7. stops both servers and drops the database, also on failure or interruption.
+#
+# Usage: tests/clients/run.sh [python|commercetools|medusa]…   (no argument: all three)
+# Logs of the last run: target/clients/logs/. XCLADE_CLIENTS_KEEP_DB=1 keeps the database.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)"
+here="$root/tests/clients"
+work="$root/target/clients"
+cd "$root"
+# shellcheck source=scripts/pg-lib.sh
+source "$root/scripts/pg-lib.sh"
+
+log() { echo "test-clients: $*" >&2; }
+die() {
+    log "$*"
+    exit 1
+}
+random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+# ---------------------------------------------------------------------------------------------
+# Which suites.
+
+all_suites=(python commercetools medusa)
+suites=()
+for arg in "$@"; do
+    case "$arg" in
+        python | commercetools | medusa) suites+=("$arg") ;;
+        -h | --help)
+            sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            exit 0
+            ;;
+        *) die "unknown suite: $arg (python, commercetools, medusa)" ;;
+    esac
+done
+((${#suites[@]})) || suites=("${all_suites[@]}")
+wants() {
+    local s
+    for s in "${suites[@]}"; do [[ "$s" == "$1" ]] && return 0; done
+    return 1
+}
+wants_js() { wants commercetools || wants medusa; }
+
+# ---------------------------------------------------------------------------------------------
+# Tools.
+
+python_bin=""
+for candidate in python3.11 python3 python3.12 python3.13; do
+    if command -v "$candidate" >/dev/null 2>&1 &&
+        "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+        python_bin="$(command -v "$candidate")"
+        break
+    fi
+done
+[[ -n "$python_bin" ]] || die "Python >= 3.10 not found (python3.11 or python3)"
+if wants_js; then
+    command -v node >/dev/null 2>&1 || die "node not found (Node >= 20 is needed)"
+    command -v npm >/dev/null 2>&1 || die "npm not found"
+    node_major="$(node -p 'process.versions.node.split(".")[0]')"
+    ((node_major >= 20)) || die "Node >= 20 is needed, found $(node --version)"
+fi
+psql_bin="$(pg_tool psql)" || die "psql not found; install the PostgreSQL client"
+
+# Reads one field of a one-object JSON document on stdin (lists joined by spaces).
+json_field() {
+    "$python_bin" -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
+}
+
+sha() { sha256sum "$@" | cut -d' ' -f1 | tr -d '\n'; }
+
+# ---------------------------------------------------------------------------------------------
+# Build.
+
+if [[ -n "${XCLADE_BIN:-}" ]]; then
+    bin="$XCLADE_BIN"
+    log "using $bin (XCLADE_BIN; not building)"
+else
+    log "building xclade-server"
+    cargo build -q -p xclade-server
+    bin="${CARGO_TARGET_DIR:-$root/target}/debug/xclade-customers"
+fi
+[[ -x "$bin" ]] || die "$bin was not built"
+
+# ---------------------------------------------------------------------------------------------
+# Dependencies (pinned; reinstalled only when missing or when the lock changed).
+
+mkdir -p "$work"
+venv="$work/venv"
+if wants python; then
+    req="$here/python/requirements.txt"
+    want_stamp="$(sha "$req") $("$python_bin" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+    if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.xclade-stamp" 2>/dev/null)" != "$want_stamp" ]]; then
+        log "installing the Python dependencies into target/clients/venv"
+        rm -rf "$venv"
+        "$python_bin" -m venv "$venv"
+        "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
+        printf '%s' "$want_stamp" >"$venv/.xclade-stamp"
+    fi
+fi
+if wants_js; then
+    js_work="$work/js"
+    want_stamp="$(sha "$here/js/package-lock.json" "$here/js/package.json" | tr -d '\n') node$node_major"
+    if [[ ! -d "$js_work/node_modules" || "$(cat "$js_work/.xclade-stamp" 2>/dev/null)" != "$want_stamp" ]]; then
+        log "installing the Node dependencies into target/clients/js (npm ci)"
+        rm -rf "$js_work"
+        mkdir -p "$js_work"
+        cp "$here/js/package.json" "$here/js/package-lock.json" "$js_work/"
+        npm ci --prefix "$js_work" --no-audit --no-fund --loglevel=error >&2
+        printf '%s' "$want_stamp" >"$js_work/.xclade-stamp"
+    fi
+    # The suites import the packages by name: Node finds them through this link.
+    link="$here/js/node_modules"
+    if [[ -e "$link" && ! -L "$link" ]]; then
+        rm -rf "$link"
+    fi
+    ln -sfn "../../../target/clients/js/node_modules" "$link"
+fi
+
+# ---------------------------------------------------------------------------------------------
+# Database.
+
+if [[ -n "${XCLADE_TEST_PG:-}" ]]; then
+    pg_url="$XCLADE_TEST_PG"
+elif [[ -n "${DATABASE_URL:-}" ]]; then
+    pg_url="$DATABASE_URL"
+else
+    pg_url="$(scripts/db-ensure.sh)"
+fi
+pg_url="${pg_url//[[:space:]]/}"
+# Split into `scheme://authority` and `?query`, dropping any database name (as testkit does).
+pg_query=""
+if [[ "$pg_url" == *\?* ]]; then
+    pg_query="?${pg_url#*\?}"
+    pg_url="${pg_url%%\?*}"
+fi
+pg_scheme=""
+pg_rest="$pg_url"
+if [[ "$pg_url" == *://* ]]; then
+    pg_scheme="${pg_url%%://*}://"
+    pg_rest="${pg_url#*://}"
+fi
+pg_base="$pg_scheme${pg_rest%%/*}"
+url_for() { printf '%s/%s%s' "$pg_base" "$1" "$pg_query"; }
+admin_sql() { "$psql_bin" -X -w -q -A -t -d "$(url_for postgres)" -v ON_ERROR_STOP=1 -c "$1"; }
+
+run_id="$(random_hex 6)"
+db_name="xclade_clients_$run_id"
+run_dir="$work/run-$run_id"
+logs="$work/logs"
+mkdir -p "$run_dir/handoff" "$logs"
+rm -f "$logs"/*.log
+
+server_pids=()
+db_created=0
+cleanup() {
+    local status=$? pid
+    trap - EXIT INT TERM
+    for pid in "${server_pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${server_pids[@]}"; do
+        for _ in $(seq 1 100); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.1
+        done
+        if kill -0 "$pid" 2>/dev/null; then
+            log "server $pid did not stop in 10 s; killing it"
+            kill -KILL "$pid" 2>/dev/null || true
+        fi
+        wait "$pid" 2>/dev/null || true
+    done
+    if ((db_created)); then
+        if [[ "${XCLADE_CLIENTS_KEEP_DB:-0}" == 1 ]]; then
+            log "kept the database $(url_for "$db_name") (XCLADE_CLIENTS_KEEP_DB=1)"
+        else
+            admin_sql "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null 2>&1 ||
+                log "could not drop the database $db_name"
+        fi
+    fi
+    rm -rf "$run_dir"
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log "creating the database $db_name on ${pg_base#*@}"
+admin_sql "CREATE DATABASE \"$db_name\"" >/dev/null
+db_created=1
+export DATABASE_URL
+DATABASE_URL="$(url_for "$db_name")"
+
+# ---------------------------------------------------------------------------------------------
+# Servers.
+
+free_port() {
+    "$python_bin" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# start_server NAME EXTRA_ENV… -- SERVE_ARGS…: starts one instance, echoes its base URL.
+start_server() {
+    local name="$1" port pid url
+    shift
+    local env_args=()
+    while [[ $# -gt 0 && "$1" != -- ]]; do
+        env_args+=("$1")
+        shift
+    done
+    shift
+    port="$(free_port)"
+    url="http://127.0.0.1:$port"
+    env "${env_args[@]}" "$bin" serve --bind "127.0.0.1:$port" "$@" >"$logs/$name.log" 2>&1 &
+    pid=$!
+    server_pids+=("$pid")
+    for _ in $(seq 1 300); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            log "the $name server exited at start; last lines of target/clients/logs/$name.log:"
+            tail -n 30 "$logs/$name.log" >&2 || true
+            return 1
+        fi
+        if curl -fsS -o /dev/null --max-time 2 "$url/health/ready" 2>/dev/null; then
+            started_url="$url"
+            return 0
+        fi
+        sleep 0.2
+    done
+    log "the $name server did not become ready in 60 s; last lines of target/clients/logs/$name.log:"
+    tail -n 30 "$logs/$name.log" >&2 || true
+    return 1
+}
+
+export XCLADE_JWT_SECRET
+XCLADE_JWT_SECRET="$(random_hex 32)"
+export RUST_LOG="${RUST_LOG:-info}"
+started_url=""
+start_server main XCLADE_MAX_CUSTOMER_GROUPS=1000 --
+api_url="$started_url"
+start_server short-ttl XCLADE_TOKEN_TTL_SECS=2 -- --no-migrate
+short_ttl_url="$started_url"
+log "servers: $api_url (main), $short_ttl_url (2 s tokens); logs in target/clients/logs/"
+
+# ---------------------------------------------------------------------------------------------
+# Project, API clients, admin user.
+
+project_key="sdk-$run_id"
+"$bin" projects create "$project_key" --name "Client SDK suites" --json >/dev/null
+client_json="$("$bin" clients create --project "$project_key" --json)"
+view_json="$("$bin" clients create --project "$project_key" --scope "view_customer_groups:$project_key" --json)"
+admin_email="admin+$run_id@clients.test"
+admin_password="$(random_hex 12)"
+user_json="$(printf '%s\n' "$admin_password" | "$bin" users create --project "$project_key" --email "$admin_email" --json)"
+
+export XCLADE_API_URL="$api_url"
+export XCLADE_SHORT_TTL_API_URL="$short_ttl_url"
+export XCLADE_SHORT_TTL_SECS=2
+export XCLADE_PROJECT_KEY="$project_key"
+export XCLADE_CLIENT_ID XCLADE_CLIENT_SECRET XCLADE_CLIENT_SCOPES
+XCLADE_CLIENT_ID="$(json_field client_id <<<"$client_json")"
+XCLADE_CLIENT_SECRET="$(json_field client_secret <<<"$client_json")"
+XCLADE_CLIENT_SCOPES="$(json_field scopes <<<"$client_json")"
+export XCLADE_VIEW_CLIENT_ID XCLADE_VIEW_CLIENT_SECRET XCLADE_VIEW_CLIENT_SCOPES
+XCLADE_VIEW_CLIENT_ID="$(json_field client_id <<<"$view_json")"
+XCLADE_VIEW_CLIENT_SECRET="$(json_field client_secret <<<"$view_json")"
+XCLADE_VIEW_CLIENT_SCOPES="$(json_field scopes <<<"$view_json")"
+export XCLADE_ADMIN_ID XCLADE_ADMIN_EMAIL XCLADE_ADMIN_PASSWORD="$admin_password"
+XCLADE_ADMIN_ID="$(json_field id <<<"$user_json")"
+XCLADE_ADMIN_EMAIL="$(json_field email <<<"$user_json")"
+export XCLADE_HANDOFF_DIR="$run_dir/handoff"
+log "project $project_key, client $XCLADE_CLIENT_ID ($XCLADE_CLIENT_SCOPES)," \
+    "view client $XCLADE_VIEW_CLIENT_ID ($XCLADE_VIEW_CLIENT_SCOPES), admin $XCLADE_ADMIN_EMAIL"
+
+# ---------------------------------------------------------------------------------------------
+# Suites.
+
+run_suite() {
+    local name="$1"
+    shift
+    log "=== suite $name ==="
+    if timeout --foreground 900 "$@"; then
+        results+=("$name: passed")
+    else
+        results+=("$name: FAILED")
+        failed=1
+    fi
+}
+
+results=()
+failed=0
+if wants python; then
+    run_suite python env OAUTHLIB_INSECURE_TRANSPORT=1 PYTHONDONTWRITEBYTECODE=1 \
+        "$venv/bin/python" -m pytest -c "$here/python/pytest.ini" -p no:cacheprovider "$here/python"
+fi
+if wants commercetools; then
+    run_suite commercetools node --test "$here/js/commercetools.test.mjs"
+fi
+if wants medusa; then
+    run_suite medusa node --test "$here/js/medusa.test.mjs"
+fi
+
+log "results: $(IFS=';'; echo "${results[*]}" | sed 's/;/; /g')"
+if ((failed)); then
+    log "FAILED (server logs: target/clients/logs/)"
+    exit 1
+fi
+log "all suites passed"
