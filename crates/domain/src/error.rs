@@ -11,6 +11,7 @@ pub enum Resource {
     CustomerGroup,
     Type,
     Project,
+    AdminUser,
 }
 
 impl Resource {
@@ -22,6 +23,7 @@ impl Resource {
             Resource::CustomerGroup => "Customer group",
             Resource::Type => "Type",
             Resource::Project => "Project",
+            Resource::AdminUser => "Admin user",
         }
     }
 
@@ -33,6 +35,7 @@ impl Resource {
             Resource::CustomerGroup => "customer-group",
             Resource::Type => "type",
             Resource::Project => "project",
+            Resource::AdminUser => "admin-user",
         }
     }
 }

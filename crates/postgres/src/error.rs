@@ -76,7 +76,7 @@ pub fn constraint_error(constraint: &str, value: &str) -> Option<DomainError> {
         "customer_groups_key_key" => duplicate(Resource::CustomerGroup, "key"),
         "projects_key_key" | "projects_pkey" => duplicate(Resource::Project, "key"),
         // Admin users have no resource of their own in the domain: they belong to a project.
-        "admin_users_email_key" => duplicate(Resource::Project, "email"),
+        "admin_users_email_key" => duplicate(Resource::AdminUser, "email"),
         "types_key_key" => duplicate(Resource::Type, "key"),
         // Raised when a type that groups still use is deleted.
         "customer_groups_custom_type_fkey" => {

@@ -135,7 +135,7 @@ impl ProjectRepository for PgProjectRepository {
                     .execute(conn)
                     .await
                     .on_constraint("admin_users_email_key", || DomainError::Duplicate {
-                        resource: Resource::Project,
+                        resource: Resource::AdminUser,
                         field: "email",
                         value: user.email.clone(),
                     })?;

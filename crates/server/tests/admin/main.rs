@@ -1,0 +1,10 @@
+//! End-to-end tests: the real server on a random port, a real database per test, real HTTP.
+
+use serde_json::Value;
+
+/// Status and JSON body of a response.
+pub async fn json(resp: reqwest::Response) -> (u16, Value) {
+    let status = resp.status().as_u16();
+    let text = resp.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
