@@ -1,0 +1,158 @@
+//! Helpers of the project-family tests: a spawned server with project `demo` and a
+//! `manage_project:demo` token, requests by path under `/demo`, and direct SQL.
+
+use crate::json;
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use serde_json::{json, Value};
+use xclade_server::Settings;
+use xclade_testkit::TestApp;
+
+/// The project of every test.
+pub const PROJECT: &str = "demo";
+
+/// A server, its project `demo` and a token holding `manage_project:demo`.
+pub struct Ctx {
+    pub app: TestApp,
+    pub token: String,
+}
+
+#[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct Line {
+    #[diesel(sql_type = Text)]
+    s: String,
+}
+
+impl Ctx {
+    pub async fn new() -> Ctx {
+        Self::with(|_| {}).await
+    }
+
+    pub async fn with(adjust: impl FnOnce(&mut Settings)) -> Ctx {
+        let app = TestApp::spawn_with(adjust).await;
+        app.project(PROJECT).await;
+        let token = app.token_with_scopes(PROJECT, &["manage_project:demo"]).await;
+        Ctx { app, token }
+    }
+
+    /// The URL of `path` under `/demo`.
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(&format!("/{PROJECT}{path}"))
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.get_q(path, &[]).await
+    }
+
+    /// GET with query pairs (percent-encoded by reqwest).
+    pub async fn get_q(&self, path: &str, query: &[(&str, &str)]) -> (u16, Value) {
+        let req = self.app.http.get(self.url(path)).query(query).bearer_auth(&self.token);
+        json(req.send().await.expect("send")).await
+    }
+
+    /// HEAD with query pairs: the status and the body's text (which must be empty).
+    pub async fn head_q(&self, path: &str, query: &[(&str, &str)]) -> (u16, String) {
+        let req = self.app.http.head(self.url(path)).query(query).bearer_auth(&self.token);
+        let resp = req.send().await.expect("send");
+        let status = resp.status().as_u16();
+        (status, resp.text().await.unwrap_or_default())
+    }
+
+    pub async fn post(&self, path: &str, body: &Value) -> (u16, Value) {
+        let req = self.app.http.post(self.url(path)).bearer_auth(&self.token).json(body);
+        json(req.send().await.expect("send")).await
+    }
+
+    /// POST of a raw body with a JSON content type.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        let req = self
+            .app
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .header("content-type", "application/json")
+            .body(body.to_owned());
+        json(req.send().await.expect("send")).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        let req = self.app.http.delete(self.url(path)).bearer_auth(&self.token);
+        json(req.send().await.expect("send")).await
+    }
+
+    /// Creates a group through `POST /demo/customer-groups`; panics unless 201.
+    pub async fn create(&self, name: &str, key: Option<&str>) -> Value {
+        let mut draft = json!({"groupName": name});
+        if let Some(key) = key {
+            draft["key"] = json!(key);
+        }
+        let (s, b) = self.post("/customer-groups", &draft).await;
+        assert_eq!(s, 201, "create {name}: {b}");
+        b
+    }
+
+    /// Applies `actions` at `version` to the group `id`.
+    pub async fn update(&self, id: &str, version: i64, actions: Value) -> (u16, Value) {
+        self.post(&format!("/customer-groups/{id}"), &json!({"version": version, "actions": actions})).await
+    }
+
+    /// The names of the groups matching the query (all pages of up to 500), in answer order.
+    pub async fn names(&self, query: &[(&str, &str)]) -> Vec<String> {
+        let mut query = query.to_vec();
+        query.push(("limit", "500"));
+        let (s, b) = self.get_q("/customer-groups", &query).await;
+        assert_eq!(s, 200, "{query:?}: {b}");
+        b["results"]
+            .as_array()
+            .expect("results")
+            .iter()
+            .map(|g| g["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    /// A direct connection to the test's database.
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(self.app.db.url()).await.expect("connect")
+    }
+
+    /// `SELECT count(*) AS n …` (or any query answering one `bigint` column `n`).
+    pub async fn count(&self, sql: &str) -> i64 {
+        let mut conn = self.conn().await;
+        let rows = diesel::sql_query(sql).load::<Count>(&mut conn).await.expect(sql);
+        rows.first().map(|r| r.n).expect("one row")
+    }
+
+    /// A query answering one text column `s`, every row.
+    pub async fn strings(&self, sql: &str) -> Vec<String> {
+        let mut conn = self.conn().await;
+        let rows = diesel::sql_query(sql).load::<Line>(&mut conn).await.expect(sql);
+        rows.into_iter().map(|r| r.s).collect()
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.conn().await.batch_execute(sql).await.expect(sql);
+    }
+
+    /// The number of `events` rows of `kind`.
+    pub async fn events(&self, kind: &str) -> i64 {
+        self.count(&format!("SELECT count(*) AS n FROM events WHERE kind = '{kind}'")).await
+    }
+}
+
+/// The `id` of a group body.
+pub fn id(group: &Value) -> String {
+    group["id"].as_str().expect("id").to_owned()
+}
+
+/// The `(code, message)` of the first error of a project-family body.
+pub fn first_error(body: &Value) -> (String, String) {
+    let e = &body["errors"][0];
+    (e["code"].as_str().unwrap_or_default().to_owned(), e["message"].as_str().unwrap_or_default().to_owned())
+}
