@@ -109,7 +109,7 @@ if wants python; then
     if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.xclade-stamp" 2>/dev/null)" != "$want_stamp" ]]; then
         log "installing the Python dependencies into target/clients/venv"
         rm -rf "$venv"
-        "$python_bin" -m venv "$venv"
+        "$python_bin" -m venv "$venv" || die "cannot create a venv with $python_bin (Debian: apt-get install python3-venv)"
         "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r "$req"
         printf '%s' "$want_stamp" >"$venv/.xclade-stamp"
     fi
@@ -214,6 +214,15 @@ free_port() {
     "$python_bin" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
 }
 
+# ready URL: true when URL answers 2xx.
+ready() {
+    if command -v curl >/dev/null 2>&1; then
+        curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
+    else
+        "$python_bin" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null
+    fi
+}
+
 # start_server NAME EXTRA_ENV… -- SERVE_ARGS…: starts one instance, echoes its base URL.
 start_server() {
     local name="$1" port pid url
@@ -235,7 +244,7 @@ start_server() {
             tail -n 30 "$logs/$name.log" >&2 || true
             return 1
         fi
-        if curl -fsS -o /dev/null --max-time 2 "$url/health/ready" 2>/dev/null; then
+        if ready "$url/health/ready"; then
             started_url="$url"
             return 0
         fi
@@ -250,9 +259,9 @@ export XCLADE_JWT_SECRET
 XCLADE_JWT_SECRET="$(random_hex 32)"
 export RUST_LOG="${RUST_LOG:-info}"
 started_url=""
-start_server main XCLADE_MAX_CUSTOMER_GROUPS=1000 --
+start_server main XCLADE_TOKEN_TTL_SECS=172800 XCLADE_MAX_CUSTOMER_GROUPS=1000 --
 api_url="$started_url"
-start_server short-ttl XCLADE_TOKEN_TTL_SECS=2 -- --no-migrate
+start_server short-ttl XCLADE_TOKEN_TTL_SECS=2 XCLADE_MAX_CUSTOMER_GROUPS=1000 -- --no-migrate
 short_ttl_url="$started_url"
 log "servers: $api_url (main), $short_ttl_url (2 s tokens); logs in target/clients/logs/"
 
@@ -293,11 +302,16 @@ run_suite() {
     local name="$1"
     shift
     log "=== suite $name ==="
-    if timeout --foreground 900 "$@"; then
+    local status=0
+    timeout --foreground 900 "$@" || status=$?
+    if ((status == 0)); then
         results+=("$name: passed")
     else
         results+=("$name: FAILED")
         failed=1
+        # Interrupted (Ctrl-C, SIGTERM): stop here; the trap cleans up.
+        ((status == 130 || status == 143)) && exit "$status"
+        ((status == 124)) && log "suite $name timed out after 900 s"
     fi
 }
 

@@ -9,10 +9,11 @@
 
 use crate::auth::TokenClaims;
 use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
+use crate::custom_type::{Type, TypeQuery};
 use crate::customer_group::{CustomerGroup, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, WriteContext};
-use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId};
+use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::project::Project;
 use async_trait::async_trait;
@@ -202,6 +203,8 @@ pub trait CustomerRepository: Send + Sync {
 pub trait CustomerGroupRepository: Send + Sync {
     /// Inserts the group and its event, holding the project's group count under `max_groups`
     /// exactly, even under concurrent creates (`LimitExceeded`); `Duplicate` on name or key.
+    /// Custom fields are checked against their type as committed, under a share lock on it
+    /// (`ReferencedResourceNotFound`, `InvalidField`, `RequiredField`); `save` does the same.
     async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup>;
 
     async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup>;
@@ -232,6 +235,39 @@ pub trait CustomerGroupRepository: Send + Sync {
 
     /// The members of a group (for the admin `customers` relation).
     async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>>;
+}
+
+/// Custom types.
+///
+/// Integrity the repository guarantees, whatever runs concurrently:
+/// * a type used by a group cannot be deleted (`ReferenceExists`) — a foreign key holds it;
+/// * a save that leaves a group using the type with a field the type no longer defines is
+///   refused with `ReferenceExists`, and one that makes a field required while a group using
+///   the type lacks it with `InvalidOperation`;
+/// * a group written with custom fields (see [`CustomerGroupRepository`]) is checked against
+///   its type as committed, under a lock that orders it with type saves.
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait TypeRepository: Send + Sync {
+    /// Inserts the type and its `type.created` event; `Duplicate { field: "key" }` on a taken key.
+    async fn create(&self, ctx: &WriteContext, t: &Type) -> DomainResult<Type>;
+
+    /// `NotFound` when the project has no such type.
+    async fn get(&self, project: ProjectId, id: TypeId) -> DomainResult<Type>;
+
+    async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<Type>;
+
+    /// Predicate (over `id`, `key`, `version`, `createdAt`, `lastModifiedAt`), sort, page,
+    /// optional total.
+    async fn query(&self, project: ProjectId, query: &TypeQuery) -> DomainResult<QueryPage<Type>>;
+
+    /// Writes `t` (and `type.updated`) if the stored version is still `expected`; otherwise
+    /// `VersionConflict` or `NotFound`. See the integrity rules above.
+    async fn save(&self, ctx: &WriteContext, t: &Type, expected: Version) -> DomainResult<Type>;
+
+    /// Deletes the type (and writes `type.deleted`) if the version matches;
+    /// `ReferenceExists` while a group uses it.
+    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: Version) -> DomainResult<Type>;
 }
 
 /// The outbox, for relays and audits.

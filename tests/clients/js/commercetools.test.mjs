@@ -312,16 +312,17 @@ describe("scopes", () => {
     assert.equal(seen.body.name, existing.name);
 
     const writes = [
-      viewer.customerGroups().post({ body: { groupName: unique("Forbidden") } }).execute(),
-      viewer
-        .customerGroups()
-        .withId({ ID: existing.id })
-        .post({ body: { version: 1, actions: [{ action: "changeName", name: unique("Nope") }] } })
-        .execute(),
-      viewer.customerGroups().withKey({ key: existing.key }).delete({ queryArgs: { version: 1 } }).execute(),
+      () => viewer.customerGroups().post({ body: { groupName: unique("Forbidden") } }).execute(),
+      () =>
+        viewer
+          .customerGroups()
+          .withId({ ID: existing.id })
+          .post({ body: { version: 1, actions: [{ action: "changeName", name: unique("Nope") }] } })
+          .execute(),
+      () => viewer.customerGroups().withKey({ key: existing.key }).delete({ queryArgs: { version: 1 } }).execute(),
     ];
     for (const write of writes) {
-      const err = await rejection(write);
+      const err = await rejection(write());
       assert.equal(err.statusCode, 403);
       assert.equal(err.code, "insufficient_scope");
       assert.equal(err.body.error, "insufficient_scope");
@@ -344,7 +345,7 @@ describe("re-authentication (instance issuing 2-second tokens)", () => {
     assert.equal(seen.statusCode, 200);
     const tokens = recorder.tokenCalls();
     assert.ok(tokens.length >= 2, `token requests: ${tokens.length}`);
-    assert.equal(JSON.parse(JSON.stringify(tokens.at(-1).status)), 200);
+    assert.ok(tokens.every((c) => c.status === 200));
     assert.ok(recorder.apiCalls().every((c) => c.status < 300), JSON.stringify(recorder.apiCalls().map((c) => c.status)));
   });
 

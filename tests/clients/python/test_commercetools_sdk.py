@@ -271,6 +271,9 @@ def test_stale_version_raises_conflict_with_current_version(project, unique):
         groups.with_id(group.id), 1, CustomerGroupChangeNameAction(name=forced_name), options={"force_version": True}
     )
     assert (forced.version, forced.name) == (3, forced_name)
+    deleted = groups.with_id(group.id).delete(version=1, options={"force_version": True})
+    assert (deleted.id, deleted.version) == (group.id, 3)
+    assert groups.with_id(group.id).get() is None
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,10 +1,242 @@
 //! End-to-end tests: the real server on a random port, a real database per test, real HTTP.
+//!
+//! The admin family (`/admin/*`, §2 of the contract): errors, customers, their groups and
+//! addresses, the `fields` parameter, idempotency, lists, admin customer groups, tenancy and the
+//! outbox events of every write.
 
+mod addresses;
+mod customer_groups;
+mod customers;
+mod errors;
+mod fields;
+mod idempotency;
+mod lists;
+mod memberships;
+mod tenancy;
+
+use diesel::sql_types::{BigInt, Text};
+use diesel::QueryableByName;
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
+use xclade_testkit::{ProjectFixture, TestApp};
 
 /// Status and JSON body of a response.
 pub async fn json(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
     let text = resp.text().await.unwrap_or_default();
     (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+}
+
+/// A UUID (v7 layout) that no test ever creates.
+pub const UNKNOWN_ID: &str = "01900000-0000-7000-8000-000000000000";
+
+/// A valid create body (every key of seed 001).
+pub fn customer_body(email: &str) -> Value {
+    serde_json::json!({
+        "email": email,
+        "company_name": "Acme",
+        "first_name": "Jane",
+        "last_name": "Doe",
+        "phone": "+1 555 0100",
+        "metadata": {"tier": "gold"},
+    })
+}
+
+/// A server with project `demo`, its admin user's token, and helpers for that project.
+pub struct Ctx {
+    pub app: TestApp,
+    pub project: ProjectFixture,
+    /// The admin user's token (`manage_project:demo`).
+    pub token: String,
+}
+
+impl Ctx {
+    pub async fn new() -> Ctx {
+        Self::with_app(TestApp::spawn().await).await
+    }
+
+    pub async fn with_app(app: TestApp) -> Ctx {
+        let project = app.project("demo").await;
+        let token = app.admin_token(&project).await;
+        Ctx { app, project, token }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        self.app.url(path)
+    }
+
+    pub async fn get(&self, path: &str) -> (u16, Value) {
+        self.get_as(&self.token, path).await
+    }
+
+    pub async fn get_as(&self, token: &str, path: &str) -> (u16, Value) {
+        json(self.app.http.get(self.url(path)).bearer_auth(token).send().await.expect("send")).await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        self.post_as(&self.token, path, body).await
+    }
+
+    pub async fn post_as(&self, token: &str, path: &str, body: Value) -> (u16, Value) {
+        json(self.app.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.expect("send")).await
+    }
+
+    /// POST with a raw body sent as `application/json`.
+    pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
+        json(
+            self.app
+                .http
+                .post(self.url(path))
+                .bearer_auth(&self.token)
+                .header("content-type", "application/json")
+                .body(body.to_owned())
+                .send()
+                .await
+                .expect("send"),
+        )
+        .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (u16, Value) {
+        self.delete_as(&self.token, path).await
+    }
+
+    pub async fn delete_as(&self, token: &str, path: &str) -> (u16, Value) {
+        json(self.app.http.delete(self.url(path)).bearer_auth(token).send().await.expect("send")).await
+    }
+
+    /// Creates a customer; answers its JSON.
+    pub async fn customer(&self, email: &str) -> Value {
+        let (status, body) = self.post("/admin/customers", customer_body(email)).await;
+        assert_eq!(status, 200, "create {email}: {body}");
+        body["customer"].clone()
+    }
+
+    /// Creates a customer; answers its id.
+    pub async fn customer_id(&self, email: &str) -> String {
+        id_of(&self.customer(email).await)
+    }
+
+    /// Creates a customer group through the admin family; answers its id.
+    pub async fn group(&self, name: &str) -> String {
+        let (status, body) = self.post("/admin/customer-groups", serde_json::json!({"name": name})).await;
+        assert_eq!(status, 200, "create group {name}: {body}");
+        id_of(&body["customer_group"])
+    }
+
+    /// The group's `version`, read through the project family.
+    pub async fn version(&self, group: &str) -> i64 {
+        let (status, body) = self.get(&format!("/demo/customer-groups/{group}")).await;
+        assert_eq!(status, 200, "{body}");
+        body["version"].as_i64().expect("version")
+    }
+
+    /// The ids of the customer's groups, as the admin family shows them.
+    pub async fn groups_of(&self, customer: &str) -> Vec<String> {
+        let (status, body) = self.get(&format!("/admin/customers/{customer}?fields=groups.id")).await;
+        assert_eq!(status, 200, "{body}");
+        let mut ids: Vec<String> = body["customer"]["groups"].as_array().expect("groups").iter().map(id_of).collect();
+        ids.sort();
+        ids
+    }
+
+    pub async fn db(&self) -> Db {
+        Db::connect(&self.app).await
+    }
+}
+
+/// The `id` of a JSON object.
+pub fn id_of(v: &Value) -> String {
+    v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()
+}
+
+#[derive(QueryableByName)]
+struct Number {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+#[derive(QueryableByName)]
+struct OneText {
+    #[diesel(sql_type = Text)]
+    a: String,
+}
+
+#[derive(QueryableByName)]
+struct Texts {
+    #[diesel(sql_type = Text)]
+    a: String,
+    #[diesel(sql_type = Text)]
+    b: String,
+    #[diesel(sql_type = Text)]
+    c: String,
+}
+
+/// One outbox row.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EventRow {
+    pub kind: String,
+    pub resource_id: String,
+    pub payload: Value,
+}
+
+/// A direct connection to the test's database, for checks the API cannot make.
+pub struct Db {
+    conn: AsyncPgConnection,
+}
+
+impl Db {
+    pub async fn connect(app: &TestApp) -> Db {
+        Db { conn: AsyncPgConnection::establish(app.db.url()).await.expect("connect to the test database") }
+    }
+
+    /// `sql` must select one `bigint` column named `n`.
+    pub async fn count(&mut self, sql: &str) -> i64 {
+        let rows: Vec<Number> =
+            diesel::sql_query(sql).load(&mut self.conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().next().map_or_else(|| panic!("{sql}: no row"), |r| r.n)
+    }
+
+    pub async fn exec(&mut self, sql: &str) {
+        diesel::sql_query(sql).execute(&mut self.conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    }
+
+    /// Every outbox row, oldest first.
+    pub async fn events(&mut self) -> Vec<EventRow> {
+        let rows: Vec<Texts> = diesel::sql_query(
+            "SELECT kind AS a, resource_id::text AS b, payload::text AS c FROM events ORDER BY created_at, id",
+        )
+        .load(&mut self.conn)
+        .await
+        .expect("events");
+        rows.into_iter()
+            .map(|r| EventRow {
+                kind: r.a,
+                resource_id: r.b,
+                payload: serde_json::from_str(&r.c).expect("payload is JSON"),
+            })
+            .collect()
+    }
+
+    /// The outbox rows written after the first `before` ones.
+    pub async fn events_after(&mut self, before: usize) -> Vec<EventRow> {
+        self.events().await.split_off(before)
+    }
+
+    pub async fn event_count(&mut self) -> usize {
+        usize::try_from(self.count("SELECT count(*) AS n FROM events").await).expect("count")
+    }
+
+    /// The membership rows of a customer.
+    pub async fn memberships(&mut self, customer: &str) -> i64 {
+        self.count(&format!("SELECT count(*) AS n FROM customer_group_memberships WHERE customer_id = '{customer}'"))
+            .await
+    }
+
+    /// A text column of one row: `sql` selects it as `a`.
+    pub async fn text(&mut self, sql: &str) -> String {
+        let rows: Vec<OneText> =
+            diesel::sql_query(sql).load(&mut self.conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+        rows.into_iter().next().map_or_else(|| panic!("{sql}: no row"), |r| r.a)
+    }
 }

@@ -1,5 +1,15 @@
 //! End-to-end tests: the real server on a random port, a real database per test, real HTTP.
 
+mod concurrency;
+mod deletes;
+mod errors;
+mod families;
+mod paging;
+mod predicates;
+mod reads;
+mod support;
+mod updates;
+
 use serde_json::Value;
 
 /// Status and JSON body of a response.

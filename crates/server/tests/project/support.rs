@@ -7,7 +7,7 @@ use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{json, Value};
 use xclade_server::Settings;
-use xclade_testkit::TestApp;
+use xclade_testkit::{ProjectFixture, TestApp};
 
 /// The project of every test.
 pub const PROJECT: &str = "demo";
@@ -15,6 +15,9 @@ pub const PROJECT: &str = "demo";
 /// A server, its project `demo` and a token holding `manage_project:demo`.
 pub struct Ctx {
     pub app: TestApp,
+    /// The project's admin-scoped API client (its id is the `createdBy.clientId` of writes).
+    pub fixture: ProjectFixture,
+    /// A token of that client (all of its scopes: `manage_project:demo`).
     pub token: String,
 }
 
@@ -37,9 +40,9 @@ impl Ctx {
 
     pub async fn with(adjust: impl FnOnce(&mut Settings)) -> Ctx {
         let app = TestApp::spawn_with(adjust).await;
-        app.project(PROJECT).await;
-        let token = app.token_with_scopes(PROJECT, &["manage_project:demo"]).await;
-        Ctx { app, token }
+        let fixture = app.project(PROJECT).await;
+        let token = app.client_token(&fixture.client_id, &fixture.client_secret, None).await;
+        Ctx { app, fixture, token }
     }
 
     /// The URL of `path` under `/demo`.
@@ -109,12 +112,7 @@ impl Ctx {
         query.push(("limit", "500"));
         let (s, b) = self.get_q("/customer-groups", &query).await;
         assert_eq!(s, 200, "{query:?}: {b}");
-        b["results"]
-            .as_array()
-            .expect("results")
-            .iter()
-            .map(|g| g["name"].as_str().expect("name").to_owned())
-            .collect()
+        b["results"].as_array().expect("results").iter().map(|g| g["name"].as_str().expect("name").to_owned()).collect()
     }
 
     /// A direct connection to the test's database.
@@ -126,7 +124,7 @@ impl Ctx {
     pub async fn count(&self, sql: &str) -> i64 {
         let mut conn = self.conn().await;
         let rows = diesel::sql_query(sql).load::<Count>(&mut conn).await.expect(sql);
-        rows.first().map(|r| r.n).expect("one row")
+        <[Count]>::first(&rows).map(|r| r.n).expect("one row")
     }
 
     /// A query answering one text column `s`, every row.

@@ -1,0 +1,510 @@
+//! Custom types (§3.5, issue 7): the definitions of the custom fields a resource may carry.
+//!
+//! A [`Type`] has a key, a localized name and description, the resource type ids it may be
+//! used on (`customer-group`) and its [`FieldDefinition`]s. [`Type::check_fields`] validates
+//! (and normalizes) a whole `fields` object against the type, [`Type::check_value`] one value;
+//! both are pure. Types are versioned like groups: [`Type::apply_all`] applies
+//! [`TypeAction`]s and counts those that changed something.
+//!
+//! What the type alone cannot decide — that no group still uses a removed field definition,
+//! that no group using the type lacks a newly required field, that no group uses a deleted
+//! type — is the repository's to guarantee (see [`crate::ports::TypeRepository`]).
+
+mod values;
+
+#[cfg(test)]
+mod tests;
+
+use crate::auth::Actor;
+use crate::customer_group::{GroupKey, Version};
+use crate::error::DomainError;
+use crate::ids::TypeId;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use std::collections::BTreeMap;
+
+pub use values::{parse_date, parse_datetime_strict};
+
+/// The resource type id of customer groups, which a type must list to be used on them.
+pub const CUSTOMER_GROUP_RESOURCE: &str = "customer-group";
+
+/// A query of types: the same `where`/`sort`/paging machinery as groups.
+pub type TypeQuery = crate::paging::GroupQuery;
+
+/// A localized string: locale → text (`{"en": "Gold", "de": "Gold"}`).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct LocalizedString(BTreeMap<String, String>);
+
+impl LocalizedString {
+    /// Builds a localized string; locales must be non-empty and at most 64 characters.
+    pub fn new(field: &str, entries: BTreeMap<String, String>) -> Result<Self, DomainError> {
+        if let Some(bad) = entries.keys().find(|l| l.is_empty() || l.chars().count() > 64) {
+            return Err(DomainError::invalid_field(field, format!("Invalid locale '{bad}' in field '{field}'.")));
+        }
+        Ok(LocalizedString(entries))
+    }
+
+    pub fn get(&self, locale: &str) -> Option<&str> {
+        self.0.get(locale).map(String::as_str)
+    }
+
+    pub fn as_map(&self) -> &BTreeMap<String, String> {
+        &self.0
+    }
+}
+
+/// A type's key: `^[A-Za-z0-9_-]+$`, 2–256 characters (like a group's key), unique per project.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TypeKey(String);
+
+impl TypeKey {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        GroupKey::parse(s).map(|k| TypeKey(k.as_str().to_owned()))
+    }
+
+    pub fn from_stored(s: String) -> Self {
+        TypeKey(s)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// The name of a field definition: `^[A-Za-z0-9_-]+$`, 2–36 characters, unique in its type.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct FieldName(String);
+
+impl FieldName {
+    pub fn parse(s: &str) -> Result<Self, DomainError> {
+        let valid =
+            (2..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        if !valid {
+            return Err(DomainError::invalid_field(
+                "name",
+                format!("Invalid field definition name '{s}'. Names may only contain alphanumeric characters, underscores and hyphens and must be 2 to 36 characters long."),
+            ));
+        }
+        Ok(FieldName(s.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A value of an `Enum` field type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnumValue {
+    pub key: String,
+    pub label: String,
+}
+
+/// A value of a `LocalizedEnum` field type.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocalizedEnumValue {
+    pub key: String,
+    pub label: LocalizedString,
+}
+
+/// The type of a custom field, serialized as the project family shows it
+/// (`{"name": "Set", "elementType": {"name": "Enum", "values": […]}}`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "name")]
+pub enum FieldType {
+    Boolean,
+    String,
+    LocalizedString,
+    Number,
+    /// `"2024-05-01"`.
+    Date,
+    /// `"2024-05-01T10:00:00.000Z"`, stored in UTC with milliseconds.
+    DateTime,
+    /// A value is the key of one of `values`.
+    Enum { values: Vec<EnumValue> },
+    /// A value is the key of one of `values`.
+    LocalizedEnum { values: Vec<LocalizedEnumValue> },
+    /// A JSON array of values of `element_type` (which is not itself a set).
+    Set {
+        #[serde(rename = "elementType")]
+        element_type: Box<FieldType>,
+    },
+}
+
+impl FieldType {
+    /// The `name` of the type (`"Enum"`, `"Set"`, …).
+    pub fn name(&self) -> &'static str {
+        match self {
+            FieldType::Boolean => "Boolean",
+            FieldType::String => "String",
+            FieldType::LocalizedString => "LocalizedString",
+            FieldType::Number => "Number",
+            FieldType::Date => "Date",
+            FieldType::DateTime => "DateTime",
+            FieldType::Enum { .. } => "Enum",
+            FieldType::LocalizedEnum { .. } => "LocalizedEnum",
+            FieldType::Set { .. } => "Set",
+        }
+    }
+
+    /// Checks the rules a field type must follow: enum keys non-empty and unique, no set of sets.
+    pub fn validate(&self) -> Result<(), DomainError> {
+        match self {
+            FieldType::Enum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
+            FieldType::LocalizedEnum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
+            FieldType::Set { element_type } => match element_type.as_ref() {
+                FieldType::Set { .. } => Err(DomainError::invalid_field("type", "A Set cannot contain a Set.")),
+                inner => inner.validate(),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainError> {
+    let mut seen = std::collections::HashSet::new();
+    for key in keys {
+        if key.is_empty() {
+            return Err(DomainError::invalid_field("values", "Enum value keys must not be empty."));
+        }
+        if !seen.insert(key) {
+            return Err(DomainError::invalid_field("values", format!("The enum value key '{key}' is duplicated.")));
+        }
+    }
+    Ok(())
+}
+
+/// How a `String` field is meant to be edited (informational).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputHint {
+    #[default]
+    SingleLine,
+    MultiLine,
+}
+
+/// The definition of one custom field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldDefinition {
+    pub name: FieldName,
+    pub label: LocalizedString,
+    pub required: bool,
+    #[serde(rename = "type")]
+    pub field_type: FieldType,
+    #[serde(default)]
+    pub input_hint: InputHint,
+}
+
+impl FieldDefinition {
+    /// A validated definition.
+    pub fn new(
+        name: FieldName,
+        label: LocalizedString,
+        required: bool,
+        field_type: FieldType,
+        input_hint: InputHint,
+    ) -> Result<Self, DomainError> {
+        field_type.validate()?;
+        Ok(FieldDefinition { name, label, required, field_type, input_hint })
+    }
+}
+
+/// A resource type id a type may be used on (`customer-group`, …): lowercase letters and
+/// hyphens, 1–64 characters.
+fn check_resource_type_id(id: &str) -> Result<(), DomainError> {
+    let valid = (1..=64).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_lowercase() || b == b'-');
+    if valid {
+        Ok(())
+    } else {
+        Err(DomainError::invalid_field("resourceTypeIds", format!("Invalid resource type id '{id}'.")))
+    }
+}
+
+fn check_unique_names(defs: &[FieldDefinition]) -> Result<(), DomainError> {
+    let mut seen = std::collections::HashSet::new();
+    for d in defs {
+        if !seen.insert(d.name.as_str()) {
+            return Err(duplicate_definition(d.name.as_str()));
+        }
+    }
+    Ok(())
+}
+
+fn duplicate_definition(name: &str) -> DomainError {
+    DomainError::InvalidOperation(format!("A field definition with the name '{name}' already exists."))
+}
+
+/// A validated create of a type.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeDraft {
+    pub key: TypeKey,
+    pub name: LocalizedString,
+    pub description: Option<LocalizedString>,
+    pub resource_type_ids: Vec<String>,
+    pub field_definitions: Vec<FieldDefinition>,
+}
+
+impl TypeDraft {
+    /// Checks the draft: at least one resource type id (each well-formed, duplicates dropped),
+    /// unique field definition names.
+    pub fn new(
+        key: TypeKey,
+        name: LocalizedString,
+        description: Option<LocalizedString>,
+        resource_type_ids: Vec<String>,
+        field_definitions: Vec<FieldDefinition>,
+    ) -> Result<Self, DomainError> {
+        if resource_type_ids.is_empty() {
+            return Err(DomainError::invalid_field(
+                "resourceTypeIds",
+                "Field 'resourceTypeIds' must list at least one resource type id.",
+            ));
+        }
+        let mut ids: Vec<String> = Vec::with_capacity(resource_type_ids.len());
+        for id in resource_type_ids {
+            check_resource_type_id(&id)?;
+            if !ids.contains(&id) {
+                ids.push(id);
+            }
+        }
+        check_unique_names(&field_definitions)?;
+        Ok(TypeDraft { key, name, description, resource_type_ids: ids, field_definitions })
+    }
+}
+
+/// A custom type.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Type {
+    pub id: TypeId,
+    pub version: Version,
+    pub key: TypeKey,
+    pub name: LocalizedString,
+    pub description: Option<LocalizedString>,
+    pub resource_type_ids: Vec<String>,
+    pub field_definitions: Vec<FieldDefinition>,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Actor>,
+    pub last_modified_at: DateTime<Utc>,
+    pub last_modified_by: Option<Actor>,
+}
+
+/// One update action of a type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeAction {
+    ChangeName(LocalizedString),
+    /// `None` removes the description.
+    SetDescription(Option<LocalizedString>),
+    AddFieldDefinition(FieldDefinition),
+    RemoveFieldDefinition(String),
+    ChangeLabel {
+        field_name: String,
+        label: LocalizedString,
+    },
+    /// Adds a value to an `Enum` field (or a set of one).
+    AddEnumValue {
+        field_name: String,
+        value: EnumValue,
+    },
+    /// Adds a value to a `LocalizedEnum` field (or a set of one).
+    AddLocalizedEnumValue {
+        field_name: String,
+        value: LocalizedEnumValue,
+    },
+}
+
+fn no_such_definition(name: &str) -> DomainError {
+    DomainError::InvalidOperation(format!("The type has no field definition named '{name}'."))
+}
+
+impl Type {
+    /// The definition of the field `name`.
+    pub fn field(&self, name: &str) -> Option<&FieldDefinition> {
+        self.field_definitions.iter().find(|d| d.name.as_str() == name)
+    }
+
+    /// Whether the type may be used on resources of `resource_type_id`.
+    pub fn applies_to(&self, resource_type_id: &str) -> bool {
+        self.resource_type_ids.iter().any(|r| r == resource_type_id)
+    }
+
+    /// Checks that the type may be used on customer groups (`InvalidInput` otherwise).
+    pub fn check_usable_on_groups(&self) -> Result<(), DomainError> {
+        if self.applies_to(CUSTOMER_GROUP_RESOURCE) {
+            Ok(())
+        } else {
+            Err(DomainError::invalid_field(
+                "type",
+                format!(
+                    "The type '{}' cannot be used for resources of type '{CUSTOMER_GROUP_RESOURCE}': its resourceTypeIds do not include it.",
+                    self.key.as_str()
+                ),
+            ))
+        }
+    }
+
+    /// Validates the value of the field `name` and returns it normalized (date-times in UTC
+    /// with milliseconds). A field the type does not define, or a value of the wrong type, is
+    /// `InvalidField`.
+    pub fn check_value(&self, name: &str, value: &Value) -> Result<Value, DomainError> {
+        let Some(def) = self.field(name) else {
+            return Err(DomainError::InvalidField {
+                field: name.to_owned(),
+                invalid_value: value.clone(),
+                message: format!("The field '{name}' is not defined by the type '{}'.", self.key.as_str()),
+            });
+        };
+        values::check(&def.field_type, value).ok_or_else(|| DomainError::InvalidField {
+            field: name.to_owned(),
+            invalid_value: value.clone(),
+            message: format!(
+                "The value '{}' is not valid for field '{name}' of type {}.",
+                values::shown(value),
+                values::describe(&def.field_type)
+            ),
+        })
+    }
+
+    /// Validates a whole `fields` object: every field defined and of its type (`InvalidField`),
+    /// every required field present (`RequiredField`). `null` values count as absent. Returns
+    /// the fields normalized.
+    pub fn check_fields(&self, fields: &Map<String, Value>) -> Result<Map<String, Value>, DomainError> {
+        let mut out = Map::new();
+        for (name, value) in fields {
+            if value.is_null() {
+                continue;
+            }
+            out.insert(name.clone(), self.check_value(name, value)?);
+        }
+        if let Some(missing) = self.field_definitions.iter().find(|d| d.required && !out.contains_key(d.name.as_str()))
+        {
+            return Err(DomainError::RequiredField { field: missing.name.as_str().to_owned() });
+        }
+        Ok(out)
+    }
+
+    /// Applies one action; returns whether it changed the type.
+    pub fn apply(&mut self, action: &TypeAction) -> Result<bool, DomainError> {
+        Ok(match action {
+            TypeAction::ChangeName(name) => replace(&mut self.name, name.clone()),
+            TypeAction::SetDescription(d) => replace(&mut self.description, d.clone()),
+            TypeAction::AddFieldDefinition(def) => {
+                if self.field(def.name.as_str()).is_some() {
+                    return Err(duplicate_definition(def.name.as_str()));
+                }
+                self.field_definitions.push(def.clone());
+                true
+            }
+            TypeAction::RemoveFieldDefinition(name) => {
+                let before = self.field_definitions.len();
+                self.field_definitions.retain(|d| d.name.as_str() != name);
+                if self.field_definitions.len() == before {
+                    return Err(no_such_definition(name));
+                }
+                true
+            }
+            TypeAction::ChangeLabel { field_name, label } => {
+                let def = self.field_mut(field_name)?;
+                replace(&mut def.label, label.clone())
+            }
+            TypeAction::AddEnumValue { field_name, value } => {
+                let def = self.field_mut(field_name)?;
+                let values = match enum_target(&mut def.field_type) {
+                    Some(EnumTarget::Plain(values)) => values,
+                    _ => {
+                        return Err(DomainError::InvalidOperation(format!(
+                            "The field '{field_name}' is not of type Enum (or a Set of Enum)."
+                        )))
+                    }
+                };
+                add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
+                values.push(value.clone());
+                true
+            }
+            TypeAction::AddLocalizedEnumValue { field_name, value } => {
+                let def = self.field_mut(field_name)?;
+                let values = match enum_target(&mut def.field_type) {
+                    Some(EnumTarget::Localized(values)) => values,
+                    _ => {
+                        return Err(DomainError::InvalidOperation(format!(
+                            "The field '{field_name}' is not of type LocalizedEnum (or a Set of LocalizedEnum)."
+                        )))
+                    }
+                };
+                add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
+                values.push(value.clone());
+                true
+            }
+        })
+    }
+
+    fn field_mut(&mut self, name: &str) -> Result<&mut FieldDefinition, DomainError> {
+        self.field_definitions.iter_mut().find(|d| d.name.as_str() == name).ok_or_else(|| no_such_definition(name))
+    }
+
+    /// Applies actions in order, all or nothing. Returns the new type, its version grown by the
+    /// number of actions that changed something, and that number.
+    pub fn apply_all(&self, actions: &[TypeAction], at: DateTime<Utc>, by: &Actor) -> Result<(Type, i64), DomainError> {
+        let mut next = self.clone();
+        let mut effective = 0i64;
+        for action in actions {
+            if next.apply(action)? {
+                effective += 1;
+            }
+        }
+        if effective > 0 {
+            next.version = Version(self.version.0 + effective);
+            next.last_modified_at = at;
+            next.last_modified_by = Some(by.clone());
+        }
+        Ok((next, effective))
+    }
+
+    /// The names of the required field definitions.
+    pub fn required_fields(&self) -> Vec<&str> {
+        self.field_definitions.iter().filter(|d| d.required).map(|d| d.name.as_str()).collect()
+    }
+
+    /// The names of every field definition.
+    pub fn field_names(&self) -> Vec<&str> {
+        self.field_definitions.iter().map(|d| d.name.as_str()).collect()
+    }
+}
+
+enum EnumTarget<'a> {
+    Plain(&'a mut Vec<EnumValue>),
+    Localized(&'a mut Vec<LocalizedEnumValue>),
+}
+
+fn enum_target(t: &mut FieldType) -> Option<EnumTarget<'_>> {
+    match t {
+        FieldType::Enum { values } => Some(EnumTarget::Plain(values)),
+        FieldType::LocalizedEnum { values } => Some(EnumTarget::Localized(values)),
+        FieldType::Set { element_type } => enum_target(element_type),
+        _ => None,
+    }
+}
+
+fn add_enum_key<'a>(field: &str, mut existing: impl Iterator<Item = &'a str>, key: &str) -> Result<(), DomainError> {
+    if key.is_empty() {
+        return Err(DomainError::invalid_field("value", "Enum value keys must not be empty."));
+    }
+    if existing.any(|k| k == key) {
+        return Err(DomainError::InvalidOperation(format!(
+            "The enum value key '{key}' already exists in the field '{field}'."
+        )));
+    }
+    Ok(())
+}
+
+fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
+    if *slot == value {
+        false
+    } else {
+        *slot = value;
+        true
+    }
+}

@@ -1,0 +1,382 @@
+//! §2.1: every row of the admin error table, through real requests.
+
+use crate::{customer_body, json, Ctx, UNKNOWN_ID};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::json;
+use xclade_testkit::TestApp;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_data_400() {
+    let ctx = Ctx::new().await;
+
+    let mut missing = customer_body("a@b.co");
+    missing.as_object_mut().expect("object").remove("email");
+    let (s, b) = ctx.post("/admin/customers", missing).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Field 'email' is required"
+        }
+        "#);
+
+    let (s, b) = ctx.post("/admin/customers", customer_body("not-an-email")).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Invalid email"
+        }
+        "#);
+
+    let mut wrong = customer_body("a@b.co");
+    wrong["first_name"] = json!(42);
+    let (s, b) = ctx.post("/admin/customers", wrong).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Expected type: 'string' for field 'first_name', got: 'number'"
+        }
+        "#);
+
+    let mut unknown = customer_body("a@b.co");
+    unknown["foo"] = json!("bar");
+    let (s, b) = ctx.post("/admin/customers", unknown).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Unrecognized fields: 'foo'"
+        }
+        "#);
+
+    let (s, b) = ctx.post_raw("/admin/customers", r#"{"email": "a@b.co","#).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Malformed JSON: EOF while parsing a value at line 1 column 19"
+        }
+        "#);
+
+    let (s, b) = ctx.post_raw("/admin/customers", r#"["a@b.co"]"#).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Expected type: 'object' for the request body, got: 'array'"
+        }
+        "#);
+
+    let (s, b) = ctx.get("/admin/customers?fields=foo,bar").await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Requested fields [foo, bar] are not valid"
+        }
+        "#);
+
+    // Nothing of it was written.
+    let mut db = ctx.db().await;
+    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 0);
+    assert_eq!(db.event_count().await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_allowed_400_when_the_group_limit_is_reached() {
+    let app = TestApp::spawn_with(|s| s.max_customer_groups = 1).await;
+    let ctx = Ctx::with_app(app).await;
+    ctx.group("gold").await;
+    let (s, b) = ctx.post("/admin/customer-groups", json!({"name": "silver"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_allowed",
+          "message": "You have exceeded the limit of 1 resources of type customer-group."
+        }
+        "#);
+    let mut db = ctx.db().await;
+    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unauthorized_401_is_the_text_unauthorized() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let paths = [
+        ("GET", "/admin/customers".to_owned()),
+        ("POST", "/admin/customers".to_owned()),
+        ("GET", format!("/admin/customers/{customer}")),
+        ("DELETE", format!("/admin/customers/{customer}")),
+        ("POST", format!("/admin/customers/{customer}/customer-groups")),
+        ("GET", format!("/admin/customers/{customer}/addresses")),
+        ("GET", "/admin/customer-groups".to_owned()),
+        ("POST", "/admin/customer-groups".to_owned()),
+        ("POST", format!("/admin/customer-groups/{UNKNOWN_ID}/customers")),
+    ];
+    for (method, path) in paths {
+        for token in [None, Some("garbage")] {
+            let mut req = match method {
+                "GET" => ctx.app.http.get(ctx.url(&path)),
+                "DELETE" => ctx.app.http.delete(ctx.url(&path)),
+                _ => ctx.app.http.post(ctx.url(&path)).header("content-type", "application/json").body("{not json"),
+            };
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            let resp = req.send().await.expect("send");
+            assert_eq!(resp.status().as_u16(), 401, "{method} {path}");
+            let content_type = resp.headers()["content-type"].to_str().unwrap_or_default().to_owned();
+            assert!(content_type.starts_with("text/plain"), "{method} {path}: {content_type}");
+            assert_eq!(resp.text().await.unwrap_or_default(), "Unauthorized", "{method} {path}");
+        }
+    }
+    // The unauthenticated DELETE deleted nothing.
+    assert_eq!(ctx.get(&format!("/admin/customers/{customer}")).await.0, 200);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forbidden_403_without_the_scope() {
+    let ctx = Ctx::new().await;
+    let viewer = ctx.app.token_with_scopes("demo", &["view_customers:demo"]).await;
+    // The permission is checked before the body is read: even an invalid body is 403.
+    let (s, b) = ctx.post_as(&viewer, "/admin/customers", json!({"foo": 1})).await;
+    assert_eq!(s, 403);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "forbidden",
+          "message": "Insufficient scope. One of the following scopes is missing: manage_customers."
+        }
+        "#);
+
+    let groups_only = ctx.app.token_with_scopes("demo", &["view_customer_groups:demo"]).await;
+    let (s, b) = ctx.get_as(&groups_only, "/admin/customers").await;
+    assert_eq!(s, 403);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "forbidden",
+          "message": "Insufficient scope. One of the following scopes is missing: manage_customers, view_customers."
+        }
+        "#);
+    let (s, b) = ctx.post_as(&groups_only, "/admin/customer-groups", json!({"name": "gold"})).await;
+    assert_eq!(s, 403);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "forbidden",
+          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
+        }
+        "#);
+
+    let types_only = ctx.app.token_with_scopes("demo", &["view_types:demo"]).await;
+    let (s, b) = ctx.get_as(&types_only, "/admin/customer-groups").await;
+    assert_eq!(s, 403);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "forbidden",
+          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
+        }
+        "#);
+
+    let mut db = ctx.db().await;
+    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 0);
+    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn not_found_404_names_the_resource() {
+    let ctx = Ctx::new().await;
+    let (s, b) = ctx.get(&format!("/admin/customers/{UNKNOWN_ID}")).await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_found",
+          "message": "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"
+        }
+        "#);
+    let (s, b) = ctx.get(&format!("/admin/customer-groups/{UNKNOWN_ID}")).await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_found",
+          "message": "Customer group with id: 01900000-0000-7000-8000-000000000000 was not found"
+        }
+        "#);
+    // An id that is not a UUID is as unknown as any other.
+    let (s, b) = ctx.get("/admin/customers/cus_123").await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_found",
+          "message": "Customer with id: cus_123 was not found"
+        }
+        "#);
+    let (s, b) = ctx.post("/admin/customer-groups/gold", json!({"name": "x"})).await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_found",
+          "message": "Customer group with id: gold was not found"
+        }
+        "#);
+    // A route that does not exist is 404 in the same format.
+    let (s, b) = ctx.get("/admin/nothing-here").await;
+    assert_eq!((s, b["type"].as_str()), (404, Some("not_found")), "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_error_422() {
+    let ctx = Ctx::new().await;
+    ctx.customer("a@b.co").await;
+    let (s, b) = ctx.post("/admin/customers", customer_body("a@b.co")).await;
+    assert_eq!(s, 422);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "duplicate_error",
+          "message": "Customer with email: a@b.co already exists.",
+          "code": "invalid_request_error"
+        }
+        "#);
+
+    ctx.group("gold").await;
+    let (s, b) = ctx.post("/admin/customer-groups", json!({"name": "gold"})).await;
+    assert_eq!(s, 422);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "duplicate_error",
+          "message": "Customer group with name: gold already exists.",
+          "code": "invalid_request_error"
+        }
+        "#);
+
+    // Renaming onto a taken name is the same error.
+    let silver = ctx.group("silver").await;
+    let (s, b) = ctx.post(&format!("/admin/customer-groups/{silver}"), json!({"name": "gold"})).await;
+    assert_eq!(s, 422);
+    assert_eq!(b["message"], "Customer group with name: gold already exists.");
+    assert_eq!(ctx.version(&silver).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_error_500_shows_no_internals() {
+    let ctx = Ctx::new().await;
+    let mut db = ctx.db().await;
+    db.exec(
+        "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \
+         $$ BEGIN RAISE EXCEPTION 'secret-internal-detail in customers'; END $$",
+    )
+    .await;
+    db.exec("CREATE TRIGGER boom BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION boom()").await;
+
+    let resp = ctx.app.http.post(ctx.url("/admin/customers")).bearer_auth(&ctx.token).json(&customer_body("a@b.co"));
+    let resp = resp.send().await.expect("send");
+    let (s, b) = json(resp).await;
+    assert_eq!(s, 500);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "database_error",
+          "message": "An error occurred while accessing the database.",
+          "code": "api_error"
+        }
+        "#);
+    assert!(!b.to_string().contains("secret") && !b.to_string().contains("INSERT"));
+    assert_eq!(db.event_count().await, 0, "nothing is recorded for a rolled-back write");
+    // The service is fine otherwise.
+    assert_eq!(ctx.get("/admin/customers").await.0, 200);
+}
+
+async fn set_connections(app: &TestApp, allow: bool) {
+    let url = app.db.url();
+    let server = &url[..url.rfind('/').expect("url has a path")];
+    let mut conn = AsyncPgConnection::establish(&format!("{server}/postgres")).await.expect("admin connection");
+    let name = app.db.name();
+    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}"))
+        .execute(&mut conn)
+        .await
+        .expect("alter");
+    if !allow {
+        diesel::sql_query(format!(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+        ))
+        .execute(&mut conn)
+        .await
+        .expect("terminate");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn database_unreachable_503_on_admin_routes() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    set_connections(&ctx.app, false).await;
+
+    let (s, b) = ctx.post("/admin/customers", customer_body("b@b.co")).await;
+    assert_eq!(s, 503);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "database_error",
+          "message": "An error occurred while accessing the database.",
+          "code": "api_error"
+        }
+        "#);
+    let (s, b2) = ctx.get(&format!("/admin/customers/{customer}")).await;
+    assert_eq!((s, &b2), (503, &b));
+    let (s, b3) = ctx.get("/admin/customer-groups").await;
+    assert_eq!((s, &b3), (503, &b));
+
+    set_connections(&ctx.app, true).await;
+    let mut status = 0;
+    for _ in 0..20 {
+        status = ctx.get(&format!("/admin/customers/{customer}")).await.0;
+        if status == 200 {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert_eq!(status, 200, "the service recovers by itself");
+}
+
+/// 409 is only for an admin write that "genuinely cannot be decided". The admin group update
+/// re-reads and retries lost version races, so a real request only gets 409 when it keeps
+/// losing; this drives many concurrent updates of one group and checks every answer is either
+/// a success that was applied or a 409 in the contract's shape that was not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_admin_group_updates_apply_or_answer_409() {
+    let ctx = Ctx::new().await;
+    let group = ctx.group("gold").await;
+    let n = 16;
+    let requests = (0..n).map(|i| {
+        let req = ctx
+            .app
+            .http
+            .post(ctx.url(&format!("/admin/customer-groups/{group}")))
+            .bearer_auth(&ctx.token)
+            .json(&json!({"metadata": {format!("k{i}"): i}}));
+        async move { json(req.send().await.expect("send")).await }
+    });
+    let answers = futures::future::join_all(requests).await;
+    let (_, after) = ctx.get(&format!("/admin/customer-groups/{group}")).await;
+    let metadata = after["customer_group"]["metadata"].as_object().expect("metadata").clone();
+    let mut applied = 0;
+    for (i, (status, body)) in answers.iter().enumerate() {
+        let key = format!("k{i}");
+        match status {
+            200 => {
+                applied += 1;
+                assert!(metadata.contains_key(&key), "a 200 was applied: {key}");
+            }
+            409 => {
+                assert_eq!(
+                    body,
+                    &json!({"type": "conflict", "message": "The request conflicted with another request. You may retry the request with the provided Idempotency-Key.", "code": "invalid_state_error"})
+                );
+                assert!(!metadata.contains_key(&key), "a 409 changed nothing: {key}");
+            }
+            other => panic!("unexpected {other}: {body}"),
+        }
+    }
+    eprintln!("admin group updates: {applied} of {n} applied");
+    assert_eq!(metadata.len(), applied, "{metadata:?}");
+    assert_eq!(ctx.version(&group).await, 1 + i64::try_from(applied).expect("small"));
+}

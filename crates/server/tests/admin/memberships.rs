@@ -1,0 +1,292 @@
+//! §2.4 (seed 000): `POST /admin/customers/{id}/customer-groups`, all or nothing, no duplicate
+//! membership rows ever, and the group versions it bumps (visible in the project family).
+
+use crate::{id_of, json, Ctx, UNKNOWN_ID};
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn add_and_remove_answer_the_customer_and_bump_versions() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let gold = ctx.group("gold").await;
+    let silver = ctx.group("silver").await;
+    let path = format!("/admin/customers/{customer}/customer-groups");
+
+    let (s, b) = ctx.post(&path, json!({"add": [gold, silver]})).await;
+    assert_eq!(s, 200, "{b}");
+    let mut expected = vec![gold.clone(), silver.clone()];
+    expected.sort();
+    insta::assert_json_snapshot!(b, {
+        ".customer.id" => "[customer id]",
+        ".customer.created_by" => "[admin user id]",
+        ".customer.**.created_at" => "[ts]",
+        ".customer.**.updated_at" => "[ts]",
+        ".customer.created_at" => "[ts]",
+        ".customer.updated_at" => "[ts]",
+        ".customer.groups[].id" => "[group id]",
+    }, @r#"
+        {
+          "customer": {
+            "id": "[customer id]",
+            "email": "a@b.co",
+            "company_name": "Acme",
+            "first_name": "Jane",
+            "last_name": "Doe",
+            "phone": "+1 555 0100",
+            "metadata": {
+              "tier": "gold"
+            },
+            "has_account": false,
+            "default_billing_address_id": null,
+            "default_shipping_address_id": null,
+            "groups": [
+              {
+                "id": "[group id]",
+                "name": "gold",
+                "metadata": {},
+                "created_at": "[ts]",
+                "updated_at": "[ts]"
+              },
+              {
+                "id": "[group id]",
+                "name": "silver",
+                "metadata": {},
+                "created_at": "[ts]",
+                "updated_at": "[ts]"
+              }
+            ],
+            "addresses": [],
+            "created_by": "[admin user id]",
+            "created_at": "[ts]",
+            "updated_at": "[ts]",
+            "deleted_at": null
+          }
+        }
+        "#);
+    let ids: Vec<String> = b["customer"]["groups"].as_array().expect("groups").iter().map(id_of).collect();
+    assert_eq!(ids, expected, "groups in id order");
+    assert_eq!((ctx.version(&gold).await, ctx.version(&silver).await), (2, 2));
+
+    // Already in gold: a no-op for gold; silver leaves.
+    let (s, b) = ctx.post(&path, json!({"add": [gold], "remove": [silver]})).await;
+    assert_eq!(s, 200, "{b}");
+    assert_eq!(b["customer"]["groups"].as_array().map(Vec::len), Some(1));
+    assert_eq!(b["customer"]["groups"][0]["name"], "gold");
+    assert_eq!((ctx.version(&gold).await, ctx.version(&silver).await), (2, 3));
+
+    // Removing a group it is not in, and an empty body: no-ops.
+    let (s, _) = ctx.post(&path, json!({"remove": [silver]})).await;
+    assert_eq!(s, 200);
+    let (s, b) = ctx.post(&path, json!({})).await;
+    assert_eq!((s, b["customer"]["groups"].as_array().map(Vec::len)), (200, Some(1)));
+    assert_eq!((ctx.version(&gold).await, ctx.version(&silver).await), (2, 3));
+
+    // Duplicates inside one list are one membership.
+    let (s, _) = ctx.post(&path, json!({"add": [silver, silver]})).await;
+    assert_eq!(s, 200);
+    let mut db = ctx.db().await;
+    assert_eq!(db.memberships(&customer).await, 2);
+    assert_eq!(ctx.version(&silver).await, 4);
+
+    // `fields` shapes the answer.
+    let (s, b) = ctx.post(&format!("{path}?fields=groups.name"), json!({"remove": [gold]})).await;
+    assert_eq!(s, 200);
+    assert_eq!(b, json!({"customer": {"id": customer, "groups": [{"id": silver, "name": "silver"}]}}));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unknown_groups_are_404_and_change_nothing() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let gold = ctx.group("gold").await;
+    let silver = ctx.group("silver").await;
+    let path = format!("/admin/customers/{customer}/customer-groups");
+    assert_eq!(ctx.post(&path, json!({"add": [silver]})).await.0, 200);
+
+    let other = {
+        let fixture = ctx.app.project("other").await;
+        let token = ctx.app.admin_token(&fixture).await;
+        let (s, b) = ctx.post_as(&token, "/admin/customer-groups", json!({"name": "theirs"})).await;
+        assert_eq!(s, 200);
+        id_of(&b["customer_group"])
+    };
+    let mut db = ctx.db().await;
+    let events = db.event_count().await;
+
+    for (body, missing) in [
+        (json!({"add": [gold, UNKNOWN_ID], "remove": [silver]}), UNKNOWN_ID.to_owned()),
+        (json!({"add": [gold], "remove": [silver, other]}), other.clone()),
+        (json!({"add": [other]}), other.clone()),
+        (json!({"add": ["gold"]}), "gold".to_owned()),
+    ] {
+        let (s, b) = ctx.post(&path, body.clone()).await;
+        assert_eq!(s, 404, "{body}");
+        assert_eq!(
+            b,
+            json!({"type": "not_found", "message": format!("Customer group with id: {missing} was not found")}),
+            "{body}"
+        );
+        assert_eq!(ctx.groups_of(&customer).await, vec![silver.clone()], "nothing changed after {body}");
+    }
+    let (s, b) = ctx.post(&path, json!({"add": [UNKNOWN_ID]})).await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_found",
+          "message": "Customer group with id: 01900000-0000-7000-8000-000000000000 was not found"
+        }
+        "#);
+    assert_eq!((ctx.version(&gold).await, ctx.version(&silver).await), (1, 2));
+    assert_eq!(db.event_count().await, events);
+    assert_eq!(
+        db.count(&format!("SELECT count(*) AS n FROM customer_group_memberships WHERE group_id = '{other}'")).await,
+        0
+    );
+
+    // An unknown customer.
+    let (s, b) = ctx.post(&format!("/admin/customers/{UNKNOWN_ID}/customer-groups"), json!({"add": [gold]})).await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "not_found",
+          "message": "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"
+        }
+        "#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_bodies_are_400() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let gold = ctx.group("gold").await;
+    let path = format!("/admin/customers/{customer}/customer-groups");
+
+    let (s, b) = ctx.post(&path, json!({"add": [gold], "remove": [gold]})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, {".message" => insta::dynamic_redaction({
+        let gold = gold.clone();
+        move |value, _| {
+            assert_eq!(value.as_str().map(|m| m.contains(&gold)), Some(true), "names the id");
+            value.as_str().unwrap_or_default().replace(&gold, "[gold]")
+        }
+    })}, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: The id [gold] cannot be both added and removed"
+        }
+        "#);
+    let (s, b) = ctx.post(&path, json!({"add": gold})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Expected type: 'array' for field 'add', got: 'string'"
+        }
+        "#);
+    let (s, b) = ctx.post(&path, json!({"add": [1]})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Expected type: 'string' for field 'add.0', got: 'number'"
+        }
+        "#);
+    let (s, b) = ctx.post(&path, json!({"groups": [gold]})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Unrecognized fields: 'groups'"
+        }
+        "#);
+    let many: Vec<String> = (0..1001).map(|_| gold.clone()).collect();
+    let (s, b) = ctx.post(&path, json!({"add": many})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+        {
+          "type": "invalid_data",
+          "message": "Invalid request: Each of 'add' and 'remove' may hold at most 1000 ids"
+        }
+        "#);
+    let mut db = ctx.db().await;
+    assert_eq!(db.memberships(&customer).await, 0);
+    assert_eq!(ctx.version(&gold).await, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn twenty_concurrent_adds_of_one_group_make_one_membership() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let gold = ctx.group("gold").await;
+    let path = format!("/admin/customers/{customer}/customer-groups");
+    let requests = (0..20).map(|_| {
+        let req = ctx.app.http.post(ctx.url(&path)).bearer_auth(&ctx.token).json(&json!({"add": [gold]}));
+        async move { json(req.send().await.expect("send")).await }
+    });
+    for (s, b) in futures::future::join_all(requests).await {
+        assert_eq!(s, 200, "{b}");
+        assert_eq!(b["customer"]["groups"][0]["id"], json!(gold));
+    }
+    let mut db = ctx.db().await;
+    assert_eq!(db.memberships(&customer).await, 1);
+    assert_eq!(ctx.version(&gold).await, 2, "bumped exactly once");
+    let changed = db.count("SELECT count(*) AS n FROM events WHERE kind = 'customer.groups_changed'").await;
+    assert_eq!(changed, 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_add_and_remove_of_disjoint_groups_both_apply() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let path = format!("/admin/customers/{customer}/customer-groups");
+    let mut groups = Vec::new();
+    for i in 0..6 {
+        groups.push(ctx.group(&format!("g{i}")).await);
+    }
+    // In g0..g2 already; concurrently: add g3, add g4, remove g0, remove g1 + add g5.
+    assert_eq!(ctx.post(&path, json!({"add": [groups[0], groups[1], groups[2]]})).await.0, 200);
+    let bodies = [
+        json!({"add": [groups[3]]}),
+        json!({"add": [groups[4]]}),
+        json!({"remove": [groups[0]]}),
+        json!({"remove": [groups[1]], "add": [groups[5]]}),
+    ];
+    for _ in 0..3 {
+        let requests = bodies.iter().map(|body| {
+            let req = ctx.app.http.post(ctx.url(&path)).bearer_auth(&ctx.token).json(body);
+            async move { json(req.send().await.expect("send")).await }
+        });
+        for (s, b) in futures::future::join_all(requests).await {
+            assert_eq!(s, 200, "{b}");
+        }
+    }
+    let mut expected = vec![groups[2].clone(), groups[3].clone(), groups[4].clone(), groups[5].clone()];
+    expected.sort();
+    assert_eq!(ctx.groups_of(&customer).await, expected);
+    let mut db = ctx.db().await;
+    assert_eq!(db.memberships(&customer).await, 4);
+    // Each group changed once by the concurrent round (the repeats were no-ops).
+    for g in &groups[3..] {
+        assert_eq!(ctx.version(g).await, 2, "{g}");
+    }
+    for g in &groups[..2] {
+        assert_eq!(ctx.version(g).await, 3, "{g}");
+    }
+    assert_eq!(ctx.version(&groups[2]).await, 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_deleted_group_leaves_its_members() {
+    let ctx = Ctx::new().await;
+    let customer = ctx.customer_id("a@b.co").await;
+    let gold = ctx.group("gold").await;
+    let path = format!("/admin/customers/{customer}/customer-groups");
+    assert_eq!(ctx.post(&path, json!({"add": [gold]})).await.0, 200);
+    assert_eq!(ctx.delete(&format!("/admin/customer-groups/{gold}")).await.0, 200);
+    assert!(ctx.groups_of(&customer).await.is_empty());
+    let (s, b) = ctx.post(&path, json!({"add": [gold]})).await;
+    assert_eq!(
+        (s, b["message"].as_str()),
+        (404, Some(format!("Customer group with id: {gold} was not found").as_str()))
+    );
+}

@@ -1,0 +1,673 @@
+//! §3.1: every row of the project family's error table, reached by a real request, with the
+//! exact body. (`InvalidField`, `RequiredField` and `ReferenceExists` need custom types, issue 7.)
+
+use crate::json;
+use crate::support::{id, Ctx, PROJECT};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{json, Value};
+
+/// Replaces every occurrence of each `from` in the body's strings with `to`.
+fn scrub(body: &Value, pairs: &[(&str, &str)]) -> Value {
+    let mut text = body.to_string();
+    for (from, to) in pairs {
+        text = text.replace(from, to);
+    }
+    serde_json::from_str(&text).expect("still JSON")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_json_input() {
+    let ctx = Ctx::new().await;
+    let (s, b) = ctx.post_raw("/customer-groups", r#"{"groupName": "Gold""#).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, {".errors[0].detailedErrorMessage" => "[serde detail]"}, @r#"
+    {
+      "statusCode": 400,
+      "message": "Request body does not contain valid JSON.",
+      "errors": [
+        {
+          "code": "InvalidJsonInput",
+          "message": "Request body does not contain valid JSON.",
+          "detailedErrorMessage": "[serde detail]"
+        }
+      ]
+    }
+    "#);
+    assert!(b["errors"][0]["detailedErrorMessage"].as_str().is_some_and(|d| d.starts_with("Malformed JSON: ")), "{b}");
+
+    let (s, b) = ctx.post("/customer-groups", &json!({"key": "gold"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Request body does not contain valid JSON.",
+      "errors": [
+        {
+          "code": "InvalidJsonInput",
+          "message": "Request body does not contain valid JSON.",
+          "detailedErrorMessage": "groupName: Missing required value"
+        }
+      ]
+    }
+    "#);
+
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": 7})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Request body does not contain valid JSON.",
+      "errors": [
+        {
+          "code": "InvalidJsonInput",
+          "message": "Request body does not contain valid JSON.",
+          "detailedErrorMessage": "groupName: JSON string expected."
+        }
+      ]
+    }
+    "#);
+
+    let group = ctx.create("Gold", None).await;
+    let (s, b) = ctx.post(&format!("/customer-groups/{}", id(&group)), &json!({"actions": []})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Request body does not contain valid JSON.",
+      "errors": [
+        {
+          "code": "InvalidJsonInput",
+          "message": "Request body does not contain valid JSON.",
+          "detailedErrorMessage": "version: Missing required value"
+        }
+      ]
+    }
+    "#);
+
+    let (s, b) = ctx.post(&format!("/customer-groups/{}", id(&group)), &json!({"version": 1})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Request body does not contain valid JSON.",
+      "errors": [
+        {
+          "code": "InvalidJsonInput",
+          "message": "Request body does not contain valid JSON.",
+          "detailedErrorMessage": "actions: Missing required value"
+        }
+      ]
+    }
+    "#);
+    assert_eq!(ctx.events("customer-group.updated").await, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_input() {
+    let ctx = Ctx::new().await;
+    let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\" and")]).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)"
+        }
+      ]
+    }
+    "#);
+
+    let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"a\"\n  or = 3")]).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)"
+        }
+      ]
+    }
+    "#);
+
+    let (s, b) = ctx.get_q("/customer-groups", &[("where", "foo = \"x\"")]).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: where: The field 'foo' does not exist.",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Malformed parameter: where: The field 'foo' does not exist."
+        }
+      ]
+    }
+    "#);
+
+    let (s, b) = ctx.get_q("/customer-groups", &[("limit", "abc")]).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'.",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."
+        }
+      ]
+    }
+    "#);
+
+    let (s, b) = ctx.get_q("/customer-groups", &[("sort", "foo asc")]).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: sort: Invalid sort expression 'foo asc'.",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Malformed parameter: sort: Invalid sort expression 'foo asc'."
+        }
+      ]
+    }
+    "#);
+
+    let group = ctx.create("Gold", None).await;
+    let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "foo"}])).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Invalid action foo",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Invalid action foo"
+        }
+      ]
+    }
+    "#);
+
+    // A rule of the domain (key pattern) is InvalidInput too.
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Silver", "key": "no spaces"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Invalid key 'no spaces'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters.",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Invalid key 'no spaces'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters."
+        }
+      ]
+    }
+    "#);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_operation() {
+    let ctx = Ctx::new().await;
+    let group = ctx.create("Gold", Some("gold")).await;
+    let (s, b) = ctx.delete(&format!("/customer-groups/{}", id(&group))).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Missing version number",
+      "errors": [
+        {
+          "code": "InvalidOperation",
+          "message": "Missing version number"
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.delete("/customer-groups/key=gold").await;
+    assert_eq!(s, 400);
+    assert_eq!(b["errors"][0]["code"], "InvalidOperation");
+
+    // Removing a custom field that is not set needs a custom type (issue 7); without any
+    // type, setting or removing a field is an InvalidOperation already.
+    let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "setCustomField", "name": "tier"}])).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "The customer group has no custom type; the field 'tier' cannot be set.",
+      "errors": [
+        {
+          "code": "InvalidOperation",
+          "message": "The customer group has no custom type; the field 'tier' cannot be set."
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.get(&format!("/customer-groups/{}", id(&group))).await;
+    assert_eq!((s, &b["version"]), (200, &json!(1)));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn duplicate_field() {
+    let ctx = Ctx::new().await;
+    ctx.create("Gold", Some("gold-key")).await;
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Gold"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "A duplicate value '\"Gold\"' exists for field 'name'.",
+      "errors": [
+        {
+          "code": "DuplicateField",
+          "message": "A duplicate value '\"Gold\"' exists for field 'name'.",
+          "field": "name",
+          "duplicateValue": "Gold"
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Other", "key": "gold-key"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "A duplicate value '\"gold-key\"' exists for field 'key'.",
+      "errors": [
+        {
+          "code": "DuplicateField",
+          "message": "A duplicate value '\"gold-key\"' exists for field 'key'.",
+          "field": "key",
+          "duplicateValue": "gold-key"
+        }
+      ]
+    }
+    "#);
+    // Through updates as well.
+    let other = ctx.create("Silver", None).await;
+    let (s, b) = ctx.update(&id(&other), 1, json!([{"action": "changeName", "name": "Gold"}])).await;
+    assert_eq!(
+        (s, b["errors"][0]["code"].as_str(), b["errors"][0]["field"].as_str()),
+        (400, Some("DuplicateField"), Some("name"))
+    );
+    let (s, b) = ctx.update(&id(&other), 1, json!([{"action": "setKey", "key": "gold-key"}])).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "A duplicate value '\"gold-key\"' exists for field 'key'.",
+      "errors": [
+        {
+          "code": "DuplicateField",
+          "message": "A duplicate value '\"gold-key\"' exists for field 'key'.",
+          "field": "key",
+          "duplicateValue": "gold-key"
+        }
+      ]
+    }
+    "#);
+    // Names are case-sensitive: "gold" is another name.
+    ctx.create("gold", None).await;
+    assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups").await, 3);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn max_resource_limit_exceeded() {
+    let ctx = Ctx::with(|settings| settings.max_customer_groups = 2).await;
+    ctx.create("a", None).await;
+    ctx.create("b", None).await;
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "c"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "You have exceeded the limit of 2 resources of type customer-group.",
+      "errors": [
+        {
+          "code": "MaxResourceLimitExceeded",
+          "message": "You have exceeded the limit of 2 resources of type customer-group.",
+          "exceededResource": "customer-group"
+        }
+      ]
+    }
+    "#);
+    // A delete frees a place.
+    let (s, page) = ctx.get_q("/customer-groups", &[("where", "name = \"a\"")]).await;
+    assert_eq!(s, 200);
+    let a = &page["results"][0];
+    let (s, _) = ctx.delete(&format!("/customer-groups/{}?version=1", id(a))).await;
+    assert_eq!(s, 200);
+    ctx.create("c", None).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn referenced_resource_not_found() {
+    let ctx = Ctx::new().await;
+    let draft = json!({"groupName": "Gold", "custom": {"type": {"typeId": "type", "key": "nope"}}});
+    let (s, b) = ctx.post("/customer-groups", &draft).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "The referenced object of type 'type' with key 'nope' was not found. It either doesn't exist, or it can't be accessed from this endpoint.",
+      "errors": [
+        {
+          "code": "ReferencedResourceNotFound",
+          "message": "The referenced object of type 'type' with key 'nope' was not found. It either doesn't exist, or it can't be accessed from this endpoint.",
+          "typeId": "type",
+          "key": "nope"
+        }
+      ]
+    }
+    "#);
+    let draft = json!({"groupName": "Gold", "custom": {"type": {"typeId": "type", "id": "00000000-0000-7000-8000-000000000009"}}});
+    let (s, b) = ctx.post("/customer-groups", &draft).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "The referenced object of type 'type' with identifier '00000000-0000-7000-8000-000000000009' was not found. It either doesn't exist, or it can't be accessed from this endpoint.",
+      "errors": [
+        {
+          "code": "ReferencedResourceNotFound",
+          "message": "The referenced object of type 'type' with identifier '00000000-0000-7000-8000-000000000009' was not found. It either doesn't exist, or it can't be accessed from this endpoint.",
+          "typeId": "type",
+          "id": "00000000-0000-7000-8000-000000000009"
+        }
+      ]
+    }
+    "#);
+    assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups").await, 0);
+    assert_eq!(ctx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 0);
+
+    let group = ctx.create("Gold", None).await;
+    let action = json!([{"action": "setCustomType", "type": {"key": "nope"}}]);
+    let (s, b) = ctx.update(&id(&group), 1, action).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (400, Some("ReferencedResourceNotFound")), "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn invalid_token() {
+    let ctx = Ctx::new().await;
+    let http = &ctx.app.http;
+    let resp = http.get(ctx.url("/customer-groups")).send().await.expect("send");
+    let (s, b) = json(resp).await;
+    assert_eq!(s, 401);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 401,
+      "message": "invalid_token",
+      "errors": [
+        {
+          "code": "invalid_token",
+          "message": "invalid_token"
+        }
+      ],
+      "error": "invalid_token",
+      "error_description": "invalid_token"
+    }
+    "#);
+
+    let resp = http.post(ctx.url("/customer-groups")).bearer_auth("not-a-jwt").json(&json!({})).send().await;
+    let (s, b) = json(resp.expect("send")).await;
+    assert_eq!((s, b["error"].as_str()), (401, Some("invalid_token")), "{b}");
+
+    // A real token with its signature altered.
+    let mut forged = ctx.token.clone();
+    let last = forged.pop().expect("non-empty");
+    forged.push(if last == 'A' { 'B' } else { 'A' });
+    let resp = http.get(ctx.url("/customer-groups")).bearer_auth(&forged).send().await.expect("send");
+    let (s, b) = json(resp).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (401, Some("invalid_token")), "{b}");
+    let resp = http.head(ctx.url("/customer-groups")).bearer_auth(&forged).send().await.expect("send");
+    assert_eq!(resp.status().as_u16(), 401);
+    assert!(resp.text().await.unwrap_or_default().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn insufficient_scope() {
+    let ctx = Ctx::new().await;
+    let view = ctx.app.token_with_scopes(PROJECT, &["view_customer_groups:demo"]).await;
+    let http = &ctx.app.http;
+    let resp = http.post(ctx.url("/customer-groups")).bearer_auth(&view).json(&json!({"groupName": "x"})).send();
+    let (s, b) = json(resp.await.expect("send")).await;
+    assert_eq!(s, 403);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 403,
+      "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers.",
+      "errors": [
+        {
+          "code": "insufficient_scope",
+          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
+        }
+      ],
+      "error": "insufficient_scope",
+      "error_description": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
+    }
+    "#);
+
+    let types = ctx.app.token_with_scopes(PROJECT, &["view_types:demo"]).await;
+    let resp = http.get(ctx.url("/customer-groups")).bearer_auth(&types).send().await.expect("send");
+    let (s, b) = json(resp).await;
+    assert_eq!(s, 403);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 403,
+      "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers.",
+      "errors": [
+        {
+          "code": "insufficient_scope",
+          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
+        }
+      ],
+      "error": "insufficient_scope",
+      "error_description": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
+    }
+    "#);
+
+    // Every read scope of §1.3 reads, every write scope writes.
+    for scope in
+        ["view_customer_groups:demo", "manage_customer_groups:demo", "view_customers:demo", "manage_customers:demo"]
+    {
+        let token = ctx.app.token_with_scopes(PROJECT, &[scope]).await;
+        let resp = http.get(ctx.url("/customer-groups")).bearer_auth(&token).send().await.expect("send");
+        assert_eq!(resp.status().as_u16(), 200, "{scope}");
+    }
+    for (i, scope) in ["manage_customer_groups:demo", "manage_customers:demo"].into_iter().enumerate() {
+        let token = ctx.app.token_with_scopes(PROJECT, &[scope]).await;
+        let draft = json!({"groupName": format!("by-{i}")});
+        let resp = http.post(ctx.url("/customer-groups")).bearer_auth(&token).json(&draft).send().await;
+        assert_eq!(resp.expect("send").status().as_u16(), 201, "{scope}");
+    }
+    for scope in ["view_customers:demo", "manage_types:demo"] {
+        let token = ctx.app.token_with_scopes(PROJECT, &[scope]).await;
+        let resp = http.post(ctx.url("/customer-groups")).bearer_auth(&token).json(&json!({"groupName": "no"})).send();
+        assert_eq!(resp.await.expect("send").status().as_u16(), 403, "{scope}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_not_found() {
+    let ctx = Ctx::new().await;
+    let missing = "0190d7a0-0000-7000-8000-000000000001";
+    let (s, b) = ctx.get(&format!("/customer-groups/{missing}")).await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 404,
+      "message": "The Resource with ID '0190d7a0-0000-7000-8000-000000000001' was not found.",
+      "errors": [
+        {
+          "code": "ResourceNotFound",
+          "message": "The Resource with ID '0190d7a0-0000-7000-8000-000000000001' was not found."
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.get("/customer-groups/key=nope").await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 404,
+      "message": "The Resource with key 'nope' was not found.",
+      "errors": [
+        {
+          "code": "ResourceNotFound",
+          "message": "The Resource with key 'nope' was not found."
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.get("/customer-groups/not-a-uuid").await;
+    assert_eq!(s, 404);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 404,
+      "message": "The Resource with ID 'not-a-uuid' was not found.",
+      "errors": [
+        {
+          "code": "ResourceNotFound",
+          "message": "The Resource with ID 'not-a-uuid' was not found."
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.update(missing, 1, json!([{"action": "changeName", "name": "x"}])).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (404, Some("ResourceNotFound")), "{b}");
+    let (s, b) = ctx.delete(&format!("/customer-groups/{missing}?version=1")).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (404, Some("ResourceNotFound")), "{b}");
+    let (s, b) = ctx.delete("/customer-groups/key=nope?version=1").await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (404, Some("ResourceNotFound")), "{b}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_modification() {
+    let ctx = Ctx::new().await;
+    let group = ctx.create("Gold", Some("gold")).await;
+    let gid = id(&group);
+    let (s, _) = ctx.update(&gid, 1, json!([{"action": "changeName", "name": "Gold 2"}])).await;
+    assert_eq!(s, 200);
+    let (s, b) = ctx.update(&gid, 1, json!([{"action": "changeName", "name": "Gold 3"}])).await;
+    assert_eq!(s, 409);
+    insta::assert_json_snapshot!(scrub(&b, &[(&gid, "[id]")]), @r#"
+    {
+      "statusCode": 409,
+      "message": "Object [id] has a different version than expected. Expected: 1 - Actual: 2.",
+      "errors": [
+        {
+          "code": "ConcurrentModification",
+          "message": "Object [id] has a different version than expected. Expected: 1 - Actual: 2.",
+          "currentVersion": 2
+        }
+      ]
+    }
+    "#);
+    // A version from the future is stale too; by key as well; delete too.
+    let (s, b) = ctx.post("/customer-groups/key=gold", &json!({"version": 9, "actions": []})).await;
+    assert_eq!((s, &b["errors"][0]["currentVersion"]), (409, &json!(2)), "{b}");
+    let (s, b) = ctx.delete(&format!("/customer-groups/{gid}?version=1")).await;
+    assert_eq!(s, 409);
+    insta::assert_json_snapshot!(scrub(&b, &[(&gid, "[id]")]), @r#"
+    {
+      "statusCode": 409,
+      "message": "Object [id] has a different version than expected. Expected: 1 - Actual: 2.",
+      "errors": [
+        {
+          "code": "ConcurrentModification",
+          "message": "Object [id] has a different version than expected. Expected: 1 - Actual: 2.",
+          "currentVersion": 2
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.get(&format!("/customer-groups/{gid}")).await;
+    assert_eq!((s, b["name"].as_str(), &b["version"]), (200, Some("Gold 2"), &json!(2)));
+}
+
+async fn admin_connection(ctx: &Ctx) -> AsyncPgConnection {
+    let url = ctx.app.db.url();
+    let server = &url[..url.rfind('/').expect("url has a path")];
+    AsyncPgConnection::establish(&format!("{server}/postgres")).await.expect("admin connection")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn general_500_and_503() {
+    let ctx = Ctx::new().await;
+    ctx.create("Gold", None).await;
+
+    // 500: the database answers, but the statement fails (the table is gone).
+    ctx.exec("ALTER TABLE customer_groups RENAME TO customer_groups_away").await;
+    let (s, b) = ctx.get("/customer-groups").await;
+    assert_eq!(s, 500);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 500,
+      "message": "Sorry, we are not able to process your request right now. Please try again later.",
+      "errors": [
+        {
+          "code": "General",
+          "message": "Sorry, we are not able to process your request right now. Please try again later."
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "x"})).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (500, Some("General")), "{b}");
+    ctx.exec("ALTER TABLE customer_groups_away RENAME TO customer_groups").await;
+    assert_eq!(ctx.get("/customer-groups").await.0, 200);
+
+    // 503: the database refuses connections.
+    let name = ctx.app.db.name().to_owned();
+    let mut admin = admin_connection(&ctx).await;
+    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false"))
+        .execute(&mut admin)
+        .await
+        .expect("alter");
+    diesel::sql_query(format!(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    ))
+    .execute(&mut admin)
+    .await
+    .expect("terminate");
+    let (s, b) = ctx.get("/customer-groups").await;
+    assert_eq!(s, 503);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 503,
+      "message": "Sorry, we are not able to process your request right now. Please try again later.",
+      "errors": [
+        {
+          "code": "General",
+          "message": "Sorry, we are not able to process your request right now. Please try again later."
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "x"})).await;
+    assert_eq!((s, b["errors"][0]["code"].as_str()), (503, Some("General")), "{b}");
+    let (s, body) = ctx.head_q("/customer-groups", &[]).await;
+    assert_eq!((s, body.as_str()), (503, ""));
+
+    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true"))
+        .execute(&mut admin)
+        .await
+        .expect("alter");
+    let mut recovered = false;
+    for _ in 0..40 {
+        if ctx.get("/customer-groups").await.0 == 200 {
+            recovered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(250)).await;
+    }
+    assert!(recovered, "the service recovers by itself");
+}
