@@ -104,3 +104,8 @@ ci:
     cargo fmt --all --check
     {{ just }} lint
     {{ just }} test
+
+# The benchmark harness (release build; not part of `just test`): `just bench`, `just bench 1m`,
+# `just bench --quick`; results in target/bench, method and latest table in docs/benchmarks.md.
+bench *ARGS:
+    @bench/run.sh {{ ARGS }}

@@ -10,6 +10,7 @@
 //! that no group using the type lacks a newly required field, that no group uses a deleted
 //! type — is the repository's to guarantee (see [`crate::ports::TypeRepository`]).
 
+mod actions;
 mod values;
 
 #[cfg(test)]
@@ -24,6 +25,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
+pub use actions::TypeAction;
 pub use values::{parse_date, parse_datetime_strict};
 
 /// The resource type id of customer groups, which a type must list to be used on them.
@@ -38,10 +40,17 @@ pub type TypeQuery = crate::paging::GroupQuery;
 pub struct LocalizedString(BTreeMap<String, String>);
 
 impl LocalizedString {
-    /// Builds a localized string; locales must be non-empty and at most 64 characters.
+    /// Builds a localized string; locales must be non-empty and at most 64 characters, and no
+    /// text may hold U+0000 (which PostgreSQL cannot store).
     pub fn new(field: &str, entries: BTreeMap<String, String>) -> Result<Self, DomainError> {
-        if let Some(bad) = entries.keys().find(|l| l.is_empty() || l.chars().count() > 64) {
-            return Err(DomainError::invalid_field(field, format!("Invalid locale '{bad}' in field '{field}'.")));
+        if let Some(bad) = entries.keys().find(|l| l.is_empty() || l.chars().count() > 64 || l.contains('\0')) {
+            return Err(DomainError::invalid_field(
+                field,
+                format!("Invalid locale '{}' in field '{field}'.", bad.escape_debug()),
+            ));
+        }
+        if entries.values().any(|v| v.contains('\0')) {
+            return Err(DomainError::invalid_field(field, format!("Field '{field}' must not contain U+0000.")));
         }
         Ok(LocalizedString(entries))
     }
@@ -125,9 +134,13 @@ pub enum FieldType {
     /// `"2024-05-01T10:00:00.000Z"`, stored in UTC with milliseconds.
     DateTime,
     /// A value is the key of one of `values`.
-    Enum { values: Vec<EnumValue> },
+    Enum {
+        values: Vec<EnumValue>,
+    },
     /// A value is the key of one of `values`.
-    LocalizedEnum { values: Vec<LocalizedEnumValue> },
+    LocalizedEnum {
+        values: Vec<LocalizedEnumValue>,
+    },
     /// A JSON array of values of `element_type` (which is not itself a set).
     Set {
         #[serde(rename = "elementType")]
@@ -154,7 +167,10 @@ impl FieldType {
     /// Checks the rules a field type must follow: enum keys non-empty and unique, no set of sets.
     pub fn validate(&self) -> Result<(), DomainError> {
         match self {
-            FieldType::Enum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
+            FieldType::Enum { values } => {
+                values.iter().try_for_each(|v| check_label(&v.label))?;
+                unique_keys(values.iter().map(|v| v.key.as_str()))
+            }
             FieldType::LocalizedEnum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
             FieldType::Set { element_type } => match element_type.as_ref() {
                 FieldType::Set { .. } => Err(DomainError::invalid_field("type", "A Set cannot contain a Set.")),
@@ -168,12 +184,29 @@ impl FieldType {
 fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainError> {
     let mut seen = std::collections::HashSet::new();
     for key in keys {
-        if key.is_empty() {
-            return Err(DomainError::invalid_field("values", "Enum value keys must not be empty."));
-        }
+        check_enum_key(key)?;
         if !seen.insert(key) {
             return Err(DomainError::invalid_field("values", format!("The enum value key '{key}' is duplicated.")));
         }
+    }
+    Ok(())
+}
+
+/// An enum key (or label) is non-empty and holds no U+0000.
+fn check_enum_key(key: &str) -> Result<(), DomainError> {
+    if key.is_empty() || key.contains('\0') {
+        return Err(DomainError::invalid_field(
+            "values",
+            "Enum value keys must be non-empty and must not contain U+0000.",
+        ));
+    }
+    Ok(())
+}
+
+/// An enum label holds no U+0000.
+fn check_label(label: &str) -> Result<(), DomainError> {
+    if label.contains('\0') {
+        return Err(DomainError::invalid_field("label", "Enum value labels must not contain U+0000."));
     }
     Ok(())
 }
@@ -292,34 +325,6 @@ pub struct Type {
     pub last_modified_by: Option<Actor>,
 }
 
-/// One update action of a type.
-#[derive(Debug, Clone, PartialEq)]
-pub enum TypeAction {
-    ChangeName(LocalizedString),
-    /// `None` removes the description.
-    SetDescription(Option<LocalizedString>),
-    AddFieldDefinition(FieldDefinition),
-    RemoveFieldDefinition(String),
-    ChangeLabel {
-        field_name: String,
-        label: LocalizedString,
-    },
-    /// Adds a value to an `Enum` field (or a set of one).
-    AddEnumValue {
-        field_name: String,
-        value: EnumValue,
-    },
-    /// Adds a value to a `LocalizedEnum` field (or a set of one).
-    AddLocalizedEnumValue {
-        field_name: String,
-        value: LocalizedEnumValue,
-    },
-}
-
-fn no_such_definition(name: &str) -> DomainError {
-    DomainError::InvalidOperation(format!("The type has no field definition named '{name}'."))
-}
-
 impl Type {
     /// The definition of the field `name`.
     pub fn field(&self, name: &str) -> Option<&FieldDefinition> {
@@ -386,83 +391,6 @@ impl Type {
         Ok(out)
     }
 
-    /// Applies one action; returns whether it changed the type.
-    pub fn apply(&mut self, action: &TypeAction) -> Result<bool, DomainError> {
-        Ok(match action {
-            TypeAction::ChangeName(name) => replace(&mut self.name, name.clone()),
-            TypeAction::SetDescription(d) => replace(&mut self.description, d.clone()),
-            TypeAction::AddFieldDefinition(def) => {
-                if self.field(def.name.as_str()).is_some() {
-                    return Err(duplicate_definition(def.name.as_str()));
-                }
-                self.field_definitions.push(def.clone());
-                true
-            }
-            TypeAction::RemoveFieldDefinition(name) => {
-                let before = self.field_definitions.len();
-                self.field_definitions.retain(|d| d.name.as_str() != name);
-                if self.field_definitions.len() == before {
-                    return Err(no_such_definition(name));
-                }
-                true
-            }
-            TypeAction::ChangeLabel { field_name, label } => {
-                let def = self.field_mut(field_name)?;
-                replace(&mut def.label, label.clone())
-            }
-            TypeAction::AddEnumValue { field_name, value } => {
-                let def = self.field_mut(field_name)?;
-                let values = match enum_target(&mut def.field_type) {
-                    Some(EnumTarget::Plain(values)) => values,
-                    _ => {
-                        return Err(DomainError::InvalidOperation(format!(
-                            "The field '{field_name}' is not of type Enum (or a Set of Enum)."
-                        )))
-                    }
-                };
-                add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
-                values.push(value.clone());
-                true
-            }
-            TypeAction::AddLocalizedEnumValue { field_name, value } => {
-                let def = self.field_mut(field_name)?;
-                let values = match enum_target(&mut def.field_type) {
-                    Some(EnumTarget::Localized(values)) => values,
-                    _ => {
-                        return Err(DomainError::InvalidOperation(format!(
-                            "The field '{field_name}' is not of type LocalizedEnum (or a Set of LocalizedEnum)."
-                        )))
-                    }
-                };
-                add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
-                values.push(value.clone());
-                true
-            }
-        })
-    }
-
-    fn field_mut(&mut self, name: &str) -> Result<&mut FieldDefinition, DomainError> {
-        self.field_definitions.iter_mut().find(|d| d.name.as_str() == name).ok_or_else(|| no_such_definition(name))
-    }
-
-    /// Applies actions in order, all or nothing. Returns the new type, its version grown by the
-    /// number of actions that changed something, and that number.
-    pub fn apply_all(&self, actions: &[TypeAction], at: DateTime<Utc>, by: &Actor) -> Result<(Type, i64), DomainError> {
-        let mut next = self.clone();
-        let mut effective = 0i64;
-        for action in actions {
-            if next.apply(action)? {
-                effective += 1;
-            }
-        }
-        if effective > 0 {
-            next.version = Version(self.version.0 + effective);
-            next.last_modified_at = at;
-            next.last_modified_by = Some(by.clone());
-        }
-        Ok((next, effective))
-    }
-
     /// The names of the required field definitions.
     pub fn required_fields(&self) -> Vec<&str> {
         self.field_definitions.iter().filter(|d| d.required).map(|d| d.name.as_str()).collect()
@@ -471,40 +399,5 @@ impl Type {
     /// The names of every field definition.
     pub fn field_names(&self) -> Vec<&str> {
         self.field_definitions.iter().map(|d| d.name.as_str()).collect()
-    }
-}
-
-enum EnumTarget<'a> {
-    Plain(&'a mut Vec<EnumValue>),
-    Localized(&'a mut Vec<LocalizedEnumValue>),
-}
-
-fn enum_target(t: &mut FieldType) -> Option<EnumTarget<'_>> {
-    match t {
-        FieldType::Enum { values } => Some(EnumTarget::Plain(values)),
-        FieldType::LocalizedEnum { values } => Some(EnumTarget::Localized(values)),
-        FieldType::Set { element_type } => enum_target(element_type),
-        _ => None,
-    }
-}
-
-fn add_enum_key<'a>(field: &str, mut existing: impl Iterator<Item = &'a str>, key: &str) -> Result<(), DomainError> {
-    if key.is_empty() {
-        return Err(DomainError::invalid_field("value", "Enum value keys must not be empty."));
-    }
-    if existing.any(|k| k == key) {
-        return Err(DomainError::InvalidOperation(format!(
-            "The enum value key '{key}' already exists in the field '{field}'."
-        )));
-    }
-    Ok(())
-}
-
-fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
-    if *slot == value {
-        false
-    } else {
-        *slot = value;
-        true
     }
 }

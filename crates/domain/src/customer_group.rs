@@ -29,6 +29,10 @@ impl GroupName {
                 format!("Field '{field}' must be at most 256 characters long"),
             ));
         }
+        // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
+        if s.contains('\0') {
+            return Err(DomainError::invalid_field(field, format!("Field '{field}' must not contain U+0000")));
+        }
         Ok(GroupName(s.to_owned()))
     }
 
@@ -242,6 +246,13 @@ mod tests {
 
     fn actor() -> Actor {
         Actor::Client("c".into())
+    }
+
+    #[test]
+    fn names_refuse_nul() {
+        let err = GroupName::parse("groupName", "Gold\0").expect_err("NUL");
+        assert_eq!(err.to_string(), "Field 'groupName' must not contain U+0000");
+        assert!(GroupName::parse("name", "Gold \u{1F389}").is_ok());
     }
 
     #[test]

@@ -8,6 +8,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
+pub mod custom_type;
 pub mod customer;
 pub mod customer_group;
 pub mod error;

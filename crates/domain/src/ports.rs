@@ -8,8 +8,8 @@
 //! (`Duplicate`, `NotFound`, `VersionConflict`, `LimitExceeded`, …) when a rule decided.
 
 use crate::auth::TokenClaims;
-use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
 use crate::custom_type::{Type, TypeQuery};
+use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
 use crate::customer_group::{CustomerGroup, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, WriteContext};

@@ -18,6 +18,7 @@
 //!              | condition ;
 //! condition    = plain-field , tail
 //!              | "custom" , "(" , "fields" , "(" , custom-name , ")" , ")" , tail
+//!              | "custom" , "(" , "fields" , "(" , custom-name , ")" , tail , ")"
 //!              | "custom" , "(" , "fields" , "(" , custom-expr , ")" , ")" ;
 //! custom-expr  = or-expr ;   (* nested form: inside it, every condition is
 //!                                 custom-name , tail ;  "not (" is still negation *)
@@ -42,7 +43,8 @@
 //! * Whitespace (spaces, tabs, newlines) may appear between any two tokens.
 //! * `\uXXXX` escapes may form UTF-16 surrogate pairs (`"\ud83d\ude00"`); a lone surrogate is an
 //!   error. Any other character, multi-byte UTF-8 included, may appear unescaped in a string.
-//! * `custom(fields(color)) = "red"` and `custom(fields(color = "red"))` give the same AST. The
+//! * `custom(fields(color)) = "red"`, `custom(fields(color) = "red")` and
+//!   `custom(fields(color = "red"))` give the same AST. The
 //!   nested form may hold a whole boolean expression over custom fields:
 //!   `custom(fields(color = "red" and size > 3))`.
 //! * A variable in a comparison must be bound to exactly one value; in an `in` list

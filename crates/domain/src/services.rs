@@ -4,11 +4,13 @@ pub mod admin;
 pub mod auth;
 pub mod customers;
 pub mod groups;
+pub mod types;
 
 pub use admin::AdminService;
 pub use auth::{AuthService, IssuedToken, OAuthError};
 pub use customers::CustomerService;
 pub use groups::{GroupService, GroupTarget};
+pub use types::{TypeService, TypeTarget};
 
 use crate::auth::Principal;
 use crate::event::WriteContext;

@@ -30,5 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::admin_groups::configure(cfg);
     openapi::configure(cfg);
     // The project family's `/{projectKey}/…` patterns come last: they would shadow the rest.
+    routes::project_types::configure(cfg);
     routes::project_groups::configure(cfg);
 }

@@ -39,6 +39,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::admin_customers::openapi());
     doc.merge(crate::routes::admin_groups::openapi());
     doc.merge(crate::routes::project_groups::openapi());
+    doc.merge(crate::routes::project_types::openapi());
     doc
 }
 

@@ -5,3 +5,4 @@ pub mod admin_groups;
 pub mod oauth;
 pub mod ops;
 pub mod project_groups;
+pub mod project_types;

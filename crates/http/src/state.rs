@@ -3,7 +3,7 @@
 use crate::metrics::Metrics;
 use std::sync::Arc;
 use xclade_domain::ports::HealthCheck;
-use xclade_domain::services::{AuthService, CustomerService, GroupService};
+use xclade_domain::services::{AuthService, CustomerService, GroupService, TypeService};
 
 /// Default request body limit (256 KiB).
 pub const DEFAULT_BODY_LIMIT: usize = 256 * 1024;
@@ -32,6 +32,7 @@ pub struct AppState {
     pub auth: AuthService,
     pub customers: CustomerService,
     pub groups: GroupService,
+    pub types: TypeService,
     pub health: Arc<dyn HealthCheck>,
     pub metrics: Arc<Metrics>,
     pub pool_stats: Option<Arc<dyn PoolStats>>,

@@ -5,6 +5,8 @@
 //!   serialises creates of a project on its row), a delete decrements it, both in the
 //!   transaction of the change.
 //! * Optimistic locking in one statement: `UPDATE … WHERE version = $expected RETURNING *`.
+//! * A group written with custom fields first reads its type `FOR SHARE` and checks the fields
+//!   against it as committed (see [`crate::types`]).
 
 use std::collections::HashSet;
 
@@ -23,13 +25,14 @@ use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
 use crate::customers::insert_memberships;
 use crate::customers::queries::count;
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
-use crate::group_query::{compile, sort_column};
+use crate::group_query::{counting, mentions_custom, page, query_order, sort_column, Compiler, CustomTyping, GROUPS};
 use crate::models::{actor_json, CustomerRow, GroupRow};
 use crate::outbox::record;
 use crate::pool::PgPool;
 use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
 use crate::sql::{contains_pattern, Bind, Sql};
 use crate::tx::{read, transaction};
+use crate::types::{check_group_custom, custom_typing};
 
 /// [`CustomerGroupRepository`] on PostgreSQL.
 #[derive(Clone)]
@@ -140,6 +143,7 @@ async fn create(
             limit: max_groups,
         }));
     }
+    check_group_custom(conn, ctx.project_id, group).await?;
     let inserted = diesel::insert_into(g::table)
         .values(GroupRow::from_domain(ctx.project_id, group))
         .returning(GroupRow::as_returning())
@@ -156,6 +160,7 @@ async fn save(
     group: &CustomerGroup,
     expected: Version,
 ) -> TxResult<CustomerGroup> {
+    check_group_custom(conn, ctx.project_id, group).await?;
     let r = GroupRow::from_domain(ctx.project_id, group);
     let updated = diesel::update(
         g::table
@@ -314,46 +319,19 @@ async fn load_groups(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<Vec<Cu
     Ok(rows.into_iter().map(GroupRow::into_domain).collect::<Result<Vec<_>, _>>()?)
 }
 
-fn page(from: &Sql, order: &[(&str, bool)], limit: u32, offset: u64) -> Sql {
-    let mut sql = Sql::new("SELECT g.*");
-    sql.append(from).push(" ORDER BY ");
-    for (i, (column, descending)) in order.iter().enumerate() {
-        if i > 0 {
-            sql.push(", ");
-        }
-        sql.push(column).push(if *descending { " DESC" } else { " ASC" });
-    }
-    sql.push(" LIMIT ")
-        .bind(Bind::BigInt(i64::from(limit)))
-        .push(" OFFSET ")
-        .bind(Bind::BigInt(i64::try_from(offset).unwrap_or(i64::MAX)));
-    sql
-}
-
-fn counting(from: &Sql) -> Sql {
-    let mut sql = Sql::new("SELECT count(*) AS count");
-    sql.append(from);
-    sql
-}
-
 async fn query(conn: &mut AsyncPgConnection, project: ProjectId, q: &GroupQuery) -> TxResult<QueryPage<CustomerGroup>> {
-    let mut from = Sql::new(" FROM customer_groups g WHERE g.project_id = ");
-    from.bind(Bind::Uuid(project.0));
-    if let Some(predicate) = &q.predicate {
-        from.push(" AND ");
-        compile(predicate, &mut from)?;
-    }
+    // Custom fields compare by their type: read the project's types only when needed.
+    let typing = match &q.predicate {
+        Some(p) if mentions_custom(p) => custom_typing(conn, project).await?,
+        _ => CustomTyping::default(),
+    };
+    let from = Compiler { table: &GROUPS, typing: &typing }.filtered(project, q.predicate.as_ref())?;
     let total = if q.with_total { Some(count(conn, &counting(&from)).await?) } else { None };
     if q.limit == 0 {
         return Ok(QueryPage { results: Vec::new(), total });
     }
-    // Ties are broken by id, in the direction of the last sort (ascending without a sort).
-    let mut order: Vec<(&str, bool)> = q.sort.iter().map(|s| (sort_column(s.field), s.descending)).collect();
-    let last_descending = order.last().is_some_and(|(_, d)| *d);
-    if !order.iter().any(|(column, _)| *column == "g.id") {
-        order.push(("g.id", last_descending));
-    }
-    let results = load_groups(conn, &page(&from, &order, q.limit, u64::from(q.offset))).await?;
+    let order = query_order(&GROUPS, &q.sort);
+    let results = load_groups(conn, &page(&GROUPS, &from, &order, q.limit, u64::from(q.offset))).await?;
     Ok(QueryPage { results, total })
 }
 
@@ -374,7 +352,7 @@ async fn list(conn: &mut AsyncPgConnection, project: ProjectId, f: &GroupFilter)
     if f.order != xclade_domain::paging::SortField::Id {
         order.push(("g.id", f.descending));
     }
-    let items = load_groups(conn, &page(&from, &order, f.limit, f.offset)).await?;
+    let items = load_groups(conn, &page(&GROUPS, &from, &order, f.limit, f.offset)).await?;
     Ok(Listed { items, count })
 }
 

@@ -7,12 +7,12 @@
 //!   [`check_connect`] for start-up checks.
 //! * One repository per port, each a cheap clone holding the pool:
 //!   [`PgProjectRepository`], [`PgCustomerRepository`], [`PgCustomerGroupRepository`],
-//!   [`PgEventOutbox`], [`PgHealth`].
+//!   [`PgTypeRepository`], [`PgEventOutbox`], [`PgHealth`].
 //! * Every write is one transaction (its outbox event included), retried as a whole up to
 //!   [`tx::MAX_ATTEMPTS`] times when it lost a serialization race or a deadlock, then
 //!   `DomainError::Conflict`.
-//! * Lock order, everywhere: the project row (group count), then customer rows, then group
-//!   rows in ascending id order.
+//! * Lock order, everywhere: the project row (group count), then customer rows, then the
+//!   custom type row (shared, see [`types`]), then group rows in ascending id order.
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
@@ -29,6 +29,7 @@ pub mod projects;
 pub mod schema;
 mod sql;
 pub mod tx;
+pub mod types;
 
 pub use customer_groups::PgCustomerGroupRepository;
 pub use customers::PgCustomerRepository;
@@ -38,3 +39,4 @@ pub use migrations::{revert_all_migrations, run_migrations, MigrationError};
 pub use outbox::PgEventOutbox;
 pub use pool::{build_pool, check_connect, PgPool};
 pub use projects::PgProjectRepository;
+pub use types::PgTypeRepository;

@@ -59,6 +59,13 @@ impl Sql {
         placeholder
     }
 
+    /// Keeps `value` for a new placeholder and returns its text (`$n`) without appending it;
+    /// the caller must write it (one or more times) into this query's text.
+    pub fn placeholder(&mut self, value: Bind) -> String {
+        self.binds.push(value);
+        format!("${}", self.binds.len())
+    }
+
     /// Appends `other` (its placeholders renumbered after ours).
     pub fn append(&mut self, other: &Sql) -> &mut Self {
         let offset = self.binds.len();

@@ -6,11 +6,12 @@ use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpServer};
 use std::net::TcpListener;
 use std::sync::Arc;
-use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, ProjectRepository};
-use xclade_domain::services::{AdminService, AuthService, CustomerService, GroupService};
+use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, ProjectRepository, TypeRepository};
+use xclade_domain::services::{AdminService, AuthService, CustomerService, GroupService, TypeService};
 use xclade_http::{AppState, HttpConfig, Metrics, PoolStats};
 use xclade_postgres::{
     build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgHealth, PgPool, PgProjectRepository,
+    PgTypeRepository,
 };
 
 /// Why the service could not start; each renders as one clear line.
@@ -42,6 +43,7 @@ pub struct Services {
     pub admin: AdminService,
     pub customers: CustomerService,
     pub groups: GroupService,
+    pub types: TypeService,
 }
 
 impl Services {
@@ -56,6 +58,7 @@ impl Services {
         let hasher: Arc<dyn PasswordHasher> =
             Arc::new(Argon2Hasher::new().map_err(|e| StartupError::Config(e.to_string()))?);
         let projects: Arc<dyn ProjectRepository> = Arc::new(PgProjectRepository::new(pool.clone()));
+        let types: Arc<dyn TypeRepository> = Arc::new(PgTypeRepository::new(pool.clone()));
         Ok(Services {
             auth: AuthService::new(
                 projects.clone(),
@@ -72,10 +75,12 @@ impl Services {
             ),
             groups: GroupService::new(
                 Arc::new(PgCustomerGroupRepository::new(pool.clone())),
-                clock,
-                ids,
+                types.clone(),
+                clock.clone(),
+                ids.clone(),
                 max_customer_groups,
             ),
+            types: TypeService::new(types, clock, ids),
         })
     }
 }
@@ -109,6 +114,7 @@ impl Application {
             auth: services.auth.clone(),
             customers: services.customers.clone(),
             groups: services.groups.clone(),
+            types: services.types.clone(),
             health: Arc::new(PgHealth::new(pool.clone(), settings.database_url.clone())),
             metrics: Arc::new(Metrics::new()),
             pool_stats: Some(Arc::new(DeadpoolStats(pool.clone()))),

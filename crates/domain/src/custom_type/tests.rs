@@ -51,11 +51,15 @@ fn a_type(defs: Vec<FieldDefinition>) -> Type {
 fn every_field_type_accepts_and_refuses() {
     let cases: Vec<(FieldType, Vec<Value>, Vec<Value>)> = vec![
         (FieldType::Boolean, vec![json!(true), json!(false)], vec![json!("true"), json!(1), json!(null), json!([])]),
-        (FieldType::String, vec![json!("x"), json!("")], vec![json!(1), json!(true), json!({"en": "x"})]),
+        (
+            FieldType::String,
+            vec![json!("x"), json!("")],
+            vec![json!(1), json!(true), json!({"en": "x"}), json!("a\0b")],
+        ),
         (
             FieldType::LocalizedString,
             vec![json!({"en": "x"}), json!({"en": "x", "de": "y"}), json!({})],
-            vec![json!("x"), json!({"en": 1}), json!({"": "x"}), json!(["x"])],
+            vec![json!("x"), json!({"en": 1}), json!({"": "x"}), json!(["x"]), json!({"en": "a\0"})],
         ),
         (FieldType::Number, vec![json!(1), json!(-2.5), json!(1e20)], vec![json!("1"), json!(true), json!([1])]),
         (
@@ -86,11 +90,7 @@ fn every_field_type_accepts_and_refuses() {
         ),
         (enum_type(), vec![json!("gold"), json!("silver")], vec![json!("bronze"), json!("Gold"), json!(1)]),
         (lenum_type(), vec![json!("red")], vec![json!("blue"), json!({"key": "red"}), json!(null)]),
-        (
-            set_of(FieldType::Number),
-            vec![json!([]), json!([1, 2.5])],
-            vec![json!(1), json!([1, "2"]), json!({"0": 1})],
-        ),
+        (set_of(FieldType::Number), vec![json!([]), json!([1, 2.5])], vec![json!(1), json!([1, "2"]), json!({"0": 1})]),
         (set_of(enum_type()), vec![json!(["gold", "silver"])], vec![json!(["gold", "x"]), json!("gold")]),
         (set_of(FieldType::Date), vec![json!(["2024-05-01"])], vec![json!(["2024-05-32"]), json!(["x"])]),
     ];
@@ -115,7 +115,10 @@ fn every_field_type_accepts_and_refuses() {
 fn date_times_are_normalized_to_utc_millis() {
     let ty = a_type(vec![def("at", FieldType::DateTime, false), def("ats", set_of(FieldType::DateTime), false)]);
     assert_eq!(ty.check_value("at", &json!("2024-05-01T12:00:00+02:00")).ok(), Some(json!("2024-05-01T10:00:00.000Z")));
-    assert_eq!(ty.check_value("at", &json!("2024-05-01T10:00:00.123456Z")).ok(), Some(json!("2024-05-01T10:00:00.123Z")));
+    assert_eq!(
+        ty.check_value("at", &json!("2024-05-01T10:00:00.123456Z")).ok(),
+        Some(json!("2024-05-01T10:00:00.123Z"))
+    );
     assert_eq!(ty.check_value("ats", &json!(["2024-05-01T10:00:00Z"])).ok(), Some(json!(["2024-05-01T10:00:00.000Z"])));
 }
 
@@ -128,11 +131,14 @@ fn fields_objects() {
     let missing = ty.check_fields(&json!({"points": 3}).as_object().cloned().unwrap_or_default());
     assert!(matches!(missing, Err(DomainError::RequiredField { field }) if field == "tier"));
 
-    let null_is_absent = ty.check_fields(&json!({"tier": "gold", "points": null}).as_object().cloned().unwrap_or_default());
+    let null_is_absent =
+        ty.check_fields(&json!({"tier": "gold", "points": null}).as_object().cloned().unwrap_or_default());
     assert_eq!(null_is_absent.ok().map(Value::Object), Some(json!({"tier": "gold"})));
 
     let undefined = ty.check_fields(&json!({"tier": "gold", "nope": 1}).as_object().cloned().unwrap_or_default());
-    assert!(matches!(undefined, Err(DomainError::InvalidField { field, invalid_value, .. }) if field == "nope" && invalid_value == json!(1)));
+    assert!(
+        matches!(undefined, Err(DomainError::InvalidField { field, invalid_value, .. }) if field == "nope" && invalid_value == json!(1))
+    );
 
     let wrong = ty.check_fields(&json!({"tier": "gold", "points": "3"}).as_object().cloned().unwrap_or_default());
     assert!(matches!(wrong, Err(DomainError::InvalidField { field, .. }) if field == "points"));
@@ -147,10 +153,16 @@ fn names_keys_and_field_types() {
     assert!(TypeKey::parse("k").is_err());
     assert!(set_of(set_of(FieldType::String)).validate().is_err());
     let dup = FieldType::Enum {
-        values: vec![EnumValue { key: "a".into(), label: "A".into() }, EnumValue { key: "a".into(), label: "B".into() }],
+        values: vec![
+            EnumValue { key: "a".into(), label: "A".into() },
+            EnumValue { key: "a".into(), label: "B".into() },
+        ],
     };
     assert!(dup.validate().is_err());
     assert!(FieldType::Enum { values: vec![EnumValue { key: String::new(), label: "A".into() }] }.validate().is_err());
+    assert!(FieldType::Enum { values: vec![EnumValue { key: "a\0".into(), label: "A".into() }] }.validate().is_err());
+    assert!(FieldType::Enum { values: vec![EnumValue { key: "a".into(), label: "A\0".into() }] }.validate().is_err());
+    assert!(LocalizedString::new("name", [("en".to_owned(), "x\0".to_owned())].into_iter().collect()).is_err());
 }
 
 #[test]
@@ -201,8 +213,14 @@ fn actions_and_versions() {
         TypeAction::AddFieldDefinition(def("points", FieldType::Number, false)),
         TypeAction::ChangeLabel { field_name: "points".into(), label: ls("Points") },
         TypeAction::ChangeLabel { field_name: "points".into(), label: ls("Points") }, // no-op
-        TypeAction::AddEnumValue { field_name: "tier".into(), value: EnumValue { key: "bronze".into(), label: "B".into() } },
-        TypeAction::AddEnumValue { field_name: "tags".into(), value: EnumValue { key: "vip".into(), label: "V".into() } },
+        TypeAction::AddEnumValue {
+            field_name: "tier".into(),
+            value: EnumValue { key: "bronze".into(), label: "B".into() },
+        },
+        TypeAction::AddEnumValue {
+            field_name: "tags".into(),
+            value: EnumValue { key: "vip".into(), label: "V".into() },
+        },
         TypeAction::RemoveFieldDefinition("points".into()),
     ];
     let (next, n) = ty.apply_all(&actions, Utc::now(), &by).expect("ok");
@@ -215,7 +233,10 @@ fn actions_and_versions() {
         TypeAction::AddFieldDefinition(def("tier", FieldType::String, false)),
         TypeAction::RemoveFieldDefinition("nope".into()),
         TypeAction::ChangeLabel { field_name: "nope".into(), label: ls("x") },
-        TypeAction::AddEnumValue { field_name: "tier".into(), value: EnumValue { key: "gold".into(), label: "G".into() } },
+        TypeAction::AddEnumValue {
+            field_name: "tier".into(),
+            value: EnumValue { key: "gold".into(), label: "G".into() },
+        },
         TypeAction::AddLocalizedEnumValue {
             field_name: "tier".into(),
             value: LocalizedEnumValue { key: "x".into(), label: ls("x") },
@@ -223,7 +244,10 @@ fn actions_and_versions() {
     ];
     for action in refused {
         assert!(
-            matches!(ty.apply_all(&[action.clone()], Utc::now(), &by), Err(DomainError::InvalidOperation(_))),
+            matches!(
+                ty.apply_all(std::slice::from_ref(&action), Utc::now(), &by),
+                Err(DomainError::InvalidOperation(_))
+            ),
             "{action:?}"
         );
     }

@@ -4,7 +4,7 @@
 //! | type | accepted JSON | stored |
 //! |---|---|---|
 //! | Boolean | `true`/`false` | as given |
-//! | String | a string | as given |
+//! | String | a string (without U+0000, which PostgreSQL cannot store) | as given |
 //! | LocalizedString | an object of strings (`{"en": "…"}`) | as given |
 //! | Number | any number | as given |
 //! | Date | `"YYYY-MM-DD"`, a real calendar date | as given |
@@ -22,11 +22,19 @@ const MAX_SHOWN: usize = 100;
 /// The value, normalized, when it is valid for `t`.
 pub(super) fn check(t: &FieldType, value: &Value) -> Option<Value> {
     Some(match (t, value) {
-        (FieldType::Boolean, Value::Bool(_))
-        | (FieldType::String, Value::String(_))
-        | (FieldType::Number, Value::Number(_)) => value.clone(),
+        (FieldType::Boolean, Value::Bool(_)) | (FieldType::Number, Value::Number(_)) => value.clone(),
+        // PostgreSQL cannot store U+0000 in JSON text.
+        (FieldType::String, Value::String(s)) => {
+            if s.contains('\0') {
+                return None;
+            }
+            value.clone()
+        }
         (FieldType::LocalizedString, Value::Object(map)) => {
-            if map.iter().any(|(locale, v)| locale.is_empty() || !v.is_string()) {
+            let bad = |locale: &String, v: &Value| {
+                locale.is_empty() || locale.contains('\0') || v.as_str().is_none_or(|s| s.contains('\0'))
+            };
+            if map.iter().any(|(locale, v)| bad(locale, v)) {
                 return None;
             }
             value.clone()
@@ -38,9 +46,7 @@ pub(super) fn check(t: &FieldType, value: &Value) -> Option<Value> {
         (FieldType::DateTime, Value::String(s)) => {
             Value::String(parse_datetime_strict(s)?.to_rfc3339_opts(SecondsFormat::Millis, true))
         }
-        (FieldType::Enum { values }, Value::String(s)) => {
-            values.iter().any(|v| &v.key == s).then(|| value.clone())?
-        }
+        (FieldType::Enum { values }, Value::String(s)) => values.iter().any(|v| &v.key == s).then(|| value.clone())?,
         (FieldType::LocalizedEnum { values }, Value::String(s)) => {
             values.iter().any(|v| &v.key == s).then(|| value.clone())?
         }
@@ -81,7 +87,8 @@ pub fn parse_datetime_strict(s: &str) -> Option<DateTime<Utc>> {
     if !time_shape {
         return None;
     }
-    let (hour, minute, second): (u32, u32, u32) = (rest[0..2].parse().ok()?, rest[3..5].parse().ok()?, rest[6..8].parse().ok()?);
+    let (hour, minute, second): (u32, u32, u32) =
+        (rest[0..2].parse().ok()?, rest[3..5].parse().ok()?, rest[6..8].parse().ok()?);
     let mut rest = &rest[8..];
     let mut nanos = 0u32;
     if let Some(fraction) = rest.strip_prefix('.') {

@@ -251,7 +251,8 @@ impl<'a> Parser<'a> {
         Err(PredicateError::UnknownField(word.to_string()))
     }
 
-    /// After `custom`: `(fields(name)) tail`, or `(fields(` opening a nested expression.
+    /// After `custom`: `(fields(name)) tail`, `(fields(name) tail)`, or `(fields(` opening a
+    /// nested expression.
     fn custom_condition(&mut self) -> Result<Start, PredicateError> {
         let tok = self.next()?;
         if tok.kind != Tok::LParen {
@@ -265,13 +266,18 @@ impl<'a> Parser<'a> {
         if open.kind != Tok::LParen {
             return Err(self.unexpected(&open, "'(' after 'fields'"));
         }
-        // Outer form: `custom(fields(name)) tail`.
+        // Outer form `custom(fields(name)) tail`, or inner form `custom(fields(name) tail)`.
         let save = self.lex.pos();
         if let Some(Token { kind: Tok::Ident(name), .. }) = self.lex.custom_name() {
             if self.peek()?.kind == Tok::RParen {
                 self.next()?;
+                if self.peek()?.kind == Tok::RParen {
+                    self.next()?;
+                    return Ok(Start::Term(self.tail(Field::Custom(name))?));
+                }
+                let term = self.tail(Field::Custom(name))?;
                 self.expect_rparen("')'")?;
-                return Ok(Start::Term(self.tail(Field::Custom(name))?));
+                return Ok(Start::Term(term));
             }
         }
         // Nested form: `custom(fields(name tail …))`.

@@ -2,16 +2,20 @@
 
 use super::write_context;
 use crate::auth::Principal;
+use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
-    CustomDraft, CustomerGroup, GroupAction, GroupDraft, GroupName, ResolvedAction, Version, MAX_ACTIONS,
+    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupName, ResolvedAction, TypeRef, Version,
+    MAX_ACTIONS,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
-use crate::ids::{CustomerId, GroupId};
+use crate::ids::{CustomerId, GroupId, TypeId};
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
-use crate::ports::{Clock, CustomerGroupRepository, IdGenerator};
+use crate::ports::{Clock, CustomerGroupRepository, IdGenerator, TypeRepository};
 use crate::Resource;
+use std::collections::hash_map::Entry;
+use std::collections::HashMap;
 use std::sync::Arc;
 
 /// How many times an admin-family update re-reads and re-applies after losing a version race.
@@ -27,53 +31,129 @@ pub enum GroupTarget {
 #[derive(Clone)]
 pub struct GroupService {
     repo: Arc<dyn CustomerGroupRepository>,
+    types: Arc<dyn TypeRepository>,
     clock: Arc<dyn Clock>,
     ids: Arc<dyn IdGenerator>,
     max_groups: u32,
 }
 
+/// The types one request has read, by id.
+type TypeCache = HashMap<TypeId, Type>;
+
 impl GroupService {
     pub fn new(
         repo: Arc<dyn CustomerGroupRepository>,
+        types: Arc<dyn TypeRepository>,
         clock: Arc<dyn Clock>,
         ids: Arc<dyn IdGenerator>,
         max_groups: u32,
     ) -> Self {
-        GroupService { repo, clock, ids, max_groups }
+        GroupService { repo, types, clock, ids, max_groups }
     }
 
-    /// Custom types are resolved against the project's types; a reference that cannot be
-    /// resolved is `ReferencedResourceNotFound`.
-    fn resolve_custom(&self, draft: &CustomDraft) -> DomainError {
-        let lookup = match &draft.type_ref {
-            crate::customer_group::TypeRef::Id(id) => Lookup::Id(id.clone()),
-            crate::customer_group::TypeRef::Key(key) => Lookup::Key(key.clone()),
+    /// The type a draft refers to (by id or key) in the principal's project; one that does not
+    /// exist there is `ReferencedResourceNotFound`.
+    async fn find_type(&self, principal: &Principal, type_ref: &TypeRef) -> DomainResult<Type> {
+        let (found, lookup) = match type_ref {
+            TypeRef::Id(raw) => match TypeId::parse(raw) {
+                Some(id) => (self.types.get(principal.project_id, id).await, Lookup::Id(raw.clone())),
+                None => (Err(DomainError::not_found(Resource::Type, raw)), Lookup::Id(raw.clone())),
+            },
+            // A key no type can have (e.g. holding U+0000) is looked up nowhere.
+            TypeRef::Key(key) if crate::custom_type::TypeKey::parse(key).is_err() => {
+                (Err(DomainError::not_found_key(Resource::Type, key.clone())), Lookup::Key(key.clone()))
+            }
+            TypeRef::Key(key) => (self.types.get_by_key(principal.project_id, key).await, Lookup::Key(key.clone())),
         };
-        DomainError::ReferencedResourceNotFound { resource: Resource::Type, lookup }
+        match found {
+            Err(DomainError::NotFound { .. }) => {
+                Err(DomainError::ReferencedResourceNotFound { resource: Resource::Type, lookup })
+            }
+            other => other,
+        }
     }
 
-    fn resolve(&self, action: GroupAction) -> DomainResult<ResolvedAction> {
-        Ok(match action {
-            GroupAction::ChangeName(n) => ResolvedAction::ChangeName(n),
-            GroupAction::SetKey(k) => ResolvedAction::SetKey(k),
-            GroupAction::SetMetadata(m) => ResolvedAction::SetMetadata(m),
-            GroupAction::SetCustomType(None) => ResolvedAction::SetCustomType(None),
-            GroupAction::SetCustomType(Some(draft)) => return Err(self.resolve_custom(&draft)),
-            GroupAction::SetCustomField { name, value } => ResolvedAction::SetCustomField { name, value },
+    /// The type `id` (a group's current type), from the cache or the repository.
+    async fn type_by_id<'c>(
+        &self,
+        principal: &Principal,
+        id: TypeId,
+        cache: &'c mut TypeCache,
+    ) -> DomainResult<&'c Type> {
+        Ok(match cache.entry(id) {
+            Entry::Occupied(e) => e.into_mut(),
+            Entry::Vacant(e) => e.insert(self.find_type(principal, &TypeRef::Id(id.to_string())).await?),
         })
     }
 
-    pub async fn create(&self, principal: &Principal, draft: GroupDraft) -> DomainResult<CustomerGroup> {
-        if let Some(custom) = &draft.custom {
-            return Err(self.resolve_custom(custom));
+    /// Resolves `custom` of a draft or of `setCustomType`: the type must exist in the project
+    /// and list `customer-group`; the fields are validated and normalized against it.
+    async fn resolve_custom(
+        &self,
+        principal: &Principal,
+        draft: &CustomDraft,
+        cache: &mut TypeCache,
+    ) -> DomainResult<CustomFields> {
+        let t = self.find_type(principal, &draft.type_ref).await?;
+        t.check_usable_on_groups()?;
+        let fields = t.check_fields(&draft.fields)?;
+        let type_id = t.id;
+        cache.insert(type_id, t);
+        Ok(CustomFields { type_id, fields })
+    }
+
+    /// Resolves the actions in order, following the type the group would have at each step
+    /// (a `setCustomField` value is validated against it and normalized).
+    async fn resolve(
+        &self,
+        principal: &Principal,
+        current: &CustomerGroup,
+        actions: Vec<GroupAction>,
+        cache: &mut TypeCache,
+    ) -> DomainResult<Vec<ResolvedAction>> {
+        let mut type_id = current.custom.as_ref().map(|c| c.type_id);
+        let mut resolved = Vec::with_capacity(actions.len());
+        for action in actions {
+            resolved.push(match action {
+                GroupAction::ChangeName(n) => ResolvedAction::ChangeName(n),
+                GroupAction::SetKey(k) => ResolvedAction::SetKey(k),
+                GroupAction::SetMetadata(m) => ResolvedAction::SetMetadata(m),
+                GroupAction::SetCustomType(None) => {
+                    type_id = None;
+                    ResolvedAction::SetCustomType(None)
+                }
+                GroupAction::SetCustomType(Some(draft)) => {
+                    let custom = self.resolve_custom(principal, &draft, cache).await?;
+                    type_id = Some(custom.type_id);
+                    ResolvedAction::SetCustomType(Some(custom))
+                }
+                GroupAction::SetCustomField { name, value } => {
+                    // Without a type, applying the action reports InvalidOperation.
+                    let value = match (value, type_id) {
+                        (Some(v), Some(id)) => {
+                            Some(self.type_by_id(principal, id, cache).await?.check_value(&name, &v)?)
+                        }
+                        (value, _) => value,
+                    };
+                    ResolvedAction::SetCustomField { name, value }
+                }
+            });
         }
+        Ok(resolved)
+    }
+
+    pub async fn create(&self, principal: &Principal, draft: GroupDraft) -> DomainResult<CustomerGroup> {
+        let custom = match &draft.custom {
+            Some(custom) => Some(self.resolve_custom(principal, custom, &mut TypeCache::new()).await?),
+            None => None,
+        };
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let group = CustomerGroup {
             id: GroupId(self.ids.new_id()),
             version: Version(1),
             key: draft.key,
             name: draft.name,
-            custom: None,
+            custom,
             metadata: draft.metadata,
             created_at: ctx.now,
             created_by: Some(ctx.actor.clone()),
@@ -118,7 +198,6 @@ impl GroupService {
                 "At most {MAX_ACTIONS} update actions are allowed per request."
             )));
         }
-        let resolved = actions.into_iter().map(|a| self.resolve(a)).collect::<DomainResult<Vec<_>>>()?;
         let current = self.get(principal, target).await?;
         if current.version != version {
             return Err(DomainError::VersionConflict {
@@ -127,10 +206,18 @@ impl GroupService {
                 current: current.version.0,
             });
         }
+        let touches_custom =
+            actions.iter().any(|a| matches!(a, GroupAction::SetCustomType(_) | GroupAction::SetCustomField { .. }));
+        let mut cache = TypeCache::new();
+        let resolved = self.resolve(principal, &current, actions, &mut cache).await?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let (next, effective) = current.apply_all(&resolved, ctx.now, &ctx.actor)?;
         if effective == 0 {
             return Ok(current);
+        }
+        if let (true, Some(custom)) = (touches_custom, &next.custom) {
+            // Every value was checked on the way; what is left is a required field removed.
+            self.type_by_id(principal, custom.type_id, &mut cache).await?.check_fields(&custom.fields)?;
         }
         self.repo.save(&ctx, &next, version).await
     }
@@ -215,7 +302,7 @@ mod tests {
     use super::*;
     use crate::auth::{Actor, Scope};
     use crate::ids::ProjectId;
-    use crate::ports::{MockClock, MockCustomerGroupRepository, MockIdGenerator};
+    use crate::ports::{MockClock, MockCustomerGroupRepository, MockIdGenerator, MockTypeRepository};
     use chrono::Utc;
     use futures::executor::block_on;
 
@@ -244,11 +331,199 @@ mod tests {
     }
 
     fn service(repo: MockCustomerGroupRepository) -> GroupService {
+        service_with_types(repo, MockTypeRepository::new())
+    }
+
+    fn service_with_types(repo: MockCustomerGroupRepository, types: MockTypeRepository) -> GroupService {
         let mut clock = MockClock::new();
         clock.expect_now().returning(Utc::now);
         let mut ids = MockIdGenerator::new();
         ids.expect_new_id().returning(uuid::Uuid::now_v7);
-        GroupService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids), 1000)
+        GroupService::new(Arc::new(repo), Arc::new(types), Arc::new(clock), Arc::new(ids), 1000)
+    }
+
+    const TYPE_ID: u128 = 0x77;
+
+    /// What an error must look like.
+    type Expected = fn(&DomainError) -> bool;
+
+    /// A type `tk` for groups: `tier` (required Enum gold/silver), `points` (Number).
+    fn a_type() -> crate::custom_type::Type {
+        use crate::custom_type::*;
+        let ls = |s: &str| LocalizedString::new("label", [("en".to_owned(), s.to_owned())].into_iter().collect());
+        let def = |name: &str, t: FieldType, required: bool| {
+            FieldDefinition::new(
+                FieldName::parse(name).expect("valid"),
+                ls(name).expect("valid"),
+                required,
+                t,
+                InputHint::SingleLine,
+            )
+            .expect("valid")
+        };
+        let tier = FieldType::Enum {
+            values: vec![
+                EnumValue { key: "gold".into(), label: "Gold".into() },
+                EnumValue { key: "silver".into(), label: "Silver".into() },
+            ],
+        };
+        Type {
+            id: TypeId(uuid::Uuid::from_u128(TYPE_ID)),
+            version: Version(1),
+            key: TypeKey::parse("tk").expect("valid"),
+            name: ls("T").expect("valid"),
+            description: None,
+            resource_type_ids: vec!["customer-group".into()],
+            field_definitions: vec![def("tier", tier, true), def("points", FieldType::Number, false)],
+            created_at: Utc::now(),
+            created_by: None,
+            last_modified_at: Utc::now(),
+            last_modified_by: None,
+        }
+    }
+
+    fn types_with(t: crate::custom_type::Type) -> MockTypeRepository {
+        let mut types = MockTypeRepository::new();
+        let by_key = t.clone();
+        types.expect_get_by_key().returning(move |_, key| {
+            if key == by_key.key.as_str() {
+                Ok(by_key.clone())
+            } else {
+                Err(DomainError::not_found_key(Resource::Type, key))
+            }
+        });
+        types.expect_get().returning(move |_, id| {
+            if id == t.id {
+                Ok(t.clone())
+            } else {
+                Err(DomainError::not_found(Resource::Type, id))
+            }
+        });
+        types
+    }
+
+    fn fields(v: serde_json::Value) -> serde_json::Map<String, serde_json::Value> {
+        v.as_object().cloned().unwrap_or_default()
+    }
+
+    fn draft(type_ref: TypeRef, f: serde_json::Value) -> GroupDraft {
+        GroupDraft {
+            name: GroupName::parse("name", "Gold").expect("valid"),
+            key: None,
+            custom: Some(CustomDraft { type_ref, fields: fields(f) }),
+            metadata: Metadata::default(),
+        }
+    }
+
+    #[test]
+    fn custom_by_key_is_stored_by_id() {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_create().returning(|_, g, _| Ok(g.clone()));
+        let svc = service_with_types(repo, types_with(a_type()));
+        let g =
+            block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
+                .expect("ok");
+        let custom = g.custom.expect("custom");
+        assert_eq!(custom.type_id, TypeId(uuid::Uuid::from_u128(TYPE_ID)));
+    }
+
+    #[test]
+    fn custom_drafts_are_checked() {
+        let cases: Vec<(TypeRef, serde_json::Value, Expected)> = vec![
+            (
+                TypeRef::Key("nope".into()),
+                serde_json::json!({}),
+                |e| matches!(e, DomainError::ReferencedResourceNotFound { lookup: Lookup::Key(k), .. } if k == "nope"),
+            ),
+            (TypeRef::Id("not-a-uuid".into()), serde_json::json!({}), |e| {
+                matches!(e, DomainError::ReferencedResourceNotFound { lookup: Lookup::Id(_), .. })
+            }),
+            (TypeRef::Id(uuid::Uuid::from_u128(1).to_string()), serde_json::json!({}), |e| {
+                matches!(e, DomainError::ReferencedResourceNotFound { .. })
+            }),
+            (TypeRef::Key("tk".into()), serde_json::json!({}), |e| matches!(e, DomainError::RequiredField { .. })),
+            (TypeRef::Key("tk".into()), serde_json::json!({"tier": "bronze"}), |e| {
+                matches!(e, DomainError::InvalidField { .. })
+            }),
+        ];
+        for (type_ref, f, expected) in cases {
+            let mut repo = MockCustomerGroupRepository::new();
+            repo.expect_create().never();
+            let svc = service_with_types(repo, types_with(a_type()));
+            let err = block_on(svc.create(&principal(), draft(type_ref.clone(), f))).expect_err("refused");
+            assert!(expected(&err), "{type_ref:?}: {err:?}");
+        }
+        let mut other = a_type();
+        other.resource_type_ids = vec!["customer".into()];
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_create().never();
+        let svc = service_with_types(repo, types_with(other));
+        let err =
+            block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
+                .expect_err("refused");
+        assert!(matches!(err, DomainError::Validation { .. }), "{err:?}");
+    }
+
+    fn typed_group() -> CustomerGroup {
+        let mut g = group(1, "Gold");
+        g.custom = Some(CustomFields {
+            type_id: TypeId(uuid::Uuid::from_u128(TYPE_ID)),
+            fields: fields(serde_json::json!({"tier": "gold"})),
+        });
+        g
+    }
+
+    #[test]
+    fn custom_fields_follow_the_group_type() {
+        let set =
+            |name: &str, v: Option<serde_json::Value>| GroupAction::SetCustomField { name: name.into(), value: v };
+        let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
+        // Refused: unknown field, wrong type, removing a required field, removing an unset one.
+        let refused: Vec<(GroupAction, Expected)> = vec![
+            (set("nope", Some(serde_json::json!(1))), |e| matches!(e, DomainError::InvalidField { .. })),
+            (set("points", Some(serde_json::json!("1"))), |e| matches!(e, DomainError::InvalidField { .. })),
+            (set("tier", None), |e| matches!(e, DomainError::RequiredField { .. })),
+            (set("points", None), |e| matches!(e, DomainError::InvalidOperation(_))),
+        ];
+        for (action, expected) in refused {
+            let mut repo = MockCustomerGroupRepository::new();
+            repo.expect_get().returning(|_, _| Ok(typed_group()));
+            repo.expect_save().never();
+            let svc = service_with_types(repo, types_with(a_type()));
+            let err =
+                block_on(svc.update(&principal(), &target, Version(1), vec![action.clone()])).expect_err("refused");
+            assert!(expected(&err), "{action:?}: {err:?}");
+        }
+        // Accepted: two effective actions, one no-op.
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(|_, _| Ok(typed_group()));
+        repo.expect_save().withf(|_, g, _| g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        let svc = service_with_types(repo, types_with(a_type()));
+        let actions = vec![
+            set("tier", Some(serde_json::json!("gold"))),
+            set("tier", Some(serde_json::json!("silver"))),
+            set("points", Some(serde_json::json!(5))),
+        ];
+        let g = block_on(svc.update(&principal(), &target, Version(1), actions)).expect("ok");
+        assert_eq!(g.custom.map(|c| c.fields), Some(fields(serde_json::json!({"tier": "silver", "points": 5}))));
+    }
+
+    #[test]
+    fn set_custom_type_then_fields_in_one_request() {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
+        repo.expect_save().withf(|_, g, _| g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        let svc = service_with_types(repo, types_with(a_type()));
+        let actions = vec![
+            GroupAction::SetCustomType(Some(CustomDraft {
+                type_ref: TypeRef::Key("tk".into()),
+                fields: fields(serde_json::json!({"tier": "gold"})),
+            })),
+            GroupAction::SetCustomField { name: "points".into(), value: Some(serde_json::json!(2)) },
+        ];
+        let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
+        let g = block_on(svc.update(&principal(), &target, Version(1), actions)).expect("ok");
+        assert_eq!(g.custom.map(|c| c.type_id), Some(TypeId(uuid::Uuid::from_u128(TYPE_ID))));
     }
 
     fn rename(s: &str) -> GroupAction {

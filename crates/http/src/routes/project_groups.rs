@@ -5,8 +5,8 @@
 //! HEAD and DELETE never look at a body or its `Content-Type`. Query strings and bodies are read
 //! by `parse`, never by the framework's extractors, so every error has the family's envelope.
 
-mod dto;
-mod parse;
+pub(crate) mod dto;
+pub(crate) mod parse;
 #[cfg(test)]
 mod tests;
 
@@ -20,6 +20,7 @@ use crate::query::QueryPairs;
 use crate::state::AppState;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 use xclade_domain::auth::Permission;
+use xclade_domain::customer_group::GroupKey;
 use xclade_domain::services::GroupTarget;
 use xclade_domain::{DomainError, GroupId, Resource};
 
@@ -124,7 +125,7 @@ struct QueryParamsDoc {
 // ------------------------------------------------------------------------------------------
 
 /// A path segment, fully percent-decoded (the router leaves `%25`, `%2F` and `%2B` encoded).
-fn segment(req: &HttpRequest, name: &str) -> String {
+pub(crate) fn segment(req: &HttpRequest, name: &str) -> String {
     let raw = req.match_info().get(name).unwrap_or_default();
     percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
@@ -135,15 +136,20 @@ fn by_id(req: &HttpRequest) -> ProjectResult<GroupTarget> {
     GroupId::parse(&raw).map(GroupTarget::Id).ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, raw).into())
 }
 
-/// The group addressed by `key={key}`.
+/// The group addressed by `key={key}`; a key no group can have (it breaks the key rules, e.g.
+/// holds U+0000, which PostgreSQL text cannot) cannot exist either (404).
 fn by_key(req: &HttpRequest) -> ProjectResult<GroupTarget> {
-    Ok(GroupTarget::Key(segment(req, "key")))
+    let raw = segment(req, "key");
+    match GroupKey::parse(&raw) {
+        Ok(_) => Ok(GroupTarget::Key(raw)),
+        Err(_) => Err(DomainError::not_found_key(Resource::CustomerGroup, raw).into()),
+    }
 }
 
 type Target = fn(&HttpRequest) -> ProjectResult<GroupTarget>;
 
 /// The body, read only after authentication and authorization passed.
-async fn json_body(req: &HttpRequest, payload: web::Payload) -> ProjectResult<serde_json::Value> {
+pub(crate) async fn json_body(req: &HttpRequest, payload: web::Payload) -> ProjectResult<serde_json::Value> {
     let mut payload = payload.into_inner();
     Ok(ProjectJson::from_request(req, &mut payload).await?.0)
 }
@@ -153,7 +159,7 @@ fn group_response(group: &xclade_domain::customer_group::CustomerGroup) -> HttpR
 }
 
 /// A HEAD answer: the status of `result`, never a body (errors included).
-fn head_response(result: ProjectResult<HttpResponse>) -> HttpResponse {
+pub(crate) fn head_response(result: ProjectResult<HttpResponse>) -> HttpResponse {
     match result {
         Ok(resp) => resp,
         Err(err) => err.error_response().set_body(()).map_into_boxed_body(),

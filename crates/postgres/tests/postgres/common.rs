@@ -80,13 +80,22 @@ impl Fx {
         self.count(&format!("SELECT count(*) AS n FROM events WHERE kind = '{kind}'")).await
     }
 
-    /// A custom type the groups can use (inserted directly: there is no type repository).
+    /// A custom type the groups can use, inserted directly, with the fields the tests use:
+    /// `tier` and `code` (String), `points` (Number), `vip` (Boolean).
     pub async fn create_type(&self) -> TypeId {
         let id = Uuid::now_v7();
+        let field = |name: &str, t: &str| {
+            format!(
+                r#"{{"name": "{name}", "label": {{"en": "{name}"}}, "required": false, "type": {{"name": "{t}"}}}}"#
+            )
+        };
+        let defs =
+            [field("tier", "String"), field("code", "String"), field("points", "Number"), field("vip", "Boolean")];
         self.exec(&format!(
-            "INSERT INTO types (project_id, id, key, name, resource_type_ids, created_at, last_modified_at) \
-             VALUES ('{}', '{id}', 'group-type', '{{\"en\": \"Group type\"}}', ARRAY['customer-group'], now(), now())",
-            self.project.0
+            "INSERT INTO types (project_id, id, key, name, resource_type_ids, field_definitions, created_at, last_modified_at) \
+             VALUES ('{}', '{id}', 'group-type', '{{\"en\": \"Group type\"}}', ARRAY['customer-group'], '[{}]', now(), now())",
+            self.project.0,
+            defs.join(", ")
         ))
         .await;
         TypeId(id)

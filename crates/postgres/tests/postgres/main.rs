@@ -8,4 +8,5 @@ mod groups;
 mod operations;
 mod projects;
 mod statements;
+mod types;
 mod where_predicates;

@@ -30,6 +30,8 @@ async fn create_get_list_update_delete() {
         "#);
     let gold = id_of(&b["customer_group"]);
     let created = b["customer_group"].clone();
+    let mut db = ctx.db().await;
+    assert_eq!(created["created_by"], json!(db.text("SELECT id::text AS a FROM admin_users").await));
 
     let (s, b) = ctx.get(&format!("/admin/customer-groups/{gold}")).await;
     assert_eq!((s, &b["customer_group"]), (200, &created));
@@ -216,4 +218,55 @@ async fn add_and_remove_customers_of_a_group() {
     let (_, list) = ctx.get(&format!("/admin/customers?groups={gold}")).await;
     assert_eq!(list["count"], 1);
     assert_eq!(list["customers"][0]["id"], json!(b_));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_of_one_name_lose_with_422() {
+    let ctx = Ctx::new().await;
+    let requests = (0..20).map(|_| {
+        let req =
+            ctx.app.http.post(ctx.url("/admin/customer-groups")).bearer_auth(&ctx.token).json(&json!({"name": "gold"}));
+        async move { crate::json(req.send().await.expect("send")).await }
+    });
+    let answers = futures::future::join_all(requests).await;
+    let ok = answers.iter().filter(|(s, _)| *s == 200).count();
+    assert_eq!(ok, 1, "{answers:?}");
+    for (s, b) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!(
+            (s, b),
+            (
+                &422,
+                &json!({"type": "duplicate_error", "message": "Customer group with name: gold already exists.", "code": "invalid_request_error"})
+            )
+        );
+    }
+    let mut db = ctx.db().await;
+    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 1);
+    assert_eq!(db.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1, "the counter is exact");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_creates_at_the_group_limit_are_not_allowed() {
+    let app = xclade_testkit::TestApp::spawn_with(|s| s.max_customer_groups = 5).await;
+    let ctx = Ctx::with_app(app).await;
+    let requests = (0..12).map(|i| {
+        let req = ctx
+            .app
+            .http
+            .post(ctx.url("/admin/customer-groups"))
+            .bearer_auth(&ctx.token)
+            .json(&json!({"name": format!("g{i}")}));
+        async move { crate::json(req.send().await.expect("send")).await }
+    });
+    let answers = futures::future::join_all(requests).await;
+    assert_eq!(answers.iter().filter(|(s, _)| *s == 200).count(), 5, "{answers:?}");
+    for (s, b) in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_eq!((*s, b["type"].as_str()), (400, Some("not_allowed")), "{b}");
+    }
+    let (_, list) = ctx.get("/admin/customer-groups").await;
+    assert_eq!(list["count"], 5);
+    // A delete frees a slot.
+    let first = id_of(&list["customer_groups"][0]);
+    assert_eq!(ctx.delete(&format!("/admin/customer-groups/{first}")).await.0, 200);
+    ctx.group("again").await;
 }

@@ -220,9 +220,14 @@ async fn not_found_404_names_the_resource() {
           "message": "Customer group with id: gold was not found"
         }
         "#);
-    // A route that does not exist is 404 in the same format.
+    // A route that does not exist, or a method a route does not have, answers in the same
+    // format.
     let (s, b) = ctx.get("/admin/nothing-here").await;
     assert_eq!((s, b["type"].as_str()), (404, Some("not_found")), "{b}");
+    let resp = ctx.app.http.put(ctx.url("/admin/customers")).bearer_auth(&ctx.token).json(&json!({})).send().await;
+    let (s, b) = json(resp.expect("send")).await;
+    assert!(s == 404 || s == 405, "{s}");
+    assert!(b["type"].is_string() && b["message"].is_string(), "{b}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -379,4 +384,30 @@ async fn concurrent_admin_group_updates_apply_or_answer_409() {
     eprintln!("admin group updates: {applied} of {n} applied");
     assert_eq!(metadata.len(), applied, "{metadata:?}");
     assert_eq!(ctx.version(&group).await, 1 + i64::try_from(applied).expect("small"));
+}
+
+/// What §3.2 asks of a write without a version ("races resolve to the rule that decided them";
+/// 409 only for "a write that genuinely cannot be decided"): concurrent metadata merges can
+/// all be decided, one after the other. Today about half of them answer 409 (the admin update
+/// re-reads and retries optimistically five times instead of locking the row).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "known defect: concurrent admin group updates answer 409 instead of being serialised"]
+async fn concurrent_admin_group_updates_all_apply() {
+    let ctx = Ctx::new().await;
+    let group = ctx.group("gold").await;
+    let requests = (0..16).map(|i| {
+        let req = ctx
+            .app
+            .http
+            .post(ctx.url(&format!("/admin/customer-groups/{group}")))
+            .bearer_auth(&ctx.token)
+            .json(&json!({"metadata": {format!("k{i}"): i}}));
+        async move { json(req.send().await.expect("send")).await }
+    });
+    for (s, b) in futures::future::join_all(requests).await {
+        assert_eq!(s, 200, "{b}");
+    }
+    let (_, after) = ctx.get(&format!("/admin/customer-groups/{group}")).await;
+    assert_eq!(after["customer_group"]["metadata"].as_object().map(serde_json::Map::len), Some(16));
+    assert_eq!(ctx.version(&group).await, 17);
 }

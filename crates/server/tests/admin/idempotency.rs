@@ -116,3 +116,21 @@ async fn ten_concurrent_retries_create_one_customer() {
     let parsed: Value = serde_json::from_str(first).expect("json");
     assert_eq!(parsed["customer"]["email"], "a@b.co");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_is_remembered_for_24_hours() {
+    let ctx = Ctx::new().await;
+    let (s, _) = create_raw(&ctx, &ctx.token, "old-key", "/admin/customers", &customer_body("a@b.co")).await;
+    assert_eq!(s, 200);
+    let mut db = ctx.db().await;
+    // 23 h later the key still holds; after 24 h it may be claimed again.
+    db.exec("UPDATE idempotency_keys SET created_at = created_at - interval '23 hours'").await;
+    let (s, _) = create_raw(&ctx, &ctx.token, "old-key", "/admin/customers", &customer_body("b@b.co")).await;
+    assert_eq!(s, 422);
+    db.exec("UPDATE idempotency_keys SET created_at = created_at - interval '90 minutes'").await;
+    let (s, text) = create_raw(&ctx, &ctx.token, "old-key", "/admin/customers", &customer_body("b@b.co")).await;
+    assert_eq!(s, 200, "{text}");
+    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 2);
+    let (s, again) = create_raw(&ctx, &ctx.token, "old-key", "/admin/customers", &customer_body("b@b.co")).await;
+    assert_eq!((s, again), (200, text), "the new claim is replayed");
+}

@@ -147,6 +147,13 @@ async fn filters_order_and_paging() {
     assert_eq!(list["count"], 4);
     let (_, list) = ctx.get("/admin/customers?has_account=true").await;
     assert_eq!(list["count"], 0);
+    // Customers with an account come from elsewhere (not this API): flip one in the database.
+    let mut db = ctx.db().await;
+    db.exec(&format!("UPDATE customers SET has_account = true WHERE id = '{}'", id_of(&bob))).await;
+    let (_, list) = ctx.get("/admin/customers?has_account=true").await;
+    assert_eq!(emails(&list), ["bob@corp.io"]);
+    let (_, list) = ctx.get("/admin/customers?has_account=false&q=corp").await;
+    assert_eq!(emails(&list), ["carol@corp.io"]);
 
     // `created_at[gte]` / `[lt]`, raw and percent-encoded.
     let at = carol["created_at"].as_str().expect("created_at").to_owned();

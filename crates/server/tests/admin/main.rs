@@ -145,6 +145,17 @@ impl Ctx {
     }
 }
 
+/// `value` with every occurrence of each id replaced by its label (for snapshots of messages
+/// that name generated ids).
+pub fn redact_ids(value: &Value, ids: &[(&str, &str)]) -> Value {
+    let mut text = value.to_string();
+    for (id, label) in ids {
+        assert!(text.contains(id), "{id} is not in {text}");
+        text = text.replace(id, label);
+    }
+    serde_json::from_str(&text).expect("still JSON")
+}
+
 /// The `id` of a JSON object.
 pub fn id_of(v: &Value) -> String {
     v["id"].as_str().unwrap_or_else(|| panic!("no id in {v}")).to_owned()

@@ -2,7 +2,7 @@
 //! exact body. (`InvalidField`, `RequiredField` and `ReferenceExists` need custom types, issue 7.)
 
 use crate::json;
-use crate::support::{id, Ctx, PROJECT};
+use crate::support::{first_error, id, Ctx, PROJECT};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
@@ -430,6 +430,33 @@ async fn invalid_token() {
     let resp = http.head(ctx.url("/customer-groups")).bearer_auth(&forged).send().await.expect("send");
     assert_eq!(resp.status().as_u16(), 401);
     assert!(resp.text().await.unwrap_or_default().is_empty());
+
+    // Well-formed tokens: expired an hour ago, or signed with another secret.
+    let pid = ctx.strings("SELECT project_id::text AS s FROM projects").await.remove(0);
+    let now = chrono::Utc::now().timestamp();
+    let claims = |exp: i64| {
+        json!({"sub": ctx.fixture.client_id, "kind": "client", "project": PROJECT, "pid": pid,
+               "scope": "manage_project:demo", "iat": exp - 3600, "exp": exp})
+    };
+    let sign = |claims: &Value, secret: &str| {
+        let key = jsonwebtoken::EncodingKey::from_secret(secret.as_bytes());
+        jsonwebtoken::encode(&jsonwebtoken::Header::default(), claims, &key).expect("sign")
+    };
+    let fresh = sign(&claims(now + 3600), xclade_testkit::app::TEST_JWT_SECRET);
+    let resp = http.get(ctx.url("/customer-groups")).bearer_auth(&fresh).send().await.expect("send");
+    assert_eq!(resp.status().as_u16(), 200, "the hand-made token is right when fresh");
+    for token in [
+        sign(&claims(now - 3600), xclade_testkit::app::TEST_JWT_SECRET),
+        sign(&claims(now + 3600), "another-secret-another-secret-another-secret"),
+    ] {
+        let resp = http.get(ctx.url("/customer-groups")).bearer_auth(&token).send().await.expect("send");
+        let (s, b) = json(resp).await;
+        assert_eq!(
+            (s, &b["error"], first_error(&b).0.as_str()),
+            (401, &json!("invalid_token"), "invalid_token"),
+            "{b}"
+        );
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -670,4 +697,55 @@ async fn general_500_and_503() {
         tokio::time::sleep(std::time::Duration::from_millis(250)).await;
     }
     assert!(recovered, "the service recovers by itself");
+}
+
+/// PostgreSQL text cannot hold U+0000: strings with it are refused (400) or cannot exist (404),
+/// never a 500.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nul_characters_are_refused() {
+    let ctx = Ctx::new().await;
+    let group = ctx.create("Gold", Some("gold")).await;
+    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Gold\u{0000}"})).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Field 'groupName' must not contain U+0000",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Field 'groupName' must not contain U+0000"
+        }
+      ]
+    }
+    "#);
+    let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "changeName", "name": "\u{0000}"}])).await;
+    assert_eq!((s, first_error(&b).0.as_str()), (400, "InvalidInput"), "{b}");
+    let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\\u0000\"")]).await;
+    assert_eq!(s, 400);
+    insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: where: String values must not contain the character U+0000.",
+      "errors": [
+        {
+          "code": "InvalidInput",
+          "message": "Malformed parameter: where: String values must not contain the character U+0000."
+        }
+      ]
+    }
+    "#);
+    let (s, b) =
+        ctx.get_q("/customer-groups", &[("where", "name in :n"), ("var.n", "Gold"), ("var.n", "\u{0000}")]).await;
+    assert_eq!((s, first_error(&b).0.as_str()), (400, "InvalidInput"), "{b}");
+    let (s, body) = ctx.head_q("/customer-groups", &[("where", "key = \"\u{0000}\"")]).await;
+    assert_eq!((s, body.as_str()), (400, ""));
+    let (s, b) = ctx.get("/customer-groups/key=gold%00").await;
+    assert_eq!((s, first_error(&b).0.as_str()), (404, "ResourceNotFound"), "{b}");
+    let (s, b) = ctx.delete("/customer-groups/key=gold%00?version=1").await;
+    assert_eq!((s, first_error(&b).0.as_str()), (404, "ResourceNotFound"), "{b}");
+    let (s, body) = ctx.head_q("/customer-groups/key=%00", &[]).await;
+    assert_eq!((s, body.as_str()), (404, ""));
+    let (s, b) = ctx.get(&format!("/customer-groups/{}", id(&group))).await;
+    assert_eq!((s, &b), (200, &group));
 }

@@ -23,20 +23,20 @@ async fn a_group_is_shared_by_both_families() {
     let (s, b) = ctx.get(&format!("/customer-groups/{vip}")).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(b, {".id" => "[id]", ".createdAt" => "[ts]", ".lastModifiedAt" => "[ts]", ".createdBy.clientId" => "[client]", ".lastModifiedBy.clientId" => "[client]"}, @r#"
-        {
-          "id": "[id]",
-          "version": 1,
-          "name": "VIP",
-          "createdAt": "[ts]",
-          "createdBy": {
-            "clientId": "[client]"
-          },
-          "lastModifiedAt": "[ts]",
-          "lastModifiedBy": {
-            "clientId": "[client]"
-          }
-        }
-        "#);
+    {
+      "id": "[id]",
+      "version": 1,
+      "name": "VIP",
+      "createdAt": "[ts]",
+      "createdBy": {
+        "clientId": "[client]"
+      },
+      "lastModifiedAt": "[ts]",
+      "lastModifiedBy": {
+        "clientId": "[client]"
+      }
+    }
+    "#);
     assert_eq!(b["createdBy"], json!({"clientId": ctx.fixture.client_id}));
 
     let (s, b) =

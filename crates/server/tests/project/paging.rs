@@ -147,53 +147,53 @@ async fn limit_offset_and_total() {
     let (s, b) = ctx.get_q("/customer-groups", &[("limit", "0")]).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(b, @r#"
-        {
-          "limit": 0,
-          "offset": 0,
-          "count": 0,
-          "total": 12,
-          "results": []
-        }
-        "#);
+    {
+      "limit": 0,
+      "offset": 0,
+      "count": 0,
+      "total": 12,
+      "results": []
+    }
+    "#);
     let (s, b) = ctx.get_q("/customer-groups", &[("limit", "0"), ("withTotal", "false")]).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(b, @r#"
-        {
-          "limit": 0,
-          "offset": 0,
-          "count": 0,
-          "results": []
-        }
-        "#);
+    {
+      "limit": 0,
+      "offset": 0,
+      "count": 0,
+      "results": []
+    }
+    "#);
 
     let (s, b) = ctx.get_q("/customer-groups", &[("limit", "501")]).await;
     assert_eq!(s, 400);
     insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got '501'.",
+      "errors": [
         {
-          "statusCode": 400,
-          "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got '501'.",
-          "errors": [
-            {
-              "code": "InvalidInput",
-              "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got '501'."
-            }
-          ]
+          "code": "InvalidInput",
+          "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got '501'."
         }
-        "#);
+      ]
+    }
+    "#);
     let (s, b) = ctx.get_q("/customer-groups", &[("offset", "10001")]).await;
     assert_eq!(s, 400);
     insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'.",
+      "errors": [
         {
-          "statusCode": 400,
-          "message": "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'.",
-          "errors": [
-            {
-              "code": "InvalidInput",
-              "message": "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'."
-            }
-          ]
+          "code": "InvalidInput",
+          "message": "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'."
         }
-        "#);
+      ]
+    }
+    "#);
     for (param, value) in
         [("limit", "-1"), ("offset", "-1"), ("offset", "x"), ("withTotal", "yes"), ("sort", "name sideways")]
     {
@@ -243,38 +243,38 @@ async fn a_page_of_one() {
     let (s, b) = ctx.get_q("/customer-groups", &[("where", "key is defined"), ("sort", "name desc")]).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(b, {".results[].id" => "[id]", ".results[].createdAt" => "[ts]", ".results[].lastModifiedAt" => "[ts]", ".results[].createdBy.clientId" => "[client]", ".results[].lastModifiedBy.clientId" => "[client]"}, @r#"
+    {
+      "limit": 20,
+      "offset": 0,
+      "count": 1,
+      "total": 1,
+      "results": [
         {
-          "limit": 20,
-          "offset": 0,
-          "count": 1,
-          "total": 1,
-          "results": [
-            {
-              "id": "[id]",
-              "version": 1,
-              "key": "gold",
-              "name": "Gold",
-              "createdAt": "[ts]",
-              "createdBy": {
-                "clientId": "[client]"
-              },
-              "lastModifiedAt": "[ts]",
-              "lastModifiedBy": {
-                "clientId": "[client]"
-              }
-            }
-          ]
+          "id": "[id]",
+          "version": 1,
+          "key": "gold",
+          "name": "Gold",
+          "createdAt": "[ts]",
+          "createdBy": {
+            "clientId": "[client]"
+          },
+          "lastModifiedAt": "[ts]",
+          "lastModifiedBy": {
+            "clientId": "[client]"
+          }
         }
-        "#);
+      ]
+    }
+    "#);
     let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"nope\"")]).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(b, @r#"
-        {
-          "limit": 20,
-          "offset": 0,
-          "count": 0,
-          "total": 0,
-          "results": []
-        }
-        "#);
+    {
+      "limit": 20,
+      "offset": 0,
+      "count": 0,
+      "total": 0,
+      "results": []
+    }
+    "#);
 }

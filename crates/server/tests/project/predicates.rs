@@ -1,8 +1,8 @@
 //! §3.4: `where` predicates against a real database, each checked against the exact set of
 //! groups it must return; malformed predicates and injection attempts.
 //!
-//! Comparisons are two-valued (documented in `crates/postgres/src/group_query.rs`): a group
-//! without a key satisfies no comparison on `key`, so `!=`, `not in` and `not (…)` match it.
+//! Comparisons are two-valued (`docs/querying.md`): a group without a key satisfies no
+//! comparison on `key`, so `!=`, `not in` and `not (…)` match it.
 
 use crate::support::{first_error, id, Ctx};
 use chrono::{DateTime, FixedOffset};

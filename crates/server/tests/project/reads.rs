@@ -11,21 +11,21 @@ async fn get_by_id_and_by_key() {
     let (s, by_id) = ctx.get(&format!("/customer-groups/{gid}")).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(by_id, {".id" => "[id]", ".createdAt" => "[ts]", ".lastModifiedAt" => "[ts]", ".createdBy.clientId" => "[client]", ".lastModifiedBy.clientId" => "[client]"}, @r#"
-        {
-          "id": "[id]",
-          "version": 1,
-          "key": "gold-1_A",
-          "name": "Gold",
-          "createdAt": "[ts]",
-          "createdBy": {
-            "clientId": "[client]"
-          },
-          "lastModifiedAt": "[ts]",
-          "lastModifiedBy": {
-            "clientId": "[client]"
-          }
-        }
-        "#);
+    {
+      "id": "[id]",
+      "version": 1,
+      "key": "gold-1_A",
+      "name": "Gold",
+      "createdAt": "[ts]",
+      "createdBy": {
+        "clientId": "[client]"
+      },
+      "lastModifiedAt": "[ts]",
+      "lastModifiedBy": {
+        "clientId": "[client]"
+      }
+    }
+    "#);
     assert_eq!(by_id, group);
     let (s, by_key) = ctx.get("/customer-groups/key=gold-1_A").await;
     assert_eq!((s, &by_key), (200, &group));
@@ -52,6 +52,9 @@ async fn get_by_id_and_by_key() {
     assert_eq!((s, b.get("key")), (200, None));
 }
 
+/// A path, its query pairs, and the status HEAD must answer.
+type HeadCase = (String, Vec<(&'static str, &'static str)>, u16);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn head_answers_the_status_without_a_body() {
     let ctx = Ctx::new().await;
@@ -60,7 +63,7 @@ async fn head_answers_the_status_without_a_body() {
     let group = ctx.create("Gold", Some("gold")).await;
     let gid = id(&group);
     let missing = "0190d7a0-0000-7000-8000-000000000001";
-    let cases: Vec<(String, Vec<(&str, &str)>, u16)> = vec![
+    let cases: Vec<HeadCase> = vec![
         (format!("/customer-groups/{gid}"), vec![], 200),
         ("/customer-groups/key=gold".into(), vec![], 200),
         (format!("/customer-groups/{missing}"), vec![], 404),

@@ -10,21 +10,21 @@ async fn create_answers_the_representation() {
     let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Gold", "key": "gold", "unknown": 1})).await;
     assert_eq!(s, 201);
     insta::assert_json_snapshot!(b, {".id" => "[id]", ".createdAt" => "[ts]", ".lastModifiedAt" => "[ts]", ".createdBy.clientId" => "[client]", ".lastModifiedBy.clientId" => "[client]"}, @r#"
-        {
-          "id": "[id]",
-          "version": 1,
-          "key": "gold",
-          "name": "Gold",
-          "createdAt": "[ts]",
-          "createdBy": {
-            "clientId": "[client]"
-          },
-          "lastModifiedAt": "[ts]",
-          "lastModifiedBy": {
-            "clientId": "[client]"
-          }
-        }
-        "#);
+    {
+      "id": "[id]",
+      "version": 1,
+      "key": "gold",
+      "name": "Gold",
+      "createdAt": "[ts]",
+      "createdBy": {
+        "clientId": "[client]"
+      },
+      "lastModifiedAt": "[ts]",
+      "lastModifiedBy": {
+        "clientId": "[client]"
+      }
+    }
+    "#);
     assert_eq!(b["createdBy"], json!({"clientId": ctx.fixture.client_id}));
     assert_eq!(b["lastModifiedBy"], b["createdBy"]);
     assert_eq!(b["createdAt"], b["lastModifiedAt"]);
@@ -36,20 +36,20 @@ async fn create_answers_the_representation() {
     let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Silver", "key": null, "custom": null})).await;
     assert_eq!(s, 201);
     insta::assert_json_snapshot!(b, {".id" => "[id]", ".createdAt" => "[ts]", ".lastModifiedAt" => "[ts]", ".createdBy.clientId" => "[client]", ".lastModifiedBy.clientId" => "[client]"}, @r#"
-        {
-          "id": "[id]",
-          "version": 1,
-          "name": "Silver",
-          "createdAt": "[ts]",
-          "createdBy": {
-            "clientId": "[client]"
-          },
-          "lastModifiedAt": "[ts]",
-          "lastModifiedBy": {
-            "clientId": "[client]"
-          }
-        }
-        "#);
+    {
+      "id": "[id]",
+      "version": 1,
+      "name": "Silver",
+      "createdAt": "[ts]",
+      "createdBy": {
+        "clientId": "[client]"
+      },
+      "lastModifiedAt": "[ts]",
+      "lastModifiedBy": {
+        "clientId": "[client]"
+      }
+    }
+    "#);
 
     // An admin user acts as `externalUserId`.
     let user_token = ctx.app.admin_token(&ctx.fixture).await;
@@ -84,21 +84,21 @@ async fn version_grows_by_effective_actions() {
     let (s, b) = ctx.update(&gid, 1, actions).await;
     assert_eq!(s, 200);
     insta::assert_json_snapshot!(b, {".id" => "[id]", ".createdAt" => "[ts]", ".lastModifiedAt" => "[ts]", ".createdBy.clientId" => "[client]", ".lastModifiedBy.clientId" => "[client]"}, @r#"
-        {
-          "id": "[id]",
-          "version": 4,
-          "key": "k1",
-          "name": "b",
-          "createdAt": "[ts]",
-          "createdBy": {
-            "clientId": "[client]"
-          },
-          "lastModifiedAt": "[ts]",
-          "lastModifiedBy": {
-            "clientId": "[client]"
-          }
-        }
-        "#);
+    {
+      "id": "[id]",
+      "version": 4,
+      "key": "k1",
+      "name": "b",
+      "createdAt": "[ts]",
+      "createdBy": {
+        "clientId": "[client]"
+      },
+      "lastModifiedAt": "[ts]",
+      "lastModifiedBy": {
+        "clientId": "[client]"
+      }
+    }
+    "#);
     assert_eq!(b["createdAt"], group["createdAt"]);
     assert!(b["lastModifiedAt"].as_str() >= group["lastModifiedAt"].as_str());
     assert_eq!(ctx.events("customer-group.updated").await, 1);
@@ -179,17 +179,17 @@ async fn a_failing_action_applies_nothing() {
     let (s, b) = ctx.update(&gid, 1, json!(many)).await;
     assert_eq!(s, 400);
     insta::assert_json_snapshot!(b, @r#"
+    {
+      "statusCode": 400,
+      "message": "At most 500 update actions are allowed per request.",
+      "errors": [
         {
-          "statusCode": 400,
-          "message": "At most 500 update actions are allowed per request.",
-          "errors": [
-            {
-              "code": "InvalidInput",
-              "message": "At most 500 update actions are allowed per request."
-            }
-          ]
+          "code": "InvalidInput",
+          "message": "At most 500 update actions are allowed per request."
         }
-        "#);
+      ]
+    }
+    "#);
     let names: Vec<_> = (0..500).map(|i| json!({"action": "changeName", "name": format!("n{i}")})).collect();
     let (s, b) = ctx.update(&gid, 1, json!(names)).await;
     assert_eq!((s, &b["version"], &b["name"]), (200, &json!(501), &json!("n499")));

@@ -28,7 +28,7 @@ pub(crate) mod harness {
         MockClock, MockCustomerGroupRepository, MockCustomerRepository, MockHealthCheck, MockIdGenerator,
         MockPasswordHasher, MockProjectRepository, MockTokenSigner, TokenRejection,
     };
-    use xclade_domain::services::{AuthService, CustomerService, GroupService};
+    use xclade_domain::services::{AuthService, CustomerService, GroupService, TypeService};
 
     pub fn t0() -> chrono::DateTime<Utc> {
         Utc.with_ymd_and_hms(2019, 8, 24, 14, 15, 22).single().unwrap_or_default()
@@ -113,7 +113,14 @@ pub(crate) mod harness {
                     3600,
                 ),
                 customers: CustomerService::new(Arc::new(self.customers), clock.clone(), ids.clone()),
-                groups: GroupService::new(Arc::new(self.groups), clock, ids, 1000),
+                groups: GroupService::new(
+                    Arc::new(self.groups),
+                    Arc::new(xclade_domain::ports::MockTypeRepository::new()),
+                    clock.clone(),
+                    ids.clone(),
+                    1000,
+                ),
+                types: TypeService::new(Arc::new(xclade_domain::ports::MockTypeRepository::new()), clock, ids),
                 health: Arc::new(MockHealthCheck::new()),
                 metrics: Arc::new(Metrics::new()),
                 pool_stats: None,

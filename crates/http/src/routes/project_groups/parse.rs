@@ -56,25 +56,67 @@ fn variables(pairs: &QueryPairs) -> HashMap<String, Vec<String>> {
     vars
 }
 
+/// What a resource's `where` may name (groups: [`GROUP_QUERY`]).
+#[derive(Debug, Clone, Copy)]
+pub struct QueryFields {
+    pub plain: &'static [&'static str],
+    /// Fields compared as numbers.
+    pub numeric: &'static [&'static str],
+    /// Fields compared as date-times.
+    pub datetime: &'static [&'static str],
+    /// Whether `custom(fields(…))` is allowed.
+    pub custom: bool,
+}
+
+/// The query fields of customer groups.
+pub const GROUP_QUERY: QueryFields =
+    QueryFields { plain: PLAIN_FIELDS, numeric: NUMERIC_FIELDS, datetime: DATETIME_FIELDS, custom: true };
+
 /// The `where` parameters, AND-ed, bound and type-checked.
-fn predicate(pairs: &QueryPairs) -> Result<Option<predicate::Expr>, ProjectError> {
+fn predicate(pairs: &QueryPairs, fields: &QueryFields) -> Result<Option<predicate::Expr>, ProjectError> {
     let wheres: Vec<String> = pairs.all("where").map(str::to_owned).collect();
     if wheres.is_empty() {
         return Ok(None);
     }
     let bad = |e: predicate::PredicateError| malformed("where", e);
-    let Some(expr) = predicate::parse_all(&wheres, PLAIN_FIELDS, true).map_err(bad)? else {
+    let Some(expr) = predicate::parse_all(&wheres, fields.plain, fields.custom).map_err(bad)? else {
         return Ok(None);
     };
     // Variables compared with `version` become numbers (`version = :v` with `var.v=3`).
-    let expr = predicate::bind_typed(expr, &variables(pairs), NUMERIC_FIELDS).map_err(bad)?;
-    predicate::check_types(&expr, NUMERIC_FIELDS, DATETIME_FIELDS).map_err(bad)?;
+    let expr = predicate::bind_typed(expr, &variables(pairs), fields.numeric).map_err(bad)?;
+    predicate::check_types(&expr, fields.numeric, fields.datetime).map_err(bad)?;
+    refuse_nul(&expr)?;
     Ok(Some(expr))
+}
+
+/// PostgreSQL text cannot hold U+0000: a string with it could match nothing, and binding it
+/// would fail in the database (a 500), so it is refused like any other malformed value.
+/// (The tree is shallow whatever the input, see [`predicate::Expr`].)
+fn refuse_nul(expr: &predicate::Expr) -> Result<(), ProjectError> {
+    use predicate::{Expr, Value};
+    let check = |value: &Value| match value {
+        Value::Str(s) if s.contains('\0') => {
+            Err(malformed("where", "String values must not contain the character U+0000."))
+        }
+        _ => Ok(()),
+    };
+    match expr {
+        Expr::And(operands) | Expr::Or(operands) => operands.iter().try_for_each(refuse_nul),
+        Expr::Not(inner) => refuse_nul(inner),
+        Expr::Cmp { value, .. } => check(value),
+        Expr::In { values, .. } => values.iter().try_for_each(check),
+        Expr::Defined { .. } => Ok(()),
+    }
 }
 
 /// Reads `where`, `var.*`, `sort`, `limit`, `offset` and `withTotal` (last value wins for the
 /// single-valued ones); anything else (`expand`, …) is ignored.
 pub fn group_query(pairs: &QueryPairs) -> Result<GroupQuery, ProjectError> {
+    resource_query(pairs, &GROUP_QUERY)
+}
+
+/// [`group_query`] for any resource of the family, with its own `where` fields.
+pub fn resource_query(pairs: &QueryPairs, fields: &QueryFields) -> Result<GroupQuery, ProjectError> {
     let limit = pairs
         .last("limit")
         .map(|raw| bounded("limit", raw, MAX_QUERY_LIMIT))
@@ -83,7 +125,7 @@ pub fn group_query(pairs: &QueryPairs) -> Result<GroupQuery, ProjectError> {
     let offset = pairs.last("offset").map(|raw| bounded("offset", raw, MAX_QUERY_OFFSET)).transpose()?.unwrap_or(0);
     let with_total = pairs.last("withTotal").map(with_total).transpose()?.unwrap_or(true);
     let sort = pairs.all("sort").map(Sort::parse).collect::<Result<Vec<_>, _>>()?;
-    let predicate = predicate(pairs)?;
+    let predicate = predicate(pairs, fields)?;
     Ok(GroupQuery { predicate, sort, limit, offset, with_total })
 }
 
@@ -102,7 +144,7 @@ pub fn delete_version(pairs: &QueryPairs) -> Result<Version, ProjectError> {
 // ------------------------------------------------------------------------------------------
 
 /// Joins a JSON path the way the family's detailed messages show it (`custom -> type`).
-fn join(path: &str, field: &str) -> String {
+pub(crate) fn join(path: &str, field: &str) -> String {
     if path.is_empty() {
         field.to_owned()
     } else {
@@ -110,22 +152,22 @@ fn join(path: &str, field: &str) -> String {
     }
 }
 
-fn missing(path: &str) -> ProjectError {
+pub(crate) fn missing(path: &str) -> ProjectError {
     ProjectError::InvalidJson(format!("{path}: Missing required value"))
 }
 
-fn expected(path: &str, what: &str) -> ProjectError {
+pub(crate) fn expected(path: &str, what: &str) -> ProjectError {
     ProjectError::InvalidJson(format!("{path}: JSON {what} expected."))
 }
 
 /// A JSON object being read field by field; `path` prefixes every detailed message.
-struct Obj<'a> {
-    map: &'a Map<String, Value>,
-    path: &'a str,
+pub(crate) struct Obj<'a> {
+    pub(crate) map: &'a Map<String, Value>,
+    pub(crate) path: &'a str,
 }
 
 impl<'a> Obj<'a> {
-    fn of(value: &'a Value, path: &'a str) -> Result<Obj<'a>, ProjectError> {
+    pub(crate) fn of(value: &'a Value, path: &'a str) -> Result<Obj<'a>, ProjectError> {
         match value {
             Value::Object(map) => Ok(Obj { map, path }),
             _ if path.is_empty() => Err(ProjectError::InvalidJson("The request body must be a JSON object.".into())),
@@ -134,11 +176,11 @@ impl<'a> Obj<'a> {
     }
 
     /// The field, with null counted as absent.
-    fn get(&self, name: &str) -> Option<&'a Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
         self.map.get(name).filter(|v| !v.is_null())
     }
 
-    fn required_string(&self, name: &str) -> Result<&'a str, ProjectError> {
+    pub(crate) fn required_string(&self, name: &str) -> Result<&'a str, ProjectError> {
         match self.get(name) {
             None => Err(missing(&join(self.path, name))),
             Some(Value::String(s)) => Ok(s),
@@ -146,7 +188,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn optional_string(&self, name: &str) -> Result<Option<&'a str>, ProjectError> {
+    pub(crate) fn optional_string(&self, name: &str) -> Result<Option<&'a str>, ProjectError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::String(s)) => Ok(Some(s)),
@@ -154,7 +196,7 @@ impl<'a> Obj<'a> {
         }
     }
 
-    fn optional_object(&self, name: &str) -> Result<Option<&'a Map<String, Value>>, ProjectError> {
+    pub(crate) fn optional_object(&self, name: &str) -> Result<Option<&'a Map<String, Value>>, ProjectError> {
         match self.get(name) {
             None => Ok(None),
             Some(Value::Object(m)) => Ok(Some(m)),
@@ -364,6 +406,19 @@ mod tests {
         let date = invalid_input(q("where=createdAt+%3E+%22yesterday%22"));
         assert!(date.starts_with("Malformed parameter: where: "), "{date}");
         assert!(q("where=createdAt+%3E+%222024-01-01T00:00:00.000Z%22&where=custom(fields(tier))+%3D+3").is_ok());
+        for nul in [
+            "where=name+%3D+%22a%00%22",
+            "where=name+%3D+%22a%5Cu0000%22",
+            "where=key+in+(%22a%22,+%22%00%22)",
+            "where=not+(custom(fields(x))+%3D+%22%00%22)",
+            "where=name+%3D+:n&var.n=%00",
+        ] {
+            assert_eq!(
+                invalid_input(q(nul)),
+                "Malformed parameter: where: String values must not contain the character U+0000.",
+                "{nul}"
+            );
+        }
         let unknown = invalid_input(q("where=foo%3D%22x%22"));
         assert_eq!(unknown, "Malformed parameter: where: The field 'foo' does not exist.");
         let syntax = invalid_input(q("where=name%3D"));

@@ -16,9 +16,9 @@ use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::{
     MockClock, MockCustomerGroupRepository, MockCustomerRepository, MockHealthCheck, MockIdGenerator,
-    MockPasswordHasher, MockProjectRepository, MockTokenSigner, TokenRejection,
+    MockPasswordHasher, MockProjectRepository, MockTokenSigner, MockTypeRepository, TokenRejection,
 };
-use xclade_domain::services::{AuthService, CustomerService, GroupService};
+use xclade_domain::services::{AuthService, CustomerService, GroupService, TypeService};
 use xclade_domain::{DomainError, GroupId, ProjectId};
 
 const GID: &str = "00000000-0000-0000-0000-000000000007";
@@ -77,7 +77,8 @@ fn state(repo: MockCustomerGroupRepository) -> AppState {
     AppState {
         auth,
         customers: CustomerService::new(Arc::new(MockCustomerRepository::new()), clock(), ids()),
-        groups: GroupService::new(Arc::new(repo), clock(), ids(), 1000),
+        groups: GroupService::new(Arc::new(repo), Arc::new(MockTypeRepository::new()), clock(), ids(), 1000),
+        types: TypeService::new(Arc::new(MockTypeRepository::new()), clock(), ids()),
         health: Arc::new(MockHealthCheck::new()),
         metrics: Arc::new(Metrics::new()),
         pool_stats: None,

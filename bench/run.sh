@@ -1,0 +1,79 @@
+#!/usr/bin/env bash
+# `just bench`: the benchmark harness (docs/benchmarks.md).
+#
+#   just bench                  10 000 customers, every scenario (about 11 minutes plus the build)
+#   just bench 1m               the same, then the read/query scenarios at 1 000 000 customers
+#   just bench --scale 1m       (same as `just bench 1m`)
+#   just bench --quick          3 s runs, one repetition: for working on the harness, not a result
+#   just bench [options]        any option of bench/bench.py (--duration, --reps, --scenarios, …;
+#                               `python3 bench/bench.py --help`)
+#
+# It installs what it needs when missing (wrk from Debian's packages, the PostgreSQL client with
+# pgbench), builds the release binary, finds a PostgreSQL server (BENCH_PG_URL, else
+# scripts/db-ensure.sh: 127.0.0.1:5432 or a private cluster) and runs bench/bench.py, which
+# creates and drops its own databases xclade_bench_10k / xclade_bench_1m there.
+# Results: target/bench/results.json, results.md, explain-<scale>.md.
+set -euo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+# shellcheck source=scripts/pg-lib.sh
+source "$root/scripts/pg-lib.sh"
+
+say() { echo "bench: $*" >&2; }
+
+args=()
+while (($#)); do
+    case "$1" in
+        1m | 10k) args+=(--scale "$1") ;;
+        --quick) args+=(--duration 3 --ceiling-duration 3 --warmup 1 --reps 1) ;;
+        *) args+=("$1") ;;
+    esac
+    shift
+done
+
+apt_install() {
+    if ! command -v apt-get >/dev/null 2>&1; then
+        say "$* missing and apt-get is not available; install it and run again"
+        exit 1
+    fi
+    local sudo=()
+    [[ $EUID -ne 0 ]] && sudo=(sudo)
+    say "installing $* (Debian packages)"
+    "${sudo[@]}" apt-get update -qq >&2
+    DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq "$@" >&2
+}
+
+# The load generator: wrk with its Lua scripts (bench/lua).
+command -v wrk >/dev/null 2>&1 || apt_install wrk
+# psql and pgbench: on PATH, else the server's bin directory, else Debian's client package.
+for tool in psql pgbench; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+        if dir="$(pg_bindir 2>/dev/null)" && [[ -x "$dir/$tool" ]]; then
+            export PATH="$dir:$PATH"
+        else
+            apt_install postgresql-client
+        fi
+    fi
+done
+command -v python3 >/dev/null 2>&1 || apt_install python3
+
+say "building the release binary (cargo build --release -p xclade-server)"
+cargo build --release -p xclade-server >&2
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+binary="$target_dir/release/xclade-customers"
+[[ -x "$binary" ]] || {
+    say "$binary was not built"
+    exit 1
+}
+
+pg_url="${BENCH_PG_URL:-$(scripts/db-ensure.sh)}"
+pg_log_args=()
+if [[ -z "${BENCH_PG_URL:-}" && "$pg_url" != *":5432" ]]; then
+    # The private cluster of scripts/db-ensure.sh logs to a file of its own.
+    pg_private_paths
+    [[ -r "$PG_LOGFILE" ]] && pg_log_args=(--pg-log "$PG_LOGFILE")
+fi
+
+exec python3 bench/bench.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" \
+    "${pg_log_args[@]}" "${args[@]}"

@@ -1,0 +1,151 @@
+//! Update actions of types and how they apply.
+
+use super::{
+    check_enum_key, check_label, duplicate_definition, EnumValue, FieldDefinition, FieldType, LocalizedEnumValue,
+    LocalizedString, Type,
+};
+use crate::auth::Actor;
+use crate::customer_group::Version;
+use crate::error::DomainError;
+use chrono::{DateTime, Utc};
+
+/// One update action of a type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TypeAction {
+    ChangeName(LocalizedString),
+    /// `None` removes the description.
+    SetDescription(Option<LocalizedString>),
+    AddFieldDefinition(FieldDefinition),
+    RemoveFieldDefinition(String),
+    ChangeLabel {
+        field_name: String,
+        label: LocalizedString,
+    },
+    /// Adds a value to an `Enum` field (or a set of one).
+    AddEnumValue {
+        field_name: String,
+        value: EnumValue,
+    },
+    /// Adds a value to a `LocalizedEnum` field (or a set of one).
+    AddLocalizedEnumValue {
+        field_name: String,
+        value: LocalizedEnumValue,
+    },
+}
+
+fn no_such_definition(name: &str) -> DomainError {
+    DomainError::InvalidOperation(format!("The type has no field definition named '{name}'."))
+}
+
+impl Type {
+    /// Applies one action; returns whether it changed the type.
+    pub fn apply(&mut self, action: &TypeAction) -> Result<bool, DomainError> {
+        Ok(match action {
+            TypeAction::ChangeName(name) => replace(&mut self.name, name.clone()),
+            TypeAction::SetDescription(d) => replace(&mut self.description, d.clone()),
+            TypeAction::AddFieldDefinition(def) => {
+                if self.field(def.name.as_str()).is_some() {
+                    return Err(duplicate_definition(def.name.as_str()));
+                }
+                self.field_definitions.push(def.clone());
+                true
+            }
+            TypeAction::RemoveFieldDefinition(name) => {
+                let before = self.field_definitions.len();
+                self.field_definitions.retain(|d| d.name.as_str() != name);
+                if self.field_definitions.len() == before {
+                    return Err(no_such_definition(name));
+                }
+                true
+            }
+            TypeAction::ChangeLabel { field_name, label } => {
+                let def = self.field_mut(field_name)?;
+                replace(&mut def.label, label.clone())
+            }
+            TypeAction::AddEnumValue { field_name, value } => {
+                let def = self.field_mut(field_name)?;
+                let values = match enum_target(&mut def.field_type) {
+                    Some(EnumTarget::Plain(values)) => values,
+                    _ => {
+                        return Err(DomainError::InvalidOperation(format!(
+                            "The field '{field_name}' is not of type Enum (or a Set of Enum)."
+                        )))
+                    }
+                };
+                add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
+                check_label(&value.label)?;
+                values.push(value.clone());
+                true
+            }
+            TypeAction::AddLocalizedEnumValue { field_name, value } => {
+                let def = self.field_mut(field_name)?;
+                let values = match enum_target(&mut def.field_type) {
+                    Some(EnumTarget::Localized(values)) => values,
+                    _ => {
+                        return Err(DomainError::InvalidOperation(format!(
+                            "The field '{field_name}' is not of type LocalizedEnum (or a Set of LocalizedEnum)."
+                        )))
+                    }
+                };
+                add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
+                values.push(value.clone());
+                true
+            }
+        })
+    }
+
+    fn field_mut(&mut self, name: &str) -> Result<&mut FieldDefinition, DomainError> {
+        self.field_definitions.iter_mut().find(|d| d.name.as_str() == name).ok_or_else(|| no_such_definition(name))
+    }
+
+    /// Applies actions in order, all or nothing. Returns the new type, its version grown by the
+    /// number of actions that changed something, and that number.
+    pub fn apply_all(&self, actions: &[TypeAction], at: DateTime<Utc>, by: &Actor) -> Result<(Type, i64), DomainError> {
+        let mut next = self.clone();
+        let mut effective = 0i64;
+        for action in actions {
+            if next.apply(action)? {
+                effective += 1;
+            }
+        }
+        if effective > 0 {
+            next.version = Version(self.version.0 + effective);
+            next.last_modified_at = at;
+            next.last_modified_by = Some(by.clone());
+        }
+        Ok((next, effective))
+    }
+}
+
+enum EnumTarget<'a> {
+    Plain(&'a mut Vec<EnumValue>),
+    Localized(&'a mut Vec<LocalizedEnumValue>),
+}
+
+fn enum_target(t: &mut FieldType) -> Option<EnumTarget<'_>> {
+    match t {
+        FieldType::Enum { values } => Some(EnumTarget::Plain(values)),
+        FieldType::LocalizedEnum { values } => Some(EnumTarget::Localized(values)),
+        FieldType::Set { element_type } => enum_target(element_type),
+        _ => None,
+    }
+}
+
+fn add_enum_key<'a>(field: &str, mut existing: impl Iterator<Item = &'a str>, key: &str) -> Result<(), DomainError> {
+    check_enum_key(key)?;
+    if existing.any(|k| k == key) {
+        return Err(DomainError::InvalidOperation(format!(
+            "The enum value key '{key}' already exists in the field '{field}'."
+        )));
+    }
+    Ok(())
+}
+
+fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
+    if *slot == value {
+        false
+    } else {
+        *slot = value;
+        true
+    }
+}

@@ -1,0 +1,181 @@
+//! Custom-type use cases (§3.5): create, read, query, versioned update and delete.
+
+use super::write_context;
+use crate::auth::Principal;
+use crate::custom_type::{Type, TypeAction, TypeDraft, TypeQuery};
+use crate::customer_group::{Version, MAX_ACTIONS};
+use crate::error::{DomainError, DomainResult};
+use crate::ids::TypeId;
+use crate::paging::QueryPage;
+use crate::ports::{Clock, IdGenerator, TypeRepository};
+use std::sync::Arc;
+
+/// How a type is addressed in a path.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeTarget {
+    Id(TypeId),
+    Key(String),
+}
+
+#[derive(Clone)]
+pub struct TypeService {
+    repo: Arc<dyn TypeRepository>,
+    clock: Arc<dyn Clock>,
+    ids: Arc<dyn IdGenerator>,
+}
+
+impl TypeService {
+    pub fn new(repo: Arc<dyn TypeRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
+        TypeService { repo, clock, ids }
+    }
+
+    pub async fn create(&self, principal: &Principal, draft: TypeDraft) -> DomainResult<Type> {
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        let t = Type {
+            id: TypeId(self.ids.new_id()),
+            version: Version(1),
+            key: draft.key,
+            name: draft.name,
+            description: draft.description,
+            resource_type_ids: draft.resource_type_ids,
+            field_definitions: draft.field_definitions,
+            created_at: ctx.now,
+            created_by: Some(ctx.actor.clone()),
+            last_modified_at: ctx.now,
+            last_modified_by: Some(ctx.actor.clone()),
+        };
+        self.repo.create(&ctx, &t).await
+    }
+
+    pub async fn get(&self, principal: &Principal, target: &TypeTarget) -> DomainResult<Type> {
+        match target {
+            TypeTarget::Id(id) => self.repo.get(principal.project_id, *id).await,
+            TypeTarget::Key(key) => self.repo.get_by_key(principal.project_id, key).await,
+        }
+    }
+
+    pub async fn query(&self, principal: &Principal, query: &TypeQuery) -> DomainResult<QueryPage<Type>> {
+        self.repo.query(principal.project_id, query).await
+    }
+
+    /// Applies `actions` in order at `version`, all or nothing; the version grows by the number
+    /// of actions that changed something, and a request that changes nothing writes nothing.
+    pub async fn update(
+        &self,
+        principal: &Principal,
+        target: &TypeTarget,
+        version: Version,
+        actions: Vec<TypeAction>,
+    ) -> DomainResult<Type> {
+        if actions.len() > MAX_ACTIONS {
+            return Err(DomainError::validation(format!(
+                "At most {MAX_ACTIONS} update actions are allowed per request."
+            )));
+        }
+        let current = self.get(principal, target).await?;
+        if current.version != version {
+            return Err(DomainError::VersionConflict {
+                id: current.id.to_string(),
+                expected: version.0,
+                current: current.version.0,
+            });
+        }
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        let (next, effective) = current.apply_all(&actions, ctx.now, &ctx.actor)?;
+        if effective == 0 {
+            return Ok(current);
+        }
+        self.repo.save(&ctx, &next, version).await
+    }
+
+    /// Deletes a type at `version`; refused while a group uses it.
+    pub async fn delete(&self, principal: &Principal, target: &TypeTarget, version: Version) -> DomainResult<Type> {
+        let id = match target {
+            TypeTarget::Id(id) => *id,
+            TypeTarget::Key(_) => self.get(principal, target).await?.id,
+        };
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.delete(&ctx, id, version).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Actor, Scope};
+    use crate::custom_type::{LocalizedString, TypeKey};
+    use crate::ids::ProjectId;
+    use crate::ports::{MockClock, MockIdGenerator, MockTypeRepository};
+    use chrono::Utc;
+    use futures::executor::block_on;
+
+    fn principal() -> Principal {
+        Principal {
+            project_id: ProjectId(uuid::Uuid::nil()),
+            project_key: "demo".into(),
+            actor: Actor::Client("c".into()),
+            scopes: vec![Scope::manage_project("demo")],
+        }
+    }
+
+    fn ls(s: &str) -> LocalizedString {
+        LocalizedString::new("name", [("en".to_owned(), s.to_owned())].into_iter().collect()).expect("valid")
+    }
+
+    fn a_type(version: i64) -> Type {
+        Type {
+            id: TypeId(uuid::Uuid::from_u128(5)),
+            version: Version(version),
+            key: TypeKey::parse("tk").expect("valid"),
+            name: ls("T"),
+            description: None,
+            resource_type_ids: vec!["customer-group".into()],
+            field_definitions: vec![],
+            created_at: Utc::now(),
+            created_by: None,
+            last_modified_at: Utc::now(),
+            last_modified_by: None,
+        }
+    }
+
+    fn service(repo: MockTypeRepository) -> TypeService {
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(Utc::now);
+        let mut ids = MockIdGenerator::new();
+        ids.expect_new_id().returning(uuid::Uuid::now_v7);
+        TypeService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+    }
+
+    #[test]
+    fn updates_bump_per_effective_action_and_no_ops_write_nothing() {
+        let mut repo = MockTypeRepository::new();
+        repo.expect_get().returning(|_, _| Ok(a_type(2)));
+        repo.expect_save()
+            .times(1)
+            .withf(|_, t, expected| t.version == Version(4) && *expected == Version(2))
+            .returning(|_, t, _| Ok(t.clone()));
+        let svc = service(repo);
+        let target = TypeTarget::Id(TypeId(uuid::Uuid::from_u128(5)));
+        let actions = vec![
+            TypeAction::ChangeName(ls("T")),
+            TypeAction::ChangeName(ls("U")),
+            TypeAction::SetDescription(Some(ls("d"))),
+        ];
+        let t = block_on(svc.update(&principal(), &target, Version(2), actions)).expect("ok");
+        assert_eq!(t.version, Version(4));
+        let t =
+            block_on(svc.update(&principal(), &target, Version(2), vec![TypeAction::ChangeName(ls("T"))])).expect("ok");
+        assert_eq!(t.version, Version(2));
+    }
+
+    #[test]
+    fn stale_versions_conflict() {
+        let mut repo = MockTypeRepository::new();
+        repo.expect_get_by_key().returning(|_, _| Ok(a_type(3)));
+        repo.expect_save().never();
+        let svc = service(repo);
+        let err = block_on(svc.update(&principal(), &TypeTarget::Key("tk".into()), Version(1), vec![]))
+            .expect_err("conflict");
+        assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 3, .. }));
+    }
+}

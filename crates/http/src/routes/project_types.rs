@@ -1,0 +1,365 @@
+//! The project family's custom-type routes (`/{projectKey}/types…`, §3.5, issue 7).
+//!
+//! Reading needs `view_types`/`manage_types` or any customer-group or customer scope of the
+//! project (groups reference types); writing needs `manage_types` (or `manage_project`). As in
+//! the group routes, every handler authenticates, then checks the scope, and only then reads
+//! the query string or the body; queries reuse the groups' `where`/`sort`/paging machinery.
+
+mod dto;
+mod parse;
+
+pub use dto::{TypePageView, TypeView};
+
+use crate::auth::ProjectPrincipal;
+use crate::error::project::{envelope, ProjectResult};
+use crate::query::QueryPairs;
+use crate::routes::project_groups::dto::ErrorResponseDoc;
+use crate::routes::project_groups::parse::delete_version;
+use crate::routes::project_groups::{json_body, segment};
+use crate::state::AppState;
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde_json::{json, Map};
+use xclade_domain::auth::Permission;
+use xclade_domain::custom_type::TypeKey;
+use xclade_domain::services::TypeTarget;
+use xclade_domain::{DomainError, Resource, TypeId};
+
+const TYPES: &str = "/{project_key}/types";
+const BY_KEY: &str = "/{project_key}/types/key={key}";
+const BY_ID: &str = "/{project_key}/types/{id}";
+
+/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(web::resource(TYPES).route(web::post().to(create_type)).route(web::get().to(query_types)))
+        .service(
+            web::resource(BY_KEY)
+                .route(web::get().to(get_type_by_key))
+                .route(web::post().to(update_type_by_key))
+                .route(web::delete().to(delete_type_by_key)),
+        )
+        .service(
+            web::resource(BY_ID)
+                .route(web::get().to(get_type_by_id))
+                .route(web::post().to(update_type_by_id))
+                .route(web::delete().to(delete_type_by_id)),
+        );
+}
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    paths(
+        create_type,
+        query_types,
+        get_type_by_id,
+        get_type_by_key,
+        update_type_by_id,
+        update_type_by_key,
+        delete_type_by_id,
+        delete_type_by_key,
+    ),
+    components(schemas(
+        dto::TypeView,
+        dto::TypePageView,
+        dto::FieldDefinitionDoc,
+        dto::FieldTypeDoc,
+        dto::TypeDraftDoc,
+        dto::TypeUpdateDoc,
+        dto::TypeActionDoc,
+    )),
+    tags((name = "types", description = "Custom types: the fields `custom` of a customer group may carry. Read: view_types, manage_types or any customer-group or customer scope; write: manage_types (or manage_project)."))
+)]
+struct ProjectTypesDoc;
+
+/// The OpenAPI part of these routes.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    <ProjectTypesDoc as utoipa::OpenApi>::openapi()
+}
+
+/// The query parameters of `GET /{projectKey}/types` (documentation only).
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+struct QueryParamsDoc {
+    /// Query predicate (as for groups) over `id`, `key`, `version`, `createdAt`,
+    /// `lastModifiedAt`; repeatable, AND-ed; `:name` variables from `var.<name>`.
+    #[param(rename = "where", example = "key = \"group-fields\"")]
+    predicate: Option<Vec<String>>,
+    /// `<field> asc|desc` over `id`, `key`, `name`, `version`, `createdAt`, `lastModifiedAt`;
+    /// repeatable; ties are broken by `id`.
+    #[param(example = "key asc")]
+    sort: Option<Vec<String>>,
+    /// Page size, 0–500 (default 20).
+    #[param(minimum = 0, maximum = 500)]
+    limit: Option<u32>,
+    /// Matches to skip, 0–10000 (default 0).
+    #[param(minimum = 0, maximum = 10000)]
+    offset: Option<u32>,
+    /// Whether to count all matches (`total`), default true.
+    #[param(rename = "withTotal")]
+    with_total: Option<bool>,
+}
+
+// ------------------------------------------------------------------------------------------
+// Helpers
+// ------------------------------------------------------------------------------------------
+
+/// The type addressed by `{id}`; an id that is not a UUID cannot exist (404).
+fn by_id(req: &HttpRequest) -> ProjectResult<TypeTarget> {
+    let raw = segment(req, "id");
+    TypeId::parse(&raw).map(TypeTarget::Id).ok_or_else(|| DomainError::not_found(Resource::Type, raw).into())
+}
+
+/// The type addressed by `key={key}`; a key no type can have cannot exist (404).
+fn by_key(req: &HttpRequest) -> ProjectResult<TypeTarget> {
+    let raw = segment(req, "key");
+    match TypeKey::parse(&raw) {
+        Ok(_) => Ok(TypeTarget::Key(raw)),
+        Err(_) => Err(DomainError::not_found_key(Resource::Type, raw).into()),
+    }
+}
+
+type Target = fn(&HttpRequest) -> ProjectResult<TypeTarget>;
+
+fn type_response(t: &xclade_domain::custom_type::Type) -> HttpResponse {
+    HttpResponse::Ok().json(TypeView::from(t))
+}
+
+/// `ReferenceExists` from an update means a removed field definition is still used; its
+/// message says so (the domain's names a delete).
+fn field_in_use() -> HttpResponse {
+    let status = StatusCode::BAD_REQUEST;
+    let extra: Map<String, serde_json::Value> =
+        [("referencedBy".to_owned(), json!("customer-group"))].into_iter().collect();
+    HttpResponse::build(status).json(envelope(
+        status,
+        "ReferenceExists",
+        "Can not remove a field definition while it is used by at least one customer-group.",
+        extra,
+        Map::new(),
+    ))
+}
+
+async fn get(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    target: Target,
+) -> ProjectResult<HttpResponse> {
+    let principal = principal.require(Permission::ReadTypes)?;
+    let t = state.types.get(principal, &target(&req)?).await?;
+    Ok(type_response(&t))
+}
+
+async fn update(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+    target: Target,
+) -> ProjectResult<HttpResponse> {
+    let principal = principal.require(Permission::WriteTypes)?;
+    let body = json_body(&req, payload).await?;
+    let (version, actions) = parse::type_update(&body)?;
+    match state.types.update(principal, &target(&req)?, version, actions).await {
+        Ok(t) => Ok(type_response(&t)),
+        Err(DomainError::ReferenceExists { .. }) => Ok(field_in_use()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn delete(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    target: Target,
+) -> ProjectResult<HttpResponse> {
+    let principal = principal.require(Permission::WriteTypes)?;
+    let version = delete_version(&QueryPairs::parse(req.query_string()))?;
+    let t = state.types.delete(principal, &target(&req)?, version).await?;
+    Ok(type_response(&t))
+}
+
+// ------------------------------------------------------------------------------------------
+// Handlers
+// ------------------------------------------------------------------------------------------
+
+/// Creates a custom type.
+#[utoipa::path(post, path = "/{projectKey}/types", tag = "types", operation_id = "createType",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key")),
+    request_body(content = dto::TypeDraftDoc, content_type = "application/json"),
+    responses(
+        (status = 201, description = "The new type", body = dto::TypeView),
+        (status = 400, description = "InvalidJsonInput, InvalidInput, InvalidOperation (duplicate field definition), DuplicateField (`key`)", body = ErrorResponseDoc),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn create_type(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ProjectResult<HttpResponse> {
+    let principal = principal.require(Permission::WriteTypes)?;
+    let body = json_body(&req, payload).await?;
+    let draft = parse::type_draft(&body)?;
+    let t = state.types.create(principal, draft).await?;
+    Ok(HttpResponse::Created().json(TypeView::from(&t)))
+}
+
+/// Queries custom types.
+#[utoipa::path(get, path = "/{projectKey}/types", tag = "types", operation_id = "queryTypes",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), QueryParamsDoc),
+    responses(
+        (status = 200, description = "A page of types", body = dto::TypePageView),
+        (status = 400, description = "InvalidInput: `Malformed parameter: where|sort|limit|offset|withTotal: …`", body = ErrorResponseDoc),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs view_types, manage_types or a customer-group or customer scope", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn query_types(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ProjectResult<HttpResponse> {
+    let principal = principal.require(Permission::ReadTypes)?;
+    let query = parse::type_query(&QueryPairs::parse(req.query_string()))?;
+    let page = state.types.query(principal, &query).await?;
+    Ok(HttpResponse::Ok().json(TypePageView::new(query.limit, query.offset, &page)))
+}
+
+/// Gets a custom type by id.
+#[utoipa::path(get, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "getTypeById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
+    responses(
+        (status = 200, description = "The type", body = dto::TypeView),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope", body = ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn get_type_by_id(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ProjectResult<HttpResponse> {
+    get(principal, state, req, by_id).await
+}
+
+/// Gets a custom type by key.
+#[utoipa::path(get, path = "/{projectKey}/types/key={key}", tag = "types", operation_id = "getTypeByKey",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The type's key")),
+    responses(
+        (status = 200, description = "The type", body = dto::TypeView),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope", body = ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn get_type_by_key(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ProjectResult<HttpResponse> {
+    get(principal, state, req, by_key).await
+}
+
+/// Updates a custom type by id: the actions apply in order, all or nothing; the version
+/// grows by one per action that changed something.
+#[utoipa::path(post, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "updateTypeById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
+    request_body(content = dto::TypeUpdateDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated type", body = dto::TypeView),
+        (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn update_type_by_id(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ProjectResult<HttpResponse> {
+    update(principal, state, req, payload, by_id).await
+}
+
+/// Updates a custom type by key.
+#[utoipa::path(post, path = "/{projectKey}/types/key={key}", tag = "types", operation_id = "updateTypeByKey",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The type's key")),
+    request_body(content = dto::TypeUpdateDoc, content_type = "application/json"),
+    responses(
+        (status = 200, description = "The updated type", body = dto::TypeView),
+        (status = 400, description = "InvalidJsonInput, InvalidInput, InvalidOperation, ReferenceExists", body = ErrorResponseDoc),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn update_type_by_key(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    payload: web::Payload,
+) -> ProjectResult<HttpResponse> {
+    update(principal, state, req, payload, by_key).await
+}
+
+/// Deletes a custom type by id; refused while a customer group uses it.
+#[utoipa::path(delete, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "deleteTypeById",
+    security(("bearer" = [])),
+    params(
+        ("projectKey" = String, Path, description = "The project's key"),
+        ("id" = String, Path, description = "The type's id"),
+        ("version" = i64, Query, description = "The type's current version")),
+    responses(
+        (status = 200, description = "The deleted type", body = dto::TypeView),
+        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn delete_type_by_id(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ProjectResult<HttpResponse> {
+    delete(principal, state, req, by_id).await
+}
+
+/// Deletes a custom type by key; refused while a customer group uses it.
+#[utoipa::path(delete, path = "/{projectKey}/types/key={key}", tag = "types", operation_id = "deleteTypeByKey",
+    security(("bearer" = [])),
+    params(
+        ("projectKey" = String, Path, description = "The project's key"),
+        ("key" = String, Path, description = "The type's key"),
+        ("version" = i64, Query, description = "The type's current version")),
+    responses(
+        (status = 200, description = "The deleted type", body = dto::TypeView),
+        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
+        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
+        (status = 500, description = "General", body = ErrorResponseDoc),
+        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+pub async fn delete_type_by_key(
+    principal: ProjectPrincipal,
+    state: web::Data<AppState>,
+    req: HttpRequest,
+) -> ProjectResult<HttpResponse> {
+    delete(principal, state, req, by_key).await
+}

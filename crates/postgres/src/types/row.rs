@@ -1,0 +1,80 @@
+//! The `types` row and its translation to and from the domain's [`Type`].
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use serde_json::Value;
+use uuid::Uuid;
+use xclade_domain::auth::Actor;
+use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type, TypeKey};
+use xclade_domain::customer_group::Version;
+use xclade_domain::{DomainError, ProjectId, TypeId};
+
+use crate::models::actor_json;
+use crate::schema::types;
+
+fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
+    DomainError::Storage(format!("stored {what} cannot be read: {detail}").into())
+}
+
+fn read<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> Result<T, DomainError> {
+    serde_json::from_value(value).map_err(|e| corrupt(what, e))
+}
+
+fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
+    match value {
+        None | Some(Value::Null) => Ok(None),
+        Some(v) => read("actor", v).map(Some),
+    }
+}
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+#[diesel(table_name = types, check_for_backend(diesel::pg::Pg))]
+pub(crate) struct TypeRow {
+    pub project_id: Uuid,
+    pub id: Uuid,
+    pub version: i64,
+    pub key: String,
+    pub name: Value,
+    pub description: Option<Value>,
+    pub resource_type_ids: Vec<String>,
+    pub field_definitions: Value,
+    pub created_at: DateTime<Utc>,
+    pub created_by: Option<Value>,
+    pub last_modified_at: DateTime<Utc>,
+    pub last_modified_by: Option<Value>,
+}
+
+impl TypeRow {
+    pub fn from_domain(project: ProjectId, t: &Type) -> TypeRow {
+        TypeRow {
+            project_id: project.0,
+            id: t.id.0,
+            version: t.version.0,
+            key: t.key.as_str().to_owned(),
+            name: serde_json::to_value(&t.name).unwrap_or(Value::Null),
+            description: t.description.as_ref().and_then(|d| serde_json::to_value(d).ok()),
+            resource_type_ids: t.resource_type_ids.clone(),
+            field_definitions: serde_json::to_value(&t.field_definitions).unwrap_or(Value::Null),
+            created_at: t.created_at,
+            created_by: t.created_by.as_ref().map(actor_json),
+            last_modified_at: t.last_modified_at,
+            last_modified_by: t.last_modified_by.as_ref().map(actor_json),
+        }
+    }
+
+    pub fn into_domain(self) -> Result<Type, DomainError> {
+        Ok(Type {
+            id: TypeId(self.id),
+            version: Version(self.version),
+            key: TypeKey::from_stored(self.key),
+            name: read::<LocalizedString>("type name", self.name)?,
+            description: self.description.map(|d| read::<LocalizedString>("type description", d)).transpose()?,
+            resource_type_ids: self.resource_type_ids,
+            field_definitions: read::<Vec<FieldDefinition>>("field definitions", self.field_definitions)?,
+            created_at: self.created_at,
+            created_by: actor_of(self.created_by)?,
+            last_modified_at: self.last_modified_at,
+            last_modified_by: actor_of(self.last_modified_by)?,
+        })
+    }
+}

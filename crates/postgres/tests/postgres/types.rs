@@ -1,0 +1,163 @@
+//! Custom types: CRUD, versions, the key constraint, and the integrity between types and the
+//! groups that use them (foreign key on delete, conformance on save, lock ordering).
+
+use diesel_async::SimpleAsyncConnection;
+use serde_json::json;
+use uuid::Uuid;
+use xclade_domain::custom_type::{
+    FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, Type, TypeAction, TypeKey,
+};
+use xclade_domain::customer_group::Version;
+use xclade_domain::paging::GroupQuery;
+use xclade_domain::ports::{CustomerGroupRepository, TypeRepository};
+use xclade_domain::{DomainError, Resource, TypeId};
+use xclade_postgres::PgTypeRepository;
+
+use crate::common::{group, now, with_custom, Fx};
+
+fn ls(s: &str) -> LocalizedString {
+    LocalizedString::new("name", [("en".to_owned(), s.to_owned())].into_iter().collect()).expect("valid")
+}
+
+fn def(name: &str, t: FieldType, required: bool) -> FieldDefinition {
+    FieldDefinition::new(FieldName::parse(name).expect("name"), ls(name), required, t, InputHint::SingleLine)
+        .expect("def")
+}
+
+fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
+    let t = now();
+    Type {
+        id: TypeId(Uuid::now_v7()),
+        version: Version(1),
+        key: TypeKey::parse(key).expect("key"),
+        name: ls(key),
+        description: None,
+        resource_type_ids: vec!["customer-group".into()],
+        field_definitions: defs,
+        created_at: t,
+        created_by: None,
+        last_modified_at: t,
+        last_modified_by: None,
+    }
+}
+
+fn next(t: &Type, actions: &[TypeAction]) -> Type {
+    t.apply_all(actions, now(), &xclade_domain::auth::Actor::Client("tester".into())).expect("applies").0
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn create_read_save_delete() {
+    let fx = Fx::new().await;
+    let repo = PgTypeRepository::new(fx.pool.clone());
+    let t = a_type("group-fields", vec![def("points", FieldType::Number, false)]);
+    let created = repo.create(&fx.ctx(), &t).await.expect("create");
+    assert_eq!(created, t);
+    assert_eq!(repo.get(fx.project, t.id).await.expect("get"), t);
+    assert_eq!(repo.get_by_key(fx.project, "group-fields").await.expect("by key"), t);
+    assert!(matches!(
+        repo.get_by_key(fx.project, "nope").await,
+        Err(DomainError::NotFound { resource: Resource::Type, .. })
+    ));
+    let err = repo.create(&fx.ctx(), &a_type("group-fields", vec![])).await.expect_err("key taken");
+    assert!(
+        matches!(err, DomainError::Duplicate { resource: Resource::Type, field: "key", ref value } if value == "group-fields")
+    );
+
+    let renamed = next(&t, &[TypeAction::ChangeName(ls("Renamed"))]);
+    let saved = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect("save");
+    assert_eq!(saved.version, Version(2));
+    let err = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect_err("stale");
+    assert!(matches!(err, DomainError::VersionConflict { current: 2, .. }), "{err:?}");
+
+    let page = repo.query(fx.project, &GroupQuery::default()).await.expect("query");
+    assert_eq!((page.results.len(), page.total), (1, Some(1)));
+
+    let err = repo.delete(&fx.ctx(), t.id, Version(1)).await.expect_err("stale delete");
+    assert!(matches!(err, DomainError::VersionConflict { .. }));
+    let deleted = repo.delete(&fx.ctx(), t.id, Version(2)).await.expect("delete");
+    assert_eq!(deleted.id, t.id);
+    assert!(matches!(repo.delete(&fx.ctx(), t.id, Version(2)).await, Err(DomainError::NotFound { .. })));
+    assert_eq!(
+        (fx.events_of("type.created").await, fx.events_of("type.updated").await, fx.events_of("type.deleted").await),
+        (1, 1, 1)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn groups_hold_their_types() {
+    let fx = Fx::new().await;
+    let repo = PgTypeRepository::new(fx.pool.clone());
+    let groups = fx.groups();
+    let t =
+        a_type("group-fields", vec![def("points", FieldType::Number, false), def("note", FieldType::String, false)]);
+    repo.create(&fx.ctx(), &t).await.expect("type");
+
+    // Groups are checked against the type as stored.
+    let bad = with_custom(group("Bad", None), t.id, json!({"points": "x"}));
+    assert!(matches!(groups.create(&fx.ctx(), &bad, 1000).await, Err(DomainError::InvalidField { .. })));
+    let gold = groups
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id, json!({"points": 1})), 1000)
+        .await
+        .expect("gold");
+
+    // Delete: the foreign key refuses while a group uses the type.
+    let err = repo.delete(&fx.ctx(), t.id, Version(1)).await.expect_err("in use");
+    assert!(matches!(
+        err,
+        DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup }
+    ));
+    assert_eq!(repo.get(fx.project, t.id).await.expect("still there"), t);
+    assert_eq!(fx.events_of("type.deleted").await, 0);
+
+    // Save: a used definition cannot go, a required one cannot come while groups lack it.
+    let removed = next(&t, &[TypeAction::RemoveFieldDefinition("points".into())]);
+    assert!(matches!(repo.save(&fx.ctx(), &removed, Version(1)).await, Err(DomainError::ReferenceExists { .. })));
+    let required = next(&t, &[TypeAction::AddFieldDefinition(def("tier", FieldType::String, true))]);
+    assert!(matches!(repo.save(&fx.ctx(), &required, Version(1)).await, Err(DomainError::InvalidOperation(_))));
+    let unused = next(&t, &[TypeAction::RemoveFieldDefinition("note".into())]);
+    let saved = repo.save(&fx.ctx(), &unused, Version(1)).await.expect("unused definition");
+    assert_eq!(saved.field_names(), vec!["points"]);
+
+    // And a group cannot use what the type no longer defines.
+    let mut g = gold.clone();
+    g.custom.as_mut().map(|c| c.fields.insert("note".into(), json!("x")));
+    g.version = Version(2);
+    assert!(matches!(groups.save(&fx.ctx(), &g, Version(1)).await, Err(DomainError::InvalidField { .. })));
+}
+
+/// A group write holding the type `FOR SHARE` makes a concurrent type save wait, and the save
+/// then sees the group's committed fields.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn type_saves_wait_for_group_writes_in_flight() {
+    let fx = Fx::new().await;
+    let repo = PgTypeRepository::new(fx.pool.clone());
+    let t = a_type("group-fields", vec![def("keep", FieldType::Number, false), def("gone", FieldType::Number, false)]);
+    repo.create(&fx.ctx(), &t).await.expect("type");
+    let g = fx
+        .groups()
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id, json!({"keep": 1})), 1000)
+        .await
+        .expect("group");
+
+    // A group write in flight, as the adapter does it: the type row FOR SHARE, then the group.
+    let mut writer = fx.conn().await;
+    writer
+        .batch_execute(&format!(
+            "BEGIN; SELECT 1 FROM types WHERE project_id = '{p}' AND id = '{t}' FOR SHARE; \
+             UPDATE customer_groups SET custom_fields = '{{\"keep\": 1, \"gone\": 7}}' WHERE project_id = '{p}' AND id = '{g}';",
+            p = fx.project.0,
+            t = t.id.0,
+            g = g.id.0
+        ))
+        .await
+        .expect("group write");
+
+    let removed = next(&t, &[TypeAction::RemoveFieldDefinition("gone".into())]);
+    let ctx = fx.ctx();
+    let save = tokio::spawn(async move { repo.save(&ctx, &removed, Version(1)).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!save.is_finished(), "the type save waits for the group write");
+    writer.batch_execute("COMMIT").await.expect("commit");
+    let result = save.await.expect("task");
+    assert!(matches!(result, Err(DomainError::ReferenceExists { .. })), "{result:?}");
+}

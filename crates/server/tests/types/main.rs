@@ -1,0 +1,9 @@
+//! End-to-end tests of custom types and custom fields on customer groups (§3.5, issue 7):
+//! the real server on a random port, a real database per test, real HTTP.
+
+mod fields;
+mod groups;
+mod integrity;
+mod predicates;
+mod support;
+mod types;
