@@ -218,6 +218,7 @@ impl AddressFields {
     pub fn validated(mut self) -> Result<Self, DomainError> {
         for (name, v) in self.strings_mut() {
             if let Some(Some(s)) = v {
+                crate::text::storable(name, s)?;
                 if s.chars().count() > MAX_STRING_CHARS {
                     return Err(DomainError::invalid_field(
                         name,
@@ -345,6 +346,16 @@ impl Default for CustomerFilter {
             limit: DEFAULT_LIST_LIMIT,
             offset: 0,
         }
+    }
+}
+
+impl CustomerFilter {
+    /// Refuses filter values that cannot be stored or compared (the NUL character).
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(q) = &self.q {
+            crate::text::storable("q", q)?;
+        }
+        self.emails.iter().try_for_each(|e| crate::text::storable("email", e))
     }
 }
 

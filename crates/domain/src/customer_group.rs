@@ -209,6 +209,33 @@ impl CustomerGroup {
     }
 }
 
+/// The admin family's partial update of a group: `name`, and `metadata` merged shallowly.
+/// It carries no version: the adapter applies it to the row it has locked.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct GroupPatch {
+    pub name: Option<GroupName>,
+    pub metadata: Option<Metadata>,
+}
+
+impl GroupPatch {
+    /// Applies the patch to `current` (pure); returns the new group and how many actions changed it.
+    pub fn apply(
+        &self,
+        current: &CustomerGroup,
+        at: DateTime<Utc>,
+        by: &Actor,
+    ) -> Result<(CustomerGroup, i64), DomainError> {
+        let mut actions = Vec::new();
+        if let Some(name) = &self.name {
+            actions.push(ResolvedAction::ChangeName(name.clone()));
+        }
+        if let Some(patch) = &self.metadata {
+            actions.push(ResolvedAction::SetMetadata(current.metadata.merged(patch)?));
+        }
+        current.apply_all(&actions, at, by)
+    }
+}
+
 fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
     if *slot == value {
         false
@@ -291,6 +318,22 @@ mod tests {
         let remove = ResolvedAction::SetCustomField { name: "n".into(), value: None };
         assert!(g.apply(&remove).expect("ok"));
         assert!(matches!(g.apply(&remove), Err(DomainError::InvalidOperation(_))));
+    }
+
+    #[test]
+    fn admin_patch_merges_metadata_and_counts_changes() {
+        let mut base = group();
+        base.metadata = Metadata::parse(serde_json::Map::from_iter([("a".to_owned(), json!(1))])).expect("valid");
+        let patch = GroupPatch {
+            name: Some(name("Gold")),
+            metadata: Some(
+                Metadata::parse(serde_json::Map::from_iter([("a".to_owned(), json!("")), ("b".to_owned(), json!(2))]))
+                    .expect("valid"),
+            ),
+        };
+        let (g, n) = patch.apply(&base, Utc::now(), &actor()).expect("ok");
+        assert_eq!((n, g.version), (1, Version(2)), "same name is a no-op, metadata changed");
+        assert_eq!(serde_json::Value::Object(g.metadata.into_map()), json!({"b": 2}));
     }
 
     #[test]

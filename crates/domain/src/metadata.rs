@@ -16,6 +16,16 @@ pub const MAX_METADATA_DEPTH: usize = 5;
 #[serde(transparent)]
 pub struct Metadata(Map<String, Value>);
 
+/// Whether a key or string anywhere in `value` holds the NUL character (jsonb cannot store it).
+fn has_nul(value: &Value) -> bool {
+    match value {
+        Value::String(s) => s.contains('\0'),
+        Value::Array(a) => a.iter().any(has_nul),
+        Value::Object(m) => m.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+        _ => false,
+    }
+}
+
 fn depth(value: &Value) -> usize {
     match value {
         Value::Object(m) => 1 + m.values().map(depth).max().unwrap_or(0),
@@ -31,6 +41,12 @@ impl Metadata {
             return Err(DomainError::invalid_field(
                 "metadata",
                 format!("Field 'metadata' must have at most {MAX_METADATA_KEYS} keys"),
+            ));
+        }
+        if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
+            return Err(DomainError::invalid_field(
+                "metadata",
+                "Field 'metadata' must not contain the character U+0000",
             ));
         }
         let max_child = map.values().map(depth).max().unwrap_or(0);
@@ -106,6 +122,12 @@ mod tests {
         assert!(Metadata::parse(big).is_err());
         let ok: Map<String, Value> = (0..64).map(|i| (format!("k{i}"), json!(i))).collect();
         assert!(Metadata::parse(ok).is_ok());
+    }
+
+    #[test]
+    fn refuses_nul_anywhere() {
+        assert!(Metadata::parse(obj(json!({"a\0": 1}))).is_err());
+        assert!(Metadata::parse(obj(json!({"a": {"b": ["x\0"]}}))).is_err());
     }
 
     #[test]

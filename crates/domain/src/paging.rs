@@ -98,6 +98,16 @@ pub struct GroupFilter {
     pub offset: u64,
 }
 
+impl GroupFilter {
+    /// Refuses filter values that cannot be stored or compared (the NUL character).
+    pub fn validate(&self) -> Result<(), DomainError> {
+        if let Some(q) = &self.q {
+            crate::text::storable("q", q)?;
+        }
+        self.names.iter().try_for_each(|n| crate::text::storable("name", n))
+    }
+}
+
 impl Default for GroupFilter {
     fn default() -> Self {
         GroupFilter {

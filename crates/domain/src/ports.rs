@@ -10,7 +10,7 @@
 use crate::auth::TokenClaims;
 use crate::custom_type::{Type, TypeQuery};
 use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
-use crate::customer_group::{CustomerGroup, Version};
+use crate::customer_group::{CustomerGroup, GroupPatch, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, WriteContext};
 use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};
@@ -220,6 +220,11 @@ pub trait CustomerGroupRepository: Send + Sync {
     /// Writes `group` if the stored version is still `expected` (one statement); otherwise
     /// `VersionConflict` with the current version, or `NotFound`.
     async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup>;
+
+    /// Applies an admin-family patch under a row lock, in one transaction: concurrent patches are
+    /// applied one after the other, never refused. Writes `customer-group.updated` only when
+    /// something changed. `NotFound` or `Duplicate` (name) otherwise.
+    async fn patch(&self, ctx: &WriteContext, id: GroupId, patch: &GroupPatch) -> DomainResult<CustomerGroup>;
 
     /// Deletes the group (its memberships go with it) if the version matches, when one is given.
     async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup>;

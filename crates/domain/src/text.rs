@@ -5,8 +5,20 @@ use crate::error::DomainError;
 /// The longest accepted plain string (in characters).
 pub const MAX_STRING_CHARS: usize = 255;
 
+/// Refuses the NUL character, which PostgreSQL text and jsonb cannot hold.
+pub fn storable(field: &str, value: &str) -> Result<(), DomainError> {
+    if value.contains('\0') {
+        return Err(DomainError::invalid_field(
+            field,
+            format!("Field '{field}' must not contain the character U+0000"),
+        ));
+    }
+    Ok(())
+}
+
 /// Checks a client-supplied string against the common length limit.
 pub fn bounded(field: &str, value: String, max_chars: usize) -> Result<String, DomainError> {
+    storable(field, &value)?;
     if value.chars().count() > max_chars {
         return Err(DomainError::invalid_field(
             field,
@@ -19,4 +31,19 @@ pub fn bounded(field: &str, value: String, max_chars: usize) -> Result<String, D
 /// [`bounded`] for an optional value.
 pub fn bounded_opt(field: &str, value: Option<String>, max_chars: usize) -> Result<Option<String>, DomainError> {
     value.map(|v| bounded(field, v, max_chars)).transpose()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nul_and_length() {
+        assert!(bounded("f", "ok".into(), 5).is_ok());
+        assert!(bounded("f", "toolong".into(), 5).is_err());
+        assert_eq!(
+            bounded("f", "a\0b".into(), 5).expect_err("nul").to_string(),
+            "Field 'f' must not contain the character U+0000"
+        );
+    }
 }

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Listed};
-use xclade_domain::customer_group::{CustomerGroup, Version};
+use xclade_domain::customer_group::{CustomerGroup, GroupPatch, Version};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::{GroupFilter, GroupQuery, QueryPage};
@@ -188,6 +188,29 @@ async fn save(
     let saved = row.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
     Ok(saved)
+}
+
+async fn patch(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    id: GroupId,
+    p: &GroupPatch,
+) -> TxResult<CustomerGroup> {
+    let row: Option<GroupRow> = g::table
+        .filter(g::project_id.eq(ctx.project_id.0))
+        .filter(g::id.eq(id.0))
+        .select(GroupRow::as_select())
+        .for_update()
+        .first(conn)
+        .await
+        .optional()?;
+    let current = row.ok_or_else(|| group_not_found(id))?.into_domain()?;
+    let (next, effective) = p.apply(&current, ctx.now, &ctx.actor)?;
+    if effective == 0 {
+        return Ok(current);
+    }
+    // The row is locked: the version cannot move under us, so this save always matches.
+    save(conn, ctx, &next, current.version).await
 }
 
 async fn delete(
@@ -382,6 +405,11 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
     async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
         let args = (ctx, group, expected);
         transaction(&self.pool, &args, |conn, (ctx, group, expected)| Box::pin(save(conn, ctx, group, *expected))).await
+    }
+
+    async fn patch(&self, ctx: &WriteContext, id: GroupId, p: &GroupPatch) -> DomainResult<CustomerGroup> {
+        let args = (ctx, id, p);
+        transaction(&self.pool, &args, |conn, (ctx, id, p)| Box::pin(patch(conn, ctx, *id, p))).await
     }
 
     async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {

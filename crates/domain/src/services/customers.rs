@@ -73,6 +73,7 @@ impl CustomerService {
         if filter.limit > MAX_LIST_LIMIT {
             return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
         }
+        filter.validate()?;
         self.repo.list(principal.project_id, filter, relations).await
     }
 

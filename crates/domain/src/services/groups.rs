@@ -5,8 +5,8 @@ use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
-    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupName, ResolvedAction, TypeRef, Version,
-    MAX_ACTIONS,
+    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupName, GroupPatch, ResolvedAction, TypeRef,
+    Version, MAX_ACTIONS,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
@@ -17,9 +17,6 @@ use crate::Resource;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// How many times an admin-family update re-reads and re-applies after losing a version race.
-const ADMIN_UPDATE_ATTEMPTS: usize = 5;
 
 /// How a group is addressed in a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -181,6 +178,7 @@ impl GroupService {
                 crate::customer::MAX_LIST_LIMIT
             )));
         }
+        filter.validate()?;
         self.repo.list(principal.project_id, filter).await
     }
 
@@ -222,8 +220,8 @@ impl GroupService {
         self.repo.save(&ctx, &next, version).await
     }
 
-    /// Admin-family update (`name`, `metadata` merged shallowly): no version from the client,
-    /// so a lost race is re-read and re-applied a few times before answering `Conflict`.
+    /// Admin-family update (`name`, `metadata` merged shallowly): no version from the client, so
+    /// the repository applies the patch to the row it has locked; concurrent updates all apply.
     pub async fn admin_update(
         &self,
         principal: &Principal,
@@ -231,26 +229,8 @@ impl GroupService {
         name: Option<GroupName>,
         metadata: Option<Metadata>,
     ) -> DomainResult<CustomerGroup> {
-        for _ in 0..ADMIN_UPDATE_ATTEMPTS {
-            let current = self.repo.get(principal.project_id, id).await?;
-            let mut actions = Vec::new();
-            if let Some(name) = &name {
-                actions.push(ResolvedAction::ChangeName(name.clone()));
-            }
-            if let Some(patch) = &metadata {
-                actions.push(ResolvedAction::SetMetadata(current.metadata.merged(patch)?));
-            }
-            let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-            let (next, effective) = current.apply_all(&actions, ctx.now, &ctx.actor)?;
-            if effective == 0 {
-                return Ok(current);
-            }
-            match self.repo.save(&ctx, &next, current.version).await {
-                Err(DomainError::VersionConflict { .. }) => continue,
-                other => return other,
-            }
-        }
-        Err(DomainError::Conflict)
+        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
+        self.repo.patch(&ctx, id, &GroupPatch { name, metadata }).await
     }
 
     /// Deletes a group; the project family must give the current version.
@@ -581,20 +561,22 @@ mod tests {
     }
 
     #[test]
-    fn admin_update_retries_lost_races() {
+    fn admin_update_is_one_locked_patch() {
         let mut repo = MockCustomerGroupRepository::new();
-        let mut seq = mockall::Sequence::new();
-        repo.expect_get().times(1).in_sequence(&mut seq).returning(|_, _| Ok(group(1, "Gold")));
-        repo.expect_save()
+        repo.expect_get().never();
+        repo.expect_save().never();
+        repo.expect_patch()
             .times(1)
-            .in_sequence(&mut seq)
-            .returning(|_, g, _| Err(DomainError::VersionConflict { id: g.id.to_string(), expected: 1, current: 2 }));
-        repo.expect_get().times(1).in_sequence(&mut seq).returning(|_, _| Ok(group(2, "Gold")));
-        repo.expect_save()
-            .times(1)
-            .in_sequence(&mut seq)
-            .withf(|_, g, e| *e == Version(2) && g.version == Version(3))
-            .returning(|_, g, _| Ok(g.clone()));
+            .withf(|_, id, p| {
+                *id == GroupId(uuid::Uuid::from_u128(7)) && p.name.as_ref().is_some_and(|n| n.as_str() == "Silver")
+            })
+            .returning(|_, _, p| {
+                let mut g = group(2, "Gold");
+                if let Some(n) = &p.name {
+                    g.name = n.clone();
+                }
+                Ok(g)
+            });
         let svc = service(repo);
         let g = block_on(svc.admin_update(
             &principal(),

@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# CPU profile of the release server under one benchmark scenario, on a database `just bench`
+# prepared (xclade_bench_10k).
+#
+#   bench/profile.sh [scenario, default get_customer] [seconds, default 10]
+#
+# Starts the release server, drives it with the scenario's wrk script (16 connections) while
+# `perf record --call-graph dwarf` samples it, and writes to target/bench/profile-<scenario>/:
+#   perf.data, report-self.txt (hottest functions), report-dso.txt (kernel vs. user vs. libc),
+#   report-children.txt (inclusive time per function, top-down), and flamegraph.svg when
+#   inferno is installed (`cargo install inferno`).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scenario="${1:-get_customer}"
+secs="${2:-10}"
+server="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
+db="xclade_bench_10k"
+url="$server/$db?sslmode=disable"
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+bin="$target_dir/release/xclade-customers"
+out="$target_dir/bench/profile-$scenario"
+mkdir -p "$out"
+command -v perf >/dev/null || { echo "profile: perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+
+export DATABASE_URL="$url" XCLADE_JWT_SECRET="profile-secret-profile-secret-profile-secret"
+"$bin" serve --bind 127.0.0.1:18183 --no-migrate >>"$out/server.log" 2>&1 &
+server_pid=$!
+trap 'kill $server_pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18183/health/ready >/dev/null && break; sleep 0.2; done
+client="$("$bin" clients create --project bench --json)"
+id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")"
+secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")"
+token="$(curl -s -u "$id:$secret" -d grant_type=client_credentials http://127.0.0.1:18183/oauth/token |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+
+q() { psql -X -A -t -F ' ' -d "$url" -c "$1"; }
+args=()
+case "$scenario" in
+    create_customer) ;;
+    get_customer) q "select id from bench.customers order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
+    set_groups)
+        q "select c.id, c.gx, c.gy, (m.group_id is not null)::int from bench.customers c left join customer_group_memberships m
+           on m.customer_id = c.id and m.group_id = c.gy order by c.n" >"$out/data.txt"
+        args=("$out/data.txt") ;;
+    list_customers) q "select term from bench.q order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
+    query_groups)
+        q "select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') from bench.groups order by n" >"$out/data.txt"
+        args=(bench "$out/data.txt") ;;
+    change_name)
+        q "select g.id, g.version from customer_groups g join bench.groups b on b.id = g.id order by b.n" >"$out/data.txt"
+        args=(bench "$out/data.txt") ;;
+    *) echo "profile: unknown scenario $scenario" >&2; exit 2 ;;
+esac
+lua="bench/lua/$scenario.lua"
+wrk -t2 -c16 -d2s -s "$lua" http://127.0.0.1:18183 -- "$token" 2 "pw$$" "${args[@]}" >/dev/null
+perf record -F 499 --call-graph dwarf,16384 -p "$server_pid" -o "$out/perf.data" -- sleep "$secs" 2>"$out/perf-record.log" &
+perf_pid=$!
+wrk -t2 -c16 -d"${secs}s" -s "$lua" http://127.0.0.1:18183 -- "$token" 2 "p$$" "${args[@]}" | tee "$out/wrk.txt" | grep -E "Requests/sec|BENCHJSON" || true
+wait "$perf_pid" || true
+perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' >"$out/report-dso.txt" || true
+perf report -i "$out/perf.data" --no-children --sort sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$' >"$out/report-self.txt" || true
+perf report -i "$out/perf.data" --children --sort sym --stdio -g none --percent-limit 1 2>/dev/null | grep -v '^#' | grep -v '^$' >"$out/report-children.txt" || true
+if command -v inferno-collapse-perf >/dev/null && command -v inferno-flamegraph >/dev/null; then
+    perf script -i "$out/perf.data" 2>/dev/null | inferno-collapse-perf >"$out/stacks.folded"
+    inferno-flamegraph <"$out/stacks.folded" >"$out/flamegraph.svg"
+fi
+echo "profile: $out" >&2
+head -20 "$out/report-dso.txt"
