@@ -42,20 +42,29 @@ test:
     fi
     echo "test database server: ${XCLADE_TEST_PG:-from DATABASE_URL}" >&2
     failed=()
+    log="$(mktemp)"
+    trap 'rm -f "$log"' EXIT
     if cargo nextest --version >/dev/null 2>&1; then
-        cargo nextest run --workspace --no-fail-fast || failed+=("cargo nextest run")
+        cargo nextest run --workspace --no-fail-fast 2>&1 | tee "$log" || failed+=("cargo nextest run")
         # nextest does not run doc tests.
         cargo test --workspace --doc --no-fail-fast || failed+=("cargo test --doc")
     else
-        cargo test --workspace --no-fail-fast || failed+=("cargo test")
+        cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || failed+=("cargo test")
     fi
-    {{ just }} test-clients || failed+=("test-clients")
+    {{ just }} test-clients 2>&1 | tee -a "$log" || failed+=("test-clients")
     {{ just }} check-domain-deps || failed+=("check-domain-deps")
+    # One plain closing line with the totals of every runner (nextest, pytest, node --test).
+    passed=$(awk '
+        match($0, /[0-9]+ tests run: [0-9]+ passed/) { split(substr($0, RSTART, RLENGTH), a, " "); n += a[4] }
+        /^=+ [0-9]+ passed/ { n += $2 }
+        /^# pass [0-9]+/ { n += $3 }
+        END { print n + 0 }' "$log")
     if ((${#failed[@]})); then
         printf 'FAILED: %s\n' "${failed[@]}" >&2
+        echo "test: ${passed} passed, ${#failed[@]} failed"
         exit 1
     fi
-    echo "all tests passed" >&2
+    echo "test: ${passed} passed, 0 failed"
 
 # The HTTP client suites of tests/clients (skipped while tests/clients/run.sh does not exist).
 test-clients:

@@ -5,7 +5,9 @@
 #
 #   bench/variants.sh [server URL, default postgres://postgres@127.0.0.1:5432] [seconds, default 10] [rounds, default 3]
 #
-# The variants of one request run alternately, `rounds` times, 16 clients, -M prepared.
+# The variants of one request run alternately, `rounds` times, 16 clients, -M prepared; the
+# harness's own ceiling scripts (../get_customer, ../create_customer: random keys drawn in the
+# round trip of the pool check) run beside them, which shows what drawing the keys costs.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/pgbench/variants"
 server="${1:-postgres://postgres@127.0.0.1:5432}"
@@ -20,14 +22,14 @@ common=(-n -M prepared -c 16 -j 2 -T "$secs" -D "pid=$pid" -D one=1 -D "ncust=$n
     -D last=Tester -D "phone=+1 555 0100" -D 'meta={"source": "bench"}' -D hasacc=f)
 declare -A sum
 for ((r = 1; r <= rounds; r++)); do
-    for v in get_customer_4rt get_customer_3rt get_customer_1rt create_customer_5rt create_customer_4rt create_customer_1rt; do
+    for v in ../get_customer get_customer_4rt get_customer_3rt get_customer_1rt ../create_customer create_customer_5rt create_customer_4rt create_customer_1rt; do
         tps="$(pgbench "${common[@]}" -f "$v.sql" "$url" 2>&1 | sed -n 's/^tps = \([0-9.]*\) .*/\1/p')"
         echo "round $r $v: $tps tps (load $(cut -d' ' -f1 /proc/loadavg))"
         sum[$v]="${sum[$v]:-} $tps"
     done
 done
 echo
-for v in get_customer_4rt get_customer_3rt get_customer_1rt create_customer_5rt create_customer_4rt create_customer_1rt; do
+for v in ../get_customer get_customer_4rt get_customer_3rt get_customer_1rt ../create_customer create_customer_5rt create_customer_4rt create_customer_1rt; do
     # shellcheck disable=SC2086
     echo "$v: median $(printf '%s\n' ${sum[$v]} | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}') tps"
 done
