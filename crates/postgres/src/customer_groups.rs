@@ -23,7 +23,7 @@ use xclade_domain::ports::CustomerGroupRepository;
 use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use crate::customers::insert_memberships;
-use crate::customers::queries::count;
+use crate::customers::queries::{count, total_if};
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
 use crate::group_query::{counting, mentions_custom, page, query_order, sort_column, Compiler, CustomTyping, GROUPS};
 use crate::models::{actor_json, CustomerRow, GroupRow};
@@ -337,8 +337,9 @@ async fn customers_of(
     Ok(rows.into_iter().map(CustomerRow::into_domain).collect())
 }
 
-async fn load_groups(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
-    let rows: Vec<GroupRow> = sql.query().load(conn).await?;
+async fn load_groups(conn: &AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
+    let mut c = conn;
+    let rows: Vec<GroupRow> = sql.query().load(&mut c).await?;
     Ok(rows.into_iter().map(GroupRow::into_domain).collect::<Result<Vec<_>, _>>()?)
 }
 
@@ -349,12 +350,19 @@ async fn query(conn: &mut AsyncPgConnection, project: ProjectId, q: &GroupQuery)
         _ => CustomTyping::default(),
     };
     let from = Compiler { table: &GROUPS, typing: &typing }.filtered(project, q.predicate.as_ref())?;
-    let total = if q.with_total { Some(count(conn, &counting(&from)).await?) } else { None };
-    if q.limit == 0 {
-        return Ok(QueryPage { results: Vec::new(), total });
-    }
-    let order = query_order(&GROUPS, &q.sort);
-    let results = load_groups(conn, &page(&GROUPS, &from, &order, q.limit, u64::from(q.offset))).await?;
+    // The total and the page are pipelined: one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let total = total_if(shared, q.with_total, &from);
+    let results = async {
+        match q.limit {
+            0 => Ok(Vec::new()),
+            limit => {
+                let order = query_order(&GROUPS, &q.sort);
+                load_groups(shared, &page(&GROUPS, &from, &order, limit, u64::from(q.offset))).await
+            }
+        }
+    };
+    let (total, results) = futures::try_join!(total, results)?;
     Ok(QueryPage { results, total })
 }
 
@@ -370,12 +378,14 @@ async fn list(conn: &mut AsyncPgConnection, project: ProjectId, f: &GroupFilter)
     if !f.names.is_empty() {
         from.push(" AND g.name = ANY(").bind(Bind::Texts(f.names.clone())).push(")");
     }
-    let count = count(conn, &counting(&from)).await?;
     let mut order = vec![(sort_column(f.order), f.descending)];
     if f.order != xclade_domain::paging::SortField::Id {
         order.push(("g.id", f.descending));
     }
-    let items = load_groups(conn, &page(&GROUPS, &from, &order, f.limit, f.offset)).await?;
+    // The count and the page are pipelined: one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let (total, items) = (counting(&from), page(&GROUPS, &from, &order, f.limit, f.offset));
+    let (count, items) = futures::try_join!(count(shared, &total), load_groups(shared, &items))?;
     Ok(Listed { items, count })
 }
 

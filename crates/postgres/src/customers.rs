@@ -21,11 +21,11 @@ use xclade_domain::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use crate::error::{OnConstraint, TxError, TxResult};
-use crate::models::{CustomerRow, CustomerSnapshot};
+use crate::models::{CustomerRow, CustomerSnapshot, EventRow};
 use crate::outbox::record;
 use crate::pool::PgPool;
 use crate::schema::{customers as c, idempotency_keys as k};
-use crate::tx::{read, transaction};
+use crate::tx::{read, single_statement, transaction};
 use queries::{find_customer, load_relations};
 
 /// [`CustomerRepository`] on PostgreSQL.
@@ -110,6 +110,66 @@ async fn replay(conn: &mut AsyncPgConnection, project: ProjectId, claim: &Idempo
     Ok(CreateOutcome::Replayed(row.into_domain()))
 }
 
+/// The customer and its `customer.created` event in one statement: PostgreSQL runs a statement
+/// atomically (both inserts commit or neither does), so no BEGIN/COMMIT is needed and the
+/// create costs one round trip (docs/benchmarks.md). Used when there is no idempotency key.
+const CREATE_WITH_EVENT: &str = "WITH customer AS (\
+    INSERT INTO customers (project_id, id, email, company_name, first_name, last_name, phone, metadata, \
+    has_account, default_billing_address_id, default_shipping_address_id, created_by, created_at, updated_at, \
+    deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id) \
+    INSERT INTO events (project_id, id, project_key, kind, resource_id, actor, payload, created_at, published_at) \
+    SELECT $1, $16, $17, $18, customer.id, $19, $20, $21, $22 FROM customer";
+
+async fn create_in_one_statement(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    customer: &Customer,
+    additional_data: Option<&Map<String, Value>>,
+) -> TxResult<CreateOutcome> {
+    use diesel::sql_types::{Bool, Jsonb};
+    let customer = truncated(customer);
+    let r = CustomerRow::from_domain(ctx.project_id, &customer);
+    let event = Event::new(ctx, EventKind::CustomerCreated, customer.id.0, "customer", &customer)
+        .with_additional_data(additional_data);
+    let e = EventRow::from_domain(&event);
+    diesel::sql_query(CREATE_WITH_EVENT)
+        .bind::<SqlUuid, _>(r.project_id)
+        .bind::<SqlUuid, _>(r.id)
+        .bind::<Text, _>(&r.email)
+        .bind::<Nullable<Text>, _>(&r.company_name)
+        .bind::<Nullable<Text>, _>(&r.first_name)
+        .bind::<Nullable<Text>, _>(&r.last_name)
+        .bind::<Nullable<Text>, _>(&r.phone)
+        .bind::<Jsonb, _>(&r.metadata)
+        .bind::<Bool, _>(r.has_account)
+        .bind::<Nullable<SqlUuid>, _>(r.default_billing_address_id)
+        .bind::<Nullable<SqlUuid>, _>(r.default_shipping_address_id)
+        .bind::<Nullable<Text>, _>(&r.created_by)
+        .bind::<Timestamptz, _>(r.created_at)
+        .bind::<Timestamptz, _>(r.updated_at)
+        .bind::<Nullable<Timestamptz>, _>(r.deleted_at)
+        .bind::<SqlUuid, _>(e.id)
+        .bind::<Text, _>(&e.project_key)
+        .bind::<Text, _>(&e.kind)
+        .bind::<Jsonb, _>(&e.actor)
+        .bind::<Jsonb, _>(&e.payload)
+        .bind::<Timestamptz, _>(e.created_at)
+        .bind::<Nullable<Timestamptz>, _>(e.published_at)
+        .execute(conn)
+        .await
+        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+    Ok(CreateOutcome::Created(customer))
+}
+
+/// The customer with its timestamps as PostgreSQL stores them.
+fn truncated(customer: &Customer) -> Customer {
+    let mut customer = customer.clone();
+    customer.created_at = micros(customer.created_at);
+    customer.updated_at = micros(customer.updated_at);
+    customer.deleted_at = customer.deleted_at.map(micros);
+    customer
+}
+
 async fn create(
     conn: &mut AsyncPgConnection,
     ctx: &WriteContext,
@@ -117,10 +177,7 @@ async fn create(
     additional_data: Option<&Map<String, Value>>,
     idempotency: Option<&IdempotencyClaim>,
 ) -> TxResult<CreateOutcome> {
-    let mut customer = customer.clone();
-    customer.created_at = micros(customer.created_at);
-    customer.updated_at = micros(customer.updated_at);
-    customer.deleted_at = customer.deleted_at.map(micros);
+    let customer = truncated(customer);
     if let Some(claim) = idempotency {
         if !claim_key(conn, ctx, claim, &customer).await? {
             return replay(conn, ctx.project_id, claim).await;
@@ -195,6 +252,13 @@ impl CustomerRepository for PgCustomerRepository {
         additional_data: Option<&'a Map<String, Value>>,
         idempotency: Option<&'a IdempotencyClaim>,
     ) -> DomainResult<CreateOutcome> {
+        if idempotency.is_none() {
+            let args = (ctx, customer, additional_data);
+            return single_statement(&self.pool, &args, |conn, (ctx, customer, data)| {
+                Box::pin(create_in_one_statement(conn, ctx, customer, *data))
+            })
+            .await;
+        }
         let args = (ctx, customer, additional_data, idempotency);
         transaction(&self.pool, &args, |conn, (ctx, customer, data, idem)| {
             Box::pin(create(conn, ctx, customer, *data, *idem))

@@ -1,9 +1,15 @@
 //! The connection pool: deadpool over diesel-async's `AsyncPgConnection`.
 //!
 //! Every wait is bounded, so that a request fails fast with `DomainError::Unavailable` when
-//! the database is down instead of hanging, and the pool heals by itself when it returns:
-//! a connection is checked (`SELECT 1`) before it is handed out again, and one that broke
-//! (closed socket, transaction left open by a cancelled request) is thrown away.
+//! the database is down instead of hanging, and the pool heals by itself when it returns: a
+//! connection whose socket closed (the server restarted or dropped it) or whose transaction
+//! state is not clean (a cancelled request) is thrown away instead of being handed out again.
+//!
+//! The check is the *fast* one: it looks at the connection's state and sends nothing. A
+//! `SELECT 1` before every checkout (deadpool's "verified" recycling) cost one more round trip
+//! per request, a quarter of a customer read (docs/benchmarks.md); the cases it would catch
+//! beyond a closed socket (a server that vanished without closing it) fail the request with
+//! 503 once, the broken connection is dropped, and the next request gets a new one.
 
 use std::time::Duration;
 
@@ -26,17 +32,16 @@ pub type PgConn = Object<AsyncPgConnection>;
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long opening a new connection may take.
 pub const CREATE_TIMEOUT: Duration = Duration::from_secs(5);
-/// How long the check of an idle connection (`SELECT 1`) may take.
+/// How long the check of an idle connection may take.
 pub const RECYCLE_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Builds a pool of at most `max_size` connections (at least 1). Connections are opened
 /// lazily, so this succeeds even while the database is down.
 pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildError> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    // A connection is verified with `SELECT 1` before reuse; broken ones are dropped
-    // (diesel-async also refuses connections whose socket closed or whose transaction
-    // state is not clean).
-    config.recycling_method = RecyclingMethod::Verified;
+    // Connections whose socket closed or whose transaction state is not clean are dropped;
+    // nothing is sent to the server for the check (see the module documentation).
+    config.recycling_method = RecyclingMethod::Fast;
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
         .max_size(max_size.max(1))

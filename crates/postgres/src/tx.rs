@@ -70,6 +70,11 @@ where
     }
 }
 
+/// Runs `f`, which sends exactly one writing statement, without an explicit transaction:
+/// PostgreSQL runs a single statement atomically (every insert of its CTEs commits or none
+/// does), and the BEGIN and COMMIT round trips are saved.
+pub(crate) use self::read as single_statement;
+
 /// A database error that is not a rule: `Unavailable` when the connection died with it
 /// (the server went away mid-request), else the default mapping.
 async fn classify(e: diesel::result::Error, conn: &mut AsyncPgConnection) -> DomainError {

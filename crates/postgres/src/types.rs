@@ -31,9 +31,9 @@ use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::TypeRepository;
 use xclade_domain::{DomainError, ProjectId, Resource, TypeId};
 
-use crate::customers::queries::count;
+use crate::customers::queries::total_if;
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
-use crate::group_query::{counting, page, query_order, Compiler, CustomTyping, TYPES};
+use crate::group_query::{page, query_order, Compiler, CustomTyping, TYPES};
 use crate::outbox::record;
 use crate::pool::PgPool;
 use crate::schema::types as t;
@@ -214,12 +214,22 @@ async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: TypeId, ex
 async fn query(conn: &mut AsyncPgConnection, project: ProjectId, q: &TypeQuery) -> TxResult<QueryPage<Type>> {
     let typing = CustomTyping::default();
     let from = Compiler { table: &TYPES, typing: &typing }.filtered(project, q.predicate.as_ref())?;
-    let total = if q.with_total { Some(count(conn, &counting(&from)).await?) } else { None };
-    if q.limit == 0 {
-        return Ok(QueryPage { results: Vec::new(), total });
-    }
-    let order = query_order(&TYPES, &q.sort);
-    let rows: Vec<TypeRow> = page(&TYPES, &from, &order, q.limit, u64::from(q.offset)).query().load(conn).await?;
+    // The total and the page are pipelined: one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let total = total_if(shared, q.with_total, &from);
+    let rows = async {
+        if q.limit == 0 {
+            return Ok(Vec::new());
+        }
+        let order = query_order(&TYPES, &q.sort);
+        let mut c = shared;
+        page(&TYPES, &from, &order, q.limit, u64::from(q.offset))
+            .query()
+            .load::<TypeRow>(&mut c)
+            .await
+            .map_err(TxError::from)
+    };
+    let (total, rows) = futures::try_join!(total, rows)?;
     let results = rows.into_iter().map(TypeRow::into_domain).collect::<Result<Vec<_>, _>>()?;
     Ok(QueryPage { results, total })
 }

@@ -1,6 +1,6 @@
 //! The command line: `serve`, `migrate`, `projects create`, `clients create`, `users create`.
 
-use crate::config::{check_jwt_secret, default_pool_size, Settings};
+use crate::config::{check_jwt_secret, default_pool_size, default_workers, Settings};
 use crate::startup::{connect, Application, Services};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -123,6 +123,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                     xclade_domain::customer_group::DEFAULT_MAX_GROUPS,
                 )?,
                 pool_size: env_parse("XCLADE_DB_POOL_SIZE", default_pool_size())?,
+                workers: env_parse("XCLADE_WORKERS", default_workers())?,
                 token_ttl_secs: env_parse(
                     "XCLADE_TOKEN_TTL_SECS",
                     xclade_domain::services::auth::DEFAULT_TOKEN_TTL_SECS,
@@ -130,9 +131,15 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 body_limit: env_parse("XCLADE_BODY_LIMIT", xclade_http::state::DEFAULT_BODY_LIMIT)?,
                 migrate: !no_migrate,
             };
-            if settings.pool_size == 0 || settings.max_customer_groups == 0 || settings.token_ttl_secs <= 0 {
+            if settings.pool_size == 0
+                || settings.workers == 0
+                || settings.max_customer_groups == 0
+                || settings.token_ttl_secs <= 0
+            {
                 return Err(
-                    "XCLADE_DB_POOL_SIZE, XCLADE_MAX_CUSTOMER_GROUPS and XCLADE_TOKEN_TTL_SECS must be positive".into(),
+                    "XCLADE_DB_POOL_SIZE, XCLADE_WORKERS, XCLADE_MAX_CUSTOMER_GROUPS and XCLADE_TOKEN_TTL_SECS \
+                     must be positive"
+                        .into(),
                 );
             }
             let app = Application::build(settings.clone()).await.map_err(|e| e.to_string())?;

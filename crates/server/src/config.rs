@@ -11,6 +11,8 @@ pub struct Settings {
     pub jwt_secret: String,
     pub max_customer_groups: u32,
     pub pool_size: usize,
+    /// HTTP worker threads (each runs its own single-threaded event loop).
+    pub workers: usize,
     pub token_ttl_secs: i64,
     pub body_limit: usize,
     pub migrate: bool,
@@ -23,6 +25,7 @@ impl std::fmt::Debug for Settings {
             .field("bind", &self.bind)
             .field("max_customer_groups", &self.max_customer_groups)
             .field("pool_size", &self.pool_size)
+            .field("workers", &self.workers)
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("body_limit", &self.body_limit)
             .field("migrate", &self.migrate)
@@ -34,6 +37,11 @@ impl std::fmt::Debug for Settings {
 pub fn default_pool_size() -> usize {
     let cores = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2);
     (cores * 4).clamp(4, 32)
+}
+
+/// HTTP workers: one per core.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2)
 }
 
 /// Checks the JWT secret's length.
@@ -67,6 +75,7 @@ mod tests {
             jwt_secret: "supersecretsupersecretsupersecret".into(),
             max_customer_groups: 1,
             pool_size: 1,
+            workers: 1,
             token_ttl_secs: 1,
             body_limit: 1,
             migrate: true,

@@ -127,6 +127,7 @@ impl Application {
                 .wrap(from_fn(xclade_http::middleware::observe))
                 .configure(xclade_http::configure)
         })
+        .workers(settings.workers)
         .listen(listener)
         .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?
         .shutdown_timeout(30)

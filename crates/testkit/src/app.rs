@@ -36,6 +36,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         jwt_secret: TEST_JWT_SECRET.into(),
         max_customer_groups: 1000,
         pool_size: 8,
+        workers: 2,
         token_ttl_secs: 172_800,
         body_limit: 256 * 1024,
         migrate: false,

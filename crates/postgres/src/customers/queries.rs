@@ -40,67 +40,112 @@ pub(crate) async fn find_customer(
     row.ok_or_else(|| customer_not_found(id))
 }
 
-/// The customer with the requested relations.
+/// The customer with the requested relations, in one round trip: the customer and its
+/// relations are read by statements pipelined on the connection (the relations of a customer
+/// that does not exist are simply empty and thrown away).
 pub(crate) async fn load_customer(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
     id: CustomerId,
     relations: Relations,
 ) -> TxResult<Customer> {
-    let row = find_customer(conn, project, id, false).await?;
+    let shared: &AsyncPgConnection = conn;
+    let ids = [id.0];
+    let customer = async {
+        let mut c = shared;
+        customers::table
+            .filter(customers::project_id.eq(project.0))
+            .filter(customers::id.eq(id.0))
+            .filter(customers::deleted_at.is_null())
+            .select(CustomerRow::as_select())
+            .first(&mut c)
+            .await
+            .optional()
+            .map_err(TxError::from)
+    };
+    let (row, groups, addresses) = futures::try_join!(
+        customer,
+        group_rows(shared, project, &ids, relations.groups),
+        address_rows(shared, project, &ids, relations.addresses)
+    )?;
+    let row = row.ok_or_else(|| customer_not_found(id))?;
     let mut list = [row.into_domain()];
-    load_relations(conn, project, &mut list, relations).await?;
+    attach(&mut list, groups, addresses, relations)?;
     let [customer] = list;
     Ok(customer)
 }
 
-/// Fills `groups` (ordered by group id) and `addresses` (ordered by address id) of every
-/// customer of `page`, each relation with one query, and only the relations asked for.
-pub(crate) async fn load_relations(
-    conn: &mut AsyncPgConnection,
+/// The groups of the customers `ids` (with the customer each belongs to), ordered by customer
+/// and group id; nothing is sent when `wanted` is false.
+async fn group_rows(
+    conn: &AsyncPgConnection,
     project: ProjectId,
+    ids: &[Uuid],
+    wanted: bool,
+) -> TxResult<Vec<(Uuid, GroupRow)>> {
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let mut c = conn;
+    Ok(customer_group_memberships::table
+        .inner_join(
+            customer_groups::table.on(customer_groups::project_id
+                .eq(customer_group_memberships::project_id)
+                .and(customer_groups::id.eq(customer_group_memberships::group_id))),
+        )
+        .filter(customer_group_memberships::project_id.eq(project.0))
+        .filter(customer_group_memberships::customer_id.eq_any(ids))
+        .order((customer_group_memberships::customer_id, customer_groups::id))
+        .select((customer_group_memberships::customer_id, GroupRow::as_select()))
+        .load(&mut c)
+        .await?)
+}
+
+/// The addresses of the customers `ids`, ordered by customer and address id; nothing is sent
+/// when `wanted` is false.
+async fn address_rows(
+    conn: &AsyncPgConnection,
+    project: ProjectId,
+    ids: &[Uuid],
+    wanted: bool,
+) -> TxResult<Vec<AddressRow>> {
+    if !wanted {
+        return Ok(Vec::new());
+    }
+    let mut c = conn;
+    Ok(customer_addresses::table
+        .filter(customer_addresses::project_id.eq(project.0))
+        .filter(customer_addresses::customer_id.eq_any(ids))
+        .order((customer_addresses::customer_id, customer_addresses::id))
+        .select(AddressRow::as_select())
+        .load(&mut c)
+        .await?)
+}
+
+/// Puts the relation rows on the customers of `page` (only the relations asked for are
+/// replaced).
+fn attach(
     page: &mut [Customer],
+    groups: Vec<(Uuid, GroupRow)>,
+    addresses: Vec<AddressRow>,
     relations: Relations,
 ) -> TxResult<()> {
-    if page.is_empty() || relations == Relations::NONE {
-        return Ok(());
-    }
-    let ids: Vec<Uuid> = page.iter().map(|c| c.id.0).collect();
-    let index: HashMap<Uuid, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+    let index: HashMap<Uuid, usize> = page.iter().enumerate().map(|(i, c)| (c.id.0, i)).collect();
     if relations.groups {
-        let rows: Vec<(Uuid, GroupRow)> = customer_group_memberships::table
-            .inner_join(
-                customer_groups::table.on(customer_groups::project_id
-                    .eq(customer_group_memberships::project_id)
-                    .and(customer_groups::id.eq(customer_group_memberships::group_id))),
-            )
-            .filter(customer_group_memberships::project_id.eq(project.0))
-            .filter(customer_group_memberships::customer_id.eq_any(&ids))
-            .order((customer_group_memberships::customer_id, customer_groups::id))
-            .select((customer_group_memberships::customer_id, GroupRow::as_select()))
-            .load(conn)
-            .await?;
         for customer in page.iter_mut() {
             customer.groups.clear();
         }
-        for (customer_id, row) in rows {
+        for (customer_id, row) in groups {
             if let Some(&i) = index.get(&customer_id) {
                 page[i].groups.push(row.into_domain()?);
             }
         }
     }
     if relations.addresses {
-        let rows: Vec<AddressRow> = customer_addresses::table
-            .filter(customer_addresses::project_id.eq(project.0))
-            .filter(customer_addresses::customer_id.eq_any(&ids))
-            .order((customer_addresses::customer_id, customer_addresses::id))
-            .select(AddressRow::as_select())
-            .load(conn)
-            .await?;
         for customer in page.iter_mut() {
             customer.addresses.clear();
         }
-        for row in rows {
+        for row in addresses {
             if let Some(&i) = index.get(&row.customer_id) {
                 let c = &mut page[i];
                 let billing = c.default_billing_address_id.map(|a| a.0);
@@ -110,6 +155,27 @@ pub(crate) async fn load_relations(
         }
     }
     Ok(())
+}
+
+/// Fills `groups` (ordered by group id) and `addresses` (ordered by address id) of every
+/// customer of `page`: one query per relation for the whole page, both pipelined in one round
+/// trip, and only the relations asked for.
+pub(crate) async fn load_relations(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    page: &mut [Customer],
+    relations: Relations,
+) -> TxResult<()> {
+    if page.is_empty() || relations == Relations::NONE {
+        return Ok(());
+    }
+    let shared: &AsyncPgConnection = conn;
+    let ids: Vec<Uuid> = page.iter().map(|c| c.id.0).collect();
+    let (groups, addresses) = futures::try_join!(
+        group_rows(shared, project, &ids, relations.groups),
+        address_rows(shared, project, &ids, relations.addresses)
+    )?;
+    attach(page, groups, addresses, relations)
 }
 
 /// Drops the relations that were loaded for other reasons (an event) but not asked for.
@@ -149,9 +215,13 @@ fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
     let mut sql = Sql::new(" FROM customers c WHERE c.project_id = ");
     sql.bind(Bind::Uuid(project.0)).push(" AND c.deleted_at IS NULL");
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
-        sql.push(" AND (c.email ILIKE ");
+        // The first condition is the one the trigram index (customers_search_trgm) answers;
+        // the second keeps the meaning exact (a match within one column).
+        sql.push(" AND customer_search_text(c.email, c.first_name, c.last_name, c.company_name) ILIKE ");
         let p = sql.bind_ref(Bind::Text(contains_pattern(q)));
-        sql.push(&format!(" OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"));
+        sql.push(&format!(
+            " AND (c.email ILIKE {p} OR c.first_name ILIKE {p} OR c.last_name ILIKE {p} OR c.company_name ILIKE {p})"
+        ));
     }
     if !filter.ids.is_empty() {
         sql.push(" AND c.id = ANY(").bind(Bind::Uuids(filter.ids.iter().map(|i| i.0).collect())).push(")");
@@ -182,10 +252,21 @@ pub(crate) struct Count {
     pub count: i64,
 }
 
-/// Runs a `SELECT count(*) AS count …` query.
-pub(crate) async fn count(conn: &mut AsyncPgConnection, sql: &Sql) -> TxResult<i64> {
-    let rows: Vec<Count> = sql.query().load(conn).await?;
+/// Runs a `SELECT count(*) AS count …` query (on a shared connection, so that it can be
+/// pipelined with the page it counts).
+pub(crate) async fn count(conn: &AsyncPgConnection, sql: &Sql) -> TxResult<i64> {
+    let mut c = conn;
+    let rows: Vec<Count> = sql.query().load(&mut c).await?;
     Ok(rows.into_iter().next().map_or(0, |c| c.count))
+}
+
+/// The total of a `FROM …` part (see [`crate::group_query::counting`]) when asked for, else
+/// nothing is sent; pipelines with the page it counts.
+pub(crate) async fn total_if(conn: &AsyncPgConnection, wanted: bool, from: &Sql) -> TxResult<Option<i64>> {
+    if !wanted {
+        return Ok(None);
+    }
+    count(conn, &crate::group_query::counting(from)).await.map(Some)
 }
 
 /// The admin list: filters, total count, order (then id), page, relations of the page.
@@ -198,7 +279,6 @@ pub(crate) async fn list(
     let from = filtered(project, filter);
     let mut total = Sql::new("SELECT count(*) AS count");
     total.append(&from);
-    let count = count(conn, &total).await?;
 
     let direction = if filter.descending { " DESC" } else { " ASC" };
     let mut page = Sql::new("SELECT c.*");
@@ -211,7 +291,13 @@ pub(crate) async fn list(
         .bind(Bind::BigInt(i64::from(filter.limit)))
         .push(" OFFSET ")
         .bind(Bind::BigInt(i64::try_from(filter.offset).unwrap_or(i64::MAX)));
-    let rows: Vec<CustomerRow> = page.query().load(conn).await?;
+    // The count and the page are pipelined: one round trip.
+    let shared: &AsyncPgConnection = conn;
+    let rows = async {
+        let mut c = shared;
+        page.query().load::<CustomerRow>(&mut c).await.map_err(TxError::from)
+    };
+    let (count, rows) = futures::try_join!(count(shared, &total), rows)?;
     let mut items: Vec<Customer> = rows.into_iter().map(CustomerRow::into_domain).collect();
     load_relations(conn, project, &mut items, relations).await?;
     Ok(Listed { items, count })

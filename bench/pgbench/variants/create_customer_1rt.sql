@@ -1,4 +1,0 @@
--- Variant of ../create_customer.sql for measuring round trips (docs/benchmarks.md): ids, email
--- and time are made inside the statements, so the variants differ only in round trips.
--- 1 round trip: the customer and its outbox event in one statement (its own transaction).
-WITH c AS (INSERT INTO "customers" ("project_id", "id", "email", "company_name", "first_name", "last_name", "phone", "metadata", "has_account", "created_by", "created_at", "updated_at") VALUES (:pid, bench.uuidv7(clock_timestamp()), 'pgb-' || gen_random_uuid() || '@load.example', :company, :first, :last, :phone, :meta, :hasacc, :actor, date_trunc('milliseconds', clock_timestamp()), date_trunc('milliseconds', clock_timestamp())) RETURNING id, created_at) INSERT INTO "events" ("project_id", "id", "project_key", "kind", "resource_id", "actor", "payload", "created_at") SELECT :pid, bench.uuidv7(clock_timestamp()), :pkey, :kind, c.id, :actorjson, :payload, c.created_at FROM c;
