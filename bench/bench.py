@@ -469,6 +469,7 @@ class Run:
             UPDATE bench.q SET ids = COALESCE((
               SELECT '{{' || string_agg(id::text, ',' ORDER BY id) || '}}' FROM (
                 SELECT c.id FROM customers c WHERE c.project_id = {q(pid)} AND c.deleted_at IS NULL
+                  AND customer_search_text(c.email, c.first_name, c.last_name, c.company_name) ILIKE bench.q.pattern
                   AND (c.email ILIKE bench.q.pattern OR c.first_name ILIKE bench.q.pattern
                        OR c.last_name ILIKE bench.q.pattern OR c.company_name ILIKE bench.q.pattern)
                 ORDER BY c.id LIMIT 50) page), '{{}}')""")
@@ -477,7 +478,9 @@ class Run:
         rows = self.pg.rows(ctx["db"], f"""
             SELECT min(m), round(avg(m)), max(m) FROM (
               SELECT (SELECT count(*) FROM customers c WHERE c.project_id = {q(ctx['project']['id'])}
-                       AND c.deleted_at IS NULL AND (c.email ILIKE t.pattern OR c.first_name ILIKE t.pattern
+                       AND c.deleted_at IS NULL
+                       AND customer_search_text(c.email, c.first_name, c.last_name, c.company_name) ILIKE t.pattern
+                       AND (c.email ILIKE t.pattern OR c.first_name ILIKE t.pattern
                        OR c.last_name ILIKE t.pattern OR c.company_name ILIKE t.pattern)) AS m
               FROM bench.q t) s""")
         mn, avg, mx = rows[0]

@@ -58,6 +58,9 @@ FROM bench.groups;
 
 -- Customers: customer i is created at :base + (:g + 4i) ms, its addresses 1 and 2 ms later,
 -- its memberships 3 ms later (so ids of customers and addresses are in creation order).
+-- Surnames: one per 50 customers (200 at 10 000, 20 000 at 1 000 000, two letters appended), so
+-- a `q` search matches 50 customers at every scale and the scales compare like with like.
+SELECT least(20000, greatest(200, :n / 50)) AS surnames \gset
 CREATE TEMP TABLE stage ON COMMIT DROP AS
 SELECT i, t,
        bench.uuidv7(t) AS cid,
@@ -68,8 +71,12 @@ SELECT i, t,
               'Nadia','Omar','Paula','Priya','Quentin','Rosa','Sam','Sofia','Tariq','Uma','Victor','Wei',
               'Yusuf','Zoe'])[1 + i % 40] AS first_name,
        (ARRAY['Bar','Cor','Dal','Fen','Gar','Hol','Kin','Lor','Mar','Nor','Pel','Quin','Ros','Sal','Tor',
-              'Val','Wen','Yar','Zel','Bren'])[1 + ((i * 7) % 200) / 10]
-         || (ARRAY['ton','ley','wick','ford','by','mann','ski','sen','ez','berg'])[1 + ((i * 7) % 200) % 10]
+              'Val','Wen','Yar','Zel','Bren'])[1 + ((i * 7) % :surnames % 200) / 10]
+         || (ARRAY['ton','ley','wick','ford','by','mann','ski','sen','ez','berg'])[1 + ((i * 7) % :surnames % 200) % 10]
+         || CASE WHEN :surnames > 200 THEN
+              (ARRAY['b','c','d','f','g','h','j','k','m','n'])[1 + ((i * 7) % :surnames / 200) / 10]
+              || (ARRAY['a','e','i','o','u','y','r','s','t','l'])[1 + ((i * 7) % :surnames / 200) % 10]
+            ELSE '' END
          AS last_name,
        (ARRAY['Springfield','Riverside','Fairview','Georgetown','Madison','Arlington','Ashland',
               'Clinton','Dover','Kingston'])[1 + i % 10] AS city,

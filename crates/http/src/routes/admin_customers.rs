@@ -234,13 +234,7 @@ pub async fn list_customers(
     } else {
         state.customers.list(principal, &query.filter, support::relations(&selected)).await?
     };
-    let customers = listed.items.iter().map(|c| dto::customer_value(c, &selected)).collect::<AdminResult<Vec<_>>>()?;
-    Ok(ok(object([
-        ("customers", Value::Array(customers)),
-        ("count", json!(listed.count)),
-        ("offset", json!(query.filter.offset)),
-        ("limit", json!(query.filter.limit)),
-    ])))
+    Ok(dto::customer_list_response(&listed.items, &selected, listed.count, query.filter.offset, query.filter.limit))
 }
 
 /// Create a customer.
@@ -284,7 +278,7 @@ pub async fn create_customer(
     let draft = customer_draft(body)?;
     let (CreateOutcome::Created(customer) | CreateOutcome::Replayed(customer)) =
         state.customers.create(principal, draft, idempotency).await?;
-    Ok(ok(dto::customer_body(&customer, &selected)?))
+    Ok(dto::customer_response(&customer, &selected))
 }
 
 /// Retrieve a customer.
@@ -312,7 +306,7 @@ pub async fn get_customer(
     let id = customer_id(&path)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let customer = state.customers.get(principal, id, support::relations(&selected)).await?;
-    Ok(ok(dto::customer_body(&customer, &selected)?))
+    Ok(dto::customer_response(&customer, &selected))
 }
 
 /// Update a customer.
@@ -349,7 +343,7 @@ pub async fn update_customer(
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let patch = customer_patch(support::read_body(&req, payload).await?)?;
     let customer = state.customers.update(principal, id, patch, support::relations(&selected)).await?;
-    Ok(ok(dto::customer_body(&customer, &selected)?))
+    Ok(dto::customer_response(&customer, &selected))
 }
 
 /// Delete a customer.
@@ -411,7 +405,7 @@ pub async fn manage_groups(
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let (add, remove) = membership_lists(support::read_body(&req, payload).await?, support::group_id)?;
     let customer = state.customers.set_groups(principal, id, add, remove, support::relations(&selected)).await?;
-    Ok(ok(dto::customer_body(&customer, &selected)?))
+    Ok(dto::customer_response(&customer, &selected))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -487,7 +481,7 @@ pub async fn create_address(
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
     let fields = address_fields(support::read_body(&req, payload).await?)?;
     let customer = state.customers.add_address(principal, id, fields, support::relations(&selected)).await?;
-    Ok(ok(dto::customer_body(&customer, &selected)?))
+    Ok(dto::customer_response(&customer, &selected))
 }
 
 /// Retrieve an address of a customer.
@@ -552,7 +546,7 @@ pub async fn update_address(
     let fields = address_fields(support::read_body(&req, payload).await?)?;
     let customer =
         state.customers.update_address(principal, id, address, fields, support::relations(&selected)).await?;
-    Ok(ok(dto::customer_body(&customer, &selected)?))
+    Ok(dto::customer_response(&customer, &selected))
 }
 
 /// Delete an address of a customer.

@@ -656,3 +656,57 @@ fn openapi_lists_every_route() {
     // The whole document builds and serializes.
     assert!(serde_json::to_string(&crate::openapi::document()).is_ok());
 }
+
+/// The direct serializer gives exactly (bytes, so key order too) what shaping the full DTO's
+/// `Value` gives, for every kind of selection.
+#[test]
+fn shaped_customer_serializes_like_shaping_the_full_value() {
+    let mut c = customer("jane@example.com");
+    c.phone = Some("+1 555 0100".into());
+    c.metadata = xclade_domain::metadata::Metadata::parse(
+        json!({"tier": "gold", "n": 3}).as_object().cloned().unwrap_or_default(),
+    )
+    .expect("metadata");
+    c.groups = vec![group("Gold"), group("Silver")];
+    let address = |name: &str| xclade_domain::customer::Address {
+        id: AddressId(uuid::Uuid::now_v7()),
+        customer_id: c.id,
+        address_name: Some(name.into()),
+        is_default_shipping: false,
+        is_default_billing: true,
+        company: None,
+        first_name: Some("Jane".into()),
+        last_name: None,
+        address_1: Some("1 Main St".into()),
+        address_2: None,
+        city: Some("Springfield".into()),
+        country_code: Some("us".into()),
+        province: None,
+        postal_code: Some("12345".into()),
+        phone: None,
+        metadata: Default::default(),
+        created_at: harness::t0(),
+        updated_at: harness::t0(),
+    };
+    c.addresses = vec![address("Home"), address("Work")];
+    let selections = [
+        None,
+        Some(""),
+        Some("id"),
+        Some("email,groups.name"),
+        Some("-phone,+groups.id,-addresses"),
+        Some("*groups"),
+        Some("*groups,*addresses"),
+        Some("addresses.city,addresses.postal_code,metadata"),
+        Some("+created_at,-email,-groups"),
+        Some("groups,addresses"),
+        Some("-groups,-addresses,-metadata"),
+    ];
+    for raw in selections {
+        let selected = parse_fields(raw).expect("valid fields");
+        let direct = serde_json::to_string(&dto::ShapedCustomer::new(&c, &selected)).expect("direct");
+        let full = serde_json::to_value(dto::AdminCustomer::from(&c)).expect("full");
+        let shaped = serde_json::to_string(&selected.shape(full)).expect("shaped");
+        assert_eq!(direct, shaped, "fields = {raw:?}");
+    }
+}
