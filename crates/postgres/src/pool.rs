@@ -5,14 +5,17 @@
 //! connection whose socket closed (the server restarted or dropped it) or whose transaction
 //! state is not clean (a cancelled request) is thrown away instead of being handed out again.
 //!
-//! The check is the *fast* one: it looks at the connection's state and sends nothing. A
-//! `SELECT 1` before every checkout (deadpool's "verified" recycling) cost one more round trip
-//! per request, a quarter of a customer read (docs/benchmarks.md); the cases it would catch
-//! beyond a closed socket (a server that vanished without closing it) fail the request with
-//! 503 once, the broken connection is dropped, and the next request gets a new one.
+//! The check looks at the connection's state and sends nothing, unless the connection sat idle
+//! for more than [`IDLE_CHECK_AFTER`]: then it is also asked `SELECT 1` (a server restart while
+//! the pool was quiet is found before a request meets it). A `SELECT 1` before *every* checkout
+//! (deadpool's "verified" recycling) cost one more round trip per request, a quarter of a
+//! customer read (docs/benchmarks.md). A connection that dies while in use fails its request:
+//! reads are run again on another connection (`tx::read`), writes answer 503 (a write is never
+//! sent twice), and the broken connection is dropped.
 
 use std::time::Duration;
 
+use deadpool::managed::{Hook, HookError, Metrics};
 use deadpool::Runtime;
 use diesel_async::pooled_connection::deadpool::{BuildError, Object, Pool};
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
@@ -32,6 +35,9 @@ pub type PgConn = Object<AsyncPgConnection>;
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long opening a new connection may take.
 pub const CREATE_TIMEOUT: Duration = Duration::from_secs(5);
+/// A connection idle for longer than this is checked with `SELECT 1` before reuse.
+pub const IDLE_CHECK_AFTER: Duration = Duration::from_secs(2);
+
 /// How long the check of an idle connection may take.
 pub const RECYCLE_TIMEOUT: Duration = Duration::from_secs(5);
 
@@ -44,6 +50,17 @@ pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildEr
     config.recycling_method = RecyclingMethod::Fast;
     let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(database_url, config);
     Pool::builder(manager)
+        .pre_recycle(Hook::async_fn(|conn: &mut AsyncPgConnection, metrics: &Metrics| {
+            Box::pin(async move {
+                if metrics.last_used() < IDLE_CHECK_AFTER {
+                    return Ok(());
+                }
+                match tokio::time::timeout(RECYCLE_TIMEOUT, conn.batch_execute("SELECT 1")).await {
+                    Ok(Ok(())) => Ok(()),
+                    _ => Err(HookError::message("an idle connection did not answer")),
+                }
+            })
+        }))
         .max_size(max_size.max(1))
         .wait_timeout(Some(WAIT_TIMEOUT))
         .create_timeout(Some(CREATE_TIMEOUT))

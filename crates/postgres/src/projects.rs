@@ -12,7 +12,7 @@ use xclade_domain::{AdminUserId, ApiClientRowId, DomainError, ProjectId, Resourc
 use crate::error::{OnConstraint, TxError};
 use crate::pool::PgPool;
 use crate::schema::{admin_users, api_clients, projects};
-use crate::tx::read;
+use crate::tx::{read, single_statement};
 
 /// [`ProjectRepository`] on PostgreSQL.
 #[derive(Clone)]
@@ -34,7 +34,7 @@ fn project_key(stored: String) -> Result<ProjectKey, TxError> {
 #[async_trait]
 impl ProjectRepository for PgProjectRepository {
     async fn create_project(&self, project: &Project) -> DomainResult<()> {
-        read(&self.pool, project, |conn, project| {
+        single_statement(&self.pool, project, |conn, project| {
             Box::pin(async move {
                 diesel::insert_into(projects::table)
                     .values((
@@ -71,7 +71,7 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn create_api_client(&self, client: &ApiClientRecord) -> DomainResult<()> {
-        read(&self.pool, client, |conn, client| {
+        single_statement(&self.pool, client, |conn, client| {
             Box::pin(async move {
                 diesel::insert_into(api_clients::table)
                     .values((
@@ -123,7 +123,7 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn create_admin_user(&self, user: &AdminUserRecord) -> DomainResult<()> {
-        read(&self.pool, user, |conn, user| {
+        single_statement(&self.pool, user, |conn, user| {
             Box::pin(async move {
                 diesel::insert_into(admin_users::table)
                     .values((

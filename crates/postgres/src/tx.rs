@@ -51,29 +51,58 @@ where
     Err(DomainError::Conflict)
 }
 
-/// Runs `f` on a pooled connection without a transaction (single-statement reads).
+/// Runs `f` on a pooled connection without a transaction (reads). A read that fails because its
+/// connection was found dead (the server restarted or ended the session while the connection
+/// sat in the pool) is run again on another connection: reading twice is harmless.
 pub(crate) async fn read<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
 where
     A: Sync + ?Sized,
     T: Send,
     F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
 {
-    let mut conn = connection(pool).await?;
-    let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, f(&mut conn, args)).await {
-        Ok(outcome) => outcome,
-        Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
-    };
-    match outcome {
-        Ok(value) => Ok(value),
-        Err(TxError::Domain(e)) => Err(e),
-        Err(TxError::Db(e)) => Err(classify(e, &mut conn).await),
-    }
+    without_transaction(pool, args, f, true).await
 }
 
 /// Runs `f`, which sends exactly one writing statement, without an explicit transaction:
 /// PostgreSQL runs a single statement atomically (every insert of its CTEs commits or none
-/// does), and the BEGIN and COMMIT round trips are saved.
-pub(crate) use self::read as single_statement;
+/// does), and the BEGIN and COMMIT round trips are saved. Never run twice: a connection lost
+/// mid-statement may have committed it, so that is `Unavailable`.
+pub(crate) async fn single_statement<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
+where
+    A: Sync + ?Sized,
+    T: Send,
+    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
+{
+    without_transaction(pool, args, f, false).await
+}
+
+async fn without_transaction<A, T, F>(pool: &PgPool, args: &A, f: F, retry_lost: bool) -> DomainResult<T>
+where
+    A: Sync + ?Sized,
+    T: Send,
+    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
+{
+    let mut attempt = 1;
+    loop {
+        let mut conn = connection(pool).await?;
+        let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, f(&mut conn, args)).await {
+            Ok(outcome) => outcome,
+            Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
+        };
+        match outcome {
+            Ok(value) => return Ok(value),
+            Err(TxError::Domain(e)) => return Err(e),
+            Err(TxError::Db(e)) if retry_lost && attempt < MAX_ATTEMPTS && is_connection_error(&e) => {
+                // The dead connection is dropped by the pool when it comes back (its socket is
+                // closed); the next checkout gets another one or opens a new one.
+                tracing::debug!(attempt, error = %e, "connection lost before the read; reading again");
+                drop(conn);
+                attempt += 1;
+            }
+            Err(TxError::Db(e)) => return Err(classify(e, &mut conn).await),
+        }
+    }
+}
 
 /// A database error that is not a rule: `Unavailable` when the connection died with it
 /// (the server went away mid-request), else the default mapping.

@@ -61,8 +61,9 @@ async fn the_pool_recovers_after_its_connections_were_killed() {
         fx.db.name()
     ))
     .await;
-    // Recycling checks each idle connection (`SELECT 1`) and replaces the dead ones, so even
-    // the first request after the outage succeeds.
+    // The pooled connection died while idle but was used a moment ago (no idle check): the read
+    // meets the closed connection, and is run again on a new one, so even the first request
+    // after the outage succeeds.
     let got = repo.get(fx.project, c.id, Default::default()).await.expect("served by a fresh connection");
     assert_eq!(got.email, "a@b.co");
     for _ in 0..20 {
