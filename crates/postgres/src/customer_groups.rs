@@ -23,10 +23,12 @@ use xclade_domain::ports::CustomerGroupRepository;
 use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use crate::customers::insert_memberships;
-use crate::customers::queries::{count, total_if};
+use crate::customers::queries::count;
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
-use crate::group_query::{counting, mentions_custom, page, query_order, sort_column, Compiler, CustomTyping, GROUPS};
-use crate::models::{actor_json, CustomerRow, GroupRow};
+use crate::group_query::{
+    counting, mentions_custom, page, query_order, sort_column, total_if, Compiler, CustomTyping, GROUPS,
+};
+use crate::models::{actor_json, micros, CustomerRow, GroupRow};
 use crate::outbox::record;
 use crate::pool::PgPool;
 use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
@@ -208,11 +210,10 @@ async fn save_in_one_statement(
     group: &CustomerGroup,
     expected: Version,
 ) -> TxResult<CustomerGroup> {
-    use chrono::SubsecRound;
     use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     let mut stored = group.clone();
-    stored.created_at = stored.created_at.trunc_subsecs(6);
-    stored.last_modified_at = stored.last_modified_at.trunc_subsecs(6);
+    stored.created_at = micros(stored.created_at);
+    stored.last_modified_at = micros(stored.last_modified_at);
     let r = GroupRow::from_domain(ctx.project_id, &stored);
     // The event carries the group as it is stored (what a read of the row gives).
     let event =
@@ -437,8 +438,8 @@ async fn list(conn: &mut AsyncPgConnection, project: ProjectId, f: &GroupFilter)
     }
     // The count and the page are pipelined: one round trip.
     let shared: &AsyncPgConnection = conn;
-    let (total, items) = (counting(&from), page(&GROUPS, &from, &order, f.limit, f.offset));
-    let (count, items) = futures::try_join!(count(shared, &total), load_groups(shared, &items))?;
+    let (count_sql, page_sql) = (counting(&from), page(&GROUPS, &from, &order, f.limit, f.offset));
+    let (count, items) = futures::try_join!(count(shared, &count_sql), load_groups(shared, &page_sql))?;
     Ok(Listed { items, count })
 }
 

@@ -8,7 +8,6 @@ pub(crate) mod queries;
 pub(crate) use memberships::insert_memberships;
 
 use async_trait::async_trait;
-use chrono::{DateTime, SubsecRound, Utc};
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
@@ -21,7 +20,7 @@ use xclade_domain::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use crate::error::{OnConstraint, TxError, TxResult};
-use crate::models::{CustomerRow, CustomerSnapshot, EventRow};
+use crate::models::{micros, CustomerRow, CustomerSnapshot, EventRow};
 use crate::outbox::record;
 use crate::pool::PgPool;
 use crate::schema::{customers as c, idempotency_keys as k};
@@ -42,11 +41,6 @@ impl PgCustomerRepository {
 
 fn duplicate_email(email: &str) -> DomainError {
     DomainError::Duplicate { resource: Resource::Customer, field: "email", value: email.to_owned() }
-}
-
-/// PostgreSQL keeps microseconds: what a write answers must be what a read returns.
-fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
-    t.trunc_subsecs(6)
 }
 
 #[derive(QueryableByName)]

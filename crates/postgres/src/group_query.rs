@@ -25,11 +25,14 @@ mod tests;
 pub(crate) use custom::{mentions_custom, CustomTyping};
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
 use xclade_domain::paging::{Sort, SortField};
 use xclade_domain::predicate::{CmpOp, Expr, Field, Value};
 use xclade_domain::{DomainError, ProjectId};
 
+use crate::customers::queries::count;
+use crate::error::TxResult;
 use crate::sql::{Bind, Sql};
 
 /// How a plain field is compared.
@@ -162,6 +165,15 @@ pub(crate) fn counting(from: &Sql) -> Sql {
     let mut sql = Sql::new("SELECT count(*) AS count");
     sql.append(from);
     sql
+}
+
+/// The total of a `FROM …` part when asked for (else nothing is sent), on a shared connection so
+/// that it pipelines with the page it counts.
+pub(crate) async fn total_if(conn: &AsyncPgConnection, wanted: bool, from: &Sql) -> TxResult<Option<i64>> {
+    if !wanted {
+        return Ok(None);
+    }
+    count(conn, &counting(from)).await.map(Some)
 }
 
 /// Compiles predicates over one table.

@@ -35,6 +35,12 @@ fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
     }
 }
 
+/// PostgreSQL keeps microseconds: what a write answers must be what a read returns.
+pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
 // ------------------------------------------------------------------------------------------
 // Customers.
 

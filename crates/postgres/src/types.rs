@@ -31,9 +31,8 @@ use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::TypeRepository;
 use xclade_domain::{DomainError, ProjectId, Resource, TypeId};
 
-use crate::customers::queries::total_if;
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
-use crate::group_query::{page, query_order, Compiler, CustomTyping, TYPES};
+use crate::group_query::{page, query_order, total_if, Compiler, CustomTyping, TYPES};
 use crate::outbox::record;
 use crate::pool::PgPool;
 use crate::schema::types as t;

@@ -22,22 +22,33 @@ pub(crate) fn customer_not_found(id: CustomerId) -> TxError {
 /// The customer (not deleted), optionally locked `FOR NO KEY UPDATE` (which serialises the
 /// writes of one customer without blocking inserts that merely reference it).
 pub(crate) async fn find_customer(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     project: ProjectId,
     id: CustomerId,
     lock: bool,
 ) -> TxResult<CustomerRow> {
+    customer_row(conn, project, id, lock).await?.ok_or_else(|| customer_not_found(id))
+}
+
+/// [`find_customer`] without the not-found error (on a shared connection, so that it can be
+/// pipelined with the reads of the customer's relations).
+async fn customer_row(
+    conn: &AsyncPgConnection,
+    project: ProjectId,
+    id: CustomerId,
+    lock: bool,
+) -> TxResult<Option<CustomerRow>> {
+    let mut c = conn;
     let query = customers::table
         .filter(customers::project_id.eq(project.0))
         .filter(customers::id.eq(id.0))
         .filter(customers::deleted_at.is_null())
         .select(CustomerRow::as_select());
-    let row = if lock {
-        query.for_no_key_update().first(conn).await.optional()?
+    Ok(if lock {
+        query.for_no_key_update().first(&mut c).await.optional()?
     } else {
-        query.first(conn).await.optional()?
-    };
-    row.ok_or_else(|| customer_not_found(id))
+        query.first(&mut c).await.optional()?
+    })
 }
 
 /// The customer with the requested relations, in one round trip: the customer and its
@@ -51,20 +62,8 @@ pub(crate) async fn load_customer(
 ) -> TxResult<Customer> {
     let shared: &AsyncPgConnection = conn;
     let ids = [id.0];
-    let customer = async {
-        let mut c = shared;
-        customers::table
-            .filter(customers::project_id.eq(project.0))
-            .filter(customers::id.eq(id.0))
-            .filter(customers::deleted_at.is_null())
-            .select(CustomerRow::as_select())
-            .first(&mut c)
-            .await
-            .optional()
-            .map_err(TxError::from)
-    };
     let (row, groups, addresses) = futures::try_join!(
-        customer,
+        customer_row(shared, project, id, false),
         group_rows(shared, project, &ids, relations.groups),
         address_rows(shared, project, &ids, relations.addresses)
     )?;
@@ -258,15 +257,6 @@ pub(crate) async fn count(conn: &AsyncPgConnection, sql: &Sql) -> TxResult<i64> 
     let mut c = conn;
     let rows: Vec<Count> = sql.query().load(&mut c).await?;
     Ok(rows.into_iter().next().map_or(0, |c| c.count))
-}
-
-/// The total of a `FROM …` part (see [`crate::group_query::counting`]) when asked for, else
-/// nothing is sent; pipelines with the page it counts.
-pub(crate) async fn total_if(conn: &AsyncPgConnection, wanted: bool, from: &Sql) -> TxResult<Option<i64>> {
-    if !wanted {
-        return Ok(None);
-    }
-    count(conn, &crate::group_query::counting(from)).await.map(Some)
 }
 
 /// The admin list: filters, total count, order (then id), page, relations of the page.

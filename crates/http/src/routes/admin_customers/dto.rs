@@ -239,49 +239,42 @@ impl<'a> ShapedCustomer<'a> {
 impl Serialize for ShapedCustomer<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::SerializeMap;
-        // Exhaustive on purpose: a field added to AdminCustomer must be added here too.
-        let AdminCustomer {
-            id,
-            email,
-            company_name,
-            first_name,
-            last_name,
-            phone,
-            metadata,
-            has_account,
-            default_billing_address_id,
-            default_shipping_address_id,
-            groups,
-            addresses,
-            created_by,
-            created_at,
-            updated_at,
-            deleted_at,
-        } = &self.dto;
         let selected = self.selected;
         let mut map = serializer.serialize_map(None)?;
-        macro_rules! scalars {
-            ($($name:ident),*) => {$(
+        // One list, in AdminCustomer's order: it destructures the DTO exhaustively (a field
+        // added to AdminCustomer must be added here) and writes each field `fields` keeps.
+        macro_rules! fields {
+            ($($kind:ident $name:ident),* $(,)?) => {
+                let AdminCustomer { $($name),* } = &self.dto;
+                $(fields!(@ $kind $name);)*
+            };
+            (@ scalar $name:ident) => {
                 if selected.includes(stringify!($name)) {
                     map.serialize_entry(stringify!($name), $name)?;
                 }
-            )*};
+            };
+            (@ relation $name:ident) => {
+                shaped_relation(&mut map, selected, stringify!($name), $name)?;
+            };
         }
-        scalars!(
-            id,
-            email,
-            company_name,
-            first_name,
-            last_name,
-            phone,
-            metadata,
-            has_account,
-            default_billing_address_id,
-            default_shipping_address_id
+        fields!(
+            scalar id,
+            scalar email,
+            scalar company_name,
+            scalar first_name,
+            scalar last_name,
+            scalar phone,
+            scalar metadata,
+            scalar has_account,
+            scalar default_billing_address_id,
+            scalar default_shipping_address_id,
+            relation groups,
+            relation addresses,
+            scalar created_by,
+            scalar created_at,
+            scalar updated_at,
+            scalar deleted_at,
         );
-        shaped_relation(&mut map, selected, "groups", groups)?;
-        shaped_relation(&mut map, selected, "addresses", addresses)?;
-        scalars!(created_by, created_at, updated_at, deleted_at);
         map.end()
     }
 }
