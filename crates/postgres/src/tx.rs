@@ -89,18 +89,21 @@ where
             Ok(outcome) => outcome,
             Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
         };
-        match outcome {
+        let e = match outcome {
             Ok(value) => return Ok(value),
             Err(TxError::Domain(e)) => return Err(e),
-            Err(TxError::Db(e)) if retry_lost && attempt < MAX_ATTEMPTS && is_connection_error(&e) => {
-                // The dead connection is dropped by the pool when it comes back (its socket is
-                // closed); the next checkout gets another one or opens a new one.
-                tracing::debug!(attempt, error = %e, "connection lost before the read; reading again");
-                drop(conn);
-                attempt += 1;
-            }
-            Err(TxError::Db(e)) => return Err(classify(e, &mut conn).await),
+            Err(TxError::Db(e)) => classify(e, &mut conn).await,
+        };
+        // `Unavailable`: the connection died with the statement (closed socket, or the server
+        // ending the session: "terminating connection due to administrator command").
+        if !(retry_lost && attempt < MAX_ATTEMPTS && matches!(e, DomainError::Unavailable(_))) {
+            return Err(e);
         }
+        // The dead connection is dropped by the pool when it comes back (its socket is closed);
+        // the next checkout gets another one or opens a new one.
+        tracing::debug!(attempt, error = %e, "connection lost during a read; reading again");
+        drop(conn);
+        attempt += 1;
     }
 }
 
