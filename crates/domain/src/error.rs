@@ -111,6 +111,11 @@ pub enum DomainError {
     #[error("Invalid email or password")]
     InvalidCredentials,
 
+    /// Too much work is waiting for a bounded resource (password hashing); retry shortly
+    /// (maps to 503 with `Retry-After`).
+    #[error("the service is busy")]
+    Busy,
+
     /// The storage is unreachable (maps to 503).
     #[error("the database is unavailable")]
     Unavailable(#[source] BoxError),

@@ -10,6 +10,17 @@ pub use project::ProjectError;
 #[derive(Debug, Clone, Copy)]
 pub struct Rendered;
 
+/// Adds `Retry-After: 1` to a 503: the database being away and work refused under load are
+/// both short-lived, and clients that honour the header back off instead of hammering.
+pub(crate) fn retry_after(resp: &mut actix_web::HttpResponse) {
+    if resp.status() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
+        resp.headers_mut().insert(
+            actix_web::http::header::RETRY_AFTER,
+            actix_web::http::header::HeaderValue::from_static("1"),
+        );
+    }
+}
+
 /// Logs an opaque server-side failure with its cause chain; the client never sees it.
 pub(crate) fn log_internal(err: &xclade_domain::DomainError) {
     let mut chain = String::new();

@@ -1,58 +1,54 @@
 //! Adapters of the small ports: Argon2id hashing, HS256 tokens, the system clock, UUID v7 ids.
 
-use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordHasher as _, PasswordVerifier, SaltString};
-use argon2::Argon2;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::Rng;
+use std::time::Duration;
+use crate::hashing::{hash_now, Blocks, HashPool};
 use xclade_domain::auth::TokenClaims;
 use xclade_domain::error::DomainResult;
 use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, TokenRejection, TokenSigner};
 use xclade_domain::DomainError;
 
-/// Argon2id with the crate's recommended parameters; work runs on the blocking pool.
+/// Argon2id on the bounded hashing pool of [`crate::hashing`].
 pub struct Argon2Hasher {
+    pool: HashPool,
     dummy_hash: String,
 }
 
-fn hash_blocking(secret: &str) -> DomainResult<String> {
-    let salt = SaltString::generate(&mut OsRng);
-    Argon2::default()
-        .hash_password(secret.as_bytes(), &salt)
-        .map(|h| h.to_string())
-        .map_err(|e| DomainError::internal(format!("hashing failed: {e}")))
-}
-
-fn verify_blocking(secret: &str, hash: &str) -> bool {
-    PasswordHash::new(hash).is_ok_and(|parsed| Argon2::default().verify_password(secret.as_bytes(), &parsed).is_ok())
-}
+/// How long a hash may wait for a hashing thread before the request is refused (§4.1).
+pub const HASH_MAX_WAIT: Duration = Duration::from_secs(5);
+/// Queue places per hashing thread.
+pub const HASH_QUEUE_PER_WORKER: usize = 32;
 
 impl Argon2Hasher {
-    /// Prepares the dummy hash used to keep unknown-user checks as slow as real ones.
+    /// One hashing thread per core. Prepares the dummy hash used to keep unknown-user checks as
+    /// slow as real ones.
     pub fn new() -> DomainResult<Argon2Hasher> {
-        Ok(Argon2Hasher { dummy_hash: hash_blocking("dummy password that matches nothing")? })
+        let workers = std::thread::available_parallelism().map_or(2, |n| n.get());
+        Self::with_workers(workers, workers * HASH_QUEUE_PER_WORKER, HASH_MAX_WAIT)
+    }
+
+    /// A hasher with `workers` threads behind a queue of `queue` places.
+    pub fn with_workers(workers: usize, queue: usize, max_wait: Duration) -> DomainResult<Argon2Hasher> {
+        let pool = HashPool::new(workers, queue, max_wait)
+            .map_err(|e| DomainError::internal(format!("cannot start the hashing threads: {e}")))?;
+        let dummy_hash = hash_now("dummy password that matches nothing", &mut Blocks::default())
+            .map_err(|e| DomainError::internal(format!("hashing failed: {e}")))?;
+        Ok(Argon2Hasher { pool, dummy_hash })
     }
 }
 
 #[async_trait]
 impl PasswordHasher for Argon2Hasher {
     async fn hash(&self, secret: &str) -> DomainResult<String> {
-        let secret = secret.to_owned();
-        tokio::task::spawn_blocking(move || hash_blocking(&secret))
-            .await
-            .map_err(|e| DomainError::internal(e.to_string()))?
+        self.pool.hash(secret).await
     }
 
     async fn verify<'a>(&self, secret: &str, hash: Option<&'a str>) -> DomainResult<bool> {
-        let secret = secret.to_owned();
-        let known = hash.is_some();
-        let hash = hash.unwrap_or(&self.dummy_hash).to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_blocking(&secret, &hash))
-            .await
-            .map_err(|e| DomainError::internal(e.to_string()))?;
-        Ok(known && ok)
+        let ok = self.pool.verify(secret, hash.unwrap_or(&self.dummy_hash)).await?;
+        Ok(hash.is_some() && ok)
     }
 }
 

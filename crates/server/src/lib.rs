@@ -6,6 +6,7 @@
 pub mod adapters;
 pub mod cli;
 pub mod config;
+pub mod hashing;
 pub mod startup;
 pub mod telemetry;
 

@@ -67,6 +67,7 @@ impl AdminError {
                 D::Unavailable(_) => {
                     (StatusCode::SERVICE_UNAVAILABLE, "database_error", Some("api_error"), DATABASE_MESSAGE.into())
                 }
+                D::Busy => (StatusCode::SERVICE_UNAVAILABLE, "database_error", Some("api_error"), BUSY_MESSAGE.into()),
                 D::Storage(_) => {
                     (StatusCode::INTERNAL_SERVER_ERROR, "database_error", Some("api_error"), DATABASE_MESSAGE.into())
                 }
@@ -83,6 +84,8 @@ impl AdminError {
 
 /// The message of database failures (never the cause).
 pub const DATABASE_MESSAGE: &str = "An error occurred while accessing the database.";
+/// The message of a 503 for work refused under load (password hashing, §4.1).
+pub const BUSY_MESSAGE: &str = "The service is busy. Retry the request shortly.";
 
 impl ResponseError for AdminError {
     fn status_code(&self) -> StatusCode {
@@ -102,6 +105,7 @@ impl ResponseError for AdminError {
         } else {
             HttpResponse::build(status).json(AdminErrorBody { kind, message, code })
         };
+        super::retry_after(&mut resp);
         resp.extensions_mut().insert(Rendered);
         resp
     }

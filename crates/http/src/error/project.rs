@@ -166,7 +166,7 @@ impl ProjectError {
                 D::InvalidCredentials => {
                     (StatusCode::UNAUTHORIZED, "invalid_token", "invalid_token".into(), none(), none())
                 }
-                D::Unavailable(_) => {
+                D::Unavailable(_) | D::Busy => {
                     (StatusCode::SERVICE_UNAVAILABLE, "General", GENERAL_MESSAGE.into(), none(), none())
                 }
                 D::Storage(_) | D::Internal(_) => {
@@ -191,6 +191,7 @@ impl ResponseError for ProjectError {
         }
         let (status, code, message, extra, top) = self.parts();
         let mut resp = HttpResponse::build(status).json(envelope(status, code, &message, extra, top));
+        super::retry_after(&mut resp);
         resp.extensions_mut().insert(Rendered);
         resp
     }

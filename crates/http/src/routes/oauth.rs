@@ -34,6 +34,7 @@ fn oauth_error(status: StatusCode, code: &str, description: &str) -> HttpRespons
     top.insert("error".into(), json!(code));
     top.insert("error_description".into(), json!(description));
     let mut resp = HttpResponse::build(status).json(envelope(status, code, description, Map::new(), top));
+    crate::error::retry_after(&mut resp);
     resp.extensions_mut().insert(Rendered);
     resp
 }
@@ -109,7 +110,7 @@ pub async fn token(req: HttpRequest, payload: web::Payload, state: web::Data<App
         }
         Err(OAuthError::InvalidScope(m)) => oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &m),
         Err(OAuthError::Domain(e)) => {
-            let status = if matches!(e, DomainError::Unavailable(_)) {
+            let status = if matches!(e, DomainError::Unavailable(_) | DomainError::Busy) {
                 StatusCode::SERVICE_UNAVAILABLE
             } else {
                 StatusCode::INTERNAL_SERVER_ERROR
