@@ -118,3 +118,9 @@ ci:
 # `just bench --quick`; results in target/bench, method and latest table in docs/benchmarks.md.
 bench *ARGS:
     @bench/run.sh {{ ARGS }}
+
+# Stress and fault scenarios of §4.1 (not part of `just test`): builds the release binary, runs
+# bench/stress.py (`just stress --quick`, `--scenarios login,slow`, `--binary PATH`); results in
+# target/stress.
+stress *ARGS:
+    @python3 bench/stress.py {{ ARGS }}
