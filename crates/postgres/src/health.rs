@@ -2,7 +2,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use tokio::time::Instant;
 
 use async_trait::async_trait;
 use xclade_domain::error::DomainResult;
@@ -10,10 +10,7 @@ use xclade_domain::ports::HealthCheck;
 use xclade_domain::DomainError;
 
 use crate::migrations::{pending_migrations, MigrationError};
-use crate::pool::{ping, PgPool};
-
-/// How long the migration check may take (it opens a connection of its own).
-const MIGRATION_CHECK_TIMEOUT: Duration = Duration::from_secs(5);
+use crate::pool::{ping, PgPool, DEADLINE};
 
 /// [`HealthCheck`] on PostgreSQL: `SELECT 1` through the pool on every call, and diesel's
 /// own comparison of the applied and the embedded migrations until it once succeeds (then
@@ -36,11 +33,12 @@ impl PgHealth {
 #[async_trait]
 impl HealthCheck for PgHealth {
     async fn ready(&self) -> DomainResult<()> {
-        ping(&self.pool).await?;
+        let deadline = Instant::now() + DEADLINE;
+        ping(&self.pool, deadline).await?;
         if self.migrated.load(Ordering::Relaxed) {
             return Ok(());
         }
-        let pending = tokio::time::timeout(MIGRATION_CHECK_TIMEOUT, pending_migrations(&self.database_url))
+        let pending = tokio::time::timeout_at(deadline, pending_migrations(&self.database_url))
             .await
             .map_err(|elapsed| DomainError::Unavailable(Box::new(elapsed)))?
             .map_err(|e| match e {

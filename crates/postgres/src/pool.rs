@@ -14,6 +14,7 @@
 //! sent twice), and the broken connection is dropped.
 
 use std::time::Duration;
+use tokio::time::Instant;
 
 use deadpool::managed::{Hook, HookError, Metrics};
 use deadpool::Runtime;
@@ -31,7 +32,13 @@ pub type PgPool = Pool<AsyncPgConnection>;
 /// A connection checked out of the pool.
 pub type PgConn = Object<AsyncPgConnection>;
 
-/// How long a request waits for a free connection.
+/// The longest a unit of database work (waiting for a connection, every statement and retry of
+/// it) may take before the request gives up with `Unavailable` (503). A database that does not
+/// answer (frozen, partitioned, overloaded) is then the same as one that is down, and the
+/// client has its 503 within the contract's 5 s (§4.1).
+pub const DEADLINE: Duration = Duration::from_millis(4500);
+
+/// How long a request waits for a free connection (also bounded by [`DEADLINE`]).
 pub const WAIT_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long opening a new connection may take.
 pub const CREATE_TIMEOUT: Duration = Duration::from_secs(5);
@@ -69,9 +76,21 @@ pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildEr
         .build()
 }
 
-/// Checks out a connection, mapping every failure to `Unavailable`.
-pub(crate) async fn connection(pool: &PgPool) -> DomainResult<PgConn> {
-    pool.get().await.map_err(pool_error)
+/// Checks out a connection by `deadline`, mapping every failure to `Unavailable`. Deadpool
+/// bounds each of its steps on its own (waiting, creating, checking an idle connection); the
+/// deadline bounds them together: with a frozen server each idle connection's check would
+/// otherwise take its own [`RECYCLE_TIMEOUT`] in turn.
+pub(crate) async fn connection(pool: &PgPool, deadline: Instant) -> DomainResult<PgConn> {
+    match tokio::time::timeout_at(deadline, pool.get()).await {
+        Ok(got) => got.map_err(pool_error),
+        Err(elapsed) => Err(DomainError::Unavailable(Box::new(elapsed))),
+    }
+}
+
+/// Takes a connection that did not answer by its deadline out of the pool: it may still be
+/// waiting for the server, and must not be handed to the next request.
+pub(crate) fn discard(conn: PgConn) {
+    drop(Object::take(conn));
 }
 
 /// Opens one connection and runs `SELECT 1` (the CLI's start-up check), within
@@ -88,8 +107,14 @@ pub async fn check_connect(database_url: &str) -> Result<(), String> {
     }
 }
 
-/// Runs `SELECT 1` on a pooled connection (used by the health check).
-pub(crate) async fn ping(pool: &PgPool) -> DomainResult<()> {
-    let mut conn = connection(pool).await?;
-    conn.batch_execute("SELECT 1").await.map_err(|e| DomainError::Unavailable(Box::new(e)))
+/// Runs `SELECT 1` on a pooled connection by `deadline` (used by the health check).
+pub(crate) async fn ping(pool: &PgPool, deadline: Instant) -> DomainResult<()> {
+    let mut conn = connection(pool, deadline).await?;
+    match tokio::time::timeout_at(deadline, conn.batch_execute("SELECT 1")).await {
+        Ok(answer) => answer.map_err(|e| DomainError::Unavailable(Box::new(e))),
+        Err(elapsed) => {
+            discard(conn);
+            Err(DomainError::Unavailable(Box::new(elapsed)))
+        }
+    }
 }

@@ -9,18 +9,16 @@ use xclade_domain::error::DomainResult;
 use xclade_domain::DomainError;
 
 use crate::error::{db_error, is_connection_error, is_retryable, TxError, TxResult};
-use crate::pool::{connection, PgPool};
+use crate::pool::{connection, discard, PgPool, DEADLINE};
+use tokio::time::Instant;
 
 /// How many times a transaction that lost a serialization race (40001/40P01) is run.
 pub const MAX_ATTEMPTS: u32 = 5;
 
-/// Upper bound of one attempt (connection, statements, commit). A database that stopped
-/// answering must not hold a request forever; the connection of a cancelled attempt is
-/// discarded by the pool (its transaction state is not clean).
-pub const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
-
 /// Runs `f` in a transaction, retrying the whole of it on serialization failures and
-/// deadlocks (then `Conflict`). `args` is handed to every attempt by reference.
+/// deadlocks (then `Conflict`). `args` is handed to every attempt by reference. All attempts
+/// together end by [`DEADLINE`] (then `Unavailable`; a transaction cut off before its COMMIT
+/// was sent is rolled back by the server when the connection closes).
 ///
 /// `f` is called as `|conn, args| Box::pin(async move { … })`.
 pub(crate) async fn transaction<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
@@ -29,13 +27,17 @@ where
     T: Send,
     F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
 {
+    let deadline = Instant::now() + DEADLINE;
     for attempt in 1..=MAX_ATTEMPTS {
-        let mut conn = connection(pool).await?;
+        let mut conn = connection(pool, deadline).await?;
         let pg: &mut AsyncPgConnection = &mut conn;
         let run = pg.transaction(async |c: &mut AsyncPgConnection| f(c, args).await);
-        let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, run).await {
+        let outcome = match tokio::time::timeout_at(deadline, run).await {
             Ok(outcome) => outcome,
-            Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
+            Err(elapsed) => {
+                discard(conn);
+                return Err(DomainError::Unavailable(Box::new(elapsed)));
+            }
         };
         match outcome {
             Ok(value) => return Ok(value),
@@ -43,9 +45,9 @@ where
             Err(TxError::Db(e)) if is_retryable(&e) => {
                 tracing::debug!(attempt, error = %e, "transaction lost a race; retrying");
                 drop(conn);
-                tokio::time::sleep(backoff(attempt)).await;
+                tokio::time::sleep_until(deadline.min(Instant::now() + backoff(attempt))).await;
             }
-            Err(TxError::Db(e)) => return Err(classify(e, &mut conn).await),
+            Err(TxError::Db(e)) => return Err(classify(e, &mut conn, deadline).await),
         }
     }
     Err(DomainError::Conflict)
@@ -82,17 +84,21 @@ where
     T: Send,
     F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
 {
+    let deadline = Instant::now() + DEADLINE;
     let mut attempt = 1;
     loop {
-        let mut conn = connection(pool).await?;
-        let outcome = match tokio::time::timeout(ATTEMPT_TIMEOUT, f(&mut conn, args)).await {
+        let mut conn = connection(pool, deadline).await?;
+        let outcome = match tokio::time::timeout_at(deadline, f(&mut conn, args)).await {
             Ok(outcome) => outcome,
-            Err(elapsed) => return Err(DomainError::Unavailable(Box::new(elapsed))),
+            Err(elapsed) => {
+                discard(conn);
+                return Err(DomainError::Unavailable(Box::new(elapsed)));
+            }
         };
         let e = match outcome {
             Ok(value) => return Ok(value),
             Err(TxError::Domain(e)) => return Err(e),
-            Err(TxError::Db(e)) => classify(e, &mut conn).await,
+            Err(TxError::Db(e)) => classify(e, &mut conn, deadline).await,
         };
         // `Unavailable`: the connection died with the statement (closed socket, or the server
         // ending the session: "terminating connection due to administrator command").
@@ -109,11 +115,12 @@ where
 
 /// A database error that is not a rule: `Unavailable` when the connection died with it
 /// (the server went away mid-request), else the default mapping.
-async fn classify(e: diesel::result::Error, conn: &mut AsyncPgConnection) -> DomainError {
+async fn classify(e: diesel::result::Error, conn: &mut AsyncPgConnection, deadline: Instant) -> DomainError {
     if is_connection_error(&e) {
         return DomainError::Unavailable(Box::new(e));
     }
-    let alive = tokio::time::timeout(Duration::from_secs(1), conn.batch_execute("SELECT 1")).await;
+    let check_by = deadline.min(Instant::now() + Duration::from_secs(1));
+    let alive = tokio::time::timeout_at(check_by, conn.batch_execute("SELECT 1")).await;
     match alive {
         Ok(Ok(())) => db_error(e),
         _ => DomainError::Unavailable(Box::new(e)),
