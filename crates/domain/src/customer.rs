@@ -118,7 +118,15 @@ impl CustomerDraft {
             last_name: bounded_opt("last_name", last_name, MAX_STRING_CHARS)?,
             phone: bounded_opt("phone", phone, MAX_STRING_CHARS)?,
             metadata: Metadata::parse(metadata)?,
-            additional_data,
+            additional_data: match additional_data {
+                Some(data) if data.iter().any(|(k, v)| k.contains('\0') || crate::metadata::has_nul(v)) => {
+                    return Err(DomainError::invalid_field(
+                        "additional_data",
+                        "Field 'additional_data' must not contain the character U+0000",
+                    ))
+                }
+                data => data,
+            },
         })
     }
 }

@@ -17,7 +17,7 @@ pub const MAX_METADATA_DEPTH: usize = 5;
 pub struct Metadata(Map<String, Value>);
 
 /// Whether a key or string anywhere in `value` holds the NUL character (jsonb cannot store it).
-fn has_nul(value: &Value) -> bool {
+pub(crate) fn has_nul(value: &Value) -> bool {
     match value {
         Value::String(s) => s.contains('\0'),
         Value::Array(a) => a.iter().any(has_nul),

@@ -15,10 +15,23 @@ use std::pin::Pin;
 pub enum BodyError {
     TooLarge(usize),
     Read,
+    /// The body did not arrive within [`BODY_READ_DEADLINE`].
+    Timeout,
 }
 
-/// Reads the whole payload, refusing more than `limit` bytes.
+/// The longest a request body may take to arrive (§4.1: a body that trickles is cut with 408).
+/// The request head has its own deadline (the server's client request timeout).
+pub const BODY_READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// The message of the 408 for a body that did not arrive in time.
+pub const BODY_TIMEOUT_MESSAGE: &str = "The request body was not received within 30 seconds.";
+
+/// Reads the whole payload within [`BODY_READ_DEADLINE`], refusing more than `limit` bytes.
 pub async fn read_limited(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, BodyError> {
+    actix_web::rt::time::timeout(BODY_READ_DEADLINE, read_all(req, payload)).await.unwrap_or(Err(BodyError::Timeout))
+}
+
+async fn read_all(req: &HttpRequest, payload: &mut Payload) -> Result<web::Bytes, BodyError> {
     let limit =
         req.app_data::<web::Data<AppState>>().map(|s| s.config.body_limit).unwrap_or(crate::state::DEFAULT_BODY_LIMIT);
     let declared = req
@@ -67,6 +80,7 @@ impl FromRequest for AdminJson {
             let bytes = read_limited(&req, &mut payload).await.map_err(|e| match e {
                 BodyError::TooLarge(n) => AdminError::TooLarge(n),
                 BodyError::Read => AdminError::invalid_request("The request body could not be read"),
+                BodyError::Timeout => AdminError::Timeout,
             })?;
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(AdminJson(Map::new()));
@@ -98,6 +112,7 @@ impl FromRequest for ProjectJson {
             let bytes = read_limited(&req, &mut payload).await.map_err(|e| match e {
                 BodyError::TooLarge(n) => ProjectError::TooLarge(n),
                 BodyError::Read => ProjectError::InvalidJson("The request body could not be read.".into()),
+                BodyError::Timeout => ProjectError::Timeout,
             })?;
             serde_json::from_slice::<Value>(&bytes)
                 .map(ProjectJson)

@@ -114,11 +114,38 @@ pub(crate) fn is_connection_error(e: &DieselError) -> bool {
     )
 }
 
+/// Whether PostgreSQL text can hold `value`: it cannot hold the NUL character, so a lookup by
+/// a value with one finds nothing without asking the database.
+pub(crate) fn storable(value: &str) -> bool {
+    !value.contains('\0')
+}
+
+/// The message of a value PostgreSQL refused to store: text with a NUL byte (22021) or jsonb
+/// with `\u0000` (22P05). The rules refuse NUL where a client can send it; this is the net
+/// under them, so that a path they missed is a 400 and never a 500. diesel-async reports
+/// both as `Unknown` without their SQLSTATE, hence the server's (English) messages.
+pub const UNSTORABLE_MESSAGE: &str = "A value contains the character U+0000, which cannot be stored";
+
+fn is_unstorable_value(e: &DieselError) -> bool {
+    match e {
+        DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let m = info.message();
+            m.starts_with("invalid byte sequence for encoding") && m.ends_with("0x00")
+                || m.starts_with("unsupported Unicode escape sequence")
+        }
+        _ => false,
+    }
+}
+
 /// The last resort mapping of a database error: known constraints (without a value),
-/// lost connections → `Unavailable`, the rest → `Storage`.
+/// values PostgreSQL cannot store → `Validation`, lost connections → `Unavailable`, the rest
+/// → `Storage`.
 pub(crate) fn db_error(e: DieselError) -> DomainError {
     if let Some(mapped) = violated_constraint(&e).and_then(|(_, name)| constraint_error(name, "")) {
         return mapped;
+    }
+    if is_unstorable_value(&e) {
+        return DomainError::validation(UNSTORABLE_MESSAGE);
     }
     if is_connection_error(&e) {
         return DomainError::Unavailable(Box::new(e));
@@ -162,6 +189,18 @@ mod tests {
         assert!(matches!(db_error(e), DomainError::Unavailable(_)));
         let e = DieselError::NotFound;
         assert!(matches!(db_error(e), DomainError::Storage(_)));
+    }
+
+    #[test]
+    fn values_postgres_cannot_store_are_validation_errors() {
+        for message in [
+            "invalid byte sequence for encoding \"UTF8\": 0x00",
+            "unsupported Unicode escape sequence",
+        ] {
+            let e = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()));
+            assert!(matches!(db_error(e), DomainError::Validation { .. }), "{message}");
+        }
+        assert!(!storable("a\0b") && storable("ab"));
     }
 
     #[test]

@@ -9,7 +9,7 @@ use xclade_domain::ports::{AdminUserRecord, ApiClientRecord, ProjectRepository};
 use xclade_domain::project::{Project, ProjectKey};
 use xclade_domain::{AdminUserId, ApiClientRowId, DomainError, ProjectId, Resource};
 
-use crate::error::{OnConstraint, TxError};
+use crate::error::{storable, OnConstraint, TxError};
 use crate::pool::PgPool;
 use crate::schema::{admin_users, api_clients, projects};
 use crate::tx::{read, single_statement};
@@ -90,6 +90,9 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn find_api_clients(&self, client_id: &str) -> DomainResult<Vec<ApiClientRecord>> {
+        if !storable(client_id) {
+            return Ok(Vec::new());
+        }
         read(&self.pool, client_id, |conn, client_id| {
             Box::pin(async move {
                 let rows: Vec<(Uuid, String, Uuid, String, String, Vec<String>)> = api_clients::table
@@ -146,6 +149,9 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn find_admin_users(&self, email: &str) -> DomainResult<Vec<AdminUserRecord>> {
+        if !storable(email) {
+            return Ok(Vec::new());
+        }
         read(&self.pool, email, |conn, email| {
             Box::pin(async move {
                 let rows: Vec<(Uuid, String, Uuid, String, String)> = admin_users::table

@@ -30,6 +30,8 @@ pub enum AdminError {
     NotFound(String),
     #[error("Request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("{}", crate::body::BODY_TIMEOUT_MESSAGE)]
+    Timeout,
 }
 
 impl AdminError {
@@ -47,6 +49,7 @@ impl AdminError {
             AdminError::Forbidden(m) => (StatusCode::FORBIDDEN, "forbidden", None, m.clone()),
             AdminError::NotFound(m) => (StatusCode::NOT_FOUND, "not_found", None, m.clone()),
             AdminError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_data", None, self.to_string()),
+            AdminError::Timeout => (StatusCode::REQUEST_TIMEOUT, "invalid_data", None, self.to_string()),
             AdminError::Domain(e) => match e {
                 D::Validation { message, .. } => (bad, "invalid_data", None, format!("Invalid request: {message}")),
                 D::InvalidField { .. } | D::RequiredField { .. } | D::ReferencedResourceNotFound { .. } => {

@@ -31,6 +31,8 @@ pub enum ProjectError {
     MethodNotAllowed(String),
     #[error("Request body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("{}", crate::body::BODY_TIMEOUT_MESSAGE)]
+    Timeout,
     #[error("{0}")]
     UnsupportedMediaType(String),
 }
@@ -94,6 +96,7 @@ impl ProjectError {
             ProjectError::TooLarge(_) => {
                 (StatusCode::PAYLOAD_TOO_LARGE, "InvalidInput", self.to_string(), none(), none())
             }
+            ProjectError::Timeout => (StatusCode::REQUEST_TIMEOUT, "InvalidInput", self.to_string(), none(), none()),
             ProjectError::UnsupportedMediaType(m) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "InvalidInput", m.clone(), none(), none())
             }

@@ -72,6 +72,9 @@ pub async fn token(req: HttpRequest, payload: web::Payload, state: web::Data<App
         Err(BodyError::Read) => {
             return oauth_error(StatusCode::BAD_REQUEST, "invalid_request", "The request body could not be read.")
         }
+        Err(BodyError::Timeout) => {
+            return oauth_error(StatusCode::REQUEST_TIMEOUT, "invalid_request", crate::body::BODY_TIMEOUT_MESSAGE)
+        }
     };
     // Query parameters first, then the body, so the body wins.
     let mut params = QueryPairs::parse(req.query_string());
