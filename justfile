@@ -119,8 +119,8 @@ ci:
 bench *ARGS:
     @bench/run.sh {{ ARGS }}
 
-# Stress and fault scenarios of §4.1 (not part of `just test`): builds the release binary, runs
-# bench/stress.py (`just stress --quick`, `--scenarios login,slow`, `--binary PATH`); results in
-# target/stress.
+# `just stress [--quick] [--scenarios login,slow,restart,freeze] [--binary PATH]` (bench/stress.py builds
+# the release binary unless --binary is given; each scenario on a private PostgreSQL cluster).
+# Stress and fault scenarios of §4.1 (not part of `just test`); results in target/stress.
 stress *ARGS:
     @python3 bench/stress.py {{ ARGS }}

@@ -589,7 +589,8 @@ def scenario_login(ctx: dict, rows: Rows, quick: bool) -> dict:
         n401, n503 = st.get("401", 0), st.get("503", 0)
         other = {k: v for k, v in st.items() if k not in ("401", "503")}
         rows.add("login flood", f"{title}: peak RSS during {res['sent']} failed logins @64",
-                 f"{peak / 1024:.1f} MiB (before {before / 1024:.1f})", "≤ 128 MiB", peak <= 128 * 1024)
+                 f"{peak / 1024:.1f} MiB (before {before / 1024:.1f})", "≤ 128 MiB (1 000 @64)", peak <= 128 * 1024,
+                 f"quick: {total} requests" if quick else "")
         growth = (after - before) / 1024
         rows.add("login flood", f"{title}: RSS {after_s} s after the flood",
                  f"{after / 1024:.1f} MiB ({growth:+.1f} MiB vs before)", "within 32 MiB of before (30 s)",
@@ -650,6 +651,7 @@ class SlowClients(threading.Thread):
         self.idle_open = 0
         self.idle_closed_by_server = 0
         self.idle_reopened = 0
+        self.idle_lifetimes: list[float] = []
         self.connect_errors = 0
         self.trickle_results: list[dict] = []  # {"after_s", "status"}
         self.trickle_open = 0
@@ -672,12 +674,12 @@ class SlowClients(threading.Thread):
     def run(self) -> None:
         sel = selectors.DefaultSelector()
         trickles: dict[socket.socket, dict] = {}
-        idles: set[socket.socket] = set()
+        idles: dict[socket.socket, float] = {}
         try:
             for _ in range(self.n_idle):
                 s = self.connect()
                 if s:
-                    idles.add(s)
+                    idles[s] = time.monotonic()
                     sel.register(s, selectors.EVENT_READ, "idle")
             for _ in range(self.n_trickle):
                 s = self.connect()
@@ -690,6 +692,7 @@ class SlowClients(threading.Thread):
                     continue
                 trickles[s] = {"start": time.monotonic(), "buf": b""}
                 sel.register(s, selectors.EVENT_READ, "trickle")
+            self.trickle_open, self.idle_open = len(trickles), len(idles)
             self.ready.set()
             t_end = time.monotonic() + self.max_s
             next_tick = time.monotonic() + 1
@@ -707,7 +710,7 @@ class SlowClients(threading.Thread):
                         if not data:
                             sel.unregister(s)
                             s.close()
-                            idles.discard(s)
+                            self.idle_lifetimes.append(time.monotonic() - idles.pop(s))
                             self.idle_closed_by_server += 1
                         continue
                     st = trickles.get(s)
@@ -743,7 +746,7 @@ class SlowClients(threading.Thread):
                         s = self.connect()
                         if not s:
                             break
-                        idles.add(s)
+                        idles[s] = time.monotonic()
                         sel.register(s, selectors.EVENT_READ, "idle")
                         self.idle_reopened += 1
                 self.idle_open = len(idles)
@@ -757,7 +760,8 @@ class SlowClients(threading.Thread):
                     pass
             self.trickle_open_at_end = len(trickles)
             for s in trickles:
-                self.trickle_results.append({"after_s": time.monotonic() - trickles[s]["start"], "status": "open"})
+                self.trickle_results.append({"after_s": time.monotonic() - trickles[s]["start"],
+                                             "status": f"still open after {self.max_s:.0f} s"})
             sel.close()
 
 
@@ -780,8 +784,10 @@ def scenario_slow(ctx: dict, rows: Rows, quick: bool) -> dict:
     trickle_during = slow.trickle_open
     log(f"probe beside them: p50 {fmt_s(loaded['p50_s'])} p99 {fmt_s(loaded['p99_s'])} ({loaded['n']} requests); "
         f"waiting for the trickling bodies to be cut (≤ {50 - (time.monotonic() - t_start):.0f} s)")
-    slow.join(60)
+    while slow.is_alive() and slow.trickle_open > 0 and time.monotonic() - t_start < 60:
+        time.sleep(0.5)
     slow.stop_event.set()
+    slow.join(30)
     results = slow.trickle_results
     by_status: dict[str, int] = {}
     for r in results:
@@ -791,6 +797,7 @@ def scenario_slow(ctx: dict, rows: Rows, quick: bool) -> dict:
     out = {"probe_alone": base, "probe_loaded": loaded, "idle_open_during_probe": idle_during,
            "trickle_open_during_probe": trickle_during, "idle_closed_by_server": slow.idle_closed_by_server,
            "idle_reopened": slow.idle_reopened, "connect_errors": slow.connect_errors,
+           "idle_closed_after_median_s": statistics.median(slow.idle_lifetimes) if slow.idle_lifetimes else None,
            "trickle_outcomes": by_status, "trickle_cut_408_median_s": med_cut,
            "trickle_cut_408_min_s": min(cut) if cut else None, "trickle_cut_408_max_s": max(cut) if cut else None,
            "server_alive": server.alive()}
@@ -802,8 +809,8 @@ def scenario_slow(ctx: dict, rows: Rows, quick: bool) -> dict:
              f"p50 {fmt_s(loaded['p50_s'])} p99 {fmt_s(p99b)} vs alone p50 {fmt_s(base['p50_s'])} p99 {fmt_s(p99a)}; "
              f"{loaded['n']} vs {base['n']} req" + (f"; errors {loaded['errors']}" if loaded["errors"] else ""),
              "latency unchanged (p99 ≤ 2×alone + 2 ms, no errors)", ok,
-             f"during the probe {idle_during} idle / {trickle_during} trickling open; idle reopened "
-             f"{slow.idle_reopened}×")
+             f"during the probe {idle_during} idle / {trickle_during} trickling open; the server closed idle "
+             f"ones after {fmt_s(out['idle_closed_after_median_s'])} (median), reopened {slow.idle_reopened}×")
     ok408 = bool(cut) and len(cut) == len(results) and 25 <= med_cut <= 40
     rows.add("slow clients", "a trickling body (1 byte/s) is cut with 408",
              (f"408 after {med_cut:.1f} s (median; {min(cut):.1f}–{max(cut):.1f})" if cut else "no 408")
