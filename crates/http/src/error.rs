@@ -14,10 +14,8 @@ pub struct Rendered;
 /// both short-lived, and clients that honour the header back off instead of hammering.
 pub(crate) fn retry_after(resp: &mut actix_web::HttpResponse) {
     if resp.status() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
-        resp.headers_mut().insert(
-            actix_web::http::header::RETRY_AFTER,
-            actix_web::http::header::HeaderValue::from_static("1"),
-        );
+        resp.headers_mut()
+            .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("1"));
     }
 }
 

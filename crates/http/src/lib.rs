@@ -15,6 +15,7 @@ pub mod middleware;
 pub mod openapi;
 pub mod query;
 pub mod routes;
+pub mod server;
 pub mod state;
 
 pub use metrics::Metrics;

@@ -25,7 +25,7 @@ fn acceptable(id: &str) -> bool {
 }
 
 /// Which family renders errors of this path.
-fn is_admin_path(path: &str) -> bool {
+pub(crate) fn is_admin_path(path: &str) -> bool {
     path == "/admin" || path.starts_with("/admin/") || path.starts_with("/auth/")
 }
 

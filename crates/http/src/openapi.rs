@@ -47,9 +47,15 @@ async fn openapi_json(doc: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse 
     HttpResponse::Ok().json(doc.get_ref())
 }
 
+async fn docs_redirect() -> HttpResponse {
+    HttpResponse::PermanentRedirect().insert_header((actix_web::http::header::LOCATION, "/docs/")).finish()
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     let doc = document();
     cfg.app_data(web::Data::new(doc.clone()))
         .route("/openapi.json", web::get().to(openapi_json))
+        // The reference's address is `/docs`; its assets are relative to `/docs/`.
+        .route("/docs", web::get().to(docs_redirect))
         .service(SwaggerUi::new("/docs/{_:.*}").url("/docs/openapi.json", doc));
 }

@@ -193,10 +193,7 @@ mod tests {
 
     #[test]
     fn values_postgres_cannot_store_are_validation_errors() {
-        for message in [
-            "invalid byte sequence for encoding \"UTF8\": 0x00",
-            "unsupported Unicode escape sequence",
-        ] {
+        for message in ["invalid byte sequence for encoding \"UTF8\": 0x00", "unsupported Unicode escape sequence"] {
             let e = DieselError::DatabaseError(DatabaseErrorKind::Unknown, Box::new(message.to_owned()));
             assert!(matches!(db_error(e), DomainError::Validation { .. }), "{message}");
         }

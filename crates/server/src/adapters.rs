@@ -1,11 +1,11 @@
 //! Adapters of the small ports: Argon2id hashing, HS256 tokens, the system clock, UUID v7 ids.
 
+use crate::hashing::{hash_now, Blocks, HashPool};
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use rand::Rng;
 use std::time::Duration;
-use crate::hashing::{hash_now, Blocks, HashPool};
 use xclade_domain::auth::TokenClaims;
 use xclade_domain::error::DomainResult;
 use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, TokenRejection, TokenSigner};

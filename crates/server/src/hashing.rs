@@ -61,7 +61,6 @@ impl Blocks {
     fn release(&mut self) {
         self.0 = None;
     }
-
 }
 
 /// Hashes `secret` with Argon2id and the default parameters into a PHC string.

@@ -2,12 +2,12 @@
 
 use crate::adapters::{Argon2Hasher, JwtSigner, SystemClock, UuidV7Ids};
 use crate::config::Settings;
-use actix_web::middleware::from_fn;
-use actix_web::{web, App, HttpServer};
+use actix_web::web;
 use std::net::TcpListener;
 use std::sync::Arc;
 use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, ProjectRepository, TypeRepository};
 use xclade_domain::services::{AdminService, AuthService, CustomerService, GroupService, TypeService};
+use xclade_http::server::ServerOptions;
 use xclade_http::{AppState, HttpConfig, Metrics, PoolStats};
 use xclade_postgres::{
     build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgHealth, PgPool, PgProjectRepository,
@@ -120,18 +120,9 @@ impl Application {
             pool_stats: Some(Arc::new(DeadpoolStats(pool.clone()))),
             config: HttpConfig { body_limit: settings.body_limit },
         };
-        let data = web::Data::new(state);
-        let server = HttpServer::new(move || {
-            App::new()
-                .app_data(data.clone())
-                .wrap(from_fn(xclade_http::middleware::observe))
-                .configure(xclade_http::configure)
-        })
-        .workers(settings.workers)
-        .listen(listener)
-        .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?
-        .shutdown_timeout(30)
-        .run();
+        let options = ServerOptions { workers: settings.workers, ..ServerOptions::default() };
+        let server = xclade_http::server::serve(listener, web::Data::new(state), options)
+            .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?;
         Ok(Application { port, server, pool, services })
     }
 

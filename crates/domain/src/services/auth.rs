@@ -5,6 +5,10 @@ use crate::error::DomainError;
 use crate::ports::{Clock, PasswordHasher, ProjectRepository, TokenRejection, TokenSigner};
 use std::sync::Arc;
 
+/// How far in the future a token's issue time may lie (clock skew between replicas); a token
+/// issued later than that is refused (§4.1).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
+
 /// Default token lifetime: 48 hours.
 pub const DEFAULT_TOKEN_TTL_SECS: i64 = 172_800;
 
@@ -125,8 +129,12 @@ impl AuthService {
     /// Verifies a bearer token (no database round trip).
     pub fn authenticate(&self, token: &str) -> Result<Principal, TokenRejection> {
         let claims = self.signer.verify(token)?;
-        if claims.exp <= self.clock.now().timestamp() {
+        let now = self.clock.now().timestamp();
+        if claims.exp <= now {
             return Err(TokenRejection::Expired);
+        }
+        if claims.iat > now + MAX_CLOCK_SKEW_SECS {
+            return Err(TokenRejection::Invalid);
         }
         Principal::from_claims(&claims).ok_or(TokenRejection::Invalid)
     }
@@ -166,6 +174,38 @@ mod tests {
         let mut h = MockPasswordHasher::new();
         h.expect_verify().returning(|secret, hash| Ok(hash.is_some() && secret == "right"));
         h
+    }
+
+    fn verifying(iat: i64, exp: i64) -> AuthService {
+        let mut signer = MockTokenSigner::new();
+        signer.expect_verify().returning(move |_| {
+            Ok(TokenClaims {
+                sub: "cid".into(),
+                kind: "client".into(),
+                project: "demo".into(),
+                pid: uuid::Uuid::nil(),
+                scope: "manage_project:demo".into(),
+                iat,
+                exp,
+            })
+        });
+        let mut clock = MockClock::new();
+        clock.expect_now().returning(|| Utc.timestamp_opt(1_000, 0).single().unwrap_or_default());
+        let (repo, hasher) = (MockProjectRepository::new(), MockPasswordHasher::new());
+        AuthService::new(Arc::new(repo), Arc::new(hasher), Arc::new(signer), Arc::new(clock), DEFAULT_TOKEN_TTL_SECS)
+    }
+
+    #[test]
+    fn tokens_from_the_future_or_the_past_are_refused() {
+        // The clock says 1 000.
+        assert!(verifying(990, 2_000).authenticate("t").is_ok());
+        assert!(verifying(1_060, 2_000).authenticate("t").is_ok(), "within the allowed skew");
+        assert_eq!(verifying(1_061, 2_000).authenticate("t").err(), Some(TokenRejection::Invalid));
+        assert_eq!(
+            verifying(1_000 + 365 * 86_400, 2_000_000_000).authenticate("t").err(),
+            Some(TokenRejection::Invalid)
+        );
+        assert_eq!(verifying(500, 1_000).authenticate("t").err(), Some(TokenRejection::Expired));
     }
 
     #[test]

@@ -39,16 +39,20 @@ async fn customer_row(
     lock: bool,
 ) -> TxResult<Option<CustomerRow>> {
     let mut c = conn;
+    // No `deleted_at IS NULL` in the statement: it would let the planner pick the partial
+    // index `customers_created_at_idx` (project only, then a filter over every customer of
+    // the project), which it does without statistics even for a fresh plan. The primary key
+    // finds the one row; a deleted one is dropped here.
     let query = customers::table
         .filter(customers::project_id.eq(project.0))
         .filter(customers::id.eq(id.0))
-        .filter(customers::deleted_at.is_null())
         .select(CustomerRow::as_select());
-    Ok(if lock {
+    let row = if lock {
         query.for_no_key_update().first(&mut c).await.optional()?
     } else {
         query.first(&mut c).await.optional()?
-    })
+    };
+    Ok(row.filter(|row| row.deleted_at.is_none()))
 }
 
 /// The customer with the requested relations, in one round trip: the customer and its
@@ -86,18 +90,22 @@ async fn group_rows(
         return Ok(Vec::new());
     }
     let mut c = conn;
-    Ok(customer_group_memberships::table
+    let query = customer_group_memberships::table
         .inner_join(
             customer_groups::table.on(customer_groups::project_id
                 .eq(customer_group_memberships::project_id)
                 .and(customer_groups::id.eq(customer_group_memberships::group_id))),
         )
         .filter(customer_group_memberships::project_id.eq(project.0))
-        .filter(customer_group_memberships::customer_id.eq_any(ids))
         .order((customer_group_memberships::customer_id, customer_groups::id))
         .select((customer_group_memberships::customer_id, GroupRow::as_select()))
-        .load(&mut c)
-        .await?)
+        .into_boxed();
+    // One customer: `=` (see `address_rows`).
+    let query = match ids {
+        [one] => query.filter(customer_group_memberships::customer_id.eq(*one)),
+        _ => query.filter(customer_group_memberships::customer_id.eq_any(ids)),
+    };
+    Ok(query.load(&mut c).await?)
 }
 
 /// The addresses of the customers `ids`, ordered by customer and address id; nothing is sent
@@ -112,13 +120,20 @@ async fn address_rows(
         return Ok(Vec::new());
     }
     let mut c = conn;
-    Ok(customer_addresses::table
+    let query = customer_addresses::table
         .filter(customer_addresses::project_id.eq(project.0))
-        .filter(customer_addresses::customer_id.eq_any(ids))
         .order((customer_addresses::customer_id, customer_addresses::id))
         .select(AddressRow::as_select())
-        .load(&mut c)
-        .await?)
+        .into_boxed();
+    // One customer (the customer read): `customer_id = $2`, whose plan is the index on
+    // (project, customer) whatever the statistics say; `= ANY($2)` got a plan that filtered
+    // every address of the project when it was cached while the table was small (the pool's
+    // periodic `DISCARD PLANS` re-plans the list pages' statements).
+    let query = match ids {
+        [one] => query.filter(customer_addresses::customer_id.eq(*one)),
+        _ => query.filter(customer_addresses::customer_id.eq_any(ids)),
+    };
+    Ok(query.load(&mut c).await?)
 }
 
 /// Puts the relation rows on the customers of `page` (only the relations asked for are
