@@ -51,8 +51,13 @@ impl TestApp {
 
     /// Spawns a server after letting the test adjust the settings.
     pub async fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> TestApp {
+        Self::spawn_on(TestDb::new().await, adjust).await
+    }
+
+    /// Spawns a server on `db` (e.g. [`TestDb::on_private`]) after letting the test adjust the
+    /// settings.
+    pub async fn spawn_on(db: TestDb, adjust: impl FnOnce(&mut Settings)) -> TestApp {
         crate::init_test_logging();
-        let db = TestDb::new().await;
         let mut settings = test_settings(&db);
         adjust(&mut settings);
         let app = Application::build(settings).await.unwrap_or_else(|e| panic!("cannot build the app: {e}"));

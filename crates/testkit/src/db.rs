@@ -108,6 +108,14 @@ impl TestDb {
         Ok(TestDb { server, name, url })
     }
 
+    /// A migrated database on a private cluster (tests that freeze, stop or reconfigure the
+    /// server); dropped with the value like any other test database.
+    pub async fn on_private(pg: &crate::PrivatePg) -> TestDb {
+        let name = new_test_db_name();
+        let url = pg.create_migrated_database(&name).await;
+        TestDb { server: Server::parse(&pg.base_url()), name, url }
+    }
+
     /// The full URL of this test's database.
     pub fn url(&self) -> &str {
         &self.url
