@@ -231,8 +231,8 @@ for run in "${runs[@]}"; do
     status=0
     timeout --foreground 280 env FUZZ_TOKEN="$token" \
         "$venv/bin/schemathesis" --no-color --config-file "$here/schemathesis.toml" run "$api_url/openapi.json" \
-        --checks all --mode all --max-examples "${FUZZ_MAX_EXAMPLES:-50}" \
-        --seed "$seed" --workers "${FUZZ_WORKERS:-2}" \
+        --mode all --max-examples "${FUZZ_MAX_EXAMPLES:-50}" \
+        --generation-database none --seed "$seed" --workers "${FUZZ_WORKERS:-2}" \
         --report junit --report-junit-path "$junit" \
         2>&1 | tee "$logs/$run.log" || status=$?
     counts="$(

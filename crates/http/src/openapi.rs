@@ -181,6 +181,20 @@ mod harden {
                         continue;
                     }
                     let name = p.name.clone();
+                    if admin {
+                        // The admin family reads an empty value as an absent one (`qs` sends them).
+                        if let Ok(extensions) = serde_json::from_value(serde_json::json!({"allowEmptyValue": true})) {
+                            p.extensions = Some(extensions);
+                        }
+                        if name.ends_with("_at[gte]") {
+                            // `list_query::parse_time`: an RFC 3339 date-time or a `YYYY-MM-DD` date.
+                            p.schema = serde_json::from_value(serde_json::json!({
+                                "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]
+                            }))
+                            .ok();
+                            continue;
+                        }
+                    }
                     let Some(o) = target(&mut p.schema) else { continue };
                     match (admin, project, name.as_str()) {
                         (true, _, "limit") => (o.minimum, o.maximum) = (int(0), int(u64::from(MAX_LIST_LIMIT))),
