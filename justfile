@@ -52,12 +52,14 @@ test:
         cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || failed+=("cargo test")
     fi
     {{ just }} test-clients 2>&1 | tee -a "$log" || failed+=("test-clients")
+    {{ just }} test-fuzz 2>&1 | tee -a "$log" || failed+=("test-fuzz")
     {{ just }} check-domain-deps || failed+=("check-domain-deps")
     # One plain closing line with the totals of every runner (nextest, pytest, node --test).
     passed=$(awk '
         match($0, /[0-9]+ tests run: [0-9]+ passed/) { split(substr($0, RSTART, RLENGTH), a, " "); n += a[4] }
         /^=+ [0-9]+ passed/ { n += $2 }
         /^# pass [0-9]+/ { n += $3 }
+        /^fuzz: [0-9]+ passed/ { n += $2 }
         END { print n + 0 }' "$log")
     if ((${#failed[@]})); then
         printf 'FAILED: %s\n' "${failed[@]}" >&2
@@ -79,6 +81,16 @@ test-clients:
         export XCLADE_TEST_PG="$url"
     fi
     bash tests/clients/run.sh
+
+# Schemathesis over /openapi.json of a spawned server, every operation, both tokens (tests/fuzz/run.sh).
+test-fuzz *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ -z "${XCLADE_TEST_PG:-}" && -z "${DATABASE_URL:-}" ]]; then
+        url="$(scripts/db-ensure.sh)"
+        export XCLADE_TEST_PG="$url"
+    fi
+    bash tests/fuzz/run.sh {{ ARGS }}
 
 # Fail when the domain crate depends (even indirectly) on actix, diesel, tokio, hyper or sqlx.
 check-domain-deps:

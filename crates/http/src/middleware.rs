@@ -83,7 +83,13 @@ pub async fn observe(
         .is_some_and(|v| v.starts_with("application/json"));
     if status.as_u16() >= 400 && res.response().extensions().get::<Rendered>().is_none() && !is_json {
         let request = res.request().clone();
-        res = ServiceResponse::new(request, rewrite_error(&path, status));
+        // A 405 keeps the `Allow` header actix set from the resource's methods (RFC 9110).
+        let allow = res.headers().get(actix_web::http::header::ALLOW).cloned();
+        let mut rewritten = rewrite_error(&path, status);
+        if let Some(allow) = allow {
+            rewritten.headers_mut().insert(actix_web::http::header::ALLOW, allow);
+        }
+        res = ServiceResponse::new(request, rewritten);
     }
     if let Ok(value) = HeaderValue::from_str(&correlation) {
         res.headers_mut().insert(HeaderName::from_static(CORRELATION_HEADER), value);

@@ -120,6 +120,7 @@ pub struct AdminCustomerGroupListResponse {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminCreateCustomerGroup {
     /// 1 to 256 characters, unique in the project.
+    #[schema(min_length = 1, max_length = 256)]
     pub name: String,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -129,7 +130,7 @@ pub struct AdminCreateCustomerGroup {
 /// `""` is deleted.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminUpdateCustomerGroup {
-    #[schema(nullable = false)]
+    #[schema(nullable = false, min_length = 1, max_length = 256)]
     pub name: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -140,8 +141,10 @@ pub struct AdminUpdateCustomerGroup {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminManageGroupCustomers {
     /// Ids of the customers to add to the group.
+    #[schema(max_items = 1000)]
     pub add: Option<Vec<String>>,
     /// Ids of the customers to remove from the group.
+    #[schema(max_items = 1000)]
     pub remove: Option<Vec<String>>,
 }
 

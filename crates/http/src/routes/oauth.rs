@@ -16,7 +16,9 @@ use xclade_domain::services::OAuthError;
 use xclade_domain::DomainError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/oauth/token", web::post().to(token)).route("/auth/user/emailpass", web::post().to(login));
+    // Resources, so another method on these paths is 405 with `Allow`, not 404.
+    cfg.service(web::resource("/oauth/token").route(web::post().to(token)))
+        .service(web::resource("/auth/user/emailpass").route(web::post().to(login)));
 }
 
 /// A successful token response.
@@ -53,7 +55,7 @@ fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {
 
 /// Issues an access token by OAuth 2.0 client credentials.
 #[utoipa::path(post, path = "/oauth/token", tag = "auth",
-    request_body(content_type = "application/x-www-form-urlencoded", description = "`grant_type=client_credentials[&scope=…]`; credentials by HTTP Basic or `client_id`/`client_secret` fields"),
+    request_body(content = crate::openapi::TokenRequest, content_type = "application/x-www-form-urlencoded", description = "`grant_type=client_credentials[&scope=…]`; credentials by HTTP Basic or `client_id`/`client_secret` fields"),
     responses(
         (status = 200, body = TokenResponse),
         (status = 400, description = "invalid_request, unsupported_grant_type or invalid_scope"),
@@ -132,7 +134,7 @@ pub struct LoginResponse {
 
 /// Admin login with email and password.
 #[utoipa::path(post, path = "/auth/user/emailpass", tag = "auth",
-    request_body(content = serde_json::Value, description = "`{\"email\": \"…\", \"password\": \"…\"}`"),
+    request_body(content = crate::openapi::LoginRequest, description = "`{\"email\": \"…\", \"password\": \"…\"}`"),
     responses(
         (status = 200, body = LoginResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody),

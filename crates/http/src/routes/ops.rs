@@ -5,9 +5,10 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/health/live", web::get().to(live))
-        .route("/health/ready", web::get().to(ready))
-        .route("/metrics", web::get().to(metrics));
+    // Resources, so another method on these paths is 405 with `Allow`, not 404.
+    cfg.service(web::resource("/health/live").route(web::get().to(live)))
+        .service(web::resource("/health/ready").route(web::get().to(ready)))
+        .service(web::resource("/metrics").route(web::get().to(metrics)));
 }
 
 /// The process is up.

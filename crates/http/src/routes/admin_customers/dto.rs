@@ -407,15 +407,19 @@ pub struct AdminAddressDeleteResponse {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminCreateCustomer {
     /// At most 320 characters; unique among the project's customers (case-insensitive).
-    #[schema(format = Email, example = "user@example.com")]
+    #[schema(format = Email, example = "user@example.com", min_length = 3, max_length = 320)]
     pub email: String,
     /// At most 255 characters.
+    #[schema(max_length = 255)]
     pub company_name: String,
     /// At most 255 characters.
+    #[schema(max_length = 255)]
     pub first_name: String,
     /// At most 255 characters.
+    #[schema(max_length = 255)]
     pub last_name: String,
     /// At most 255 characters.
+    #[schema(max_length = 255)]
     pub phone: String,
     /// At most 64 keys, 16 KiB serialized, nested at most 5 levels.
     #[schema(value_type = Object)]
@@ -429,11 +433,15 @@ pub struct AdminCreateCustomer {
 /// (except `email`); `metadata` is merged shallowly, a key set to `""` is deleted.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminUpdateCustomer {
-    #[schema(format = Email, nullable = false)]
+    #[schema(format = Email, nullable = false, min_length = 3, max_length = 320)]
     pub email: Option<String>,
+    #[schema(max_length = 255)]
     pub company_name: Option<String>,
+    #[schema(max_length = 255)]
     pub first_name: Option<String>,
+    #[schema(max_length = 255)]
     pub last_name: Option<String>,
+    #[schema(max_length = 255)]
     pub phone: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -447,28 +455,39 @@ pub struct AdminUpdateCustomer {
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminManageCustomerGroups {
     /// Ids of the groups to add the customer to.
+    #[schema(max_items = 1000)]
     pub add: Option<Vec<String>>,
     /// Ids of the groups to remove the customer from.
+    #[schema(max_items = 1000)]
     pub remove: Option<Vec<String>>,
 }
 
 /// Body of an address create or update: every key optional; `null` clears a string.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct AdminCustomerAddressBody {
+    #[schema(max_length = 255)]
     pub address_name: Option<String>,
+    #[schema(max_length = 255)]
     pub company: Option<String>,
+    #[schema(max_length = 255)]
     pub first_name: Option<String>,
+    #[schema(max_length = 255)]
     pub last_name: Option<String>,
+    #[schema(max_length = 255)]
     pub address_1: Option<String>,
+    #[schema(max_length = 255)]
     pub address_2: Option<String>,
+    #[schema(max_length = 255)]
     pub city: Option<String>,
     /// Stored lowercase.
-    #[schema(example = "us")]
+    #[schema(example = "us", max_length = 255)]
     pub country_code: Option<String>,
     /// Stored lowercase.
-    #[schema(example = "us-ca")]
+    #[schema(example = "us-ca", max_length = 255)]
     pub province: Option<String>,
+    #[schema(max_length = 255)]
     pub postal_code: Option<String>,
+    #[schema(max_length = 255)]
     pub phone: Option<String>,
     /// Replaces the address's metadata.
     #[schema(value_type = Option<Object>)]

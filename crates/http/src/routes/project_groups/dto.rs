@@ -130,7 +130,7 @@ impl PageView {
 #[schema(as = TypeResourceIdentifier)]
 pub struct TypeResourceIdentifierDoc {
     /// `type` (optional).
-    #[schema(rename = "typeId", example = "type")]
+    #[schema(rename = "typeId", example = "type", pattern = "^type$")]
     type_id: Option<String>,
     /// The type's id; wins over `key` when both are given.
     id: Option<String>,
