@@ -52,7 +52,6 @@ test:
         cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || failed+=("cargo test")
     fi
     {{ just }} test-clients 2>&1 | tee -a "$log" || failed+=("test-clients")
-    {{ just }} test-fuzz 2>&1 | tee -a "$log" || failed+=("test-fuzz")
     {{ just }} check-domain-deps || failed+=("check-domain-deps")
     # One plain closing line with the totals of every runner (nextest, pytest, node --test).
     passed=$(awk '

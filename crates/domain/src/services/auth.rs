@@ -112,9 +112,7 @@ impl AuthService {
     /// Admin login: one token carrying `manage_project:{key}`. Unknown email and wrong
     /// password take the same time and give the same error.
     pub async fn login(&self, email: &str, password: &str) -> Result<IssuedToken, DomainError> {
-        // PostgreSQL text cannot hold U+0000, so no stored email has one: such a login is wrong
-        // credentials (401, §4.1), through the same dummy verification as an unknown email.
-        let users = if email.contains('\0') { Vec::new() } else { self.projects.find_admin_users(email).await? };
+        let users = self.projects.find_admin_users(email).await?;
         if users.is_empty() {
             self.hasher.verify(password, None).await?;
             return Err(DomainError::InvalidCredentials);
