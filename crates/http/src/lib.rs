@@ -7,6 +7,7 @@
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod app;
 pub mod auth;
 pub mod body;
 pub mod error;
@@ -30,6 +31,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::admin_customers::configure(cfg);
     routes::admin_groups::configure(cfg);
     openapi::configure(cfg);
+    app::configure(cfg);
     // The project family's `/{projectKey}/…` patterns come last: they would shadow the rest.
     routes::project_types::configure(cfg);
     routes::project_groups::configure(cfg);

@@ -1,5 +1,6 @@
 //! End-to-end tests: the real server on a random port, a real database per test, real HTTP.
 
+mod app;
 mod auth;
 mod cli;
 mod ops;
