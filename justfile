@@ -52,6 +52,7 @@ test:
         cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || failed+=("cargo test")
     fi
     {{ just }} test-clients 2>&1 | tee -a "$log" || failed+=("test-clients")
+    {{ just }} test-browser 2>&1 | tee -a "$log" || failed+=("test-browser")
     {{ just }} check-domain-deps || failed+=("check-domain-deps")
     # One plain closing line with the totals of every runner (nextest, pytest, node --test).
     passed=$(awk '
@@ -80,6 +81,16 @@ test-clients:
         export XCLADE_TEST_PG="$url"
     fi
     bash tests/clients/run.sh
+
+# The admin page (/app) in headless Chromium (tests/browser/run.sh; `--screenshots` refreshes docs/screenshots).
+test-browser *ARGS:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    if [[ -z "${XCLADE_TEST_PG:-}" && -z "${DATABASE_URL:-}" ]]; then
+        url="$(scripts/db-ensure.sh)"
+        export XCLADE_TEST_PG="$url"
+    fi
+    bash tests/browser/run.sh {{ ARGS }}
 
 # Schemathesis over /openapi.json of a spawned server, every operation, both tokens (tests/fuzz/run.sh).
 test-fuzz *ARGS:

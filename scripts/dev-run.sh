@@ -5,7 +5,8 @@
 #   2. XCLADE_JWT_SECRET, else a random dev secret kept in target/dev-jwt-secret;
 #   3. cargo build -p xclade-server (dev profile), then `xclade-customers migrate`;
 #   4. project `demo` (created once), a fresh API client and a fresh admin user
-#      (admin@demo.local the first time, admin+<random>@demo.local afterwards), printed;
+#      (admin@demo.local the first time, admin+<random>@demo.local afterwards), printed with
+#      the address of the admin page (/app);
 #   5. exec `xclade-customers serve --bind ${XCLADE_BIND:-127.0.0.1:8080}`.
 #
 # XCLADE_BIN=<path> uses that binary instead of building one.
@@ -101,6 +102,7 @@ API client      id:     $client_id
 admin user      email:    $email
                 password: $password
 listening on    http://$bind   (API reference: http://$bind/docs)
+admin page      http://$bind/app   (sign in with the admin user's email and password above)
 
 token:  curl -s -u '$client_id:$client_secret' -d grant_type=client_credentials http://$bind/oauth/token
 login:  curl -s -H 'content-type: application/json' -d '{"email":"$email","password":"$password"}' http://$bind/auth/user/emailpass

@@ -27,6 +27,8 @@ work="$root/target/clients"
 cd "$root"
 # shellcheck source=scripts/pg-lib.sh
 source "$root/scripts/pg-lib.sh"
+# shellcheck source=tests/support/server.sh
+source "$root/tests/support/server.sh"
 
 log() { echo "test-clients: $*" >&2; }
 die() {
@@ -136,64 +138,19 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Database.
 
-if [[ -n "${XCLADE_TEST_PG:-}" ]]; then
-    pg_url="$XCLADE_TEST_PG"
-elif [[ -n "${DATABASE_URL:-}" ]]; then
-    pg_url="$DATABASE_URL"
-else
-    pg_url="$(scripts/db-ensure.sh)"
-fi
-pg_url="${pg_url//[[:space:]]/}"
-# Split into `scheme://authority` and `?query`, dropping any database name (as testkit does).
-pg_query=""
-if [[ "$pg_url" == *\?* ]]; then
-    pg_query="?${pg_url#*\?}"
-    pg_url="${pg_url%%\?*}"
-fi
-pg_scheme=""
-pg_rest="$pg_url"
-if [[ "$pg_url" == *://* ]]; then
-    pg_scheme="${pg_url%%://*}://"
-    pg_rest="${pg_url#*://}"
-fi
-pg_base="$pg_scheme${pg_rest%%/*}"
-url_for() { printf '%s/%s%s' "$pg_base" "$1" "$pg_query"; }
-admin_sql() { "$psql_bin" -X -w -q -A -t -d "$(url_for postgres)" -v ON_ERROR_STOP=1 -c "$1"; }
+suite_pg_server
 
 run_id="$(random_hex 6)"
-db_name="xclade_clients_$run_id"
 run_dir="$work/run-$run_id"
 logs="$work/logs"
 mkdir -p "$run_dir/handoff" "$logs"
 rm -f "$logs"/*.log
 
-server_pids=()
-db_created=0
 cleanup() {
-    local status=$? pid
+    local status=$?
     trap - EXIT INT TERM
-    for pid in "${server_pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${server_pids[@]}"; do
-        for _ in $(seq 1 100); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$pid" 2>/dev/null; then
-            log "server $pid did not stop in 10 s; killing it"
-            kill -KILL "$pid" 2>/dev/null || true
-        fi
-        wait "$pid" 2>/dev/null || true
-    done
-    if ((db_created)); then
-        if [[ "${XCLADE_CLIENTS_KEEP_DB:-0}" == 1 ]]; then
-            log "kept the database $(url_for "$db_name") (XCLADE_CLIENTS_KEEP_DB=1)"
-        else
-            admin_sql "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null 2>&1 ||
-                log "could not drop the database $db_name"
-        fi
-    fi
+    suite_stop_servers
+    suite_drop_db "${XCLADE_CLIENTS_KEEP_DB:-0}" XCLADE_CLIENTS_KEEP_DB
     rm -rf "$run_dir"
     exit "$status"
 }
@@ -201,64 +158,14 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-log "creating the database $db_name on ${pg_base#*@}"
-admin_sql "CREATE DATABASE \"$db_name\"" >/dev/null
-db_created=1
-export DATABASE_URL
-DATABASE_URL="$(url_for "$db_name")"
+suite_create_db "xclade_clients_$run_id"
 
 # ---------------------------------------------------------------------------------------------
 # Servers.
 
-free_port() {
-    "$python_bin" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
-}
-
-# ready URL: true when URL answers 2xx.
-ready() {
-    if command -v curl >/dev/null 2>&1; then
-        curl -fsS -o /dev/null --max-time 2 "$1" 2>/dev/null
-    else
-        "$python_bin" -c 'import sys, urllib.request; urllib.request.urlopen(sys.argv[1], timeout=2)' "$1" 2>/dev/null
-    fi
-}
-
-# start_server NAME EXTRA_ENV… -- SERVE_ARGS…: starts one instance, echoes its base URL.
-start_server() {
-    local name="$1" port pid url
-    shift
-    local env_args=()
-    while [[ $# -gt 0 && "$1" != -- ]]; do
-        env_args+=("$1")
-        shift
-    done
-    shift
-    port="$(free_port)"
-    url="http://127.0.0.1:$port"
-    env "${env_args[@]}" "$bin" serve --bind "127.0.0.1:$port" "$@" >"$logs/$name.log" 2>&1 &
-    pid=$!
-    server_pids+=("$pid")
-    for _ in $(seq 1 300); do
-        if ! kill -0 "$pid" 2>/dev/null; then
-            log "the $name server exited at start; last lines of target/clients/logs/$name.log:"
-            tail -n 30 "$logs/$name.log" >&2 || true
-            return 1
-        fi
-        if ready "$url/health/ready"; then
-            started_url="$url"
-            return 0
-        fi
-        sleep 0.2
-    done
-    log "the $name server did not become ready in 60 s; last lines of target/clients/logs/$name.log:"
-    tail -n 30 "$logs/$name.log" >&2 || true
-    return 1
-}
-
 export XCLADE_JWT_SECRET
 XCLADE_JWT_SECRET="$(random_hex 32)"
 export RUST_LOG="${RUST_LOG:-info}"
-started_url=""
 start_server main XCLADE_TOKEN_TTL_SECS=172800 XCLADE_MAX_CUSTOMER_GROUPS=1000 --
 api_url="$started_url"
 start_server short-ttl XCLADE_TOKEN_TTL_SECS=2 XCLADE_MAX_CUSTOMER_GROUPS=1000 -- --no-migrate
