@@ -22,7 +22,7 @@ const LIST_FIELDS = 'id,email,first_name,last_name,company_name,phone,created_at
 const $ = (id) => document.getElementById(id);
 const main = $('main');
 
-const session = { token: null, project: null, email: null };
+const session = { token: null, project: null, email: null, actor: null };
 
 // ---------------------------------------------------------------------------------------------
 // DOM helpers
@@ -66,8 +66,8 @@ function field({ label, name, type = 'text', value, autocomplete, hint, inputmod
     'div',
     { class: 'field', dataset: { field: name } },
     h('label', { for: id }, label),
-    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
     input,
+    hint ? h('p', { class: 'hint', id: hintId }, hint) : null,
     h('p', { class: 'field-error', id: errorId, hidden: true }),
   );
 }
@@ -231,6 +231,7 @@ function adopt(token, email) {
   session.token = token;
   session.project = project;
   session.email = email || null;
+  session.actor = typeof claims.sub === 'string' ? claims.sub : null;
   storage()?.setItem(TOKEN_KEY, token);
   if (email) storage()?.setItem(EMAIL_KEY, email);
   return true;
@@ -240,6 +241,7 @@ function forget() {
   session.token = null;
   session.project = null;
   session.email = null;
+  session.actor = null;
   storage()?.removeItem(TOKEN_KEY);
   storage()?.removeItem(EMAIL_KEY);
 }
@@ -727,7 +729,7 @@ async function customerView(id) {
       fact('Has an account', c.has_account ? 'Yes' : 'No'),
       fact('Created', when(c.created_at)),
       fact('Updated', when(c.updated_at)),
-      fact('Created by', c.created_by ?? '—'),
+      fact('Created by', actorLabel(c.created_by)),
       fact('Default billing address', addressLabel(c, c.default_billing_address_id)),
       fact('Default shipping address', addressLabel(c, c.default_shipping_address_id)),
       fact('Metadata', h('pre', null, JSON.stringify(c.metadata ?? {}, null, 2))),
@@ -757,6 +759,13 @@ async function customerView(id) {
     addressesPanel(c, base),
   );
   return [node, title];
+}
+
+/** `created_by`: an admin user id or an API client id; "you" when it is the signed-in user. */
+function actorLabel(actor) {
+  if (!actor) return '—';
+  if (actor === session.actor) return `you (${session.email ?? 'this admin user'})`;
+  return h('code', null, actor);
 }
 
 function fact(term, value) {
@@ -1208,7 +1217,9 @@ async function groupView(id, params) {
       onclick: async (event) => {
         const button = event.currentTarget;
         const ok = await confirmDialog(
-          `Delete the group “${shown.name}”? Its ${plural(members.count, 'member leaves', 'members leave')} the group; the customers are kept.`,
+          `Delete the group “${shown.name}”? ${
+            members.count ? `Its ${plural(members.count, 'member leaves', 'members leave')} the group; the customers are kept.` : 'It has no members.'
+          }`,
           'Delete group',
         );
         if (!ok) return;
