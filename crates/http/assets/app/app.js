@@ -546,7 +546,7 @@ function pager({ offset, limit, count, hashAt, label }) {
     'nav',
     { class: 'pager', 'aria-label': label },
     link(prev, '← Previous', 'prev'),
-    h('span', { class: 'pager-text' }, `${first}–${last} of ${count}`),
+    h('span', { class: 'pager-text' }, offset >= count ? `past the end; ${count} in all` : `${first}–${last} of ${count}`),
     link(next, 'Next →', 'next'),
   );
 }
