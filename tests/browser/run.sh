@@ -46,7 +46,7 @@ for arg in "$@"; do
     case "$arg" in
         --screenshots) screenshots="$root/docs/screenshots" ;;
         -h | --help)
-            sed -n '2,26p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *) die "unknown argument: $arg (--screenshots)" ;;
