@@ -118,17 +118,21 @@ impl CustomerDraft {
             last_name: bounded_opt("last_name", last_name, MAX_STRING_CHARS)?,
             phone: bounded_opt("phone", phone, MAX_STRING_CHARS)?,
             metadata: Metadata::parse(metadata)?,
-            additional_data: match additional_data {
-                Some(data) if data.iter().any(|(k, v)| k.contains('\0') || crate::metadata::has_nul(v)) => {
-                    return Err(DomainError::invalid_field(
-                        "additional_data",
-                        "Field 'additional_data' must not contain the character U+0000",
-                    ))
-                }
-                data => data,
-            },
+            additional_data: additional_data.map(check_additional_data).transpose()?,
         })
     }
+}
+
+/// `additional_data` of a create or an update: any JSON object whose keys and strings hold no
+/// U+0000 (it travels in the event, which is stored as jsonb).
+pub fn check_additional_data(data: Map<String, Value>) -> Result<Map<String, Value>, DomainError> {
+    if data.iter().any(|(k, v)| k.contains('\0') || crate::metadata::has_nul(v)) {
+        return Err(DomainError::invalid_field(
+            "additional_data",
+            "Field 'additional_data' must not contain the character U+0000",
+        ));
+    }
+    Ok(data)
 }
 
 /// A partial update: `None` leaves a field alone, `Some(None)` clears a nullable one.

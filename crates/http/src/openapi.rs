@@ -72,13 +72,14 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// the same constants the parsers use (§4.1: a client generated from the document never sends
 /// what the server refuses).
 mod harden {
+    use crate::routes::admin_customers::support::{IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
     use std::collections::BTreeSet;
     use utoipa::openapi::path::{Operation, ParameterIn};
-    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, Schema};
-    use utoipa::openapi::{OpenApi, RefOr, Required};
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
+    use utoipa::openapi::{OpenApi, Ref, RefOr, Required};
     use xclade_domain::customer::MAX_LIST_LIMIT;
     use xclade_domain::fields::{FieldSpec, CUSTOMER_GROUP_SPEC, CUSTOMER_SPEC};
-    use xclade_domain::metadata::MAX_METADATA_KEYS;
+    use xclade_domain::metadata::{MAX_METADATA_DEPTH, MAX_METADATA_KEYS};
     use xclade_domain::paging::{MAX_QUERY_LIMIT, MAX_QUERY_OFFSET};
 
     /// What `str::trim`/`split_whitespace` remove (Unicode White_Space), as a regex class body.
@@ -168,8 +169,275 @@ mod harden {
         Some(utoipa::Number::UInt(usize::try_from(n).unwrap_or(usize::MAX)))
     }
 
+    /// A string without U+0000 (PostgreSQL cannot store it; every parser refuses it).
+    const NO_NUL: &str = "^[^\\u0000]*$";
+    /// Any JSON value whose strings and keys hold no U+0000.
+    const JSON_VALUE: &str = "JsonValue";
+
+    fn is(schema_type: &SchemaType, t: Type) -> bool {
+        match schema_type {
+            SchemaType::Type(one) => *one == t,
+            SchemaType::Array(many) => many.contains(&t),
+            SchemaType::AnyValue => false,
+        }
+    }
+
+    /// States the NUL rule on every string and free-form object of the request schemas: plain
+    /// strings get [`NO_NUL`], free-form objects (metadata, custom fields, localized strings)
+    /// NUL-free keys and [`JSON_VALUE`] values.
+    fn no_nul(components: &mut utoipa::openapi::Components, requests: &BTreeSet<String>) {
+        fn walk(schema: &mut Schema) {
+            match schema {
+                Schema::Object(o) => {
+                    let plain = o.pattern.is_none() && o.format.is_none() && o.enum_values.is_none();
+                    if is(&o.schema_type, Type::String) && plain {
+                        o.pattern = Some(NO_NUL.to_owned());
+                    }
+                    let free_form = o.properties.is_empty()
+                        && matches!(
+                            o.additional_properties.as_deref(),
+                            None | Some(AdditionalProperties::FreeForm(true))
+                        );
+                    if is(&o.schema_type, Type::Object) && free_form {
+                        let names = ObjectBuilder::new().schema_type(Type::String).pattern(Some(NO_NUL)).build();
+                        o.property_names = Some(Box::new(Schema::Object(names)));
+                        o.additional_properties =
+                            Some(Box::new(AdditionalProperties::RefOr(RefOr::Ref(Ref::from_schema_name(JSON_VALUE)))));
+                    }
+                    for property in o.properties.values_mut() {
+                        if let RefOr::T(inner) = property {
+                            walk(inner);
+                        }
+                    }
+                }
+                Schema::Array(a) => {
+                    if let ArrayItems::RefOrSchema(inner) = &mut a.items {
+                        if let RefOr::T(inner) = inner.as_mut() {
+                            walk(inner);
+                        }
+                    }
+                }
+                Schema::OneOf(one) => one.items.iter_mut().for_each(|i| {
+                    if let RefOr::T(s) = i {
+                        walk(s)
+                    }
+                }),
+                Schema::AnyOf(any) => any.items.iter_mut().for_each(|i| {
+                    if let RefOr::T(s) = i {
+                        walk(s)
+                    }
+                }),
+                Schema::AllOf(all) => all.items.iter_mut().for_each(|i| {
+                    if let RefOr::T(s) = i {
+                        walk(s)
+                    }
+                }),
+                _ => {}
+            }
+        }
+        for name in requests {
+            if let Some(RefOr::T(schema)) = components.schemas.get_mut(name) {
+                walk(schema);
+            }
+        }
+        let value = format!("#/components/schemas/{JSON_VALUE}");
+        if let Ok(schema) = serde_json::from_value::<Schema>(serde_json::json!({
+            "description": "Any JSON value; no string or key may contain U+0000.",
+            "anyOf": [
+                {"type": "string", "pattern": NO_NUL},
+                {"type": "number"},
+                {"type": "boolean"},
+                {"type": "null"},
+                {"type": "array", "items": {"$ref": value}},
+                {"type": "object", "propertyNames": {"type": "string", "pattern": NO_NUL}, "additionalProperties": {"$ref": value}}
+            ]
+        })) {
+            components.schemas.insert(JSON_VALUE.to_owned(), RefOr::T(schema));
+        }
+    }
+
+    /// The schemas `roots` name and every schema they reach through `$ref`.
+    fn reachable(components: &utoipa::openapi::Components, roots: BTreeSet<String>) -> BTreeSet<String> {
+        fn refs(value: &serde_json::Value, out: &mut Vec<String>) {
+            match value {
+                serde_json::Value::Object(map) => {
+                    for (k, v) in map {
+                        match (k.as_str(), v) {
+                            ("$ref", serde_json::Value::String(r)) => {
+                                if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                                    out.push(name.to_owned());
+                                }
+                            }
+                            _ => refs(v, out),
+                        }
+                    }
+                }
+                serde_json::Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+                _ => {}
+            }
+        }
+        let mut seen = BTreeSet::new();
+        let mut todo: Vec<String> = roots.into_iter().collect();
+        while let Some(name) = todo.pop() {
+            if !seen.insert(name.clone()) {
+                continue;
+            }
+            if let Some(schema) = components.schemas.get(&name) {
+                if let Ok(value) = serde_json::to_value(schema) {
+                    refs(&value, &mut todo);
+                }
+            }
+        }
+        seen
+    }
+
+    /// A `LocalizedString`: text by locale.
+    const LOCALIZED_STRING: &str = "LocalizedString";
+
+    /// The localized strings of the type bodies (`parse::localized`: an object of strings) and
+    /// the field types (`parse::field_type`: one shape per `name`, `Set` recursive).
+    fn localized_and_field_types(components: &mut utoipa::openapi::Components) {
+        const LOCALIZED: &[(&str, &str)] = &[
+            ("TypeDraft", "name"),
+            ("TypeDraft", "description"),
+            ("FieldDefinition", "label"),
+            ("TypeChangeNameAction", "name"),
+            ("TypeSetDescriptionAction", "description"),
+            ("TypeChangeLabelAction", "label"),
+            ("LocalizedEnumValue", "label"),
+        ];
+        let localized = |nullable: bool| {
+            let schema = RefOr::Ref(Ref::from_schema_name(LOCALIZED_STRING));
+            if nullable {
+                serde_json::from_value::<RefOr<Schema>>(serde_json::json!({
+                    "anyOf": [{"$ref": format!("#/components/schemas/{LOCALIZED_STRING}")}, {"type": "null"}]
+                }))
+                .unwrap_or(schema)
+            } else {
+                schema
+            }
+        };
+        for (schema, property) in LOCALIZED {
+            if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(*schema) {
+                let nullable = !o.required.iter().any(|r| r == property);
+                if let Some(p) = o.properties.get_mut(*property) {
+                    *p = localized(nullable);
+                }
+            }
+        }
+        let insert = |components: &mut utoipa::openapi::Components, name: &str, value: serde_json::Value| {
+            if let Ok(schema) = serde_json::from_value::<Schema>(value) {
+                components.schemas.insert(name.to_owned(), RefOr::T(schema));
+            }
+        };
+        insert(
+            components,
+            LOCALIZED_STRING,
+            serde_json::json!({
+                "type": "object",
+                "description": "Text by locale, e.g. `{\"en\": \"Gold\"}`.",
+                "propertyNames": {"type": "string", "minLength": 1, "maxLength": 64, "pattern": NO_NUL},
+                "additionalProperties": {"type": "string", "pattern": NO_NUL}
+            }),
+        );
+        // `check_resource_type_id`: lowercase letters and hyphens, 1–64 characters.
+        if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut("TypeDraft") {
+            if let Ok(ids) = serde_json::from_value::<RefOr<Schema>>(serde_json::json!({
+                "type": "array", "minItems": 1, "items": {"type": "string", "pattern": "^[a-z-]{1,64}$"}
+            })) {
+                o.properties.insert("resourceTypeIds".to_owned(), ids);
+            }
+        }
+        let schemas = |name: &str| format!("#/components/schemas/{name}");
+        let simple = serde_json::json!([
+            {"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string", "enum": ["Boolean", "String", "LocalizedString", "Number", "Date", "DateTime"]}
+            }},
+            {"type": "object", "required": ["name", "values"], "properties": {
+                "name": {"type": "string", "enum": ["Enum"]},
+                "values": {"type": "array", "items": {"$ref": schemas("EnumValue")}}
+            }},
+            {"type": "object", "required": ["name", "values"], "properties": {
+                "name": {"type": "string", "enum": ["LocalizedEnum"]},
+                "values": {"type": "array", "items": {"$ref": schemas("LocalizedEnumValue")}}
+            }}
+        ]);
+        insert(
+            components,
+            "FieldTypeElement",
+            serde_json::json!({"description": "The element type of a `Set`: any field type but `Set`.", "oneOf": simple}),
+        );
+        let mut all = simple.as_array().cloned().unwrap_or_default();
+        all.push(serde_json::json!({"type": "object", "required": ["name", "elementType"], "properties": {
+            "name": {"type": "string", "enum": ["Set"]},
+            "elementType": {"$ref": schemas("FieldTypeElement")}
+        }}));
+        insert(
+            components,
+            "FieldType",
+            serde_json::json!({"description": "A field type, told apart by `name`; a `Set` has an `elementType`.", "oneOf": all}),
+        );
+    }
+
+    fn metadata_value(depth: usize) -> String {
+        format!("MetadataValue{depth}")
+    }
+
+    /// `MetadataValue<n>`: a JSON value nested at most `n` levels (`metadata::depth`), with no
+    /// U+0000 in keys or strings.
+    fn metadata_values(components: &mut utoipa::openapi::Components) {
+        for depth in 0..MAX_METADATA_DEPTH {
+            let mut any_of = vec![
+                serde_json::json!({"type": "string", "pattern": NO_NUL}),
+                serde_json::json!({"type": "number"}),
+                serde_json::json!({"type": "boolean"}),
+                serde_json::json!({"type": "null"}),
+            ];
+            if depth > 0 {
+                let inner = format!("#/components/schemas/{}", metadata_value(depth - 1));
+                any_of.push(serde_json::json!({"type": "array", "items": {"$ref": inner}}));
+                any_of.push(serde_json::json!({
+                    "type": "object",
+                    "propertyNames": {"type": "string", "pattern": NO_NUL},
+                    "additionalProperties": {"$ref": inner}
+                }));
+            }
+            let schema = serde_json::json!({
+                "description": format!("A metadata value nested at most {depth} levels deep."),
+                "anyOf": any_of
+            });
+            if let Ok(schema) = serde_json::from_value::<Schema>(schema) {
+                components.schemas.insert(metadata_value(depth), RefOr::T(schema));
+            }
+        }
+    }
+
+    /// `TypeResourceIdentifier` names the type by a non-null `id` or a non-null `key`
+    /// (`parse::type_ref`); JSON Schema says so with two alternatives.
+    fn type_reference(components: &mut utoipa::openapi::Components) {
+        let type_id = serde_json::json!({"type": ["string", "null"], "pattern": "^type$"});
+        if let Ok(schema) = serde_json::from_value::<Schema>(serde_json::json!({
+            "description": "A reference to a custom type by `id` or by `key` (`id` wins when both are given).",
+            "anyOf": [
+                {
+                    "type": "object",
+                    "required": ["id"],
+                    "properties": {"typeId": type_id, "id": {"type": "string", "pattern": NO_NUL}, "key": {"type": ["string", "null"], "pattern": NO_NUL}}
+                },
+                {
+                    "type": "object",
+                    "required": ["key"],
+                    "properties": {"typeId": type_id, "id": {"type": "null"}, "key": {"type": "string", "pattern": NO_NUL}}
+                }
+            ]
+        })) {
+            components.schemas.insert("TypeResourceIdentifier".to_owned(), RefOr::T(schema));
+        }
+    }
+
     pub fn apply(doc: &mut OpenApi) {
         let mut strict: BTreeSet<String> = BTreeSet::new();
+        let mut bodies: BTreeSet<String> = BTreeSet::new();
         for (path, item) in doc.paths.paths.iter_mut() {
             let admin = path.starts_with("/admin/") || path.starts_with("/auth/");
             let project = path.starts_with("/{projectKey}/");
@@ -177,6 +445,13 @@ mod harden {
             let order = if path.starts_with("/admin/customer-groups") { GROUP_ORDER } else { CUSTOMER_ORDER };
             for op in operations(item) {
                 for p in op.parameters.iter_mut().flatten() {
+                    if p.parameter_in == ParameterIn::Header && p.name.eq_ignore_ascii_case(IDEMPOTENCY_HEADER) {
+                        if let Some(o) = target(&mut p.schema) {
+                            // `check_idempotency_key`: 1–255 printable ASCII characters.
+                            o.pattern = Some(format!("^[ -~]{{1,{MAX_IDEMPOTENCY_KEY_CHARS}}}$"));
+                        }
+                        continue;
+                    }
                     if p.parameter_in != ParameterIn::Query {
                         continue;
                     }
@@ -189,7 +464,20 @@ mod harden {
                         if name.ends_with("_at[gte]") {
                             // `list_query::parse_time`: an RFC 3339 date-time or a `YYYY-MM-DD` date.
                             p.schema = serde_json::from_value(serde_json::json!({
-                                "anyOf": [{"type": "string", "format": "date-time"}, {"type": "string", "format": "date"}]
+                                "anyOf": [
+                                    {"type": "string", "format": "date-time"},
+                                    {"type": "string", "format": "date"},
+                                    {"type": "string", "maxLength": 0}
+                                ]
+                            }))
+                            .ok();
+                            continue;
+                        }
+                        if name == "limit" || name == "offset" {
+                            let max = if name == "limit" { u64::from(MAX_LIST_LIMIT) } else { i64::MAX as u64 };
+                            // Empty is absent (above), which JSON Schema says with a second type.
+                            p.schema = serde_json::from_value(serde_json::json!({
+                                "anyOf": [{"type": "integer", "minimum": 0, "maximum": max}, {"type": "string", "maxLength": 0}]
                             }))
                             .ok();
                             continue;
@@ -197,14 +485,30 @@ mod harden {
                     }
                     let Some(o) = target(&mut p.schema) else { continue };
                     match (admin, project, name.as_str()) {
-                        (true, _, "limit") => (o.minimum, o.maximum) = (int(0), int(u64::from(MAX_LIST_LIMIT))),
-                        (true, _, "offset") => (o.minimum, o.maximum) = (int(0), int(i64::MAX as u64)),
                         (true, _, "order") => o.pattern = Some(order_pattern(order)),
                         (true, _, "fields") => o.pattern = Some(fields_pattern(spec)),
                         (_, true, "limit") => (o.minimum, o.maximum) = (int(0), int(u64::from(MAX_QUERY_LIMIT))),
                         (_, true, "offset") => (o.minimum, o.maximum) = (int(0), int(u64::from(MAX_QUERY_OFFSET))),
                         (_, true, "sort") => o.pattern = Some(sort_pattern()),
                         _ => {}
+                    }
+                }
+                // Every body is read up to the configured limit (`body.rs`); past it, 413 in the
+                // family's format (the same body as its 400).
+                if op.request_body.is_some() && !op.responses.responses.contains_key("413") {
+                    if let Some(RefOr::T(mut too_large)) = op.responses.responses.get("400").cloned() {
+                        too_large.description = format!(
+                            "the body is larger than the server's limit ({} bytes by default)",
+                            crate::state::DEFAULT_BODY_LIMIT
+                        );
+                        op.responses.responses.insert("413".to_owned(), RefOr::T(too_large));
+                    }
+                }
+                for content in op.request_body.iter().flat_map(|b| b.content.values()) {
+                    if let Some(RefOr::Ref(r)) = &content.schema {
+                        if let Some(name) = r.ref_location.strip_prefix("#/components/schemas/") {
+                            bodies.insert(name.to_owned());
+                        }
                     }
                 }
                 // The admin family's bodies are strict (unknown keys are 400), and an empty
@@ -223,14 +527,23 @@ mod harden {
             }
         }
         let Some(components) = doc.components.as_mut() else { return };
+        localized_and_field_types(components);
+        type_reference(components);
+        let requests = reachable(components, bodies);
+        no_nul(components, &requests);
         for name in &strict {
             if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(name) {
                 o.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
                 if let Some(RefOr::T(Schema::Object(metadata))) = o.properties.get_mut("metadata") {
                     metadata.max_properties = Some(MAX_METADATA_KEYS);
+                    // `Metadata::parse`: the object is level 1, so its values nest 4 deep.
+                    metadata.additional_properties = Some(Box::new(AdditionalProperties::RefOr(RefOr::Ref(
+                        Ref::from_schema_name(metadata_value(MAX_METADATA_DEPTH - 1)),
+                    ))));
                 }
             }
         }
+        metadata_values(components);
         for name in SHAPED {
             if let Some(RefOr::T(Schema::Object(o))) = components.schemas.get_mut(*name) {
                 o.required.retain(|f| f == "id");
@@ -294,6 +607,54 @@ mod tests {
         for name in SORT_FIELDS {
             assert!(Sort::parse(&format!("{name} DESC")).is_ok(), "{name}");
         }
+    }
+
+    /// The limits the parsers enforce and that tests/fuzz found missing are in the document.
+    #[test]
+    fn document_states_the_parsers_limits() {
+        let doc = serde_json::to_value(crate::openapi::document()).expect("json");
+        let schemas = &doc["components"]["schemas"];
+        // Strings and free-form objects refuse U+0000.
+        assert_eq!(
+            schemas["AdminCreateCustomer"]["properties"]["last_name"]["pattern"], "^[^\\u0000]*$",
+            "{}",
+            schemas["AdminCreateCustomer"]
+        );
+        assert_eq!(schemas["JsonValue"]["anyOf"][0]["pattern"], "^[^\\u0000]*$");
+        // A type is referenced by a non-null id or key.
+        assert_eq!(schemas["TypeResourceIdentifier"]["anyOf"][0]["required"], serde_json::json!(["id"]));
+        // Type update actions are told apart by `action`, each with its required fields.
+        let actions = schemas["TypeUpdateAction"]["oneOf"].as_array().expect("oneOf");
+        assert_eq!(actions.len(), 7);
+        assert!(schemas["TypeAddEnumValueAction"]["required"]
+            .as_array()
+            .expect("required")
+            .contains(&"fieldName".into()));
+        // Metadata values nest at most four levels below the object.
+        assert_eq!(
+            schemas["AdminCreateCustomer"]["properties"]["metadata"]["additionalProperties"]["$ref"],
+            "#/components/schemas/MetadataValue4"
+        );
+        assert_eq!(schemas["MetadataValue0"]["anyOf"].as_array().map(Vec::len), Some(4));
+        assert_eq!(schemas["MetadataValue4"]["anyOf"].as_array().map(Vec::len), Some(6));
+        // Field types are told apart by `name`; localized strings hold strings.
+        assert_eq!(schemas["FieldType"]["oneOf"].as_array().map(Vec::len), Some(4), "{}", schemas["FieldType"]);
+        assert_eq!(schemas["FieldTypeElement"]["oneOf"].as_array().map(Vec::len), Some(3));
+        assert_eq!(schemas["TypeDraft"]["properties"]["resourceTypeIds"]["minItems"], 1);
+        let update = &doc["paths"]["/{projectKey}/types/{id}"]["post"]["responses"];
+        assert!(update["413"].is_object(), "{update}");
+        assert_eq!(schemas["LocalizedString"]["additionalProperties"]["type"], "string");
+        assert_eq!(
+            schemas["TypeChangeLabelAction"]["properties"]["label"]["$ref"],
+            "#/components/schemas/LocalizedString"
+        );
+        // The Idempotency-Key header and the empty date filter.
+        let create = &doc["paths"]["/admin/customers"]["post"]["parameters"];
+        let key = create.as_array().expect("params").iter().find(|p| p["name"] == "Idempotency-Key").expect("header");
+        assert_eq!(key["schema"]["pattern"], "^[ -~]{1,255}$");
+        let list = &doc["paths"]["/admin/customers"]["get"]["parameters"];
+        let since = list.as_array().expect("params").iter().find(|p| p["name"] == "updated_at[gte]").expect("filter");
+        assert_eq!(since["schema"]["anyOf"][2]["maxLength"], 0);
     }
 
     #[test]

@@ -21,7 +21,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 use support::{customer_id, object, ok};
 use xclade_domain::auth::Permission;
-use xclade_domain::customer::{AddressFields, CustomerDraft, CustomerPatch, Email, Listed};
+use xclade_domain::customer::{check_additional_data, AddressFields, CustomerDraft, CustomerPatch, Email, Listed};
 use xclade_domain::fields::CUSTOMER_SPEC;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::CreateOutcome;
@@ -144,8 +144,8 @@ pub fn customer_patch(body: Map<String, Value>) -> AdminResult<CustomerPatch> {
     let last_name = f.nullable_string("last_name")?;
     let phone = f.nullable_string("phone")?;
     let metadata = f.optional_object("metadata")?;
-    // Accepted like the create's, but an update has no event payload to carry it.
-    let _additional_data = f.optional_object("additional_data")?;
+    // Checked like the create's, but an update has no event payload to carry it.
+    f.optional_object("additional_data")?.map(check_additional_data).transpose()?;
     Ok(CustomerPatch {
         email: email.as_deref().map(Email::parse).transpose()?,
         company_name,

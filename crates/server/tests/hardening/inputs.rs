@@ -39,6 +39,39 @@ async fn nul_in_additional_data_login_email_and_client_id_is_a_4xx() {
     assert_eq!((status, body["error"].as_str()), (401, Some("invalid_client")), "{body}");
 }
 
+/// Numbers at the edges of f64 survive the round trip through jsonb: PostgreSQL prints
+/// -1.7976931348623157e308 as a 309-digit integer, which serde_json's fast float parser rounded
+/// past f64::MAX, so the stored group could no longer be read (500, found by tests/fuzz).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn extreme_numbers_in_metadata_read_back() {
+    let app = TestApp::spawn().await;
+    let p = app.project("floats").await;
+    let token = app.admin_token(&p).await;
+    let metadata = json!({
+        "min": -1.7976931348623157e308, "max": 1.7976931348623157e308, "tiny": 5e-324,
+        "small": 6.91271911353468e-237, "nested": [{"x": -1.7976931348623157e308}], "tenth": 0.1
+    });
+    let resp = app
+        .http
+        .post(app.url("/admin/customer-groups"))
+        .bearer_auth(&token)
+        .json(&json!({"name": "Edges", "metadata": metadata}))
+        .send()
+        .await
+        .expect("send");
+    let (status, _, body) = parts(resp).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["customer_group"]["id"].as_str().expect("id").to_owned();
+    let url = app.url(&format!("/admin/customer-groups/{id}"));
+    let resp = app.http.post(&url).bearer_auth(&token).json(&json!({"name": "Edges 2"})).send().await.expect("send");
+    let (status, _, body) = parts(resp).await;
+    assert_eq!(status, 200, "{body}");
+    let resp = app.http.get(&url).bearer_auth(&token).send().await.expect("send");
+    let (status, _, body) = parts(resp).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["customer_group"]["metadata"], metadata);
+}
+
 /// Strings with NUL, other control characters, lone surrogates' replacement, quotes and
 /// multi-byte characters.
 fn odd_string() -> impl Strategy<Value = String> {

@@ -358,6 +358,9 @@ fn create_body_messages() {
 fn update_and_address_bodies() {
     let patch = customer_patch(map(json!({"first_name": null, "metadata": {"a": ""}}))).expect("valid");
     assert_eq!(patch.first_name, Some(None));
+    // additional_data of an update follows the create's rule (found by tests/fuzz).
+    assert!(customer_patch(map(json!({"additional_data": {"a": "b"}}))).is_ok());
+    assert!(customer_patch(map(json!({"additional_data": {"a\u{0}": "b"}}))).is_err());
     assert_eq!(patch.last_name, None);
     assert_eq!(
         message(&customer_patch(map(json!({"email": "x"}))).expect_err("invalid")),

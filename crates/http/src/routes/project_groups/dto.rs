@@ -154,10 +154,10 @@ pub struct CustomFieldsDraftDoc {
 #[schema(as = CustomerGroupDraft)]
 pub struct GroupDraftDoc {
     /// Unique in the project (exact, case-sensitive), 1–256 characters.
-    #[schema(rename = "groupName", example = "Gold")]
+    #[schema(rename = "groupName", example = "Gold", min_length = 1, max_length = 256)]
     group_name: String,
     /// `^[A-Za-z0-9_-]+$`, 2–256 characters, unique in the project.
-    #[schema(example = "gold")]
+    #[schema(example = "gold", pattern = "^[A-Za-z0-9_-]{2,256}$")]
     key: Option<String>,
     custom: Option<CustomFieldsDraftDoc>,
 }
@@ -169,6 +169,7 @@ pub struct GroupDraftDoc {
 pub struct ChangeNameDoc {
     #[schema(example = "changeName", pattern = "^changeName$")]
     action: String,
+    #[schema(min_length = 1, max_length = 256)]
     name: String,
 }
 
@@ -179,6 +180,7 @@ pub struct ChangeNameDoc {
 pub struct SetKeyDoc {
     #[schema(example = "setKey", pattern = "^setKey$")]
     action: String,
+    #[schema(pattern = "^[A-Za-z0-9_-]{2,256}$")]
     key: Option<String>,
 }
 

@@ -180,6 +180,19 @@ impl<'a> Obj<'a> {
         self.map.get(name).filter(|v| !v.is_null())
     }
 
+    /// `version`: a JSON integer. A number with no fractional part (`3.0`) counts as one, as
+    /// JSON Schema says.
+    pub(crate) fn version(&self) -> Result<Version, ProjectError> {
+        let value = self.get("version").ok_or_else(|| missing(&join(self.path, "version")))?;
+        let integral = value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64)
+                .map(|f| f as i64)
+        });
+        integral.map(Version).ok_or_else(|| expected(&join(self.path, "version"), "integer"))
+    }
+
     pub(crate) fn required_string(&self, name: &str) -> Result<&'a str, ProjectError> {
         match self.get(name) {
             None => Err(missing(&join(self.path, name))),
@@ -262,7 +275,11 @@ fn action(value: &Value) -> Result<GroupAction, ProjectError> {
         "changeName" => GroupAction::ChangeName(GroupName::parse("name", obj.required_string("name")?)?),
         "setKey" => GroupAction::SetKey(obj.optional_string("key")?.map(GroupKey::parse).transpose()?),
         "setCustomType" => match obj.get("type") {
-            None => GroupAction::SetCustomType(None),
+            None => {
+                // The fields go with the type, but their shape is still checked.
+                obj.optional_object("fields")?;
+                GroupAction::SetCustomType(None)
+            }
             Some(type_value) => GroupAction::SetCustomType(Some(custom_draft(&obj, type_value)?)),
         },
         "setCustomField" => {
@@ -276,10 +293,7 @@ fn action(value: &Value) -> Result<GroupAction, ProjectError> {
 /// An update body: `{"version", "actions": […]}`.
 pub fn group_update(body: &Value) -> Result<(Version, Vec<GroupAction>), ProjectError> {
     let obj = Obj::of(body, "")?;
-    let version = match obj.get("version") {
-        None => return Err(missing("version")),
-        Some(v) => v.as_i64().map(Version).ok_or_else(|| expected("version", "integer"))?,
-    };
+    let version = obj.version()?;
     let actions = match obj.get("actions") {
         None => return Err(missing("actions")),
         Some(Value::Array(items)) => items,
@@ -542,6 +556,16 @@ mod tests {
     }
 
     #[test]
+    fn version_is_a_json_integer() {
+        let body = |v: Value| json!({"version": v, "actions": []});
+        assert_eq!(group_update(&body(json!(3))).map(|(v, _)| v).ok(), Some(Version(3)));
+        assert_eq!(group_update(&body(json!(3.0))).map(|(v, _)| v).ok(), Some(Version(3)));
+        assert_eq!(json_detail(group_update(&body(json!(3.5)))), "version: JSON integer expected.");
+        assert_eq!(json_detail(group_update(&body(json!(1e300)))), "version: JSON integer expected.");
+        assert_eq!(json_detail(group_update(&body(json!("3")))), "version: JSON integer expected.");
+    }
+
+    #[test]
     fn update_shape_errors() {
         assert_eq!(json_detail(group_update(&json!({"actions": []}))), "version: Missing required value");
         assert_eq!(
@@ -577,6 +601,10 @@ mod tests {
         );
         assert_eq!(
             json_detail(actions(json!([{"action": "setCustomType", "type": {"id": "t"}, "fields": 1}]))),
+            "actions -> fields: JSON object expected."
+        );
+        assert_eq!(
+            json_detail(actions(json!([{"action": "setCustomType", "type": null, "fields": [null, null]}]))),
             "actions -> fields: JSON object expected."
         );
         assert_eq!(

@@ -2,7 +2,7 @@
 //! `parse`, never deserialized from these).
 
 use crate::routes::project_groups::dto::{timestamp, ActorDoc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
 use xclade_domain::auth::Actor;
@@ -84,7 +84,7 @@ impl TypePageView {
 /// A field type: `name` is one of `Boolean`, `String`, `LocalizedString`, `Number`, `Date`,
 /// `DateTime`, `Enum` (with `values` of `{key, label}`), `LocalizedEnum` (with `values` of
 /// `{key, label: {locale: text}}`), `Set` (with `elementType`, any of the others).
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = FieldType)]
 pub struct FieldTypeDoc {
@@ -99,12 +99,12 @@ pub struct FieldTypeDoc {
 /// A field definition. Values of custom fields: Boolean `true`, String `"x"`, LocalizedString
 /// `{"en": "x"}`, Number any number, Date `"2024-05-01"`, DateTime `"2024-05-01T10:00:00.000Z"`
 /// (stored in UTC with milliseconds), Enum/LocalizedEnum the value's key, Set an array.
-#[derive(Debug, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
 #[schema(as = FieldDefinition)]
 pub struct FieldDefinitionDoc {
     /// `^[A-Za-z0-9_-]+$`, 2–36 characters, unique in the type.
-    #[schema(example = "tier")]
+    #[schema(example = "tier", pattern = "^[A-Za-z0-9_-]{2,36}$")]
     name: String,
     #[schema(value_type = Object, example = json!({"en": "Tier"}))]
     label: Map<String, Value>,
@@ -112,7 +112,7 @@ pub struct FieldDefinitionDoc {
     #[schema(rename = "type")]
     field_type: FieldTypeDoc,
     /// `SingleLine` (default) or `MultiLine`.
-    #[schema(rename = "inputHint", example = "SingleLine")]
+    #[schema(rename = "inputHint", example = "SingleLine", pattern = "^(SingleLine|MultiLine)$")]
     input_hint: Option<String>,
 }
 
@@ -122,42 +122,143 @@ pub struct FieldDefinitionDoc {
 #[schema(as = TypeDraft)]
 pub struct TypeDraftDoc {
     /// `^[A-Za-z0-9_-]+$`, 2–256 characters, unique in the project.
-    #[schema(example = "group-fields")]
+    #[schema(example = "group-fields", pattern = "^[A-Za-z0-9_-]{2,256}$")]
     key: String,
     #[schema(value_type = Object, example = json!({"en": "Group fields"}))]
     name: Map<String, Value>,
     #[schema(value_type = Option<Object>)]
     description: Option<Map<String, Value>>,
     /// At least one; a type is usable on customer groups when it lists `customer-group`.
-    #[schema(rename = "resourceTypeIds", example = json!(["customer-group"]))]
+    #[schema(rename = "resourceTypeIds", example = json!(["customer-group"]), min_items = 1)]
     resource_type_ids: Vec<String>,
     #[schema(rename = "fieldDefinitions")]
     field_definitions: Option<Vec<FieldDefinitionDoc>>,
 }
 
-/// One update action, told apart by `action`: `changeName {name}`, `setDescription
-/// {description?}`, `addFieldDefinition {fieldDefinition}`, `removeFieldDefinition {fieldName}`
-/// (refused with ReferenceExists while a group uses the field), `changeLabel {fieldName,
-/// label}`, `addEnumValue {fieldName, value: {key, label}}`, `addLocalizedEnumValue
-/// {fieldName, value: {key, label: {…}}}`.
-#[derive(Debug, ToSchema)]
+/// `changeName`: the type's new localized name.
+#[derive(Debug, Deserialize, ToSchema)]
 #[allow(dead_code)]
-#[schema(as = TypeUpdateAction)]
-pub struct TypeActionDoc {
-    #[schema(example = "addEnumValue")]
+#[schema(as = TypeChangeNameAction)]
+pub struct TypeChangeNameDoc {
+    #[schema(example = "changeName", pattern = "^changeName$")]
     action: String,
-    #[schema(rename = "fieldName")]
-    field_name: Option<String>,
+    #[schema(value_type = Object, example = json!({"en": "Group fields"}))]
+    name: Map<String, Value>,
+}
+
+/// `setDescription`: an absent `description` removes it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeSetDescriptionAction)]
+pub struct TypeSetDescriptionDoc {
+    #[schema(example = "setDescription", pattern = "^setDescription$")]
+    action: String,
     #[schema(value_type = Option<Object>)]
-    name: Option<Value>,
-    #[schema(value_type = Option<Object>)]
-    description: Option<Value>,
+    description: Option<Map<String, Value>>,
+}
+
+/// `addFieldDefinition`: a new field, unique by name in the type.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeAddFieldDefinitionAction)]
+pub struct TypeAddFieldDefinitionDoc {
+    #[schema(example = "addFieldDefinition", pattern = "^addFieldDefinition$")]
+    action: String,
     #[schema(rename = "fieldDefinition")]
-    field_definition: Option<FieldDefinitionDoc>,
-    #[schema(value_type = Option<Object>)]
-    label: Option<Value>,
-    #[schema(value_type = Option<Object>, example = json!({"key": "silver", "label": "Silver"}))]
-    value: Option<Value>,
+    field_definition: FieldDefinitionDoc,
+}
+
+/// `removeFieldDefinition`: refused with ReferenceExists while a group uses the field.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeRemoveFieldDefinitionAction)]
+pub struct TypeRemoveFieldDefinitionDoc {
+    #[schema(example = "removeFieldDefinition", pattern = "^removeFieldDefinition$")]
+    action: String,
+    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    field_name: String,
+}
+
+/// `changeLabel`: a field's new localized label.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeChangeLabelAction)]
+pub struct TypeChangeLabelDoc {
+    #[schema(example = "changeLabel", pattern = "^changeLabel$")]
+    action: String,
+    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    field_name: String,
+    #[schema(value_type = Object, example = json!({"en": "Tier"}))]
+    label: Map<String, Value>,
+}
+
+/// The value of `addEnumValue`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = EnumValue)]
+pub struct EnumValueDoc {
+    #[schema(example = "silver", min_length = 1)]
+    key: String,
+    #[schema(example = "Silver")]
+    label: String,
+}
+
+/// The value of `addLocalizedEnumValue`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = LocalizedEnumValue)]
+pub struct LocalizedEnumValueDoc {
+    #[schema(example = "silver", min_length = 1)]
+    key: String,
+    #[schema(value_type = Object, example = json!({"en": "Silver"}))]
+    label: Map<String, Value>,
+}
+
+/// `addEnumValue`: a new value of an `Enum` field (or a `Set` of `Enum`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeAddEnumValueAction)]
+pub struct TypeAddEnumValueDoc {
+    #[schema(example = "addEnumValue", pattern = "^addEnumValue$")]
+    action: String,
+    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    field_name: String,
+    value: EnumValueDoc,
+}
+
+/// `addLocalizedEnumValue`: a new value of a `LocalizedEnum` field (or a `Set` of them).
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[schema(as = TypeAddLocalizedEnumValueAction)]
+pub struct TypeAddLocalizedEnumValueDoc {
+    #[schema(example = "addLocalizedEnumValue", pattern = "^addLocalizedEnumValue$")]
+    action: String,
+    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    field_name: String,
+    value: LocalizedEnumValueDoc,
+}
+
+/// One update action, told apart by `action`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+#[serde(untagged)]
+#[schema(as = TypeUpdateAction, discriminator(property_name = "action", mapping(
+    ("changeName" = "#/components/schemas/TypeChangeNameAction"),
+    ("setDescription" = "#/components/schemas/TypeSetDescriptionAction"),
+    ("addFieldDefinition" = "#/components/schemas/TypeAddFieldDefinitionAction"),
+    ("removeFieldDefinition" = "#/components/schemas/TypeRemoveFieldDefinitionAction"),
+    ("changeLabel" = "#/components/schemas/TypeChangeLabelAction"),
+    ("addEnumValue" = "#/components/schemas/TypeAddEnumValueAction"),
+    ("addLocalizedEnumValue" = "#/components/schemas/TypeAddLocalizedEnumValueAction"),
+)))]
+pub enum TypeActionDoc {
+    ChangeName(TypeChangeNameDoc),
+    SetDescription(TypeSetDescriptionDoc),
+    AddFieldDefinition(TypeAddFieldDefinitionDoc),
+    RemoveFieldDefinition(TypeRemoveFieldDefinitionDoc),
+    ChangeLabel(TypeChangeLabelDoc),
+    AddEnumValue(TypeAddEnumValueDoc),
+    AddLocalizedEnumValue(TypeAddLocalizedEnumValueDoc),
 }
 
 /// The body of an update: the expected version and up to 500 actions, applied atomically in order.

@@ -193,10 +193,7 @@ fn action(value: &Value) -> Result<TypeAction, ProjectError> {
 /// An update body: `{"version", "actions": […]}`.
 pub fn type_update(body: &Value) -> Result<(Version, Vec<TypeAction>), ProjectError> {
     let obj = Obj::of(body, "")?;
-    let version = match obj.get("version") {
-        None => return Err(missing("version")),
-        Some(v) => v.as_i64().map(Version).ok_or_else(|| expected("version", "integer"))?,
-    };
+    let version = obj.version()?;
     let actions = obj.required_array("actions")?;
     if actions.len() > MAX_ACTIONS {
         return Err(ProjectError::InvalidInput(format!(
