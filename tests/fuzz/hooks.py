@@ -3,7 +3,8 @@
 A project-family write may be refused for a reason that depends on what is stored, which no
 JSON Schema can state: the field `setCustomField` names must exist in the group's type, a
 referenced type must exist, keys and field names are unique, a type in use keeps its fields
-(the contract answers each with 400 and its own code, as commercetools does). schemathesis.toml
+(the contract answers each with 400 and its own code, as commercetools does); enum keys are
+unique within a field type, which JSON Schema cannot state across the items of an array either. schemathesis.toml
 therefore lets `positive_data_acceptance` accept 400 on those writes, and this check takes its
 place there: a schema-valid request may be refused with 400 only with one of these codes.
 A shape error (InvalidJsonInput, InvalidInput) on a schema-valid request still fails.
@@ -14,7 +15,8 @@ import json
 import schemathesis
 
 STATE_CODES = {
-    "InvalidOperation",  # e.g. setCustomField on a group without a type, an unknown field name
+    "InvalidOperation",  # e.g. setCustomField on a group without a type, an unknown field name,
+    # a type whose resourceTypeIds lack customer-group, a field name or enum key listed twice
     "ReferencedResourceNotFound",  # a type id or key that does not exist
     "DuplicateField",  # a key, field name or enum key already taken
     "ReferenceExists",  # a field definition still used by a group

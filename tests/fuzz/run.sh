@@ -19,7 +19,8 @@
 # run when Schemathesis reports no failure and no error for it).
 #
 # Usage: tests/fuzz/run.sh [client|admin]…   (no argument: both runs)
-# Environment: FUZZ_MAX_EXAMPLES (default 50), FUZZ_WORKERS (default 1 per pass; the passes run side by side), FUZZ_SEED (random).
+# Environment: FUZZ_MAX_EXAMPLES (default 50), FUZZ_WORKERS (default 1 per pass; the passes run
+# side by side), FUZZ_SEED (random), FUZZ_KEEP_DB=1 keeps the database.
 # Logs and reports of the last run: target/fuzz/logs/.
 set -euo pipefail
 
@@ -45,7 +46,7 @@ for arg in "$@"; do
     case "$arg" in
         client | admin) runs+=("$arg") ;;
         -h | --help)
-            sed -n '2,24p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
+            sed -n '2,25p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'
             exit 0
             ;;
         *) die "unknown run: $arg (client, admin)" ;;
@@ -66,6 +67,8 @@ for candidate in python3.11 python3 python3.12 python3.13; do
 done
 [[ -n "$python_bin" ]] || die "Python >= 3.10 not found (python3.11 or python3)"
 psql_bin="$(pg_tool psql)" || die "psql not found; install the PostgreSQL client"
+# shellcheck source=tests/support/server.sh
+source "$root/tests/support/server.sh"
 
 json_field() {
     "$python_bin" -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
@@ -104,29 +107,7 @@ fi
 # ---------------------------------------------------------------------------------------------
 # Database.
 
-if [[ -n "${XCLADE_TEST_PG:-}" ]]; then
-    pg_url="$XCLADE_TEST_PG"
-elif [[ -n "${DATABASE_URL:-}" ]]; then
-    pg_url="$DATABASE_URL"
-else
-    pg_url="$(scripts/db-ensure.sh)"
-fi
-pg_url="${pg_url//[[:space:]]/}"
-# Split into `scheme://authority` and `?query`, dropping any database name (as testkit does).
-pg_query=""
-if [[ "$pg_url" == *\?* ]]; then
-    pg_query="?${pg_url#*\?}"
-    pg_url="${pg_url%%\?*}"
-fi
-pg_scheme=""
-pg_rest="$pg_url"
-if [[ "$pg_url" == *://* ]]; then
-    pg_scheme="${pg_url%%://*}://"
-    pg_rest="${pg_url#*://}"
-fi
-pg_base="$pg_scheme${pg_rest%%/*}"
-url_for() { printf '%s/%s%s' "$pg_base" "$1" "$pg_query"; }
-admin_sql() { "$psql_bin" -X -w -q -A -t -d "$(url_for postgres)" -v ON_ERROR_STOP=1 -c "$1"; }
+suite_pg_server
 
 run_id="$(random_hex 6)"
 db_name="xclade_fuzz_$run_id"
@@ -134,38 +115,18 @@ logs="$work/logs"
 mkdir -p "$logs"
 rm -rf "${logs:?}"/*
 
-server_pid=""
-db_created=0
 cleanup() {
     local status=$?
     trap - EXIT INT TERM
-    if [[ -n "$server_pid" ]]; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        for _ in $(seq 1 100); do
-            kill -0 "$server_pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        if kill -0 "$server_pid" 2>/dev/null; then
-            log "server $server_pid did not stop in 10 s; killing it"
-            kill -KILL "$server_pid" 2>/dev/null || true
-        fi
-        wait "$server_pid" 2>/dev/null || true
-    fi
-    if ((db_created)); then
-        admin_sql "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)" >/dev/null 2>&1 ||
-            log "could not drop the database $db_name"
-    fi
+    suite_stop_servers
+    suite_drop_db "${FUZZ_KEEP_DB:-0}" FUZZ_KEEP_DB
     exit "$status"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-log "creating the database $db_name on ${pg_base#*@}"
-admin_sql "CREATE DATABASE \"$db_name\"" >/dev/null
-db_created=1
-export DATABASE_URL
-DATABASE_URL="$(url_for "$db_name")"
+suite_create_db "$db_name"
 "$bin" migrate >"$logs/migrate.log" 2>&1 || {
     cat "$logs/migrate.log" >&2
     die "xclade-customers migrate failed"
@@ -184,22 +145,9 @@ admin_password="$(random_hex 12)"
 printf '%s\n' "$admin_password" |
     "$bin" users create --project "$project_key" --email "$admin_email" --json >/dev/null
 
-port="$("$python_bin" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')"
-api_url="http://127.0.0.1:$port"
-XCLADE_JWT_SECRET="$(random_hex 32)" RUST_LOG="${RUST_LOG:-warn}" \
-    "$bin" serve --bind "127.0.0.1:$port" --no-migrate >"$logs/server.log" 2>&1 &
-server_pid=$!
-for _ in $(seq 1 300); do
-    kill -0 "$server_pid" 2>/dev/null || {
-        tail -n 30 "$logs/server.log" >&2
-        die "the server exited at start (target/fuzz/logs/server.log)"
-    }
-    if curl -fsS -o /dev/null --max-time 2 "$api_url/health/ready" 2>/dev/null; then
-        break
-    fi
-    sleep 0.2
-done
-curl -fsS -o /dev/null --max-time 2 "$api_url/health/ready" || die "the server did not become ready in 60 s"
+start_server server XCLADE_JWT_SECRET="$(random_hex 32)" RUST_LOG="${RUST_LOG:-warn}" -- --no-migrate ||
+    die "the server did not start (target/fuzz/logs/server.log)"
+api_url="$started_url"
 
 client_token="$(curl -fsS --max-time 30 -u "$client_id:$client_secret" -d grant_type=client_credentials \
     "$api_url/oauth/token" | json_field access_token)"

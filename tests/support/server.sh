@@ -1,6 +1,6 @@
 # shellcheck shell=bash
 # Shared by the suites that run against a spawned `xclade-customers` and a fresh database
-# (tests/clients/run.sh, tests/browser/run.sh). Sourced, not executed.
+# (tests/clients/run.sh, tests/browser/run.sh, tests/fuzz/run.sh). Sourced, not executed.
 #
 # The sourcing script defines `log` (one line on stderr) and sets, before calling anything:
 #   root        the repository

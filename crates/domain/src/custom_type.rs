@@ -183,13 +183,20 @@ impl FieldType {
 
 fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainError> {
     let mut seen = std::collections::HashSet::new();
+    let mut duplicates: Vec<String> = Vec::new();
     for key in keys {
         check_enum_key(key)?;
-        if !seen.insert(key) {
-            return Err(DomainError::invalid_field("values", format!("The enum value key '{key}' is duplicated.")));
+        if !seen.insert(key) && !duplicates.iter().any(|d| d == key) {
+            duplicates.push(key.to_owned());
         }
     }
-    Ok(())
+    if duplicates.is_empty() {
+        Ok(())
+    } else {
+        // Like a field name listed twice: `InvalidOperation` (docs/decisions.md).
+        let listed: Vec<String> = duplicates.iter().map(|k| format!("'{k}'")).collect();
+        Err(DomainError::InvalidOperation(format!("The enum values contain duplicate keys: {}.", listed.join(", "))))
+    }
 }
 
 /// An enum key (or label) is non-empty and holds no U+0000.
@@ -336,18 +343,16 @@ impl Type {
         self.resource_type_ids.iter().any(|r| r == resource_type_id)
     }
 
-    /// Checks that the type may be used on customer groups (`InvalidInput` otherwise).
+    /// Checks that the type may be used on customer groups: a rule on the stored type, so
+    /// `InvalidOperation` (as a missing type is `ReferencedResourceNotFound`), not a shape error.
     pub fn check_usable_on_groups(&self) -> Result<(), DomainError> {
         if self.applies_to(CUSTOMER_GROUP_RESOURCE) {
             Ok(())
         } else {
-            Err(DomainError::invalid_field(
-                "type",
-                format!(
-                    "The type '{}' cannot be used for resources of type '{CUSTOMER_GROUP_RESOURCE}': its resourceTypeIds do not include it.",
-                    self.key.as_str()
-                ),
-            ))
+            Err(DomainError::InvalidOperation(format!(
+                "The type '{}' cannot be used for resources of type '{CUSTOMER_GROUP_RESOURCE}': its resourceTypeIds do not include it.",
+                self.key.as_str()
+            )))
         }
     }
 

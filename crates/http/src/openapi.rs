@@ -487,6 +487,8 @@ mod harden {
                     match (admin, project, name.as_str()) {
                         (true, _, "order") => o.pattern = Some(order_pattern(order)),
                         (true, _, "fields") => o.pattern = Some(fields_pattern(spec)),
+                        // The text filters reach SQL; NUL is refused (`text::storable`).
+                        (true, _, "q" | "email" | "name") => o.pattern = Some(NO_NUL.to_owned()),
                         (_, true, "limit") => (o.minimum, o.maximum) = (int(0), int(u64::from(MAX_QUERY_LIMIT))),
                         (_, true, "offset") => (o.minimum, o.maximum) = (int(0), int(u64::from(MAX_QUERY_OFFSET))),
                         (_, true, "sort") => o.pattern = Some(sort_pattern()),
@@ -655,6 +657,17 @@ mod tests {
         let list = &doc["paths"]["/admin/customers"]["get"]["parameters"];
         let since = list.as_array().expect("params").iter().find(|p| p["name"] == "updated_at[gte]").expect("filter");
         assert_eq!(since["schema"]["anyOf"][2]["maxLength"], 0);
+        // The admin text filters refuse NUL (a list filter in its items).
+        for (path, name, pointer) in [
+            ("/admin/customers", "q", "/schema/pattern"),
+            ("/admin/customers", "email", "/schema/items/pattern"),
+            ("/admin/customer-groups", "q", "/schema/pattern"),
+            ("/admin/customer-groups", "name", "/schema/items/pattern"),
+        ] {
+            let params = doc["paths"][path]["get"]["parameters"].as_array().expect("params");
+            let param = params.iter().find(|p| p["name"] == name).expect("filter");
+            assert_eq!(param.pointer(pointer), Some(&serde_json::json!("^[^\\u0000]*$")), "{path} {name}");
+        }
     }
 
     #[test]

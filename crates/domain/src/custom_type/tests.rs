@@ -158,7 +158,10 @@ fn names_keys_and_field_types() {
             EnumValue { key: "a".into(), label: "B".into() },
         ],
     };
-    assert!(dup.validate().is_err());
+    match dup.validate() {
+        Err(DomainError::InvalidOperation(m)) => assert_eq!(m, "The enum values contain duplicate keys: 'a'."),
+        other => panic!("expected InvalidOperation, got {other:?}"),
+    }
     assert!(FieldType::Enum { values: vec![EnumValue { key: String::new(), label: "A".into() }] }.validate().is_err());
     assert!(FieldType::Enum { values: vec![EnumValue { key: "a\0".into(), label: "A".into() }] }.validate().is_err());
     assert!(FieldType::Enum { values: vec![EnumValue { key: "a".into(), label: "A\0".into() }] }.validate().is_err());
@@ -260,5 +263,5 @@ fn usable_on_groups() {
     let mut ty = a_type(vec![]);
     assert!(ty.check_usable_on_groups().is_ok());
     ty.resource_type_ids = vec!["customer".into()];
-    assert!(matches!(ty.check_usable_on_groups(), Err(DomainError::Validation { .. })));
+    assert!(matches!(ty.check_usable_on_groups(), Err(DomainError::InvalidOperation(_))));
 }

@@ -168,11 +168,13 @@ async fn types_that_cannot_be_used() {
         .post("/types", &json!({"key": "for-customers", "name": {"en": "C"}, "resourceTypeIds": ["customer"]}))
         .await;
     assert_eq!(s, 201, "{t}");
+    // A rule on the stored type (as a missing type is ReferencedResourceNotFound), not a shape
+    // error: the request is valid by the document.
     let (s, b) = ctx.create_group(json!({"groupName": "X", "custom": custom_by_key("for-customers", json!({}))})).await;
-    assert_eq!((s, code(&b)), (400, "InvalidInput"), "{b}");
+    assert_eq!((s, code(&b)), (400, "InvalidOperation"), "{b}");
     let (s, b) =
         ctx.update_group(&id(&g), 1, json!([{"action": "setCustomType", "type": {"key": "for-customers"}}])).await;
-    assert_eq!((s, code(&b)), (400, "InvalidInput"), "{b}");
+    assert_eq!((s, code(&b)), (400, "InvalidOperation"), "{b}");
     assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups").await, 1);
     let (_, now) = ctx.get(&format!("/customer-groups/{}", id(&g))).await;
     assert_eq!(version(&now), 1);

@@ -105,6 +105,11 @@ async fn create_and_read() {
     assert_eq!((s, code(&b)), (400, "InvalidOperation"), "{b}");
     let (s, b) = ctx.post("/types", &type_draft("x", vec![])).await;
     assert_eq!((s, code(&b)), (400, "InvalidInput"), "a one-character key: {b}");
+    // Enum keys are unique within a field type (no JSON Schema states that across items).
+    let repeated = type_draft("x4", vec![field("f1", enum_of(&["a", "b", "a", "b", "a"]), false)]);
+    let (s, b) = ctx.post("/types", &repeated).await;
+    assert_eq!((s, code(&b)), (400, "InvalidOperation"), "{b}");
+    assert_eq!(b["message"], json!("The enum values contain duplicate keys: 'a', 'b'."));
     assert_eq!(ctx.count("SELECT count(*) AS n FROM types").await, 1);
 }
 
