@@ -53,6 +53,8 @@ test:
     fi
     {{ just }} test-clients 2>&1 | tee -a "$log" || failed+=("test-clients")
     {{ just }} test-browser 2>&1 | tee -a "$log" || failed+=("test-browser")
+    # A fixed seed here keeps `just test` repeatable; `just test-fuzz` alone explores a random one.
+    FUZZ_SEED="${FUZZ_SEED:-20261205}" {{ just }} test-fuzz 2>&1 | tee -a "$log" || failed+=("test-fuzz")
     {{ just }} check-domain-deps || failed+=("check-domain-deps")
     # One plain closing line with the totals of every runner (nextest, pytest, node --test).
     passed=$(awk '

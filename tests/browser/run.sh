@@ -34,11 +34,6 @@ source "$root/scripts/pg-lib.sh"
 source "$root/tests/support/server.sh"
 
 log() { echo "test-browser: $*" >&2; }
-die() {
-    log "$*"
-    exit 1
-}
-random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 started=$SECONDS
 
 screenshots="$work/screenshots"
@@ -56,12 +51,8 @@ done
 # ---------------------------------------------------------------------------------------------
 # Tools.
 
-python_bin="$(command -v python3 || true)"
-[[ -n "$python_bin" ]] || die "python3 not found"
-command -v node >/dev/null 2>&1 || die "node not found (Node >= 20 is needed)"
-command -v npm >/dev/null 2>&1 || die "npm not found"
-node_major="$(node -p 'process.versions.node.split(".")[0]')"
-((node_major >= 20)) || die "Node >= 20 is needed, found $(node --version)"
+suite_python
+suite_node
 psql_bin="$(pg_tool psql)" || die "psql not found; install the PostgreSQL client"
 
 find_chromium() {
@@ -96,35 +87,13 @@ chromium_version="$("$chromium_bin" --version 2>/dev/null | head -n 1 || true)"
 # ---------------------------------------------------------------------------------------------
 # Build.
 
-if [[ -n "${XCLADE_BIN:-}" ]]; then
-    bin="$XCLADE_BIN"
-    log "using $bin (XCLADE_BIN; not building)"
-else
-    log "building xclade-customers"
-    cargo build -q -p xclade-server --bin xclade-customers
-    bin="${CARGO_TARGET_DIR:-$root/target}/debug/xclade-customers"
-fi
-[[ -x "$bin" ]] || die "$bin was not built"
+suite_build_bin
 
 # ---------------------------------------------------------------------------------------------
 # playwright-core (pinned; reinstalled only when missing or when the lock changed).
 
-js_work="$work/js"
-want_stamp="$(sha256sum "$here/package-lock.json" "$here/package.json" | cut -d' ' -f1 | tr -d '\n') node$node_major"
-if [[ ! -d "$js_work/node_modules" || "$(cat "$js_work/.xclade-stamp" 2>/dev/null)" != "$want_stamp" ]]; then
-    log "installing playwright-core into target/browser/js (npm ci)"
-    rm -rf "$js_work"
-    mkdir -p "$js_work"
-    cp "$here/package.json" "$here/package-lock.json" "$js_work/"
-    # playwright-core has no install script and downloads no browser.
-    npm ci --prefix "$js_work" --no-audit --no-fund --loglevel=error >&2
-    printf '%s' "$want_stamp" >"$js_work/.xclade-stamp"
-fi
-link="$here/node_modules"
-if [[ -e "$link" && ! -L "$link" ]]; then
-    rm -rf "$link"
-fi
-ln -sfn "../../target/browser/js/node_modules" "$link"
+# playwright-core has no install script and downloads no browser.
+suite_npm_ci "$here" "$work/js" "$here/node_modules" "playwright-core"
 
 # ---------------------------------------------------------------------------------------------
 # Database and server.
@@ -154,9 +123,6 @@ export RUST_LOG="${RUST_LOG:-info}"
 start_server main --
 api_url="$started_url"
 
-json_field() {
-    "$python_bin" -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
-}
 project_key=app
 "$bin" projects create "$project_key" --name "Admin page tests" --json >/dev/null
 client_json="$("$bin" clients create --project "$project_key" --json)"

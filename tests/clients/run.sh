@@ -31,11 +31,6 @@ source "$root/scripts/pg-lib.sh"
 source "$root/tests/support/server.sh"
 
 log() { echo "test-clients: $*" >&2; }
-die() {
-    log "$*"
-    exit 1
-}
-random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 
 # ---------------------------------------------------------------------------------------------
 # Which suites.
@@ -63,42 +58,16 @@ wants_js() { wants commercetools || wants medusa; }
 # ---------------------------------------------------------------------------------------------
 # Tools.
 
-python_bin=""
-for candidate in python3.11 python3 python3.12 python3.13; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-        "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
-        python_bin="$(command -v "$candidate")"
-        break
-    fi
-done
-[[ -n "$python_bin" ]] || die "Python >= 3.10 not found (python3.11 or python3)"
+suite_python
 if wants_js; then
-    command -v node >/dev/null 2>&1 || die "node not found (Node >= 20 is needed)"
-    command -v npm >/dev/null 2>&1 || die "npm not found"
-    node_major="$(node -p 'process.versions.node.split(".")[0]')"
-    ((node_major >= 20)) || die "Node >= 20 is needed, found $(node --version)"
+    suite_node
 fi
 psql_bin="$(pg_tool psql)" || die "psql not found; install the PostgreSQL client"
-
-# Reads one field of a one-object JSON document on stdin (lists joined by spaces).
-json_field() {
-    "$python_bin" -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
-}
-
-sha() { sha256sum "$@" | cut -d' ' -f1 | tr -d '\n'; }
 
 # ---------------------------------------------------------------------------------------------
 # Build.
 
-if [[ -n "${XCLADE_BIN:-}" ]]; then
-    bin="$XCLADE_BIN"
-    log "using $bin (XCLADE_BIN; not building)"
-else
-    log "building xclade-server"
-    cargo build -q -p xclade-server
-    bin="${CARGO_TARGET_DIR:-$root/target}/debug/xclade-customers"
-fi
-[[ -x "$bin" ]] || die "$bin was not built"
+suite_build_bin
 
 # ---------------------------------------------------------------------------------------------
 # Dependencies (pinned; reinstalled only when missing or when the lock changed).
@@ -107,7 +76,7 @@ mkdir -p "$work"
 venv="$work/venv"
 if wants python; then
     req="$here/python/requirements.txt"
-    want_stamp="$(sha "$req") $("$python_bin" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
+    want_stamp="$(sha256sum "$req" | cut -d' ' -f1) $("$python_bin" -c 'import sys; print("%d.%d.%d" % sys.version_info[:3])')"
     if [[ ! -x "$venv/bin/python" || "$(cat "$venv/.xclade-stamp" 2>/dev/null)" != "$want_stamp" ]]; then
         log "installing the Python dependencies into target/clients/venv"
         rm -rf "$venv"
@@ -117,22 +86,8 @@ if wants python; then
     fi
 fi
 if wants_js; then
-    js_work="$work/js"
-    want_stamp="$(sha "$here/js/package-lock.json" "$here/js/package.json" | tr -d '\n') node$node_major"
-    if [[ ! -d "$js_work/node_modules" || "$(cat "$js_work/.xclade-stamp" 2>/dev/null)" != "$want_stamp" ]]; then
-        log "installing the Node dependencies into target/clients/js (npm ci)"
-        rm -rf "$js_work"
-        mkdir -p "$js_work"
-        cp "$here/js/package.json" "$here/js/package-lock.json" "$js_work/"
-        npm ci --prefix "$js_work" --no-audit --no-fund --loglevel=error >&2
-        printf '%s' "$want_stamp" >"$js_work/.xclade-stamp"
-    fi
-    # The suites import the packages by name: Node finds them through this link.
-    link="$here/js/node_modules"
-    if [[ -e "$link" && ! -L "$link" ]]; then
-        rm -rf "$link"
-    fi
-    ln -sfn "../../../target/clients/js/node_modules" "$link"
+    # The suites import the packages by name: Node finds them through tests/clients/js/node_modules.
+    suite_npm_ci "$here/js" "$work/js" "$here/js/node_modules" "the Node dependencies"
 fi
 
 # ---------------------------------------------------------------------------------------------

@@ -32,13 +32,10 @@ work="$root/target/fuzz"
 cd "$root"
 # shellcheck source=scripts/pg-lib.sh
 source "$root/scripts/pg-lib.sh"
+# shellcheck source=tests/support/server.sh
+source "$root/tests/support/server.sh"
 
 log() { echo "test-fuzz: $*" >&2; }
-die() {
-    log "$*"
-    exit 1
-}
-random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
 started=$SECONDS
 
 runs=()
@@ -57,22 +54,8 @@ done
 # ---------------------------------------------------------------------------------------------
 # Tools.
 
-python_bin=""
-for candidate in python3.11 python3 python3.12 python3.13; do
-    if command -v "$candidate" >/dev/null 2>&1 &&
-        "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
-        python_bin="$(command -v "$candidate")"
-        break
-    fi
-done
-[[ -n "$python_bin" ]] || die "Python >= 3.10 not found (python3.11 or python3)"
+suite_python
 psql_bin="$(pg_tool psql)" || die "psql not found; install the PostgreSQL client"
-# shellcheck source=tests/support/server.sh
-source "$root/tests/support/server.sh"
-
-json_field() {
-    "$python_bin" -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
-}
 
 # ---------------------------------------------------------------------------------------------
 # Schemathesis (pinned), in target/fuzz/venv.
@@ -94,15 +77,7 @@ st_version="$("$venv/bin/schemathesis" --version | awk '{print $NF}')"
 # ---------------------------------------------------------------------------------------------
 # Build.
 
-if [[ -n "${XCLADE_BIN:-}" ]]; then
-    bin="$XCLADE_BIN"
-    log "using $bin (XCLADE_BIN; not building)"
-else
-    log "building xclade-customers"
-    cargo build -q -p xclade-server --bin xclade-customers
-    bin="${CARGO_TARGET_DIR:-$root/target}/debug/xclade-customers"
-fi
-[[ -x "$bin" ]] || die "$bin was not built"
+suite_build_bin
 
 # ---------------------------------------------------------------------------------------------
 # Database.

@@ -23,6 +23,18 @@
 #                            to $logs/NAME.log; waits until /health/ready answers (60 s) and
 #                            sets started_url; fails with the log's tail otherwise
 #   suite_stop_servers       SIGTERM to every started server, SIGKILL after 10 s
+#   die MESSAGE…             logs and exits 1
+#   random_hex N             N random bytes as hex
+#   json_field NAME          one field of the one-object JSON document on stdin (lists
+#                            joined by spaces)
+#   suite_python             sets python_bin: a Python >= 3.10 (python3.11 first)
+#   suite_node               checks node and npm (Node >= 20), sets node_major
+#   suite_build_bin          sets bin: $XCLADE_BIN, else the freshly built debug binary
+#   suite_npm_ci SRC WORK LINK LABEL
+#                            `npm ci` of SRC/package{,-lock}.json into WORK, only when WORK
+#                            is missing or those files or the Node major changed; LINK
+#                            (e.g. SRC/node_modules) becomes a relative symlink to
+#                            WORK/node_modules
 
 server_pids=()
 db_created=0
@@ -138,4 +150,64 @@ start_server() {
     log "the $name server did not become ready in 60 s; last lines of $shown:"
     tail -n 30 "$logs/$name.log" >&2 || true
     return 1
+}
+
+die() {
+    log "$*"
+    exit 1
+}
+
+random_hex() { od -An -tx1 -N"$1" /dev/urandom | tr -d ' \n'; }
+
+json_field() {
+    "$python_bin" -c 'import json, sys; v = json.load(sys.stdin)[sys.argv[1]]; print(" ".join(v) if isinstance(v, list) else v)' "$1"
+}
+
+suite_python() {
+    local candidate
+    python_bin=""
+    for candidate in python3.11 python3 python3.12 python3.13; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(0 if sys.version_info >= (3, 10) else 1)' 2>/dev/null; then
+            python_bin="$(command -v "$candidate")"
+            return 0
+        fi
+    done
+    die "Python >= 3.10 not found (python3.11 or python3)"
+}
+
+suite_node() {
+    command -v node >/dev/null 2>&1 || die "node not found (Node >= 20 is needed)"
+    command -v npm >/dev/null 2>&1 || die "npm not found"
+    node_major="$(node -p 'process.versions.node.split(".")[0]')"
+    ((node_major >= 20)) || die "Node >= 20 is needed, found $(node --version)"
+}
+
+suite_build_bin() {
+    if [[ -n "${XCLADE_BIN:-}" ]]; then
+        bin="$XCLADE_BIN"
+        log "using $bin (XCLADE_BIN; not building)"
+    else
+        log "building xclade-customers"
+        cargo build -q -p xclade-server --bin xclade-customers
+        bin="${CARGO_TARGET_DIR:-$root/target}/debug/xclade-customers"
+    fi
+    [[ -x "$bin" ]] || die "$bin was not built"
+}
+
+suite_npm_ci() {
+    local src="$1" work_dir="$2" link="$3" label="$4" want
+    want="$(sha256sum "$src/package-lock.json" "$src/package.json" | cut -d' ' -f1 | tr -d '\n') node$node_major"
+    if [[ ! -d "$work_dir/node_modules" || "$(cat "$work_dir/.xclade-stamp" 2>/dev/null)" != "$want" ]]; then
+        log "installing $label into ${work_dir#"$root"/} (npm ci)"
+        rm -rf "$work_dir"
+        mkdir -p "$work_dir"
+        cp "$src/package.json" "$src/package-lock.json" "$work_dir/"
+        npm ci --prefix "$work_dir" --no-audit --no-fund --loglevel=error >&2
+        printf '%s' "$want" >"$work_dir/.xclade-stamp"
+    fi
+    if [[ -e "$link" && ! -L "$link" ]]; then
+        rm -rf "$link"
+    fi
+    ln -sfn "$(realpath -m --relative-to="$(dirname "$link")" "$work_dir/node_modules")" "$link"
 }

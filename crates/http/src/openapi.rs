@@ -165,6 +165,18 @@ mod harden {
         }
     }
 
+    /// Adds the component schema `name` written as JSON. The JSON is this module's own, so a
+    /// schema that does not parse is a bug: it is logged (and the unit tests miss it), never
+    /// dropped in silence.
+    fn put(components: &mut utoipa::openapi::Components, name: &str, value: serde_json::Value) {
+        match serde_json::from_value::<Schema>(value) {
+            Ok(schema) => {
+                components.schemas.insert(name.to_owned(), RefOr::T(schema));
+            }
+            Err(error) => tracing::error!(schema = name, %error, "an OpenAPI schema of openapi::harden does not parse"),
+        }
+    }
+
     fn int(n: u64) -> Option<utoipa::Number> {
         Some(utoipa::Number::UInt(usize::try_from(n).unwrap_or(usize::MAX)))
     }
@@ -241,7 +253,10 @@ mod harden {
             }
         }
         let value = format!("#/components/schemas/{JSON_VALUE}");
-        if let Ok(schema) = serde_json::from_value::<Schema>(serde_json::json!({
+        put(
+            components,
+            JSON_VALUE,
+            serde_json::json!({
             "description": "Any JSON value; no string or key may contain U+0000.",
             "anyOf": [
                 {"type": "string", "pattern": NO_NUL},
@@ -251,9 +266,8 @@ mod harden {
                 {"type": "array", "items": {"$ref": value}},
                 {"type": "object", "propertyNames": {"type": "string", "pattern": NO_NUL}, "additionalProperties": {"$ref": value}}
             ]
-        })) {
-            components.schemas.insert(JSON_VALUE.to_owned(), RefOr::T(schema));
-        }
+            }),
+        );
     }
 
     /// The schemas `roots` name and every schema they reach through `$ref`.
@@ -325,12 +339,7 @@ mod harden {
                 }
             }
         }
-        let insert = |components: &mut utoipa::openapi::Components, name: &str, value: serde_json::Value| {
-            if let Ok(schema) = serde_json::from_value::<Schema>(value) {
-                components.schemas.insert(name.to_owned(), RefOr::T(schema));
-            }
-        };
-        insert(
+        put(
             components,
             LOCALIZED_STRING,
             serde_json::json!({
@@ -362,7 +371,7 @@ mod harden {
                 "values": {"type": "array", "items": {"$ref": schemas("LocalizedEnumValue")}}
             }}
         ]);
-        insert(
+        put(
             components,
             "FieldTypeElement",
             serde_json::json!({"description": "The element type of a `Set`: any field type but `Set`.", "oneOf": simple}),
@@ -372,7 +381,7 @@ mod harden {
             "name": {"type": "string", "enum": ["Set"]},
             "elementType": {"$ref": schemas("FieldTypeElement")}
         }}));
-        insert(
+        put(
             components,
             "FieldType",
             serde_json::json!({"description": "A field type, told apart by `name`; a `Set` has an `elementType`.", "oneOf": all}),
@@ -406,9 +415,7 @@ mod harden {
                 "description": format!("A metadata value nested at most {depth} levels deep."),
                 "anyOf": any_of
             });
-            if let Ok(schema) = serde_json::from_value::<Schema>(schema) {
-                components.schemas.insert(metadata_value(depth), RefOr::T(schema));
-            }
+            put(components, &metadata_value(depth), schema);
         }
     }
 
@@ -416,7 +423,10 @@ mod harden {
     /// (`parse::type_ref`); JSON Schema says so with two alternatives.
     fn type_reference(components: &mut utoipa::openapi::Components) {
         let type_id = serde_json::json!({"type": ["string", "null"], "pattern": "^type$"});
-        if let Ok(schema) = serde_json::from_value::<Schema>(serde_json::json!({
+        put(
+            components,
+            "TypeResourceIdentifier",
+            serde_json::json!({
             "description": "A reference to a custom type by `id` or by `key` (`id` wins when both are given).",
             "anyOf": [
                 {
@@ -430,9 +440,8 @@ mod harden {
                     "properties": {"typeId": type_id, "id": {"type": "null"}, "key": {"type": "string", "pattern": NO_NUL}}
                 }
             ]
-        })) {
-            components.schemas.insert("TypeResourceIdentifier".to_owned(), RefOr::T(schema));
-        }
+            }),
+        );
     }
 
     pub fn apply(doc: &mut OpenApi) {
@@ -616,6 +625,14 @@ mod tests {
     fn document_states_the_parsers_limits() {
         let doc = serde_json::to_value(crate::openapi::document()).expect("json");
         let schemas = &doc["components"]["schemas"];
+        // Every schema `harden` writes as JSON parsed and is there.
+        for name in ["JsonValue", "LocalizedString", "TypeResourceIdentifier"]
+            .into_iter()
+            .map(str::to_owned)
+            .chain((0..xclade_domain::metadata::MAX_METADATA_DEPTH).map(|depth| format!("MetadataValue{depth}")))
+        {
+            assert!(schemas.get(&name).is_some_and(|s| s.is_object()), "{name} is missing");
+        }
         // Strings and free-form objects refuse U+0000.
         assert_eq!(
             schemas["AdminCreateCustomer"]["properties"]["last_name"]["pattern"], "^[^\\u0000]*$",

@@ -1,4 +1,5 @@
 //! Test support for xclade customers: per-test databases, a spawned server, fixtures.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the failure
 
 pub mod app;
 pub mod db;

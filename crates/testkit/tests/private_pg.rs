@@ -1,5 +1,6 @@
 //! PrivatePg: a cluster of its own that can be frozen, thawed, stopped and started again, and
 //! that leaves nothing behind. Each test starts its own cluster.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the failure
 
 use std::time::Duration;
 

@@ -1,5 +1,6 @@
 //! Repository tests against a real PostgreSQL (one fresh database per test, see
 //! `xclade_testkit::TestDb`).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the failure
 
 mod common;
 mod concurrency;

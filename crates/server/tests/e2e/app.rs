@@ -93,28 +93,17 @@ async fn a_project_keyed_app_keeps_its_project_family() {
         .await;
         assert_eq!((s, page["count"].clone()), (200, json!(1)), "{page}");
 
-        let (s, renamed) = json(
+        let rename = |version: i64, name: String| {
             app.http
                 .post(app.url(&format!("/app/customer-groups/{id}")))
                 .bearer_auth(&token)
-                .json(&json!({"version": 1, "actions": [{"action": "changeName", "name": format!("{name}!")}]}))
+                .json(&json!({"version": version, "actions": [{"action": "changeName", "name": name}]}))
                 .send()
-                .await
-                .expect("send"),
-        )
-        .await;
+        };
+        let (s, renamed) = json(rename(1, format!("{name}!")).await.expect("send")).await;
         assert_eq!((s, renamed["version"].clone()), (200, json!(2)), "{renamed}");
         // A stale version is the conflict the page shows.
-        let (s, stale) = json(
-            app.http
-                .post(app.url(&format!("/app/customer-groups/{id}")))
-                .bearer_auth(&token)
-                .json(&json!({"version": 1, "actions": [{"action": "changeName", "name": "other"}]}))
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await;
+        let (s, stale) = json(rename(1, "other".to_owned()).await.expect("send")).await;
         assert_eq!((s, stale["errors"][0]["code"].clone()), (409, json!("ConcurrentModification")), "{stale}");
 
         let (s, types) =

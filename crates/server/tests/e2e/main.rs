@@ -1,4 +1,5 @@
 //! End-to-end tests: the real server on a random port, a real database per test, real HTTP.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the failure
 
 mod app;
 mod auth;

@@ -1,5 +1,6 @@
 //! Contract §4.1 — the service under stress, faults and bad input. Tests that freeze or
 //! reconfigure PostgreSQL run on a private cluster they start themselves.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the failure
 
 mod faults;
 mod inputs;
