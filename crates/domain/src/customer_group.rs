@@ -246,6 +246,9 @@ fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use chrono::TimeZone;

@@ -1,5 +1,7 @@
-//! Per-request observation: correlation id, one structured log line, metrics, and the rewrite of
-//! framework-made errors (404, 405, …) into the family's JSON body.
+//! Per-request observation: correlation id, a `request` span around the handler (so every log
+//! line of the request, the storage adapter's retries included, carries its correlation id), one
+//! structured access-log line, metrics, and the rewrite of framework-made errors (404, 405, …)
+//! into the family's JSON body.
 
 use crate::error::admin::AdminErrorBody;
 use crate::error::project::envelope;
@@ -12,6 +14,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse};
 use std::time::Instant;
+use tracing::Instrument;
 
 /// The correlation header.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
@@ -73,7 +76,8 @@ pub async fn observe(
 
     // Handler and extractor errors arrive as responses; an `Err` here can only come from a
     // deeper middleware, and actix renders it itself.
-    let mut res = next.call(req).await?.map_into_boxed_body();
+    let span = tracing::info_span!("request", correlation_id = %correlation, method = %method, path = %path);
+    let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
 
     let status = res.status();
     let is_json = res
@@ -109,4 +113,56 @@ pub async fn observe(
         "request"
     );
     Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use actix_web::test::{call_service, init_service, TestRequest};
+    use actix_web::{middleware::from_fn, App};
+    use std::io::Write;
+    use std::sync::{Arc, Mutex};
+
+    /// A log sink the test can read back.
+    #[derive(Clone, Default)]
+    struct Sink(Arc<Mutex<Vec<u8>>>);
+
+    impl Write for Sink {
+        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().expect("sink").extend_from_slice(buf);
+            Ok(buf.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[actix_web::test]
+    async fn log_lines_inside_a_handler_carry_the_correlation_id() {
+        let sink = Sink::default();
+        let writer = sink.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .with_writer(move || writer.clone())
+            .finish();
+        let _guard = tracing::subscriber::set_default(subscriber);
+        let app = init_service(App::new().wrap(from_fn(observe)).route(
+            "/work",
+            web::get().to(|| async {
+                tracing::warn!("a retry deep inside the request");
+                HttpResponse::Ok().finish()
+            }),
+        ))
+        .await;
+        let req = TestRequest::get().uri("/work").insert_header((CORRELATION_HEADER, "corr-123")).to_request();
+        let res = call_service(&app, req).await;
+        assert_eq!(res.status(), 200);
+        let logs = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
+        let inside = logs.lines().find(|l| l.contains("a retry deep inside the request")).expect("the handler's line");
+        let line: serde_json::Value = serde_json::from_str(inside).expect("json");
+        assert_eq!(line["span"]["correlation_id"], "corr-123", "{inside}");
+        assert_eq!(line["span"]["name"], "request", "{inside}");
+    }
 }
