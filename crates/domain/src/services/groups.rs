@@ -441,7 +441,7 @@ mod tests {
         let err =
             block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
                 .expect_err("refused");
-        assert!(matches!(err, DomainError::Validation { .. }), "{err:?}");
+        assert!(matches!(err, DomainError::InvalidOperation(_)), "{err:?}");
     }
 
     fn typed_group() -> CustomerGroup {
