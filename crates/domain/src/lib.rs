@@ -1,7 +1,7 @@
 //! The pure domain of xclade customers.
 //!
 //! Entities (customers, addresses, customer groups), the values that can only be built valid,
-//! the update actions and their rules, the `where` query language, the `fields` selection,
+//! the update actions and their rules, the `where` query language,
 //! the ports (async traits the adapters implement) and the application services that use them.
 //! No web framework, no database driver, no async runtime.
 
@@ -13,7 +13,6 @@ pub mod customer;
 pub mod customer_group;
 pub mod error;
 pub mod event;
-pub mod fields;
 pub mod ids;
 pub mod metadata;
 pub mod paging;

@@ -72,13 +72,13 @@ pub fn document() -> utoipa::openapi::OpenApi {
 /// the same constants the parsers use (§4.1: a client generated from the document never sends
 /// what the server refuses).
 mod harden {
+    use crate::fields::{FieldSpec, CUSTOMER_GROUP_SPEC, CUSTOMER_SPEC};
     use crate::routes::admin_customers::support::{IDEMPOTENCY_HEADER, MAX_IDEMPOTENCY_KEY_CHARS};
     use std::collections::BTreeSet;
     use utoipa::openapi::path::{Operation, ParameterIn};
     use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, ObjectBuilder, Schema, SchemaType, Type};
     use utoipa::openapi::{OpenApi, Ref, RefOr, Required};
     use xclade_domain::customer::MAX_LIST_LIMIT;
-    use xclade_domain::fields::{FieldSpec, CUSTOMER_GROUP_SPEC, CUSTOMER_SPEC};
     use xclade_domain::metadata::{MAX_METADATA_DEPTH, MAX_METADATA_KEYS};
     use xclade_domain::paging::{MAX_QUERY_LIMIT, MAX_QUERY_OFFSET};
 
@@ -105,7 +105,7 @@ mod harden {
         name.replace('.', r"\.").replace('*', r"\*")
     }
 
-    /// The language `xclade_domain::fields::parse_fields_for` accepts for `spec`, as sent in a
+    /// The language `crate::fields::parse_fields_for` accepts for `spec`, as sent in a
     /// query string: comma-separated items, each trimmed, empty ones skipped, an optional sign
     /// (`+`, `-`, or a leading space, which is what a form-encoded `+` is) before a name. The
     /// value is percent-decoded but not form-decoded, so a space sent as `+` is a sign.
@@ -603,8 +603,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[cfg(test)]
 mod tests {
     use super::harden::*;
+    use crate::fields::{parse_fields_for, CUSTOMER_GROUP_SPEC, CUSTOMER_SPEC};
     use xclade_domain::customer::CustomerOrderField;
-    use xclade_domain::fields::{parse_fields_for, CUSTOMER_GROUP_SPEC, CUSTOMER_SPEC};
     use xclade_domain::paging::Sort;
 
     #[test]

@@ -15,6 +15,7 @@ pub(crate) mod tests;
 use crate::auth::AdminPrincipal;
 use crate::body::Fields;
 use crate::error::admin::AdminResult;
+use crate::fields::CUSTOMER_SPEC;
 use crate::query::QueryPairs;
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
@@ -22,7 +23,6 @@ use serde_json::{json, Map, Value};
 use support::{customer_id, object, ok};
 use xclade_domain::auth::Permission;
 use xclade_domain::customer::{check_additional_data, AddressFields, CustomerDraft, CustomerPatch, Email, Listed};
-use xclade_domain::fields::CUSTOMER_SPEC;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::CreateOutcome;
 

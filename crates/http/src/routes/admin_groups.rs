@@ -4,6 +4,7 @@
 use crate::auth::AdminPrincipal;
 use crate::body::Fields;
 use crate::error::admin::AdminResult;
+use crate::fields::{SelectedFields, CUSTOMER_GROUP_SPEC};
 use crate::query::QueryPairs;
 use crate::routes::admin_customers::dto::{timestamp, AdminCustomerSummary, AdminDeleteResponse};
 use crate::routes::admin_customers::list_query::{id_list, last_non_empty, limit, list, offset, order};
@@ -17,7 +18,6 @@ use uuid::Uuid;
 use xclade_domain::auth::{Permission, Principal};
 use xclade_domain::customer::{Customer, Listed, MAX_LIST_LIMIT};
 use xclade_domain::customer_group::{CustomerGroup, GroupDraft, GroupName};
-use xclade_domain::fields::{SelectedFields, CUSTOMER_GROUP_SPEC};
 use xclade_domain::ids::GroupId;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupFilter, SortField};
@@ -465,10 +465,10 @@ pub async fn manage_customers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fields::parse_fields_for;
     use crate::routes::admin_customers::tests::harness::{self, call, group, message, Harness};
     use chrono::{TimeZone, Utc};
     use xclade_domain::auth::Actor;
-    use xclade_domain::fields::parse_fields_for;
 
     fn map(v: Value) -> Map<String, Value> {
         match v {

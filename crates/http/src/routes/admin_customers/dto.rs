@@ -3,13 +3,13 @@
 
 use super::support::to_value;
 use crate::error::AdminError;
+use crate::fields::{RelationFields, SelectedFields};
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 use xclade_domain::customer::{Address, Customer};
 use xclade_domain::customer_group::CustomerGroup;
-use xclade_domain::fields::{RelationFields, SelectedFields};
 
 /// RFC 3339 UTC with milliseconds and `Z`: `2019-08-24T14:15:22.000Z`.
 pub fn timestamp(at: &DateTime<Utc>) -> String {

@@ -3,12 +3,12 @@
 
 use crate::body::AdminJson;
 use crate::error::AdminError;
+use crate::fields::{parse_fields_for, FieldSpec, SelectedFields};
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use xclade_domain::customer::Relations;
-use xclade_domain::fields::{parse_fields_for, FieldSpec, SelectedFields};
 use xclade_domain::ids::{AddressId, CustomerId, GroupId};
 use xclade_domain::{DomainError, Resource};
 

@@ -1,11 +1,11 @@
 //! Tests of the admin customer routes: the pure parts, and the handlers against mocked ports.
 
 use super::*;
+use crate::fields::parse_fields;
 use harness::{call, customer, group, message, Harness};
 use serde_json::json;
 use std::sync::{Arc, Mutex};
 use xclade_domain::customer::Relations;
-use xclade_domain::fields::parse_fields;
 use xclade_domain::ids::{AddressId, CustomerId, GroupId};
 use xclade_domain::DomainError;
 
@@ -322,7 +322,7 @@ fn fields_shape_the_dto() {
     let obj = v.as_object().expect("object");
     assert!(!obj.contains_key("phone") && !obj.contains_key("addresses") && obj.contains_key("groups"));
 
-    let err = support::parse_fields_raw(&xclade_domain::fields::CUSTOMER_SPEC, Some("foo,+bar")).expect_err("invalid");
+    let err = support::parse_fields_raw(&crate::fields::CUSTOMER_SPEC, Some("foo,+bar")).expect_err("invalid");
     assert_eq!(err.to_string(), "Requested fields [foo, bar] are not valid");
 }
 
