@@ -100,7 +100,7 @@ pub trait ProjectRepository: Send + Sync {
     async fn find_admin_users(&self, email: &str) -> DomainResult<Vec<AdminUserRecord>>;
 }
 
-/// An `Idempotency-Key` claimed by a create.
+/// An idempotency key claimed by a create (a retry of the same request replays its result).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
     pub key: String,

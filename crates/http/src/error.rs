@@ -6,6 +6,82 @@ pub mod project;
 pub use admin::AdminError;
 pub use project::ProjectError;
 
+use xclade_domain::error::{Lookup, Resource};
+use xclade_domain::DomainError;
+
+/// The human name of a resource in admin-family messages (`Customer group with id: X …`).
+pub fn resource_name(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Customer => "Customer",
+        Resource::CustomerAddress => "Customer address",
+        Resource::CustomerGroup => "Customer group",
+        Resource::Type => "Type",
+        Resource::Project => "Project",
+        Resource::AdminUser => "Admin user",
+    }
+}
+
+/// The resource type id of the project family (`customer-group`, `type`, …).
+pub fn resource_type_id(resource: Resource) -> &'static str {
+    match resource {
+        Resource::Customer => "customer",
+        Resource::CustomerAddress => "customer-address",
+        Resource::CustomerGroup => "customer-group",
+        Resource::Type => "type",
+        Resource::Project => "project",
+        Resource::AdminUser => "admin-user",
+    }
+}
+
+/// The contract's sentence for a domain error, as both families word it (each family's mapper
+/// uses it where its own words do not differ).
+pub fn sentence(err: &DomainError) -> String {
+    use DomainError as D;
+    match err {
+        D::Validation { message, .. } | D::InvalidField { message, .. } => message.clone(),
+        D::InvalidOperation(message) => message.clone(),
+        D::NotFound { resource, lookup } => {
+            let by = match lookup {
+                Lookup::Id(_) => "id",
+                Lookup::Key(_) => "key",
+            };
+            format!("{} with {by}: {lookup} was not found", resource_name(*resource))
+        }
+        D::Duplicate { resource, field, value } => {
+            format!("{} with {field}: {value} already exists.", resource_name(*resource))
+        }
+        D::VersionConflict { id, expected, current } => {
+            format!("Object {id} has a different version than expected. Expected: {expected} - Actual: {current}.")
+        }
+        D::LimitExceeded { resource, limit } => {
+            format!("You have exceeded the limit of {limit} resources of type {}.", resource_type_id(*resource))
+        }
+        D::RequiredField { field } => format!("The value for the required field '{field}' is missing."),
+        D::ReferencedResourceNotFound { resource, lookup } => {
+            let by = match lookup {
+                Lookup::Id(v) => format!("with identifier '{v}'"),
+                Lookup::Key(v) => format!("with key '{v}'"),
+            };
+            format!(
+                "The referenced object of type '{}' {by} was not found. It either doesn't exist, or it can't be accessed from this endpoint.",
+                resource_type_id(*resource)
+            )
+        }
+        D::ReferenceExists { resource, referenced_by } => format!(
+            "Can not delete a {} while it is referenced by at least one {}.",
+            resource_type_id(*resource),
+            resource_type_id(*referenced_by)
+        ),
+        D::IdempotencyMismatch => "Idempotency-Key was already used with a different request body".into(),
+        D::Conflict => {
+            "The request conflicted with another request. You may retry the request with the provided Idempotency-Key."
+                .into()
+        }
+        D::InvalidCredentials => "Invalid email or password".into(),
+        D::Busy | D::Unavailable(_) | D::Storage(_) | D::Internal(_) => err.to_string(),
+    }
+}
+
 /// Marks a response whose error body was rendered by us, so the rewrite middleware leaves it.
 #[derive(Debug, Clone, Copy)]
 pub struct Rendered;

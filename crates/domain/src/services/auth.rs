@@ -12,13 +12,19 @@ pub const MAX_CLOCK_SKEW_SECS: i64 = 60;
 /// Default token lifetime: 48 hours.
 pub const DEFAULT_TOKEN_TTL_SECS: i64 = 172_800;
 
-/// Errors of the OAuth token endpoint.
+/// Errors of issuing a token by client credentials.
 #[derive(Debug, thiserror::Error)]
 pub enum OAuthError {
-    #[error("Please provide valid client credentials using HTTP Basic Authentication.")]
+    /// The client is unknown or its secret is wrong.
+    #[error("invalid client credentials")]
     InvalidClient,
-    #[error("{0}")]
-    InvalidScope(String),
+    /// A requested scope is not a scope at all.
+    #[error("unknown scope {0:?}")]
+    UnknownScope(String),
+    /// A requested scope is not granted to the client.
+    #[error("scope {0:?} is not granted")]
+    ScopeNotGranted(String),
+    /// Anything else.
     #[error(transparent)]
     Domain(#[from] DomainError),
 }
@@ -97,10 +103,9 @@ impl AuthService {
         let granted = match requested.map(str::trim).filter(|s| !s.is_empty()) {
             None => held.clone(),
             Some(raw) => {
-                let wanted =
-                    parse_scope_list(raw).map_err(|bad| OAuthError::InvalidScope(format!("Invalid scope '{bad}'.")))?;
+                let wanted = parse_scope_list(raw).map_err(|bad| OAuthError::UnknownScope(bad.to_string()))?;
                 if let Some(missing) = wanted.iter().find(|w| !held.iter().any(|h| h.covers(w))) {
-                    return Err(OAuthError::InvalidScope(format!("Scope '{missing}' is not granted to this client.")));
+                    return Err(OAuthError::ScopeNotGranted(missing.to_string()));
                 }
                 wanted
             }
@@ -236,11 +241,11 @@ mod tests {
         let svc = service(repo, good_hasher());
         assert!(matches!(
             block_on(svc.client_credentials("cid", "right", Some("manage_types:demo"))),
-            Err(OAuthError::InvalidScope(_))
+            Err(OAuthError::UnknownScope(_) | OAuthError::ScopeNotGranted(_))
         ));
         assert!(matches!(
             block_on(svc.client_credentials("cid", "right", Some("view_customers:other"))),
-            Err(OAuthError::InvalidScope(_))
+            Err(OAuthError::UnknownScope(_) | OAuthError::ScopeNotGranted(_))
         ));
         assert!(matches!(block_on(svc.client_credentials("cid", "wrong", None)), Err(OAuthError::InvalidClient)));
     }

@@ -11,7 +11,7 @@ use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::ports::{Clock, CreateOutcome, CustomerRepository, IdGenerator, IdempotencyClaim};
 use std::sync::Arc;
 
-/// How long an `Idempotency-Key` is remembered.
+/// How long an idempotency key is remembered.
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Clone)]
@@ -26,7 +26,7 @@ impl CustomerService {
         CustomerService { repo, clock, ids }
     }
 
-    /// Creates a customer (or replays the first create of the same `Idempotency-Key`).
+    /// Creates a customer (or replays the first create of the same idempotency key).
     pub async fn create(
         &self,
         principal: &Principal,
@@ -238,8 +238,8 @@ mod tests {
             Relations::ALL,
         ));
         match r {
-            Err(e @ DomainError::NotFound { .. }) => {
-                assert_eq!(e.to_string(), format!("Customer group with id: {} was not found", gid(2)))
+            Err(DomainError::NotFound { resource: Resource::CustomerGroup, lookup }) => {
+                assert_eq!(lookup, crate::error::Lookup::Id(gid(2).to_string()))
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -254,7 +254,10 @@ mod tests {
         let svc = service(repo);
         let draft = CustomerDraft::new("A@x.io", None, None, None, None, Map::new(), None).expect("valid");
         let err = block_on(svc.create(&principal(), draft, None)).expect_err("duplicate");
-        assert_eq!(err.to_string(), "Customer with email: A@x.io already exists.");
+        assert!(
+            matches!(&err, DomainError::Duplicate { resource: Resource::Customer, field: "email", value } if value == "A@x.io"),
+            "{err:?}"
+        );
     }
 
     #[test]

@@ -1,6 +1,6 @@
 //! Admin-family errors (§2.1): `{"type", "message", "code"?}`; 401 is the text `Unauthorized`.
 
-use super::{log_internal, Rendered};
+use super::{log_internal, sentence, Rendered};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -17,7 +17,7 @@ pub struct AdminErrorBody {
 
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
-    #[error(transparent)]
+    #[error("{}", super::sentence(.0))]
     Domain(#[from] DomainError),
     /// 400 invalid_data with this exact message.
     #[error("{0}")]
@@ -53,20 +53,20 @@ impl AdminError {
             AdminError::Domain(e) => match e {
                 D::Validation { message, .. } => (bad, "invalid_data", None, format!("Invalid request: {message}")),
                 D::InvalidField { .. } | D::RequiredField { .. } | D::ReferencedResourceNotFound { .. } => {
-                    (bad, "invalid_data", None, e.to_string())
+                    (bad, "invalid_data", None, sentence(e))
                 }
-                D::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", None, e.to_string()),
+                D::NotFound { .. } => (StatusCode::NOT_FOUND, "not_found", None, sentence(e)),
                 D::Duplicate { .. } => {
-                    (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_error", Some("invalid_request_error"), e.to_string())
+                    (StatusCode::UNPROCESSABLE_ENTITY, "duplicate_error", Some("invalid_request_error"), sentence(e))
                 }
-                D::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data", None, e.to_string()),
+                D::IdempotencyMismatch => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_data", None, sentence(e)),
                 D::VersionConflict { .. } | D::Conflict => {
-                    (StatusCode::CONFLICT, "conflict", Some("invalid_state_error"), D::Conflict.to_string())
+                    (StatusCode::CONFLICT, "conflict", Some("invalid_state_error"), sentence(&D::Conflict))
                 }
                 D::LimitExceeded { .. } | D::InvalidOperation(_) | D::ReferenceExists { .. } => {
-                    (bad, "not_allowed", None, e.to_string())
+                    (bad, "not_allowed", None, sentence(e))
                 }
-                D::InvalidCredentials => (StatusCode::UNAUTHORIZED, "unauthorized", None, e.to_string()),
+                D::InvalidCredentials => (StatusCode::UNAUTHORIZED, "unauthorized", None, sentence(e)),
                 D::Unavailable(_) => {
                     (StatusCode::SERVICE_UNAVAILABLE, "database_error", Some("api_error"), DATABASE_MESSAGE.into())
                 }

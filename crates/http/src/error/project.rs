@@ -1,6 +1,6 @@
 //! Project-family errors (§3.1): `{"statusCode", "message", "errors": [{"code", "message", …}]}`.
 
-use super::{log_internal, Rendered};
+use super::{log_internal, resource_type_id, sentence, Rendered};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
@@ -9,7 +9,7 @@ use xclade_domain::DomainError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ProjectError {
-    #[error(transparent)]
+    #[error("{}", super::sentence(.0))]
     Domain(#[from] DomainError),
     /// 400 InvalidJsonInput with a detailed message.
     #[error("Request body does not contain valid JSON.")]
@@ -122,28 +122,28 @@ impl ProjectError {
                 D::VersionConflict { current, .. } => (
                     StatusCode::CONFLICT,
                     "ConcurrentModification",
-                    e.to_string(),
+                    sentence(e),
                     map(&[("currentVersion", json!(current))]),
                     none(),
                 ),
-                D::Conflict => (StatusCode::CONFLICT, "ConcurrentModification", e.to_string(), none(), none()),
+                D::Conflict => (StatusCode::CONFLICT, "ConcurrentModification", sentence(e), none(), none()),
                 D::LimitExceeded { resource, .. } => (
                     bad,
                     "MaxResourceLimitExceeded",
-                    e.to_string(),
-                    map(&[("exceededResource", json!(resource.type_id()))]),
+                    sentence(e),
+                    map(&[("exceededResource", json!(resource_type_id(*resource)))]),
                     none(),
                 ),
                 D::InvalidOperation(m) => (bad, "InvalidOperation", m.clone(), none(), none()),
                 D::InvalidField { field, invalid_value, .. } => (
                     bad,
                     "InvalidField",
-                    e.to_string(),
+                    sentence(e),
                     map(&[("field", json!(field)), ("invalidValue", invalid_value.clone())]),
                     none(),
                 ),
                 D::RequiredField { field } => {
-                    (bad, "RequiredField", e.to_string(), map(&[("field", json!(field))]), none())
+                    (bad, "RequiredField", sentence(e), map(&[("field", json!(field))]), none())
                 }
                 D::ReferencedResourceNotFound { resource, lookup } => {
                     let (k, v) = match lookup {
@@ -153,19 +153,19 @@ impl ProjectError {
                     (
                         bad,
                         "ReferencedResourceNotFound",
-                        e.to_string(),
-                        map(&[("typeId", json!(resource.type_id())), (k, json!(v))]),
+                        sentence(e),
+                        map(&[("typeId", json!(resource_type_id(*resource))), (k, json!(v))]),
                         none(),
                     )
                 }
                 D::ReferenceExists { referenced_by, .. } => (
                     bad,
                     "ReferenceExists",
-                    e.to_string(),
-                    map(&[("referencedBy", json!(referenced_by.type_id()))]),
+                    sentence(e),
+                    map(&[("referencedBy", json!(resource_type_id(*referenced_by)))]),
                     none(),
                 ),
-                D::IdempotencyMismatch => (bad, "InvalidInput", e.to_string(), none(), none()),
+                D::IdempotencyMismatch => (bad, "InvalidInput", sentence(e), none(), none()),
                 D::InvalidCredentials => {
                     (StatusCode::UNAUTHORIZED, "invalid_token", "invalid_token".into(), none(), none())
                 }

@@ -13,6 +13,9 @@ use base64::Engine;
 use serde::Serialize;
 use serde_json::{json, Map};
 use xclade_domain::services::OAuthError;
+
+/// The message of a 401 `invalid_client`.
+const INVALID_CLIENT_MESSAGE: &str = "Please provide valid client credentials using HTTP Basic Authentication.";
 use xclade_domain::DomainError;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -88,7 +91,7 @@ pub async fn token(req: HttpRequest, payload: web::Payload, state: web::Data<App
     let Some((client_id, secret)) = basic_credentials(&req)
         .or_else(|| Some((params.last("client_id")?.to_owned(), params.last("client_secret")?.to_owned())))
     else {
-        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &OAuthError::InvalidClient.to_string());
+        return oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", INVALID_CLIENT_MESSAGE);
     };
     match params.last("grant_type") {
         None | Some("") => {
@@ -111,9 +114,16 @@ pub async fn token(req: HttpRequest, payload: web::Payload, state: web::Data<App
             scope: t.scope,
         }),
         Err(OAuthError::InvalidClient) => {
-            oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", &OAuthError::InvalidClient.to_string())
+            oauth_error(StatusCode::UNAUTHORIZED, "invalid_client", INVALID_CLIENT_MESSAGE)
         }
-        Err(OAuthError::InvalidScope(m)) => oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &m),
+        Err(OAuthError::UnknownScope(scope)) => {
+            oauth_error(StatusCode::BAD_REQUEST, "invalid_scope", &format!("Invalid scope '{scope}'."))
+        }
+        Err(OAuthError::ScopeNotGranted(scope)) => oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_scope",
+            &format!("Scope '{scope}' is not granted to this client."),
+        ),
         Err(OAuthError::Domain(e)) => {
             let status = if matches!(e, DomainError::Unavailable(_) | DomainError::Busy) {
                 StatusCode::SERVICE_UNAVAILABLE
