@@ -1,4 +1,7 @@
-//! Domain events, recorded in the outbox in the transaction of the change they describe.
+//! Domain events, recorded in the outbox in the transaction of the change they describe, and
+//! their CloudEvents form (§6). Their `data` is built in [`data`].
+
+pub mod data;
 
 use crate::auth::Actor;
 use crate::ids::ProjectId;
@@ -68,39 +71,50 @@ pub struct Event {
     pub kind: EventKind,
     pub resource_id: Uuid,
     pub actor: Actor,
-    /// `{"<resource>": {…}}`, plus `additional_data` for creates that carried it.
+    /// The CloudEvent's `data`: `{"resource", "actor", …}` (see [`data`]).
     pub payload: Value,
     pub created_at: DateTime<Utc>,
 }
 
 impl Event {
-    /// Builds the event of a write from its context and the changed resource.
-    pub fn new<T: Serialize>(
-        ctx: &WriteContext,
-        kind: EventKind,
-        resource_id: Uuid,
-        resource_name: &str,
-        resource: &T,
-    ) -> Event {
-        let mut payload = serde_json::Map::new();
-        payload.insert(resource_name.to_owned(), serde_json::to_value(resource).unwrap_or(Value::Null));
-        Event {
-            id: ctx.event_id,
-            project_id: ctx.project_id,
-            project_key: ctx.project_key.clone(),
-            kind,
-            resource_id,
-            actor: ctx.actor.clone(),
-            payload: Value::Object(payload),
-            created_at: ctx.now,
-        }
+    /// The NATS subject of the event: `xclade.events.<projectKey>.<type>` (§6).
+    pub fn subject(&self) -> String {
+        format!("{SUBJECT_PREFIX}.{}.{}", self.project_key, self.kind.as_str())
     }
 
-    /// Adds `additional_data` to the payload.
-    pub fn with_additional_data(mut self, data: Option<&serde_json::Map<String, Value>>) -> Event {
-        if let (Some(data), Value::Object(payload)) = (data, &mut self.payload) {
-            payload.insert("additional_data".into(), Value::Object(data.clone()));
-        }
-        self
+    /// The event as a CloudEvents 1.0 JSON object (structured mode), `data` as recorded.
+    pub fn cloud_event(&self) -> Value {
+        serde_json::json!({
+            "specversion": "1.0",
+            "id": self.id.to_string(),
+            "source": format!("/projects/{}", self.project_key),
+            "type": self.kind.as_str(),
+            "subject": self.resource_id.to_string(),
+            "time": data::timestamp(&self.created_at),
+            "datacontenttype": "application/json",
+            "data": self.payload,
+        })
     }
+
+    /// The message that carries the event: subject, `Nats-Msg-Id` and body.
+    pub fn message(&self) -> OutgoingMessage {
+        OutgoingMessage {
+            subject: self.subject(),
+            msg_id: self.id.to_string(),
+            body: serde_json::to_vec(&self.cloud_event()).unwrap_or_default(),
+        }
+    }
+}
+
+/// Every event subject starts with this (the stream's subjects are `xclade.events.>`).
+pub const SUBJECT_PREFIX: &str = "xclade.events";
+
+/// One event as it is published.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutgoingMessage {
+    pub subject: String,
+    /// The event id: the broker drops a repeat of it (`Nats-Msg-Id`).
+    pub msg_id: String,
+    /// The CloudEvents JSON.
+    pub body: Vec<u8>,
 }

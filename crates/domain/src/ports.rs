@@ -12,7 +12,7 @@ use crate::custom_type::{Type, TypeQuery};
 use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
 use crate::customer_group::{CustomerGroup, GroupPatch, Version};
 use crate::error::{DomainError, DomainResult};
-use crate::event::{Event, WriteContext};
+use crate::event::{Event, OutgoingMessage, WriteContext};
 use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::project::Project;
@@ -275,13 +275,47 @@ pub trait TypeRepository: Send + Sync {
     async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: Version) -> DomainResult<Type>;
 }
 
+/// The backlog of the outbox, for `/metrics`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct OutboxStats {
+    /// Events not yet published.
+    pub pending: u64,
+    /// When the oldest of them was written.
+    pub oldest_pending_at: Option<DateTime<Utc>>,
+}
+
 /// The outbox, for relays and audits.
+///
+/// Claims: the outbox is split into partitions by resource, so that every event of one
+/// resource is in one partition. [`EventOutbox::claim`] takes (exclusively, among all relays on
+/// the database) some partitions that have pending events and returns their pending events in
+/// write order; nobody else gets those partitions until [`EventOutbox::release`]. A relay
+/// that dies releases its partitions with its database session.
 #[cfg_attr(feature = "mocks", automock)]
 #[async_trait]
 pub trait EventOutbox: Send + Sync {
     /// Unpublished events, oldest first.
     async fn pending(&self, limit: u32) -> DomainResult<Vec<Event>>;
     async fn mark_published(&self, ids: &[(ProjectId, Uuid)]) -> DomainResult<u64>;
+    /// At most `limit` pending events of the partitions this relay now holds, in write order.
+    async fn claim(&self, limit: u32) -> DomainResult<Vec<Event>>;
+    /// Gives the held partitions back (after the marks of the batch are committed).
+    async fn release(&self) -> DomainResult<()>;
+    /// Deletes at most `limit` events published before `cutoff`; returns how many.
+    async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64>;
+    async fn stats(&self) -> DomainResult<OutboxStats>;
+}
+
+/// The message broker that events are delivered to (NATS JetStream in production).
+#[cfg_attr(feature = "mocks", automock)]
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    /// Makes sure the destination exists (creates the stream when absent).
+    async fn ensure_ready(&self) -> DomainResult<()>;
+    /// Publishes one message and waits until the broker has stored it (a repeat of a
+    /// `msg_id` it has seen is acknowledged without being stored twice). MUST return
+    /// `Unavailable` when the broker cannot be reached or does not answer in time.
+    async fn publish(&self, message: &OutgoingMessage) -> DomainResult<()>;
 }
 
 /// Whether the storage is reachable and migrated.

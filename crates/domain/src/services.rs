@@ -4,12 +4,14 @@ pub mod admin;
 pub mod auth;
 pub mod customers;
 pub mod groups;
+pub mod relay;
 pub mod types;
 
 pub use admin::AdminService;
 pub use auth::{AuthService, IssuedToken, OAuthError};
 pub use customers::CustomerService;
 pub use groups::{GroupService, GroupTarget};
+pub use relay::{BatchReport, RelayService};
 pub use types::{TypeService, TypeTarget};
 
 use crate::auth::Principal;

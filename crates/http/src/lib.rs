@@ -21,7 +21,7 @@ pub mod server;
 pub mod state;
 
 pub use metrics::Metrics;
-pub use state::{AppState, HttpConfig, PoolStats};
+pub use state::{AppState, EventsSnapshot, EventsStatus, HttpConfig, PoolStats};
 
 use actix_web::web;
 

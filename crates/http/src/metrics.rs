@@ -83,6 +83,21 @@ impl Metrics {
     }
 }
 
+/// Appends the outbox and relay metrics (§6).
+pub fn render_events(out: &mut String, e: &crate::state::EventsSnapshot) {
+    if let Some(pending) = e.outbox_pending {
+        let _ = writeln!(out, "# HELP outbox_pending Events in the outbox not yet published.\n# TYPE outbox_pending gauge\noutbox_pending {pending}");
+        let _ = writeln!(
+            out,
+            "# HELP outbox_oldest_pending_age_seconds Age of the oldest event not yet published.\n# TYPE outbox_oldest_pending_age_seconds gauge\noutbox_oldest_pending_age_seconds {}",
+            e.oldest_pending_age_secs
+        );
+    }
+    let _ = writeln!(out, "# HELP events_publish_errors_total Failed publishes to NATS.\n# TYPE events_publish_errors_total counter\nevents_publish_errors_total {}", e.publish_errors);
+    let _ = writeln!(out, "# HELP events_published_total Events published to NATS by this process.\n# TYPE events_published_total counter\nevents_published_total {}", e.published);
+    let _ = writeln!(out, "# HELP events_relay_up Whether this process's relay is publishing (1) or not (0).\n# TYPE events_relay_up gauge\nevents_relay_up {}", u8::from(e.relay_state == "running"));
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

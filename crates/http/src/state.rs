@@ -26,6 +26,27 @@ pub trait PoolStats: Send + Sync {
     fn stats(&self) -> (usize, usize, usize, usize);
 }
 
+/// What the event relay reports, for `/metrics` and `/health/ready` (§6).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EventsSnapshot {
+    /// `disabled` (no NATS URL or `--no-relay`), `starting`, `running`, `nats_unavailable`,
+    /// `database_unavailable`.
+    pub relay_state: &'static str,
+    /// Events not yet published (None before the first count).
+    pub outbox_pending: Option<u64>,
+    /// Age in seconds of the oldest pending event (0 without any).
+    pub oldest_pending_age_secs: f64,
+    /// Publishes that failed since start.
+    pub publish_errors: u64,
+    /// Events published since start (by this process's relay).
+    pub published: u64,
+}
+
+/// The relay's state, read by the operational routes.
+pub trait EventsStatus: Send + Sync {
+    fn snapshot(&self) -> EventsSnapshot;
+}
+
 /// Everything a handler needs, cheap to clone.
 #[derive(Clone)]
 pub struct AppState {
@@ -36,5 +57,6 @@ pub struct AppState {
     pub health: Arc<dyn HealthCheck>,
     pub metrics: Arc<Metrics>,
     pub pool_stats: Option<Arc<dyn PoolStats>>,
+    pub events: Option<Arc<dyn EventsStatus>>,
     pub config: HttpConfig,
 }

@@ -71,7 +71,7 @@ fn group_constraints<T>(result: Result<T, diesel::result::Error>, group: &Custom
 }
 
 fn group_event(ctx: &WriteContext, kind: EventKind, group: &CustomerGroup) -> Event {
-    Event::new(ctx, kind, group.id.0, "customer_group", group)
+    Event::group(ctx, kind, group)
 }
 
 async fn find_group(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<Option<GroupRow>> {

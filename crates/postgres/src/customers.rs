@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 use xclade_domain::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
 use xclade_domain::error::DomainResult;
-use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::event::{Event, WriteContext};
 use xclade_domain::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, Resource};
 
@@ -123,8 +123,7 @@ async fn create_in_one_statement(
     use diesel::sql_types::{Bool, Jsonb};
     let customer = truncated(customer);
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
-    let event = Event::new(ctx, EventKind::CustomerCreated, customer.id.0, "customer", &customer)
-        .with_additional_data(additional_data);
+    let event = Event::customer_created(ctx, &customer, additional_data);
     let e = EventRow::from_domain(&event);
     diesel::sql_query(CREATE_WITH_EVENT)
         .bind::<SqlUuid, _>(r.project_id)
@@ -182,9 +181,7 @@ async fn create(
         .execute(conn)
         .await
         .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
-    let event = Event::new(ctx, EventKind::CustomerCreated, customer.id.0, "customer", &customer)
-        .with_additional_data(additional_data);
-    record(conn, &event).await?;
+    record(conn, &Event::customer_created(ctx, &customer, additional_data)).await?;
     Ok(CreateOutcome::Created(customer))
 }
 
@@ -197,7 +194,8 @@ async fn update(
 ) -> TxResult<Customer> {
     let row = find_customer(conn, ctx.project_id, id, true).await?;
     let mut customer = row.into_domain();
-    if patch.apply(&mut customer)? {
+    let changed = patch.apply(&mut customer)?;
+    if changed {
         customer.updated_at = micros(ctx.now);
         let r = CustomerRow::from_domain(ctx.project_id, &customer);
         diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0)))
@@ -213,12 +211,16 @@ async fn update(
             .execute(conn)
             .await
             .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
-        record(conn, &Event::new(ctx, EventKind::CustomerUpdated, id.0, "customer", &customer)).await?;
     }
+    // The event carries the whole customer; the answer what was asked for.
+    let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
     let mut list = [customer];
-    load_relations(conn, ctx.project_id, &mut list, relations).await?;
+    load_relations(conn, ctx.project_id, &mut list, loaded).await?;
     let [customer] = list;
-    Ok(customer)
+    if changed {
+        record(conn, &Event::customer_updated(ctx, &customer)).await?;
+    }
+    Ok(queries::keep_only(customer, relations))
 }
 
 async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId) -> TxResult<()> {
@@ -232,8 +234,12 @@ async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId
     .await
     .optional()?;
     let row = row.ok_or_else(|| queries::customer_not_found(id))?;
+    // The last state: as deleted, with the groups it leaves now and its addresses.
+    let mut list = [row.into_domain()];
+    load_relations(conn, ctx.project_id, &mut list, Relations { groups: true, addresses: true }).await?;
+    let [last] = list;
     memberships::leave_all_groups(conn, ctx, id).await?;
-    record(conn, &Event::new(ctx, EventKind::CustomerDeleted, id.0, "customer", &row.into_domain())).await?;
+    record(conn, &Event::customer_deleted(ctx, &last)).await?;
     Ok(())
 }
 

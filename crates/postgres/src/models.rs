@@ -288,7 +288,7 @@ impl GroupRow {
 // ------------------------------------------------------------------------------------------
 // Events.
 
-#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = events, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct EventRow {
     pub project_id: Uuid,

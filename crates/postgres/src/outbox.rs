@@ -1,21 +1,34 @@
 //! The transactional outbox: events are written by the repositories in the transaction of
-//! the change ([`record`]); relays read and mark them here.
+//! the change ([`record`]); relays claim, mark and purge them here.
+//!
+//! Claims (§6): every event has a partition (`part`, 16 of them, a hash of its resource id) and
+//! a global write order (`seq`). A relay takes up to [`CLAIM_PARTS`] partitions that have
+//! pending events with session advisory locks on a connection of its own (not the pool), reads
+//! their pending events in `seq` order, publishes, marks, and unlocks. So the events of one
+//! resource are only ever in one relay's hands, in write order, and a relay that dies gives its
+//! partitions back with its session. Claiming, counting and purging read across projects:
+//! they are the only statements on a tenant table without a `project_id` filter
+//! ([`CROSS_PROJECT_STATEMENTS`], docs/scaling.md).
+
+use std::sync::Arc;
+use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel::sql_types::{Array, BigInt, Int2, Integer, Nullable, Timestamptz};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use uuid::Uuid;
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::Event;
-use xclade_domain::ports::EventOutbox;
-use xclade_domain::ProjectId;
+use xclade_domain::ports::{EventOutbox, OutboxStats};
+use xclade_domain::{DomainError, ProjectId};
 
-use crate::error::TxResult;
+use crate::error::{db_error, TxResult};
 use crate::models::EventRow;
 use crate::pool::PgPool;
 use crate::schema::events;
-use crate::tx::{read, transaction};
+use crate::tx::{read, single_statement, transaction};
 
 /// Inserts `event` into the outbox (inside the caller's transaction).
 pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxResult<()> {
@@ -23,16 +36,99 @@ pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxRes
     Ok(())
 }
 
+/// Number of outbox partitions (`part` is `hashtext(resource_id::text) & 15`).
+pub const PARTS: i32 = 16;
+/// Most partitions one relay holds in one batch, so that several relays share the work.
+pub const CLAIM_PARTS: i64 = 4;
+/// The first key of the relays' advisory locks (the second is the partition).
+pub const LOCK_CLASS: i32 = 0x7863_6c64; // "xcld"
+/// How long a statement of the relay's own connection may take.
+const RELAY_STATEMENT_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Takes up to [`CLAIM_PARTS`] free partitions with pending events, in random order (so that
+/// relays spread over them). The volatile lock call is not pushed into the subquery, and the
+/// limit stops taking locks once enough are held.
+pub const CLAIM_PARTS_SQL: &str = "SELECT p FROM (SELECT p FROM generate_series(0, 15) AS p \
+    WHERE EXISTS (SELECT 1 FROM events WHERE part = p AND published_at IS NULL) ORDER BY random()) AS free \
+    WHERE pg_try_advisory_lock($1, p) LIMIT $2";
+/// The pending events of the held partitions, in write order.
+pub const CLAIM_EVENTS_SQL: &str = "SELECT project_id, id, project_key, kind, resource_id, actor, payload, \
+    created_at, published_at FROM events WHERE part = ANY($1) AND published_at IS NULL ORDER BY seq LIMIT $2";
+/// The backlog.
+pub const STATS_SQL: &str =
+    "SELECT count(*) AS pending, min(created_at) AS oldest FROM events WHERE published_at IS NULL";
+/// Retention: published events before a cutoff, a bounded number at a time.
+pub const PURGE_SQL: &str = "DELETE FROM events WHERE (project_id, id) IN (SELECT project_id, id FROM events \
+    WHERE published_at IS NOT NULL AND published_at < $1 LIMIT $2)";
+
+/// The statements that read or write `events` across projects (the relay's). Every other
+/// statement on a tenant table filters by `project_id` (a test checks it).
+pub const CROSS_PROJECT_STATEMENTS: [&str; 4] = [CLAIM_PARTS_SQL, CLAIM_EVENTS_SQL, STATS_SQL, PURGE_SQL];
+
+#[derive(QueryableByName)]
+struct PartRow {
+    #[diesel(sql_type = Integer)]
+    p: i32,
+}
+
+#[derive(QueryableByName)]
+struct StatsRow {
+    #[diesel(sql_type = BigInt)]
+    pending: i64,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    oldest: Option<DateTime<Utc>>,
+}
+
+/// The relay's own connection, which holds its partition locks.
+struct RelaySession {
+    database_url: String,
+    conn: tokio::sync::Mutex<Option<AsyncPgConnection>>,
+}
+
 /// [`EventOutbox`] on PostgreSQL.
 #[derive(Clone)]
 pub struct PgEventOutbox {
     pool: PgPool,
+    relay: Option<Arc<RelaySession>>,
 }
 
 impl PgEventOutbox {
+    /// An outbox for reading and statistics; [`EventOutbox::claim`] needs [`Self::for_relay`].
     pub fn new(pool: PgPool) -> Self {
-        PgEventOutbox { pool }
+        PgEventOutbox { pool, relay: None }
     }
+
+    /// An outbox a relay can claim from: claims run on a connection of their own to
+    /// `database_url`, opened on first use and again after it failed.
+    pub fn for_relay(pool: PgPool, database_url: &str) -> Self {
+        let session = RelaySession { database_url: database_url.to_owned(), conn: tokio::sync::Mutex::new(None) };
+        PgEventOutbox { pool, relay: Some(Arc::new(session)) }
+    }
+
+    fn session(&self) -> DomainResult<&RelaySession> {
+        self.relay.as_deref().ok_or_else(|| DomainError::internal("this outbox was not built for a relay"))
+    }
+}
+
+fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> DomainError {
+    DomainError::Unavailable(Box::new(e))
+}
+
+async fn claim_on(conn: &mut AsyncPgConnection, limit: u32) -> Result<Vec<EventRow>, diesel::result::Error> {
+    let parts: Vec<PartRow> = diesel::sql_query(CLAIM_PARTS_SQL)
+        .bind::<Integer, _>(LOCK_CLASS)
+        .bind::<BigInt, _>(CLAIM_PARTS)
+        .load(conn)
+        .await?;
+    if parts.is_empty() {
+        return Ok(Vec::new());
+    }
+    let parts: Vec<i16> = parts.into_iter().filter_map(|r| i16::try_from(r.p).ok()).collect();
+    diesel::sql_query(CLAIM_EVENTS_SQL)
+        .bind::<Array<Int2>, _>(parts)
+        .bind::<BigInt, _>(i64::from(limit))
+        .load(conn)
+        .await
 }
 
 #[async_trait]
@@ -42,7 +138,7 @@ impl EventOutbox for PgEventOutbox {
             Box::pin(async move {
                 let rows: Vec<EventRow> = events::table
                     .filter(events::published_at.is_null())
-                    .order((events::created_at, events::project_id, events::id))
+                    .order(events::seq)
                     .limit(i64::from(*limit))
                     .select(EventRow::as_select())
                     .load(conn)
@@ -78,6 +174,77 @@ impl EventOutbox for PgEventOutbox {
                     marked += n as u64;
                 }
                 Ok(marked)
+            })
+        })
+        .await
+    }
+
+    async fn claim(&self, limit: u32) -> DomainResult<Vec<Event>> {
+        let session = self.session()?;
+        let mut guard = session.conn.lock().await;
+        if guard.is_none() {
+            let opened =
+                tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, AsyncPgConnection::establish(&session.database_url))
+                    .await
+                    .map_err(unavailable)?
+                    .map_err(unavailable)?;
+            *guard = Some(opened);
+        }
+        let Some(conn) = guard.as_mut() else { return Err(DomainError::internal("no relay connection")) };
+        match tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, claim_on(conn, limit)).await {
+            Ok(Ok(rows)) => rows.into_iter().map(EventRow::into_domain).collect(),
+            Ok(Err(e)) => {
+                // A failed session may still hold locks: closing it gives them back.
+                *guard = None;
+                Err(match db_error(e) {
+                    DomainError::Storage(e) => DomainError::Unavailable(e),
+                    other => other,
+                })
+            }
+            Err(elapsed) => {
+                *guard = None;
+                Err(unavailable(elapsed))
+            }
+        }
+    }
+
+    async fn release(&self) -> DomainResult<()> {
+        let session = self.session()?;
+        let mut guard = session.conn.lock().await;
+        let Some(conn) = guard.as_mut() else { return Ok(()) };
+        match tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, conn.batch_execute("SELECT pg_advisory_unlock_all()")).await
+        {
+            Ok(Ok(())) => Ok(()),
+            Ok(Err(e)) => {
+                *guard = None;
+                Err(unavailable(e))
+            }
+            Err(elapsed) => {
+                *guard = None;
+                Err(unavailable(elapsed))
+            }
+        }
+    }
+
+    async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64> {
+        single_statement(&self.pool, &(cutoff, limit), |conn, (cutoff, limit)| {
+            Box::pin(async move {
+                let n = diesel::sql_query(PURGE_SQL)
+                    .bind::<Timestamptz, _>(*cutoff)
+                    .bind::<BigInt, _>(i64::from(*limit))
+                    .execute(conn)
+                    .await?;
+                Ok(n as u64)
+            })
+        })
+        .await
+    }
+
+    async fn stats(&self) -> DomainResult<OutboxStats> {
+        read(&self.pool, &(), |conn, _| {
+            Box::pin(async move {
+                let row: StatsRow = diesel::sql_query(STATS_SQL).get_result(conn).await?;
+                Ok(OutboxStats { pending: u64::try_from(row.pending).unwrap_or(0), oldest_pending_at: row.oldest })
             })
         })
         .await

@@ -131,6 +131,8 @@ diesel::table! {
         payload -> Jsonb,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
+        seq -> Int8,
+        part -> Nullable<Int2>,
     }
 }
 

@@ -58,7 +58,7 @@ fn type_not_found(id: TypeId) -> TxError {
 }
 
 fn type_event(ctx: &WriteContext, kind: EventKind, ty: &Type) -> Event {
-    Event::new(ctx, kind, ty.id.0, "type", ty)
+    Event::custom_type(ctx, kind, ty)
 }
 
 fn in_use() -> DomainError {

@@ -1,6 +1,6 @@
 //! The command line: `serve`, `migrate`, `projects create`, `clients create`, `users create`.
 
-use crate::config::{check_jwt_secret, default_pool_size, default_workers, Settings};
+use crate::config::{check_jwt_secret, default_pool_size, default_workers, parse_duration, EventsSettings, Settings};
 use crate::startup::{connect, Application, Services};
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -12,6 +12,9 @@ pub struct Cli {
     /// PostgreSQL URL.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+    /// NATS URL: events are delivered to JetStream (§6); unset, they stay in the outbox.
+    #[arg(long, env = "XCLADE_NATS_URL", global = true, hide_env_values = true)]
+    pub nats_url: Option<String>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -26,6 +29,16 @@ pub enum Command {
         /// Do not apply migrations at start.
         #[arg(long)]
         no_migrate: bool,
+        /// Do not run the event relay in this process (another one delivers the events).
+        #[arg(long)]
+        no_relay: bool,
+    },
+    /// Deliver the outbox to NATS JetStream, without serving HTTP.
+    Relay,
+    /// Read events from the stream.
+    Events {
+        #[command(subcommand)]
+        command: EventsCommand,
     },
     /// Apply pending migrations and exit.
     Migrate,
@@ -43,6 +56,21 @@ pub enum Command {
     Users {
         #[command(subcommand)]
         command: UsersCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum EventsCommand {
+    /// Print a project's events as they arrive, one JSON line each.
+    Tail {
+        #[arg(long)]
+        project: String,
+        /// Only events of this type (e.g. customer.created).
+        #[arg(long = "type")]
+        event_type: Option<String>,
+        /// Start with the oldest stored event instead of the next new one.
+        #[arg(long)]
+        from_start: bool,
     },
 }
 
@@ -92,6 +120,26 @@ fn env_parse<T: std::str::FromStr>(name: &str, default: T) -> Result<T, String> 
     }
 }
 
+fn events_settings(nats_url: Option<String>, relay: bool) -> Result<Option<EventsSettings>, String> {
+    let Some(nats_url) = nats_url.filter(|u| !u.trim().is_empty()) else { return Ok(None) };
+    let retention = match std::env::var("XCLADE_OUTBOX_RETENTION") {
+        Ok(v) if !v.trim().is_empty() => parse_duration(&v).map_err(|e| format!("XCLADE_OUTBOX_RETENTION: {e}"))?,
+        _ => std::time::Duration::from_secs(7 * 86_400),
+    };
+    Ok(Some(EventsSettings { nats_url, stream: stream_name(), retention, relay }))
+}
+
+fn stream_name() -> String {
+    std::env::var("XCLADE_NATS_STREAM")
+        .ok()
+        .filter(|s| !s.trim().is_empty())
+        .unwrap_or_else(|| xclade_nats::DEFAULT_STREAM.to_owned())
+}
+
+fn require_nats(url: Option<String>) -> Result<String, String> {
+    url.filter(|u| !u.trim().is_empty()).ok_or_else(|| "XCLADE_NATS_URL is not set (or pass --nats-url)".to_owned())
+}
+
 fn require_url(url: Option<String>) -> Result<String, String> {
     url.filter(|u| !u.trim().is_empty()).ok_or_else(|| "DATABASE_URL is not set (or pass --database-url)".to_owned())
 }
@@ -113,7 +161,7 @@ fn print(json_output: bool, value: serde_json::Value, human: String) {
 /// Runs a parsed command line; the error is one line for stderr.
 pub async fn run(cli: Cli) -> Result<(), String> {
     match cli.command {
-        Command::Serve { bind, no_migrate } => {
+        Command::Serve { bind, no_migrate, no_relay } => {
             let settings = Settings {
                 database_url: require_url(cli.database_url)?,
                 bind,
@@ -130,6 +178,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 )?,
                 body_limit: env_parse("XCLADE_BODY_LIMIT", xclade_http::state::DEFAULT_BODY_LIMIT)?,
                 migrate: !no_migrate,
+                events: events_settings(cli.nats_url, !no_relay)?,
             };
             if settings.pool_size == 0
                 || settings.workers == 0
@@ -145,6 +194,38 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let app = Application::build(settings.clone()).await.map_err(|e| e.to_string())?;
             tracing::info!(bind = %settings.bind, port = app.port(), "serving");
             app.run_until_stopped().await.map_err(|e| format!("server failed: {e}"))
+        }
+        Command::Relay => {
+            let url = require_url(cli.database_url)?;
+            let Some(events) = events_settings(Some(require_nats(cli.nats_url)?), true)? else {
+                return Err("XCLADE_NATS_URL is not set (or pass --nats-url)".into());
+            };
+            let pool = connect(&url, 2, false).await.map_err(|e| e.to_string())?;
+            let status = crate::relay::RelayStatus::new();
+            let relay = crate::relay::run(pool.clone(), url, events.nats_url, events.stream, events.retention, status);
+            tokio::select! {
+                () = relay => Ok(()),
+                _ = tokio::signal::ctrl_c() => {
+                    tracing::info!("relay stopped");
+                    pool.close();
+                    Ok(())
+                }
+            }
+        }
+        Command::Events { command: EventsCommand::Tail { project, event_type, from_start } } => {
+            let nats = require_nats(cli.nats_url)?;
+            let client = xclade_nats::connect(&nats).await.map_err(|e| format!("cannot reach NATS: {e}"))?;
+            let filter = xclade_nats::project_filter(&project, event_type.as_deref());
+            let mut out = std::io::stdout();
+            xclade_nats::tail(&client, &stream_name(), &filter, from_start, |body| {
+                use std::io::Write;
+                let line = serde_json::from_slice::<serde_json::Value>(body)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| String::from_utf8_lossy(body).into_owned());
+                writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
+            })
+            .await
+            .map_err(|e| format!("cannot follow the events: {e}"))
         }
         Command::Migrate => {
             let url = require_url(cli.database_url)?;

@@ -16,6 +16,34 @@ pub struct Settings {
     pub token_ttl_secs: i64,
     pub body_limit: usize,
     pub migrate: bool,
+    /// Where events go (§6); `None`: they stay in the outbox.
+    pub events: Option<EventsSettings>,
+}
+
+/// The relay's settings.
+#[derive(Clone, Debug)]
+pub struct EventsSettings {
+    pub nats_url: String,
+    pub stream: String,
+    /// Published events older than this are deleted.
+    pub retention: std::time::Duration,
+    /// Whether `serve` runs the relay (`--no-relay` turns it off).
+    pub relay: bool,
+}
+
+/// Parses a duration like `7d`, `12h`, `30m`, `45s` or plain seconds.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (number, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = number.parse().map_err(|_| format!("invalid duration {s:?} (e.g. 7d, 12h, 30m, 45s)"))?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("invalid duration {s:?} (e.g. 7d, 12h, 30m, 45s)")),
+    };
+    Ok(std::time::Duration::from_secs(n.saturating_mul(factor)))
 }
 
 impl std::fmt::Debug for Settings {
@@ -29,6 +57,7 @@ impl std::fmt::Debug for Settings {
             .field("token_ttl_secs", &self.token_ttl_secs)
             .field("body_limit", &self.body_limit)
             .field("migrate", &self.migrate)
+            .field("events", &self.events.as_ref().map(|e| (&e.stream, e.retention, e.relay)))
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +90,15 @@ mod tests {
     use super::*;
 
     #[test]
+    fn durations() {
+        assert_eq!(parse_duration("7d"), Ok(std::time::Duration::from_secs(7 * 86_400)));
+        assert_eq!(parse_duration("90"), Ok(std::time::Duration::from_secs(90)));
+        assert_eq!(parse_duration("2h"), Ok(std::time::Duration::from_secs(7200)));
+        assert!(parse_duration("7 weeks").is_err());
+        assert!(parse_duration("").is_err());
+    }
+
+    #[test]
     fn secret_rules() {
         assert!(check_jwt_secret(None).is_err());
         assert!(check_jwt_secret(Some("short".into())).is_err());
@@ -78,6 +116,7 @@ mod tests {
             workers: 1,
             token_ttl_secs: 1,
             body_limit: 1,
+            events: None,
             migrate: true,
         };
         let text = format!("{s:?}");

@@ -7,6 +7,7 @@ pub mod adapters;
 pub mod cli;
 pub mod config;
 pub mod hashing;
+pub mod relay;
 pub mod startup;
 pub mod telemetry;
 

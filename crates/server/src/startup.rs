@@ -100,6 +100,8 @@ pub struct Application {
     server: actix_web::dev::Server,
     pool: PgPool,
     services: Services,
+    /// The relay and the backlog counter, aborted when the server stops.
+    tasks: Vec<tokio::task::JoinHandle<()>>,
 }
 
 impl Application {
@@ -108,6 +110,20 @@ impl Application {
         let pool = connect(&settings.database_url, settings.pool_size, settings.migrate).await?;
         let services =
             Services::new(&pool, &settings.jwt_secret, settings.token_ttl_secs, settings.max_customer_groups)?;
+        let relay_status = crate::relay::RelayStatus::new();
+        let mut tasks = vec![crate::relay::spawn_stats(pool.clone(), relay_status.clone())];
+        match &settings.events {
+            None => tracing::info!("XCLADE_NATS_URL is not set: events stay in the outbox (§6)"),
+            Some(events) if !events.relay => tracing::info!("--no-relay: this process publishes no events"),
+            Some(events) => tasks.push(tokio::spawn(crate::relay::run(
+                pool.clone(),
+                settings.database_url.clone(),
+                events.nats_url.clone(),
+                events.stream.clone(),
+                events.retention,
+                relay_status.clone(),
+            ))),
+        }
         let listener = TcpListener::bind(&settings.bind).map_err(|e| StartupError::Bind(settings.bind.clone(), e))?;
         let port = listener.local_addr().map_err(|e| StartupError::Bind(settings.bind.clone(), e))?.port();
         let state = AppState {
@@ -118,12 +134,13 @@ impl Application {
             health: Arc::new(PgHealth::new(pool.clone(), settings.database_url.clone())),
             metrics: Arc::new(Metrics::new()),
             pool_stats: Some(Arc::new(DeadpoolStats(pool.clone()))),
+            events: Some(relay_status.clone()),
             config: HttpConfig { body_limit: settings.body_limit },
         };
         let options = ServerOptions { workers: settings.workers, ..ServerOptions::default() };
         let server = xclade_http::server::serve(listener, web::Data::new(state), options)
             .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?;
-        Ok(Application { port, server, pool, services })
+        Ok(Application { port, server, pool, services, tasks })
     }
 
     pub fn port(&self) -> u16 {
@@ -144,6 +161,9 @@ impl Application {
     /// in-flight requests finish, then closes the pool.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         let result = self.server.await;
+        for task in &self.tasks {
+            task.abort();
+        }
         self.pool.close();
         tracing::info!("server stopped");
         result

@@ -40,6 +40,7 @@ pub fn test_settings(db: &TestDb) -> Settings {
         token_ttl_secs: 172_800,
         body_limit: 256 * 1024,
         migrate: false,
+        events: None,
     }
 }
 

@@ -6,7 +6,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Address, AddressFields, Customer, Listed, Relations};
-use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::event::{Event, WriteContext};
 use xclade_domain::metadata::Metadata;
 use xclade_domain::{AddressId, CustomerId, DomainError, ProjectId, Resource};
 
@@ -103,14 +103,11 @@ async fn finish(
     owner.default_billing_address_id = billing;
     owner.default_shipping_address_id = shipping;
     owner.updated_at = ctx.now;
-    let id = owner.id;
     let mut list = [owner.into_domain()];
-    let loaded = Relations { groups: relations.groups, addresses: true };
+    let loaded = Relations { groups: true, addresses: true };
     load_relations(conn, ctx.project_id, &mut list, loaded).await?;
     let [customer] = list;
-    let mut payload = customer.clone();
-    payload.groups.clear();
-    record(conn, &Event::new(ctx, EventKind::CustomerUpdated, id, "customer", &payload)).await?;
+    record(conn, &Event::customer_updated(ctx, &customer)).await?;
     Ok(keep_only(customer, relations))
 }
 

@@ -10,7 +10,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Relations};
-use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::event::{Event, WriteContext};
 use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use super::queries::{find_customer, keep_only, load_relations};
@@ -138,8 +138,10 @@ pub(crate) async fn set_groups(
     check_groups_exist(conn, project, &all).await?;
 
     let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|g| (id.0, g.0)).collect();
-    let mut changed: Vec<Uuid> =
+    let added: Vec<Uuid> =
         insert_memberships(conn, project, &pairs, ctx.now).await?.into_iter().map(|(_, g)| g).collect();
+    let mut changed = added.clone();
+    let mut removed_ids: Vec<Uuid> = Vec::new();
     if !remove.is_empty() {
         let remove: Vec<Uuid> = remove.iter().map(|g| g.0).collect();
         let removed: Vec<Uuid> = diesel::delete(
@@ -151,19 +153,20 @@ pub(crate) async fn set_groups(
         .returning(m::group_id)
         .get_results(conn)
         .await?;
-        changed.extend(removed);
+        changed.extend(&removed);
+        removed_ids = removed;
     }
     bump_groups(conn, ctx, &changed).await?;
 
     // The event carries the customer with its groups; the answer what was asked for.
-    let loaded = Relations { groups: relations.groups || !changed.is_empty(), addresses: relations.addresses };
+    let loaded = if changed.is_empty() { relations } else { Relations { groups: true, addresses: true } };
     let mut list = [row.into_domain()];
     load_relations(conn, project, &mut list, loaded).await?;
     let [customer] = list;
     if !changed.is_empty() {
-        let mut payload = customer.clone();
-        payload.addresses.clear();
-        record(conn, &Event::new(ctx, EventKind::CustomerGroupsChanged, id.0, "customer", &payload)).await?;
+        let added: Vec<GroupId> = added.into_iter().map(GroupId).collect();
+        let removed: Vec<GroupId> = removed_ids.into_iter().map(GroupId).collect();
+        record(conn, &Event::customer_groups_changed(ctx, &customer, &added, &removed)).await?;
     }
     Ok(keep_only(customer, relations))
 }

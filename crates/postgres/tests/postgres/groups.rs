@@ -102,7 +102,7 @@ async fn create_get_save_delete() {
     assert_eq!(fx.events_of("customer-group.created").await, 2);
     assert_eq!(fx.events_of("customer-group.updated").await, 1);
     assert_eq!(fx.events_of("customer-group.deleted").await, 1);
-    let payload_name = fx.count("SELECT count(*) AS n FROM events WHERE payload -> 'customer_group' ->> 'name' = 'Silver' AND kind = 'customer-group.deleted'").await;
+    let payload_name = fx.count("SELECT count(*) AS n FROM events WHERE payload -> 'resource' ->> 'name' = 'Silver' AND kind = 'customer-group.deleted'").await;
     assert_eq!(payload_name, 1);
 }
 

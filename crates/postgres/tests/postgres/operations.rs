@@ -91,7 +91,7 @@ async fn outbox_pending_and_mark_published() {
     assert_eq!(first.resource_id, a.id.0);
     assert_eq!(first.project_key, "demo");
     assert_eq!(first.actor, ctx.actor);
-    assert_eq!(first.payload["customer"]["email"], "a@b.co");
+    assert_eq!(first.payload["resource"]["email"], "a@b.co");
     assert_eq!(first.payload["additional_data"]["source"], "import");
     assert!(pending[1].payload.get("additional_data").is_none());
 

@@ -329,7 +329,7 @@ async fn additional_data_travels_with_the_event_only() {
     let event = &events[0];
     assert_eq!((event.kind.as_str(), event.resource_id.as_str()), ("customer.created", id_of(&customer).as_str()));
     assert_eq!(event.payload["additional_data"], json!({"source": "import-7f3a", "batch": [1, 2]}));
-    assert_eq!(event.payload["customer"]["email"], "a@b.co");
+    assert_eq!(event.payload["resource"]["email"], "a@b.co");
     let (project_key, actor) =
         (db.text("SELECT project_key AS a FROM events").await, db.text("SELECT actor::text AS a FROM events").await);
     let user = db.text("SELECT id::text AS a FROM admin_users").await;
@@ -368,24 +368,24 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
 
     let customer = ctx.customer_id("a@b.co").await;
     let e = expect_event!("customer.created", customer);
-    assert_eq!(e.payload["customer"]["id"], json!(customer));
+    assert_eq!(e.payload["resource"]["id"], json!(customer));
 
     let (s, _) = ctx.post(&format!("/admin/customers/{customer}"), json!({"first_name": "Janet"})).await;
     assert_eq!(s, 200);
     let e = expect_event!("customer.updated", customer);
-    assert_eq!(e.payload["customer"]["first_name"], "Janet");
+    assert_eq!(e.payload["resource"]["first_name"], "Janet");
     let (s, _) = ctx.post(&format!("/admin/customers/{customer}"), json!({"first_name": "Janet"})).await;
     assert_eq!(s, 200);
     expect_none!("an update that changes nothing");
 
     let group = ctx.group("gold").await;
     let e = expect_event!("customer-group.created", group);
-    assert_eq!(e.payload["customer_group"]["name"], "gold");
+    assert_eq!(e.payload["resource"]["name"], "gold");
 
     let (s, _) = ctx.post(&format!("/admin/customers/{customer}/customer-groups"), json!({"add": [group]})).await;
     assert_eq!(s, 200);
     let e = expect_event!("customer.groups_changed", customer);
-    assert_eq!(e.payload["customer"]["groups"][0]["id"], json!(group));
+    assert_eq!(e.payload["resource"]["groups"][0]["id"], json!(group));
     let (s, _) = ctx.post(&format!("/admin/customers/{customer}/customer-groups"), json!({"add": [group]})).await;
     assert_eq!(s, 200);
     expect_none!("adding a group the customer is already in");
@@ -421,7 +421,7 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
 
     assert_eq!(ctx.delete(&format!("/admin/customers/{customer}")).await.0, 200);
     let e = expect_event!("customer.deleted", customer);
-    assert!(e.payload["customer"]["deleted_at"].is_string(), "{:?}", e.payload);
+    assert!(e.payload["resource"]["deleted_at"].is_string(), "{:?}", e.payload);
     expect_none!("anything else");
 }
 

@@ -215,12 +215,11 @@ impl Db {
 
     /// Every outbox row, oldest first.
     pub async fn events(&mut self) -> Vec<EventRow> {
-        let rows: Vec<Texts> = diesel::sql_query(
-            "SELECT kind AS a, resource_id::text AS b, payload::text AS c FROM events ORDER BY created_at, id",
-        )
-        .load(&mut self.conn)
-        .await
-        .expect("events");
+        let rows: Vec<Texts> =
+            diesel::sql_query("SELECT kind AS a, resource_id::text AS b, payload::text AS c FROM events ORDER BY seq")
+                .load(&mut self.conn)
+                .await
+                .expect("events");
         rows.into_iter()
             .map(|r| EventRow {
                 kind: r.a,

@@ -218,7 +218,7 @@ async fn every_write_records_one_event() {
     let ctx = Ctx::new().await;
     let group = ctx.create("Gold", None).await;
     let gid = id(&group);
-    let kinds = "SELECT kind || ' ' || resource_id::text || ' ' || (payload #>> '{customer_group,version}') AS s FROM events ORDER BY created_at, id";
+    let kinds = "SELECT kind || ' ' || resource_id::text || ' ' || (payload #>> '{resource,version}') AS s FROM events ORDER BY seq";
     assert_eq!(ctx.strings(kinds).await, vec![format!("customer-group.created {gid} 1")]);
 
     let (s, _) = ctx.update(&gid, 1, json!([{"action": "changeName", "name": "Gold"}])).await;

@@ -124,6 +124,7 @@ pub(crate) mod harness {
                 health: Arc::new(MockHealthCheck::new()),
                 metrics: Arc::new(Metrics::new()),
                 pool_stats: None,
+                events: None,
                 config: HttpConfig::default(),
             }
         }

@@ -82,6 +82,7 @@ fn state(repo: MockCustomerGroupRepository) -> AppState {
         health: Arc::new(MockHealthCheck::new()),
         metrics: Arc::new(Metrics::new()),
         pool_stats: None,
+        events: None,
         config: HttpConfig::default(),
     }
 }

@@ -1,0 +1,241 @@
+//! The outbox relay: delivers recorded events to the broker, exactly once in effect.
+//!
+//! One batch ([`RelayService::run_batch`]): claim partitions with pending events, publish their
+//! events one by one in write order, each acknowledged by the broker before the next is sent,
+//! mark the acknowledged ones published, release the partitions. The first failed publish ends
+//! the batch (later events of the batch are not sent, so a resource's events never overtake
+//! each other); the events after it stay pending and are sent again by a later batch. A relay
+//! that dies between a publish and its mark publishes the event again later, and the broker
+//! drops the repeat by its id. The loop around batches (waiting, back-off, retention) belongs
+//! to the runtime that drives this service.
+
+use crate::error::{DomainError, DomainResult};
+use crate::ports::{EventOutbox, EventPublisher};
+use chrono::{DateTime, Utc};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// What one batch did.
+#[derive(Debug, Default)]
+pub struct BatchReport {
+    /// Events claimed.
+    pub claimed: usize,
+    /// Events acknowledged by the broker and marked published.
+    pub published: usize,
+    /// The publish failure that ended the batch early, if any.
+    pub publish_error: Option<DomainError>,
+}
+
+/// Delivers the outbox to the broker.
+#[derive(Clone)]
+pub struct RelayService {
+    outbox: Arc<dyn EventOutbox>,
+    publisher: Arc<dyn EventPublisher>,
+}
+
+impl RelayService {
+    pub fn new(outbox: Arc<dyn EventOutbox>, publisher: Arc<dyn EventPublisher>) -> Self {
+        RelayService { outbox, publisher }
+    }
+
+    /// Creates the broker's destination when absent.
+    pub async fn prepare(&self) -> DomainResult<()> {
+        self.publisher.ensure_ready().await
+    }
+
+    /// Runs one batch of at most `limit` events. An error is the outbox failing (the
+    /// database); a broker failure is reported in [`BatchReport::publish_error`].
+    pub async fn run_batch(&self, limit: u32) -> DomainResult<BatchReport> {
+        let events = match self.outbox.claim(limit).await {
+            Ok(events) => events,
+            Err(e) => {
+                let _ = self.outbox.release().await;
+                return Err(e);
+            }
+        };
+        let mut report = BatchReport { claimed: events.len(), ..BatchReport::default() };
+        let mut acked = Vec::with_capacity(events.len());
+        for event in &events {
+            match self.publisher.publish(&event.message()).await {
+                Ok(()) => acked.push((event.project_id, event.id)),
+                Err(e) => {
+                    report.publish_error = Some(e);
+                    break;
+                }
+            }
+        }
+        let marked = if acked.is_empty() { Ok(0) } else { self.outbox.mark_published(&acked).await };
+        let released = self.outbox.release().await;
+        marked?;
+        released?;
+        report.published = acked.len();
+        Ok(report)
+    }
+
+    /// Deletes published events older than `retention` before `now`, in rounds of `limit`.
+    pub async fn purge(&self, now: DateTime<Utc>, retention: Duration, limit: u32) -> DomainResult<u64> {
+        let Ok(retention) = chrono::Duration::from_std(retention) else { return Ok(0) };
+        let Some(cutoff) = now.checked_sub_signed(retention) else { return Ok(0) };
+        let mut total = 0;
+        loop {
+            let n = self.outbox.delete_published_before(cutoff, limit).await?;
+            total += n;
+            if n < u64::from(limit) {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// The wait before the next attempt after `failures` failures in a row: 100 ms doubling up
+/// to `max`.
+pub fn backoff(failures: u32, max: Duration) -> Duration {
+    let factor = 1u32.checked_shl(failures.saturating_sub(1).min(16)).unwrap_or(u32::MAX);
+    Duration::from_millis(100).saturating_mul(factor).min(max)
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+    use crate::auth::Actor;
+    use crate::event::{Event, EventKind, OutgoingMessage};
+    use crate::ids::ProjectId;
+    use crate::ports::{MockEventOutbox, MockEventPublisher};
+    use futures::executor::block_on;
+    use mockall::{predicate::eq, Sequence};
+    use serde_json::json;
+    use std::sync::Mutex;
+    use uuid::Uuid;
+
+    fn event(n: u128) -> Event {
+        Event {
+            id: Uuid::from_u128(n),
+            project_id: ProjectId(Uuid::from_u128(1)),
+            project_key: "acme".into(),
+            kind: EventKind::CustomerUpdated,
+            resource_id: Uuid::from_u128(100),
+            actor: Actor::Client("c".into()),
+            payload: json!({"resource": {"n": n}}),
+            created_at: Utc::now(),
+        }
+    }
+
+    fn unavailable() -> DomainError {
+        DomainError::Unavailable(Box::new(std::io::Error::other("broker away")))
+    }
+
+    #[test]
+    fn publishes_in_order_then_marks_then_releases() {
+        let events = vec![event(1), event(2), event(3)];
+        let mut seq = Sequence::new();
+        let mut outbox = MockEventOutbox::new();
+        let mut publisher = MockEventPublisher::new();
+        let claimed = events.clone();
+        outbox.expect_claim().with(eq(10)).times(1).in_sequence(&mut seq).return_once(move |_| Ok(claimed));
+        let sent = Arc::new(Mutex::new(Vec::new()));
+        let log = sent.clone();
+        publisher.expect_publish().times(3).in_sequence(&mut seq).returning(move |m: &OutgoingMessage| {
+            log.lock().unwrap().push(m.msg_id.clone());
+            Ok(())
+        });
+        let ids: Vec<_> = events.iter().map(|e| (e.project_id, e.id)).collect();
+        outbox
+            .expect_mark_published()
+            .with(eq(ids))
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|ids| Ok(ids.len() as u64));
+        outbox.expect_release().times(1).in_sequence(&mut seq).returning(|| Ok(()));
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let report = block_on(relay.run_batch(10)).unwrap();
+        assert_eq!((report.claimed, report.published), (3, 3));
+        assert!(report.publish_error.is_none());
+        let expected: Vec<String> = events.iter().map(|e| e.id.to_string()).collect();
+        assert_eq!(*sent.lock().unwrap(), expected);
+    }
+
+    #[test]
+    fn a_failed_publish_ends_the_batch_and_only_acknowledged_events_are_marked() {
+        let events = vec![event(1), event(2), event(3)];
+        let mut outbox = MockEventOutbox::new();
+        let mut publisher = MockEventPublisher::new();
+        let claimed = events.clone();
+        outbox.expect_claim().return_once(move |_| Ok(claimed));
+        let second = events[1].id.to_string();
+        // The third event is never sent once the second failed.
+        publisher
+            .expect_publish()
+            .times(2)
+            .returning(move |m| if m.msg_id == second { Err(unavailable()) } else { Ok(()) });
+        let first = vec![(events[0].project_id, events[0].id)];
+        outbox.expect_mark_published().with(eq(first)).times(1).returning(|ids| Ok(ids.len() as u64));
+        outbox.expect_release().times(1).returning(|| Ok(()));
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let report = block_on(relay.run_batch(10)).unwrap();
+        assert_eq!((report.claimed, report.published), (3, 1));
+        assert!(matches!(report.publish_error, Some(DomainError::Unavailable(_))));
+    }
+
+    #[test]
+    fn nothing_is_marked_when_the_first_publish_fails() {
+        let mut outbox = MockEventOutbox::new();
+        let mut publisher = MockEventPublisher::new();
+        outbox.expect_claim().return_once(|_| Ok(vec![event(1), event(2)]));
+        publisher.expect_publish().times(1).returning(|_| Err(unavailable()));
+        outbox.expect_mark_published().never();
+        outbox.expect_release().times(1).returning(|| Ok(()));
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let report = block_on(relay.run_batch(10)).unwrap();
+        assert_eq!(report.published, 0);
+        assert!(report.publish_error.is_some());
+    }
+
+    #[test]
+    fn a_failed_claim_releases_and_reports_the_error() {
+        let mut outbox = MockEventOutbox::new();
+        let mut publisher = MockEventPublisher::new();
+        outbox.expect_claim().return_once(|_| Err(unavailable()));
+        outbox.expect_release().times(1).returning(|| Ok(()));
+        publisher.expect_publish().never();
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        assert!(block_on(relay.run_batch(10)).is_err());
+    }
+
+    #[test]
+    fn messages_are_cloud_events_on_the_project_subject() {
+        let e = event(7);
+        let m = e.message();
+        assert_eq!(m.subject, "xclade.events.acme.customer.updated");
+        assert_eq!(m.msg_id, e.id.to_string());
+        let body: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
+        assert_eq!(body["specversion"], "1.0");
+        assert_eq!(body["source"], "/projects/acme");
+        assert_eq!(body["type"], "customer.updated");
+        assert_eq!(body["subject"], e.resource_id.to_string());
+        assert_eq!(body["datacontenttype"], "application/json");
+        assert_eq!(body["data"], json!({"resource": {"n": 7}}));
+    }
+
+    #[test]
+    fn purge_deletes_in_rounds_until_a_short_one() {
+        let mut outbox = MockEventOutbox::new();
+        let mut n = 0;
+        outbox.expect_delete_published_before().times(3).returning(move |_, limit| {
+            n += 1;
+            Ok(if n < 3 { u64::from(limit) } else { 5 })
+        });
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(MockEventPublisher::new()));
+        let purged = block_on(relay.purge(Utc::now(), Duration::from_secs(3600), 100)).unwrap();
+        assert_eq!(purged, 205);
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_maximum() {
+        let max = Duration::from_secs(5);
+        assert_eq!(backoff(1, max), Duration::from_millis(100));
+        assert_eq!(backoff(2, max), Duration::from_millis(200));
+        assert_eq!(backoff(4, max), Duration::from_millis(800));
+        assert_eq!(backoff(30, max), max);
+    }
+}
