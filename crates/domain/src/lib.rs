@@ -1,9 +1,77 @@
-//! The pure domain of xclade customers.
+//! The pure domain of xclade customers, as a library other Rust services can depend on.
 //!
-//! Entities (customers, addresses, customer groups), the values that can only be built valid,
-//! the update actions and their rules, the `where` query language,
-//! the ports (async traits the adapters implement) and the application services that use them.
-//! No web framework, no database driver, no async runtime.
+//! Entities (customers, addresses, customer groups, custom types), the values that can only be
+//! built valid, the update actions and their rules, the `where` query language, the ports
+//! (async traits the adapters implement) and the application services that use them.
+//! No web framework, no database driver, no async runtime: the crate speaks domain, not wire.
+//! How to depend on it from another service is described in `docs/domain-crate.md`.
+//!
+//! # A guided tour
+//!
+//! * **Values** ([`customer::Email`], [`customer_group::GroupName`], [`customer_group::GroupKey`],
+//!   [`metadata::Metadata`], …) are built by `parse`/`new` constructors that enforce the rules;
+//!   a value you hold is valid.
+//! * **Entities** ([`customer::Customer`], [`customer_group::CustomerGroup`],
+//!   [`custom_type::Type`]) change through **actions**, applied in order, all or nothing; a
+//!   versioned entity's version grows by the number of actions that changed something.
+//! * **Ports** ([`ports`]) are what the domain needs from outside: repositories, a clock, ids,
+//!   hashing, token signing. `xclade-postgres` implements the storage ports; with the `mocks`
+//!   feature every port has a `mockall` mock (`MockCustomerGroupRepository`, …).
+//! * **Services** ([`services`]) are the use cases (create a group, update it with actions at an
+//!   expected version, manage memberships, query with a `where` predicate), written against the
+//!   ports and checked by the [`auth::Principal`]'s permissions.
+//! * **Errors** are one enum, [`DomainError`], carrying structured data (the resource, how it
+//!   was looked up, expected and actual versions, the field and value); each caller words them
+//!   for its own users.
+//!
+//! # Example: a versioned update with a conflict
+//!
+//! ```
+//! use chrono::Utc;
+//! use xclade_domain::auth::Actor;
+//! use xclade_domain::customer_group::{CustomerGroup, GroupKey, GroupName, ResolvedAction, Version};
+//! use xclade_domain::metadata::Metadata;
+//! use xclade_domain::{DomainError, GroupId};
+//!
+//! let now = Utc::now();
+//! let gold = CustomerGroup {
+//!     id: GroupId(uuid::Uuid::now_v7()),
+//!     version: Version(1),
+//!     key: Some(GroupKey::parse("gold")?),
+//!     name: GroupName::parse("name", "Gold")?,
+//!     custom: None,
+//!     metadata: Metadata::default(),
+//!     created_at: now,
+//!     created_by: None,
+//!     last_modified_at: now,
+//!     last_modified_by: None,
+//! };
+//! let by = Actor::Client("loyalty-service".into());
+//!
+//! // Two actions, one of which changes nothing: the version grows by one.
+//! let actions = [
+//!     ResolvedAction::ChangeName(GroupName::parse("name", "Gold members")?),
+//!     ResolvedAction::SetKey(Some(GroupKey::parse("gold")?)),
+//! ];
+//! let (renamed, effective) = gold.apply_all(&actions, now, &by)?;
+//! assert_eq!((effective, renamed.version), (1, Version(2)));
+//!
+//! // Rules refuse invalid values before anything is stored.
+//! assert!(matches!(GroupKey::parse("x"), Err(DomainError::Validation { .. })));
+//! # Ok::<(), DomainError>(())
+//! ```
+//!
+//! # Example: a `where` query
+//!
+//! ```
+//! use xclade_domain::predicate;
+//!
+//! let expr = predicate::parse(r#"key = "gold" or version >= 2"#, &["key", "version"], false)?;
+//! // Printing gives the canonical form, which parses back to the same tree.
+//! assert_eq!(predicate::parse(&expr.to_string(), &["key", "version"], false)?, expr);
+//! assert!(predicate::parse("color = \"red\"", &["key"], false).is_err());
+//! # Ok::<(), xclade_domain::predicate::PredicateError>(())
+//! ```
 
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

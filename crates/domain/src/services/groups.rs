@@ -184,6 +184,42 @@ impl GroupService {
 
     /// Applies `actions` in order at `version`, all or nothing. The version grows by the number
     /// of actions that changed something; a request that changes nothing writes nothing.
+    ///
+    /// A stale `version` is refused with [`DomainError::VersionConflict`] before anything is
+    /// resolved or written (here against `mockall` mocks of the ports, feature `mocks`):
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use chrono::Utc;
+    /// use xclade_domain::auth::{Actor, Principal, Scope};
+    /// use xclade_domain::customer_group::{CustomerGroup, GroupAction, GroupName, Version};
+    /// use xclade_domain::metadata::Metadata;
+    /// use xclade_domain::ports::{MockClock, MockCustomerGroupRepository, MockIdGenerator, MockTypeRepository};
+    /// use xclade_domain::services::{GroupService, GroupTarget};
+    /// use xclade_domain::{DomainError, GroupId, ProjectId};
+    ///
+    /// let id = GroupId(uuid::Uuid::now_v7());
+    /// let stored = CustomerGroup {
+    ///     id, version: Version(3), key: None, name: GroupName::parse("name", "Gold").unwrap(),
+    ///     custom: None, metadata: Metadata::default(), created_at: Utc::now(), created_by: None,
+    ///     last_modified_at: Utc::now(), last_modified_by: None,
+    /// };
+    /// let mut repo = MockCustomerGroupRepository::new();
+    /// repo.expect_get().returning(move |_, _| Ok(stored.clone()));
+    /// repo.expect_save().never();
+    /// let service = GroupService::new(
+    ///     Arc::new(repo), Arc::new(MockTypeRepository::new()),
+    ///     Arc::new(MockClock::new()), Arc::new(MockIdGenerator::new()), 1000,
+    /// );
+    /// let principal = Principal {
+    ///     project_id: ProjectId(uuid::Uuid::nil()), project_key: "demo".into(),
+    ///     actor: Actor::Client("loyalty".into()), scopes: vec![Scope::manage_project("demo")],
+    /// };
+    /// let rename = vec![GroupAction::ChangeName(GroupName::parse("name", "Platinum").unwrap())];
+    /// let err = futures::executor::block_on(service.update(&principal, &GroupTarget::Id(id), Version(2), rename))
+    ///     .unwrap_err();
+    /// assert!(matches!(err, DomainError::VersionConflict { expected: 2, current: 3, .. }));
+    /// ```
     pub async fn update(
         &self,
         principal: &Principal,
