@@ -16,6 +16,10 @@ default:
 db-url:
     @scripts/db-ensure.sh
 
+# Print the URL of a NATS server with JetStream that answers (starting a private one if needed).
+nats-url:
+    @scripts/nats-ensure.sh
+
 # Stop the private PostgreSQL cluster (`just db-stop --purge` also deletes its data).
 db-stop *ARGS:
     @scripts/db-stop.sh {{ ARGS }}
@@ -41,6 +45,11 @@ test:
         export XCLADE_TEST_PG="$url"
     fi
     echo "test database server: ${XCLADE_TEST_PG:-from DATABASE_URL}" >&2
+    # The event tests (crates/server/tests/events) start private nats-servers: make sure the
+    # binary is there (installed when missing) and that a NATS answers for `events tail` users.
+    XCLADE_TEST_NATS="$(scripts/nats-ensure.sh)"
+    export XCLADE_TEST_NATS
+    echo "test NATS server: ${XCLADE_TEST_NATS}" >&2
     failed=()
     log="$(mktemp)"
     trap 'rm -f "$log"' EXIT

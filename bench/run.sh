@@ -5,6 +5,7 @@
 #   just bench 1m               the same, then the read/query scenarios at 1 000 000 customers
 #   just bench --scale 1m       (same as `just bench 1m`)
 #   just bench --quick          3 s runs, one repetition: for working on the harness, not a result
+#   just bench --events-only    only the events scenario (relay off/on creates, relay publish rate)
 #   just bench [options]        any option of bench/bench.py (--duration, --reps, --scenarios, …;
 #                               `python3 bench/bench.py --help`)
 #
@@ -27,6 +28,7 @@ while (($#)); do
     case "$1" in
         1m | 10k) args+=(--scale "$1") ;;
         --quick) args+=(--duration 3 --ceiling-duration 3 --warmup 1 --reps 1) ;;
+        --events-only) args=(--events-only) ;;
         *) args+=("$1") ;;
     esac
     shift
@@ -75,5 +77,13 @@ if [[ -z "${BENCH_PG_URL:-}" && "$pg_url" != *":5432" ]]; then
     [[ -r "$PG_LOGFILE" ]] && pg_log_args=(--pg-log "$PG_LOGFILE")
 fi
 
-exec python3 bench/bench.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" \
-    "${pg_log_args[@]}" "${args[@]}"
+if [[ "${args[*]:-}" == "--events-only" ]]; then
+    args=()
+else
+    python3 bench/bench.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" \
+        "${pg_log_args[@]}" "${args[@]}"
+fi
+# The events scenario (§6): creates/s with the relay off and on, the relay's publish rate.
+events_args=()
+[[ " ${args[*]:-} " == *" --duration 3 "* ]] && events_args=(--duration 3)
+python3 bench/events.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${events_args[@]}"

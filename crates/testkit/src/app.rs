@@ -76,6 +76,18 @@ impl TestApp {
         }
     }
 
+    /// Another server on this test's database (a replica), with the test's settings adjusted.
+    /// It stops with the test's runtime.
+    pub async fn replica(&self, adjust: impl FnOnce(&mut Settings)) -> (String, actix_web::dev::ServerHandle) {
+        let mut settings = test_settings(&self.db);
+        adjust(&mut settings);
+        let app = Application::build(settings).await.unwrap_or_else(|e| panic!("cannot build the replica: {e}"));
+        let base = format!("http://127.0.0.1:{}", app.port());
+        let handle = app.handle();
+        tokio::spawn(app.run_until_stopped());
+        (base, handle)
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base_url, path)
     }

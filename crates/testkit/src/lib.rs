@@ -3,10 +3,12 @@
 
 pub mod app;
 pub mod db;
+pub mod private_nats;
 pub mod private_pg;
 
 pub use app::{ProjectFixture, TestApp};
 pub use db::TestDb;
+pub use private_nats::{read_stream, PrivateNats, StoredEvent};
 pub use private_pg::PrivatePg;
 
 /// Sets up logging once per process; output only when `TEST_LOG` is set.

@@ -9,5 +9,6 @@ mod groups;
 mod operations;
 mod projects;
 mod statements;
+mod tenant_filter;
 mod types;
 mod where_predicates;

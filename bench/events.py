@@ -1,0 +1,183 @@
+#!/usr/bin/env python3
+"""The events scenario of `just bench` (§6, docs/events.md): creates/s with the relay off and on,
+and the relay's sustained publish rate.
+
+1. A private `nats-server -js` on a free port (store under <out>/nats), a fresh database.
+2. Relay off (`serve`, no NATS URL): wrk drives POST /admin/customers for --duration s; every
+   create leaves its event in the outbox.
+3. `xclade-customers relay` alone drains that backlog: published events / seconds = the relay's
+   sustained publish rate (one publish awaited per event, in order).
+4. Relay on (`serve --nats-url …`): the same create load while the relay publishes.
+Writes <out>/events.json and events.md.
+"""
+import argparse
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+SECRET = "bench-secret-bench-secret-bench-secret-0123"
+
+
+def log(msg):
+    print(f"bench events: {msg}", file=sys.stderr, flush=True)
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+def wait_port(port, seconds=15):
+    deadline = time.time() + seconds
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), 0.2).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise SystemExit(f"nothing listens on {port}")
+
+
+def psql(url, sql):
+    return subprocess.run(["psql", "-qtAX", url, "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def nats_binary():
+    for b in (os.environ.get("NATS_SERVER"), "/usr/sbin/nats-server", "/usr/bin/nats-server"):
+        if b and os.path.exists(b):
+            return b
+    return "nats-server"
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--pg", required=True, help="PostgreSQL server URL (without database)")
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--duration", type=int, default=10)
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--connections", type=int, default=32)
+    a = ap.parse_args()
+    out = Path(a.out)
+    out.mkdir(parents=True, exist_ok=True)
+    db = "xclade_bench_events"
+    server = a.pg.rstrip("/")
+    admin_url = f"{server}/postgres"
+    db_url = f"{server}/{db}"
+    psql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    psql(admin_url, f"CREATE DATABASE {db}")
+    env = dict(os.environ, DATABASE_URL=db_url, XCLADE_JWT_SECRET=SECRET, RUST_LOG="warn")
+    env.pop("XCLADE_NATS_URL", None)
+    subprocess.run([a.binary, "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run([a.binary, "projects", "create", "bench", "--json"], env=env, check=True, capture_output=True)
+    client = json.loads(subprocess.run([a.binary, "clients", "create", "--project", "bench", "--json"], env=env,
+                                       check=True, capture_output=True, text=True).stdout)
+
+    nats_port = free_port()
+    store = out / "nats"
+    subprocess.run(["rm", "-rf", str(store)])
+    nats = subprocess.Popen([nats_binary(), "-js", "-a", "127.0.0.1", "-p", str(nats_port), "-sd", str(store)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(nats_port)
+    nats_url = f"nats://127.0.0.1:{nats_port}"
+    procs = [nats]
+
+    def serve(with_relay):
+        port = free_port()
+        e = dict(env, XCLADE_BIND=f"127.0.0.1:{port}")
+        if with_relay:
+            e["XCLADE_NATS_URL"] = nats_url
+        p = subprocess.Popen([a.binary, "serve", "--no-migrate"], env=e, stderr=subprocess.DEVNULL)
+        procs.append(p)
+        wait_port(port)
+        return p, f"http://127.0.0.1:{port}"
+
+    def token(base):
+        req = urllib.request.Request(f"{base}/oauth/token", data=b"grant_type=client_credentials", method="POST")
+        import base64
+        cred = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
+        req.add_header("Authorization", f"Basic {cred}")
+        req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        return json.loads(urllib.request.urlopen(req).read())["access_token"]
+
+    def creates(base, tag):
+        cmd = ["wrk", "-t", str(a.threads), "-c", str(a.connections), "-d", f"{a.duration}s", "--timeout", "10s",
+               "-s", str(BENCH / "lua" / "create_customer.lua"), base, "--", token(base), str(a.threads), tag]
+        p = subprocess.run(cmd, capture_output=True, text=True)
+        line = next((ln for ln in p.stdout.splitlines() if ln.startswith("BENCHJSON ")), None)
+        if line is None:
+            raise SystemExit(f"wrk failed: {p.stderr[-500:]} {p.stdout[-500:]}")
+        r = json.loads(line[len("BENCHJSON "):])
+        r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+        return r
+
+    def pending():
+        return int(psql(db_url, "SELECT count(*) FROM events WHERE published_at IS NULL"))
+
+    results = {}
+    try:
+        log(f"relay off: creates for {a.duration} s")
+        p, base = serve(False)
+        results["creates_relay_off"] = creates(base, "off")
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+        backlog = pending()
+        log(f"relay alone: draining {backlog} events")
+        relay = subprocess.Popen([a.binary, "relay"], env=dict(env, XCLADE_NATS_URL=nats_url), stderr=subprocess.DEVNULL)
+        procs.append(relay)
+        t0 = time.time()
+        first = None
+        while True:
+            left = pending()
+            if first is None and left < backlog:
+                first = time.time()
+            if left == 0:
+                break
+            if time.time() - t0 > 600:
+                raise SystemExit("the relay did not drain the backlog in 10 minutes")
+            time.sleep(0.2)
+        t1 = time.time()
+        relay.send_signal(signal.SIGINT)
+        relay.wait()
+        secs = t1 - (first or t0)
+        results["relay_publish"] = {"events": backlog, "seconds": round(secs, 2),
+                                    "events_per_second": round(backlog / secs, 1) if secs > 0 else None}
+        log(f"relay on: creates for {a.duration} s")
+        p, base = serve(True)
+        results["creates_relay_on"] = creates(base, "on")
+        time.sleep(1)
+        results["creates_relay_on"]["outbox_pending_after"] = pending()
+        p.send_signal(signal.SIGTERM)
+        p.wait()
+    finally:
+        for pr in procs:
+            if pr.poll() is None:
+                pr.kill()
+                pr.wait()
+        psql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    off, on, rel = results["creates_relay_off"], results["creates_relay_on"], results["relay_publish"]
+    md = "\n".join([
+        "| events scenario | value |",
+        "|---|---|",
+        f"| creates/s, relay off | {off['rps']:.0f} ({off.get('ok', '?')} ok, {off.get('errors', off.get('failed', 0))} failed) |",
+        f"| creates/s, relay on | {on['rps']:.0f} ({on.get('ok', '?')} ok; {on['outbox_pending_after']} pending 1 s after) |",
+        f"| relay sustained publish rate | {rel['events_per_second']} events/s ({rel['events']} events in {rel['seconds']} s) |",
+        "",
+    ])
+    (out / "events.json").write_text(json.dumps(results, indent=2))
+    (out / "events.md").write_text(md)
+    print(md)
+
+
+if __name__ == "__main__":
+    main()
