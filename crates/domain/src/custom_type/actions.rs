@@ -12,23 +12,33 @@ use chrono::{DateTime, Utc};
 /// One update action of a type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeAction {
+    /// Changes the localized name.
     ChangeName(LocalizedString),
     /// `None` removes the description.
     SetDescription(Option<LocalizedString>),
+    /// Adds a field definition (its name must be new in the type).
     AddFieldDefinition(FieldDefinition),
+    /// Removes the field definition of this name.
     RemoveFieldDefinition(String),
+    /// Changes the label of a field definition.
     ChangeLabel {
+        /// The field definition.
         field_name: String,
+        /// The new label.
         label: LocalizedString,
     },
     /// Adds a value to an `Enum` field (or a set of one).
     AddEnumValue {
+        /// The field definition.
         field_name: String,
+        /// The value to add.
         value: EnumValue,
     },
     /// Adds a value to a `LocalizedEnum` field (or a set of one).
     AddLocalizedEnumValue {
+        /// The field definition.
         field_name: String,
+        /// The value to add.
         value: LocalizedEnumValue,
     },
 }

@@ -13,11 +13,14 @@ use std::sync::Arc;
 /// How a type is addressed in a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeTarget {
+    /// By id.
     Id(TypeId),
+    /// By key.
     Key(String),
 }
 
 #[derive(Clone)]
+/// Custom-type use cases: create, read, query, versioned update, delete.
 pub struct TypeService {
     repo: Arc<dyn TypeRepository>,
     clock: Arc<dyn Clock>,
@@ -25,10 +28,12 @@ pub struct TypeService {
 }
 
 impl TypeService {
+    /// A service over these ports.
     pub fn new(repo: Arc<dyn TypeRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         TypeService { repo, clock, ids }
     }
 
+    /// Creates a type; `Duplicate` when the key is taken.
     pub async fn create(&self, principal: &Principal, draft: TypeDraft) -> DomainResult<Type> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let t = Type {
@@ -47,6 +52,7 @@ impl TypeService {
         self.repo.create(&ctx, &t).await
     }
 
+    /// The type addressed by `target`; `NotFound` otherwise.
     pub async fn get(&self, principal: &Principal, target: &TypeTarget) -> DomainResult<Type> {
         match target {
             TypeTarget::Id(id) => self.repo.get(principal.project_id, *id).await,
@@ -54,6 +60,7 @@ impl TypeService {
         }
     }
 
+    /// Types of the principal's project matching a `where` query, one page.
     pub async fn query(&self, principal: &Principal, query: &TypeQuery) -> DomainResult<QueryPage<Type>> {
         self.repo.query(principal.project_id, query).await
     }
