@@ -230,19 +230,29 @@ impl CustomerGroup {
         at: DateTime<Utc>,
         by: &Actor,
     ) -> Result<(CustomerGroup, i64), DomainError> {
-        let mut next = self.clone();
-        let mut effective = 0i64;
-        for action in actions {
-            if next.apply(action)? {
-                effective += 1;
-            }
-        }
-        if effective > 0 {
-            next.version = Version(self.version.0 + effective);
-            next.last_modified_at = at;
-            next.last_modified_by = Some(by.clone());
-        }
-        Ok((next, effective))
+        crate::versioned::apply_all(self, actions, at, by)
+    }
+}
+
+impl crate::versioned::Versioned for CustomerGroup {
+    type Action = ResolvedAction;
+
+    fn id_text(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn version(&self) -> Version {
+        self.version
+    }
+
+    fn apply_action(&mut self, action: &ResolvedAction) -> Result<bool, DomainError> {
+        self.apply(action)
+    }
+
+    fn touch(&mut self, version: Version, at: DateTime<Utc>, by: &Actor) {
+        self.version = version;
+        self.last_modified_at = at;
+        self.last_modified_by = Some(by.clone());
     }
 }
 

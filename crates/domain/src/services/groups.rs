@@ -6,13 +6,14 @@ use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
     CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupName, GroupPatch, ResolvedAction, TypeRef,
-    Version, MAX_ACTIONS,
+    Version,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::ports::{Clock, CustomerGroupRepository, IdGenerator, TypeRepository};
+use crate::versioned;
 use crate::Resource;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -235,19 +236,9 @@ impl GroupService {
         version: Version,
         actions: Vec<GroupAction>,
     ) -> DomainResult<CustomerGroup> {
-        if actions.len() > MAX_ACTIONS {
-            return Err(DomainError::validation(format!(
-                "At most {MAX_ACTIONS} update actions are allowed per request."
-            )));
-        }
+        versioned::check_action_count(actions.len())?;
         let current = self.get(principal, target).await?;
-        if current.version != version {
-            return Err(DomainError::VersionConflict {
-                id: current.id.to_string(),
-                expected: version.0,
-                current: current.version.0,
-            });
-        }
+        versioned::check_version(&current, version)?;
         let touches_custom =
             actions.iter().any(|a| matches!(a, GroupAction::SetCustomType(_) | GroupAction::SetCustomField { .. }));
         let mut cache = TypeCache::new();

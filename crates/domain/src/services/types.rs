@@ -3,11 +3,12 @@
 use super::write_context;
 use crate::auth::Principal;
 use crate::custom_type::{Type, TypeAction, TypeDraft, TypeQuery};
-use crate::customer_group::{Version, MAX_ACTIONS};
-use crate::error::{DomainError, DomainResult};
+use crate::customer_group::Version;
+use crate::error::DomainResult;
 use crate::ids::TypeId;
 use crate::paging::QueryPage;
 use crate::ports::{Clock, IdGenerator, TypeRepository};
+use crate::versioned;
 use std::sync::Arc;
 
 /// How a type is addressed in a path.
@@ -74,19 +75,9 @@ impl TypeService {
         version: Version,
         actions: Vec<TypeAction>,
     ) -> DomainResult<Type> {
-        if actions.len() > MAX_ACTIONS {
-            return Err(DomainError::validation(format!(
-                "At most {MAX_ACTIONS} update actions are allowed per request."
-            )));
-        }
+        versioned::check_action_count(actions.len())?;
         let current = self.get(principal, target).await?;
-        if current.version != version {
-            return Err(DomainError::VersionConflict {
-                id: current.id.to_string(),
-                expected: version.0,
-                current: current.version.0,
-            });
-        }
+        versioned::check_version(&current, version)?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let (next, effective) = current.apply_all(&actions, ctx.now, &ctx.actor)?;
         if effective == 0 {
@@ -111,6 +102,7 @@ mod tests {
     use super::*;
     use crate::auth::{Actor, Scope};
     use crate::custom_type::{LocalizedString, TypeKey};
+    use crate::error::DomainError;
     use crate::ids::ProjectId;
     use crate::ports::{MockClock, MockIdGenerator, MockTypeRepository};
     use chrono::Utc;
