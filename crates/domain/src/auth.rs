@@ -27,11 +27,17 @@ impl Actor {
 /// What an operation needs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Permission {
+    /// Read customers and their addresses.
     ReadCustomers,
+    /// Create, change and delete customers.
     WriteCustomers,
+    /// Read customer groups.
     ReadGroups,
+    /// Create, change and delete customer groups.
     WriteGroups,
+    /// Read custom types.
     ReadTypes,
+    /// Create, change and delete custom types.
     WriteTypes,
 }
 
@@ -62,7 +68,9 @@ impl Permission {
 /// One OAuth scope: `name:project_key`.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Scope {
+    /// The scope name (`manage_project`, `view_customers`, …).
     pub name: String,
+    /// The project the scope is for.
     pub project_key: String,
 }
 
@@ -80,6 +88,7 @@ impl Scope {
         Some(Scope { name: name.to_owned(), project_key: key.to_owned() })
     }
 
+    /// The `manage_project` scope of a project, which grants everything in it.
     pub fn manage_project(key: &str) -> Scope {
         Scope { name: "manage_project".into(), project_key: key.to_owned() }
     }
@@ -132,16 +141,22 @@ pub struct TokenClaims {
     pub pid: uuid::Uuid,
     /// Space-separated scopes.
     pub scope: String,
+    /// Issued at (seconds since the epoch).
     pub iat: i64,
+    /// Expires at (seconds since the epoch).
     pub exp: i64,
 }
 
 /// An authenticated caller.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
+    /// The project the caller acts in.
     pub project_id: ProjectId,
+    /// The key of that project.
     pub project_key: String,
+    /// Who the caller is.
     pub actor: Actor,
+    /// The scopes the caller holds.
     pub scopes: Vec<Scope>,
 }
 

@@ -55,10 +55,12 @@ impl LocalizedString {
         Ok(LocalizedString(entries))
     }
 
+    /// The text in `locale`, if there is one.
     pub fn get(&self, locale: &str) -> Option<&str> {
         self.0.get(locale).map(String::as_str)
     }
 
+    /// Every locale and its text.
     pub fn as_map(&self) -> &BTreeMap<String, String> {
         &self.0
     }
@@ -70,14 +72,17 @@ impl LocalizedString {
 pub struct TypeKey(String);
 
 impl TypeKey {
+    /// Parses a type key (the rules of a group key).
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         GroupKey::parse(s).map(|k| TypeKey(k.as_str().to_owned()))
     }
 
+    /// A key read back from storage, where it was stored valid.
     pub fn from_stored(s: String) -> Self {
         TypeKey(s)
     }
 
+    /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -89,6 +94,7 @@ impl TypeKey {
 pub struct FieldName(String);
 
 impl FieldName {
+    /// Parses a field definition name.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let valid =
             (2..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
@@ -101,6 +107,7 @@ impl FieldName {
         Ok(FieldName(s.to_owned()))
     }
 
+    /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -109,14 +116,18 @@ impl FieldName {
 /// A value of an `Enum` field type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnumValue {
+    /// The key (what a field value holds).
     pub key: String,
+    /// The label shown for it.
     pub label: String,
 }
 
 /// A value of a `LocalizedEnum` field type.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LocalizedEnumValue {
+    /// The key (what a field value holds).
     pub key: String,
+    /// The localized label shown for it.
     pub label: LocalizedString,
 }
 
@@ -125,9 +136,13 @@ pub struct LocalizedEnumValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "name")]
 pub enum FieldType {
+    /// `true` or `false`.
     Boolean,
+    /// Any string.
     String,
+    /// A localized string (`{"en": …}`).
     LocalizedString,
+    /// A JSON number.
     Number,
     /// `"2024-05-01"`.
     Date,
@@ -135,15 +150,18 @@ pub enum FieldType {
     DateTime,
     /// A value is the key of one of `values`.
     Enum {
+        /// The allowed values.
         values: Vec<EnumValue>,
     },
     /// A value is the key of one of `values`.
     LocalizedEnum {
+        /// The allowed values.
         values: Vec<LocalizedEnumValue>,
     },
     /// A JSON array of values of `element_type` (which is not itself a set).
     Set {
         #[serde(rename = "elementType")]
+        /// The type of the elements.
         element_type: Box<FieldType>,
     },
 }
@@ -222,7 +240,9 @@ fn check_label(label: &str) -> Result<(), DomainError> {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub enum InputHint {
     #[default]
+    /// A single line of text.
     SingleLine,
+    /// Several lines of text.
     MultiLine,
 }
 
@@ -230,12 +250,17 @@ pub enum InputHint {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct FieldDefinition {
+    /// The field's name, unique in its type.
     pub name: FieldName,
+    /// Its label.
     pub label: LocalizedString,
+    /// Whether every resource using the type must have a value.
     pub required: bool,
     #[serde(rename = "type")]
+    /// The type of its values.
     pub field_type: FieldType,
     #[serde(default)]
+    /// How it is meant to be edited.
     pub input_hint: InputHint,
 }
 
@@ -281,10 +306,15 @@ fn duplicate_definition(name: &str) -> DomainError {
 /// A validated create of a type.
 #[derive(Debug, Clone, PartialEq)]
 pub struct TypeDraft {
+    /// The key, unique per project.
     pub key: TypeKey,
+    /// The localized name.
     pub name: LocalizedString,
+    /// The localized description, if any.
     pub description: Option<LocalizedString>,
+    /// The resource type ids it may be used on (`customer-group`).
     pub resource_type_ids: Vec<String>,
+    /// The definitions of its fields.
     pub field_definitions: Vec<FieldDefinition>,
 }
 
@@ -319,16 +349,27 @@ impl TypeDraft {
 /// A custom type.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Type {
+    /// The id of the type.
     pub id: TypeId,
+    /// Its version: 1 when created, grown by every effective update action.
     pub version: Version,
+    /// Its key, unique per project.
     pub key: TypeKey,
+    /// Its localized name.
     pub name: LocalizedString,
+    /// Its localized description, if any.
     pub description: Option<LocalizedString>,
+    /// The resource type ids it may be used on.
     pub resource_type_ids: Vec<String>,
+    /// The definitions of its fields.
     pub field_definitions: Vec<FieldDefinition>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Who created it.
     pub created_by: Option<Actor>,
+    /// When it last changed.
     pub last_modified_at: DateTime<Utc>,
+    /// Who last changed it.
     pub last_modified_by: Option<Actor>,
 }
 

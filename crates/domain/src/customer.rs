@@ -18,6 +18,8 @@ pub const MAX_EMAIL_CHARS: usize = 320;
 pub struct Email(String);
 
 impl Email {
+    /// Parses an email address (at most [`MAX_EMAIL_CHARS`] characters, no white space, a
+    /// non-empty local part and a dotted domain).
     pub fn parse(s: &str) -> Result<Email, DomainError> {
         let invalid = || DomainError::invalid_field("email", "Invalid email");
         if s.chars().count() > MAX_EMAIL_CHARS || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
@@ -36,6 +38,7 @@ impl Email {
         Ok(Email(s.to_owned()))
     }
 
+    /// The address as given.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -44,42 +47,74 @@ impl Email {
 /// A customer address. `is_default_*` are derived from the customer's default ids.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Address {
+    /// The id.
     pub id: AddressId,
+    /// The customer the address belongs to.
     pub customer_id: CustomerId,
+    /// A name for the address (`Home`, …).
     pub address_name: Option<String>,
+    /// Whether it is the customer's default shipping address.
     pub is_default_shipping: bool,
+    /// Whether it is the customer's default billing address.
     pub is_default_billing: bool,
+    /// The company.
     pub company: Option<String>,
+    /// The first name.
     pub first_name: Option<String>,
+    /// The last name.
     pub last_name: Option<String>,
+    /// The first address line.
     pub address_1: Option<String>,
+    /// The second address line.
     pub address_2: Option<String>,
+    /// The city.
     pub city: Option<String>,
+    /// The ISO 3166-1 alpha-2 country code.
     pub country_code: Option<String>,
+    /// The province or state.
     pub province: Option<String>,
+    /// The postal code.
     pub postal_code: Option<String>,
+    /// The phone number.
     pub phone: Option<String>,
+    /// The metadata.
     pub metadata: Metadata,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
 }
 
 /// A customer, with the relations that were asked for.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Customer {
+    /// The id.
     pub id: CustomerId,
+    /// The email address (unique per project, ignoring case).
     pub email: String,
+    /// The company name.
     pub company_name: Option<String>,
+    /// The first name.
     pub first_name: Option<String>,
+    /// The last name.
     pub last_name: Option<String>,
+    /// The phone number.
     pub phone: Option<String>,
+    /// The metadata.
     pub metadata: Metadata,
+    /// Whether the customer has an account.
     pub has_account: bool,
+    /// The default billing address, if any.
     pub default_billing_address_id: Option<AddressId>,
+    /// The default shipping address, if any.
     pub default_shipping_address_id: Option<AddressId>,
+    /// The id of who created it.
     pub created_by: Option<String>,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// When it last changed.
     pub updated_at: DateTime<Utc>,
+    /// When it was deleted (deleted customers are not found).
     pub deleted_at: Option<DateTime<Utc>>,
     /// Loaded only when requested.
     pub groups: Vec<CustomerGroup>,
@@ -90,11 +125,17 @@ pub struct Customer {
 /// The validated body of a create.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerDraft {
+    /// The email address (unique per project, ignoring case).
     pub email: Email,
+    /// The company name.
     pub company_name: Option<String>,
+    /// The first name.
     pub first_name: Option<String>,
+    /// The last name.
     pub last_name: Option<String>,
+    /// The phone number.
     pub phone: Option<String>,
+    /// The metadata.
     pub metadata: Metadata,
     /// Travels with the `customer.created` event; never stored on the customer.
     pub additional_data: Option<Map<String, Value>>,
@@ -138,16 +179,22 @@ pub fn check_additional_data(data: Map<String, Value>) -> Result<Map<String, Val
 /// A partial update: `None` leaves a field alone, `Some(None)` clears a nullable one.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct CustomerPatch {
+    /// The email address (unique per project, ignoring case), if given.
     pub email: Option<Email>,
+    /// The company name: `Some(None)` clears it, `None` leaves it alone.
     pub company_name: Option<Option<String>>,
+    /// The first name: `Some(None)` clears it, `None` leaves it alone.
     pub first_name: Option<Option<String>>,
+    /// The last name: `Some(None)` clears it, `None` leaves it alone.
     pub last_name: Option<Option<String>>,
+    /// The phone number: `Some(None)` clears it, `None` leaves it alone.
     pub phone: Option<Option<String>>,
     /// Merged shallowly; keys set to `""` are deleted.
     pub metadata: Option<Metadata>,
 }
 
 impl CustomerPatch {
+    /// Whether the patch changes nothing.
     pub fn is_empty(&self) -> bool {
         *self == CustomerPatch::default()
     }
@@ -193,19 +240,33 @@ impl CustomerPatch {
 /// The fields of an address create or update (`None` = not given).
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct AddressFields {
+    /// A name for the address (`Home`, …): `Some(None)` clears it, `None` leaves it alone.
     pub address_name: Option<Option<String>>,
+    /// The company: `Some(None)` clears it, `None` leaves it alone.
     pub company: Option<Option<String>>,
+    /// The first name: `Some(None)` clears it, `None` leaves it alone.
     pub first_name: Option<Option<String>>,
+    /// The last name: `Some(None)` clears it, `None` leaves it alone.
     pub last_name: Option<Option<String>>,
+    /// The first address line: `Some(None)` clears it, `None` leaves it alone.
     pub address_1: Option<Option<String>>,
+    /// The second address line: `Some(None)` clears it, `None` leaves it alone.
     pub address_2: Option<Option<String>>,
+    /// The city: `Some(None)` clears it, `None` leaves it alone.
     pub city: Option<Option<String>>,
+    /// The ISO 3166-1 alpha-2 country code: `Some(None)` clears it, `None` leaves it alone.
     pub country_code: Option<Option<String>>,
+    /// The province or state: `Some(None)` clears it, `None` leaves it alone.
     pub province: Option<Option<String>>,
+    /// The postal code: `Some(None)` clears it, `None` leaves it alone.
     pub postal_code: Option<Option<String>>,
+    /// The phone number: `Some(None)` clears it, `None` leaves it alone.
     pub phone: Option<Option<String>>,
+    /// The metadata, if given.
     pub metadata: Option<Metadata>,
+    /// Whether it is the customer's default shipping address, if given.
     pub is_default_shipping: Option<bool>,
+    /// Whether it is the customer's default billing address, if given.
     pub is_default_billing: Option<bool>,
 }
 
@@ -275,29 +336,42 @@ impl AddressFields {
 /// Which relations to load with a customer.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Relations {
+    /// Load the customer's groups.
     pub groups: bool,
+    /// Load the customer's addresses.
     pub addresses: bool,
 }
 
 impl Relations {
+    /// Load every relation.
     pub const ALL: Relations = Relations { groups: true, addresses: true };
+    /// Load no relation.
     pub const NONE: Relations = Relations { groups: false, addresses: false };
 }
 
 /// Sortable customer fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CustomerOrderField {
+    /// The id.
     Id,
+    /// The email.
     Email,
+    /// The first name.
     FirstName,
+    /// The last name.
     LastName,
+    /// The company name.
     CompanyName,
+    /// Whether the customer has an account.
     HasAccount,
+    /// The creation time.
     CreatedAt,
+    /// The time of the last change.
     UpdatedAt,
 }
 
 impl CustomerOrderField {
+    /// The field of an `order` parameter (`email`, `created_at`, …).
     pub fn parse(s: &str) -> Option<Self> {
         Some(match s {
             "id" => Self::Id,
@@ -316,9 +390,13 @@ impl CustomerOrderField {
 /// A time range filter (`created_at[gte]=…`).
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TimeRange {
+    /// Strictly after.
     pub gt: Option<DateTime<Utc>>,
+    /// At or after.
     pub gte: Option<DateTime<Utc>>,
+    /// Strictly before.
     pub lt: Option<DateTime<Utc>>,
+    /// At or before.
     pub lte: Option<DateTime<Utc>>,
 }
 
@@ -330,16 +408,27 @@ pub const DEFAULT_LIST_LIMIT: u32 = 50;
 /// The filters, order and page of `GET /admin/customers`.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerFilter {
+    /// A case-insensitive search, if any.
     pub q: Option<String>,
+    /// Only these customers, when not empty.
     pub ids: Vec<CustomerId>,
+    /// Only customers with these emails, when not empty.
     pub emails: Vec<String>,
+    /// Only members of these groups, when not empty.
     pub groups: Vec<GroupId>,
+    /// Only customers with (or without) an account.
     pub has_account: Option<bool>,
+    /// Created within this range.
     pub created_at: TimeRange,
+    /// Changed within this range.
     pub updated_at: TimeRange,
+    /// The field ordered by.
     pub order: CustomerOrderField,
+    /// Whether the order is descending.
     pub descending: bool,
+    /// Most results returned.
     pub limit: u32,
+    /// Results skipped.
     pub offset: u64,
 }
 
@@ -374,7 +463,9 @@ impl CustomerFilter {
 /// A page of results with the total number of matches.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Listed<T> {
+    /// The results of the page.
     pub items: Vec<T>,
+    /// The number of matches of the whole list.
     pub count: i64,
 }
 

@@ -19,6 +19,7 @@ pub const MAX_ACTIONS: usize = 500;
 pub struct GroupName(String);
 
 impl GroupName {
+    /// Parses a name given in the input field `field` (named in the error).
     pub fn parse(field: &str, s: &str) -> Result<Self, DomainError> {
         if s.is_empty() {
             return Err(DomainError::invalid_field(field, format!("Field '{field}' must not be empty")));
@@ -36,10 +37,12 @@ impl GroupName {
         Ok(GroupName(s.to_owned()))
     }
 
+    /// A name read back from storage, where it was stored valid.
     pub fn from_stored(s: String) -> Self {
         GroupName(s)
     }
 
+    /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -51,6 +54,7 @@ impl GroupName {
 pub struct GroupKey(String);
 
 impl GroupKey {
+    /// Parses a key.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let valid =
             (2..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
@@ -63,10 +67,12 @@ impl GroupKey {
         Ok(GroupKey(s.to_owned()))
     }
 
+    /// A key read back from storage, where it was stored valid.
     pub fn from_stored(s: String) -> Self {
         GroupKey(s)
     }
 
+    /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -80,58 +86,83 @@ pub struct Version(pub i64);
 /// Custom fields of a resource: the type (always by id) and the values.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomFields {
+    /// The type that defines the fields.
     pub type_id: TypeId,
+    /// The field values, by field name.
     pub fields: Map<String, Value>,
 }
 
 /// A customer group.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CustomerGroup {
+    /// The id of the group.
     pub id: GroupId,
+    /// Its version: 1 when created, grown by every effective update action.
     pub version: Version,
+    /// Its optional key, unique per project.
     pub key: Option<GroupKey>,
+    /// Its name, unique per project.
     pub name: GroupName,
+    /// Its custom fields, if it has a custom type.
     pub custom: Option<CustomFields>,
+    /// Its metadata (admin family).
     pub metadata: Metadata,
+    /// When it was created.
     pub created_at: DateTime<Utc>,
+    /// Who created it.
     pub created_by: Option<Actor>,
+    /// When it last changed.
     pub last_modified_at: DateTime<Utc>,
+    /// Who last changed it.
     pub last_modified_by: Option<Actor>,
 }
 
 /// A reference to a custom type, by id or by key.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeRef {
+    /// By id.
     Id(String),
+    /// By key.
     Key(String),
 }
 
 /// A validated create of a group (project draft or admin body).
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupDraft {
+    /// The name.
     pub name: GroupName,
+    /// The optional key.
     pub key: Option<GroupKey>,
+    /// Custom fields, with their type still to resolve.
     pub custom: Option<CustomDraft>,
+    /// The metadata.
     pub metadata: Metadata,
 }
 
 /// `custom` of a draft or of `setCustomType`: a type reference and the field values.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomDraft {
+    /// The type, by id or key.
     pub type_ref: TypeRef,
+    /// The field values, by field name.
     pub fields: Map<String, Value>,
 }
 
 /// One update action, validated but not yet applied.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GroupAction {
+    /// Renames the group.
     ChangeName(GroupName),
+    /// Sets (`Some`) or removes (`None`) the key.
     SetKey(Option<GroupKey>),
     /// `None` removes the type and all fields. The type must have been resolved to
     /// [`ResolvedCustom`] before applying.
     SetCustomType(Option<CustomDraft>),
+    /// Sets (`Some`) or removes (`None`) one custom field.
     SetCustomField {
+        /// The field name.
         name: String,
+        /// The new value, or `None` to remove it.
         value: Option<Value>,
     },
     /// Admin family: replaces metadata (already merged by the caller).
@@ -145,14 +176,20 @@ pub struct ResolvedCustom(pub Option<CustomFields>);
 /// An action ready to apply: custom types already resolved.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ResolvedAction {
+    /// Renames the group.
     ChangeName(GroupName),
+    /// Sets (`Some`) or removes (`None`) the key.
     SetKey(Option<GroupKey>),
+    /// Sets (`Some`) or removes (`None`) the custom type and its fields.
     SetCustomType(Option<CustomFields>),
     /// The value was validated against the group's type by the caller.
     SetCustomField {
+        /// The field name.
         name: String,
+        /// The new value, or `None` to remove it.
         value: Option<Value>,
     },
+    /// Replaces the metadata.
     SetMetadata(Metadata),
 }
 
@@ -193,19 +230,29 @@ impl CustomerGroup {
         at: DateTime<Utc>,
         by: &Actor,
     ) -> Result<(CustomerGroup, i64), DomainError> {
-        let mut next = self.clone();
-        let mut effective = 0i64;
-        for action in actions {
-            if next.apply(action)? {
-                effective += 1;
-            }
-        }
-        if effective > 0 {
-            next.version = Version(self.version.0 + effective);
-            next.last_modified_at = at;
-            next.last_modified_by = Some(by.clone());
-        }
-        Ok((next, effective))
+        crate::versioned::apply_all(self, actions, at, by)
+    }
+}
+
+impl crate::versioned::Versioned for CustomerGroup {
+    type Action = ResolvedAction;
+
+    fn id_text(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn version(&self) -> Version {
+        self.version
+    }
+
+    fn apply_action(&mut self, action: &ResolvedAction) -> Result<bool, DomainError> {
+        self.apply(action)
+    }
+
+    fn touch(&mut self, version: Version, at: DateTime<Utc>, by: &Actor) {
+        self.version = version;
+        self.last_modified_at = at;
+        self.last_modified_by = Some(by.clone());
     }
 }
 
@@ -213,7 +260,9 @@ impl CustomerGroup {
 /// It carries no version: the adapter applies it to the row it has locked.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GroupPatch {
+    /// A new name, if given.
     pub name: Option<GroupName>,
+    /// Metadata to merge into the current one (a `null` value removes a key), if given.
     pub metadata: Option<Metadata>,
 }
 

@@ -14,28 +14,39 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum EventKind {
     #[serde(rename = "customer.created")]
+    /// A customer was created.
     CustomerCreated,
     #[serde(rename = "customer.updated")]
+    /// A customer changed (its fields or its addresses).
     CustomerUpdated,
     #[serde(rename = "customer.deleted")]
+    /// A customer was deleted.
     CustomerDeleted,
     #[serde(rename = "customer.groups_changed")]
+    /// A customer's group memberships changed.
     CustomerGroupsChanged,
     #[serde(rename = "customer-group.created")]
+    /// A customer group was created.
     GroupCreated,
     #[serde(rename = "customer-group.updated")]
+    /// A customer group changed.
     GroupUpdated,
     #[serde(rename = "customer-group.deleted")]
+    /// A customer group was deleted.
     GroupDeleted,
     #[serde(rename = "type.created")]
+    /// A custom type was created.
     TypeCreated,
     #[serde(rename = "type.updated")]
+    /// A custom type changed.
     TypeUpdated,
     #[serde(rename = "type.deleted")]
+    /// A custom type was deleted.
     TypeDeleted,
 }
 
 impl EventKind {
+    /// The event type (`customer.created`, `customer-group.updated`, …).
     pub fn as_str(self) -> &'static str {
         match self {
             EventKind::CustomerCreated => "customer.created",
@@ -55,10 +66,15 @@ impl EventKind {
 /// The context every write carries: who, when, in which project, and the id of its event.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WriteContext {
+    /// The project written in.
     pub project_id: ProjectId,
+    /// The key of that project.
     pub project_key: String,
+    /// Who writes.
     pub actor: Actor,
+    /// When the write happens.
     pub now: DateTime<Utc>,
+    /// The id of the event the write records.
     pub event_id: Uuid,
 }
 

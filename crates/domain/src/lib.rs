@@ -89,6 +89,7 @@ pub mod predicate;
 pub mod project;
 pub mod services;
 pub mod text;
+pub mod versioned;
 
 pub use error::{DomainError, Resource};
 pub use ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};

@@ -71,10 +71,12 @@ impl Metadata {
         Metadata(map)
     }
 
+    /// The metadata as a JSON object.
     pub fn as_map(&self) -> &Map<String, Value> {
         &self.0
     }
 
+    /// The metadata as an owned JSON object.
     pub fn into_map(self) -> Map<String, Value> {
         self.0
     }

@@ -14,15 +14,22 @@ pub const MAX_QUERY_OFFSET: u32 = 10_000;
 /// Fields a project-family query can sort by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum SortField {
+    /// The id.
     Id,
+    /// The key.
     Key,
+    /// The name.
     Name,
+    /// The version.
     Version,
+    /// The creation time.
     CreatedAt,
+    /// The time of the last change.
     LastModifiedAt,
 }
 
 impl SortField {
+    /// The field of a sort expression (`id`, `key`, `name`, `version`, `createdAt`, `lastModifiedAt`).
     pub fn parse(s: &str) -> Option<SortField> {
         Some(match s {
             "id" => SortField::Id,
@@ -39,7 +46,9 @@ impl SortField {
 /// One `sort` parameter.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Sort {
+    /// The field sorted by.
     pub field: SortField,
+    /// Whether the order is descending.
     pub descending: bool,
 }
 
@@ -66,9 +75,13 @@ impl Sort {
 pub struct GroupQuery {
     /// Already bound (no variables left) and type-checked.
     pub predicate: Option<Expr>,
+    /// Sort expressions, most significant first (the id breaks ties).
     pub sort: Vec<Sort>,
+    /// Most results returned.
     pub limit: u32,
+    /// Results skipped.
     pub offset: u32,
+    /// Whether the total number of matches is counted.
     pub with_total: bool,
 }
 
@@ -81,6 +94,7 @@ impl Default for GroupQuery {
 /// A page of a project-family query.
 #[derive(Debug, Clone, PartialEq)]
 pub struct QueryPage<T> {
+    /// The results of the page.
     pub results: Vec<T>,
     /// The number of matches, when `withTotal` was asked for.
     pub total: Option<i64>,
@@ -89,12 +103,19 @@ pub struct QueryPage<T> {
 /// The admin list of groups.
 #[derive(Debug, Clone, PartialEq)]
 pub struct GroupFilter {
+    /// A case-insensitive search within the name, if any.
     pub q: Option<String>,
+    /// Only these groups, when not empty.
     pub ids: Vec<crate::ids::GroupId>,
+    /// Only groups with these names, when not empty.
     pub names: Vec<String>,
+    /// The field ordered by.
     pub order: SortField,
+    /// Whether the order is descending.
     pub descending: bool,
+    /// Most results returned.
     pub limit: u32,
+    /// Results skipped.
     pub offset: u64,
 }
 

@@ -27,12 +27,14 @@ use mockall::automock;
 /// The current time.
 #[cfg_attr(feature = "mocks", automock)]
 pub trait Clock: Send + Sync {
+    /// The current time.
     fn now(&self) -> DateTime<Utc>;
 }
 
 /// New ids (UUID v7, so id order is creation order) and random secrets.
 #[cfg_attr(feature = "mocks", automock)]
 pub trait IdGenerator: Send + Sync {
+    /// A new unique id.
     fn new_id(&self) -> Uuid;
     /// A random URL-safe secret of `len` characters.
     fn new_secret(&self, len: usize) -> String;
@@ -42,6 +44,7 @@ pub trait IdGenerator: Send + Sync {
 #[cfg_attr(feature = "mocks", automock)]
 #[async_trait]
 pub trait PasswordHasher: Send + Sync {
+    /// Hashes `secret` (a password or a client secret) for storage.
     async fn hash(&self, secret: &str) -> DomainResult<String>;
     /// Verifies `secret` against `hash`; with `None` it verifies against a fixed dummy hash and
     /// returns false, taking the same time (so unknown users cannot be told apart).
@@ -52,36 +55,51 @@ pub trait PasswordHasher: Send + Sync {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum TokenRejection {
     #[error("the token has expired")]
+    /// The token's expiry lies in the past.
     Expired,
     #[error("the token is malformed or wrongly signed")]
+    /// The token cannot be decoded or its signature does not verify.
     Invalid,
 }
 
 /// Signs and verifies access tokens, without any database round trip.
 #[cfg_attr(feature = "mocks", automock)]
 pub trait TokenSigner: Send + Sync {
+    /// Signs `claims` into an access token.
     fn sign(&self, claims: &TokenClaims) -> DomainResult<String>;
+    /// Verifies a token's signature and expiry and returns its claims.
     fn verify(&self, token: &str) -> Result<TokenClaims, TokenRejection>;
 }
 
 /// A stored API client.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ApiClientRecord {
+    /// The project the client belongs to.
     pub project_id: ProjectId,
+    /// The key of that project.
     pub project_key: String,
+    /// The row id of the client.
     pub id: ApiClientRowId,
+    /// The public client id (the OAuth `client_id`).
     pub client_id: String,
+    /// The hash of the client secret.
     pub secret_hash: String,
+    /// The scopes granted to the client.
     pub scopes: Vec<String>,
 }
 
 /// A stored admin user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AdminUserRecord {
+    /// The project the user belongs to.
     pub project_id: ProjectId,
+    /// The key of that project.
     pub project_key: String,
+    /// The id of the user.
     pub id: AdminUserId,
+    /// The user's login email.
     pub email: String,
+    /// The hash of the user's password.
     pub password_hash: String,
 }
 
@@ -91,8 +109,11 @@ pub struct AdminUserRecord {
 pub trait ProjectRepository: Send + Sync {
     /// MUST return `Duplicate { resource: Project, field: "key" }` when the key is taken.
     async fn create_project(&self, project: &Project) -> DomainResult<()>;
+    /// The project with this key, if any.
     async fn find_project(&self, key: &str) -> DomainResult<Option<Project>>;
+    /// Stores a new API client.
     async fn create_api_client(&self, client: &ApiClientRecord) -> DomainResult<()>;
+    /// The API clients with this public client id (in any project).
     async fn find_api_clients(&self, client_id: &str) -> DomainResult<Vec<ApiClientRecord>>;
     /// MUST return `Duplicate { field: "email" }` when the email is taken in the project.
     async fn create_admin_user(&self, user: &AdminUserRecord) -> DomainResult<()>;
@@ -103,6 +124,7 @@ pub trait ProjectRepository: Send + Sync {
 /// An idempotency key claimed by a create (a retry of the same request replays its result).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyClaim {
+    /// The key the client sent.
     pub key: String,
     /// A digest of everything that makes up the request (route, query, body).
     pub request_hash: String,
@@ -113,6 +135,7 @@ pub struct IdempotencyClaim {
 /// The result of a create that may have been a retry.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateOutcome {
+    /// A new customer was created.
     Created(Customer),
     /// The key was used before with the same request: the customer as first created.
     Replayed(Customer),
@@ -136,6 +159,7 @@ pub trait CustomerRepository: Send + Sync {
     /// A customer that is not deleted, with the requested relations; `NotFound` otherwise.
     async fn get(&self, project: ProjectId, id: CustomerId, relations: Relations) -> DomainResult<Customer>;
 
+    /// Customers of the project matching `filter`, one page, with the requested relations.
     async fn list(
         &self,
         project: ProjectId,
@@ -166,8 +190,10 @@ pub trait CustomerRepository: Send + Sync {
         relations: Relations,
     ) -> DomainResult<Customer>;
 
+    /// One address of a customer; `NotFound` when the customer or the address does not exist.
     async fn get_address(&self, project: ProjectId, customer: CustomerId, address: AddressId) -> DomainResult<Address>;
 
+    /// The addresses of a customer, one page.
     async fn list_addresses(
         &self,
         project: ProjectId,
@@ -188,6 +214,7 @@ pub trait CustomerRepository: Send + Sync {
         relations: Relations,
     ) -> DomainResult<Customer>;
 
+    /// Deletes an address; returns the refreshed customer.
     async fn delete_address(
         &self,
         ctx: &WriteContext,
@@ -207,8 +234,10 @@ pub trait CustomerGroupRepository: Send + Sync {
     /// (`ReferencedResourceNotFound`, `InvalidField`, `RequiredField`); `save` does the same.
     async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup>;
 
+    /// The group with this id; `NotFound` when the project has none.
     async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup>;
 
+    /// The group with this key; `NotFound` when the project has none.
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup>;
 
     /// Project-family query: predicate, sort, page, optional total.
@@ -260,6 +289,7 @@ pub trait TypeRepository: Send + Sync {
     /// `NotFound` when the project has no such type.
     async fn get(&self, project: ProjectId, id: TypeId) -> DomainResult<Type>;
 
+    /// The type with this key; `NotFound` when the project has none.
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<Type>;
 
     /// Predicate (over `id`, `key`, `version`, `createdAt`, `lastModifiedAt`), sort, page,
@@ -322,6 +352,7 @@ pub trait EventPublisher: Send + Sync {
 #[cfg_attr(feature = "mocks", automock)]
 #[async_trait]
 pub trait HealthCheck: Send + Sync {
+    /// `Ok` when the storage is reachable and migrated.
     async fn ready(&self) -> DomainResult<()>;
 }
 

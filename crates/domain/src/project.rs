@@ -14,6 +14,7 @@ pub const RESERVED_PROJECT_KEYS: &[&str] =
 pub struct ProjectKey(String);
 
 impl ProjectKey {
+    /// Parses a project key.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
         let bytes = s.as_bytes();
         let valid = (2..=36).contains(&bytes.len())
@@ -31,6 +32,7 @@ impl ProjectKey {
         Ok(ProjectKey(s.to_owned()))
     }
 
+    /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -39,8 +41,11 @@ impl ProjectKey {
 /// A project.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Project {
+    /// The id of the project.
     pub id: ProjectId,
+    /// Its key, unique.
     pub key: ProjectKey,
+    /// Its display name.
     pub name: String,
 }
 

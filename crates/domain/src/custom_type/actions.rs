@@ -12,23 +12,33 @@ use chrono::{DateTime, Utc};
 /// One update action of a type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum TypeAction {
+    /// Changes the localized name.
     ChangeName(LocalizedString),
     /// `None` removes the description.
     SetDescription(Option<LocalizedString>),
+    /// Adds a field definition (its name must be new in the type).
     AddFieldDefinition(FieldDefinition),
+    /// Removes the field definition of this name.
     RemoveFieldDefinition(String),
+    /// Changes the label of a field definition.
     ChangeLabel {
+        /// The field definition.
         field_name: String,
+        /// The new label.
         label: LocalizedString,
     },
     /// Adds a value to an `Enum` field (or a set of one).
     AddEnumValue {
+        /// The field definition.
         field_name: String,
+        /// The value to add.
         value: EnumValue,
     },
     /// Adds a value to a `LocalizedEnum` field (or a set of one).
     AddLocalizedEnumValue {
+        /// The field definition.
         field_name: String,
+        /// The value to add.
         value: LocalizedEnumValue,
     },
 }
@@ -101,19 +111,29 @@ impl Type {
     /// Applies actions in order, all or nothing. Returns the new type, its version grown by the
     /// number of actions that changed something, and that number.
     pub fn apply_all(&self, actions: &[TypeAction], at: DateTime<Utc>, by: &Actor) -> Result<(Type, i64), DomainError> {
-        let mut next = self.clone();
-        let mut effective = 0i64;
-        for action in actions {
-            if next.apply(action)? {
-                effective += 1;
-            }
-        }
-        if effective > 0 {
-            next.version = Version(self.version.0 + effective);
-            next.last_modified_at = at;
-            next.last_modified_by = Some(by.clone());
-        }
-        Ok((next, effective))
+        crate::versioned::apply_all(self, actions, at, by)
+    }
+}
+
+impl crate::versioned::Versioned for Type {
+    type Action = TypeAction;
+
+    fn id_text(&self) -> String {
+        self.id.to_string()
+    }
+
+    fn version(&self) -> Version {
+        self.version
+    }
+
+    fn apply_action(&mut self, action: &TypeAction) -> Result<bool, DomainError> {
+        self.apply(action)
+    }
+
+    fn touch(&mut self, version: Version, at: DateTime<Utc>, by: &Actor) {
+        self.version = version;
+        self.last_modified_at = at;
+        self.last_modified_by = Some(by.clone());
     }
 }
 

@@ -17,12 +17,16 @@ pub const MIN_PASSWORD_CHARS: usize = 8;
 /// A created API client, with its secret (shown once).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreatedClient {
+    /// The public client id.
     pub client_id: String,
+    /// The client secret, in clear (only here, once).
     pub client_secret: String,
+    /// The granted scopes.
     pub scopes: Vec<String>,
 }
 
 #[derive(Clone)]
+/// Operator use cases: projects, API clients and admin users (the command line uses them).
 pub struct AdminService {
     projects: Arc<dyn ProjectRepository>,
     hasher: Arc<dyn PasswordHasher>,
@@ -30,6 +34,7 @@ pub struct AdminService {
 }
 
 impl AdminService {
+    /// A service over these ports.
     pub fn new(
         projects: Arc<dyn ProjectRepository>,
         hasher: Arc<dyn PasswordHasher>,
@@ -42,6 +47,7 @@ impl AdminService {
         self.projects.find_project(key).await?.ok_or_else(|| DomainError::not_found_key(crate::Resource::Project, key))
     }
 
+    /// Creates a project; `Duplicate` when the key is taken.
     pub async fn create_project(&self, key: &str, name: Option<&str>) -> Result<Project, DomainError> {
         let key = ProjectKey::parse(key)?;
         let project = Project { id: ProjectId(self.ids.new_id()), name: name.unwrap_or(key.as_str()).to_owned(), key };
@@ -78,6 +84,7 @@ impl AdminService {
         Ok(CreatedClient { client_id: record.client_id, client_secret, scopes: record.scopes })
     }
 
+    /// Creates an admin user of a project with a hashed password.
     pub async fn create_user(
         &self,
         project_key: &str,

@@ -32,13 +32,16 @@ pub enum OAuthError {
 /// An issued access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IssuedToken {
+    /// The signed access token.
     pub access_token: String,
+    /// Its lifetime in seconds.
     pub expires_in: i64,
     /// Space-separated, exactly the requested (or granted) scopes.
     pub scope: String,
 }
 
 #[derive(Clone)]
+/// Token issuance (client credentials, admin login) and token verification.
 pub struct AuthService {
     projects: Arc<dyn ProjectRepository>,
     hasher: Arc<dyn PasswordHasher>,
@@ -48,6 +51,7 @@ pub struct AuthService {
 }
 
 impl AuthService {
+    /// A service over these ports; tokens live `ttl_secs` seconds.
     pub fn new(
         projects: Arc<dyn ProjectRepository>,
         hasher: Arc<dyn PasswordHasher>,

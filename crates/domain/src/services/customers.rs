@@ -15,6 +15,7 @@ use std::sync::Arc;
 pub const IDEMPOTENCY_WINDOW_HOURS: i64 = 24;
 
 #[derive(Clone)]
+/// Customer use cases: create (idempotent), read, list, update, delete, memberships, addresses.
 pub struct CustomerService {
     repo: Arc<dyn CustomerRepository>,
     clock: Arc<dyn Clock>,
@@ -22,6 +23,7 @@ pub struct CustomerService {
 }
 
 impl CustomerService {
+    /// A service over these ports.
     pub fn new(repo: Arc<dyn CustomerRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         CustomerService { repo, clock, ids }
     }
@@ -60,10 +62,12 @@ impl CustomerService {
         self.repo.create(&ctx, &customer, draft.additional_data.as_ref(), claim.as_ref()).await
     }
 
+    /// A customer with the requested relations; `NotFound` otherwise.
     pub async fn get(&self, principal: &Principal, id: CustomerId, relations: Relations) -> DomainResult<Customer> {
         self.repo.get(principal.project_id, id, relations).await
     }
 
+    /// Customers of the principal's project matching `filter`, one page.
     pub async fn list(
         &self,
         principal: &Principal,
@@ -77,6 +81,7 @@ impl CustomerService {
         self.repo.list(principal.project_id, filter, relations).await
     }
 
+    /// Applies a validated patch; the customer's event is written only when something changed.
     pub async fn update(
         &self,
         principal: &Principal,
@@ -89,6 +94,7 @@ impl CustomerService {
         self.repo.update(&ctx, id, &patch, relations).await
     }
 
+    /// Deletes the customer (and its memberships).
     pub async fn delete(&self, principal: &Principal, id: CustomerId) -> DomainResult<()> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.delete(&ctx, id).await
@@ -110,6 +116,7 @@ impl CustomerService {
         self.repo.set_groups(&ctx, id, &add, &remove, relations).await
     }
 
+    /// One address of a customer.
     pub async fn get_address(
         &self,
         principal: &Principal,
@@ -119,6 +126,7 @@ impl CustomerService {
         self.repo.get_address(principal.project_id, customer, address).await
     }
 
+    /// The addresses of a customer, one page.
     pub async fn list_addresses(
         &self,
         principal: &Principal,
@@ -132,6 +140,7 @@ impl CustomerService {
         self.repo.list_addresses(principal.project_id, customer, limit, offset).await
     }
 
+    /// Adds an address to a customer; returns the refreshed customer.
     pub async fn add_address(
         &self,
         principal: &Principal,
@@ -145,6 +154,7 @@ impl CustomerService {
         self.repo.upsert_address(&ctx, customer, address, true, &fields, relations).await
     }
 
+    /// Changes an address of a customer; returns the refreshed customer.
     pub async fn update_address(
         &self,
         principal: &Principal,
@@ -158,6 +168,7 @@ impl CustomerService {
         self.repo.upsert_address(&ctx, customer, address, false, &fields, relations).await
     }
 
+    /// Deletes an address of a customer; returns the refreshed customer.
     pub async fn delete_address(
         &self,
         principal: &Principal,

@@ -6,13 +6,14 @@ use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
     CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupName, GroupPatch, ResolvedAction, TypeRef,
-    Version, MAX_ACTIONS,
+    Version,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::ports::{Clock, CustomerGroupRepository, IdGenerator, TypeRepository};
+use crate::versioned;
 use crate::Resource;
 use std::collections::hash_map::Entry;
 use std::collections::HashMap;
@@ -21,11 +22,14 @@ use std::sync::Arc;
 /// How a group is addressed in a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum GroupTarget {
+    /// By id.
     Id(GroupId),
+    /// By key.
     Key(String),
 }
 
 #[derive(Clone)]
+/// Customer-group use cases: create, read, query, list, versioned update, delete, members.
 pub struct GroupService {
     repo: Arc<dyn CustomerGroupRepository>,
     types: Arc<dyn TypeRepository>,
@@ -38,6 +42,7 @@ pub struct GroupService {
 type TypeCache = HashMap<TypeId, Type>;
 
 impl GroupService {
+    /// A service over these ports; a project holds at most `max_groups` groups.
     pub fn new(
         repo: Arc<dyn CustomerGroupRepository>,
         types: Arc<dyn TypeRepository>,
@@ -139,6 +144,7 @@ impl GroupService {
         Ok(resolved)
     }
 
+    /// Creates a group (resolving and checking its custom fields); `Duplicate` or `LimitExceeded` otherwise.
     pub async fn create(&self, principal: &Principal, draft: GroupDraft) -> DomainResult<CustomerGroup> {
         let custom = match &draft.custom {
             Some(custom) => Some(self.resolve_custom(principal, custom, &mut TypeCache::new()).await?),
@@ -160,6 +166,7 @@ impl GroupService {
         self.repo.create(&ctx, &group, self.max_groups).await
     }
 
+    /// The group addressed by `target`; `NotFound` otherwise.
     pub async fn get(&self, principal: &Principal, target: &GroupTarget) -> DomainResult<CustomerGroup> {
         match target {
             GroupTarget::Id(id) => self.repo.get(principal.project_id, *id).await,
@@ -167,10 +174,12 @@ impl GroupService {
         }
     }
 
+    /// Groups of the principal's project matching a `where` query, one page.
     pub async fn query(&self, principal: &Principal, query: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {
         self.repo.query(principal.project_id, query).await
     }
 
+    /// Groups of the principal's project matching an admin-family filter, one page.
     pub async fn list(&self, principal: &Principal, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
         if filter.limit > crate::customer::MAX_LIST_LIMIT {
             return Err(DomainError::validation(format!(
@@ -227,19 +236,9 @@ impl GroupService {
         version: Version,
         actions: Vec<GroupAction>,
     ) -> DomainResult<CustomerGroup> {
-        if actions.len() > MAX_ACTIONS {
-            return Err(DomainError::validation(format!(
-                "At most {MAX_ACTIONS} update actions are allowed per request."
-            )));
-        }
+        versioned::check_action_count(actions.len())?;
         let current = self.get(principal, target).await?;
-        if current.version != version {
-            return Err(DomainError::VersionConflict {
-                id: current.id.to_string(),
-                expected: version.0,
-                current: current.version.0,
-            });
-        }
+        versioned::check_version(&current, version)?;
         let touches_custom =
             actions.iter().any(|a| matches!(a, GroupAction::SetCustomType(_) | GroupAction::SetCustomField { .. }));
         let mut cache = TypeCache::new();
@@ -303,6 +302,7 @@ impl GroupService {
         self.repo.set_customers(&ctx, id, &add, &remove).await
     }
 
+    /// The members of a group, at most `limit` of them.
     pub async fn customers_of(
         &self,
         principal: &Principal,

@@ -3,21 +3,25 @@
 use super::write_context;
 use crate::auth::Principal;
 use crate::custom_type::{Type, TypeAction, TypeDraft, TypeQuery};
-use crate::customer_group::{Version, MAX_ACTIONS};
-use crate::error::{DomainError, DomainResult};
+use crate::customer_group::Version;
+use crate::error::DomainResult;
 use crate::ids::TypeId;
 use crate::paging::QueryPage;
 use crate::ports::{Clock, IdGenerator, TypeRepository};
+use crate::versioned;
 use std::sync::Arc;
 
 /// How a type is addressed in a path.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeTarget {
+    /// By id.
     Id(TypeId),
+    /// By key.
     Key(String),
 }
 
 #[derive(Clone)]
+/// Custom-type use cases: create, read, query, versioned update, delete.
 pub struct TypeService {
     repo: Arc<dyn TypeRepository>,
     clock: Arc<dyn Clock>,
@@ -25,10 +29,12 @@ pub struct TypeService {
 }
 
 impl TypeService {
+    /// A service over these ports.
     pub fn new(repo: Arc<dyn TypeRepository>, clock: Arc<dyn Clock>, ids: Arc<dyn IdGenerator>) -> Self {
         TypeService { repo, clock, ids }
     }
 
+    /// Creates a type; `Duplicate` when the key is taken.
     pub async fn create(&self, principal: &Principal, draft: TypeDraft) -> DomainResult<Type> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let t = Type {
@@ -47,6 +53,7 @@ impl TypeService {
         self.repo.create(&ctx, &t).await
     }
 
+    /// The type addressed by `target`; `NotFound` otherwise.
     pub async fn get(&self, principal: &Principal, target: &TypeTarget) -> DomainResult<Type> {
         match target {
             TypeTarget::Id(id) => self.repo.get(principal.project_id, *id).await,
@@ -54,6 +61,7 @@ impl TypeService {
         }
     }
 
+    /// Types of the principal's project matching a `where` query, one page.
     pub async fn query(&self, principal: &Principal, query: &TypeQuery) -> DomainResult<QueryPage<Type>> {
         self.repo.query(principal.project_id, query).await
     }
@@ -67,19 +75,9 @@ impl TypeService {
         version: Version,
         actions: Vec<TypeAction>,
     ) -> DomainResult<Type> {
-        if actions.len() > MAX_ACTIONS {
-            return Err(DomainError::validation(format!(
-                "At most {MAX_ACTIONS} update actions are allowed per request."
-            )));
-        }
+        versioned::check_action_count(actions.len())?;
         let current = self.get(principal, target).await?;
-        if current.version != version {
-            return Err(DomainError::VersionConflict {
-                id: current.id.to_string(),
-                expected: version.0,
-                current: current.version.0,
-            });
-        }
+        versioned::check_version(&current, version)?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let (next, effective) = current.apply_all(&actions, ctx.now, &ctx.actor)?;
         if effective == 0 {
@@ -104,6 +102,7 @@ mod tests {
     use super::*;
     use crate::auth::{Actor, Scope};
     use crate::custom_type::{LocalizedString, TypeKey};
+    use crate::error::DomainError;
     use crate::ids::ProjectId;
     use crate::ports::{MockClock, MockIdGenerator, MockTypeRepository};
     use chrono::Utc;
