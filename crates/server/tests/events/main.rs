@@ -5,6 +5,7 @@
 
 mod faults;
 mod replicas;
+mod tail;
 mod writes;
 
 use diesel::sql_types::{BigInt, Text};
