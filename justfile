@@ -60,6 +60,10 @@ test:
     else
         cargo test --workspace --no-fail-fast 2>&1 | tee "$log" || failed+=("cargo test")
     fi
+    # The domain crate with its in-memory adapter (feature `memory`, which `--workspace` does not
+    # enable): its rule tests and doc tests, and the example another Rust service would write.
+    cargo test -p xclade-domain --features memory,mocks --no-fail-fast || failed+=("cargo test -p xclade-domain --features memory")
+    cargo run -p xclade-domain --features memory --example loyalty || failed+=("example loyalty")
     {{ just }} test-clients 2>&1 | tee -a "$log" || failed+=("test-clients")
     {{ just }} test-browser 2>&1 | tee -a "$log" || failed+=("test-browser")
     # A fixed seed here keeps `just test` repeatable; `just test-fuzz` alone explores a random one.
@@ -137,9 +141,10 @@ check-domain-deps:
 fmt:
     cargo fmt --all
 
-# Clippy on every crate and target, warnings are errors.
+# Clippy on every crate and target (and the domain's in-memory adapter), warnings are errors.
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy -p xclade-domain --all-targets --features memory,mocks -- -D warnings
 
 # What CI runs: formatting check, lint, tests.
 ci:

@@ -82,6 +82,8 @@ pub mod customer_group;
 pub mod error;
 pub mod event;
 pub mod ids;
+#[cfg(feature = "memory")]
+pub mod memory;
 pub mod metadata;
 pub mod paging;
 pub mod ports;

@@ -1,0 +1,207 @@
+//! [`CustomerGroupRepository`] over the in-memory state.
+
+use super::query::{matches, sort_by};
+use super::{contains_ci, page, MemoryStore, State};
+use crate::customer::{Customer, Listed};
+use crate::customer_group::{CustomerGroup, GroupPatch, Version};
+use crate::error::{DomainError, DomainResult, Lookup};
+use crate::event::{Event, EventKind, WriteContext};
+use crate::ids::{CustomerId, GroupId, ProjectId};
+use crate::paging::{GroupFilter, GroupQuery, QueryPage};
+use crate::ports::CustomerGroupRepository;
+use crate::Resource;
+use async_trait::async_trait;
+
+/// `VersionConflict` unless `current` is `expected`.
+pub(super) fn check_version(id: impl ToString, current: Version, expected: Version) -> DomainResult<()> {
+    if current != expected {
+        return Err(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current: current.0 });
+    }
+    Ok(())
+}
+
+impl State {
+    fn group(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
+        self.groups.get(&(project, id)).cloned().ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, id))
+    }
+
+    /// What the unique constraints and the type check of a group write refuse.
+    fn check_group(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
+        for ((p, id), other) in &self.groups {
+            if *p != project || *id == g.id {
+                continue;
+            }
+            if other.name == g.name {
+                return Err(DomainError::Duplicate {
+                    resource: Resource::CustomerGroup,
+                    field: "name",
+                    value: g.name.as_str().to_owned(),
+                });
+            }
+            if let (Some(a), Some(b)) = (&other.key, &g.key) {
+                if a == b {
+                    return Err(DomainError::Duplicate {
+                        resource: Resource::CustomerGroup,
+                        field: "key",
+                        value: a.as_str().to_owned(),
+                    });
+                }
+            }
+        }
+        if let Some(custom) = &g.custom {
+            let t =
+                self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
+                    resource: Resource::Type,
+                    lookup: Lookup::Id(custom.type_id.to_string()),
+                })?;
+            t.check_fields(&custom.fields)?;
+        }
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl CustomerGroupRepository for MemoryStore {
+    async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup> {
+        self.write(|s| {
+            let project = ctx.project_id;
+            let count = s.groups.keys().filter(|(p, _)| *p == project).count();
+            if count >= max_groups as usize {
+                return Err(DomainError::LimitExceeded { resource: Resource::CustomerGroup, limit: max_groups });
+            }
+            s.check_group(project, group)?;
+            s.groups.insert((project, group.id), group.clone());
+            s.record(Event::group(ctx, EventKind::GroupCreated, group));
+            Ok(group.clone())
+        })
+    }
+
+    async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
+        self.read(|s| s.group(project, id))
+    }
+
+    async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup> {
+        self.read(|s| {
+            s.groups
+                .iter()
+                .find(|((p, _), g)| *p == project && g.key.as_ref().is_some_and(|k| k.as_str() == key))
+                .map(|(_, g)| g.clone())
+                .ok_or_else(|| DomainError::not_found_key(Resource::CustomerGroup, key))
+        })
+    }
+
+    async fn query(&self, project: ProjectId, query: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {
+        self.read(|s| {
+            let mut found = Vec::new();
+            for ((p, _), g) in &s.groups {
+                if *p == project && query.predicate.as_ref().map(|e| matches(e, g)).transpose()?.unwrap_or(true) {
+                    found.push(g.clone());
+                }
+            }
+            sort_by(&mut found, &query.sort);
+            let total = query.with_total.then(|| i64::try_from(found.len()).unwrap_or(i64::MAX));
+            Ok(QueryPage { results: page(found, u64::from(query.offset), query.limit), total })
+        })
+    }
+
+    async fn list(&self, project: ProjectId, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
+        self.read(|s| {
+            let q = filter.q.as_deref().filter(|q| !q.is_empty());
+            let mut found: Vec<CustomerGroup> = s
+                .groups
+                .iter()
+                .filter(|((p, _), g)| {
+                    *p == project
+                        && q.is_none_or(|q| contains_ci(g.name.as_str(), q))
+                        && (filter.ids.is_empty() || filter.ids.contains(&g.id))
+                        && (filter.names.is_empty() || filter.names.iter().any(|n| n == g.name.as_str()))
+                })
+                .map(|(_, g)| g.clone())
+                .collect();
+            sort_by(&mut found, &[crate::paging::Sort { field: filter.order, descending: filter.descending }]);
+            let count = i64::try_from(found.len()).unwrap_or(i64::MAX);
+            Ok(Listed { items: page(found, filter.offset, filter.limit), count })
+        })
+    }
+
+    async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
+        self.write(|s| {
+            let current = s.group(ctx.project_id, group.id)?;
+            check_version(group.id, current.version, expected)?;
+            s.check_group(ctx.project_id, group)?;
+            s.groups.insert((ctx.project_id, group.id), group.clone());
+            s.record(Event::group(ctx, EventKind::GroupUpdated, group));
+            Ok(group.clone())
+        })
+    }
+
+    async fn patch(&self, ctx: &WriteContext, id: GroupId, patch: &GroupPatch) -> DomainResult<CustomerGroup> {
+        self.write(|s| {
+            let current = s.group(ctx.project_id, id)?;
+            let (next, effective) = patch.apply(&current, ctx.now, &ctx.actor)?;
+            if effective == 0 {
+                return Ok(current);
+            }
+            s.check_group(ctx.project_id, &next)?;
+            s.groups.insert((ctx.project_id, id), next.clone());
+            s.record(Event::group(ctx, EventKind::GroupUpdated, &next));
+            Ok(next)
+        })
+    }
+
+    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {
+        self.write(|s| {
+            let project = ctx.project_id;
+            let current = s.group(project, id)?;
+            if let Some(expected) = expected {
+                check_version(id, current.version, expected)?;
+            }
+            s.groups.remove(&(project, id));
+            s.memberships.retain(|(p, _, g)| !(*p == project && *g == id));
+            s.record(Event::group(ctx, EventKind::GroupDeleted, &current));
+            Ok(current)
+        })
+    }
+
+    async fn set_customers(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        add: &[CustomerId],
+        remove: &[CustomerId],
+    ) -> DomainResult<CustomerGroup> {
+        self.write(|s| {
+            let project = ctx.project_id;
+            let current = s.group(project, id)?;
+            if let Some(missing) = add.iter().chain(remove).find(|c| s.live_customer(project, **c).is_err()) {
+                return Err(DomainError::not_found(Resource::Customer, missing));
+            }
+            let mut changed = false;
+            for c in add {
+                changed |= s.memberships.insert((project, *c, id));
+            }
+            for c in remove {
+                changed |= s.memberships.remove(&(project, *c, id));
+            }
+            if !changed {
+                return Ok(current);
+            }
+            s.bump_groups(ctx, &[id]);
+            let next = s.group(project, id)?;
+            s.record(Event::group(ctx, EventKind::GroupUpdated, &next));
+            Ok(next)
+        })
+    }
+
+    async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>> {
+        self.read(|s| {
+            s.group(project, id)?;
+            Ok(s.memberships
+                .iter()
+                .filter(|(p, _, g)| *p == project && *g == id)
+                .filter_map(|(_, c, _)| s.live_customer(project, *c).ok())
+                .take(limit as usize)
+                .collect())
+        })
+    }
+}

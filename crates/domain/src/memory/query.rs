@@ -1,0 +1,215 @@
+//! The `where` predicates evaluated in memory, over groups and types.
+//!
+//! Semantics (those of the PostgreSQL adapter for plain fields, see the [module
+//! docs](super)): every comparison is two-valued — a field that is not set satisfies no
+//! comparison, and `!=`, `not in` and `not (…)` are the negations of `=`, `in` and the inner
+//! expression, so they match it. An `id` literal that is not a UUID matches no `=`; ordering
+//! operators on `id` compare its canonical text with the lowercased literal. `version`
+//! compares numerically, `createdAt`/`lastModifiedAt` as instants (a date alone is midnight
+//! UTC). Custom fields compare by their JSON value, of the same kind only.
+
+use crate::custom_type::Type;
+use crate::customer_group::CustomerGroup;
+use crate::error::{DomainError, DomainResult};
+use crate::paging::{Sort, SortField};
+use crate::predicate::{CmpOp, Expr, Field, Value};
+use chrono::{DateTime, NaiveDate, Utc};
+use std::cmp::Ordering;
+use uuid::Uuid;
+
+/// A plain field's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Plain {
+    /// An id.
+    Id(Uuid),
+    /// A text (`key`, `name`).
+    Text(String),
+    /// A version.
+    Version(i64),
+    /// An instant (`createdAt`, `lastModifiedAt`).
+    Time(DateTime<Utc>),
+}
+
+/// A resource a predicate can be evaluated on.
+pub trait Queryable {
+    /// The value of a plain field; `None` when it is not set (or unknown).
+    fn plain(&self, name: &str) -> Option<Plain>;
+    /// The value of a custom field, when the resource has custom fields and this one is set.
+    fn custom(&self, name: &str) -> Option<&serde_json::Value>;
+}
+
+impl Queryable for CustomerGroup {
+    fn plain(&self, name: &str) -> Option<Plain> {
+        Some(match name {
+            "id" => Plain::Id(self.id.0),
+            "key" => Plain::Text(self.key.as_ref()?.as_str().to_owned()),
+            "name" => Plain::Text(self.name.as_str().to_owned()),
+            "version" => Plain::Version(self.version.0),
+            "createdAt" => Plain::Time(self.created_at),
+            "lastModifiedAt" => Plain::Time(self.last_modified_at),
+            _ => return None,
+        })
+    }
+
+    fn custom(&self, name: &str) -> Option<&serde_json::Value> {
+        self.custom.as_ref()?.fields.get(name)
+    }
+}
+
+impl Queryable for Type {
+    fn plain(&self, name: &str) -> Option<Plain> {
+        Some(match name {
+            "id" => Plain::Id(self.id.0),
+            "key" => Plain::Text(self.key.as_str().to_owned()),
+            "version" => Plain::Version(self.version.0),
+            "createdAt" => Plain::Time(self.created_at),
+            "lastModifiedAt" => Plain::Time(self.last_modified_at),
+            _ => return None,
+        })
+    }
+
+    fn custom(&self, _: &str) -> Option<&serde_json::Value> {
+        None
+    }
+}
+
+/// Whether `r` satisfies `expr`. A variable left unbound is a `Validation` error.
+pub fn matches<R: Queryable>(expr: &Expr, r: &R) -> DomainResult<bool> {
+    Ok(match expr {
+        Expr::And(list) => {
+            for e in list {
+                if !matches(e, r)? {
+                    return Ok(false);
+                }
+            }
+            true
+        }
+        Expr::Or(list) => {
+            for e in list {
+                if matches(e, r)? {
+                    return Ok(true);
+                }
+            }
+            false
+        }
+        Expr::Not(inner) => !matches(inner, r)?,
+        Expr::Cmp { field, op: CmpOp::Ne, value } => !compare(r, field, CmpOp::Eq, value)?,
+        Expr::Cmp { field, op, value } => compare(r, field, *op, value)?,
+        Expr::In { field, negated, values } => {
+            let mut any = false;
+            for v in values {
+                any |= compare(r, field, CmpOp::Eq, v)?;
+            }
+            any != *negated
+        }
+        Expr::Defined { field, negated } => {
+            let defined = match field {
+                Field::Plain(name) => r.plain(name).is_some(),
+                Field::Custom(name) => r.custom(name).is_some(),
+            };
+            defined != *negated
+        }
+    })
+}
+
+fn holds(ord: Option<Ordering>, op: CmpOp) -> bool {
+    let Some(ord) = ord else { return false };
+    match op {
+        CmpOp::Eq => ord == Ordering::Equal,
+        CmpOp::Ne => ord != Ordering::Equal,
+        CmpOp::Lt => ord == Ordering::Less,
+        CmpOp::Le => ord != Ordering::Greater,
+        CmpOp::Gt => ord == Ordering::Greater,
+        CmpOp::Ge => ord != Ordering::Less,
+    }
+}
+
+fn instant(s: &str) -> Option<DateTime<Utc>> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(t.with_timezone(&Utc));
+    }
+    let parsed = crate::predicate::parse_datetime(s)?;
+    if let Ok(t) = DateTime::parse_from_rfc3339(&parsed.to_rfc3339()) {
+        return Some(t.with_timezone(&Utc));
+    }
+    NaiveDate::parse_from_str(s, "%Y-%m-%d").ok()?.and_hms_opt(0, 0, 0).map(|t| t.and_utc())
+}
+
+/// `field op value` (`op` is not `Ne`).
+fn compare<R: Queryable>(r: &R, field: &Field, op: CmpOp, value: &Value) -> DomainResult<bool> {
+    if let Value::Var(name) = value {
+        return Err(DomainError::validation(format!("The variable '{name}' is not bound.")));
+    }
+    let ord = match field {
+        Field::Plain(name) => match (r.plain(name), value) {
+            (None, _) => None,
+            (Some(Plain::Id(id)), Value::Str(s)) => match (Uuid::try_parse(s), op) {
+                (Ok(lit), CmpOp::Eq) => Some(id.cmp(&lit)),
+                (Err(_), CmpOp::Eq) => None,
+                _ => Some(id.hyphenated().to_string().as_str().cmp(s.to_lowercase().as_str())),
+            },
+            (Some(Plain::Text(t)), Value::Str(s)) => Some(t.as_str().cmp(s.as_str())),
+            (Some(Plain::Version(v)), Value::Number(n)) => {
+                n.parse::<f64>().ok().and_then(|n| (v as f64).partial_cmp(&n))
+            }
+            (Some(Plain::Time(t)), Value::Str(s)) => instant(s).map(|lit| t.cmp(&lit)),
+            _ => None,
+        },
+        Field::Custom(name) => match (r.custom(name), value) {
+            (None, _) => None,
+            (Some(serde_json::Value::String(a)), Value::Str(b)) => Some(a.as_str().cmp(b.as_str())),
+            (Some(serde_json::Value::Number(a)), Value::Number(b)) => {
+                a.as_f64().zip(b.parse::<f64>().ok()).and_then(|(a, b)| a.partial_cmp(&b))
+            }
+            (Some(serde_json::Value::Bool(a)), Value::Bool(b)) => Some(a.cmp(b)),
+            _ => None,
+        },
+    };
+    Ok(holds(ord, op))
+}
+
+/// Sorts by the sort fields in order, then by id (the default order).
+pub fn sort_by<R: Queryable>(items: &mut [R], sort: &[Sort]) {
+    items.sort_by(|a, b| {
+        for s in sort {
+            let name = match s.field {
+                SortField::Id => "id",
+                SortField::Key => "key",
+                SortField::Name => "name",
+                SortField::Version => "version",
+                SortField::CreatedAt => "createdAt",
+                SortField::LastModifiedAt => "lastModifiedAt",
+            };
+            let ord = super::cmp_nulls_last(&a.plain(name).map(Key), &b.plain(name).map(Key));
+            let ord = if s.descending { ord.reverse() } else { ord };
+            if ord != Ordering::Equal {
+                return ord;
+            }
+        }
+        Key(a.plain("id").unwrap_or(Plain::Version(0))).cmp(&Key(b.plain("id").unwrap_or(Plain::Version(0))))
+    });
+}
+
+/// A plain value with a total order (values of one field are always of one kind).
+#[derive(PartialEq)]
+struct Key(Plain);
+
+impl Eq for Key {}
+
+impl PartialOrd for Key {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Key {
+    fn cmp(&self, other: &Self) -> Ordering {
+        match (&self.0, &other.0) {
+            (Plain::Id(a), Plain::Id(b)) => a.cmp(b),
+            (Plain::Text(a), Plain::Text(b)) => a.cmp(b),
+            (Plain::Version(a), Plain::Version(b)) => a.cmp(b),
+            (Plain::Time(a), Plain::Time(b)) => a.cmp(b),
+            _ => Ordering::Equal,
+        }
+    }
+}

@@ -1,0 +1,286 @@
+//! The services' rules against the in-memory adapter (the same rules the `mockall` tests of
+//! `services/*` check against mocks, here end to end through a store).
+
+use super::MemoryStore;
+use crate::auth::Principal;
+use crate::custom_type::{
+    EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, TypeAction, TypeDraft, TypeKey,
+};
+use crate::customer::{AddressFields, CustomerDraft, CustomerFilter, CustomerPatch, Email, Relations};
+use crate::customer_group::{CustomDraft, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version};
+use crate::event::EventKind;
+use crate::metadata::Metadata;
+use crate::paging::{GroupFilter, GroupQuery, Sort, SortField};
+use crate::ports::{CreateOutcome, EventOutbox};
+use crate::services::{GroupTarget, RelayService, TypeTarget};
+use crate::{predicate, AddressId, CustomerId, DomainError, GroupId, Resource};
+use futures::executor::block_on;
+use serde_json::json;
+use std::sync::Arc;
+
+fn draft(email: &str) -> CustomerDraft {
+    CustomerDraft::new(email, None, Some("Ada".into()), None, None, Default::default(), None).unwrap()
+}
+
+fn group(name: &str, key: Option<&str>) -> GroupDraft {
+    GroupDraft {
+        name: GroupName::parse("name", name).unwrap(),
+        key: key.map(|k| GroupKey::parse(k).unwrap()),
+        custom: None,
+        metadata: Metadata::default(),
+    }
+}
+
+fn created(o: CreateOutcome) -> crate::customer::Customer {
+    match o {
+        CreateOutcome::Created(c) => c,
+        CreateOutcome::Replayed(c) => panic!("replayed {c:?}"),
+    }
+}
+
+fn setup() -> (Arc<MemoryStore>, Principal) {
+    let store = MemoryStore::new();
+    let p = store.principal("demo");
+    (store, p)
+}
+
+#[test]
+fn duplicate_email_per_project_case_insensitive_and_free_again_after_delete() {
+    let (store, p) = setup();
+    let customers = store.customer_service();
+    let ada = created(block_on(customers.create(&p, draft("ada@example.com"), None)).unwrap());
+    let err = block_on(customers.create(&p, draft("ADA@example.com"), None)).unwrap_err();
+    assert!(matches!(err, DomainError::Duplicate { resource: Resource::Customer, field: "email", .. }), "{err:?}");
+    // Another project may use it.
+    let other = store.principal("other");
+    block_on(customers.create(&other, draft("ada@example.com"), None)).unwrap();
+    // An update onto a taken email is refused and changes nothing.
+    let bob = created(block_on(customers.create(&p, draft("bob@example.com"), None)).unwrap());
+    let patch = CustomerPatch { email: Some(Email::parse("ada@example.com").unwrap()), ..Default::default() };
+    let err = block_on(customers.update(&p, bob.id, patch, Relations::NONE)).unwrap_err();
+    assert!(matches!(err, DomainError::Duplicate { .. }));
+    assert_eq!(block_on(customers.get(&p, bob.id, Relations::NONE)).unwrap().email, "bob@example.com");
+    block_on(customers.delete(&p, ada.id)).unwrap();
+    assert!(matches!(block_on(customers.get(&p, ada.id, Relations::NONE)), Err(DomainError::NotFound { .. })));
+    block_on(customers.create(&p, draft("ada@example.com"), None)).unwrap();
+}
+
+#[test]
+fn idempotent_create_replays_or_refuses() {
+    let (store, p) = setup();
+    let customers = store.customer_service();
+    let key = || Some(("k1".to_owned(), "hash-a".to_owned()));
+    let first = created(block_on(customers.create(&p, draft("a@example.com"), key())).unwrap());
+    match block_on(customers.create(&p, draft("a@example.com"), key())).unwrap() {
+        CreateOutcome::Replayed(c) => assert_eq!(c.id, first.id),
+        other => panic!("{other:?}"),
+    }
+    let err = block_on(customers.create(&p, draft("b@example.com"), Some(("k1".into(), "hash-b".into())))).unwrap_err();
+    assert!(matches!(err, DomainError::IdempotencyMismatch));
+    // One customer, one event.
+    assert_eq!(store.events().len(), 1);
+    // After the window the key may be taken over.
+    store.clock().advance(chrono::Duration::hours(25));
+    let again = block_on(customers.create(&p, draft("b@example.com"), Some(("k1".into(), "hash-b".into())))).unwrap();
+    assert!(matches!(again, CreateOutcome::Created(_)));
+}
+
+#[test]
+fn versioned_group_update_and_conflict() {
+    let (store, p) = setup();
+    let groups = store.group_service(1000);
+    let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
+    assert_eq!(gold.version, Version(1));
+    let rename = |n: &str| vec![GroupAction::ChangeName(GroupName::parse("name", n).unwrap())];
+    let target = GroupTarget::Key("gold".into());
+    let v2 = block_on(groups.update(&p, &target, Version(1), rename("Gold members"))).unwrap();
+    assert_eq!(v2.version, Version(2));
+    let err = block_on(groups.update(&p, &target, Version(1), rename("Platinum"))).unwrap_err();
+    assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }), "{err:?}");
+    // Nothing-changing update writes nothing.
+    let same = block_on(groups.update(&p, &target, Version(2), rename("Gold members"))).unwrap();
+    assert_eq!(same.version, Version(2));
+    let kinds: Vec<EventKind> = store.events().iter().map(|e| e.kind).collect();
+    assert_eq!(kinds, [EventKind::GroupCreated, EventKind::GroupUpdated]);
+    // The stored version is checked by the store too (a save from a stale read).
+    let err = block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(Version(1)))).unwrap_err();
+    assert!(matches!(err, DomainError::VersionConflict { .. }));
+    block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(Version(2)))).unwrap();
+}
+
+#[test]
+fn duplicate_group_name_and_key() {
+    let (store, p) = setup();
+    let groups = store.group_service(1000);
+    block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
+    let err = block_on(groups.create(&p, group("Gold", None))).unwrap_err();
+    assert!(matches!(err, DomainError::Duplicate { field: "name", .. }), "{err:?}");
+    let err = block_on(groups.create(&p, group("Silver", Some("gold")))).unwrap_err();
+    assert!(matches!(err, DomainError::Duplicate { field: "key", .. }), "{err:?}");
+    let silver = block_on(groups.create(&p, group("Silver", None))).unwrap();
+    let err = block_on(groups.admin_update(&p, silver.id, Some(GroupName::parse("name", "Gold").unwrap()), None))
+        .unwrap_err();
+    assert!(matches!(err, DomainError::Duplicate { field: "name", .. }));
+}
+
+#[test]
+fn the_group_limit_is_exact() {
+    let (store, p) = setup();
+    let groups = store.group_service(2);
+    block_on(groups.create(&p, group("A", None))).unwrap();
+    block_on(groups.create(&p, group("B", None))).unwrap();
+    let err = block_on(groups.create(&p, group("C", None))).unwrap_err();
+    assert!(matches!(err, DomainError::LimitExceeded { limit: 2, .. }), "{err:?}");
+    // Other projects have their own count.
+    let other = store.principal("other");
+    block_on(groups.create(&other, group("C", None))).unwrap();
+}
+
+#[test]
+fn memberships_all_or_nothing_with_group_versions_and_events() {
+    let (store, p) = setup();
+    let customers = store.customer_service();
+    let groups = store.group_service(1000);
+    let ada = created(block_on(customers.create(&p, draft("ada@example.com"), None)).unwrap());
+    let gold = block_on(groups.create(&p, group("Gold", None))).unwrap();
+    let silver = block_on(groups.create(&p, group("Silver", None))).unwrap();
+    let unknown = GroupId(uuid::Uuid::from_u128(99));
+
+    let err = block_on(customers.set_groups(&p, ada.id, vec![gold.id, unknown], vec![], Relations::ALL)).unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(1), "nothing changed");
+
+    let c = block_on(customers.set_groups(&p, ada.id, vec![gold.id, silver.id], vec![], Relations::ALL)).unwrap();
+    assert_eq!(c.groups.len(), 2);
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(2));
+    // Adding again changes nothing: no version, no event.
+    let before = store.events().len();
+    block_on(customers.set_groups(&p, ada.id, vec![gold.id], vec![], Relations::NONE)).unwrap();
+    assert_eq!(store.events().len(), before);
+
+    let g = block_on(groups.set_customers(&p, silver.id, vec![], vec![ada.id])).unwrap();
+    assert_eq!(g.version, Version(3));
+    let members = block_on(groups.customers_of(&p, gold.id, 10)).unwrap();
+    assert_eq!(members.iter().map(|c| c.id).collect::<Vec<_>>(), [ada.id]);
+    let filter = CustomerFilter { groups: vec![gold.id], ..Default::default() };
+    assert_eq!(block_on(customers.list(&p, &filter, Relations::NONE)).unwrap().count, 1);
+
+    // Deleting the customer leaves its groups (and bumps them).
+    block_on(customers.delete(&p, ada.id)).unwrap();
+    assert!(block_on(groups.customers_of(&p, gold.id, 10)).unwrap().is_empty());
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(3));
+    let err = block_on(groups.set_customers(&p, gold.id, vec![ada.id], vec![])).unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
+    let kinds: Vec<EventKind> = store.events().iter().map(|e| e.kind).collect();
+    assert_eq!(kinds.iter().filter(|k| **k == EventKind::CustomerGroupsChanged).count(), 1);
+    assert_eq!(kinds.last(), Some(&EventKind::CustomerDeleted));
+}
+
+#[test]
+fn where_queries_sort_and_page() {
+    let (store, p) = setup();
+    let groups = store.group_service(1000);
+    for (name, key) in [("Gold", Some("gold")), ("Silver", Some("silver")), ("Bronze", None)] {
+        block_on(groups.create(&p, group(name, key))).unwrap();
+    }
+    let fields = ["id", "key", "name", "version", "createdAt", "lastModifiedAt"];
+    let query = |w: &str| GroupQuery {
+        predicate: Some(predicate::parse(w, &fields, true).unwrap()),
+        sort: vec![Sort { field: SortField::Name, descending: false }],
+        ..Default::default()
+    };
+    let names = |w: &str| -> Vec<String> {
+        block_on(groups.query(&p, &query(w))).unwrap().results.iter().map(|g| g.name.as_str().to_owned()).collect()
+    };
+    assert_eq!(names(r#"key = "gold" or name = "Bronze""#), ["Bronze", "Gold"]);
+    assert_eq!(names(r#"key != "gold""#), ["Bronze", "Silver"], "two-valued: no key matches !=");
+    assert_eq!(names("key is not defined"), ["Bronze"]);
+    assert_eq!(names(r#"name in ("Gold", "Silver") and version >= 1"#), ["Gold", "Silver"]);
+    assert_eq!(names(r#"not (name < "H")"#), ["Silver"]);
+    assert_eq!(names(r#"createdAt >= "2026-01-01""#).len(), 3);
+    assert_eq!(names(r#"id = "not-a-uuid""#).len(), 0);
+    let page = block_on(groups.query(&p, &GroupQuery { limit: 1, offset: 1, ..query("version = 1") })).unwrap();
+    assert_eq!((page.results.len(), page.total), (1, Some(3)));
+    let listed = block_on(groups.list(&p, &GroupFilter { q: Some("ILV".into()), ..Default::default() })).unwrap();
+    assert_eq!(listed.count, 1);
+}
+
+fn tier_type() -> TypeDraft {
+    let ls = |s: &str| LocalizedString::new("name", [("en".to_owned(), s.to_owned())].into_iter().collect()).unwrap();
+    let tier = FieldType::Enum {
+        values: vec![
+            EnumValue { key: "gold".into(), label: "Gold".into() },
+            EnumValue { key: "silver".into(), label: "Silver".into() },
+        ],
+    };
+    let def = FieldDefinition::new(FieldName::parse("tier").unwrap(), ls("Tier"), false, tier, InputHint::SingleLine)
+        .unwrap();
+    TypeDraft::new(TypeKey::parse("loyalty").unwrap(), ls("Loyalty"), None, vec!["customer-group".into()], vec![def])
+        .unwrap()
+}
+
+#[test]
+fn custom_fields_and_type_integrity() {
+    let (store, p) = setup();
+    let types = store.type_service();
+    let groups = store.group_service(1000);
+    let t = block_on(types.create(&p, tier_type())).unwrap();
+    let err = block_on(types.create(&p, tier_type())).unwrap_err();
+    assert!(matches!(err, DomainError::Duplicate { resource: Resource::Type, .. }));
+
+    let mut d = group("Gold", None);
+    d.custom = Some(CustomDraft {
+        type_ref: TypeRef::Key("loyalty".into()),
+        fields: [("tier".to_owned(), json!("gold"))].into_iter().collect(),
+    });
+    let gold = block_on(groups.create(&p, d)).unwrap();
+    let fields = ["id", "key", "name", "version", "createdAt", "lastModifiedAt"];
+    let q = GroupQuery {
+        predicate: Some(predicate::parse(r#"custom(fields(tier = "gold"))"#, &fields, true).unwrap()),
+        ..Default::default()
+    };
+    assert_eq!(block_on(groups.query(&p, &q)).unwrap().results.len(), 1);
+
+    // A type in use cannot be deleted, nor lose a field a group uses.
+    let err = block_on(types.delete(&p, &TypeTarget::Id(t.id), Version(1))).unwrap_err();
+    assert!(matches!(err, DomainError::ReferenceExists { .. }), "{err:?}");
+    let remove = vec![TypeAction::RemoveFieldDefinition("tier".into())];
+    let err = block_on(types.update(&p, &TypeTarget::Id(t.id), Version(1), remove)).unwrap_err();
+    assert!(matches!(err, DomainError::ReferenceExists { .. }), "{err:?}");
+    assert_eq!(block_on(types.get(&p, &TypeTarget::Id(t.id))).unwrap().version, Version(1));
+
+    block_on(groups.delete(&p, &GroupTarget::Id(gold.id), None)).unwrap();
+    block_on(types.delete(&p, &TypeTarget::Id(t.id), Version(1))).unwrap();
+}
+
+#[test]
+fn addresses_and_defaults() {
+    let (store, p) = setup();
+    let customers = store.customer_service();
+    let ada = created(block_on(customers.create(&p, draft("ada@example.com"), None)).unwrap());
+    let fields =
+        AddressFields { city: Some(Some("Paris".into())), is_default_billing: Some(true), ..Default::default() };
+    let c = block_on(customers.add_address(&p, ada.id, fields.validated().unwrap(), Relations::ALL)).unwrap();
+    let a = &c.addresses[0];
+    assert!(a.is_default_billing && !a.is_default_shipping);
+    assert_eq!(c.default_billing_address_id, Some(a.id));
+    let c = block_on(customers.delete_address(&p, ada.id, a.id, Relations::ALL)).unwrap();
+    assert_eq!((c.addresses.len(), c.default_billing_address_id), (0, None));
+    let missing = AddressId(uuid::Uuid::from_u128(5));
+    assert!(block_on(customers.get_address(&p, ada.id, missing)).is_err());
+    assert!(block_on(customers.get(&p, CustomerId(uuid::Uuid::from_u128(5)), Relations::NONE)).is_err());
+}
+
+#[test]
+fn the_relay_publishes_every_event_once() {
+    let (store, p) = setup();
+    let groups = store.group_service(1000);
+    block_on(groups.create(&p, group("Gold", None))).unwrap();
+    block_on(groups.create(&p, group("Silver", None))).unwrap();
+    let publisher = Arc::new(super::MemoryPublisher::default());
+    let relay = RelayService::new(store.clone_arc(), publisher.clone());
+    block_on(relay.run_batch(10)).unwrap();
+    block_on(relay.run_batch(10)).unwrap();
+    assert_eq!(publisher.messages().len(), 2);
+    assert_eq!(block_on(EventOutbox::stats(store.as_ref())).unwrap().pending, 0);
+}
