@@ -64,8 +64,59 @@ pub fn document() -> utoipa::openapi::OpenApi {
     doc.merge(crate::routes::admin_groups::openapi());
     doc.merge(crate::routes::project_groups::openapi());
     doc.merge(crate::routes::project_types::openapi());
+    key_twins(&mut doc);
     harden::apply(&mut doc);
     doc
+}
+
+/// The project family's resources addressed both by `{id}` and by `key={key}`.
+const KEYED: &[&str] = &["/{projectKey}/customer-groups", "/{projectKey}/types"];
+
+/// Adds the `key={key}` twin of every `{id}` path of [`KEYED`], right after it: the same
+/// operations, addressed by the resource's key. The handlers of both share their code, so one
+/// annotation per operation documents both and the two cannot drift apart.
+fn key_twins(doc: &mut utoipa::openapi::OpenApi) {
+    let paths = std::mem::take(&mut doc.paths.paths);
+    for (path, item) in paths {
+        let twin = KEYED
+            .iter()
+            .find(|base| path.strip_prefix(**base) == Some("/{id}"))
+            .map(|base| (format!("{base}/key={{key}}"), by_key(item.clone())));
+        doc.paths.paths.insert(path, item);
+        if let Some((path, item)) = twin {
+            doc.paths.paths.insert(path, item);
+        }
+    }
+}
+
+/// An `{id}` path item rewritten for `key={key}`: path parameter, operation ids and the texts
+/// that name the id.
+fn by_key(mut item: utoipa::openapi::path::PathItem) -> utoipa::openapi::path::PathItem {
+    use utoipa::openapi::path::ParameterIn;
+    use utoipa::openapi::RefOr;
+    let words = |text: &str| {
+        text.replace(" by id", " by key")
+            .replace("with this id", "with this key")
+            .replace("'s id", "'s key")
+            .replace("with ID '", "with key '")
+    };
+    for op in harden::operations(&mut item) {
+        op.operation_id = op.operation_id.as_deref().map(|id| id.replace("ById", "ByKey"));
+        op.summary = op.summary.as_deref().map(words);
+        op.description = op.description.as_deref().map(words);
+        for p in op.parameters.iter_mut().flatten() {
+            if p.parameter_in == ParameterIn::Path && p.name == "id" {
+                p.name = "key".into();
+                p.description = p.description.as_deref().map(words);
+            }
+        }
+        for response in op.responses.responses.values_mut() {
+            if let RefOr::T(response) = response {
+                response.description = words(&response.description);
+            }
+        }
+    }
+    item
 }
 
 /// The limits the server enforces on query parameters and bodies, stated in the document from
@@ -135,7 +186,7 @@ mod harden {
         format!("^{w}*(?:{}){w}*(?:{w}(?:[aA][sS][cC]|[dD][eE][sS][cC]){w}*)?$", SORT_FIELDS.join("|"))
     }
 
-    fn operations(item: &mut utoipa::openapi::path::PathItem) -> impl Iterator<Item = &mut Operation> {
+    pub(super) fn operations(item: &mut utoipa::openapi::path::PathItem) -> impl Iterator<Item = &mut Operation> {
         [
             &mut item.get,
             &mut item.put,
@@ -606,6 +657,41 @@ mod tests {
     use crate::fields::{parse_fields_for, CUSTOMER_GROUP_SPEC, CUSTOMER_SPEC};
     use xclade_domain::customer::CustomerOrderField;
     use xclade_domain::paging::Sort;
+
+    #[test]
+    fn every_id_operation_has_its_key_twin() {
+        let doc = serde_json::to_value(super::document()).expect("document");
+        let paths = doc["paths"].as_object().expect("paths");
+        let mut twins = 0;
+        for base in super::KEYED {
+            let by_id = paths[&format!("{base}/{{id}}")].as_object().expect("id path");
+            let by_key = paths[&format!("{base}/key={{key}}")].as_object().expect("key path");
+            assert_eq!(by_id.keys().collect::<Vec<_>>(), by_key.keys().collect::<Vec<_>>(), "{base}");
+            for (method, op) in by_id {
+                let twin = &by_key[method];
+                let id = op["operationId"].as_str().expect("operationId");
+                assert_eq!(twin["operationId"], id.replace("ById", "ByKey"), "{base} {method}");
+                let names = |op: &serde_json::Value| -> Vec<String> {
+                    op["parameters"]
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(|p| format!("{}:{}", p["in"].as_str().unwrap_or(""), p["name"].as_str().unwrap_or("")))
+                        .collect()
+                };
+                let expected: Vec<String> =
+                    names(op).iter().map(|n| if n == "path:id" { "path:key".to_string() } else { n.clone() }).collect();
+                assert_eq!(names(twin), expected, "{base} {method}");
+                assert!(!twin.to_string().contains(" by id"), "{base} {method}: {twin}");
+                assert_eq!(
+                    twin["responses"].as_object().map(|r| r.len()),
+                    op["responses"].as_object().map(|r| r.len())
+                );
+                twins += 1;
+            }
+        }
+        assert_eq!(twins, 7, "get/head/post/delete of groups, get/post/delete of types");
+    }
 
     #[test]
     fn order_and_sort_names_parse() {

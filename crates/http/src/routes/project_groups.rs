@@ -60,12 +60,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         head_groups,
         get_group_by_id,
         head_group_by_id,
-        get_group_by_key,
-        head_group_by_key,
         update_group_by_id,
-        update_group_by_key,
         delete_group_by_id,
-        delete_group_by_key,
     ),
     components(schemas(
         dto::GroupView,
@@ -343,16 +339,7 @@ pub async fn head_group_by_id(
 }
 
 /// Gets a customer group by key.
-#[utoipa::path(get, path = "/{projectKey}/customer-groups/key={key}", tag = "customer groups", operation_id = "getCustomerGroupByKey",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The group's key")),
-    responses(
-        (status = 200, description = "The group", body = dto::GroupView),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope", body = dto::ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound: `The Resource with key '…' was not found.`", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn get_group_by_key(
     principal: ProjectPrincipal,
     state: web::Data<AppState>,
@@ -362,16 +349,7 @@ pub async fn get_group_by_key(
 }
 
 /// Whether a customer group with this key exists.
-#[utoipa::path(head, path = "/{projectKey}/customer-groups/key={key}", tag = "customer groups", operation_id = "headCustomerGroupByKey",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The group's key")),
-    responses(
-        (status = 200, description = "The group exists (no body)"),
-        (status = 401, description = "invalid_token (no body)"),
-        (status = 403, description = "insufficient_scope (no body)"),
-        (status = 404, description = "ResourceNotFound (no body)"),
-        (status = 500, description = "General (no body)"),
-        (status = 503, description = "General: the database is unavailable (no body)")))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn head_group_by_key(
     principal: ProjectResult<ProjectPrincipal>,
     state: web::Data<AppState>,
@@ -405,20 +383,7 @@ pub async fn update_group_by_id(
 }
 
 /// Updates a customer group by key: the actions are applied atomically, in order.
-#[utoipa::path(post, path = "/{projectKey}/customer-groups/key={key}", tag = "customer groups", operation_id = "updateCustomerGroupByKey",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The group's key")),
-    request_body(content = dto::GroupUpdateDoc, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
-        (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc),
-        (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn update_group_by_key(
     principal: ProjectPrincipal,
     state: web::Data<AppState>,
@@ -453,21 +418,7 @@ pub async fn delete_group_by_id(
 }
 
 /// Deletes a customer group by key; its members leave it.
-#[utoipa::path(delete, path = "/{projectKey}/customer-groups/key={key}", tag = "customer groups", operation_id = "deleteCustomerGroupByKey",
-    security(("bearer" = [])),
-    params(
-        ("projectKey" = String, Path, description = "The project's key"),
-        ("key" = String, Path, description = "The group's key"),
-        ("version" = i64, Query, description = "The group's current version")),
-    responses(
-        (status = 200, description = "The deleted group", body = dto::GroupView),
-        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput `Malformed parameter: version: …`", body = dto::ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification: `version` is not the current one", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn delete_group_by_key(
     principal: ProjectPrincipal,
     state: web::Data<AppState>,

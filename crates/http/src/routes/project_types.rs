@@ -52,11 +52,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         create_type,
         query_types,
         get_type_by_id,
-        get_type_by_key,
         update_type_by_id,
-        update_type_by_key,
         delete_type_by_id,
-        delete_type_by_key,
     ),
     components(schemas(
         dto::TypeView,
@@ -251,16 +248,7 @@ pub async fn get_type_by_id(
 }
 
 /// Gets a custom type by key.
-#[utoipa::path(get, path = "/{projectKey}/types/key={key}", tag = "types", operation_id = "getTypeByKey",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The type's key")),
-    responses(
-        (status = 200, description = "The type", body = dto::TypeView),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope", body = ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn get_type_by_key(
     principal: ProjectPrincipal,
     state: web::Data<AppState>,
@@ -294,19 +282,7 @@ pub async fn update_type_by_id(
 }
 
 /// Updates a custom type by key.
-#[utoipa::path(post, path = "/{projectKey}/types/key={key}", tag = "types", operation_id = "updateTypeByKey",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("key" = String, Path, description = "The type's key")),
-    request_body(content = dto::TypeUpdateDoc, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The updated type", body = dto::TypeView),
-        (status = 400, description = "InvalidJsonInput, InvalidInput, InvalidOperation, ReferenceExists", body = ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn update_type_by_key(
     principal: ProjectPrincipal,
     state: web::Data<AppState>,
@@ -341,21 +317,7 @@ pub async fn delete_type_by_id(
 }
 
 /// Deletes a custom type by key; refused while a customer group uses it.
-#[utoipa::path(delete, path = "/{projectKey}/types/key={key}", tag = "types", operation_id = "deleteTypeByKey",
-    security(("bearer" = [])),
-    params(
-        ("projectKey" = String, Path, description = "The project's key"),
-        ("key" = String, Path, description = "The type's key"),
-        ("version" = i64, Query, description = "The type's current version")),
-    responses(
-        (status = 200, description = "The deleted type", body = dto::TypeView),
-        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+// Documented by the `{id}` twin (`openapi::key_twins`).
 pub async fn delete_type_by_key(
     principal: ProjectPrincipal,
     state: web::Data<AppState>,
