@@ -81,14 +81,21 @@ pub struct WriteContext {
 /// One outbox row.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Event {
+    /// The event id (the CloudEvent `id`, the broker's `Nats-Msg-Id`).
     pub id: Uuid,
+    /// The project the change happened in.
     pub project_id: ProjectId,
+    /// The key of that project (part of the subject and of the CloudEvent `source`).
     pub project_key: String,
+    /// What happened.
     pub kind: EventKind,
+    /// The id of the customer, group or type that changed.
     pub resource_id: Uuid,
+    /// Who made the change.
     pub actor: Actor,
     /// The CloudEvent's `data`: `{"resource", "actor", …}` (see [`data`]).
     pub payload: Value,
+    /// When the change was written.
     pub created_at: DateTime<Utc>,
 }
 
@@ -128,6 +135,7 @@ pub const SUBJECT_PREFIX: &str = "xclade.events";
 /// One event as it is published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMessage {
+    /// The subject it is published on (see [`Event::subject`]).
     pub subject: String,
     /// The event id: the broker drops a repeat of it (`Nats-Msg-Id`).
     pub msg_id: String,

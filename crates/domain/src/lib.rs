@@ -73,6 +73,7 @@
 //! # Ok::<(), xclade_domain::predicate::PredicateError>(())
 //! ```
 
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
