@@ -6,41 +6,30 @@ pub mod data;
 use crate::auth::Actor;
 use crate::ids::ProjectId;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    #[serde(rename = "customer.created")]
     /// A customer was created.
     CustomerCreated,
-    #[serde(rename = "customer.updated")]
     /// A customer changed (its fields or its addresses).
     CustomerUpdated,
-    #[serde(rename = "customer.deleted")]
     /// A customer was deleted.
     CustomerDeleted,
-    #[serde(rename = "customer.groups_changed")]
     /// A customer's group memberships changed.
     CustomerGroupsChanged,
-    #[serde(rename = "customer-group.created")]
     /// A customer group was created.
     GroupCreated,
-    #[serde(rename = "customer-group.updated")]
     /// A customer group changed.
     GroupUpdated,
-    #[serde(rename = "customer-group.deleted")]
     /// A customer group was deleted.
     GroupDeleted,
-    #[serde(rename = "type.created")]
     /// A custom type was created.
     TypeCreated,
-    #[serde(rename = "type.updated")]
     /// A custom type changed.
     TypeUpdated,
-    #[serde(rename = "type.deleted")]
     /// A custom type was deleted.
     TypeDeleted,
 }
@@ -79,7 +68,7 @@ pub struct WriteContext {
 }
 
 /// One outbox row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
     /// The event id (the CloudEvent `id`, the broker's `Nats-Msg-Id`).
     pub id: Uuid,
