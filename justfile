@@ -145,6 +145,8 @@ fmt:
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
     cargo clippy -p xclade-domain --all-targets --features memory,mocks -- -D warnings
+    # The domain crate is a library: its rustdoc must build without a warning.
+    RUSTDOCFLAGS="-D warnings" cargo doc -p xclade-domain --no-deps --features memory,mocks
 
 # What CI runs: formatting check, lint, tests.
 ci:

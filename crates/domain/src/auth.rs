@@ -4,14 +4,13 @@ use crate::ids::ProjectId;
 use crate::project::ProjectKey;
 use serde::{Deserialize, Serialize};
 
-/// Who performs a request. Serialized in the project family's `createdBy`/`lastModifiedBy` form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// Who performs a request. How it is written down (in a response, a stored row, an event) is
+/// up to each adapter.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Actor {
     /// An API client, by its public `client_id`.
-    #[serde(rename = "clientId")]
     Client(String),
     /// An admin user, by its id.
-    #[serde(rename = "externalUserId")]
     User(String),
 }
 

@@ -347,7 +347,7 @@ impl TypeDraft {
 }
 
 /// A custom type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Type {
     /// The id of the type.
     pub id: TypeId,

@@ -45,7 +45,7 @@ impl Email {
 }
 
 /// A customer address. `is_default_*` are derived from the customer's default ids.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Address {
     /// The id.
     pub id: AddressId,
@@ -86,7 +86,7 @@ pub struct Address {
 }
 
 /// A customer, with the relations that were asked for.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Customer {
     /// The id.
     pub id: CustomerId,

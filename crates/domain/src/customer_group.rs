@@ -84,7 +84,7 @@ impl GroupKey {
 pub struct Version(pub i64);
 
 /// Custom fields of a resource: the type (always by id) and the values.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustomFields {
     /// The type that defines the fields.
     pub type_id: TypeId,
@@ -93,7 +93,7 @@ pub struct CustomFields {
 }
 
 /// A customer group.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CustomerGroup {
     /// The id of the group.
     pub id: GroupId,

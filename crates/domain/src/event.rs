@@ -6,41 +6,30 @@ pub mod data;
 use crate::auth::Actor;
 use crate::ids::ProjectId;
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 /// What happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
-    #[serde(rename = "customer.created")]
     /// A customer was created.
     CustomerCreated,
-    #[serde(rename = "customer.updated")]
     /// A customer changed (its fields or its addresses).
     CustomerUpdated,
-    #[serde(rename = "customer.deleted")]
     /// A customer was deleted.
     CustomerDeleted,
-    #[serde(rename = "customer.groups_changed")]
     /// A customer's group memberships changed.
     CustomerGroupsChanged,
-    #[serde(rename = "customer-group.created")]
     /// A customer group was created.
     GroupCreated,
-    #[serde(rename = "customer-group.updated")]
     /// A customer group changed.
     GroupUpdated,
-    #[serde(rename = "customer-group.deleted")]
     /// A customer group was deleted.
     GroupDeleted,
-    #[serde(rename = "type.created")]
     /// A custom type was created.
     TypeCreated,
-    #[serde(rename = "type.updated")]
     /// A custom type changed.
     TypeUpdated,
-    #[serde(rename = "type.deleted")]
     /// A custom type was deleted.
     TypeDeleted,
 }
@@ -79,16 +68,23 @@ pub struct WriteContext {
 }
 
 /// One outbox row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Event {
+    /// The event id (the CloudEvent `id`, the broker's `Nats-Msg-Id`).
     pub id: Uuid,
+    /// The project the change happened in.
     pub project_id: ProjectId,
+    /// The key of that project (part of the subject and of the CloudEvent `source`).
     pub project_key: String,
+    /// What happened.
     pub kind: EventKind,
+    /// The id of the customer, group or type that changed.
     pub resource_id: Uuid,
+    /// Who made the change.
     pub actor: Actor,
     /// The CloudEvent's `data`: `{"resource", "actor", …}` (see [`data`]).
     pub payload: Value,
+    /// When the change was written.
     pub created_at: DateTime<Utc>,
 }
 
@@ -128,6 +124,7 @@ pub const SUBJECT_PREFIX: &str = "xclade.events";
 /// One event as it is published.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutgoingMessage {
+    /// The subject it is published on (see [`Event::subject`]).
     pub subject: String,
     /// The event id: the broker drops a repeat of it (`Nats-Msg-Id`).
     pub msg_id: String,

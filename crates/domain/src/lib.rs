@@ -20,6 +20,10 @@
 //! * **Services** ([`services`]) are the use cases (create a group, update it with actions at an
 //!   expected version, manage memberships, query with a `where` predicate), written against the
 //!   ports and checked by the [`auth::Principal`]'s permissions.
+//! * **The in-memory adapter** (feature `memory`, module `memory`) implements every port
+//!   with no database and no runtime: `MemoryStore::new()`, then `store.group_service(…)`,
+//!   `store.customer_service()`, `store.type_service()`. `crates/domain/examples/loyalty.rs`
+//!   is a whole program on it (`cargo run -p xclade-domain --features memory --example loyalty`).
 //! * **Errors** are one enum, [`DomainError`], carrying structured data (the resource, how it
 //!   was looked up, expected and actual versions, the field and value); each caller words them
 //!   for its own users.
@@ -73,6 +77,7 @@
 //! # Ok::<(), xclade_domain::predicate::PredicateError>(())
 //! ```
 
+#![deny(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;

@@ -1,8 +1,8 @@
 //! An in-memory adapter for every port (feature `memory`): no database, no async runtime.
 //!
-//! [`MemoryStore`] implements the storage ports ([`CustomerRepository`],
-//! [`CustomerGroupRepository`], [`TypeRepository`], [`ProjectRepository`], [`EventOutbox`],
-//! [`HealthCheck`]) over one shared state behind a [`std::sync::Mutex`]. Every write works on a
+//! [`MemoryStore`] implements the storage ports ([`CustomerRepository`](crate::ports::CustomerRepository),
+//! [`CustomerGroupRepository`](crate::ports::CustomerGroupRepository), [`TypeRepository`](crate::ports::TypeRepository), [`ProjectRepository`](crate::ports::ProjectRepository), [`EventOutbox`](crate::ports::EventOutbox),
+//! [`HealthCheck`](crate::ports::HealthCheck)) over one shared state behind a [`std::sync::Mutex`]. Every write works on a
 //! copy of the state and replaces it only when the whole write succeeded, so writes are
 //! all or nothing and one write never sees another half done. It keeps the rules the
 //! PostgreSQL adapter is responsible for:
@@ -12,7 +12,7 @@
 //! * versions: a save based on an old version is `VersionConflict` with the stored version;
 //!   membership changes grow the version of every group whose members changed;
 //! * the group limit, exactly;
-//! * the type integrity rules of [`TypeRepository`] and the check of a group's custom fields
+//! * the type integrity rules of [`TypeRepository`](crate::ports::TypeRepository) and the check of a group's custom fields
 //!   against its type as stored;
 //! * idempotency claims of customer creates (replay, mismatch, expiry);
 //! * every write records its event in the outbox, in the same step, exactly when the

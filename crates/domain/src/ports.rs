@@ -326,6 +326,8 @@ pub struct OutboxStats {
 pub trait EventOutbox: Send + Sync {
     /// Unpublished events, oldest first.
     async fn pending(&self, limit: u32) -> DomainResult<Vec<Event>>;
+    /// Marks these events (by project and event id) published; returns how many were still
+    /// pending.
     async fn mark_published(&self, ids: &[(ProjectId, Uuid)]) -> DomainResult<u64>;
     /// At most `limit` pending events of the partitions this relay now holds, in write order.
     async fn claim(&self, limit: u32) -> DomainResult<Vec<Event>>;
@@ -333,6 +335,7 @@ pub trait EventOutbox: Send + Sync {
     async fn release(&self) -> DomainResult<()>;
     /// Deletes at most `limit` events published before `cutoff`; returns how many.
     async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64>;
+    /// The backlog: how many events are pending and since when.
     async fn stats(&self) -> DomainResult<OutboxStats>;
 }
 

@@ -58,7 +58,7 @@ async fn claim_key(
     claim: &IdempotencyClaim,
     customer: &Customer,
 ) -> TxResult<bool> {
-    let response = serde_json::to_string(customer).map_err(|e| TxError::Domain(DomainError::Internal(Box::new(e))))?;
+    let response = CustomerSnapshot::text(customer)?;
     let rows: Vec<Claimed> = diesel::sql_query(
         "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \

@@ -24,14 +24,31 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
     DomainError::Storage(format!("stored {what} cannot be read: {detail}").into())
 }
 
-pub(crate) fn actor_json(actor: &Actor) -> Value {
-    serde_json::to_value(actor).unwrap_or(Value::Null)
+/// How `created_by`/`last_modified_by` (and the idempotency snapshot's groups) store an actor:
+/// `{"clientId": …}` or `{"externalUserId": …}` (the project family's form).
+#[derive(serde::Serialize, serde::Deserialize)]
+enum StoredActor {
+    #[serde(rename = "clientId")]
+    Client(String),
+    #[serde(rename = "externalUserId")]
+    User(String),
 }
 
-fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
+pub(crate) fn actor_json(actor: &Actor) -> Value {
+    let stored = match actor {
+        Actor::Client(id) => StoredActor::Client(id.clone()),
+        Actor::User(id) => StoredActor::User(id.clone()),
+    };
+    serde_json::to_value(stored).unwrap_or(Value::Null)
+}
+
+pub(crate) fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
     match value {
         None | Some(Value::Null) => Ok(None),
-        Some(v) => serde_json::from_value(v).map(Some).map_err(|e| corrupt("actor", e)),
+        Some(v) => match serde_json::from_value(v).map_err(|e| corrupt("actor", e))? {
+            StoredActor::Client(id) => Ok(Some(Actor::Client(id))),
+            StoredActor::User(id) => Ok(Some(Actor::User(id))),
+        },
     }
 }
 
@@ -108,8 +125,32 @@ impl CustomerRow {
     }
 }
 
-/// The serialized form of a [`Customer`] (as the domain's `Serialize` writes it), read back
-/// for idempotent replays. The domain type only derives `Serialize`; this mirror reads it.
+/// The stored form of a created [`Customer`] (`idempotency_keys.response`), read back for
+/// idempotent replays. Its JSON is what the domain's `Serialize` of a customer wrote before
+/// the domain stopped deriving it: keep the field names and their order.
+#[derive(serde::Serialize)]
+struct CustomerSnapshotOut<'a> {
+    id: CustomerId,
+    email: &'a str,
+    company_name: &'a Option<String>,
+    first_name: &'a Option<String>,
+    last_name: &'a Option<String>,
+    phone: &'a Option<String>,
+    metadata: &'a Map<String, Value>,
+    has_account: bool,
+    default_billing_address_id: Option<AddressId>,
+    default_shipping_address_id: Option<AddressId>,
+    created_by: &'a Option<String>,
+    created_at: DateTime<Utc>,
+    updated_at: DateTime<Utc>,
+    deleted_at: Option<DateTime<Utc>>,
+    /// A created customer has no groups and no addresses; they are not kept.
+    groups: [(); 0],
+    addresses: [(); 0],
+}
+
+/// The serialized form of a created [`Customer`], read back for idempotent replays (see
+/// [`CustomerSnapshot::text`]).
 #[derive(serde::Deserialize)]
 pub(crate) struct CustomerSnapshot {
     id: CustomerId,
@@ -129,8 +170,31 @@ pub(crate) struct CustomerSnapshot {
 }
 
 impl CustomerSnapshot {
-    /// Reads a snapshot written by `serde_json::to_string(&customer)`; relations are not
-    /// kept (a customer has none when it is created).
+    /// The snapshot of a customer as it is created (relations are not kept).
+    pub fn text(c: &Customer) -> Result<String, DomainError> {
+        let out = CustomerSnapshotOut {
+            id: c.id,
+            email: &c.email,
+            company_name: &c.company_name,
+            first_name: &c.first_name,
+            last_name: &c.last_name,
+            phone: &c.phone,
+            metadata: c.metadata.as_map(),
+            has_account: c.has_account,
+            default_billing_address_id: c.default_billing_address_id,
+            default_shipping_address_id: c.default_shipping_address_id,
+            created_by: &c.created_by,
+            created_at: c.created_at,
+            updated_at: c.updated_at,
+            deleted_at: c.deleted_at,
+            groups: [],
+            addresses: [],
+        };
+        serde_json::to_string(&out).map_err(|e| DomainError::Internal(Box::new(e)))
+    }
+
+    /// Reads a snapshot written by [`CustomerSnapshot::text`]; relations are not kept (a
+    /// customer has none when it is created).
     pub fn parse(text: &str) -> Result<Customer, DomainError> {
         let s: CustomerSnapshot = serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
         Ok(Customer {
@@ -387,7 +451,47 @@ mod tests {
             groups: Vec::new(),
             addresses: Vec::new(),
         };
-        let text = serde_json::to_string(&customer).expect("serializes");
+        let text = CustomerSnapshot::text(&customer).expect("serializes");
         assert_eq!(CustomerSnapshot::parse(&text).expect("parses"), customer);
+    }
+
+    /// The stored snapshot's bytes are those the domain's former `Serialize` of a customer
+    /// wrote: replays of keys claimed before still read, and new ones read the same way.
+    #[test]
+    fn customer_snapshot_bytes_are_stable() {
+        use chrono::TimeZone;
+        let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("valid")
+            + chrono::Duration::microseconds(123_456);
+        let mut meta = Map::new();
+        meta.insert("a".into(), Value::from(1));
+        let customer = Customer {
+            id: CustomerId(Uuid::from_u128(1)),
+            email: "A@b.co".into(),
+            company_name: Some("c".into()),
+            first_name: None,
+            last_name: Some("l".into()),
+            phone: None,
+            metadata: Metadata::from_stored(meta),
+            has_account: false,
+            default_billing_address_id: None,
+            default_shipping_address_id: Some(AddressId(Uuid::from_u128(2))),
+            created_by: Some("u".into()),
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+            groups: Vec::new(),
+            addresses: Vec::new(),
+        };
+        assert_eq!(
+            CustomerSnapshot::text(&customer).expect("serializes"),
+            concat!(
+                r#"{"id":"00000000-0000-0000-0000-000000000001","email":"A@b.co","company_name":"c","#,
+                r#""first_name":null,"last_name":"l","phone":null,"metadata":{"a":1},"has_account":false,"#,
+                r#""default_billing_address_id":null,"#,
+                r#""default_shipping_address_id":"00000000-0000-0000-0000-000000000002","created_by":"u","#,
+                r#""created_at":"2026-01-02T03:04:05.123456Z","updated_at":"2026-01-02T03:04:05.123456Z","#,
+                r#""deleted_at":null,"groups":[],"addresses":[]}"#
+            )
+        );
     }
 }

@@ -25,8 +25,10 @@ pub fn timestamp(t: &DateTime<Utc>) -> String {
 /// Who acted: exactly one of the two keys.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ActorData {
+    /// An API client, by its public client id: `{"clientId": …}`.
     #[serde(rename = "clientId")]
     Client(String),
+    /// An admin user, by its id: `{"userId": …}`.
     #[serde(rename = "userId")]
     User(String),
 }

@@ -34,6 +34,7 @@ pub struct RelayService {
 }
 
 impl RelayService {
+    /// A relay from `outbox` to `publisher`.
     pub fn new(outbox: Arc<dyn EventOutbox>, publisher: Arc<dyn EventPublisher>) -> Self {
         RelayService { outbox, publisher }
     }

@@ -4,12 +4,11 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
-use xclade_domain::auth::Actor;
 use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type, TypeKey};
 use xclade_domain::customer_group::Version;
 use xclade_domain::{DomainError, ProjectId, TypeId};
 
-use crate::models::actor_json;
+use crate::models::{actor_json, actor_of};
 use crate::schema::types;
 
 fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
@@ -18,13 +17,6 @@ fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
 
 fn read<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> Result<T, DomainError> {
     serde_json::from_value(value).map_err(|e| corrupt(what, e))
-}
-
-fn actor_of(value: Option<Value>) -> Result<Option<Actor>, DomainError> {
-    match value {
-        None | Some(Value::Null) => Ok(None),
-        Some(v) => read("actor", v).map(Some),
-    }
 }
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]

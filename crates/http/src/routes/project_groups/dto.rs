@@ -14,6 +14,27 @@ pub fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
+/// The acting identity as the project family writes it (`createdBy`, `lastModifiedBy`):
+/// `{"clientId": …}` or `{"externalUserId": …}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ActorView {
+    /// An API client, by its public client id.
+    #[serde(rename = "clientId")]
+    Client(String),
+    /// An admin user, by its id.
+    #[serde(rename = "externalUserId")]
+    User(String),
+}
+
+impl From<&Actor> for ActorView {
+    fn from(a: &Actor) -> Self {
+        match a {
+            Actor::Client(id) => ActorView::Client(id.clone()),
+            Actor::User(id) => ActorView::User(id.clone()),
+        }
+    }
+}
+
 /// The acting identity: exactly one of the two fields.
 #[derive(Debug, ToSchema)]
 #[allow(dead_code)]
@@ -75,12 +96,12 @@ pub struct GroupView {
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ActorDoc>, nullable = false)]
-    pub created_by: Option<Actor>,
+    pub created_by: Option<ActorView>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub last_modified_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ActorDoc>, nullable = false)]
-    pub last_modified_by: Option<Actor>,
+    pub last_modified_by: Option<ActorView>,
 }
 
 impl From<&CustomerGroup> for GroupView {
@@ -92,9 +113,9 @@ impl From<&CustomerGroup> for GroupView {
             name: g.name.as_str().to_owned(),
             custom: g.custom.as_ref().map(CustomFieldsView::from),
             created_at: timestamp(&g.created_at),
-            created_by: g.created_by.clone(),
+            created_by: g.created_by.as_ref().map(ActorView::from),
             last_modified_at: timestamp(&g.last_modified_at),
-            last_modified_by: g.last_modified_by.clone(),
+            last_modified_by: g.last_modified_by.as_ref().map(ActorView::from),
         }
     }
 }

@@ -1,11 +1,10 @@
 //! What the type routes write, and the documented request bodies (read from raw JSON by
 //! `parse`, never deserialized from these).
 
-use crate::routes::project_groups::dto::{timestamp, ActorDoc};
+use crate::routes::project_groups::dto::{timestamp, ActorDoc, ActorView};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
-use xclade_domain::auth::Actor;
 use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type};
 use xclade_domain::paging::QueryPage;
 
@@ -31,12 +30,12 @@ pub struct TypeView {
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ActorDoc>, nullable = false)]
-    pub created_by: Option<Actor>,
+    pub created_by: Option<ActorView>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub last_modified_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<ActorDoc>, nullable = false)]
-    pub last_modified_by: Option<Actor>,
+    pub last_modified_by: Option<ActorView>,
 }
 
 impl From<&Type> for TypeView {
@@ -50,9 +49,9 @@ impl From<&Type> for TypeView {
             resource_type_ids: t.resource_type_ids.clone(),
             field_definitions: t.field_definitions.clone(),
             created_at: timestamp(&t.created_at),
-            created_by: t.created_by.clone(),
+            created_by: t.created_by.as_ref().map(ActorView::from),
             last_modified_at: timestamp(&t.last_modified_at),
-            last_modified_by: t.last_modified_by.clone(),
+            last_modified_by: t.last_modified_by.as_ref().map(ActorView::from),
         }
     }
 }
