@@ -77,11 +77,6 @@ impl TypeKey {
         GroupKey::parse(s).map(|k| TypeKey(k.as_str().to_owned()))
     }
 
-    /// A key read back from storage, where it was stored valid.
-    pub fn from_stored(s: String) -> Self {
-        TypeKey(s)
-    }
-
     /// The key as text.
     pub fn as_str(&self) -> &str {
         &self.0

@@ -37,11 +37,6 @@ impl GroupName {
         Ok(GroupName(s.to_owned()))
     }
 
-    /// A name read back from storage, where it was stored valid.
-    pub fn from_stored(s: String) -> Self {
-        GroupName(s)
-    }
-
     /// The name as text.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -65,11 +60,6 @@ impl GroupKey {
             ));
         }
         Ok(GroupKey(s.to_owned()))
-    }
-
-    /// A key read back from storage, where it was stored valid.
-    pub fn from_stored(s: String) -> Self {
-        GroupKey(s)
     }
 
     /// The key as text.

@@ -337,8 +337,8 @@ impl GroupRow {
         Ok(CustomerGroup {
             id: GroupId(self.id),
             version: Version(self.version),
-            key: self.key.map(GroupKey::from_stored),
-            name: GroupName::from_stored(self.name),
+            key: self.key.as_deref().map(GroupKey::parse).transpose().map_err(|e| stored("key", self.id, e))?,
+            name: GroupName::parse("name", &self.name).map_err(|e| stored("name", self.id, e))?,
             custom,
             metadata: Metadata::from_stored(object(self.metadata)),
             created_at: self.created_at,
@@ -414,6 +414,12 @@ impl EventRow {
             created_at: self.created_at,
         })
     }
+}
+
+/// A stored value that the domain's rules refuse: the database was changed behind the service's
+/// back (every write validates first), so it is an internal error, never the client's.
+pub(crate) fn stored(what: &str, id: uuid::Uuid, e: DomainError) -> DomainError {
+    DomainError::internal(format!("stored {what} of {id} is invalid: {e}"))
 }
 
 #[cfg(test)]

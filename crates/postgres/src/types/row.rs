@@ -58,7 +58,7 @@ impl TypeRow {
         Ok(Type {
             id: TypeId(self.id),
             version: Version(self.version),
-            key: TypeKey::from_stored(self.key),
+            key: TypeKey::parse(&self.key).map_err(|e| crate::models::stored("type key", self.id, e))?,
             name: read::<LocalizedString>("type name", self.name)?,
             description: self.description.map(|d| read::<LocalizedString>("type description", d)).transpose()?,
             resource_type_ids: self.resource_type_ids,

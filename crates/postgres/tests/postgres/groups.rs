@@ -229,3 +229,22 @@ async fn set_customers_is_all_or_nothing() {
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 0);
     assert!(fx.customers().get(fx.project, a.id, Relations::ALL).await.expect("customer").groups.is_empty());
 }
+
+/// Rows are read back through the domain's parsers: a name or key changed behind the service's
+/// back into one its rules refuse is an internal error, not an unchecked value nor a client error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_stored_value_the_rules_refuse_is_an_internal_error() {
+    let fx = Fx::new().await;
+    let repo = fx.groups();
+    let created = repo.create(&fx.ctx(), &group("Gold", Some("gold")), 1000).await.expect("create");
+    let mut conn = fx.conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        &format!("UPDATE customer_groups SET key = 'not a key!' WHERE id = '{}'", created.id.0),
+    )
+    .await
+    .expect("corrupt the key");
+    let err = repo.get(fx.project, created.id).await.expect_err("refused");
+    assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
+    assert!(format!("{err:?}").contains("stored key"), "{err:?}");
+}

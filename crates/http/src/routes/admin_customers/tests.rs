@@ -60,7 +60,7 @@ pub(crate) mod harness {
             id: GroupId(uuid::Uuid::now_v7()),
             version: Version(1),
             key: None,
-            name: GroupName::from_stored(name.to_owned()),
+            name: GroupName::parse("name", name).unwrap(),
             custom: None,
             metadata: Metadata::default(),
             created_at: t0(),
