@@ -62,7 +62,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!("Silver has {} members", silver_members.len());
 
     // A versioned update: read, change at the version read; a writer with an old version loses.
-    let current = block_on(groups.get(&shop, &GroupTarget::Key("gold".into())))?;
+    let current = block_on(groups.get(&shop, &GroupTarget::Key(GroupKey::parse("gold")?)))?;
     let rename = |name: &str| -> Result<Vec<GroupAction>, DomainError> {
         Ok(vec![GroupAction::ChangeName(GroupName::parse("name", name)?)])
     };

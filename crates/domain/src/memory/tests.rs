@@ -92,7 +92,7 @@ fn versioned_group_update_and_conflict() {
     let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
     assert_eq!(gold.version, Version(1));
     let rename = |n: &str| vec![GroupAction::ChangeName(GroupName::parse("name", n).unwrap())];
-    let target = GroupTarget::Key("gold".into());
+    let target = GroupTarget::Key(GroupKey::parse("gold").unwrap());
     let v2 = block_on(groups.update(&p, &target, Version(1), rename("Gold members"))).unwrap();
     assert_eq!(v2.version, Version(2));
     let err = block_on(groups.update(&p, &target, Version(1), rename("Platinum"))).unwrap_err();

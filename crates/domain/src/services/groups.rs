@@ -5,8 +5,8 @@ use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
-    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupName, GroupPatch, ResolvedAction, TypeRef,
-    Version,
+    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupKey, GroupName, GroupPatch, ResolvedAction,
+    TypeRef, Version,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
@@ -25,7 +25,7 @@ pub enum GroupTarget {
     /// By id.
     Id(GroupId),
     /// By key.
-    Key(String),
+    Key(GroupKey),
 }
 
 #[derive(Clone)]
@@ -170,7 +170,7 @@ impl GroupService {
     pub async fn get(&self, principal: &Principal, target: &GroupTarget) -> DomainResult<CustomerGroup> {
         match target {
             GroupTarget::Id(id) => self.repo.get(principal.project_id, *id).await,
-            GroupTarget::Key(key) => self.repo.get_by_key(principal.project_id, key).await,
+            GroupTarget::Key(key) => self.repo.get_by_key(principal.project_id, key.as_str()).await,
         }
     }
 
@@ -630,6 +630,12 @@ mod tests {
         repo.expect_get().never();
         let svc = service(repo);
         let actions = (0..501).map(|i| rename(&format!("n{i}"))).collect();
-        assert!(block_on(svc.update(&principal(), &GroupTarget::Key("k".into()), Version(1), actions)).is_err());
+        assert!(block_on(svc.update(
+            &principal(),
+            &GroupTarget::Key(GroupKey::parse("kk").unwrap()),
+            Version(1),
+            actions
+        ))
+        .is_err());
     }
 }

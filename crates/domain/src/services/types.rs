@@ -2,7 +2,7 @@
 
 use super::write_context;
 use crate::auth::Principal;
-use crate::custom_type::{Type, TypeAction, TypeDraft, TypeQuery};
+use crate::custom_type::{Type, TypeAction, TypeDraft, TypeKey, TypeQuery};
 use crate::customer_group::Version;
 use crate::error::DomainResult;
 use crate::ids::TypeId;
@@ -17,7 +17,7 @@ pub enum TypeTarget {
     /// By id.
     Id(TypeId),
     /// By key.
-    Key(String),
+    Key(TypeKey),
 }
 
 #[derive(Clone)]
@@ -57,7 +57,7 @@ impl TypeService {
     pub async fn get(&self, principal: &Principal, target: &TypeTarget) -> DomainResult<Type> {
         match target {
             TypeTarget::Id(id) => self.repo.get(principal.project_id, *id).await,
-            TypeTarget::Key(key) => self.repo.get_by_key(principal.project_id, key).await,
+            TypeTarget::Key(key) => self.repo.get_by_key(principal.project_id, key.as_str()).await,
         }
     }
 
@@ -173,8 +173,9 @@ mod tests {
         repo.expect_get_by_key().returning(|_, _| Ok(a_type(3)));
         repo.expect_save().never();
         let svc = service(repo);
-        let err = block_on(svc.update(&principal(), &TypeTarget::Key("tk".into()), Version(1), vec![]))
-            .expect_err("conflict");
+        let err =
+            block_on(svc.update(&principal(), &TypeTarget::Key(TypeKey::parse("tk").unwrap()), Version(1), vec![]))
+                .expect_err("conflict");
         assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 3, .. }));
     }
 }

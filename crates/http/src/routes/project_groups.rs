@@ -137,7 +137,7 @@ fn by_id(req: &HttpRequest) -> ProjectResult<GroupTarget> {
 fn by_key(req: &HttpRequest) -> ProjectResult<GroupTarget> {
     let raw = segment(req, "key");
     match GroupKey::parse(&raw) {
-        Ok(_) => Ok(GroupTarget::Key(raw)),
+        Ok(key) => Ok(GroupTarget::Key(key)),
         Err(_) => Err(DomainError::not_found_key(Resource::CustomerGroup, raw).into()),
     }
 }

@@ -111,7 +111,7 @@ fn by_id(req: &HttpRequest) -> ProjectResult<TypeTarget> {
 fn by_key(req: &HttpRequest) -> ProjectResult<TypeTarget> {
     let raw = segment(req, "key");
     match TypeKey::parse(&raw) {
-        Ok(_) => Ok(TypeTarget::Key(raw)),
+        Ok(key) => Ok(TypeTarget::Key(key)),
         Err(_) => Err(DomainError::not_found_key(Resource::Type, raw).into()),
     }
 }
