@@ -8,6 +8,7 @@ mod customers;
 mod groups;
 mod operations;
 mod projects;
+mod recording;
 mod statements;
 mod tenant_filter;
 mod types;

@@ -2,41 +2,15 @@
 //! page loads each relation with one statement (no N+1). Recorded with diesel's
 //! instrumentation on every connection of a dedicated pool.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures::FutureExt;
 use xclade_domain::customer::{AddressFields, CustomerFilter, Relations};
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository};
 use xclade_domain::AddressId;
-use xclade_postgres::{PgCustomerRepository, PgPool};
+use xclade_postgres::PgCustomerRepository;
 
 use crate::common::{customer, group, Fx};
-
-type Log = Arc<Mutex<Vec<String>>>;
-
-fn recording_pool(url: &str, log: &Log) -> PgPool {
-    let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    let log = log.clone();
-    config.custom_setup = Box::new(move |url| {
-        let log = log.clone();
-        async move {
-            let mut conn = AsyncPgConnection::establish(url).await?;
-            let recorder = move |event: InstrumentationEvent<'_>| {
-                if let InstrumentationEvent::StartQuery { query, .. } = event {
-                    log.lock().expect("log").push(query.to_string());
-                }
-            };
-            conn.set_instrumentation(Box::new(recorder) as Box<dyn Instrumentation>);
-            Ok(conn)
-        }
-        .boxed()
-    });
-    Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(2).build().expect("pool")
-}
+use crate::recording::{recording_pool, Log};
 
 /// How many recorded statements mention `table`, then forget them all.
 fn take(log: &Log, table: &str) -> usize {

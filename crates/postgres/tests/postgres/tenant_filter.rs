@@ -3,24 +3,18 @@
 //! are recorded with diesel's instrumentation while every repository operation runs; the only
 //! exceptions are the relay's cross-project statements (`outbox::CROSS_PROJECT_STATEMENTS`).
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
-use diesel_async::{AsyncConnection, AsyncPgConnection};
-use futures::FutureExt;
 use xclade_domain::customer::{AddressFields, CustomerFilter, CustomerPatch, Relations};
 use xclade_domain::customer_group::{GroupName, GroupPatch, Version};
 use xclade_domain::paging::{GroupFilter, GroupQuery};
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, EventOutbox, IdempotencyClaim};
 use xclade_domain::AddressId;
 use xclade_postgres::outbox::CROSS_PROJECT_STATEMENTS;
-use xclade_postgres::{PgCustomerGroupRepository, PgCustomerRepository, PgEventOutbox, PgPool};
+use xclade_postgres::{PgCustomerGroupRepository, PgCustomerRepository, PgEventOutbox};
 
 use crate::common::{customer, group, Fx};
-
-type Log = Arc<Mutex<Vec<String>>>;
+use crate::recording::{recording_pool, Log};
 
 const TENANT_TABLES: [&str; 8] = [
     "customers",
@@ -32,26 +26,6 @@ const TENANT_TABLES: [&str; 8] = [
     "types",
     "api_clients",
 ];
-
-fn recording_pool(url: &str, log: &Log) -> PgPool {
-    let mut config = ManagerConfig::<AsyncPgConnection>::default();
-    let log = log.clone();
-    config.custom_setup = Box::new(move |url| {
-        let log = log.clone();
-        async move {
-            let mut conn = AsyncPgConnection::establish(url).await?;
-            let recorder = move |event: InstrumentationEvent<'_>| {
-                if let InstrumentationEvent::StartQuery { query, .. } = event {
-                    log.lock().expect("log").push(query.to_string());
-                }
-            };
-            conn.set_instrumentation(Box::new(recorder) as Box<dyn Instrumentation>);
-            Ok(conn)
-        }
-        .boxed()
-    });
-    Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(2).build().expect("pool")
-}
 
 /// The tenant tables a statement names (quoted by diesel, bare in hand-written SQL).
 fn tenant_tables(sql: &str) -> Vec<&'static str> {
