@@ -140,11 +140,11 @@ pub(crate) async fn set_groups(
     let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|g| (id.0, g.0)).collect();
     let added: Vec<Uuid> =
         insert_memberships(conn, project, &pairs, ctx.now).await?.into_iter().map(|(_, g)| g).collect();
-    let mut changed = added.clone();
-    let mut removed_ids: Vec<Uuid> = Vec::new();
-    if !remove.is_empty() {
+    let removed: Vec<Uuid> = if remove.is_empty() {
+        Vec::new()
+    } else {
         let remove: Vec<Uuid> = remove.iter().map(|g| g.0).collect();
-        let removed: Vec<Uuid> = diesel::delete(
+        diesel::delete(
             m::table
                 .filter(m::project_id.eq(project.0))
                 .filter(m::customer_id.eq(id.0))
@@ -152,10 +152,9 @@ pub(crate) async fn set_groups(
         )
         .returning(m::group_id)
         .get_results(conn)
-        .await?;
-        changed.extend(&removed);
-        removed_ids = removed;
-    }
+        .await?
+    };
+    let changed: Vec<Uuid> = added.iter().chain(&removed).copied().collect();
     bump_groups(conn, ctx, &changed).await?;
 
     // The event carries the customer with its groups; the answer what was asked for.
@@ -165,7 +164,7 @@ pub(crate) async fn set_groups(
     let [customer] = list;
     if !changed.is_empty() {
         let added: Vec<GroupId> = added.into_iter().map(GroupId).collect();
-        let removed: Vec<GroupId> = removed_ids.into_iter().map(GroupId).collect();
+        let removed: Vec<GroupId> = removed.into_iter().map(GroupId).collect();
         record(conn, &Event::customer_groups_changed(ctx, &customer, &added, &removed)).await?;
     }
     Ok(keep_only(customer, relations))

@@ -4,17 +4,14 @@
 use super::support::to_value;
 use crate::error::AdminError;
 use crate::fields::{RelationFields, SelectedFields};
-use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 use xclade_domain::customer::{Address, Customer};
 use xclade_domain::customer_group::CustomerGroup;
 
-/// RFC 3339 UTC with milliseconds and `Z`: `2019-08-24T14:15:22.000Z`.
-pub fn timestamp(at: &DateTime<Utc>) -> String {
-    at.to_rfc3339_opts(SecondsFormat::Millis, true)
-}
+/// Both families write timestamps alike (RFC 3339 UTC with milliseconds and `Z`).
+pub use crate::routes::project_groups::dto::timestamp;
 
 /// A group as seen through a customer's `groups`.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
