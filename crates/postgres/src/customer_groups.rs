@@ -218,7 +218,7 @@ async fn save_in_one_statement(
     // The event carries the group as it is stored (what a read of the row gives).
     let event =
         crate::models::EventRow::from_domain(&group_event(ctx, EventKind::GroupUpdated, &r.clone().into_domain()?));
-    let updated: Result<Vec<GroupRow>, _> = diesel::sql_query(SAVE_WITH_EVENT)
+    let updated: Result<Vec<GroupRow>, _> = crate::sql::Static::new(SAVE_WITH_EVENT)
         .bind::<SqlUuid, _>(r.project_id)
         .bind::<SqlUuid, _>(r.id)
         .bind::<BigInt, _>(expected.0)

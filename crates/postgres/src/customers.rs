@@ -59,7 +59,7 @@ async fn claim_key(
     customer: &Customer,
 ) -> TxResult<bool> {
     let response = CustomerSnapshot::text(customer)?;
-    let rows: Vec<Claimed> = diesel::sql_query(
+    let rows: Vec<Claimed> = crate::sql::Static::new(
         "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (project_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
@@ -125,7 +125,7 @@ async fn create_in_one_statement(
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
     let event = Event::customer_created(ctx, &customer, additional_data);
     let e = EventRow::from_domain(&event);
-    diesel::sql_query(CREATE_WITH_EVENT)
+    crate::sql::Static::new(CREATE_WITH_EVENT)
         .bind::<SqlUuid, _>(r.project_id)
         .bind::<SqlUuid, _>(r.id)
         .bind::<Text, _>(&r.email)

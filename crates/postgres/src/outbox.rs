@@ -115,7 +115,7 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> DomainError
 }
 
 async fn claim_on(conn: &mut AsyncPgConnection, limit: u32) -> Result<Vec<EventRow>, diesel::result::Error> {
-    let parts: Vec<PartRow> = diesel::sql_query(CLAIM_PARTS_SQL)
+    let parts: Vec<PartRow> = crate::sql::Static::new(CLAIM_PARTS_SQL)
         .bind::<Integer, _>(LOCK_CLASS)
         .bind::<BigInt, _>(CLAIM_PARTS)
         .load(conn)
@@ -124,7 +124,7 @@ async fn claim_on(conn: &mut AsyncPgConnection, limit: u32) -> Result<Vec<EventR
         return Ok(Vec::new());
     }
     let parts: Vec<i16> = parts.into_iter().filter_map(|r| i16::try_from(r.p).ok()).collect();
-    diesel::sql_query(CLAIM_EVENTS_SQL)
+    crate::sql::Static::new(CLAIM_EVENTS_SQL)
         .bind::<Array<Int2>, _>(parts)
         .bind::<BigInt, _>(i64::from(limit))
         .load(conn)
@@ -229,7 +229,7 @@ impl EventOutbox for PgEventOutbox {
     async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64> {
         single_statement(&self.pool, &(cutoff, limit), |conn, (cutoff, limit)| {
             Box::pin(async move {
-                let n = diesel::sql_query(PURGE_SQL)
+                let n = crate::sql::Static::new(PURGE_SQL)
                     .bind::<Timestamptz, _>(*cutoff)
                     .bind::<BigInt, _>(i64::from(*limit))
                     .execute(conn)
@@ -243,7 +243,7 @@ impl EventOutbox for PgEventOutbox {
     async fn stats(&self) -> DomainResult<OutboxStats> {
         read(&self.pool, &(), |conn, _| {
             Box::pin(async move {
-                let row: StatsRow = diesel::sql_query(STATS_SQL).get_result(conn).await?;
+                let row: StatsRow = crate::sql::Static::new(STATS_SQL).get_result(conn).await?;
                 Ok(OutboxStats { pending: u64::try_from(row.pending).unwrap_or(0), oldest_pending_at: row.oldest })
             })
         })

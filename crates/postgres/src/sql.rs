@@ -1,13 +1,25 @@
-//! A small builder of dynamic SQL whose values are always bound parameters.
+//! Hand-written SQL whose values are always bound parameters.
 //!
-//! The SQL text is made only of constants of this crate; every value that comes from a
-//! request is pushed with [`Sql::bind`], which writes `$n` and keeps the value for diesel's
-//! `sql_query(..).into_boxed().bind::<T, _>(..)`.
+//! * [`Sql`] builds dynamic SQL: the text is made only of constants of this crate; every value
+//!   that comes from a request is pushed with [`Sql::bind`], which writes `$n` and keeps the
+//!   value for diesel's `sql_query(..).into_boxed().bind::<T, _>(..)`. Its statements are sent
+//!   unnamed (parsed and planned for their parameters each time): their texts depend on the
+//!   request (a `where` predicate can take any shape), and a per-connection cache of them would
+//!   grow without bound, on the server as well.
+//! * [`Static`] sends one of this crate's fixed statements (a `&'static str`) as a prepared
+//!   statement that the connection keeps, like diesel's query builder does for its own queries.
+//!   `diesel::sql_query` never does (every execution is parsed and planned again): for the
+//!   one-statement create and group update that was most of the difference between the service
+//!   and its pgbench ceiling (docs/benchmarks.md).
+
+use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
-use diesel::query_builder::BoxedSqlQuery;
-use diesel::sql_types;
+use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId};
+use diesel::serialize::ToSql;
+use diesel::sql_types::{self, HasSqlType, Untyped};
+use diesel::QueryResult;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -98,6 +110,83 @@ impl Sql {
     }
 }
 
+/// One of this crate's fixed statements with its bound values, sent as a prepared statement
+/// the connection caches (diesel keys its cache by the SQL text and the bind types).
+///
+/// The text refers to its values as `$1 … $n`, each number once or more, in any order; the
+/// statement diesel prepares numbers its parameters in the order they appear (a value used twice
+/// is bound twice), which gives the same text for every execution of the same `&'static str`.
+pub(crate) struct Static<'a> {
+    text: &'static str,
+    binds: Vec<Box<dyn QueryFragment<Pg> + Send + 'a>>,
+}
+
+impl<'a> Static<'a> {
+    pub fn new(text: &'static str) -> Static<'a> {
+        Static { text, binds: Vec::new() }
+    }
+
+    /// Binds the value of the next parameter (`$1`, then `$2`, …).
+    pub fn bind<ST, U>(mut self, value: U) -> Static<'a>
+    where
+        Pg: HasSqlType<ST>,
+        U: ToSql<ST, Pg> + Send + 'a,
+        ST: 'a,
+    {
+        self.binds.push(Box::new(Param::<ST, U> { value, sql_type: PhantomData }));
+        self
+    }
+}
+
+struct Param<ST, U> {
+    value: U,
+    sql_type: PhantomData<fn() -> ST>,
+}
+
+impl<ST, U> QueryFragment<Pg> for Param<ST, U>
+where
+    Pg: HasSqlType<ST>,
+    U: ToSql<ST, Pg>,
+{
+    fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        pass.push_bind_param::<ST, U>(&self.value)
+    }
+}
+
+impl QueryFragment<Pg> for Static<'_> {
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        let mut rest = self.text;
+        while let Some(at) = rest.find('$') {
+            let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
+            if digits == 0 {
+                out.push_sql(&rest[..=at]);
+                rest = &rest[at + 1..];
+                continue;
+            }
+            out.push_sql(&rest[..at]);
+            let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
+            let param = n
+                .checked_sub(1)
+                .and_then(|i| self.binds.get(i))
+                .ok_or_else(|| diesel::result::Error::QueryBuilderError(format!("no value bound for ${n}").into()))?;
+            param.walk_ast(out.reborrow())?;
+            rest = &rest[at + 1 + digits..];
+        }
+        out.push_sql(rest);
+        Ok(())
+    }
+}
+
+impl QueryId for Static<'_> {
+    type QueryId = ();
+    // No static id: diesel then caches the prepared statement by its SQL text and bind types.
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl Query for Static<'_> {
+    type SqlType = Untyped;
+}
+
 /// Shifts every `$n` of `text` by `offset`.
 fn renumber(text: &str, offset: usize) -> String {
     if offset == 0 {
@@ -150,6 +239,20 @@ mod tests {
         a.append(&b);
         assert_eq!(a.text(), "SELECT 1 WHERE a = $1 AND b = $2 AND c = $3");
         assert_eq!(a.binds.len(), 3);
+    }
+
+    #[test]
+    fn static_statements_are_cacheable_and_number_their_parameters_in_order() {
+        use diesel::query_builder::QueryBuilder;
+        let q =
+            Static::new("SELECT $2, $1, '$' || $1").bind::<sql_types::Text, _>("a").bind::<sql_types::BigInt, _>(2_i64);
+        let mut builder = <Pg as diesel::backend::Backend>::QueryBuilder::default();
+        QueryFragment::<Pg>::to_sql(&q, &mut builder, &Pg).unwrap();
+        assert_eq!(builder.finish(), "SELECT $1, $2, '$' || $3");
+        assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&q, &Pg).unwrap());
+        let unbound = Static::new("SELECT $3").bind::<sql_types::Text, _>("a");
+        let mut builder = <Pg as diesel::backend::Backend>::QueryBuilder::default();
+        assert!(QueryFragment::<Pg>::to_sql(&unbound, &mut builder, &Pg).is_err());
     }
 
     #[test]
