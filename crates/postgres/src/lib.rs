@@ -37,6 +37,6 @@ pub use error::constraint_error;
 pub use health::PgHealth;
 pub use migrations::{revert_all_migrations, run_migrations, MigrationError};
 pub use outbox::PgEventOutbox;
-pub use pool::{build_pool, check_connect, PgPool};
+pub use pool::{build_pool, check_connect, with_application_name, PgPool, PoolStatus};
 pub use projects::PgProjectRepository;
 pub use types::PgTypeRepository;

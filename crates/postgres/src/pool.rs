@@ -13,6 +13,9 @@
 //! reads are run again on another connection (`tx::read`), writes answer 503 (a write is never
 //! sent twice), and the broken connection is dropped.
 
+use std::cell::RefCell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -27,7 +30,106 @@ use xclade_domain::DomainError;
 use crate::error::pool_error;
 
 /// The pool every repository holds a clone of (clones share the same connections).
-pub type PgPool = Pool<AsyncPgConnection>;
+///
+/// It is made of one deadpool pool per HTTP worker thread (a *shard*), each with its share of
+/// the connections. A thread always takes its connections from the same shard, so the task that
+/// drives a connection's socket (spawned where the connection was opened) runs on the thread
+/// whose requests use it: every round trip then wakes only that thread. With one pool shared by
+/// the workers, a round trip often woke the other worker's thread as well, which cost about a
+/// quarter of the server's CPU per customer read (docs/benchmarks.md). Threads are given shards
+/// in turn, the first time they use the pool; more threads than shards share them.
+#[derive(Clone)]
+pub struct PgPool {
+    shards: Arc<[Pool<AsyncPgConnection>]>,
+    id: usize,
+    next: Arc<AtomicUsize>,
+}
+
+/// Connections in use and free, requests waiting, and the maximum, over every shard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolStatus {
+    /// Connections open.
+    pub size: usize,
+    /// Connections open and free.
+    pub available: usize,
+    /// Requests waiting for a connection.
+    pub waiting: usize,
+    /// The most connections the pool opens.
+    pub max_size: usize,
+}
+
+static POOL_IDS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// The shard this thread uses, per pool (pool id, shard); a handful of pools at most.
+    static SHARD_OF: RefCell<Vec<(usize, usize)>> = const { RefCell::new(Vec::new()) };
+}
+
+/// How many (pool, shard) choices a thread remembers (tests open many pools on one thread).
+const REMEMBERED_POOLS: usize = 16;
+
+impl PgPool {
+    /// A pool of one shard (tests build their own deadpool pool and wrap it).
+    pub fn single(pool: Pool<AsyncPgConnection>) -> PgPool {
+        PgPool::from_shards(vec![pool])
+    }
+
+    fn from_shards(shards: Vec<Pool<AsyncPgConnection>>) -> PgPool {
+        PgPool {
+            shards: shards.into(),
+            id: POOL_IDS.fetch_add(1, Ordering::Relaxed),
+            next: Arc::new(AtomicUsize::new(0)),
+        }
+    }
+
+    /// The shard of the calling thread.
+    fn shard(&self) -> &Pool<AsyncPgConnection> {
+        let n = self.shards.len();
+        if n == 1 {
+            return &self.shards[0];
+        }
+        let index = SHARD_OF.with(|cell| {
+            let mut known = cell.borrow_mut();
+            if let Some(&(_, shard)) = known.iter().find(|(id, _)| *id == self.id) {
+                return shard;
+            }
+            let shard = self.next.fetch_add(1, Ordering::Relaxed) % n;
+            if known.len() == REMEMBERED_POOLS {
+                known.remove(0);
+            }
+            known.push((self.id, shard));
+            shard
+        });
+        &self.shards[index % n]
+    }
+
+    /// Checks out a connection of the calling thread's shard (deadpool's own bounds apply).
+    pub async fn get(
+        &self,
+    ) -> Result<PgConn, deadpool::managed::PoolError<diesel_async::pooled_connection::PoolError>> {
+        self.shard().get().await
+    }
+
+    /// The sums over every shard.
+    pub fn status(&self) -> PoolStatus {
+        self.shards.iter().map(Pool::status).fold(
+            PoolStatus { size: 0, available: 0, waiting: 0, max_size: 0 },
+            |acc, s| PoolStatus {
+                size: acc.size + s.size,
+                available: acc.available + s.available,
+                waiting: acc.waiting + s.waiting,
+                max_size: acc.max_size + s.max_size,
+            },
+        )
+    }
+
+    /// Closes every shard: waiting and later checkouts fail, open connections are dropped.
+    pub fn close(&self) {
+        for shard in self.shards.iter() {
+            shard.close();
+        }
+    }
+}
 
 /// A connection checked out of the pool.
 pub type PgConn = Object<AsyncPgConnection>;
@@ -62,9 +164,19 @@ pub const PLAN_REFRESH_USES: usize = 1000;
 /// How long the check of an idle connection may take.
 pub const RECYCLE_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// Builds a pool of at most `max_size` connections (at least 1). Connections are opened
-/// lazily, so this succeeds even while the database is down.
-pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildError> {
+/// Builds a pool of at most `max_size` connections (at least 1) in `shards` shards (at least 1,
+/// at most `max_size`; one per HTTP worker thread), the connections shared out evenly.
+/// Connections are opened lazily, so this succeeds even while the database is down.
+pub fn build_pool(database_url: &str, max_size: usize, shards: usize) -> Result<PgPool, BuildError> {
+    let max_size = max_size.max(1);
+    let shards = shards.clamp(1, max_size);
+    let pools = (0..shards)
+        .map(|i| build_shard(database_url, max_size / shards + usize::from(i < max_size % shards)))
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(PgPool::from_shards(pools))
+}
+
+fn build_shard(database_url: &str, max_size: usize) -> Result<Pool<AsyncPgConnection>, BuildError> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     // Connections whose socket closed or whose transaction state is not clean are dropped;
     // nothing is sent to the server for the check (see the module documentation).
@@ -85,7 +197,7 @@ pub fn build_pool(database_url: &str, max_size: usize) -> Result<PgPool, BuildEr
                 }
             })
         }))
-        .max_size(max_size.max(1))
+        .max_size(max_size)
         .wait_timeout(Some(WAIT_TIMEOUT))
         .create_timeout(Some(CREATE_TIMEOUT))
         .recycle_timeout(Some(RECYCLE_TIMEOUT))
@@ -108,6 +220,21 @@ pub(crate) async fn connection(pool: &PgPool, deadline: Instant) -> DomainResult
 /// waiting for the server, and must not be handed to the next request.
 pub(crate) fn discard(conn: PgConn) {
     drop(Object::take(conn));
+}
+
+/// `database_url` with `application_name` set to `name` (unless it sets one already), so that
+/// operators (and `pg_stat_activity`) can tell the service's connections, and its request pool
+/// from its background tasks, apart. Works for URLs and for `key=value` connection strings.
+pub fn with_application_name(database_url: &str, name: &str) -> String {
+    if database_url.contains("application_name=") {
+        return database_url.to_owned();
+    }
+    if database_url.starts_with("postgres://") || database_url.starts_with("postgresql://") {
+        let separator = if database_url.contains('?') { '&' } else { '?' };
+        format!("{database_url}{separator}application_name={name}")
+    } else {
+        format!("{database_url} application_name={name}")
+    }
 }
 
 /// Opens one connection and runs `SELECT 1` (the CLI's start-up check), within
@@ -175,7 +302,21 @@ pub(crate) async fn ping(pool: &PgPool, deadline: Instant) -> DomainResult<()> {
 
 #[cfg(test)]
 mod tests {
-    use super::server_address;
+    use super::{server_address, with_application_name};
+
+    #[test]
+    fn application_names_are_added_once() {
+        assert_eq!(with_application_name("postgres://u@h/db", "svc"), "postgres://u@h/db?application_name=svc");
+        assert_eq!(
+            with_application_name("postgres://u@h/db?sslmode=disable", "svc"),
+            "postgres://u@h/db?sslmode=disable&application_name=svc"
+        );
+        assert_eq!(
+            with_application_name("postgres://u@h/db?application_name=mine", "svc"),
+            "postgres://u@h/db?application_name=mine"
+        );
+        assert_eq!(with_application_name("host=/tmp dbname=x", "svc"), "host=/tmp dbname=x application_name=svc");
+    }
 
     #[test]
     fn server_addresses_hide_credentials() {

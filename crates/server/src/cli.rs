@@ -145,7 +145,7 @@ fn require_url(url: Option<String>) -> Result<String, String> {
 }
 
 async fn admin_services(url: &str) -> Result<Services, String> {
-    let pool = connect(url, 2, false).await.map_err(|e| e.to_string())?;
+    let pool = connect(url, 2, 1, false).await.map_err(|e| e.to_string())?;
     // Operator commands never issue tokens; the signing secret is not needed.
     Services::new(&pool, "", 0, 0).map_err(|e| e.to_string())
 }
@@ -200,7 +200,7 @@ pub async fn run(cli: Cli) -> Result<(), String> {
             let Some(events) = events_settings(Some(require_nats(cli.nats_url)?), true)? else {
                 return Err("XCLADE_NATS_URL is not set (or pass --nats-url)".into());
             };
-            let pool = connect(&url, 2, false).await.map_err(|e| e.to_string())?;
+            let pool = connect(&url, 2, 1, false).await.map_err(|e| e.to_string())?;
             let status = crate::relay::RelayStatus::new();
             let relay = crate::relay::run(pool.clone(), url, events.nats_url, events.stream, events.retention, status);
             tokio::select! {

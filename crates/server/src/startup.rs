@@ -85,20 +85,35 @@ impl Services {
     }
 }
 
-/// Connects, checks the database answers, and applies migrations when asked.
-pub async fn connect(database_url: &str, pool_size: usize, migrate: bool) -> Result<PgPool, StartupError> {
+/// Connects, checks the database answers, and applies migrations when asked; the pool is split
+/// into `shards` (one per HTTP worker thread, see [`PgPool`]).
+pub async fn connect(
+    database_url: &str,
+    pool_size: usize,
+    shards: usize,
+    migrate: bool,
+) -> Result<PgPool, StartupError> {
     xclade_postgres::check_connect(database_url).await.map_err(StartupError::Database)?;
     if migrate {
         xclade_postgres::run_migrations(database_url).await.map_err(|e| StartupError::Migrations(e.to_string()))?;
     }
-    build_pool(database_url, pool_size).map_err(|e| StartupError::Database(e.to_string()))
+    let url = xclade_postgres::with_application_name(database_url, "xclade-customers");
+    build_pool(&url, pool_size, shards).map_err(|e| StartupError::Database(e.to_string()))
 }
+
+/// Connections of the background tasks of `serve` (the outbox backlog count, the relay): a pool
+/// of their own, so that the request pool's shards belong to the HTTP worker threads alone.
+pub const BACKGROUND_POOL_SIZE: usize = 3;
+
+/// The `application_name` of the background pool's connections.
+pub const BACKGROUND_APPLICATION: &str = "xclade-customers-background";
 
 /// A built, bound, not yet running service.
 pub struct Application {
     port: u16,
     server: actix_web::dev::Server,
     pool: PgPool,
+    background: PgPool,
     services: Services,
     /// The relay and the backlog counter, aborted when the server stops.
     tasks: Vec<tokio::task::JoinHandle<()>>,
@@ -107,16 +122,19 @@ pub struct Application {
 impl Application {
     /// Builds everything and binds the listener (port 0 picks a free port).
     pub async fn build(settings: Settings) -> Result<Application, StartupError> {
-        let pool = connect(&settings.database_url, settings.pool_size, settings.migrate).await?;
+        let pool = connect(&settings.database_url, settings.pool_size, settings.workers, settings.migrate).await?;
+        let background_url = xclade_postgres::with_application_name(&settings.database_url, BACKGROUND_APPLICATION);
+        let background =
+            build_pool(&background_url, BACKGROUND_POOL_SIZE, 1).map_err(|e| StartupError::Database(e.to_string()))?;
         let services =
             Services::new(&pool, &settings.jwt_secret, settings.token_ttl_secs, settings.max_customer_groups)?;
         let relay_status = crate::relay::RelayStatus::new();
-        let mut tasks = vec![crate::relay::spawn_stats(pool.clone(), relay_status.clone())];
+        let mut tasks = vec![crate::relay::spawn_stats(background.clone(), relay_status.clone())];
         match &settings.events {
             None => tracing::info!("XCLADE_NATS_URL is not set: events stay in the outbox (§6)"),
             Some(events) if !events.relay => tracing::info!("--no-relay: this process publishes no events"),
             Some(events) => tasks.push(tokio::spawn(crate::relay::run(
-                pool.clone(),
+                background.clone(),
                 settings.database_url.clone(),
                 events.nats_url.clone(),
                 events.stream.clone(),
@@ -140,7 +158,7 @@ impl Application {
         let options = ServerOptions { workers: settings.workers, ..ServerOptions::default() };
         let server = xclade_http::server::serve(listener, web::Data::new(state), options)
             .map_err(|e| StartupError::Bind(settings.bind.clone(), e))?;
-        Ok(Application { port, server, pool, services, tasks })
+        Ok(Application { port, server, pool, background, services, tasks })
     }
 
     pub fn port(&self) -> u16 {
@@ -165,6 +183,7 @@ impl Application {
             task.abort();
         }
         self.pool.close();
+        self.background.close();
         tracing::info!("server stopped");
         result
     }

@@ -34,7 +34,7 @@ struct N {
 impl Fx {
     pub async fn new() -> Fx {
         let db = TestDb::new().await;
-        let pool = build_pool(db.url(), 16).expect("pool");
+        let pool = build_pool(db.url(), 16, 1).expect("pool");
         let project = ProjectId(Uuid::now_v7());
         let key = "demo".to_owned();
         PgProjectRepository::new(pool.clone())

@@ -33,7 +33,7 @@ async fn migrations_up_down_up() {
 async fn an_unreachable_database_fails_fast_as_unavailable() {
     // Nothing listens on port 1.
     let url = "postgres://postgres@127.0.0.1:1/nothing";
-    let pool = build_pool(url, 4).expect("a pool builds without connecting");
+    let pool = build_pool(url, 4, 2).expect("a pool builds without connecting");
     let started = Instant::now();
     let r = xclade_postgres::PgCustomerRepository::new(pool.clone())
         .get(

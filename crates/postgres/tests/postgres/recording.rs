@@ -31,5 +31,7 @@ pub fn recording_pool(url: &str, log: &Log) -> PgPool {
         }
         .boxed()
     });
-    Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(2).build().expect("pool")
+    PgPool::single(
+        Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(2).build().expect("pool"),
+    )
 }
