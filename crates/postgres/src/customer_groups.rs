@@ -129,13 +129,15 @@ async fn create(
     group: &CustomerGroup,
     max_groups: u32,
 ) -> TxResult<CustomerGroup> {
-    let counted: Option<i32> = diesel::update(
-        p::table
-            .filter(p::project_id.eq(ctx.project_id.0))
-            .filter(p::customer_group_count.lt(i32::try_from(max_groups).unwrap_or(i32::MAX))),
+    let counted: Option<i32> = crate::sql::cached(
+        diesel::update(
+            p::table
+                .filter(p::project_id.eq(ctx.project_id.0))
+                .filter(p::customer_group_count.lt(i32::try_from(max_groups).unwrap_or(i32::MAX))),
+        )
+        .set(p::customer_group_count.eq(p::customer_group_count + 1))
+        .returning(p::customer_group_count),
     )
-    .set(p::customer_group_count.eq(p::customer_group_count + 1))
-    .returning(p::customer_group_count)
     .get_result(conn)
     .await
     .optional()?;
@@ -146,11 +148,13 @@ async fn create(
         }));
     }
     check_group_custom(conn, ctx.project_id, group).await?;
-    let inserted = diesel::insert_into(g::table)
-        .values(GroupRow::from_domain(ctx.project_id, group))
-        .returning(GroupRow::as_returning())
-        .get_result(conn)
-        .await;
+    let inserted = crate::sql::cached(
+        diesel::insert_into(g::table)
+            .values(GroupRow::from_domain(ctx.project_id, group))
+            .returning(GroupRow::as_returning()),
+    )
+    .get_result(conn)
+    .await;
     let created = group_constraints(inserted, group)?.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupCreated, &created)).await?;
     Ok(created)
@@ -164,23 +168,25 @@ async fn save(
 ) -> TxResult<CustomerGroup> {
     check_group_custom(conn, ctx.project_id, group).await?;
     let r = GroupRow::from_domain(ctx.project_id, group);
-    let updated = diesel::update(
-        g::table
-            .filter(g::project_id.eq(ctx.project_id.0))
-            .filter(g::id.eq(group.id.0))
-            .filter(g::version.eq(expected.0)),
+    let updated = crate::sql::cached(
+        diesel::update(
+            g::table
+                .filter(g::project_id.eq(ctx.project_id.0))
+                .filter(g::id.eq(group.id.0))
+                .filter(g::version.eq(expected.0)),
+        )
+        .set((
+            g::version.eq(r.version),
+            g::key.eq(r.key),
+            g::name.eq(r.name),
+            g::custom_type_id.eq(r.custom_type_id),
+            g::custom_fields.eq(r.custom_fields),
+            g::metadata.eq(r.metadata),
+            g::last_modified_at.eq(r.last_modified_at),
+            g::last_modified_by.eq(r.last_modified_by),
+        ))
+        .returning(GroupRow::as_returning()),
     )
-    .set((
-        g::version.eq(r.version),
-        g::key.eq(r.key),
-        g::name.eq(r.name),
-        g::custom_type_id.eq(r.custom_type_id),
-        g::custom_fields.eq(r.custom_fields),
-        g::metadata.eq(r.metadata),
-        g::last_modified_at.eq(r.last_modified_at),
-        g::last_modified_by.eq(r.last_modified_by),
-    ))
-    .returning(GroupRow::as_returning())
     .get_result(conn)
     .await
     .optional();
@@ -218,26 +224,28 @@ async fn save_in_one_statement(
     // The event carries the group as it is stored (what a read of the row gives).
     let event =
         crate::models::EventRow::from_domain(&group_event(ctx, EventKind::GroupUpdated, &r.clone().into_domain()?));
-    let updated: Result<Vec<GroupRow>, _> = crate::sql::Static::new(SAVE_WITH_EVENT)
-        .bind::<SqlUuid, _>(r.project_id)
-        .bind::<SqlUuid, _>(r.id)
-        .bind::<BigInt, _>(expected.0)
-        .bind::<BigInt, _>(r.version)
-        .bind::<Nullable<Text>, _>(&r.key)
-        .bind::<Text, _>(&r.name)
-        .bind::<Nullable<SqlUuid>, _>(r.custom_type_id)
-        .bind::<Nullable<Jsonb>, _>(&r.custom_fields)
-        .bind::<Jsonb, _>(&r.metadata)
-        .bind::<Timestamptz, _>(r.last_modified_at)
-        .bind::<Nullable<Jsonb>, _>(&r.last_modified_by)
-        .bind::<SqlUuid, _>(event.id)
-        .bind::<Text, _>(&event.project_key)
-        .bind::<Text, _>(&event.kind)
-        .bind::<Jsonb, _>(&event.actor)
-        .bind::<Jsonb, _>(&event.payload)
-        .bind::<Timestamptz, _>(event.created_at)
-        .load(conn)
-        .await;
+    let updated: Result<Vec<GroupRow>, _> = crate::sql::cached(
+        diesel::sql_query(SAVE_WITH_EVENT)
+            .bind::<SqlUuid, _>(r.project_id)
+            .bind::<SqlUuid, _>(r.id)
+            .bind::<BigInt, _>(expected.0)
+            .bind::<BigInt, _>(r.version)
+            .bind::<Nullable<Text>, _>(&r.key)
+            .bind::<Text, _>(&r.name)
+            .bind::<Nullable<SqlUuid>, _>(r.custom_type_id)
+            .bind::<Nullable<Jsonb>, _>(&r.custom_fields)
+            .bind::<Jsonb, _>(&r.metadata)
+            .bind::<Timestamptz, _>(r.last_modified_at)
+            .bind::<Nullable<Jsonb>, _>(&r.last_modified_by)
+            .bind::<SqlUuid, _>(event.id)
+            .bind::<Text, _>(&event.project_key)
+            .bind::<Text, _>(&event.kind)
+            .bind::<Jsonb, _>(&event.actor)
+            .bind::<Jsonb, _>(&event.payload)
+            .bind::<Timestamptz, _>(event.created_at),
+    )
+    .load(conn)
+    .await;
     match group_constraints(updated, group)?.pop() {
         Some(row) => Ok(row.into_domain()?),
         None => Err(conflict_or_missing(conn, ctx.project_id, group.id, expected).await),
@@ -274,10 +282,12 @@ async fn delete(
     expected: Option<Version>,
 ) -> TxResult<CustomerGroup> {
     // The project row first, like `create`: both lock it before any group row.
-    diesel::update(p::table.filter(p::project_id.eq(ctx.project_id.0)).filter(p::customer_group_count.gt(0)))
-        .set(p::customer_group_count.eq(p::customer_group_count - 1))
-        .execute(conn)
-        .await?;
+    crate::sql::cached(
+        diesel::update(p::table.filter(p::project_id.eq(ctx.project_id.0)).filter(p::customer_group_count.gt(0)))
+            .set(p::customer_group_count.eq(p::customer_group_count - 1)),
+    )
+    .execute(conn)
+    .await?;
     let target = g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq(id.0));
     let deleted: Option<GroupRow> = match expected {
         Some(v) => {
@@ -355,15 +365,17 @@ async fn set_customers(
     if !changed {
         return get(conn, project, id).await;
     }
-    let row: GroupRow = diesel::update(g::table.filter(g::project_id.eq(project.0)).filter(g::id.eq(id.0)))
-        .set((
-            g::version.eq(g::version + 1),
-            g::last_modified_at.eq(ctx.now),
-            g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
-        ))
-        .returning(GroupRow::as_returning())
-        .get_result(conn)
-        .await?;
+    let row: GroupRow = crate::sql::cached(
+        diesel::update(g::table.filter(g::project_id.eq(project.0)).filter(g::id.eq(id.0)))
+            .set((
+                g::version.eq(g::version + 1),
+                g::last_modified_at.eq(ctx.now),
+                g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
+            ))
+            .returning(GroupRow::as_returning()),
+    )
+    .get_result(conn)
+    .await?;
     let group = row.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupUpdated, &group)).await?;
     Ok(group)

@@ -59,21 +59,23 @@ async fn claim_key(
     customer: &Customer,
 ) -> TxResult<bool> {
     let response = CustomerSnapshot::text(customer)?;
-    let rows: Vec<Claimed> = crate::sql::Static::new(
-        "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
+    let rows: Vec<Claimed> = crate::sql::cached(
+        diesel::sql_query(
+            "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (project_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
            resource_id = EXCLUDED.resource_id, response = EXCLUDED.response, created_at = EXCLUDED.created_at \
          WHERE idempotency_keys.created_at < $7 \
          RETURNING key",
+        )
+        .bind::<SqlUuid, _>(ctx.project_id.0)
+        .bind::<Text, _>(&claim.key)
+        .bind::<Text, _>(&claim.request_hash)
+        .bind::<Nullable<SqlUuid>, _>(Some(customer.id.0))
+        .bind::<Nullable<Text>, _>(Some(response))
+        .bind::<Timestamptz, _>(ctx.now)
+        .bind::<Timestamptz, _>(claim.not_before),
     )
-    .bind::<SqlUuid, _>(ctx.project_id.0)
-    .bind::<Text, _>(&claim.key)
-    .bind::<Text, _>(&claim.request_hash)
-    .bind::<Nullable<SqlUuid>, _>(Some(customer.id.0))
-    .bind::<Nullable<Text>, _>(Some(response))
-    .bind::<Timestamptz, _>(ctx.now)
-    .bind::<Timestamptz, _>(claim.not_before)
     .load(conn)
     .await?;
     Ok(!rows.is_empty())
@@ -125,32 +127,34 @@ async fn create_in_one_statement(
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
     let event = Event::customer_created(ctx, &customer, additional_data);
     let e = EventRow::from_domain(&event);
-    crate::sql::Static::new(CREATE_WITH_EVENT)
-        .bind::<SqlUuid, _>(r.project_id)
-        .bind::<SqlUuid, _>(r.id)
-        .bind::<Text, _>(&r.email)
-        .bind::<Nullable<Text>, _>(&r.company_name)
-        .bind::<Nullable<Text>, _>(&r.first_name)
-        .bind::<Nullable<Text>, _>(&r.last_name)
-        .bind::<Nullable<Text>, _>(&r.phone)
-        .bind::<Jsonb, _>(&r.metadata)
-        .bind::<Bool, _>(r.has_account)
-        .bind::<Nullable<SqlUuid>, _>(r.default_billing_address_id)
-        .bind::<Nullable<SqlUuid>, _>(r.default_shipping_address_id)
-        .bind::<Nullable<Text>, _>(&r.created_by)
-        .bind::<Timestamptz, _>(r.created_at)
-        .bind::<Timestamptz, _>(r.updated_at)
-        .bind::<Nullable<Timestamptz>, _>(r.deleted_at)
-        .bind::<SqlUuid, _>(e.id)
-        .bind::<Text, _>(&e.project_key)
-        .bind::<Text, _>(&e.kind)
-        .bind::<Jsonb, _>(&e.actor)
-        .bind::<Jsonb, _>(&e.payload)
-        .bind::<Timestamptz, _>(e.created_at)
-        .bind::<Nullable<Timestamptz>, _>(e.published_at)
-        .execute(conn)
-        .await
-        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+    crate::sql::cached(
+        diesel::sql_query(CREATE_WITH_EVENT)
+            .bind::<SqlUuid, _>(r.project_id)
+            .bind::<SqlUuid, _>(r.id)
+            .bind::<Text, _>(&r.email)
+            .bind::<Nullable<Text>, _>(&r.company_name)
+            .bind::<Nullable<Text>, _>(&r.first_name)
+            .bind::<Nullable<Text>, _>(&r.last_name)
+            .bind::<Nullable<Text>, _>(&r.phone)
+            .bind::<Jsonb, _>(&r.metadata)
+            .bind::<Bool, _>(r.has_account)
+            .bind::<Nullable<SqlUuid>, _>(r.default_billing_address_id)
+            .bind::<Nullable<SqlUuid>, _>(r.default_shipping_address_id)
+            .bind::<Nullable<Text>, _>(&r.created_by)
+            .bind::<Timestamptz, _>(r.created_at)
+            .bind::<Timestamptz, _>(r.updated_at)
+            .bind::<Nullable<Timestamptz>, _>(r.deleted_at)
+            .bind::<SqlUuid, _>(e.id)
+            .bind::<Text, _>(&e.project_key)
+            .bind::<Text, _>(&e.kind)
+            .bind::<Jsonb, _>(&e.actor)
+            .bind::<Jsonb, _>(&e.payload)
+            .bind::<Timestamptz, _>(e.created_at)
+            .bind::<Nullable<Timestamptz>, _>(e.published_at),
+    )
+    .execute(conn)
+    .await
+    .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
     Ok(CreateOutcome::Created(customer))
 }
 
@@ -176,8 +180,7 @@ async fn create(
             return replay(conn, ctx.project_id, claim).await;
         }
     }
-    diesel::insert_into(c::table)
-        .values(CustomerRow::from_domain(ctx.project_id, &customer))
+    crate::sql::cached(diesel::insert_into(c::table).values(CustomerRow::from_domain(ctx.project_id, &customer)))
         .execute(conn)
         .await
         .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
@@ -198,8 +201,8 @@ async fn update(
     if changed {
         customer.updated_at = micros(ctx.now);
         let r = CustomerRow::from_domain(ctx.project_id, &customer);
-        diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0)))
-            .set((
+        crate::sql::cached(
+            diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0))).set((
                 c::email.eq(r.email),
                 c::company_name.eq(r.company_name),
                 c::first_name.eq(r.first_name),
@@ -207,10 +210,11 @@ async fn update(
                 c::phone.eq(r.phone),
                 c::metadata.eq(r.metadata),
                 c::updated_at.eq(r.updated_at),
-            ))
-            .execute(conn)
-            .await
-            .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+            )),
+        )
+        .execute(conn)
+        .await
+        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
     }
     // The event carries the whole customer; the answer what was asked for.
     let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
@@ -225,11 +229,13 @@ async fn update(
 
 async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId) -> TxResult<()> {
     let now = micros(ctx.now);
-    let row: Option<CustomerRow> = diesel::update(
-        c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0)).filter(c::deleted_at.is_null()),
+    let row: Option<CustomerRow> = crate::sql::cached(
+        diesel::update(
+            c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0)).filter(c::deleted_at.is_null()),
+        )
+        .set((c::deleted_at.eq(Some(now)), c::updated_at.eq(now)))
+        .returning(CustomerRow::as_returning()),
     )
-    .set((c::deleted_at.eq(Some(now)), c::updated_at.eq(now)))
-    .returning(CustomerRow::as_returning())
     .get_result(conn)
     .await
     .optional()?;

@@ -32,7 +32,7 @@ use crate::tx::{read, single_statement, transaction};
 
 /// Inserts `event` into the outbox (inside the caller's transaction).
 pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxResult<()> {
-    diesel::insert_into(events::table).values(EventRow::from_domain(event)).execute(conn).await?;
+    crate::sql::cached(diesel::insert_into(events::table).values(EventRow::from_domain(event))).execute(conn).await?;
     Ok(())
 }
 
@@ -115,20 +115,20 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> DomainError
 }
 
 async fn claim_on(conn: &mut AsyncPgConnection, limit: u32) -> Result<Vec<EventRow>, diesel::result::Error> {
-    let parts: Vec<PartRow> = crate::sql::Static::new(CLAIM_PARTS_SQL)
-        .bind::<Integer, _>(LOCK_CLASS)
-        .bind::<BigInt, _>(CLAIM_PARTS)
-        .load(conn)
-        .await?;
+    let parts: Vec<PartRow> = crate::sql::cached(
+        diesel::sql_query(CLAIM_PARTS_SQL).bind::<Integer, _>(LOCK_CLASS).bind::<BigInt, _>(CLAIM_PARTS),
+    )
+    .load(conn)
+    .await?;
     if parts.is_empty() {
         return Ok(Vec::new());
     }
     let parts: Vec<i16> = parts.into_iter().filter_map(|r| i16::try_from(r.p).ok()).collect();
-    crate::sql::Static::new(CLAIM_EVENTS_SQL)
-        .bind::<Array<Int2>, _>(parts)
-        .bind::<BigInt, _>(i64::from(limit))
-        .load(conn)
-        .await
+    crate::sql::cached(
+        diesel::sql_query(CLAIM_EVENTS_SQL).bind::<Array<Int2>, _>(parts).bind::<BigInt, _>(i64::from(limit)),
+    )
+    .load(conn)
+    .await
 }
 
 #[async_trait]
@@ -162,13 +162,15 @@ impl EventOutbox for PgEventOutbox {
                 for chunk in by_project.chunk_by(|a, b| a.0 == b.0) {
                     let project = chunk[0].0;
                     let event_ids: Vec<Uuid> = chunk.iter().map(|(_, id)| *id).collect();
-                    let n = diesel::update(
-                        events::table
-                            .filter(events::project_id.eq(project.0))
-                            .filter(events::id.eq_any(event_ids))
-                            .filter(events::published_at.is_null()),
+                    let n = crate::sql::cached(
+                        diesel::update(
+                            events::table
+                                .filter(events::project_id.eq(project.0))
+                                .filter(events::id.eq_any(event_ids))
+                                .filter(events::published_at.is_null()),
+                        )
+                        .set(events::published_at.eq(now)),
                     )
-                    .set(events::published_at.eq(now))
                     .execute(conn)
                     .await?;
                     marked += n as u64;
@@ -229,11 +231,11 @@ impl EventOutbox for PgEventOutbox {
     async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64> {
         single_statement(&self.pool, &(cutoff, limit), |conn, (cutoff, limit)| {
             Box::pin(async move {
-                let n = crate::sql::Static::new(PURGE_SQL)
-                    .bind::<Timestamptz, _>(*cutoff)
-                    .bind::<BigInt, _>(i64::from(*limit))
-                    .execute(conn)
-                    .await?;
+                let n = crate::sql::cached(
+                    diesel::sql_query(PURGE_SQL).bind::<Timestamptz, _>(*cutoff).bind::<BigInt, _>(i64::from(*limit)),
+                )
+                .execute(conn)
+                .await?;
                 Ok(n as u64)
             })
         })
@@ -243,7 +245,7 @@ impl EventOutbox for PgEventOutbox {
     async fn stats(&self) -> DomainResult<OutboxStats> {
         read(&self.pool, &(), |conn, _| {
             Box::pin(async move {
-                let row: StatsRow = crate::sql::Static::new(STATS_SQL).get_result(conn).await?;
+                let row: StatsRow = crate::sql::cached(diesel::sql_query(STATS_SQL)).get_result(conn).await?;
                 Ok(OutboxStats { pending: u64::try_from(row.pending).unwrap_or(0), oldest_pending_at: row.oldest })
             })
         })

@@ -6,19 +6,15 @@
 //!   unnamed (parsed and planned for their parameters each time): their texts depend on the
 //!   request (a `where` predicate can take any shape), and a per-connection cache of them would
 //!   grow without bound, on the server as well.
-//! * [`Static`] sends one of this crate's fixed statements (a `&'static str`) as a prepared
-//!   statement that the connection keeps, like diesel's query builder does for its own queries.
-//!   `diesel::sql_query` never does (every execution is parsed and planned again): for the
+//! * [`Cached`] marks a statement diesel would prepare for every execution (`sql_query`, every
+//!   `UPDATE`, multi-row inserts, inserts with `DEFAULT`) as one the connection keeps: for the
 //!   one-statement create and group update that was most of the difference between the service
 //!   and its pgbench ceiling (docs/benchmarks.md).
-
-use std::marker::PhantomData;
 
 use chrono::{DateTime, Utc};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, BoxedSqlQuery, Query, QueryFragment, QueryId};
-use diesel::serialize::ToSql;
-use diesel::sql_types::{self, HasSqlType, Untyped};
+use diesel::sql_types;
 use diesel::QueryResult;
 use serde_json::Value;
 use uuid::Uuid;
@@ -41,11 +37,12 @@ pub(crate) enum Bind {
 pub(crate) struct Sql {
     text: String,
     binds: Vec<Bind>,
+    plan_each_time: bool,
 }
 
 impl Sql {
     pub fn new(text: &str) -> Sql {
-        Sql { text: text.to_owned(), binds: Vec::new() }
+        Sql { text: text.to_owned(), binds: Vec::new(), plan_each_time: false }
     }
 
     /// Appends constant SQL text.
@@ -78,8 +75,17 @@ impl Sql {
         format!("${}", self.binds.len())
     }
 
+    /// Asks for this statement to be planned for its parameters at every execution, never kept
+    /// prepared: for conditions whose best plan depends on the value (a generic plan of an
+    /// `ILIKE $1` cannot use the trigram index and reads every row). Kept by [`Sql::append`].
+    pub fn plan_each_time(&mut self) -> &mut Self {
+        self.plan_each_time = true;
+        self
+    }
+
     /// Appends `other` (its placeholders renumbered after ours).
     pub fn append(&mut self, other: &Sql) -> &mut Self {
+        self.plan_each_time |= other.plan_each_time;
         let offset = self.binds.len();
         self.text.push_str(&renumber(&other.text, offset));
         self.binds.extend(other.binds.iter().cloned());
@@ -91,8 +97,15 @@ impl Sql {
         &self.text
     }
 
-    /// The diesel query, ready to `load` or `execute`.
-    pub fn query(&self) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
+    /// The diesel query, ready to `load` or `execute`: kept prepared by the connection when its
+    /// text is one of the admitted shapes ([`shape_admitted`]) and it is not to be planned each
+    /// time, else prepared for this execution.
+    pub fn query(&self) -> Cached<BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery>> {
+        let keep = !self.plan_each_time && shape_admitted(&self.text);
+        Cached { query: self.boxed(), keep }
+    }
+
+    fn boxed(&self) -> BoxedSqlQuery<'static, Pg, diesel::query_builder::SqlQuery> {
         let mut q = diesel::sql_query(self.text.clone()).into_boxed::<Pg>();
         for b in &self.binds {
             q = match b.clone() {
@@ -110,81 +123,76 @@ impl Sql {
     }
 }
 
-/// One of this crate's fixed statements with its bound values, sent as a prepared statement
-/// the connection caches (diesel keys its cache by the SQL text and the bind types).
+/// A statement diesel would not keep prepared, kept by the connection after all.
 ///
-/// The text refers to its values as `$1 … $n`, each number once or more, in any order; the
-/// statement diesel prepares numbers its parameters in the order they appear (a value used twice
-/// is bound twice), which gives the same text for every execution of the same `&'static str`.
-pub(crate) struct Static<'a> {
-    text: &'static str,
-    binds: Vec<Box<dyn QueryFragment<Pg> + Send + 'a>>,
+/// diesel-async prepares every statement: one it caches is parsed and planned once per
+/// connection and then only bound and executed; one it does not cache is prepared anew for
+/// every execution, which costs PostgreSQL a parse and a plan and the service one more round
+/// trip (prepare, then execute). diesel declines to cache every `UPDATE`, every insert of
+/// several rows, every insert with a `DEFAULT` and every `sql_query` — conservatively: the SQL
+/// text it sends holds no values (they are all bound), so a statement cached under its text and
+/// bind types is always the right one. `Cached` says so for one statement. The number of
+/// different texts a call site can produce must be bounded (an insert of up to *n* rows has *n*
+/// texts; an update that skips absent fields one per combination), since the connection keeps
+/// each of them for its lifetime; dynamic SQL whose shape comes from a request goes through
+/// [`Sql`] and [`shape_admitted`] instead.
+pub(crate) struct Cached<Q> {
+    query: Q,
+    keep: bool,
 }
 
-impl<'a> Static<'a> {
-    pub fn new(text: &'static str) -> Static<'a> {
-        Static { text, binds: Vec::new() }
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Cached<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.query.walk_ast(pass)
     }
 
-    /// Binds the value of the next parameter (`$1`, then `$2`, …).
-    pub fn bind<ST, U>(mut self, value: U) -> Static<'a>
-    where
-        Pg: HasSqlType<ST>,
-        U: ToSql<ST, Pg> + Send + 'a,
-        ST: 'a,
-    {
-        self.binds.push(Box::new(Param::<ST, U> { value, sql_type: PhantomData }));
-        self
-    }
-}
-
-struct Param<ST, U> {
-    value: U,
-    sql_type: PhantomData<fn() -> ST>,
-}
-
-impl<ST, U> QueryFragment<Pg> for Param<ST, U>
-where
-    Pg: HasSqlType<ST>,
-    U: ToSql<ST, Pg>,
-{
-    fn walk_ast<'b>(&'b self, mut pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        pass.push_bind_param::<ST, U>(&self.value)
-    }
-}
-
-impl QueryFragment<Pg> for Static<'_> {
-    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
-        let mut rest = self.text;
-        while let Some(at) = rest.find('$') {
-            let digits = rest[at + 1..].bytes().take_while(u8::is_ascii_digit).count();
-            if digits == 0 {
-                out.push_sql(&rest[..=at]);
-                rest = &rest[at + 1..];
-                continue;
-            }
-            out.push_sql(&rest[..at]);
-            let n: usize = rest[at + 1..at + 1 + digits].parse().unwrap_or(0);
-            let param = n
-                .checked_sub(1)
-                .and_then(|i| self.binds.get(i))
-                .ok_or_else(|| diesel::result::Error::QueryBuilderError(format!("no value bound for ${n}").into()))?;
-            param.walk_ast(out.reborrow())?;
-            rest = &rest[at + 1 + digits..];
+    fn is_safe_to_cache_prepared(&self, backend: &Pg) -> QueryResult<bool> {
+        if self.keep {
+            Ok(true)
+        } else {
+            self.query.is_safe_to_cache_prepared(backend)
         }
-        out.push_sql(rest);
-        Ok(())
     }
 }
 
-impl QueryId for Static<'_> {
+impl<Q> QueryId for Cached<Q> {
     type QueryId = ();
-    // No static id: diesel then caches the prepared statement by its SQL text and bind types.
+    // No static id: diesel caches the prepared statement by its SQL text and bind types.
     const HAS_STATIC_QUERY_ID: bool = false;
 }
 
-impl Query for Static<'_> {
-    type SqlType = Untyped;
+impl<Q: Query> Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}
+
+/// Wraps `query` in [`Cached`].
+pub(crate) fn cached<Q>(query: Q) -> Cached<Q> {
+    Cached { query, keep: true }
+}
+
+/// The most distinct dynamic statement texts ([`Sql`]) the process prepares once per connection
+/// and keeps: the shapes of `where` predicates and list filters seen first. Later shapes are
+/// prepared for each execution (correct, one round trip slower), so a client that sends ever new
+/// predicate shapes cannot make the connections (or the server) keep ever more statements.
+pub const MAX_CACHED_SHAPES: usize = 256;
+
+/// Whether the dynamic statement `text` may be kept prepared: it is one of the first
+/// [`MAX_CACHED_SHAPES`] texts seen by this process.
+pub(crate) fn shape_admitted(text: &str) -> bool {
+    use std::collections::HashSet;
+    use std::sync::{Mutex, OnceLock};
+    static SHAPES: OnceLock<Mutex<HashSet<String>>> = OnceLock::new();
+    let Ok(mut shapes) = SHAPES.get_or_init(|| Mutex::new(HashSet::new())).lock() else {
+        return false;
+    };
+    if shapes.contains(text) {
+        return true;
+    }
+    if shapes.len() >= MAX_CACHED_SHAPES {
+        return false;
+    }
+    shapes.insert(text.to_owned());
+    true
 }
 
 /// Shifts every `$n` of `text` by `offset`.
@@ -242,17 +250,27 @@ mod tests {
     }
 
     #[test]
-    fn static_statements_are_cacheable_and_number_their_parameters_in_order() {
+    fn cached_statements_keep_their_text_and_are_cacheable() {
         use diesel::query_builder::QueryBuilder;
-        let q =
-            Static::new("SELECT $2, $1, '$' || $1").bind::<sql_types::Text, _>("a").bind::<sql_types::BigInt, _>(2_i64);
+        let plain =
+            diesel::sql_query("SELECT $2, $1").bind::<sql_types::Text, _>("a").bind::<sql_types::BigInt, _>(2_i64);
+        assert!(!QueryFragment::<Pg>::is_safe_to_cache_prepared(&plain, &Pg).unwrap());
+        let q = cached(plain);
         let mut builder = <Pg as diesel::backend::Backend>::QueryBuilder::default();
         QueryFragment::<Pg>::to_sql(&q, &mut builder, &Pg).unwrap();
-        assert_eq!(builder.finish(), "SELECT $1, $2, '$' || $3");
+        assert_eq!(builder.finish(), "SELECT $2, $1");
         assert!(QueryFragment::<Pg>::is_safe_to_cache_prepared(&q, &Pg).unwrap());
-        let unbound = Static::new("SELECT $3").bind::<sql_types::Text, _>("a");
-        let mut builder = <Pg as diesel::backend::Backend>::QueryBuilder::default();
-        assert!(QueryFragment::<Pg>::to_sql(&unbound, &mut builder, &Pg).is_err());
+    }
+
+    #[test]
+    fn only_the_first_shapes_are_kept() {
+        let first = "SELECT 'shape test' -- 0".to_owned();
+        assert!(shape_admitted(&first));
+        for i in 1..MAX_CACHED_SHAPES * 2 {
+            shape_admitted(&format!("SELECT 'shape test' -- {i}"));
+        }
+        assert!(shape_admitted(&first), "a shape seen before stays admitted");
+        assert!(!shape_admitted("SELECT 'a shape never seen'"), "no room for new shapes");
     }
 
     #[test]

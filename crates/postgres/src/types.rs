@@ -112,16 +112,18 @@ async fn conflict_or_missing(
 }
 
 async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> TxResult<Type> {
-    let inserted = diesel::insert_into(t::table)
-        .values(TypeRow::from_domain(ctx.project_id, ty))
-        .returning(TypeRow::as_returning())
-        .get_result(conn)
-        .await
-        .on_constraint("types_key_key", || DomainError::Duplicate {
-            resource: Resource::Type,
-            field: "key",
-            value: ty.key.as_str().to_owned(),
-        })?;
+    let inserted = crate::sql::cached(
+        diesel::insert_into(t::table)
+            .values(TypeRow::from_domain(ctx.project_id, ty))
+            .returning(TypeRow::as_returning()),
+    )
+    .get_result(conn)
+    .await
+    .on_constraint("types_key_key", || DomainError::Duplicate {
+        resource: Resource::Type,
+        field: "key",
+        value: ty.key.as_str().to_owned(),
+    })?;
     let created = inserted.into_domain()?;
     record(conn, &type_event(ctx, EventKind::TypeCreated, &created)).await?;
     Ok(created)
@@ -159,18 +161,23 @@ async fn conformance(conn: &mut AsyncPgConnection, project: ProjectId, ty: &Type
 
 async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expected: Version) -> TxResult<Type> {
     let r = TypeRow::from_domain(ctx.project_id, ty);
-    let updated: Option<TypeRow> = diesel::update(
-        t::table.filter(t::project_id.eq(ctx.project_id.0)).filter(t::id.eq(ty.id.0)).filter(t::version.eq(expected.0)),
+    let updated: Option<TypeRow> = crate::sql::cached(
+        diesel::update(
+            t::table
+                .filter(t::project_id.eq(ctx.project_id.0))
+                .filter(t::id.eq(ty.id.0))
+                .filter(t::version.eq(expected.0)),
+        )
+        .set((
+            t::version.eq(r.version),
+            t::name.eq(r.name),
+            t::description.eq(r.description),
+            t::field_definitions.eq(r.field_definitions),
+            t::last_modified_at.eq(r.last_modified_at),
+            t::last_modified_by.eq(r.last_modified_by),
+        ))
+        .returning(TypeRow::as_returning()),
     )
-    .set((
-        t::version.eq(r.version),
-        t::name.eq(r.name),
-        t::description.eq(r.description),
-        t::field_definitions.eq(r.field_definitions),
-        t::last_modified_at.eq(r.last_modified_at),
-        t::last_modified_by.eq(r.last_modified_by),
-    ))
-    .returning(TypeRow::as_returning())
     .get_result(conn)
     .await
     .optional()?;

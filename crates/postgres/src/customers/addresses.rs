@@ -92,14 +92,15 @@ async fn finish(
     shipping: Option<Uuid>,
     relations: Relations,
 ) -> TxResult<Customer> {
-    diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(owner.id)))
-        .set((
+    crate::sql::cached(
+        diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(owner.id))).set((
             c::default_billing_address_id.eq(billing),
             c::default_shipping_address_id.eq(shipping),
             c::updated_at.eq(ctx.now),
-        ))
-        .execute(conn)
-        .await?;
+        )),
+    )
+    .execute(conn)
+    .await?;
     owner.default_billing_address_id = billing;
     owner.default_shipping_address_id = shipping;
     owner.updated_at = ctx.now;
@@ -144,15 +145,17 @@ pub(crate) async fn upsert_address(
             updated_at: ctx.now,
         };
         fields.apply(&mut new);
-        diesel::insert_into(a::table).values(AddressRow::from_domain(project, &new)).execute(conn).await?;
+        crate::sql::cached(diesel::insert_into(a::table).values(AddressRow::from_domain(project, &new)))
+            .execute(conn)
+            .await?;
     } else {
         let row = find_address(conn, project, customer, address).await?;
         let mut current = row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id);
         fields.apply(&mut current);
         current.updated_at = ctx.now;
         let r = AddressRow::from_domain(project, &current);
-        diesel::update(a::table.filter(a::project_id.eq(project.0)).filter(a::id.eq(address.0)))
-            .set((
+        crate::sql::cached(
+            diesel::update(a::table.filter(a::project_id.eq(project.0)).filter(a::id.eq(address.0))).set((
                 a::address_name.eq(r.address_name),
                 a::company.eq(r.company),
                 a::first_name.eq(r.first_name),
@@ -166,9 +169,10 @@ pub(crate) async fn upsert_address(
                 a::phone.eq(r.phone),
                 a::metadata.eq(r.metadata),
                 a::updated_at.eq(r.updated_at),
-            ))
-            .execute(conn)
-            .await?;
+            )),
+        )
+        .execute(conn)
+        .await?;
     }
     let billing = default_after(owner.default_billing_address_id, address.0, fields.is_default_billing);
     let shipping = default_after(owner.default_shipping_address_id, address.0, fields.is_default_shipping);
@@ -188,10 +192,12 @@ pub(crate) async fn delete_address(
     let billing = owner.default_billing_address_id.filter(|d| *d != address.0);
     let shipping = owner.default_shipping_address_id.filter(|d| *d != address.0);
     // The defaults must stop pointing at the address before it can go (foreign keys).
-    diesel::update(c::table.filter(c::project_id.eq(project.0)).filter(c::id.eq(customer.0)))
-        .set((c::default_billing_address_id.eq(billing), c::default_shipping_address_id.eq(shipping)))
-        .execute(conn)
-        .await?;
+    crate::sql::cached(
+        diesel::update(c::table.filter(c::project_id.eq(project.0)).filter(c::id.eq(customer.0)))
+            .set((c::default_billing_address_id.eq(billing), c::default_shipping_address_id.eq(shipping))),
+    )
+    .execute(conn)
+    .await?;
     diesel::delete(a::table.filter(a::project_id.eq(project.0)).filter(a::id.eq(address.0))).execute(conn).await?;
     finish(conn, ctx, owner, billing, shipping, relations).await
 }

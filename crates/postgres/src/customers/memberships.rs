@@ -7,6 +7,7 @@
 
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, Jsonb, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Relations};
@@ -19,31 +20,29 @@ use crate::models::actor_json;
 use crate::outbox::record;
 use crate::schema::{customer_group_memberships as m, customer_groups as g};
 
+/// Bumps `version` by one (and the last-modified stamp) of each group of `$2`, locking them in
+/// ascending id order first (`locked` is sorted before its rows are locked, and the update only
+/// touches rows it holds).
+const BUMP_GROUPS: &str = "WITH locked AS (SELECT id FROM customer_groups WHERE project_id = $1 AND id = ANY($2) \
+    ORDER BY id FOR NO KEY UPDATE) \
+    UPDATE customer_groups g SET version = g.version + 1, last_modified_at = $3, last_modified_by = $4 \
+    FROM locked WHERE g.project_id = $1 AND g.id = locked.id";
+
 /// Bumps `version` by one (and the last-modified stamp) of each group of `ids`, locking
-/// them in ascending id order first.
+/// them in ascending id order first; one statement.
 pub(crate) async fn bump_groups(conn: &mut AsyncPgConnection, ctx: &WriteContext, ids: &[Uuid]) -> TxResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
-    let mut sorted = ids.to_vec();
-    sorted.sort();
-    sorted.dedup();
-    let _locked: Vec<Uuid> = g::table
-        .filter(g::project_id.eq(ctx.project_id.0))
-        .filter(g::id.eq_any(&sorted))
-        .order(g::id)
-        .select(g::id)
-        .for_no_key_update()
-        .load(conn)
-        .await?;
-    diesel::update(g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq_any(&sorted)))
-        .set((
-            g::version.eq(g::version + 1),
-            g::last_modified_at.eq(ctx.now),
-            g::last_modified_by.eq(Some(actor_json(&ctx.actor))),
-        ))
-        .execute(conn)
-        .await?;
+    crate::sql::cached(
+        diesel::sql_query(BUMP_GROUPS)
+            .bind::<SqlUuid, _>(ctx.project_id.0)
+            .bind::<Array<SqlUuid>, _>(ids)
+            .bind::<Timestamptz, _>(ctx.now)
+            .bind::<Jsonb, _>(actor_json(&ctx.actor)),
+    )
+    .execute(conn)
+    .await?;
     Ok(())
 }
 
@@ -99,7 +98,22 @@ pub(crate) async fn check_groups_exist(
     }
 }
 
-/// Inserts the memberships that do not exist yet; returns the group ids actually added.
+/// Inserts the memberships (customer, group) of `$3`/`$4` taken pairwise that do not exist yet;
+/// one text for any number of pairs.
+const INSERT_MEMBERSHIPS: &str =
+    "INSERT INTO customer_group_memberships (project_id, customer_id, group_id, created_at) \
+    SELECT $1, pair.customer_id, pair.group_id, $2 FROM unnest($3::uuid[], $4::uuid[]) AS pair(customer_id, group_id) \
+    ON CONFLICT DO NOTHING RETURNING customer_id, group_id";
+
+#[derive(QueryableByName)]
+pub(crate) struct Membership {
+    #[diesel(sql_type = SqlUuid)]
+    customer_id: Uuid,
+    #[diesel(sql_type = SqlUuid)]
+    group_id: Uuid,
+}
+
+/// Inserts the memberships that do not exist yet; returns the pairs actually added.
 pub(crate) async fn insert_memberships(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
@@ -109,18 +123,40 @@ pub(crate) async fn insert_memberships(
     if pairs.is_empty() {
         return Ok(Vec::new());
     }
-    let rows: Vec<_> = pairs
-        .iter()
-        .map(|(customer, group)| {
-            (m::project_id.eq(project.0), m::customer_id.eq(*customer), m::group_id.eq(*group), m::created_at.eq(at))
-        })
-        .collect();
-    Ok(diesel::insert_into(m::table)
-        .values(rows)
-        .on_conflict_do_nothing()
-        .returning((m::customer_id, m::group_id))
-        .get_results(conn)
-        .await?)
+    let (customers, groups): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
+    let added: Vec<Membership> = crate::sql::cached(
+        diesel::sql_query(INSERT_MEMBERSHIPS)
+            .bind::<SqlUuid, _>(project.0)
+            .bind::<Timestamptz, _>(at)
+            .bind::<Array<SqlUuid>, _>(customers)
+            .bind::<Array<SqlUuid>, _>(groups),
+    )
+    .load(conn)
+    .await?;
+    Ok(added.into_iter().map(|m| (m.customer_id, m.group_id)).collect())
+}
+
+/// Adds and removes memberships of one customer and bumps the version of every group it
+/// joined or left, in one statement (the groups were checked and locked `FOR KEY SHARE` before;
+/// `locked` takes them `FOR NO KEY UPDATE` in ascending id order before the update, like
+/// [`BUMP_GROUPS`]). Answers the groups added (`joined`) and removed.
+const CHANGE_MEMBERSHIPS: &str = "WITH added AS (\
+    INSERT INTO customer_group_memberships (project_id, customer_id, group_id, created_at) \
+    SELECT $1, $2, added.id, $3 FROM unnest($4::uuid[]) AS added(id) ON CONFLICT DO NOTHING RETURNING group_id), \
+    removed AS (DELETE FROM customer_group_memberships WHERE project_id = $1 AND customer_id = $2 \
+    AND group_id = ANY($5) RETURNING group_id), \
+    locked AS (SELECT id FROM customer_groups WHERE project_id = $1 \
+    AND id IN (SELECT group_id FROM added UNION ALL SELECT group_id FROM removed) ORDER BY id FOR NO KEY UPDATE), \
+    bumped AS (UPDATE customer_groups g SET version = g.version + 1, last_modified_at = $3, last_modified_by = $6 \
+    FROM locked WHERE g.project_id = $1 AND g.id = locked.id) \
+    SELECT TRUE AS joined, group_id FROM added UNION ALL SELECT FALSE AS joined, group_id FROM removed";
+
+#[derive(QueryableByName)]
+struct Changed {
+    #[diesel(sql_type = diesel::sql_types::Bool)]
+    joined: bool,
+    #[diesel(sql_type = SqlUuid)]
+    group_id: Uuid,
 }
 
 /// `set_groups` of the customer repository.
@@ -137,32 +173,32 @@ pub(crate) async fn set_groups(
     let all: Vec<GroupId> = add.iter().chain(remove).copied().collect();
     check_groups_exist(conn, project, &all).await?;
 
-    let pairs: Vec<(Uuid, Uuid)> = add.iter().map(|g| (id.0, g.0)).collect();
-    let added: Vec<Uuid> =
-        insert_memberships(conn, project, &pairs, ctx.now).await?.into_iter().map(|(_, g)| g).collect();
-    let removed: Vec<Uuid> = if remove.is_empty() {
+    let changes: Vec<Changed> = if all.is_empty() {
         Vec::new()
     } else {
-        let remove: Vec<Uuid> = remove.iter().map(|g| g.0).collect();
-        diesel::delete(
-            m::table
-                .filter(m::project_id.eq(project.0))
-                .filter(m::customer_id.eq(id.0))
-                .filter(m::group_id.eq_any(&remove)),
+        crate::sql::cached(
+            diesel::sql_query(CHANGE_MEMBERSHIPS)
+                .bind::<SqlUuid, _>(project.0)
+                .bind::<SqlUuid, _>(id.0)
+                .bind::<Timestamptz, _>(ctx.now)
+                .bind::<Array<SqlUuid>, _>(add.iter().map(|g| g.0).collect::<Vec<_>>())
+                .bind::<Array<SqlUuid>, _>(remove.iter().map(|g| g.0).collect::<Vec<_>>())
+                .bind::<Jsonb, _>(actor_json(&ctx.actor)),
         )
-        .returning(m::group_id)
-        .get_results(conn)
+        .load(conn)
         .await?
     };
-    let changed: Vec<Uuid> = added.iter().chain(&removed).copied().collect();
-    bump_groups(conn, ctx, &changed).await?;
+    let (added, removed): (Vec<Changed>, Vec<Changed>) = changes.into_iter().partition(|c| c.joined);
+    let added: Vec<Uuid> = added.into_iter().map(|c| c.group_id).collect();
+    let removed: Vec<Uuid> = removed.into_iter().map(|c| c.group_id).collect();
+    let changed = !added.is_empty() || !removed.is_empty();
 
     // The event carries the customer with its groups; the answer what was asked for.
-    let loaded = if changed.is_empty() { relations } else { Relations { groups: true, addresses: true } };
+    let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
     let mut list = [row.into_domain()];
     load_relations(conn, project, &mut list, loaded).await?;
     let [customer] = list;
-    if !changed.is_empty() {
+    if changed {
         let added: Vec<GroupId> = added.into_iter().map(GroupId).collect();
         let removed: Vec<GroupId> = removed.into_iter().map(GroupId).collect();
         record(conn, &Event::customer_groups_changed(ctx, &customer, &added, &removed)).await?;

@@ -231,6 +231,9 @@ fn filtered(project: ProjectId, filter: &CustomerFilter) -> Sql {
     if let Some(q) = filter.q.as_deref().filter(|q| !q.is_empty()) {
         // The first condition is the one the trigram index (customers_search_trgm) answers;
         // the second keeps the meaning exact (a match within one column).
+        // Planned for its pattern every time: a generic plan of `ILIKE $n` cannot use the
+        // trigram index (docs/benchmarks.md).
+        sql.plan_each_time();
         sql.push(" AND customer_search_text(c.email, c.first_name, c.last_name, c.company_name) ILIKE ");
         let p = sql.bind_ref(Bind::Text(contains_pattern(q)));
         sql.push(&format!(

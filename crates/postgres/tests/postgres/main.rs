@@ -7,6 +7,7 @@ mod concurrency;
 mod customers;
 mod groups;
 mod operations;
+mod prepared;
 mod projects;
 mod recording;
 mod statements;

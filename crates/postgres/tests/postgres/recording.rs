@@ -15,6 +15,11 @@ pub type Log = Arc<Mutex<Vec<String>>>;
 
 /// A pool of two connections that push every statement they start onto `log`.
 pub fn recording_pool(url: &str, log: &Log) -> PgPool {
+    recording_pool_of(url, log, 2)
+}
+
+/// [`recording_pool`] with `size` connections.
+pub fn recording_pool_of(url: &str, log: &Log, size: usize) -> PgPool {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     let log = log.clone();
     config.custom_setup = Box::new(move |url| {
@@ -32,6 +37,6 @@ pub fn recording_pool(url: &str, log: &Log) -> PgPool {
         .boxed()
     });
     PgPool::single(
-        Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(2).build().expect("pool"),
+        Pool::builder(AsyncDieselConnectionManager::new_with_config(url, config)).max_size(size).build().expect("pool"),
     )
 }
