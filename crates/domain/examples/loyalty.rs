@@ -7,7 +7,7 @@
 
 use futures::executor::block_on;
 use xclade_domain::customer::{CustomerDraft, Relations};
-use xclade_domain::customer_group::{GroupAction, GroupDraft, GroupKey, GroupName, Version};
+use xclade_domain::customer_group::{GroupAction, GroupDraft, GroupKey, GroupName};
 use xclade_domain::memory::MemoryStore;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupQuery, Sort, SortField};
@@ -66,15 +66,15 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rename = |name: &str| -> Result<Vec<GroupAction>, DomainError> {
         Ok(vec![GroupAction::ChangeName(GroupName::parse("name", name)?)])
     };
-    let renamed = block_on(groups.update(&shop, &GroupTarget::Id(gold.id), current.version, rename("Gold+")?))?;
-    println!("renamed to {} at version {}", renamed.name.as_str(), renamed.version.0);
-    match block_on(groups.update(&shop, &GroupTarget::Id(gold.id), current.version, rename("Platinum")?)) {
+    let renamed = block_on(groups.update(&shop, &GroupTarget::Id(gold.id), current.version.into(), rename("Gold+")?))?;
+    println!("renamed to {} at version {}", renamed.name.as_str(), renamed.version.get());
+    match block_on(groups.update(&shop, &GroupTarget::Id(gold.id), current.version.into(), rename("Platinum")?)) {
         Err(DomainError::VersionConflict { expected, current, .. }) => {
             println!("conflict: expected version {expected}, the tier is at {current}; read it again and retry");
         }
         other => return Err(format!("expected a conflict, got {other:?}").into()),
     }
-    assert_eq!(renamed.version, Version(current.version.0 + 1));
+    assert_eq!(renamed.version, current.version.next());
 
     // A `where` query: tiers changed since they were created, by name.
     let query = GroupQuery {

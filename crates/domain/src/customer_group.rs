@@ -68,10 +68,96 @@ impl GroupKey {
     }
 }
 
-/// The version of a versioned resource; starts at 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// The version of a versioned resource (a group or a type): [`Version::INITIAL`] (1) when it
+/// is created, grown by one per update action that changed something. A version is never
+/// below 1; a stored value is read back through [`Version::new`].
+///
+/// ```
+/// use xclade_domain::customer_group::Version;
+///
+/// let v = Version::INITIAL.advanced_by(2);
+/// assert_eq!((v.get(), v.next().get()), (3, 4));
+/// assert_eq!(Version::new(3), Some(v));
+/// assert_eq!(Version::new(0), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct Version(pub i64);
+pub struct Version(i64);
+
+impl Version {
+    /// The version of a resource when it is created: 1.
+    pub const INITIAL: Version = Version::new(1).unwrap();
+
+    /// A version read back from storage (or anywhere else a resource's own version comes
+    /// from): `None` below 1, which no resource can have.
+    pub const fn new(value: i64) -> Option<Version> {
+        if value >= 1 {
+            Some(Version(value))
+        } else {
+            None
+        }
+    }
+
+    /// The version as a number.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The version after one more effective change.
+    pub const fn next(self) -> Version {
+        self.advanced_by(1)
+    }
+
+    /// The version after `changes` more effective changes (it stays at `i64::MAX` rather than
+    /// overflow, which no count of real changes reaches).
+    pub const fn advanced_by(self, changes: u32) -> Version {
+        Version(self.0.saturating_add(changes as i64))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The version a client based a change on, as it sent it: any integer. It is a claim, not a
+/// resource's version, so it may name one no resource has (`0`, `-1`, a future one); comparing
+/// it with the current [`Version`] is what refuses it, with
+/// [`DomainError::VersionConflict`] naming both.
+///
+/// ```
+/// use xclade_domain::customer_group::{ExpectedVersion, Version};
+///
+/// assert!(ExpectedVersion::new(1).matches(Version::INITIAL));
+/// assert!(!ExpectedVersion::new(0).matches(Version::INITIAL));
+/// assert_eq!(ExpectedVersion::from(Version::INITIAL.next()).get(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExpectedVersion(i64);
+
+impl ExpectedVersion {
+    /// The version a client sent.
+    pub const fn new(value: i64) -> ExpectedVersion {
+        ExpectedVersion(value)
+    }
+
+    /// The version as sent.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// Whether the resource is at this version.
+    pub const fn matches(self, current: Version) -> bool {
+        self.0 == current.0
+    }
+}
+
+impl From<Version> for ExpectedVersion {
+    fn from(version: Version) -> ExpectedVersion {
+        ExpectedVersion(version.0)
+    }
+}
 
 /// Custom fields of a resource: the type (always by id) and the values.
 #[derive(Debug, Clone, PartialEq)]
@@ -297,7 +383,7 @@ mod tests {
         let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
         CustomerGroup {
             id: GroupId(uuid::Uuid::nil()),
-            version: Version(1),
+            version: Version::new(1).unwrap(),
             key: None,
             name: GroupName::parse("name", "Gold").expect("valid"),
             custom: None,
@@ -327,7 +413,7 @@ mod tests {
     #[test]
     fn same_name_leaves_version() {
         let (g, n) = group().apply_all(&[ResolvedAction::ChangeName(name("Gold"))], Utc::now(), &actor()).expect("ok");
-        assert_eq!((g.version, n), (Version(1), 0));
+        assert_eq!((g.version, n), (Version::new(1).unwrap(), 0));
     }
 
     #[test]
@@ -338,7 +424,7 @@ mod tests {
             ResolvedAction::SetKey(Some(GroupKey::parse("kk").expect("valid"))),
         ];
         let (g, n) = group().apply_all(&actions, Utc::now(), &actor()).expect("ok");
-        assert_eq!((g.version, n, g.name.as_str()), (Version(4), 3, "b"));
+        assert_eq!((g.version, n, g.name.as_str()), (Version::new(4).unwrap(), 3, "b"));
     }
 
     #[test]
@@ -347,7 +433,7 @@ mod tests {
         let actions =
             [ResolvedAction::ChangeName(name("a")), ResolvedAction::SetCustomField { name: "x".into(), value: None }];
         assert!(original.apply_all(&actions, Utc::now(), &actor()).is_err());
-        assert_eq!(original.version, Version(1));
+        assert_eq!(original.version, Version::new(1).unwrap());
     }
 
     #[test]
@@ -374,7 +460,7 @@ mod tests {
             ),
         };
         let (g, n) = patch.apply(&base, Utc::now(), &actor()).expect("ok");
-        assert_eq!((n, g.version), (1, Version(2)), "same name is a no-op, metadata changed");
+        assert_eq!((n, g.version), (1, Version::new(2).unwrap()), "same name is a no-op, metadata changed");
         assert_eq!(serde_json::Value::Object(g.metadata.into_map()), json!({"b": 2}));
     }
 

@@ -40,7 +40,7 @@
 //! let now = Utc::now();
 //! let gold = CustomerGroup {
 //!     id: GroupId(uuid::Uuid::now_v7()),
-//!     version: Version(1),
+//!     version: Version::INITIAL,
 //!     key: Some(GroupKey::parse("gold")?),
 //!     name: GroupName::parse("name", "Gold")?,
 //!     custom: None,
@@ -58,7 +58,7 @@
 //!     ResolvedAction::SetKey(Some(GroupKey::parse("gold")?)),
 //! ];
 //! let (renamed, effective) = gold.apply_all(&actions, now, &by)?;
-//! assert_eq!((effective, renamed.version), (1, Version(2)));
+//! assert_eq!((effective, renamed.version), (1, Version::INITIAL.next()));
 //!
 //! // Rules refuse invalid values before anything is stored.
 //! assert!(matches!(GroupKey::parse("x"), Err(DomainError::Validation { .. })));

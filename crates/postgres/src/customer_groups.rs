@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Listed};
-use xclade_domain::customer_group::{CustomerGroup, GroupPatch, Version};
+use xclade_domain::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::{GroupFilter, GroupQuery, QueryPage};
@@ -105,7 +105,7 @@ async fn conflict_or_missing(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
     id: GroupId,
-    expected: Version,
+    expected: ExpectedVersion,
 ) -> TxError {
     let current: Result<Option<i64>, _> = g::table
         .filter(g::project_id.eq(project.0))
@@ -116,7 +116,7 @@ async fn conflict_or_missing(
         .optional();
     match current {
         Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current })
+            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
         }
         Ok(None) => group_not_found(id),
         Err(e) => TxError::Db(e),
@@ -168,7 +168,7 @@ async fn save(
         g::table
             .filter(g::project_id.eq(ctx.project_id.0))
             .filter(g::id.eq(group.id.0))
-            .filter(g::version.eq(expected.0)),
+            .filter(g::version.eq(expected.get())),
     )
     .set((
         g::version.eq(r.version),
@@ -185,7 +185,7 @@ async fn save(
     .await
     .optional();
     let Some(row) = group_constraints(updated, group)? else {
-        return Err(conflict_or_missing(conn, ctx.project_id, group.id, expected).await);
+        return Err(conflict_or_missing(conn, ctx.project_id, group.id, expected.into()).await);
     };
     let saved = row.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
@@ -221,7 +221,7 @@ async fn save_in_one_statement(
     let updated: Result<Vec<GroupRow>, _> = diesel::sql_query(SAVE_WITH_EVENT)
         .bind::<SqlUuid, _>(r.project_id)
         .bind::<SqlUuid, _>(r.id)
-        .bind::<BigInt, _>(expected.0)
+        .bind::<BigInt, _>(expected.get())
         .bind::<BigInt, _>(r.version)
         .bind::<Nullable<Text>, _>(&r.key)
         .bind::<Text, _>(&r.name)
@@ -240,7 +240,7 @@ async fn save_in_one_statement(
         .await;
     match group_constraints(updated, group)?.pop() {
         Some(row) => Ok(row.into_domain()?),
-        None => Err(conflict_or_missing(conn, ctx.project_id, group.id, expected).await),
+        None => Err(conflict_or_missing(conn, ctx.project_id, group.id, expected.into()).await),
     }
 }
 
@@ -271,7 +271,7 @@ async fn delete(
     conn: &mut AsyncPgConnection,
     ctx: &WriteContext,
     id: GroupId,
-    expected: Option<Version>,
+    expected: Option<ExpectedVersion>,
 ) -> TxResult<CustomerGroup> {
     // The project row first, like `create`: both lock it before any group row.
     diesel::update(p::table.filter(p::project_id.eq(ctx.project_id.0)).filter(p::customer_group_count.gt(0)))
@@ -281,7 +281,10 @@ async fn delete(
     let target = g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq(id.0));
     let deleted: Option<GroupRow> = match expected {
         Some(v) => {
-            diesel::delete(target.filter(g::version.eq(v.0))).returning(GroupRow::as_returning()).get_result(conn).await
+            diesel::delete(target.filter(g::version.eq(v.get())))
+                .returning(GroupRow::as_returning())
+                .get_result(conn)
+                .await
         }
         None => diesel::delete(target).returning(GroupRow::as_returning()).get_result(conn).await,
     }
@@ -482,7 +485,12 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         transaction(&self.pool, &args, |conn, (ctx, id, p)| Box::pin(patch(conn, ctx, *id, p))).await
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {
+    async fn delete(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        expected: Option<ExpectedVersion>,
+    ) -> DomainResult<CustomerGroup> {
         let args = (ctx, id, expected);
         transaction(&self.pool, &args, |conn, (ctx, id, expected)| Box::pin(delete(conn, ctx, *id, *expected))).await
     }

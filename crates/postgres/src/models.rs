@@ -316,7 +316,7 @@ impl GroupRow {
         GroupRow {
             project_id: project.0,
             id: g.id.0,
-            version: g.version.0,
+            version: g.version.get(),
             key: g.key.as_ref().map(|k| k.as_str().to_owned()),
             name: g.name.as_str().to_owned(),
             custom_type_id: g.custom.as_ref().map(|c| c.type_id.0),
@@ -336,7 +336,7 @@ impl GroupRow {
         });
         Ok(CustomerGroup {
             id: GroupId(self.id),
-            version: Version(self.version),
+            version: stored_version(self.version, self.id)?,
             key: self.key.as_deref().map(GroupKey::parse).transpose().map_err(|e| stored("key", self.id, e))?,
             name: GroupName::parse("name", &self.name).map_err(|e| stored("name", self.id, e))?,
             custom,
@@ -420,6 +420,11 @@ impl EventRow {
 /// back (every write validates first), so it is an internal error, never the client's.
 pub(crate) fn stored(what: &str, id: uuid::Uuid, e: DomainError) -> DomainError {
     DomainError::internal(format!("stored {what} of {id} is invalid: {e}"))
+}
+
+/// A stored version through the domain's constructor: one below 1 is an internal error.
+pub(crate) fn stored_version(version: i64, id: uuid::Uuid) -> Result<Version, DomainError> {
+    Version::new(version).ok_or_else(|| DomainError::internal(format!("stored version of {id} is invalid: {version}")))
 }
 
 #[cfg(test)]

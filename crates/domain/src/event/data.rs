@@ -205,7 +205,7 @@ struct GroupData {
 fn group(g: &CustomerGroup) -> GroupData {
     GroupData {
         id: g.id.to_string(),
-        version: g.version.0,
+        version: g.version.get(),
         key: g.key.as_ref().map(|k| k.as_str().to_owned()),
         name: g.name.as_str().to_owned(),
         custom: g.custom.as_ref().map(|c| CustomFieldsData {
@@ -245,7 +245,7 @@ fn custom_type(t: &Type) -> TypeData {
     };
     TypeData {
         id: t.id.to_string(),
-        version: t.version.0,
+        version: t.version.get(),
         key: t.key.as_str().to_owned(),
         name: localized(&t.name),
         description: t.description.as_ref().map(localized),

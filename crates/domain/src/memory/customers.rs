@@ -75,7 +75,7 @@ impl State {
     pub(super) fn bump_groups(&mut self, ctx: &WriteContext, ids: &[GroupId]) {
         for id in ids {
             if let Some(g) = self.groups.get_mut(&(ctx.project_id, *id)) {
-                g.version = crate::customer_group::Version(g.version.0 + 1);
+                g.version = g.version.next();
                 g.last_modified_at = ctx.now;
                 g.last_modified_by = Some(ctx.actor.clone());
             }

@@ -3,7 +3,7 @@
 use super::query::{matches, sort_by};
 use super::{contains_ci, page, MemoryStore, State};
 use crate::customer::{Customer, Listed};
-use crate::customer_group::{CustomerGroup, GroupPatch, Version};
+use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{CustomerId, GroupId, ProjectId};
@@ -13,9 +13,13 @@ use crate::Resource;
 use async_trait::async_trait;
 
 /// `VersionConflict` unless `current` is `expected`.
-pub(super) fn check_version(id: impl ToString, current: Version, expected: Version) -> DomainResult<()> {
-    if current != expected {
-        return Err(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current: current.0 });
+pub(super) fn check_version(id: impl ToString, current: Version, expected: ExpectedVersion) -> DomainResult<()> {
+    if !expected.matches(current) {
+        return Err(DomainError::VersionConflict {
+            id: id.to_string(),
+            expected: expected.get(),
+            current: current.get(),
+        });
     }
     Ok(())
 }
@@ -127,7 +131,7 @@ impl CustomerGroupRepository for MemoryStore {
     async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
         self.write(|s| {
             let current = s.group(ctx.project_id, group.id)?;
-            check_version(group.id, current.version, expected)?;
+            check_version(group.id, current.version, expected.into())?;
             s.check_group(ctx.project_id, group)?;
             s.groups.insert((ctx.project_id, group.id), group.clone());
             s.record(Event::group(ctx, EventKind::GroupUpdated, group));
@@ -149,7 +153,12 @@ impl CustomerGroupRepository for MemoryStore {
         })
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {
+    async fn delete(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        expected: Option<ExpectedVersion>,
+    ) -> DomainResult<CustomerGroup> {
         self.write(|s| {
             let project = ctx.project_id;
             let current = s.group(project, id)?;

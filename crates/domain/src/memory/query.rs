@@ -44,7 +44,7 @@ impl Queryable for CustomerGroup {
             "id" => Plain::Id(self.id.0),
             "key" => Plain::Text(self.key.as_ref()?.as_str().to_owned()),
             "name" => Plain::Text(self.name.as_str().to_owned()),
-            "version" => Plain::Version(self.version.0),
+            "version" => Plain::Version(self.version.get()),
             "createdAt" => Plain::Time(self.created_at),
             "lastModifiedAt" => Plain::Time(self.last_modified_at),
             _ => return None,
@@ -61,7 +61,7 @@ impl Queryable for Type {
         Some(match name {
             "id" => Plain::Id(self.id.0),
             "key" => Plain::Text(self.key.as_str().to_owned()),
-            "version" => Plain::Version(self.version.0),
+            "version" => Plain::Version(self.version.get()),
             "createdAt" => Plain::Time(self.created_at),
             "lastModifiedAt" => Plain::Time(self.last_modified_at),
             _ => return None,

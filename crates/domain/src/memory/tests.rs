@@ -7,7 +7,9 @@ use crate::custom_type::{
     EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, TypeAction, TypeDraft, TypeKey,
 };
 use crate::customer::{AddressFields, CustomerDraft, CustomerFilter, CustomerPatch, Email, Relations};
-use crate::customer_group::{CustomDraft, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version};
+use crate::customer_group::{
+    CustomDraft, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version,
+};
 use crate::event::EventKind;
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, Sort, SortField};
@@ -90,22 +92,22 @@ fn versioned_group_update_and_conflict() {
     let (store, p) = setup();
     let groups = store.group_service(1000);
     let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
-    assert_eq!(gold.version, Version(1));
+    assert_eq!(gold.version, Version::new(1).unwrap());
     let rename = |n: &str| vec![GroupAction::ChangeName(GroupName::parse("name", n).unwrap())];
     let target = GroupTarget::Key(GroupKey::parse("gold").unwrap());
-    let v2 = block_on(groups.update(&p, &target, Version(1), rename("Gold members"))).unwrap();
-    assert_eq!(v2.version, Version(2));
-    let err = block_on(groups.update(&p, &target, Version(1), rename("Platinum"))).unwrap_err();
+    let v2 = block_on(groups.update(&p, &target, ExpectedVersion::new(1), rename("Gold members"))).unwrap();
+    assert_eq!(v2.version, Version::new(2).unwrap());
+    let err = block_on(groups.update(&p, &target, ExpectedVersion::new(1), rename("Platinum"))).unwrap_err();
     assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }), "{err:?}");
     // Nothing-changing update writes nothing.
-    let same = block_on(groups.update(&p, &target, Version(2), rename("Gold members"))).unwrap();
-    assert_eq!(same.version, Version(2));
+    let same = block_on(groups.update(&p, &target, ExpectedVersion::new(2), rename("Gold members"))).unwrap();
+    assert_eq!(same.version, Version::new(2).unwrap());
     let kinds: Vec<EventKind> = store.events().iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::GroupCreated, EventKind::GroupUpdated]);
     // The stored version is checked by the store too (a save from a stale read).
-    let err = block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(Version(1)))).unwrap_err();
+    let err = block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(ExpectedVersion::new(1)))).unwrap_err();
     assert!(matches!(err, DomainError::VersionConflict { .. }));
-    block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(Version(2)))).unwrap();
+    block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(ExpectedVersion::new(2)))).unwrap();
 }
 
 #[test]
@@ -148,18 +150,22 @@ fn memberships_all_or_nothing_with_group_versions_and_events() {
 
     let err = block_on(customers.set_groups(&p, ada.id, vec![gold.id, unknown], vec![], Relations::ALL)).unwrap_err();
     assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
-    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(1), "nothing changed");
+    assert_eq!(
+        block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version,
+        Version::new(1).unwrap(),
+        "nothing changed"
+    );
 
     let c = block_on(customers.set_groups(&p, ada.id, vec![gold.id, silver.id], vec![], Relations::ALL)).unwrap();
     assert_eq!(c.groups.len(), 2);
-    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(2));
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version::new(2).unwrap());
     // Adding again changes nothing: no version, no event.
     let before = store.events().len();
     block_on(customers.set_groups(&p, ada.id, vec![gold.id], vec![], Relations::NONE)).unwrap();
     assert_eq!(store.events().len(), before);
 
     let g = block_on(groups.set_customers(&p, silver.id, vec![], vec![ada.id])).unwrap();
-    assert_eq!(g.version, Version(3));
+    assert_eq!(g.version, Version::new(3).unwrap());
     let members = block_on(groups.customers_of(&p, gold.id, 10)).unwrap();
     assert_eq!(members.iter().map(|c| c.id).collect::<Vec<_>>(), [ada.id]);
     let filter = CustomerFilter { groups: vec![gold.id], ..Default::default() };
@@ -168,7 +174,7 @@ fn memberships_all_or_nothing_with_group_versions_and_events() {
     // Deleting the customer leaves its groups (and bumps them).
     block_on(customers.delete(&p, ada.id)).unwrap();
     assert!(block_on(groups.customers_of(&p, gold.id, 10)).unwrap().is_empty());
-    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(3));
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version::new(3).unwrap());
     let err = block_on(groups.set_customers(&p, gold.id, vec![ada.id], vec![])).unwrap_err();
     assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
     let kinds: Vec<EventKind> = store.events().iter().map(|e| e.kind).collect();
@@ -242,15 +248,15 @@ fn custom_fields_and_type_integrity() {
     assert_eq!(block_on(groups.query(&p, &q)).unwrap().results.len(), 1);
 
     // A type in use cannot be deleted, nor lose a field a group uses.
-    let err = block_on(types.delete(&p, &TypeTarget::Id(t.id), Version(1))).unwrap_err();
+    let err = block_on(types.delete(&p, &TypeTarget::Id(t.id), ExpectedVersion::new(1))).unwrap_err();
     assert!(matches!(err, DomainError::ReferenceExists { .. }), "{err:?}");
     let remove = vec![TypeAction::RemoveFieldDefinition("tier".into())];
-    let err = block_on(types.update(&p, &TypeTarget::Id(t.id), Version(1), remove)).unwrap_err();
+    let err = block_on(types.update(&p, &TypeTarget::Id(t.id), ExpectedVersion::new(1), remove)).unwrap_err();
     assert!(matches!(err, DomainError::ReferenceExists { .. }), "{err:?}");
-    assert_eq!(block_on(types.get(&p, &TypeTarget::Id(t.id))).unwrap().version, Version(1));
+    assert_eq!(block_on(types.get(&p, &TypeTarget::Id(t.id))).unwrap().version, Version::new(1).unwrap());
 
     block_on(groups.delete(&p, &GroupTarget::Id(gold.id), None)).unwrap();
-    block_on(types.delete(&p, &TypeTarget::Id(t.id), Version(1))).unwrap();
+    block_on(types.delete(&p, &TypeTarget::Id(t.id), ExpectedVersion::new(1))).unwrap();
 }
 
 #[test]

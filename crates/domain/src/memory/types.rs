@@ -4,7 +4,7 @@ use super::groups::check_version;
 use super::query::{matches, sort_by};
 use super::{page, MemoryStore, State};
 use crate::custom_type::{Type, TypeQuery};
-use crate::customer_group::Version;
+use crate::customer_group::{ExpectedVersion, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{ProjectId, TypeId};
@@ -89,7 +89,7 @@ impl TypeRepository for MemoryStore {
     async fn save(&self, ctx: &WriteContext, t: &Type, expected: Version) -> DomainResult<Type> {
         self.write(|s| {
             let current = s.custom_type(ctx.project_id, t.id)?;
-            check_version(t.id, current.version, expected)?;
+            check_version(t.id, current.version, expected.into())?;
             s.check_type_key_free(ctx.project_id, t)?;
             let names = t.field_names();
             let required = t.required_fields();
@@ -109,7 +109,7 @@ impl TypeRepository for MemoryStore {
         })
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: Version) -> DomainResult<Type> {
+    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: ExpectedVersion) -> DomainResult<Type> {
         self.write(|s| {
             let current = s.custom_type(ctx.project_id, id)?;
             check_version(id, current.version, expected)?;

@@ -5,8 +5,8 @@ use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
-    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupKey, GroupName, GroupPatch, ResolvedAction,
-    TypeRef, Version,
+    CustomDraft, CustomFields, CustomerGroup, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName,
+    GroupPatch, ResolvedAction, TypeRef, Version,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
@@ -153,7 +153,7 @@ impl GroupService {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         let group = CustomerGroup {
             id: GroupId(self.ids.new_id()),
-            version: Version(1),
+            version: Version::INITIAL,
             key: draft.key,
             name: draft.name,
             custom,
@@ -201,7 +201,7 @@ impl GroupService {
     /// use std::sync::Arc;
     /// use chrono::Utc;
     /// use xclade_domain::auth::{Actor, Principal, Scope};
-    /// use xclade_domain::customer_group::{CustomerGroup, GroupAction, GroupName, Version};
+    /// use xclade_domain::customer_group::{CustomerGroup, GroupAction, GroupName, Version, ExpectedVersion};
     /// use xclade_domain::metadata::Metadata;
     /// use xclade_domain::ports::{MockClock, MockCustomerGroupRepository, MockIdGenerator, MockTypeRepository};
     /// use xclade_domain::services::{GroupService, GroupTarget};
@@ -209,7 +209,7 @@ impl GroupService {
     ///
     /// let id = GroupId(uuid::Uuid::now_v7());
     /// let stored = CustomerGroup {
-    ///     id, version: Version(3), key: None, name: GroupName::parse("name", "Gold").unwrap(),
+    ///     id, version: Version::new(3).unwrap(), key: None, name: GroupName::parse("name", "Gold").unwrap(),
     ///     custom: None, metadata: Metadata::default(), created_at: Utc::now(), created_by: None,
     ///     last_modified_at: Utc::now(), last_modified_by: None,
     /// };
@@ -225,7 +225,7 @@ impl GroupService {
     ///     actor: Actor::Client("loyalty".into()), scopes: vec![Scope::manage_project("demo")],
     /// };
     /// let rename = vec![GroupAction::ChangeName(GroupName::parse("name", "Platinum").unwrap())];
-    /// let err = futures::executor::block_on(service.update(&principal, &GroupTarget::Id(id), Version(2), rename))
+    /// let err = futures::executor::block_on(service.update(&principal, &GroupTarget::Id(id), ExpectedVersion::new(2), rename))
     ///     .unwrap_err();
     /// assert!(matches!(err, DomainError::VersionConflict { expected: 2, current: 3, .. }));
     /// ```
@@ -233,7 +233,7 @@ impl GroupService {
         &self,
         principal: &Principal,
         target: &GroupTarget,
-        version: Version,
+        version: ExpectedVersion,
         actions: Vec<GroupAction>,
     ) -> DomainResult<CustomerGroup> {
         versioned::check_action_count(actions.len())?;
@@ -252,7 +252,7 @@ impl GroupService {
             // Every value was checked on the way; what is left is a required field removed.
             self.type_by_id(principal, custom.type_id, &mut cache).await?.check_fields(&custom.fields)?;
         }
-        self.repo.save(&ctx, &next, version).await
+        self.repo.save(&ctx, &next, current.version).await
     }
 
     /// Admin-family update (`name`, `metadata` merged shallowly): no version from the client, so
@@ -273,7 +273,7 @@ impl GroupService {
         &self,
         principal: &Principal,
         target: &GroupTarget,
-        version: Option<Version>,
+        version: Option<ExpectedVersion>,
     ) -> DomainResult<CustomerGroup> {
         let id = match target {
             GroupTarget::Id(id) => *id,
@@ -334,7 +334,7 @@ mod tests {
     fn group(version: i64, name: &str) -> CustomerGroup {
         CustomerGroup {
             id: GroupId(uuid::Uuid::from_u128(7)),
-            version: Version(version),
+            version: Version::new(version).unwrap(),
             key: None,
             name: GroupName::parse("name", name).expect("valid"),
             custom: None,
@@ -385,7 +385,7 @@ mod tests {
         };
         Type {
             id: TypeId(uuid::Uuid::from_u128(TYPE_ID)),
-            version: Version(1),
+            version: Version::new(1).unwrap(),
             key: TypeKey::parse("tk").expect("valid"),
             name: ls("T").expect("valid"),
             description: None,
@@ -506,21 +506,21 @@ mod tests {
             repo.expect_get().returning(|_, _| Ok(typed_group()));
             repo.expect_save().never();
             let svc = service_with_types(repo, types_with(a_type()));
-            let err =
-                block_on(svc.update(&principal(), &target, Version(1), vec![action.clone()])).expect_err("refused");
+            let err = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), vec![action.clone()]))
+                .expect_err("refused");
             assert!(expected(&err), "{action:?}: {err:?}");
         }
         // Accepted: two effective actions, one no-op.
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(typed_group()));
-        repo.expect_save().withf(|_, g, _| g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        repo.expect_save().withf(|_, g, _| g.version == Version::new(3).unwrap()).returning(|_, g, _| Ok(g.clone()));
         let svc = service_with_types(repo, types_with(a_type()));
         let actions = vec![
             set("tier", Some(serde_json::json!("gold"))),
             set("tier", Some(serde_json::json!("silver"))),
             set("points", Some(serde_json::json!(5))),
         ];
-        let g = block_on(svc.update(&principal(), &target, Version(1), actions)).expect("ok");
+        let g = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), actions)).expect("ok");
         assert_eq!(g.custom.map(|c| c.fields), Some(fields(serde_json::json!({"tier": "silver", "points": 5}))));
     }
 
@@ -528,7 +528,7 @@ mod tests {
     fn set_custom_type_then_fields_in_one_request() {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
-        repo.expect_save().withf(|_, g, _| g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        repo.expect_save().withf(|_, g, _| g.version == Version::new(3).unwrap()).returning(|_, g, _| Ok(g.clone()));
         let svc = service_with_types(repo, types_with(a_type()));
         let actions = vec![
             GroupAction::SetCustomType(Some(CustomDraft {
@@ -538,7 +538,7 @@ mod tests {
             GroupAction::SetCustomField { name: "points".into(), value: Some(serde_json::json!(2)) },
         ];
         let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
-        let g = block_on(svc.update(&principal(), &target, Version(1), actions)).expect("ok");
+        let g = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), actions)).expect("ok");
         assert_eq!(g.custom.map(|c| c.type_id), Some(TypeId(uuid::Uuid::from_u128(TYPE_ID))));
     }
 
@@ -555,11 +555,11 @@ mod tests {
         let g = block_on(svc.update(
             &principal(),
             &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            Version(3),
+            ExpectedVersion::new(3),
             vec![rename("Gold")],
         ))
         .expect("ok");
-        assert_eq!(g.version, Version(3));
+        assert_eq!(g.version, Version::new(3).unwrap());
     }
 
     #[test]
@@ -571,7 +571,7 @@ mod tests {
         let err = block_on(svc.update(
             &principal(),
             &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            Version(1),
+            ExpectedVersion::new(1),
             vec![rename("X")],
         ))
         .expect_err("conflict");
@@ -583,17 +583,17 @@ mod tests {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
         repo.expect_save()
-            .withf(|_, g, expected| g.version == Version(3) && *expected == Version(1))
+            .withf(|_, g, expected| g.version == Version::new(3).unwrap() && *expected == Version::new(1).unwrap())
             .returning(|_, g, _| Ok(g.clone()));
         let svc = service(repo);
         let g = block_on(svc.update(
             &principal(),
             &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            Version(1),
+            ExpectedVersion::new(1),
             vec![rename("a"), rename("a"), rename("b")],
         ))
         .expect("ok");
-        assert_eq!(g.version, Version(3));
+        assert_eq!(g.version, Version::new(3).unwrap());
     }
 
     #[test]
@@ -633,7 +633,7 @@ mod tests {
         assert!(block_on(svc.update(
             &principal(),
             &GroupTarget::Key(GroupKey::parse("kk").unwrap()),
-            Version(1),
+            ExpectedVersion::new(1),
             actions
         ))
         .is_err());

@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type, TypeKey};
-use xclade_domain::customer_group::Version;
 use xclade_domain::{DomainError, ProjectId, TypeId};
 
 use crate::models::{actor_json, actor_of};
@@ -41,7 +40,7 @@ impl TypeRow {
         TypeRow {
             project_id: project.0,
             id: t.id.0,
-            version: t.version.0,
+            version: t.version.get(),
             key: t.key.as_str().to_owned(),
             name: serde_json::to_value(&t.name).unwrap_or(Value::Null),
             description: t.description.as_ref().and_then(|d| serde_json::to_value(d).ok()),
@@ -57,7 +56,7 @@ impl TypeRow {
     pub fn into_domain(self) -> Result<Type, DomainError> {
         Ok(Type {
             id: TypeId(self.id),
-            version: Version(self.version),
+            version: crate::models::stored_version(self.version, self.id)?,
             key: TypeKey::parse(&self.key).map_err(|e| crate::models::stored("type key", self.id, e))?,
             name: read::<LocalizedString>("type name", self.name)?,
             description: self.description.map(|d| read::<LocalizedString>("type description", d)).transpose()?,

@@ -132,7 +132,7 @@ pub fn group(name: &str, key: Option<&str>) -> CustomerGroup {
     let t = now();
     CustomerGroup {
         id: GroupId(Uuid::now_v7()),
-        version: Version(1),
+        version: Version::new(1).unwrap(),
         key: key.map(|k| GroupKey::parse(k).expect("key")),
         name: GroupName::parse("name", name).expect("name"),
         custom: None,

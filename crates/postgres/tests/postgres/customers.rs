@@ -111,7 +111,7 @@ async fn relations_are_loaded_only_when_asked_for() {
         .expect("add");
     let ids: Vec<GroupId> = with_groups.groups.iter().map(|g| g.id).collect();
     assert_eq!(ids, vec![g1.id, g2.id], "ordered by group id");
-    assert_eq!(with_groups.groups[0].version.0, 2, "a membership change bumps the group");
+    assert_eq!(with_groups.groups[0].version.get(), 2, "a membership change bumps the group");
     let fields = AddressFields { city: Some(Some("Paris".into())), ..AddressFields::default() };
     repo.upsert_address(&fx.ctx(), c.id, AddressId(uuid::Uuid::now_v7()), true, &fields, Relations::NONE)
         .await
@@ -161,7 +161,7 @@ async fn set_groups_is_all_or_nothing() {
     let err = repo.set_groups(&fx.ctx(), c.id, &[], &[unknown2], Relations::ALL).await.expect_err("unknown in remove");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 0);
-    assert_eq!(fx.groups().get(fx.project, known.id).await.expect("group").version.0, 1);
+    assert_eq!(fx.groups().get(fx.project, known.id).await.expect("group").version.get(), 1);
     assert_eq!(fx.events_of("customer.groups_changed").await, 0);
 
     let err = repo
@@ -174,12 +174,12 @@ async fn set_groups_is_all_or_nothing() {
     repo.set_groups(&fx.ctx(), c.id, &[known.id], &[], Relations::ALL).await.expect("add");
     let same = repo.set_groups(&fx.ctx(), c.id, &[known.id], &[], Relations::ALL).await.expect("add again");
     assert_eq!(same.groups.len(), 1);
-    assert_eq!(same.groups[0].version.0, 2);
+    assert_eq!(same.groups[0].version.get(), 2);
     assert_eq!(fx.events_of("customer.groups_changed").await, 1);
     let removed = repo.set_groups(&fx.ctx(), c.id, &[], &[known.id], Relations::ALL).await.expect("remove");
     assert!(removed.groups.is_empty());
     repo.set_groups(&fx.ctx(), c.id, &[], &[known.id], Relations::ALL).await.expect("remove again");
-    assert_eq!(fx.groups().get(fx.project, known.id).await.expect("group").version.0, 3);
+    assert_eq!(fx.groups().get(fx.project, known.id).await.expect("group").version.get(), 3);
     assert_eq!(fx.events_of("customer.groups_changed").await, 2);
 }
 
@@ -192,13 +192,13 @@ async fn deleting_a_customer_leaves_its_groups() {
     let b = created(repo.create(&fx.ctx(), &customer("b@example.com"), None, None).await.expect("b"));
     let g = groups.create(&fx.ctx(), &group("G", None), 1000).await.expect("g");
     let g = groups.set_customers(&fx.ctx(), g.id, &[a.id, b.id], &[]).await.expect("members");
-    assert_eq!(g.version.0, 2);
+    assert_eq!(g.version.get(), 2);
     assert_eq!(groups.customers_of(fx.project, g.id, 10).await.expect("members").len(), 2);
 
     repo.delete(&fx.ctx(), a.id).await.expect("delete");
     let members = groups.customers_of(fx.project, g.id, 10).await.expect("members");
     assert_eq!(members.iter().map(|c| c.id).collect::<Vec<_>>(), vec![b.id]);
-    assert_eq!(groups.get(fx.project, g.id).await.expect("g").version.0, 3);
+    assert_eq!(groups.get(fx.project, g.id).await.expect("g").version.get(), 3);
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 1);
     let deleted_at = fx.count("SELECT count(*) AS n FROM customers WHERE deleted_at IS NOT NULL").await;
     assert_eq!(deleted_at, 1, "soft delete keeps the row");

@@ -1,7 +1,7 @@
 //! Customer groups: CRUD, versions, constraints, the admin list, sort and paging.
 
 use serde_json::json;
-use xclade_domain::customer_group::{GroupKey, GroupName, Version};
+use xclade_domain::customer_group::{ExpectedVersion, GroupKey, GroupName, Version};
 use xclade_domain::error::Lookup;
 use xclade_domain::paging::{GroupFilter, GroupQuery, Sort, SortField};
 use xclade_domain::ports::CustomerGroupRepository;
@@ -36,8 +36,8 @@ async fn create_get_save_delete() {
     assert!(matches!(err, DomainError::Duplicate { field: "key", ref value, .. } if value == "gold"));
     let mut renamed = silver.clone();
     renamed.name = GroupName::parse("name", "Gold").expect("name");
-    renamed.version = Version(2);
-    let err = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect_err("name taken on save");
+    renamed.version = Version::new(2).unwrap();
+    let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect_err("name taken on save");
     assert!(matches!(err, DomainError::Duplicate { field: "name", .. }), "{err:?}");
     assert_eq!(
         fx.count("SELECT customer_group_count::bigint AS n FROM projects").await,
@@ -73,27 +73,27 @@ async fn create_get_save_delete() {
     // Versioned save.
     let mut next = silver.clone();
     next.key = Some(GroupKey::parse("argent").expect("key"));
-    next.version = Version(3);
-    let saved = repo.save(&fx.ctx(), &next, Version(1)).await.expect("save");
-    assert_eq!((saved.version.0, saved.key.as_ref().map(GroupKey::as_str)), (3, Some("argent")));
-    let err = repo.save(&fx.ctx(), &next, Version(1)).await.expect_err("stale");
+    next.version = Version::new(3).unwrap();
+    let saved = repo.save(&fx.ctx(), &next, Version::new(1).unwrap()).await.expect("save");
+    assert_eq!((saved.version.get(), saved.key.as_ref().map(GroupKey::as_str)), (3, Some("argent")));
+    let err = repo.save(&fx.ctx(), &next, Version::new(1).unwrap()).await.expect_err("stale");
     assert!(
         matches!(&err, DomainError::VersionConflict { id, expected: 1, current: 3 } if *id == silver.id.to_string()),
         "{err:?}"
     );
     let mut ghost = next.clone();
     ghost.id = GroupId(uuid::Uuid::now_v7());
-    assert!(matches!(repo.save(&fx.ctx(), &ghost, Version(1)).await, Err(DomainError::NotFound { .. })));
+    assert!(matches!(repo.save(&fx.ctx(), &ghost, Version::new(1).unwrap()).await, Err(DomainError::NotFound { .. })));
 
     // Versioned delete.
-    let err = repo.delete(&fx.ctx(), silver.id, Some(Version(2))).await.expect_err("stale delete");
+    let err = repo.delete(&fx.ctx(), silver.id, Some(ExpectedVersion::new(2))).await.expect_err("stale delete");
     assert!(matches!(err, DomainError::VersionConflict { expected: 2, current: 3, .. }));
     assert_eq!(
         fx.count("SELECT customer_group_count::bigint AS n FROM projects").await,
         2,
         "a refused delete keeps the count"
     );
-    let deleted = repo.delete(&fx.ctx(), silver.id, Some(Version(3))).await.expect("delete");
+    let deleted = repo.delete(&fx.ctx(), silver.id, Some(ExpectedVersion::new(3))).await.expect("delete");
     assert_eq!(deleted.id, silver.id);
     assert!(matches!(repo.delete(&fx.ctx(), silver.id, None).await, Err(DomainError::NotFound { .. })));
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1);
@@ -217,15 +217,15 @@ async fn set_customers_is_all_or_nothing() {
     assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
 
     let g2 = repo.set_customers(&fx.ctx(), g.id, &[a.id], &[]).await.expect("add");
-    assert_eq!(g2.version.0, 2);
+    assert_eq!(g2.version.get(), 2);
     let same = repo.set_customers(&fx.ctx(), g.id, &[a.id], &[]).await.expect("no-op");
-    assert_eq!(same.version.0, 2, "nothing changed, nothing bumped");
+    assert_eq!(same.version.get(), 2, "nothing changed, nothing bumped");
     assert_eq!(fx.events_of("customer-group.updated").await, 1);
     let seen = fx.customers().get(fx.project, a.id, Relations::ALL).await.expect("customer");
     assert_eq!(seen.groups.iter().map(|g| g.id).collect::<Vec<_>>(), vec![g.id]);
 
     // Deleting the group removes its memberships.
-    repo.delete(&fx.ctx(), g.id, Some(Version(2))).await.expect("delete");
+    repo.delete(&fx.ctx(), g.id, Some(ExpectedVersion::new(2))).await.expect("delete");
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 0);
     assert!(fx.customers().get(fx.project, a.id, Relations::ALL).await.expect("customer").groups.is_empty());
 }

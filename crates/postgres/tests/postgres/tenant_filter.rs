@@ -121,7 +121,7 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
     renamed.name = GroupName::parse("name", "G2").expect("name");
     let current = groups.get(p, g.id).await.expect("current");
     let saved = groups.save(&fx.ctx(), &renamed, current.version).await.expect("save");
-    let _ = groups.save(&fx.ctx(), &renamed, Version(1)).await; // conflict
+    let _ = groups.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await; // conflict
     let gp = GroupPatch { name: Some(GroupName::parse("name", "G3").expect("name")), metadata: None };
     let _ = groups.patch(&fx.ctx(), g.id, &gp).await.expect("patch");
     let _ = groups.set_customers(&fx.ctx(), g2.id, &[c.id], &[]).await.expect("members");

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xclade_domain::custom_type::{
     FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, Type, TypeAction, TypeKey,
 };
-use xclade_domain::customer_group::Version;
+use xclade_domain::customer_group::{ExpectedVersion, Version};
 use xclade_domain::paging::GroupQuery;
 use xclade_domain::ports::{CustomerGroupRepository, TypeRepository};
 use xclade_domain::{DomainError, Resource, TypeId};
@@ -28,7 +28,7 @@ fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
     let t = now();
     Type {
         id: TypeId(Uuid::now_v7()),
-        version: Version(1),
+        version: Version::new(1).unwrap(),
         key: TypeKey::parse(key).expect("key"),
         name: ls(key),
         description: None,
@@ -64,19 +64,19 @@ async fn create_read_save_delete() {
     );
 
     let renamed = next(&t, &[TypeAction::ChangeName(ls("Renamed"))]);
-    let saved = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect("save");
-    assert_eq!(saved.version, Version(2));
-    let err = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect_err("stale");
+    let saved = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect("save");
+    assert_eq!(saved.version, Version::new(2).unwrap());
+    let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect_err("stale");
     assert!(matches!(err, DomainError::VersionConflict { current: 2, .. }), "{err:?}");
 
     let page = repo.query(fx.project, &GroupQuery::default()).await.expect("query");
     assert_eq!((page.results.len(), page.total), (1, Some(1)));
 
-    let err = repo.delete(&fx.ctx(), t.id, Version(1)).await.expect_err("stale delete");
+    let err = repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(1)).await.expect_err("stale delete");
     assert!(matches!(err, DomainError::VersionConflict { .. }));
-    let deleted = repo.delete(&fx.ctx(), t.id, Version(2)).await.expect("delete");
+    let deleted = repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(2)).await.expect("delete");
     assert_eq!(deleted.id, t.id);
-    assert!(matches!(repo.delete(&fx.ctx(), t.id, Version(2)).await, Err(DomainError::NotFound { .. })));
+    assert!(matches!(repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(2)).await, Err(DomainError::NotFound { .. })));
     assert_eq!(
         (fx.events_of("type.created").await, fx.events_of("type.updated").await, fx.events_of("type.deleted").await),
         (1, 1, 1)
@@ -101,7 +101,7 @@ async fn groups_hold_their_types() {
         .expect("gold");
 
     // Delete: the foreign key refuses while a group uses the type.
-    let err = repo.delete(&fx.ctx(), t.id, Version(1)).await.expect_err("in use");
+    let err = repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(1)).await.expect_err("in use");
     assert!(matches!(
         err,
         DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup }
@@ -111,18 +111,27 @@ async fn groups_hold_their_types() {
 
     // Save: a used definition cannot go, a required one cannot come while groups lack it.
     let removed = next(&t, &[TypeAction::RemoveFieldDefinition("points".into())]);
-    assert!(matches!(repo.save(&fx.ctx(), &removed, Version(1)).await, Err(DomainError::ReferenceExists { .. })));
+    assert!(matches!(
+        repo.save(&fx.ctx(), &removed, Version::new(1).unwrap()).await,
+        Err(DomainError::ReferenceExists { .. })
+    ));
     let required = next(&t, &[TypeAction::AddFieldDefinition(def("tier", FieldType::String, true))]);
-    assert!(matches!(repo.save(&fx.ctx(), &required, Version(1)).await, Err(DomainError::InvalidOperation(_))));
+    assert!(matches!(
+        repo.save(&fx.ctx(), &required, Version::new(1).unwrap()).await,
+        Err(DomainError::InvalidOperation(_))
+    ));
     let unused = next(&t, &[TypeAction::RemoveFieldDefinition("note".into())]);
-    let saved = repo.save(&fx.ctx(), &unused, Version(1)).await.expect("unused definition");
+    let saved = repo.save(&fx.ctx(), &unused, Version::new(1).unwrap()).await.expect("unused definition");
     assert_eq!(saved.field_names(), vec!["points"]);
 
     // And a group cannot use what the type no longer defines.
     let mut g = gold.clone();
     g.custom.as_mut().map(|c| c.fields.insert("note".into(), json!("x")));
-    g.version = Version(2);
-    assert!(matches!(groups.save(&fx.ctx(), &g, Version(1)).await, Err(DomainError::InvalidField { .. })));
+    g.version = Version::new(2).unwrap();
+    assert!(matches!(
+        groups.save(&fx.ctx(), &g, Version::new(1).unwrap()).await,
+        Err(DomainError::InvalidField { .. })
+    ));
 }
 
 /// A group write holding the type `FOR SHARE` makes a concurrent type save wait, and the save
@@ -154,7 +163,7 @@ async fn type_saves_wait_for_group_writes_in_flight() {
 
     let removed = next(&t, &[TypeAction::RemoveFieldDefinition("gone".into())]);
     let ctx = fx.ctx();
-    let save = tokio::spawn(async move { repo.save(&ctx, &removed, Version(1)).await });
+    let save = tokio::spawn(async move { repo.save(&ctx, &removed, Version::new(1).unwrap()).await });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!save.is_finished(), "the type save waits for the group write");
     writer.batch_execute("COMMIT").await.expect("commit");

@@ -49,10 +49,10 @@ async fn predicates_return_exactly_the_rows_they_describe() {
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     // Platinum is saved twice more: version 3, modified after `between`.
     let mut p = made["Platinum"].clone();
-    p.version = Version(3);
+    p.version = Version::new(3).unwrap();
     p.key = Some(GroupKey::parse("platinum").expect("key"));
     p.last_modified_at = Utc::now().trunc_subsecs(6);
-    made.insert("Platinum", repo.save(&fx.ctx(), &p, Version(1)).await.expect("save"));
+    made.insert("Platinum", repo.save(&fx.ctx(), &p, Version::new(1).unwrap()).await.expect("save"));
     let id = |name: &str| made[name].id.to_string();
     let every = ["Bronze", "Gold", "Platinum", "Silver", "x"];
     let all_but = |names: &[&str]| every.iter().filter(|n| !names.contains(n)).copied().collect::<Vec<_>>();

@@ -58,7 +58,7 @@ pub(crate) mod harness {
     pub fn group(name: &str) -> CustomerGroup {
         CustomerGroup {
             id: GroupId(uuid::Uuid::now_v7()),
-            version: Version(1),
+            version: Version::new(1).unwrap(),
             key: None,
             name: GroupName::parse("name", name).unwrap(),
             custom: None,

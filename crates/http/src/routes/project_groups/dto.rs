@@ -108,7 +108,7 @@ impl From<&CustomerGroup> for GroupView {
     fn from(g: &CustomerGroup) -> Self {
         GroupView {
             id: g.id.to_string(),
-            version: g.version.0,
+            version: g.version.get(),
             key: g.key.as_ref().map(|k| k.as_str().to_owned()),
             name: g.name.as_str().to_owned(),
             custom: g.custom.as_ref().map(CustomFieldsView::from),
@@ -300,7 +300,7 @@ mod tests {
             + chrono::Duration::microseconds(123_456);
         CustomerGroup {
             id: GroupId(uuid::Uuid::from_u128(1)),
-            version: Version(2),
+            version: Version::new(2).unwrap(),
             key: None,
             name: GroupName::parse("name", "Gold").expect("valid"),
             custom: None,

@@ -42,7 +42,7 @@ impl From<&Type> for TypeView {
     fn from(t: &Type) -> Self {
         TypeView {
             id: t.id.to_string(),
-            version: t.version.0,
+            version: t.version.get(),
             key: t.key.as_str().to_owned(),
             name: t.name.clone(),
             description: t.description.clone(),
