@@ -172,6 +172,32 @@ pub struct CustomFields {
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerGroup {
     /// The id of the group.
+    id: GroupId,
+    /// Its version: 1 when created, grown by every effective update action.
+    version: Version,
+    /// Its optional key, unique per project.
+    key: Option<GroupKey>,
+    /// Its name, unique per project.
+    name: GroupName,
+    /// Its custom fields, if it has a custom type.
+    custom: Option<CustomFields>,
+    /// Its metadata (admin family).
+    metadata: Metadata,
+    /// When it was created.
+    created_at: DateTime<Utc>,
+    /// Who created it.
+    created_by: Option<Actor>,
+    /// When it last changed.
+    last_modified_at: DateTime<Utc>,
+    /// Who last changed it.
+    last_modified_by: Option<Actor>,
+}
+
+/// Every field of a [`CustomerGroup`], in the validated types: what an adapter hands to
+/// [`CustomerGroup::from_parts`] when it loads a stored group, and what [`CustomerGroup::into_parts`] gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerGroupParts {
+    /// The id of the group.
     pub id: GroupId,
     /// Its version: 1 when created, grown by every effective update action.
     pub version: Version,
@@ -191,6 +217,122 @@ pub struct CustomerGroup {
     pub last_modified_at: DateTime<Utc>,
     /// Who last changed it.
     pub last_modified_by: Option<Actor>,
+}
+
+impl CustomerGroup {
+    /// Records that its members changed at `at`, by `by`: the version grows by one (once per
+    /// request, whatever the number of members that changed).
+    pub fn record_membership_change(&mut self, at: DateTime<Utc>, by: &Actor) {
+        self.version = self.version.next();
+        self.last_modified_at = at;
+        self.last_modified_by = Some(by.clone());
+    }
+
+    /// Builds a group from its parts (each already valid by its type).
+    pub fn from_parts(parts: CustomerGroupParts) -> CustomerGroup {
+        let CustomerGroupParts {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        } = parts;
+        CustomerGroup {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        }
+    }
+
+    /// Takes the group apart, to change what the rules leave to an adapter and build it again.
+    pub fn into_parts(self) -> CustomerGroupParts {
+        let CustomerGroup {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        } = self;
+        CustomerGroupParts {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        }
+    }
+
+    /// The id of the group.
+    pub fn id(&self) -> GroupId {
+        self.id
+    }
+
+    /// Its version: 1 when created, grown by every effective update action.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Its optional key, unique per project.
+    pub fn key(&self) -> Option<&GroupKey> {
+        self.key.as_ref()
+    }
+
+    /// Its name, unique per project.
+    pub fn name(&self) -> &GroupName {
+        &self.name
+    }
+
+    /// Its custom fields, if it has a custom type.
+    pub fn custom(&self) -> Option<&CustomFields> {
+        self.custom.as_ref()
+    }
+
+    /// Its metadata (admin family).
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// Who created it.
+    pub fn created_by(&self) -> Option<&Actor> {
+        self.created_by.as_ref()
+    }
+
+    /// When it last changed.
+    pub fn last_modified_at(&self) -> DateTime<Utc> {
+        self.last_modified_at
+    }
+
+    /// Who last changed it.
+    pub fn last_modified_by(&self) -> Option<&Actor> {
+        self.last_modified_by.as_ref()
+    }
 }
 
 /// A reference to a custom type, by id or by key.

@@ -33,12 +33,14 @@
 //! ```
 //! use chrono::Utc;
 //! use xclade_domain::auth::Actor;
-//! use xclade_domain::customer_group::{CustomerGroup, GroupKey, GroupName, ResolvedAction, Version};
+//! use xclade_domain::customer_group::{
+//!     CustomerGroup, CustomerGroupParts, GroupKey, GroupName, ResolvedAction, Version,
+//! };
 //! use xclade_domain::metadata::Metadata;
 //! use xclade_domain::{DomainError, GroupId};
 //!
 //! let now = Utc::now();
-//! let gold = CustomerGroup {
+//! let gold = CustomerGroup::from_parts(CustomerGroupParts {
 //!     id: GroupId(uuid::Uuid::now_v7()),
 //!     version: Version::INITIAL,
 //!     key: Some(GroupKey::parse("gold")?),
@@ -49,7 +51,7 @@
 //!     created_by: None,
 //!     last_modified_at: now,
 //!     last_modified_by: None,
-//! };
+//! });
 //! let by = Actor::Client("loyalty-service".into());
 //!
 //! // Two actions, one of which changes nothing: the version grows by one.
@@ -58,7 +60,7 @@
 //!     ResolvedAction::SetKey(Some(GroupKey::parse("gold")?)),
 //! ];
 //! let (renamed, effective) = gold.apply_all(&actions, now, &by)?;
-//! assert_eq!((effective, renamed.version), (1, Version::INITIAL.next()));
+//! assert_eq!((effective, renamed.version()), (1, Version::INITIAL.next()));
 //!
 //! // Rules refuse invalid values before anything is stored.
 //! assert!(matches!(GroupKey::parse("x"), Err(DomainError::Validation { .. })));

@@ -58,15 +58,15 @@ fn group_constraints<T>(result: Result<T, diesel::result::Error>, group: &Custom
         .on_constraint("customer_groups_name_key", || DomainError::Duplicate {
             resource: Resource::CustomerGroup,
             field: "name",
-            value: group.name.as_str().to_owned(),
+            value: group.name().as_str().to_owned(),
         })
         .on_constraint("customer_groups_key_key", || DomainError::Duplicate {
             resource: Resource::CustomerGroup,
             field: "key",
-            value: group.key.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default(),
+            value: group.key().map(|k| k.as_str().to_owned()).unwrap_or_default(),
         })
         .on_constraint("customer_groups_custom_type_fkey", || {
-            missing_type(group.custom.as_ref().map(|c| c.type_id.to_string()).unwrap_or_default())
+            missing_type(group.custom().map(|c| c.type_id.to_string()).unwrap_or_default())
         })
 }
 
@@ -167,7 +167,7 @@ async fn save(
     let updated = diesel::update(
         g::table
             .filter(g::project_id.eq(ctx.project_id.0))
-            .filter(g::id.eq(group.id.0))
+            .filter(g::id.eq(group.id().0))
             .filter(g::version.eq(expected.get())),
     )
     .set((
@@ -185,7 +185,7 @@ async fn save(
     .await
     .optional();
     let Some(row) = group_constraints(updated, group)? else {
-        return Err(conflict_or_missing(conn, ctx.project_id, group.id, expected.into()).await);
+        return Err(conflict_or_missing(conn, ctx.project_id, group.id(), expected.into()).await);
     };
     let saved = row.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
@@ -211,9 +211,10 @@ async fn save_in_one_statement(
     expected: Version,
 ) -> TxResult<CustomerGroup> {
     use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-    let mut stored = group.clone();
-    stored.created_at = micros(stored.created_at);
-    stored.last_modified_at = micros(stored.last_modified_at);
+    let mut parts = group.clone().into_parts();
+    parts.created_at = micros(parts.created_at);
+    parts.last_modified_at = micros(parts.last_modified_at);
+    let stored = CustomerGroup::from_parts(parts);
     let r = GroupRow::from_domain(ctx.project_id, &stored);
     // The event carries the group as it is stored (what a read of the row gives).
     let event =
@@ -240,7 +241,7 @@ async fn save_in_one_statement(
         .await;
     match group_constraints(updated, group)?.pop() {
         Some(row) => Ok(row.into_domain()?),
-        None => Err(conflict_or_missing(conn, ctx.project_id, group.id, expected.into()).await),
+        None => Err(conflict_or_missing(conn, ctx.project_id, group.id(), expected.into()).await),
     }
 }
 
@@ -264,7 +265,7 @@ async fn patch(
         return Ok(current);
     }
     // The row is locked: the version cannot move under us, so this save always matches.
-    save(conn, ctx, &next, current.version).await
+    save(conn, ctx, &next, current.version()).await
 }
 
 async fn delete(
@@ -391,7 +392,7 @@ async fn customers_of(
         .select(CustomerRow::as_select())
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(CustomerRow::into_domain).collect())
+    Ok(rows.into_iter().map(CustomerRow::into_domain).collect::<Result<_, _>>()?)
 }
 
 async fn load_groups(conn: &AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
@@ -471,7 +472,7 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
 
     async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
         let args = (ctx, group, expected);
-        if group.custom.is_none() {
+        if group.custom().is_none() {
             return single_statement(&self.pool, &args, |conn, (ctx, group, expected)| {
                 Box::pin(save_in_one_statement(conn, ctx, group, *expected))
             })

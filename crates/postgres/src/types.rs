@@ -120,7 +120,7 @@ async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> 
         .on_constraint("types_key_key", || DomainError::Duplicate {
             resource: Resource::Type,
             field: "key",
-            value: ty.key.as_str().to_owned(),
+            value: ty.key().as_str().to_owned(),
         })?;
     let created = inserted.into_domain()?;
     record(conn, &type_event(ctx, EventKind::TypeCreated, &created)).await?;
@@ -152,7 +152,7 @@ async fn conformance(conn: &mut AsyncPgConnection, project: ProjectId, ty: &Type
         .push(")), FALSE) AS missing FROM customer_groups g WHERE g.project_id = ")
         .bind(Bind::Uuid(project.0))
         .push(" AND g.custom_type_id = ")
-        .bind(Bind::Uuid(ty.id.0));
+        .bind(Bind::Uuid(ty.id().0));
     let rows: Vec<Conformance> = sql.query().load(conn).await?;
     Ok(rows.into_iter().next().unwrap_or(Conformance { undefined: false, missing: false }))
 }
@@ -162,7 +162,7 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
     let updated: Option<TypeRow> = diesel::update(
         t::table
             .filter(t::project_id.eq(ctx.project_id.0))
-            .filter(t::id.eq(ty.id.0))
+            .filter(t::id.eq(ty.id().0))
             .filter(t::version.eq(expected.get())),
     )
     .set((
@@ -178,7 +178,7 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
     .await
     .optional()?;
     let Some(row) = updated else {
-        return Err(conflict_or_missing(conn, ctx.project_id, ty.id, expected.into()).await);
+        return Err(conflict_or_missing(conn, ctx.project_id, ty.id(), expected.into()).await);
     };
     let saved = row.into_domain()?;
     // The row is locked now: groups that start using the type wait for this transaction.
@@ -265,7 +265,7 @@ pub(crate) async fn check_group_custom(
     project: ProjectId,
     group: &CustomerGroup,
 ) -> TxResult<()> {
-    let Some(custom) = &group.custom else {
+    let Some(custom) = &group.custom() else {
         return Ok(());
     };
     let row: Option<TypeRow> = t::table

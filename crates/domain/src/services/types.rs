@@ -37,7 +37,7 @@ impl TypeService {
     /// Creates a type; `Duplicate` when the key is taken.
     pub async fn create(&self, principal: &Principal, draft: TypeDraft) -> DomainResult<Type> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let t = Type {
+        let t = Type::from_parts(crate::custom_type::TypeParts {
             id: TypeId(self.ids.new_id()),
             version: Version::INITIAL,
             key: draft.key,
@@ -49,7 +49,7 @@ impl TypeService {
             created_by: Some(ctx.actor.clone()),
             last_modified_at: ctx.now,
             last_modified_by: Some(ctx.actor.clone()),
-        };
+        });
         self.repo.create(&ctx, &t).await
     }
 
@@ -83,7 +83,7 @@ impl TypeService {
         if effective == 0 {
             return Ok(current);
         }
-        self.repo.save(&ctx, &next, current.version).await
+        self.repo.save(&ctx, &next, current.version()).await
     }
 
     /// Deletes a type at `version`; refused while a group uses it.
@@ -95,7 +95,7 @@ impl TypeService {
     ) -> DomainResult<Type> {
         let id = match target {
             TypeTarget::Id(id) => *id,
-            TypeTarget::Key(_) => self.get(principal, target).await?.id,
+            TypeTarget::Key(_) => self.get(principal, target).await?.id(),
         };
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.delete(&ctx, id, version).await
@@ -127,7 +127,7 @@ mod tests {
     }
 
     fn a_type(version: i64) -> Type {
-        Type {
+        Type::from_parts(crate::custom_type::TypeParts {
             id: TypeId(uuid::Uuid::from_u128(5)),
             version: Version::new(version).unwrap(),
             key: TypeKey::parse("tk").expect("valid"),
@@ -139,7 +139,7 @@ mod tests {
             created_by: None,
             last_modified_at: Utc::now(),
             last_modified_by: None,
-        }
+        })
     }
 
     fn service(repo: MockTypeRepository) -> TypeService {
@@ -156,7 +156,7 @@ mod tests {
         repo.expect_get().returning(|_, _| Ok(a_type(2)));
         repo.expect_save()
             .times(1)
-            .withf(|_, t, expected| t.version == Version::new(4).unwrap() && *expected == Version::new(2).unwrap())
+            .withf(|_, t, expected| t.version() == Version::new(4).unwrap() && *expected == Version::new(2).unwrap())
             .returning(|_, t, _| Ok(t.clone()));
         let svc = service(repo);
         let target = TypeTarget::Id(TypeId(uuid::Uuid::from_u128(5)));
@@ -166,11 +166,11 @@ mod tests {
             TypeAction::SetDescription(Some(ls("d"))),
         ];
         let t = block_on(svc.update(&principal(), &target, ExpectedVersion::new(2), actions)).expect("ok");
-        assert_eq!(t.version, Version::new(4).unwrap());
+        assert_eq!(t.version(), Version::new(4).unwrap());
         let t =
             block_on(svc.update(&principal(), &target, ExpectedVersion::new(2), vec![TypeAction::ChangeName(ls("T"))]))
                 .expect("ok");
-        assert_eq!(t.version, Version::new(2).unwrap());
+        assert_eq!(t.version(), Version::new(2).unwrap());
     }
 
     #[test]

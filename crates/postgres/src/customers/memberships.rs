@@ -159,7 +159,7 @@ pub(crate) async fn set_groups(
 
     // The event carries the customer with its groups; the answer what was asked for.
     let loaded = if changed.is_empty() { relations } else { Relations { groups: true, addresses: true } };
-    let mut list = [row.into_domain()];
+    let mut list = [row.into_domain()?];
     load_relations(conn, project, &mut list, loaded).await?;
     let [customer] = list;
     if !changed.is_empty() {

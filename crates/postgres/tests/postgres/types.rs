@@ -26,7 +26,7 @@ fn def(name: &str, t: FieldType, required: bool) -> FieldDefinition {
 
 fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
     let t = now();
-    Type {
+    Type::from_parts(xclade_domain::custom_type::TypeParts {
         id: TypeId(Uuid::now_v7()),
         version: Version::new(1).unwrap(),
         key: TypeKey::parse(key).expect("key"),
@@ -38,7 +38,7 @@ fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
         created_by: None,
         last_modified_at: t,
         last_modified_by: None,
-    }
+    })
 }
 
 fn next(t: &Type, actions: &[TypeAction]) -> Type {
@@ -52,7 +52,7 @@ async fn create_read_save_delete() {
     let t = a_type("group-fields", vec![def("points", FieldType::Number, false)]);
     let created = repo.create(&fx.ctx(), &t).await.expect("create");
     assert_eq!(created, t);
-    assert_eq!(repo.get(fx.project, t.id).await.expect("get"), t);
+    assert_eq!(repo.get(fx.project, t.id()).await.expect("get"), t);
     assert_eq!(repo.get_by_key(fx.project, "group-fields").await.expect("by key"), t);
     assert!(matches!(
         repo.get_by_key(fx.project, "nope").await,
@@ -65,18 +65,18 @@ async fn create_read_save_delete() {
 
     let renamed = next(&t, &[TypeAction::ChangeName(ls("Renamed"))]);
     let saved = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect("save");
-    assert_eq!(saved.version, Version::new(2).unwrap());
+    assert_eq!(saved.version(), Version::new(2).unwrap());
     let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect_err("stale");
     assert!(matches!(err, DomainError::VersionConflict { current: 2, .. }), "{err:?}");
 
     let page = repo.query(fx.project, &GroupQuery::default()).await.expect("query");
     assert_eq!((page.results.len(), page.total), (1, Some(1)));
 
-    let err = repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(1)).await.expect_err("stale delete");
+    let err = repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(1)).await.expect_err("stale delete");
     assert!(matches!(err, DomainError::VersionConflict { .. }));
-    let deleted = repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(2)).await.expect("delete");
-    assert_eq!(deleted.id, t.id);
-    assert!(matches!(repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(2)).await, Err(DomainError::NotFound { .. })));
+    let deleted = repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(2)).await.expect("delete");
+    assert_eq!(deleted.id(), t.id());
+    assert!(matches!(repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(2)).await, Err(DomainError::NotFound { .. })));
     assert_eq!(
         (fx.events_of("type.created").await, fx.events_of("type.updated").await, fx.events_of("type.deleted").await),
         (1, 1, 1)
@@ -93,20 +93,20 @@ async fn groups_hold_their_types() {
     repo.create(&fx.ctx(), &t).await.expect("type");
 
     // Groups are checked against the type as stored.
-    let bad = with_custom(group("Bad", None), t.id, json!({"points": "x"}));
+    let bad = with_custom(group("Bad", None), t.id(), json!({"points": "x"}));
     assert!(matches!(groups.create(&fx.ctx(), &bad, 1000).await, Err(DomainError::InvalidField { .. })));
     let gold = groups
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id, json!({"points": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000)
         .await
         .expect("gold");
 
     // Delete: the foreign key refuses while a group uses the type.
-    let err = repo.delete(&fx.ctx(), t.id, ExpectedVersion::new(1)).await.expect_err("in use");
+    let err = repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(1)).await.expect_err("in use");
     assert!(matches!(
         err,
         DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup }
     ));
-    assert_eq!(repo.get(fx.project, t.id).await.expect("still there"), t);
+    assert_eq!(repo.get(fx.project, t.id()).await.expect("still there"), t);
     assert_eq!(fx.events_of("type.deleted").await, 0);
 
     // Save: a used definition cannot go, a required one cannot come while groups lack it.
@@ -125,9 +125,10 @@ async fn groups_hold_their_types() {
     assert_eq!(saved.field_names(), vec!["points"]);
 
     // And a group cannot use what the type no longer defines.
-    let mut g = gold.clone();
+    let mut g = gold.clone().into_parts();
     g.custom.as_mut().map(|c| c.fields.insert("note".into(), json!("x")));
     g.version = Version::new(2).unwrap();
+    let g = xclade_domain::customer_group::CustomerGroup::from_parts(g);
     assert!(matches!(
         groups.save(&fx.ctx(), &g, Version::new(1).unwrap()).await,
         Err(DomainError::InvalidField { .. })
@@ -144,7 +145,7 @@ async fn type_saves_wait_for_group_writes_in_flight() {
     repo.create(&fx.ctx(), &t).await.expect("type");
     let g = fx
         .groups()
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id, json!({"keep": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"keep": 1})), 1000)
         .await
         .expect("group");
 
@@ -155,8 +156,8 @@ async fn type_saves_wait_for_group_writes_in_flight() {
             "BEGIN; SELECT 1 FROM types WHERE project_id = '{p}' AND id = '{t}' FOR SHARE; \
              UPDATE customer_groups SET custom_fields = '{{\"keep\": 1, \"gone\": 7}}' WHERE project_id = '{p}' AND id = '{g}';",
             p = fx.project.0,
-            t = t.id.0,
-            g = g.id.0
+            t = t.id().0,
+            g = g.id().0
         ))
         .await
         .expect("group write");
