@@ -111,7 +111,7 @@ impl CustomerRow {
             first_name: self.first_name,
             last_name: self.last_name,
             phone: self.phone,
-            metadata: Metadata::from_stored(object(self.metadata)),
+            metadata: Metadata::parse(object(self.metadata)).map_err(|e| stored("metadata", self.id, e))?,
             has_account: self.has_account,
             default_billing_address_id: self.default_billing_address_id.map(AddressId),
             default_shipping_address_id: self.default_shipping_address_id.map(AddressId),
@@ -159,7 +159,7 @@ pub(crate) struct CustomerSnapshot {
     first_name: Option<String>,
     last_name: Option<String>,
     phone: Option<String>,
-    metadata: Metadata,
+    metadata: Map<String, Value>,
     has_account: bool,
     default_billing_address_id: Option<AddressId>,
     default_shipping_address_id: Option<AddressId>,
@@ -204,7 +204,7 @@ impl CustomerSnapshot {
             first_name: s.first_name,
             last_name: s.last_name,
             phone: s.phone,
-            metadata: s.metadata,
+            metadata: Metadata::parse(s.metadata).map_err(|e| stored("metadata", s.id.0, e))?,
             has_account: s.has_account,
             default_billing_address_id: s.default_billing_address_id,
             default_shipping_address_id: s.default_shipping_address_id,
@@ -267,8 +267,12 @@ impl AddressRow {
     }
 
     /// The address, with its default flags derived from the customer's default ids.
-    pub fn into_domain(self, default_billing: Option<Uuid>, default_shipping: Option<Uuid>) -> Address {
-        Address::from_parts(xclade_domain::customer::AddressParts {
+    pub fn into_domain(
+        self,
+        default_billing: Option<Uuid>,
+        default_shipping: Option<Uuid>,
+    ) -> Result<Address, DomainError> {
+        Ok(Address::from_parts(xclade_domain::customer::AddressParts {
             id: AddressId(self.id),
             customer_id: CustomerId(self.customer_id),
             address_name: self.address_name,
@@ -284,10 +288,10 @@ impl AddressRow {
             province: self.province,
             postal_code: self.postal_code,
             phone: self.phone,
-            metadata: Metadata::from_stored(object(self.metadata)),
+            metadata: Metadata::parse(object(self.metadata)).map_err(|e| stored("metadata", self.id, e))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        })
+        }))
     }
 }
 
@@ -340,7 +344,7 @@ impl GroupRow {
             key: self.key.as_deref().map(GroupKey::parse).transpose().map_err(|e| stored("key", self.id, e))?,
             name: GroupName::parse("name", &self.name).map_err(|e| stored("name", self.id, e))?,
             custom,
-            metadata: Metadata::from_stored(object(self.metadata)),
+            metadata: Metadata::parse(object(self.metadata)).map_err(|e| stored("metadata", self.id, e))?,
             created_at: self.created_at,
             created_by: actor_of(self.created_by)?,
             last_modified_at: self.last_modified_at,
@@ -451,7 +455,7 @@ mod tests {
             first_name: None,
             last_name: Some("l".into()),
             phone: None,
-            metadata: Metadata::from_stored(meta),
+            metadata: Metadata::parse(meta).expect("valid"),
             has_account: false,
             default_billing_address_id: None,
             default_shipping_address_id: Some(AddressId(Uuid::now_v7())),
@@ -482,7 +486,7 @@ mod tests {
             first_name: None,
             last_name: Some("l".into()),
             phone: None,
-            metadata: Metadata::from_stored(meta),
+            metadata: Metadata::parse(meta).expect("valid"),
             has_account: false,
             default_billing_address_id: None,
             default_shipping_address_id: Some(AddressId(Uuid::from_u128(2))),

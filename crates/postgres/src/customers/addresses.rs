@@ -44,7 +44,7 @@ pub(crate) async fn get_address(
 ) -> TxResult<Address> {
     let owner = find_customer(conn, project, customer, false).await?;
     let row = find_address(conn, project, customer, id).await?;
-    Ok(row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id))
+    Ok(row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id)?)
 }
 
 pub(crate) async fn list_addresses(
@@ -67,7 +67,7 @@ pub(crate) async fn list_addresses(
     let items = rows
         .into_iter()
         .map(|r| r.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id))
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Listed { items, count })
 }
 
@@ -127,7 +127,7 @@ pub(crate) async fn upsert_address(
         diesel::insert_into(a::table).values(AddressRow::from_domain(project, &new)).execute(conn).await?;
     } else {
         let row = find_address(conn, project, customer, address).await?;
-        let mut current = row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id);
+        let mut current = row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id)?;
         fields.apply(&mut current);
         current.touch(ctx.now);
         let r = AddressRow::from_domain(project, &current);

@@ -164,7 +164,7 @@ fn attach(
                 let c = &page[i];
                 let billing = c.default_billing_address_id().map(|a| a.0);
                 let shipping = c.default_shipping_address_id().map(|a| a.0);
-                loaded[i].push(row.into_domain(billing, shipping));
+                loaded[i].push(row.into_domain(billing, shipping)?);
             }
         }
         for (customer, addresses) in page.iter_mut().zip(loaded) {

@@ -219,7 +219,7 @@ async fn update_applies_the_patch_and_writes_only_when_something_changed() {
     let patch = CustomerPatch {
         first_name: Some(Some("Grace".into())),
         phone: Some(Some("123".into())),
-        metadata: Some(Metadata::from_stored(meta)),
+        metadata: Some(Metadata::parse(meta).expect("valid")),
         ..CustomerPatch::default()
     };
     let ctx = fx.ctx();

@@ -251,3 +251,25 @@ async fn a_stored_value_the_rules_refuse_is_an_internal_error() {
     assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
     assert!(format!("{err:?}").contains("stored key"), "{err:?}");
 }
+
+/// Metadata is read back through `Metadata::parse`, with the limits of input: a stored object
+/// nested deeper than they allow is an internal error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stored_metadata_the_rules_refuse_is_an_internal_error() {
+    let fx = Fx::new().await;
+    let repo = fx.groups();
+    let created = repo.create(&fx.ctx(), &group("Deep", None), 1000).await.expect("create");
+    let mut conn = fx.conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        &format!(
+            r#"UPDATE customer_groups SET metadata = '{{"a": {{"b": {{"c": {{"d": {{"e": {{}}}}}}}}}}}}' WHERE id = '{}'"#,
+            created.id().0
+        ),
+    )
+    .await
+    .expect("corrupt the metadata");
+    let err = repo.get(fx.project, created.id()).await.expect_err("refused");
+    assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
+    assert!(format!("{err:?}").contains("stored metadata"), "{err:?}");
+}

@@ -338,7 +338,7 @@ mod tests {
         g.created_by = Some(Actor::Client("cli".into()));
         g.last_modified_by = Some(Actor::User("u1".into()));
         g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).single().expect("valid");
-        g.metadata = Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
+        g.metadata = Metadata::parse([("secret".to_owned(), json!("x"))].into_iter().collect()).expect("valid");
         let g = CustomerGroup::from_parts(g);
         let v = serde_json::to_value(GroupView::from(&g)).expect("json");
         assert_eq!(
