@@ -11,9 +11,18 @@
 //! * **Values** ([`customer::Email`], [`customer_group::GroupName`], [`customer_group::GroupKey`],
 //!   [`metadata::Metadata`], …) are built by `parse`/`new` constructors that enforce the rules;
 //!   a value you hold is valid.
-//! * **Entities** ([`customer::Customer`], [`customer_group::CustomerGroup`],
-//!   [`custom_type::Type`]) change through **actions**, applied in order, all or nothing; a
-//!   versioned entity's version grows by the number of actions that changed something.
+//! * **Entities** ([`customer::Customer`], [`customer::Address`],
+//!   [`customer_group::CustomerGroup`], [`custom_type::Type`]) change through **actions**,
+//!   applied in order, all or nothing; a versioned entity's version grows by the number of
+//!   actions that changed something.
+//! * **Invariants are sealed**: entity fields are private behind accessors (`customer.email()`,
+//!   `group.version()`, …) and change only through the domain's methods. A
+//!   [`customer_group::Version`] is never below 1 and grows with `next`/`advanced_by`; what a
+//!   client claims is an [`customer_group::ExpectedVersion`] (any integer: one no resource has is
+//!   simply a conflict). An adapter loads a stored row with `from_parts` (for example
+//!   [`customer::Customer::from_parts`] with a [`customer::CustomerParts`]), whose fields are
+//!   the validated types: it reads emails, names, keys, versions and metadata back through the
+//!   same parsers as input, and a stored value they refuse is [`DomainError::Internal`].
 //! * **Ports** ([`ports`]) are what the domain needs from outside: repositories, a clock, ids,
 //!   hashing, token signing. `xclade-postgres` implements the storage ports; with the `mocks`
 //!   feature every port has a `mockall` mock (`MockCustomerGroupRepository`, …).
