@@ -86,7 +86,7 @@ pub struct Version(i64);
 
 impl Version {
     /// The version of a resource when it is created: 1.
-    pub const INITIAL: Version = Version::new(1).unwrap();
+    pub const INITIAL: Version = Version(1);
 
     /// A version read back from storage (or anywhere else a resource's own version comes
     /// from): `None` below 1, which no resource can have.

@@ -99,6 +99,19 @@ fn versioned_group_update_and_conflict() {
     assert_eq!(v2.version(), Version::new(2).unwrap());
     let err = block_on(groups.update(&p, &target, ExpectedVersion::new(1), rename("Platinum"))).unwrap_err();
     assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }), "{err:?}");
+    // A version no resource can have (0, negative) is a claim like any other: a conflict.
+    for claim in [0, -1] {
+        let err = block_on(groups.update(&p, &target, ExpectedVersion::new(claim), rename("Platinum"))).unwrap_err();
+        assert!(
+            matches!(err, DomainError::VersionConflict { expected, current: 2, .. } if expected == claim),
+            "{err:?}"
+        );
+        let err = block_on(groups.delete(&p, &target, Some(ExpectedVersion::new(claim)))).unwrap_err();
+        assert!(
+            matches!(err, DomainError::VersionConflict { expected, current: 2, .. } if expected == claim),
+            "{err:?}"
+        );
+    }
     // Nothing-changing update writes nothing.
     let same = block_on(groups.update(&p, &target, ExpectedVersion::new(2), rename("Gold members"))).unwrap();
     assert_eq!(same.version(), Version::new(2).unwrap());
