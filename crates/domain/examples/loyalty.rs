@@ -7,7 +7,7 @@
 
 use futures::executor::block_on;
 use xclade_domain::customer::{CustomerDraft, Relations};
-use xclade_domain::customer_group::{GroupAction, GroupDraft, GroupKey, GroupName, Version};
+use xclade_domain::customer_group::{GroupAction, GroupDraft, GroupKey, GroupName};
 use xclade_domain::memory::MemoryStore;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupQuery, Sort, SortField};
@@ -39,12 +39,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     for email in ["ada@example.com", "grace@example.com", "alan@example.com"] {
         let draft = CustomerDraft::new(email, None, None, None, None, Default::default(), None)?;
         if let CreateOutcome::Created(c) = block_on(customers.create(&shop, draft, None))? {
-            ids.push(c.id);
+            ids.push(c.id());
         }
     }
     let gold = block_on(groups.create(&shop, tier("Gold", "gold")?))?;
     let silver = block_on(groups.create(&shop, tier("Silver", "silver")?))?;
-    println!("created {} customers and the tiers {} and {}", ids.len(), gold.name.as_str(), silver.name.as_str());
+    println!("created {} customers and the tiers {} and {}", ids.len(), gold.name().as_str(), silver.name().as_str());
 
     // The same email twice is a rule, not a crash.
     let again = CustomerDraft::new("ADA@example.com", None, None, None, None, Default::default(), None)?;
@@ -54,11 +54,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     // Memberships: everyone starts in Silver; Ada moves up to Gold.
-    block_on(groups.set_customers(&shop, silver.id, ids.clone(), vec![]))?;
-    let ada = block_on(customers.set_groups(&shop, ids[0], vec![gold.id], vec![silver.id], Relations::ALL))?;
-    let tiers: Vec<&str> = ada.groups.iter().map(|g| g.name.as_str()).collect();
-    println!("{} is now in {tiers:?}", ada.email);
-    let silver_members = block_on(groups.customers_of(&shop, silver.id, 100))?;
+    block_on(groups.set_customers(&shop, silver.id(), ids.clone(), vec![]))?;
+    let ada = block_on(customers.set_groups(&shop, ids[0], vec![gold.id()], vec![silver.id()], Relations::ALL))?;
+    let tiers: Vec<&str> = ada.groups().iter().map(|g| g.name().as_str()).collect();
+    println!("{} is now in {tiers:?}", ada.email_str());
+    let silver_members = block_on(groups.customers_of(&shop, silver.id(), 100))?;
     println!("Silver has {} members", silver_members.len());
 
     // A versioned update: read, change at the version read; a writer with an old version loses.
@@ -66,15 +66,16 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let rename = |name: &str| -> Result<Vec<GroupAction>, DomainError> {
         Ok(vec![GroupAction::ChangeName(GroupName::parse("name", name)?)])
     };
-    let renamed = block_on(groups.update(&shop, &GroupTarget::Id(gold.id), current.version, rename("Gold+")?))?;
-    println!("renamed to {} at version {}", renamed.name.as_str(), renamed.version.0);
-    match block_on(groups.update(&shop, &GroupTarget::Id(gold.id), current.version, rename("Platinum")?)) {
+    let renamed =
+        block_on(groups.update(&shop, &GroupTarget::Id(gold.id()), current.version().into(), rename("Gold+")?))?;
+    println!("renamed to {} at version {}", renamed.name().as_str(), renamed.version().get());
+    match block_on(groups.update(&shop, &GroupTarget::Id(gold.id()), current.version().into(), rename("Platinum")?)) {
         Err(DomainError::VersionConflict { expected, current, .. }) => {
             println!("conflict: expected version {expected}, the tier is at {current}; read it again and retry");
         }
         other => return Err(format!("expected a conflict, got {other:?}").into()),
     }
-    assert_eq!(renamed.version, Version(current.version.0 + 1));
+    assert_eq!(renamed.version(), current.version().next());
 
     // A `where` query: tiers changed since they were created, by name.
     let query = GroupQuery {
@@ -83,7 +84,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         ..Default::default()
     };
     let page = block_on(groups.query(&shop, &query))?;
-    let names: Vec<&str> = page.results.iter().map(|g| g.name.as_str()).collect();
+    let names: Vec<&str> = page.results.iter().map(|g| g.name().as_str()).collect();
     println!("tiers with version > 1: {names:?} (total {:?})", page.total);
 
     // Every change was recorded as an event, ready for a relay.

@@ -345,6 +345,34 @@ impl TypeDraft {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Type {
     /// The id of the type.
+    id: TypeId,
+    /// Its version: 1 when created, grown by every effective update action.
+    version: Version,
+    /// Its key, unique per project.
+    key: TypeKey,
+    /// Its localized name.
+    name: LocalizedString,
+    /// Its localized description, if any.
+    description: Option<LocalizedString>,
+    /// The resource type ids it may be used on.
+    resource_type_ids: Vec<String>,
+    /// The definitions of its fields.
+    field_definitions: Vec<FieldDefinition>,
+    /// When it was created.
+    created_at: DateTime<Utc>,
+    /// Who created it.
+    created_by: Option<Actor>,
+    /// When it last changed.
+    last_modified_at: DateTime<Utc>,
+    /// Who last changed it.
+    last_modified_by: Option<Actor>,
+}
+
+/// Every field of a [`Type`], in the validated types: what an adapter hands to
+/// [`Type::from_parts`] when it loads a stored type, and what [`Type::into_parts`] gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TypeParts {
+    /// The id of the type.
     pub id: TypeId,
     /// Its version: 1 when created, grown by every effective update action.
     pub version: Version,
@@ -366,6 +394,123 @@ pub struct Type {
     pub last_modified_at: DateTime<Utc>,
     /// Who last changed it.
     pub last_modified_by: Option<Actor>,
+}
+
+impl Type {
+    /// Builds a type from its parts (each already valid by its type).
+    pub fn from_parts(parts: TypeParts) -> Type {
+        let TypeParts {
+            id,
+            version,
+            key,
+            name,
+            description,
+            resource_type_ids,
+            field_definitions,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        } = parts;
+        Type {
+            id,
+            version,
+            key,
+            name,
+            description,
+            resource_type_ids,
+            field_definitions,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        }
+    }
+
+    /// Takes the type apart, to change what the rules leave to an adapter and build it again.
+    pub fn into_parts(self) -> TypeParts {
+        let Type {
+            id,
+            version,
+            key,
+            name,
+            description,
+            resource_type_ids,
+            field_definitions,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        } = self;
+        TypeParts {
+            id,
+            version,
+            key,
+            name,
+            description,
+            resource_type_ids,
+            field_definitions,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        }
+    }
+
+    /// The id of the type.
+    pub fn id(&self) -> TypeId {
+        self.id
+    }
+
+    /// Its version: 1 when created, grown by every effective update action.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Its key, unique per project.
+    pub fn key(&self) -> &TypeKey {
+        &self.key
+    }
+
+    /// Its localized name.
+    pub fn name(&self) -> &LocalizedString {
+        &self.name
+    }
+
+    /// Its localized description, if any.
+    pub fn description(&self) -> Option<&LocalizedString> {
+        self.description.as_ref()
+    }
+
+    /// The resource type ids it may be used on.
+    pub fn resource_type_ids(&self) -> &[String] {
+        &self.resource_type_ids
+    }
+
+    /// The definitions of its fields.
+    pub fn field_definitions(&self) -> &[FieldDefinition] {
+        &self.field_definitions
+    }
+
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// Who created it.
+    pub fn created_by(&self) -> Option<&Actor> {
+        self.created_by.as_ref()
+    }
+
+    /// When it last changed.
+    pub fn last_modified_at(&self) -> DateTime<Utc> {
+        self.last_modified_at
+    }
+
+    /// Who last changed it.
+    pub fn last_modified_by(&self) -> Option<&Actor> {
+        self.last_modified_by.as_ref()
+    }
 }
 
 impl Type {

@@ -48,6 +48,48 @@ impl Email {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Address {
     /// The id.
+    id: AddressId,
+    /// The customer the address belongs to.
+    customer_id: CustomerId,
+    /// A name for the address (`Home`, …).
+    address_name: Option<String>,
+    /// Whether it is the customer's default shipping address.
+    is_default_shipping: bool,
+    /// Whether it is the customer's default billing address.
+    is_default_billing: bool,
+    /// The company.
+    company: Option<String>,
+    /// The first name.
+    first_name: Option<String>,
+    /// The last name.
+    last_name: Option<String>,
+    /// The first address line.
+    address_1: Option<String>,
+    /// The second address line.
+    address_2: Option<String>,
+    /// The city.
+    city: Option<String>,
+    /// The ISO 3166-1 alpha-2 country code.
+    country_code: Option<String>,
+    /// The province or state.
+    province: Option<String>,
+    /// The postal code.
+    postal_code: Option<String>,
+    /// The phone number.
+    phone: Option<String>,
+    /// The metadata.
+    metadata: Metadata,
+    /// When it was created.
+    created_at: DateTime<Utc>,
+    /// When it last changed.
+    updated_at: DateTime<Utc>,
+}
+
+/// Every field of a [`Address`], in the validated types: what an adapter hands to
+/// [`Address::from_parts`] when it loads a stored address, and what [`Address::into_parts`] gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AddressParts {
+    /// The id.
     pub id: AddressId,
     /// The customer the address belongs to.
     pub customer_id: CustomerId,
@@ -85,13 +127,267 @@ pub struct Address {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Address {
+    /// A new address of `customer`, created at `at`, with no field set yet (set them with
+    /// [`AddressFields::apply`]).
+    pub fn new(id: AddressId, customer: CustomerId, at: DateTime<Utc>) -> Address {
+        Address {
+            id,
+            customer_id: customer,
+            address_name: None,
+            is_default_shipping: false,
+            is_default_billing: false,
+            company: None,
+            first_name: None,
+            last_name: None,
+            address_1: None,
+            address_2: None,
+            city: None,
+            country_code: None,
+            province: None,
+            postal_code: None,
+            phone: None,
+            metadata: Metadata::default(),
+            created_at: at,
+            updated_at: at,
+        }
+    }
+
+    /// Records a change at `at`.
+    pub fn touch(&mut self, at: DateTime<Utc>) {
+        self.updated_at = at;
+    }
+
+    /// Derives the default flags from the owner's default address ids.
+    pub fn flag_defaults(&mut self, owner: &Customer) {
+        self.is_default_billing = owner.default_billing_address_id == Some(self.id);
+        self.is_default_shipping = owner.default_shipping_address_id == Some(self.id);
+    }
+
+    /// Builds an address from its parts (each already valid by its type).
+    pub fn from_parts(parts: AddressParts) -> Address {
+        let AddressParts {
+            id,
+            customer_id,
+            address_name,
+            is_default_shipping,
+            is_default_billing,
+            company,
+            first_name,
+            last_name,
+            address_1,
+            address_2,
+            city,
+            country_code,
+            province,
+            postal_code,
+            phone,
+            metadata,
+            created_at,
+            updated_at,
+        } = parts;
+        Address {
+            id,
+            customer_id,
+            address_name,
+            is_default_shipping,
+            is_default_billing,
+            company,
+            first_name,
+            last_name,
+            address_1,
+            address_2,
+            city,
+            country_code,
+            province,
+            postal_code,
+            phone,
+            metadata,
+            created_at,
+            updated_at,
+        }
+    }
+
+    /// Takes the address apart, to change what the rules leave to an adapter and build it again.
+    pub fn into_parts(self) -> AddressParts {
+        let Address {
+            id,
+            customer_id,
+            address_name,
+            is_default_shipping,
+            is_default_billing,
+            company,
+            first_name,
+            last_name,
+            address_1,
+            address_2,
+            city,
+            country_code,
+            province,
+            postal_code,
+            phone,
+            metadata,
+            created_at,
+            updated_at,
+        } = self;
+        AddressParts {
+            id,
+            customer_id,
+            address_name,
+            is_default_shipping,
+            is_default_billing,
+            company,
+            first_name,
+            last_name,
+            address_1,
+            address_2,
+            city,
+            country_code,
+            province,
+            postal_code,
+            phone,
+            metadata,
+            created_at,
+            updated_at,
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> AddressId {
+        self.id
+    }
+
+    /// The customer the address belongs to.
+    pub fn customer_id(&self) -> CustomerId {
+        self.customer_id
+    }
+
+    /// A name for the address (`Home`, …).
+    pub fn address_name(&self) -> Option<&str> {
+        self.address_name.as_deref()
+    }
+
+    /// Whether it is the customer's default shipping address.
+    pub fn is_default_shipping(&self) -> bool {
+        self.is_default_shipping
+    }
+
+    /// Whether it is the customer's default billing address.
+    pub fn is_default_billing(&self) -> bool {
+        self.is_default_billing
+    }
+
+    /// The company.
+    pub fn company(&self) -> Option<&str> {
+        self.company.as_deref()
+    }
+
+    /// The first name.
+    pub fn first_name(&self) -> Option<&str> {
+        self.first_name.as_deref()
+    }
+
+    /// The last name.
+    pub fn last_name(&self) -> Option<&str> {
+        self.last_name.as_deref()
+    }
+
+    /// The first address line.
+    pub fn address_1(&self) -> Option<&str> {
+        self.address_1.as_deref()
+    }
+
+    /// The second address line.
+    pub fn address_2(&self) -> Option<&str> {
+        self.address_2.as_deref()
+    }
+
+    /// The city.
+    pub fn city(&self) -> Option<&str> {
+        self.city.as_deref()
+    }
+
+    /// The ISO 3166-1 alpha-2 country code.
+    pub fn country_code(&self) -> Option<&str> {
+        self.country_code.as_deref()
+    }
+
+    /// The province or state.
+    pub fn province(&self) -> Option<&str> {
+        self.province.as_deref()
+    }
+
+    /// The postal code.
+    pub fn postal_code(&self) -> Option<&str> {
+        self.postal_code.as_deref()
+    }
+
+    /// The phone number.
+    pub fn phone(&self) -> Option<&str> {
+        self.phone.as_deref()
+    }
+
+    /// The metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+}
+
 /// A customer, with the relations that were asked for.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Customer {
     /// The id.
+    id: CustomerId,
+    /// The email address (unique per project, ignoring case).
+    email: Email,
+    /// The company name.
+    company_name: Option<String>,
+    /// The first name.
+    first_name: Option<String>,
+    /// The last name.
+    last_name: Option<String>,
+    /// The phone number.
+    phone: Option<String>,
+    /// The metadata.
+    metadata: Metadata,
+    /// Whether the customer has an account.
+    has_account: bool,
+    /// The default billing address, if any.
+    default_billing_address_id: Option<AddressId>,
+    /// The default shipping address, if any.
+    default_shipping_address_id: Option<AddressId>,
+    /// The id of who created it.
+    created_by: Option<String>,
+    /// When it was created.
+    created_at: DateTime<Utc>,
+    /// When it last changed.
+    updated_at: DateTime<Utc>,
+    /// When it was deleted (deleted customers are not found).
+    deleted_at: Option<DateTime<Utc>>,
+    /// Loaded only when requested.
+    groups: Vec<CustomerGroup>,
+    /// Loaded only when requested.
+    addresses: Vec<Address>,
+}
+
+/// Every field of a [`Customer`], in the validated types: what an adapter hands to
+/// [`Customer::from_parts`] when it loads a stored customer, and what [`Customer::into_parts`] gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerParts {
+    /// The id.
     pub id: CustomerId,
     /// The email address (unique per project, ignoring case).
-    pub email: String,
+    pub email: Email,
     /// The company name.
     pub company_name: Option<String>,
     /// The first name.
@@ -120,6 +416,238 @@ pub struct Customer {
     pub groups: Vec<CustomerGroup>,
     /// Loaded only when requested.
     pub addresses: Vec<Address>,
+}
+
+impl Customer {
+    /// A new customer from a validated draft: no account, no addresses, no groups, created
+    /// by `created_by` at `at`.
+    pub fn create(id: CustomerId, draft: &CustomerDraft, created_by: Option<String>, at: DateTime<Utc>) -> Customer {
+        Customer {
+            id,
+            email: draft.email.clone(),
+            company_name: draft.company_name.clone(),
+            first_name: draft.first_name.clone(),
+            last_name: draft.last_name.clone(),
+            phone: draft.phone.clone(),
+            metadata: draft.metadata.clone(),
+            has_account: false,
+            default_billing_address_id: None,
+            default_shipping_address_id: None,
+            created_by,
+            created_at: at,
+            updated_at: at,
+            deleted_at: None,
+            groups: Vec::new(),
+            addresses: Vec::new(),
+        }
+    }
+
+    /// Records a change at `at`.
+    pub fn touch(&mut self, at: DateTime<Utc>) {
+        self.updated_at = at;
+    }
+
+    /// Sets the default billing and shipping addresses after an address change at `at`.
+    pub fn set_default_addresses(
+        &mut self,
+        billing: Option<AddressId>,
+        shipping: Option<AddressId>,
+        at: DateTime<Utc>,
+    ) {
+        self.default_billing_address_id = billing;
+        self.default_shipping_address_id = shipping;
+        self.updated_at = at;
+    }
+
+    /// Marks the customer deleted at `at` (deleted customers are not found).
+    pub fn mark_deleted(&mut self, at: DateTime<Utc>) {
+        self.deleted_at = Some(at);
+    }
+
+    /// Sets the loaded relation `groups`: the groups the customer is a member of.
+    pub fn set_groups(&mut self, groups: Vec<CustomerGroup>) {
+        self.groups = groups;
+    }
+
+    /// Sets the loaded relation `addresses`: the customer's addresses.
+    pub fn set_addresses(&mut self, addresses: Vec<Address>) {
+        self.addresses = addresses;
+    }
+
+    /// Drops the relations that were not asked for.
+    pub fn keep_relations(&mut self, relations: Relations) {
+        if !relations.groups {
+            self.groups.clear();
+        }
+        if !relations.addresses {
+            self.addresses.clear();
+        }
+    }
+
+    /// Builds a customer from its parts (each already valid by its type).
+    pub fn from_parts(parts: CustomerParts) -> Customer {
+        let CustomerParts {
+            id,
+            email,
+            company_name,
+            first_name,
+            last_name,
+            phone,
+            metadata,
+            has_account,
+            default_billing_address_id,
+            default_shipping_address_id,
+            created_by,
+            created_at,
+            updated_at,
+            deleted_at,
+            groups,
+            addresses,
+        } = parts;
+        Customer {
+            id,
+            email,
+            company_name,
+            first_name,
+            last_name,
+            phone,
+            metadata,
+            has_account,
+            default_billing_address_id,
+            default_shipping_address_id,
+            created_by,
+            created_at,
+            updated_at,
+            deleted_at,
+            groups,
+            addresses,
+        }
+    }
+
+    /// Takes the customer apart, to change what the rules leave to an adapter and build it again.
+    pub fn into_parts(self) -> CustomerParts {
+        let Customer {
+            id,
+            email,
+            company_name,
+            first_name,
+            last_name,
+            phone,
+            metadata,
+            has_account,
+            default_billing_address_id,
+            default_shipping_address_id,
+            created_by,
+            created_at,
+            updated_at,
+            deleted_at,
+            groups,
+            addresses,
+        } = self;
+        CustomerParts {
+            id,
+            email,
+            company_name,
+            first_name,
+            last_name,
+            phone,
+            metadata,
+            has_account,
+            default_billing_address_id,
+            default_shipping_address_id,
+            created_by,
+            created_at,
+            updated_at,
+            deleted_at,
+            groups,
+            addresses,
+        }
+    }
+
+    /// The id.
+    pub fn id(&self) -> CustomerId {
+        self.id
+    }
+
+    /// The email address (unique per project, ignoring case).
+    pub fn email(&self) -> &Email {
+        &self.email
+    }
+
+    /// The email address as text.
+    pub fn email_str(&self) -> &str {
+        self.email.as_str()
+    }
+
+    /// The company name.
+    pub fn company_name(&self) -> Option<&str> {
+        self.company_name.as_deref()
+    }
+
+    /// The first name.
+    pub fn first_name(&self) -> Option<&str> {
+        self.first_name.as_deref()
+    }
+
+    /// The last name.
+    pub fn last_name(&self) -> Option<&str> {
+        self.last_name.as_deref()
+    }
+
+    /// The phone number.
+    pub fn phone(&self) -> Option<&str> {
+        self.phone.as_deref()
+    }
+
+    /// The metadata.
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// Whether the customer has an account.
+    pub fn has_account(&self) -> bool {
+        self.has_account
+    }
+
+    /// The default billing address, if any.
+    pub fn default_billing_address_id(&self) -> Option<AddressId> {
+        self.default_billing_address_id
+    }
+
+    /// The default shipping address, if any.
+    pub fn default_shipping_address_id(&self) -> Option<AddressId> {
+        self.default_shipping_address_id
+    }
+
+    /// The id of who created it.
+    pub fn created_by(&self) -> Option<&str> {
+        self.created_by.as_deref()
+    }
+
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// When it last changed.
+    pub fn updated_at(&self) -> DateTime<Utc> {
+        self.updated_at
+    }
+
+    /// When it was deleted (deleted customers are not found).
+    pub fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.deleted_at
+    }
+
+    /// Loaded only when requested.
+    pub fn groups(&self) -> &[CustomerGroup] {
+        &self.groups
+    }
+
+    /// Loaded only when requested.
+    pub fn addresses(&self) -> &[Address] {
+        &self.addresses
+    }
 }
 
 /// The validated body of a create.
@@ -218,7 +746,7 @@ impl CustomerPatch {
     pub fn apply(&self, customer: &mut Customer) -> Result<bool, DomainError> {
         let before = customer.clone();
         if let Some(email) = &self.email {
-            customer.email = email.as_str().to_owned();
+            customer.email = email.clone();
         }
         for (target, v) in [
             (&mut customer.company_name, &self.company_name),

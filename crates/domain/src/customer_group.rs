@@ -68,10 +68,96 @@ impl GroupKey {
     }
 }
 
-/// The version of a versioned resource; starts at 1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+/// The version of a versioned resource (a group or a type): [`Version::INITIAL`] (1) when it
+/// is created, grown by one per update action that changed something. A version is never
+/// below 1; a stored value is read back through [`Version::new`].
+///
+/// ```
+/// use xclade_domain::customer_group::Version;
+///
+/// let v = Version::INITIAL.advanced_by(2);
+/// assert_eq!((v.get(), v.next().get()), (3, 4));
+/// assert_eq!(Version::new(3), Some(v));
+/// assert_eq!(Version::new(0), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(transparent)]
-pub struct Version(pub i64);
+pub struct Version(i64);
+
+impl Version {
+    /// The version of a resource when it is created: 1.
+    pub const INITIAL: Version = Version(1);
+
+    /// A version read back from storage (or anywhere else a resource's own version comes
+    /// from): `None` below 1, which no resource can have.
+    pub const fn new(value: i64) -> Option<Version> {
+        if value >= 1 {
+            Some(Version(value))
+        } else {
+            None
+        }
+    }
+
+    /// The version as a number.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// The version after one more effective change.
+    pub const fn next(self) -> Version {
+        self.advanced_by(1)
+    }
+
+    /// The version after `changes` more effective changes (it stays at `i64::MAX` rather than
+    /// overflow, which no count of real changes reaches).
+    pub const fn advanced_by(self, changes: u32) -> Version {
+        Version(self.0.saturating_add(changes as i64))
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// The version a client based a change on, as it sent it: any integer. It is a claim, not a
+/// resource's version, so it may name one no resource has (`0`, `-1`, a future one); comparing
+/// it with the current [`Version`] is what refuses it, with
+/// [`DomainError::VersionConflict`] naming both.
+///
+/// ```
+/// use xclade_domain::customer_group::{ExpectedVersion, Version};
+///
+/// assert!(ExpectedVersion::new(1).matches(Version::INITIAL));
+/// assert!(!ExpectedVersion::new(0).matches(Version::INITIAL));
+/// assert_eq!(ExpectedVersion::from(Version::INITIAL.next()).get(), 2);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExpectedVersion(i64);
+
+impl ExpectedVersion {
+    /// The version a client sent.
+    pub const fn new(value: i64) -> ExpectedVersion {
+        ExpectedVersion(value)
+    }
+
+    /// The version as sent.
+    pub const fn get(self) -> i64 {
+        self.0
+    }
+
+    /// Whether the resource is at this version.
+    pub const fn matches(self, current: Version) -> bool {
+        self.0 == current.0
+    }
+}
+
+impl From<Version> for ExpectedVersion {
+    fn from(version: Version) -> ExpectedVersion {
+        ExpectedVersion(version.0)
+    }
+}
 
 /// Custom fields of a resource: the type (always by id) and the values.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +171,32 @@ pub struct CustomFields {
 /// A customer group.
 #[derive(Debug, Clone, PartialEq)]
 pub struct CustomerGroup {
+    /// The id of the group.
+    id: GroupId,
+    /// Its version: 1 when created, grown by every effective update action.
+    version: Version,
+    /// Its optional key, unique per project.
+    key: Option<GroupKey>,
+    /// Its name, unique per project.
+    name: GroupName,
+    /// Its custom fields, if it has a custom type.
+    custom: Option<CustomFields>,
+    /// Its metadata (admin family).
+    metadata: Metadata,
+    /// When it was created.
+    created_at: DateTime<Utc>,
+    /// Who created it.
+    created_by: Option<Actor>,
+    /// When it last changed.
+    last_modified_at: DateTime<Utc>,
+    /// Who last changed it.
+    last_modified_by: Option<Actor>,
+}
+
+/// Every field of a [`CustomerGroup`], in the validated types: what an adapter hands to
+/// [`CustomerGroup::from_parts`] when it loads a stored group, and what [`CustomerGroup::into_parts`] gives back.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CustomerGroupParts {
     /// The id of the group.
     pub id: GroupId,
     /// Its version: 1 when created, grown by every effective update action.
@@ -105,6 +217,122 @@ pub struct CustomerGroup {
     pub last_modified_at: DateTime<Utc>,
     /// Who last changed it.
     pub last_modified_by: Option<Actor>,
+}
+
+impl CustomerGroup {
+    /// Records that its members changed at `at`, by `by`: the version grows by one (once per
+    /// request, whatever the number of members that changed).
+    pub fn record_membership_change(&mut self, at: DateTime<Utc>, by: &Actor) {
+        self.version = self.version.next();
+        self.last_modified_at = at;
+        self.last_modified_by = Some(by.clone());
+    }
+
+    /// Builds a group from its parts (each already valid by its type).
+    pub fn from_parts(parts: CustomerGroupParts) -> CustomerGroup {
+        let CustomerGroupParts {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        } = parts;
+        CustomerGroup {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        }
+    }
+
+    /// Takes the group apart, to change what the rules leave to an adapter and build it again.
+    pub fn into_parts(self) -> CustomerGroupParts {
+        let CustomerGroup {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        } = self;
+        CustomerGroupParts {
+            id,
+            version,
+            key,
+            name,
+            custom,
+            metadata,
+            created_at,
+            created_by,
+            last_modified_at,
+            last_modified_by,
+        }
+    }
+
+    /// The id of the group.
+    pub fn id(&self) -> GroupId {
+        self.id
+    }
+
+    /// Its version: 1 when created, grown by every effective update action.
+    pub fn version(&self) -> Version {
+        self.version
+    }
+
+    /// Its optional key, unique per project.
+    pub fn key(&self) -> Option<&GroupKey> {
+        self.key.as_ref()
+    }
+
+    /// Its name, unique per project.
+    pub fn name(&self) -> &GroupName {
+        &self.name
+    }
+
+    /// Its custom fields, if it has a custom type.
+    pub fn custom(&self) -> Option<&CustomFields> {
+        self.custom.as_ref()
+    }
+
+    /// Its metadata (admin family).
+    pub fn metadata(&self) -> &Metadata {
+        &self.metadata
+    }
+
+    /// When it was created.
+    pub fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    /// Who created it.
+    pub fn created_by(&self) -> Option<&Actor> {
+        self.created_by.as_ref()
+    }
+
+    /// When it last changed.
+    pub fn last_modified_at(&self) -> DateTime<Utc> {
+        self.last_modified_at
+    }
+
+    /// Who last changed it.
+    pub fn last_modified_by(&self) -> Option<&Actor> {
+        self.last_modified_by.as_ref()
+    }
 }
 
 /// A reference to a custom type, by id or by key.
@@ -297,7 +525,7 @@ mod tests {
         let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
         CustomerGroup {
             id: GroupId(uuid::Uuid::nil()),
-            version: Version(1),
+            version: Version::new(1).unwrap(),
             key: None,
             name: GroupName::parse("name", "Gold").expect("valid"),
             custom: None,
@@ -327,7 +555,7 @@ mod tests {
     #[test]
     fn same_name_leaves_version() {
         let (g, n) = group().apply_all(&[ResolvedAction::ChangeName(name("Gold"))], Utc::now(), &actor()).expect("ok");
-        assert_eq!((g.version, n), (Version(1), 0));
+        assert_eq!((g.version, n), (Version::new(1).unwrap(), 0));
     }
 
     #[test]
@@ -338,7 +566,7 @@ mod tests {
             ResolvedAction::SetKey(Some(GroupKey::parse("kk").expect("valid"))),
         ];
         let (g, n) = group().apply_all(&actions, Utc::now(), &actor()).expect("ok");
-        assert_eq!((g.version, n, g.name.as_str()), (Version(4), 3, "b"));
+        assert_eq!((g.version, n, g.name.as_str()), (Version::new(4).unwrap(), 3, "b"));
     }
 
     #[test]
@@ -347,7 +575,7 @@ mod tests {
         let actions =
             [ResolvedAction::ChangeName(name("a")), ResolvedAction::SetCustomField { name: "x".into(), value: None }];
         assert!(original.apply_all(&actions, Utc::now(), &actor()).is_err());
-        assert_eq!(original.version, Version(1));
+        assert_eq!(original.version, Version::new(1).unwrap());
     }
 
     #[test]
@@ -374,7 +602,7 @@ mod tests {
             ),
         };
         let (g, n) = patch.apply(&base, Utc::now(), &actor()).expect("ok");
-        assert_eq!((n, g.version), (1, Version(2)), "same name is a no-op, metadata changed");
+        assert_eq!((n, g.version), (1, Version::new(2).unwrap()), "same name is a no-op, metadata changed");
         assert_eq!(serde_json::Value::Object(g.metadata.into_map()), json!({"b": 2}));
     }
 

@@ -11,9 +11,18 @@
 //! * **Values** ([`customer::Email`], [`customer_group::GroupName`], [`customer_group::GroupKey`],
 //!   [`metadata::Metadata`], …) are built by `parse`/`new` constructors that enforce the rules;
 //!   a value you hold is valid.
-//! * **Entities** ([`customer::Customer`], [`customer_group::CustomerGroup`],
-//!   [`custom_type::Type`]) change through **actions**, applied in order, all or nothing; a
-//!   versioned entity's version grows by the number of actions that changed something.
+//! * **Entities** ([`customer::Customer`], [`customer::Address`],
+//!   [`customer_group::CustomerGroup`], [`custom_type::Type`]) change through **actions**,
+//!   applied in order, all or nothing; a versioned entity's version grows by the number of
+//!   actions that changed something.
+//! * **Invariants are sealed**: entity fields are private behind accessors (`customer.email()`,
+//!   `group.version()`, …) and change only through the domain's methods. A
+//!   [`customer_group::Version`] is never below 1 and grows with `next`/`advanced_by`; what a
+//!   client claims is an [`customer_group::ExpectedVersion`] (any integer: one no resource has is
+//!   simply a conflict). An adapter loads a stored row with `from_parts` (for example
+//!   [`customer::Customer::from_parts`] with a [`customer::CustomerParts`]), whose fields are
+//!   the validated types: it reads emails, names, keys, versions and metadata back through the
+//!   same parsers as input, and a stored value they refuse is [`DomainError::Internal`].
 //! * **Ports** ([`ports`]) are what the domain needs from outside: repositories, a clock, ids,
 //!   hashing, token signing. `xclade-postgres` implements the storage ports; with the `mocks`
 //!   feature every port has a `mockall` mock (`MockCustomerGroupRepository`, …).
@@ -33,14 +42,16 @@
 //! ```
 //! use chrono::Utc;
 //! use xclade_domain::auth::Actor;
-//! use xclade_domain::customer_group::{CustomerGroup, GroupKey, GroupName, ResolvedAction, Version};
+//! use xclade_domain::customer_group::{
+//!     CustomerGroup, CustomerGroupParts, GroupKey, GroupName, ResolvedAction, Version,
+//! };
 //! use xclade_domain::metadata::Metadata;
 //! use xclade_domain::{DomainError, GroupId};
 //!
 //! let now = Utc::now();
-//! let gold = CustomerGroup {
+//! let gold = CustomerGroup::from_parts(CustomerGroupParts {
 //!     id: GroupId(uuid::Uuid::now_v7()),
-//!     version: Version(1),
+//!     version: Version::INITIAL,
 //!     key: Some(GroupKey::parse("gold")?),
 //!     name: GroupName::parse("name", "Gold")?,
 //!     custom: None,
@@ -49,7 +60,7 @@
 //!     created_by: None,
 //!     last_modified_at: now,
 //!     last_modified_by: None,
-//! };
+//! });
 //! let by = Actor::Client("loyalty-service".into());
 //!
 //! // Two actions, one of which changes nothing: the version grows by one.
@@ -58,7 +69,7 @@
 //!     ResolvedAction::SetKey(Some(GroupKey::parse("gold")?)),
 //! ];
 //! let (renamed, effective) = gold.apply_all(&actions, now, &by)?;
-//! assert_eq!((effective, renamed.version), (1, Version(2)));
+//! assert_eq!((effective, renamed.version()), (1, Version::INITIAL.next()));
 //!
 //! // Rules refuse invalid values before anything is stored.
 //! assert!(matches!(GroupKey::parse("x"), Err(DomainError::Validation { .. })));

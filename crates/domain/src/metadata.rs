@@ -1,7 +1,7 @@
 //! Free-form `metadata` objects with bounded size, key count and depth.
 
 use crate::error::DomainError;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 
 /// Largest serialized size of a metadata object.
@@ -12,7 +12,10 @@ pub const MAX_METADATA_KEYS: usize = 64;
 pub const MAX_METADATA_DEPTH: usize = 5;
 
 /// A JSON object that is known to respect the metadata limits.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+///
+/// There is no unchecked constructor (and no `Deserialize`): an adapter reads stored metadata
+/// back through [`Metadata::parse`], like input, and treats a refusal as an internal error.
+#[derive(Debug, Clone, Default, PartialEq, Serialize)]
 #[serde(transparent)]
 pub struct Metadata(Map<String, Value>);
 
@@ -35,7 +38,7 @@ fn depth(value: &Value) -> usize {
 }
 
 impl Metadata {
-    /// Validates a metadata object.
+    /// Validates a metadata object: what a client sent, or what an adapter stored.
     pub fn parse(map: Map<String, Value>) -> Result<Self, DomainError> {
         if map.len() > MAX_METADATA_KEYS {
             return Err(DomainError::invalid_field(
@@ -64,11 +67,6 @@ impl Metadata {
             ));
         }
         Ok(Metadata(map))
-    }
-
-    /// Trusted construction from storage.
-    pub fn from_stored(map: Map<String, Value>) -> Self {
-        Metadata(map)
     }
 
     /// The metadata as a JSON object.

@@ -10,7 +10,7 @@
 use crate::auth::TokenClaims;
 use crate::custom_type::{Type, TypeQuery};
 use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
-use crate::customer_group::{CustomerGroup, GroupPatch, Version};
+use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, OutgoingMessage, WriteContext};
 use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};
@@ -256,7 +256,12 @@ pub trait CustomerGroupRepository: Send + Sync {
     async fn patch(&self, ctx: &WriteContext, id: GroupId, patch: &GroupPatch) -> DomainResult<CustomerGroup>;
 
     /// Deletes the group (its memberships go with it) if the version matches, when one is given.
-    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup>;
+    async fn delete(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        expected: Option<ExpectedVersion>,
+    ) -> DomainResult<CustomerGroup>;
 
     /// Adds and removes members in one transaction; unknown customers are `NotFound` naming them.
     async fn set_customers(
@@ -302,7 +307,7 @@ pub trait TypeRepository: Send + Sync {
 
     /// Deletes the type (and writes `type.deleted`) if the version matches;
     /// `ReferenceExists` while a group uses it.
-    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: Version) -> DomainResult<Type>;
+    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: ExpectedVersion) -> DomainResult<Type>;
 }
 
 /// The backlog of the outbox, for `/metrics`.

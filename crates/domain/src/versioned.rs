@@ -3,7 +3,7 @@
 //! actions and the version that grows by exactly that count.
 
 use crate::auth::Actor;
-use crate::customer_group::{Version, MAX_ACTIONS};
+use crate::customer_group::{ExpectedVersion, Version, MAX_ACTIONS};
 use crate::error::{DomainError, DomainResult};
 use chrono::{DateTime, Utc};
 
@@ -34,12 +34,12 @@ pub fn check_action_count(actions: usize) -> DomainResult<()> {
 }
 
 /// Refuses an update based on another version than the current one.
-pub fn check_version<T: Versioned>(current: &T, expected: Version) -> DomainResult<()> {
-    if current.version() != expected {
+pub fn check_version<T: Versioned>(current: &T, expected: ExpectedVersion) -> DomainResult<()> {
+    if !expected.matches(current.version()) {
         return Err(DomainError::VersionConflict {
             id: current.id_text(),
-            expected: expected.0,
-            current: current.version().0,
+            expected: expected.get(),
+            current: current.version().get(),
         });
     }
     Ok(())
@@ -54,14 +54,14 @@ pub fn apply_all<T: Versioned>(
     by: &Actor,
 ) -> DomainResult<(T, i64)> {
     let mut next = current.clone();
-    let mut effective = 0i64;
+    let mut effective = 0u32;
     for action in actions {
         if next.apply_action(action)? {
-            effective += 1;
+            effective = effective.saturating_add(1);
         }
     }
     if effective > 0 {
-        next.touch(Version(current.version().0 + effective), at, by);
+        next.touch(current.version().advanced_by(effective), at, by);
     }
-    Ok((next, effective))
+    Ok((next, i64::from(effective)))
 }

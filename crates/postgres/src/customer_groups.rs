@@ -15,7 +15,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Listed};
-use xclade_domain::customer_group::{CustomerGroup, GroupPatch, Version};
+use xclade_domain::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::{GroupFilter, GroupQuery, QueryPage};
@@ -58,15 +58,15 @@ fn group_constraints<T>(result: Result<T, diesel::result::Error>, group: &Custom
         .on_constraint("customer_groups_name_key", || DomainError::Duplicate {
             resource: Resource::CustomerGroup,
             field: "name",
-            value: group.name.as_str().to_owned(),
+            value: group.name().as_str().to_owned(),
         })
         .on_constraint("customer_groups_key_key", || DomainError::Duplicate {
             resource: Resource::CustomerGroup,
             field: "key",
-            value: group.key.as_ref().map(|k| k.as_str().to_owned()).unwrap_or_default(),
+            value: group.key().map(|k| k.as_str().to_owned()).unwrap_or_default(),
         })
         .on_constraint("customer_groups_custom_type_fkey", || {
-            missing_type(group.custom.as_ref().map(|c| c.type_id.to_string()).unwrap_or_default())
+            missing_type(group.custom().map(|c| c.type_id.to_string()).unwrap_or_default())
         })
 }
 
@@ -105,7 +105,7 @@ async fn conflict_or_missing(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
     id: GroupId,
-    expected: Version,
+    expected: ExpectedVersion,
 ) -> TxError {
     let current: Result<Option<i64>, _> = g::table
         .filter(g::project_id.eq(project.0))
@@ -116,7 +116,7 @@ async fn conflict_or_missing(
         .optional();
     match current {
         Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current })
+            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
         }
         Ok(None) => group_not_found(id),
         Err(e) => TxError::Db(e),
@@ -172,8 +172,8 @@ async fn save(
         diesel::update(
             g::table
                 .filter(g::project_id.eq(ctx.project_id.0))
-                .filter(g::id.eq(group.id.0))
-                .filter(g::version.eq(expected.0)),
+                .filter(g::id.eq(group.id().0))
+                .filter(g::version.eq(expected.get())),
         )
         .set((
             g::version.eq(r.version),
@@ -191,7 +191,7 @@ async fn save(
     .await
     .optional();
     let Some(row) = group_constraints(updated, group)? else {
-        return Err(conflict_or_missing(conn, ctx.project_id, group.id, expected).await);
+        return Err(conflict_or_missing(conn, ctx.project_id, group.id(), expected.into()).await);
     };
     let saved = row.into_domain()?;
     record(conn, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
@@ -217,9 +217,10 @@ async fn save_in_one_statement(
     expected: Version,
 ) -> TxResult<CustomerGroup> {
     use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
-    let mut stored = group.clone();
-    stored.created_at = micros(stored.created_at);
-    stored.last_modified_at = micros(stored.last_modified_at);
+    let mut parts = group.clone().into_parts();
+    parts.created_at = micros(parts.created_at);
+    parts.last_modified_at = micros(parts.last_modified_at);
+    let stored = CustomerGroup::from_parts(parts);
     let r = GroupRow::from_domain(ctx.project_id, &stored);
     // The event carries the group as it is stored (what a read of the row gives).
     let event =
@@ -228,7 +229,7 @@ async fn save_in_one_statement(
         diesel::sql_query(SAVE_WITH_EVENT)
             .bind::<SqlUuid, _>(r.project_id)
             .bind::<SqlUuid, _>(r.id)
-            .bind::<BigInt, _>(expected.0)
+            .bind::<BigInt, _>(expected.get())
             .bind::<BigInt, _>(r.version)
             .bind::<Nullable<Text>, _>(&r.key)
             .bind::<Text, _>(&r.name)
@@ -248,7 +249,7 @@ async fn save_in_one_statement(
     .await;
     match group_constraints(updated, group)?.pop() {
         Some(row) => Ok(row.into_domain()?),
-        None => Err(conflict_or_missing(conn, ctx.project_id, group.id, expected).await),
+        None => Err(conflict_or_missing(conn, ctx.project_id, group.id(), expected.into()).await),
     }
 }
 
@@ -272,14 +273,14 @@ async fn patch(
         return Ok(current);
     }
     // The row is locked: the version cannot move under us, so this save always matches.
-    save(conn, ctx, &next, current.version).await
+    save(conn, ctx, &next, current.version()).await
 }
 
 async fn delete(
     conn: &mut AsyncPgConnection,
     ctx: &WriteContext,
     id: GroupId,
-    expected: Option<Version>,
+    expected: Option<ExpectedVersion>,
 ) -> TxResult<CustomerGroup> {
     // The project row first, like `create`: both lock it before any group row.
     crate::sql::cached(
@@ -291,7 +292,10 @@ async fn delete(
     let target = g::table.filter(g::project_id.eq(ctx.project_id.0)).filter(g::id.eq(id.0));
     let deleted: Option<GroupRow> = match expected {
         Some(v) => {
-            diesel::delete(target.filter(g::version.eq(v.0))).returning(GroupRow::as_returning()).get_result(conn).await
+            diesel::delete(target.filter(g::version.eq(v.get())))
+                .returning(GroupRow::as_returning())
+                .get_result(conn)
+                .await
         }
         None => diesel::delete(target).returning(GroupRow::as_returning()).get_result(conn).await,
     }
@@ -400,7 +404,7 @@ async fn customers_of(
         .select(CustomerRow::as_select())
         .load(conn)
         .await?;
-    Ok(rows.into_iter().map(CustomerRow::into_domain).collect())
+    Ok(rows.into_iter().map(CustomerRow::into_domain).collect::<Result<_, _>>()?)
 }
 
 async fn load_groups(conn: &AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
@@ -480,7 +484,7 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
 
     async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
         let args = (ctx, group, expected);
-        if group.custom.is_none() {
+        if group.custom().is_none() {
             return single_statement(&self.pool, &args, |conn, (ctx, group, expected)| {
                 Box::pin(save_in_one_statement(conn, ctx, group, *expected))
             })
@@ -494,7 +498,12 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         transaction(&self.pool, &args, |conn, (ctx, id, p)| Box::pin(patch(conn, ctx, *id, p))).await
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {
+    async fn delete(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        expected: Option<ExpectedVersion>,
+    ) -> DomainResult<CustomerGroup> {
         let args = (ctx, id, expected);
         transaction(&self.pool, &args, |conn, (ctx, id, expected)| Box::pin(delete(conn, ctx, *id, *expected))).await
     }

@@ -71,7 +71,7 @@ async fn claim_key(
         .bind::<SqlUuid, _>(ctx.project_id.0)
         .bind::<Text, _>(&claim.key)
         .bind::<Text, _>(&claim.request_hash)
-        .bind::<Nullable<SqlUuid>, _>(Some(customer.id.0))
+        .bind::<Nullable<SqlUuid>, _>(Some(customer.id().0))
         .bind::<Nullable<Text>, _>(Some(response))
         .bind::<Timestamptz, _>(ctx.now)
         .bind::<Timestamptz, _>(claim.not_before),
@@ -103,7 +103,7 @@ async fn replay(conn: &mut AsyncPgConnection, project: ProjectId, claim: &Idempo
         .select(CustomerRow::as_select())
         .first(conn)
         .await?;
-    Ok(CreateOutcome::Replayed(row.into_domain()))
+    Ok(CreateOutcome::Replayed(row.into_domain()?))
 }
 
 /// The customer and its `customer.created` event in one statement: PostgreSQL runs a statement
@@ -154,17 +154,17 @@ async fn create_in_one_statement(
     )
     .execute(conn)
     .await
-    .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+    .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
     Ok(CreateOutcome::Created(customer))
 }
 
 /// The customer with its timestamps as PostgreSQL stores them.
 fn truncated(customer: &Customer) -> Customer {
-    let mut customer = customer.clone();
-    customer.created_at = micros(customer.created_at);
-    customer.updated_at = micros(customer.updated_at);
-    customer.deleted_at = customer.deleted_at.map(micros);
-    customer
+    let mut parts = customer.clone().into_parts();
+    parts.created_at = micros(parts.created_at);
+    parts.updated_at = micros(parts.updated_at);
+    parts.deleted_at = parts.deleted_at.map(micros);
+    Customer::from_parts(parts)
 }
 
 async fn create(
@@ -183,7 +183,7 @@ async fn create(
     crate::sql::cached(diesel::insert_into(c::table).values(CustomerRow::from_domain(ctx.project_id, &customer)))
         .execute(conn)
         .await
-        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+        .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
     record(conn, &Event::customer_created(ctx, &customer, additional_data)).await?;
     Ok(CreateOutcome::Created(customer))
 }
@@ -196,10 +196,10 @@ async fn update(
     relations: Relations,
 ) -> TxResult<Customer> {
     let row = find_customer(conn, ctx.project_id, id, true).await?;
-    let mut customer = row.into_domain();
+    let mut customer = row.into_domain()?;
     let changed = patch.apply(&mut customer)?;
     if changed {
-        customer.updated_at = micros(ctx.now);
+        customer.touch(micros(ctx.now));
         let r = CustomerRow::from_domain(ctx.project_id, &customer);
         crate::sql::cached(
             diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0))).set((
@@ -214,7 +214,7 @@ async fn update(
         )
         .execute(conn)
         .await
-        .on_constraint("customers_email_key", || duplicate_email(&customer.email))?;
+        .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
     }
     // The event carries the whole customer; the answer what was asked for.
     let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
@@ -241,7 +241,7 @@ async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId
     .optional()?;
     let row = row.ok_or_else(|| queries::customer_not_found(id))?;
     // The last state: as deleted, with the groups it leaves now and its addresses.
-    let mut list = [row.into_domain()];
+    let mut list = [row.into_domain()?];
     load_relations(conn, ctx.project_id, &mut list, Relations { groups: true, addresses: true }).await?;
     let [last] = list;
     memberships::leave_all_groups(conn, ctx, id).await?;

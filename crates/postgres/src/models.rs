@@ -5,7 +5,7 @@ use diesel::prelude::*;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 use xclade_domain::auth::Actor;
-use xclade_domain::customer::{Address, Customer};
+use xclade_domain::customer::{Address, Customer, Email};
 use xclade_domain::customer_group::{CustomFields, CustomerGroup, GroupKey, GroupName, Version};
 use xclade_domain::event::{Event, EventKind};
 use xclade_domain::metadata::Metadata;
@@ -85,33 +85,33 @@ impl CustomerRow {
     pub fn from_domain(project: ProjectId, c: &Customer) -> CustomerRow {
         CustomerRow {
             project_id: project.0,
-            id: c.id.0,
-            email: c.email.clone(),
-            company_name: c.company_name.clone(),
-            first_name: c.first_name.clone(),
-            last_name: c.last_name.clone(),
-            phone: c.phone.clone(),
-            metadata: Value::Object(c.metadata.as_map().clone()),
-            has_account: c.has_account,
-            default_billing_address_id: c.default_billing_address_id.map(|a| a.0),
-            default_shipping_address_id: c.default_shipping_address_id.map(|a| a.0),
-            created_by: c.created_by.clone(),
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            deleted_at: c.deleted_at,
+            id: c.id().0,
+            email: c.email_str().to_owned(),
+            company_name: c.company_name().map(str::to_owned),
+            first_name: c.first_name().map(str::to_owned),
+            last_name: c.last_name().map(str::to_owned),
+            phone: c.phone().map(str::to_owned),
+            metadata: Value::Object(c.metadata().as_map().clone()),
+            has_account: c.has_account(),
+            default_billing_address_id: c.default_billing_address_id().map(|a| a.0),
+            default_shipping_address_id: c.default_shipping_address_id().map(|a| a.0),
+            created_by: c.created_by().map(str::to_owned),
+            created_at: c.created_at(),
+            updated_at: c.updated_at(),
+            deleted_at: c.deleted_at(),
         }
     }
 
-    /// The customer without relations.
-    pub fn into_domain(self) -> Customer {
-        Customer {
+    /// The customer without relations; a stored email the rules refuse is an internal error.
+    pub fn into_domain(self) -> Result<Customer, DomainError> {
+        Ok(Customer::from_parts(xclade_domain::customer::CustomerParts {
             id: CustomerId(self.id),
-            email: self.email,
+            email: Email::parse(&self.email).map_err(|e| stored("email", self.id, e))?,
             company_name: self.company_name,
             first_name: self.first_name,
             last_name: self.last_name,
             phone: self.phone,
-            metadata: Metadata::from_stored(object(self.metadata)),
+            metadata: Metadata::parse(object(self.metadata)).map_err(|e| stored("metadata", self.id, e))?,
             has_account: self.has_account,
             default_billing_address_id: self.default_billing_address_id.map(AddressId),
             default_shipping_address_id: self.default_shipping_address_id.map(AddressId),
@@ -121,7 +121,7 @@ impl CustomerRow {
             deleted_at: self.deleted_at,
             groups: Vec::new(),
             addresses: Vec::new(),
-        }
+        }))
     }
 }
 
@@ -132,15 +132,15 @@ impl CustomerRow {
 struct CustomerSnapshotOut<'a> {
     id: CustomerId,
     email: &'a str,
-    company_name: &'a Option<String>,
-    first_name: &'a Option<String>,
-    last_name: &'a Option<String>,
-    phone: &'a Option<String>,
+    company_name: Option<&'a str>,
+    first_name: Option<&'a str>,
+    last_name: Option<&'a str>,
+    phone: Option<&'a str>,
     metadata: &'a Map<String, Value>,
     has_account: bool,
     default_billing_address_id: Option<AddressId>,
     default_shipping_address_id: Option<AddressId>,
-    created_by: &'a Option<String>,
+    created_by: Option<&'a str>,
     created_at: DateTime<Utc>,
     updated_at: DateTime<Utc>,
     deleted_at: Option<DateTime<Utc>>,
@@ -159,7 +159,7 @@ pub(crate) struct CustomerSnapshot {
     first_name: Option<String>,
     last_name: Option<String>,
     phone: Option<String>,
-    metadata: Metadata,
+    metadata: Map<String, Value>,
     has_account: bool,
     default_billing_address_id: Option<AddressId>,
     default_shipping_address_id: Option<AddressId>,
@@ -173,20 +173,20 @@ impl CustomerSnapshot {
     /// The snapshot of a customer as it is created (relations are not kept).
     pub fn text(c: &Customer) -> Result<String, DomainError> {
         let out = CustomerSnapshotOut {
-            id: c.id,
-            email: &c.email,
-            company_name: &c.company_name,
-            first_name: &c.first_name,
-            last_name: &c.last_name,
-            phone: &c.phone,
-            metadata: c.metadata.as_map(),
-            has_account: c.has_account,
-            default_billing_address_id: c.default_billing_address_id,
-            default_shipping_address_id: c.default_shipping_address_id,
-            created_by: &c.created_by,
-            created_at: c.created_at,
-            updated_at: c.updated_at,
-            deleted_at: c.deleted_at,
+            id: c.id(),
+            email: c.email_str(),
+            company_name: c.company_name(),
+            first_name: c.first_name(),
+            last_name: c.last_name(),
+            phone: c.phone(),
+            metadata: c.metadata().as_map(),
+            has_account: c.has_account(),
+            default_billing_address_id: c.default_billing_address_id(),
+            default_shipping_address_id: c.default_shipping_address_id(),
+            created_by: c.created_by(),
+            created_at: c.created_at(),
+            updated_at: c.updated_at(),
+            deleted_at: c.deleted_at(),
             groups: [],
             addresses: [],
         };
@@ -197,14 +197,14 @@ impl CustomerSnapshot {
     /// customer has none when it is created).
     pub fn parse(text: &str) -> Result<Customer, DomainError> {
         let s: CustomerSnapshot = serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
-        Ok(Customer {
+        Ok(Customer::from_parts(xclade_domain::customer::CustomerParts {
             id: s.id,
-            email: s.email,
+            email: Email::parse(&s.email).map_err(|e| stored("email", s.id.0, e))?,
             company_name: s.company_name,
             first_name: s.first_name,
             last_name: s.last_name,
             phone: s.phone,
-            metadata: s.metadata,
+            metadata: Metadata::parse(s.metadata).map_err(|e| stored("metadata", s.id.0, e))?,
             has_account: s.has_account,
             default_billing_address_id: s.default_billing_address_id,
             default_shipping_address_id: s.default_shipping_address_id,
@@ -214,7 +214,7 @@ impl CustomerSnapshot {
             deleted_at: s.deleted_at,
             groups: Vec::new(),
             addresses: Vec::new(),
-        })
+        }))
     }
 }
 
@@ -247,28 +247,32 @@ impl AddressRow {
     pub fn from_domain(project: ProjectId, a: &Address) -> AddressRow {
         AddressRow {
             project_id: project.0,
-            id: a.id.0,
-            customer_id: a.customer_id.0,
-            address_name: a.address_name.clone(),
-            company: a.company.clone(),
-            first_name: a.first_name.clone(),
-            last_name: a.last_name.clone(),
-            address_1: a.address_1.clone(),
-            address_2: a.address_2.clone(),
-            city: a.city.clone(),
-            country_code: a.country_code.clone(),
-            province: a.province.clone(),
-            postal_code: a.postal_code.clone(),
-            phone: a.phone.clone(),
-            metadata: Value::Object(a.metadata.as_map().clone()),
-            created_at: a.created_at,
-            updated_at: a.updated_at,
+            id: a.id().0,
+            customer_id: a.customer_id().0,
+            address_name: a.address_name().map(str::to_owned),
+            company: a.company().map(str::to_owned),
+            first_name: a.first_name().map(str::to_owned),
+            last_name: a.last_name().map(str::to_owned),
+            address_1: a.address_1().map(str::to_owned),
+            address_2: a.address_2().map(str::to_owned),
+            city: a.city().map(str::to_owned),
+            country_code: a.country_code().map(str::to_owned),
+            province: a.province().map(str::to_owned),
+            postal_code: a.postal_code().map(str::to_owned),
+            phone: a.phone().map(str::to_owned),
+            metadata: Value::Object(a.metadata().as_map().clone()),
+            created_at: a.created_at(),
+            updated_at: a.updated_at(),
         }
     }
 
     /// The address, with its default flags derived from the customer's default ids.
-    pub fn into_domain(self, default_billing: Option<Uuid>, default_shipping: Option<Uuid>) -> Address {
-        Address {
+    pub fn into_domain(
+        self,
+        default_billing: Option<Uuid>,
+        default_shipping: Option<Uuid>,
+    ) -> Result<Address, DomainError> {
+        Ok(Address::from_parts(xclade_domain::customer::AddressParts {
             id: AddressId(self.id),
             customer_id: CustomerId(self.customer_id),
             address_name: self.address_name,
@@ -284,10 +288,10 @@ impl AddressRow {
             province: self.province,
             postal_code: self.postal_code,
             phone: self.phone,
-            metadata: Metadata::from_stored(object(self.metadata)),
+            metadata: Metadata::parse(object(self.metadata)).map_err(|e| stored("metadata", self.id, e))?,
             created_at: self.created_at,
             updated_at: self.updated_at,
-        }
+        }))
     }
 }
 
@@ -315,17 +319,17 @@ impl GroupRow {
     pub fn from_domain(project: ProjectId, g: &CustomerGroup) -> GroupRow {
         GroupRow {
             project_id: project.0,
-            id: g.id.0,
-            version: g.version.0,
-            key: g.key.as_ref().map(|k| k.as_str().to_owned()),
-            name: g.name.as_str().to_owned(),
-            custom_type_id: g.custom.as_ref().map(|c| c.type_id.0),
-            custom_fields: g.custom.as_ref().map(|c| Value::Object(c.fields.clone())),
-            metadata: Value::Object(g.metadata.as_map().clone()),
-            created_at: g.created_at,
-            created_by: g.created_by.as_ref().map(actor_json),
-            last_modified_at: g.last_modified_at,
-            last_modified_by: g.last_modified_by.as_ref().map(actor_json),
+            id: g.id().0,
+            version: g.version().get(),
+            key: g.key().map(|k| k.as_str().to_owned()),
+            name: g.name().as_str().to_owned(),
+            custom_type_id: g.custom().map(|c| c.type_id.0),
+            custom_fields: g.custom().map(|c| Value::Object(c.fields.clone())),
+            metadata: Value::Object(g.metadata().as_map().clone()),
+            created_at: g.created_at(),
+            created_by: g.created_by().map(actor_json),
+            last_modified_at: g.last_modified_at(),
+            last_modified_by: g.last_modified_by().map(actor_json),
         }
     }
 
@@ -334,18 +338,18 @@ impl GroupRow {
             type_id: TypeId(type_id),
             fields: self.custom_fields.map(object).unwrap_or_default(),
         });
-        Ok(CustomerGroup {
+        Ok(CustomerGroup::from_parts(xclade_domain::customer_group::CustomerGroupParts {
             id: GroupId(self.id),
-            version: Version(self.version),
+            version: stored_version(self.version, self.id)?,
             key: self.key.as_deref().map(GroupKey::parse).transpose().map_err(|e| stored("key", self.id, e))?,
             name: GroupName::parse("name", &self.name).map_err(|e| stored("name", self.id, e))?,
             custom,
-            metadata: Metadata::from_stored(object(self.metadata)),
+            metadata: Metadata::parse(object(self.metadata)).map_err(|e| stored("metadata", self.id, e))?,
             created_at: self.created_at,
             created_by: actor_of(self.created_by)?,
             last_modified_at: self.last_modified_at,
             last_modified_by: actor_of(self.last_modified_by)?,
-        })
+        }))
     }
 }
 
@@ -422,6 +426,11 @@ pub(crate) fn stored(what: &str, id: uuid::Uuid, e: DomainError) -> DomainError 
     DomainError::internal(format!("stored {what} of {id} is invalid: {e}"))
 }
 
+/// A stored version through the domain's constructor: one below 1 is an internal error.
+pub(crate) fn stored_version(version: i64, id: uuid::Uuid) -> Result<Version, DomainError> {
+    Version::new(version).ok_or_else(|| DomainError::internal(format!("stored version of {id} is invalid: {version}")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -439,14 +448,14 @@ mod tests {
         let now = Utc::now();
         let mut meta = Map::new();
         meta.insert("a".into(), Value::from(1));
-        let customer = Customer {
+        let customer = Customer::from_parts(xclade_domain::customer::CustomerParts {
             id: CustomerId(Uuid::now_v7()),
-            email: "A@b.co".into(),
+            email: Email::parse("A@b.co").expect("valid"),
             company_name: Some("c".into()),
             first_name: None,
             last_name: Some("l".into()),
             phone: None,
-            metadata: Metadata::from_stored(meta),
+            metadata: Metadata::parse(meta).expect("valid"),
             has_account: false,
             default_billing_address_id: None,
             default_shipping_address_id: Some(AddressId(Uuid::now_v7())),
@@ -456,7 +465,7 @@ mod tests {
             deleted_at: None,
             groups: Vec::new(),
             addresses: Vec::new(),
-        };
+        });
         let text = CustomerSnapshot::text(&customer).expect("serializes");
         assert_eq!(CustomerSnapshot::parse(&text).expect("parses"), customer);
     }
@@ -470,14 +479,14 @@ mod tests {
             + chrono::Duration::microseconds(123_456);
         let mut meta = Map::new();
         meta.insert("a".into(), Value::from(1));
-        let customer = Customer {
+        let customer = Customer::from_parts(xclade_domain::customer::CustomerParts {
             id: CustomerId(Uuid::from_u128(1)),
-            email: "A@b.co".into(),
+            email: Email::parse("A@b.co").expect("valid"),
             company_name: Some("c".into()),
             first_name: None,
             last_name: Some("l".into()),
             phone: None,
-            metadata: Metadata::from_stored(meta),
+            metadata: Metadata::parse(meta).expect("valid"),
             has_account: false,
             default_billing_address_id: None,
             default_shipping_address_id: Some(AddressId(Uuid::from_u128(2))),
@@ -487,7 +496,7 @@ mod tests {
             deleted_at: None,
             groups: Vec::new(),
             addresses: Vec::new(),
-        };
+        });
         assert_eq!(
             CustomerSnapshot::text(&customer).expect("serializes"),
             concat!(

@@ -24,7 +24,7 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::custom_type::{FieldDefinition, Type, TypeQuery};
-use xclade_domain::customer_group::{CustomerGroup, Version};
+use xclade_domain::customer_group::{CustomerGroup, ExpectedVersion, Version};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::QueryPage;
@@ -93,7 +93,7 @@ async fn conflict_or_missing(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
     id: TypeId,
-    expected: Version,
+    expected: ExpectedVersion,
 ) -> TxError {
     let current: Result<Option<i64>, _> = t::table
         .filter(t::project_id.eq(project.0))
@@ -104,7 +104,7 @@ async fn conflict_or_missing(
         .optional();
     match current {
         Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current })
+            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
         }
         Ok(None) => type_not_found(id),
         Err(e) => TxError::Db(e),
@@ -122,7 +122,7 @@ async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> 
     .on_constraint("types_key_key", || DomainError::Duplicate {
         resource: Resource::Type,
         field: "key",
-        value: ty.key.as_str().to_owned(),
+        value: ty.key().as_str().to_owned(),
     })?;
     let created = inserted.into_domain()?;
     record(conn, &type_event(ctx, EventKind::TypeCreated, &created)).await?;
@@ -154,7 +154,7 @@ async fn conformance(conn: &mut AsyncPgConnection, project: ProjectId, ty: &Type
         .push(")), FALSE) AS missing FROM customer_groups g WHERE g.project_id = ")
         .bind(Bind::Uuid(project.0))
         .push(" AND g.custom_type_id = ")
-        .bind(Bind::Uuid(ty.id.0));
+        .bind(Bind::Uuid(ty.id().0));
     let rows: Vec<Conformance> = sql.query().load(conn).await?;
     Ok(rows.into_iter().next().unwrap_or(Conformance { undefined: false, missing: false }))
 }
@@ -165,8 +165,8 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
         diesel::update(
             t::table
                 .filter(t::project_id.eq(ctx.project_id.0))
-                .filter(t::id.eq(ty.id.0))
-                .filter(t::version.eq(expected.0)),
+                .filter(t::id.eq(ty.id().0))
+                .filter(t::version.eq(expected.get())),
         )
         .set((
             t::version.eq(r.version),
@@ -182,7 +182,7 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
     .await
     .optional()?;
     let Some(row) = updated else {
-        return Err(conflict_or_missing(conn, ctx.project_id, ty.id, expected).await);
+        return Err(conflict_or_missing(conn, ctx.project_id, ty.id(), expected.into()).await);
     };
     let saved = row.into_domain()?;
     // The row is locked now: groups that start using the type wait for this transaction.
@@ -200,9 +200,17 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
     Ok(saved)
 }
 
-async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: TypeId, expected: Version) -> TxResult<Type> {
+async fn delete(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    id: TypeId,
+    expected: ExpectedVersion,
+) -> TxResult<Type> {
     let deleted: Option<TypeRow> = diesel::delete(
-        t::table.filter(t::project_id.eq(ctx.project_id.0)).filter(t::id.eq(id.0)).filter(t::version.eq(expected.0)),
+        t::table
+            .filter(t::project_id.eq(ctx.project_id.0))
+            .filter(t::id.eq(id.0))
+            .filter(t::version.eq(expected.get())),
     )
     .returning(TypeRow::as_returning())
     .get_result(conn)
@@ -261,7 +269,7 @@ pub(crate) async fn check_group_custom(
     project: ProjectId,
     group: &CustomerGroup,
 ) -> TxResult<()> {
-    let Some(custom) = &group.custom else {
+    let Some(custom) = &group.custom() else {
         return Ok(());
     };
     let row: Option<TypeRow> = t::table
@@ -301,7 +309,7 @@ impl TypeRepository for PgTypeRepository {
         transaction(&self.pool, &args, |conn, (ctx, ty, expected)| Box::pin(save(conn, ctx, ty, *expected))).await
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: Version) -> DomainResult<Type> {
+    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: ExpectedVersion) -> DomainResult<Type> {
         let args = (ctx, id, expected);
         transaction(&self.pool, &args, |conn, (ctx, id, expected)| Box::pin(delete(conn, ctx, *id, *expected))).await
     }

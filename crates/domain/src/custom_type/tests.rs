@@ -33,7 +33,7 @@ fn a_type(defs: Vec<FieldDefinition>) -> Type {
     let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
     Type {
         id: TypeId(uuid::Uuid::nil()),
-        version: Version(1),
+        version: Version::new(1).unwrap(),
         key: TypeKey::parse("group-fields").expect("valid"),
         name: ls("Group fields"),
         description: None,
@@ -227,7 +227,7 @@ fn actions_and_versions() {
         TypeAction::RemoveFieldDefinition("points".into()),
     ];
     let (next, n) = ty.apply_all(&actions, Utc::now(), &by).expect("ok");
-    assert_eq!((n, next.version), (7, Version(8)));
+    assert_eq!((n, next.version), (7, Version::new(8).unwrap()));
     assert!(next.check_value("tier", &json!("bronze")).is_ok());
     assert!(next.check_value("tags", &json!(["vip", "gold"])).is_ok());
     assert!(next.field("points").is_none());
@@ -255,7 +255,7 @@ fn actions_and_versions() {
         );
     }
     let (same, n) = ty.apply_all(&[TypeAction::SetDescription(None)], Utc::now(), &by).expect("ok");
-    assert_eq!((n, same.version), (0, Version(1)));
+    assert_eq!((n, same.version), (0, Version::new(1).unwrap()));
 }
 
 #[test]

@@ -13,7 +13,7 @@ fn at(seconds: i64) -> DateTime<Utc> {
 fn start(version: i64, custom: bool) -> CustomerGroup {
     CustomerGroup {
         id: crate::ids::GroupId(uuid::Uuid::nil()),
-        version: Version(version),
+        version: Version::new(version).unwrap(),
         key: None,
         name: GroupName::parse("name", "Gold").expect("valid"),
         custom: custom.then(|| CustomFields { type_id: crate::ids::TypeId(uuid::Uuid::nil()), fields: Map::new() }),
@@ -94,7 +94,7 @@ proptest! {
             (Some(_), Err(e)) => prop_assert!(false, "should have applied: {e}"),
             (Some((want, changed)), Ok((next, n))) => {
                 prop_assert_eq!(n, changed);
-                prop_assert_eq!(next.version, Version(version + changed));
+                prop_assert_eq!(next.version.get(), version + changed);
                 prop_assert_eq!(&next.name, &want.name);
                 prop_assert_eq!(&next.key, &want.key);
                 prop_assert_eq!(&next.custom, &want.custom);

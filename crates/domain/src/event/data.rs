@@ -116,55 +116,55 @@ struct CustomerData {
 
 fn group_summary(g: &CustomerGroup) -> CustomerGroupSummaryData {
     CustomerGroupSummaryData {
-        id: g.id.0,
-        name: g.name.as_str().to_owned(),
-        metadata: g.metadata.as_map().clone(),
-        created_at: timestamp(&g.created_at),
-        updated_at: timestamp(&g.last_modified_at),
+        id: g.id().0,
+        name: g.name().as_str().to_owned(),
+        metadata: g.metadata().as_map().clone(),
+        created_at: timestamp(&g.created_at()),
+        updated_at: timestamp(&g.last_modified_at()),
     }
 }
 
 fn address(a: &Address) -> AddressData {
     AddressData {
-        id: a.id.0,
-        address_name: a.address_name.clone(),
-        is_default_shipping: a.is_default_shipping,
-        is_default_billing: a.is_default_billing,
-        customer_id: a.customer_id.0,
-        company: a.company.clone(),
-        first_name: a.first_name.clone(),
-        last_name: a.last_name.clone(),
-        address_1: a.address_1.clone(),
-        address_2: a.address_2.clone(),
-        city: a.city.clone(),
-        country_code: a.country_code.clone(),
-        province: a.province.clone(),
-        postal_code: a.postal_code.clone(),
-        phone: a.phone.clone(),
-        metadata: a.metadata.as_map().clone(),
-        created_at: timestamp(&a.created_at),
-        updated_at: timestamp(&a.updated_at),
+        id: a.id().0,
+        address_name: a.address_name().map(str::to_owned),
+        is_default_shipping: a.is_default_shipping(),
+        is_default_billing: a.is_default_billing(),
+        customer_id: a.customer_id().0,
+        company: a.company().map(str::to_owned),
+        first_name: a.first_name().map(str::to_owned),
+        last_name: a.last_name().map(str::to_owned),
+        address_1: a.address_1().map(str::to_owned),
+        address_2: a.address_2().map(str::to_owned),
+        city: a.city().map(str::to_owned),
+        country_code: a.country_code().map(str::to_owned),
+        province: a.province().map(str::to_owned),
+        postal_code: a.postal_code().map(str::to_owned),
+        phone: a.phone().map(str::to_owned),
+        metadata: a.metadata().as_map().clone(),
+        created_at: timestamp(&a.created_at()),
+        updated_at: timestamp(&a.updated_at()),
     }
 }
 
 fn customer(c: &Customer) -> CustomerData {
     CustomerData {
-        id: c.id.0,
-        email: c.email.clone(),
-        company_name: c.company_name.clone(),
-        first_name: c.first_name.clone(),
-        last_name: c.last_name.clone(),
-        phone: c.phone.clone(),
-        metadata: c.metadata.as_map().clone(),
-        has_account: c.has_account,
-        default_billing_address_id: c.default_billing_address_id.map(|a| a.0),
-        default_shipping_address_id: c.default_shipping_address_id.map(|a| a.0),
-        groups: c.groups.iter().map(group_summary).collect(),
-        addresses: c.addresses.iter().map(address).collect(),
-        created_by: c.created_by.clone(),
-        created_at: timestamp(&c.created_at),
-        updated_at: timestamp(&c.updated_at),
-        deleted_at: c.deleted_at.as_ref().map(timestamp),
+        id: c.id().0,
+        email: c.email_str().to_owned(),
+        company_name: c.company_name().map(str::to_owned),
+        first_name: c.first_name().map(str::to_owned),
+        last_name: c.last_name().map(str::to_owned),
+        phone: c.phone().map(str::to_owned),
+        metadata: c.metadata().as_map().clone(),
+        has_account: c.has_account(),
+        default_billing_address_id: c.default_billing_address_id().map(|a| a.0),
+        default_shipping_address_id: c.default_shipping_address_id().map(|a| a.0),
+        groups: c.groups().iter().map(group_summary).collect(),
+        addresses: c.addresses().iter().map(address).collect(),
+        created_by: c.created_by().map(str::to_owned),
+        created_at: timestamp(&c.created_at()),
+        updated_at: timestamp(&c.updated_at()),
+        deleted_at: c.deleted_at().as_ref().map(timestamp),
     }
 }
 
@@ -204,18 +204,18 @@ struct GroupData {
 
 fn group(g: &CustomerGroup) -> GroupData {
     GroupData {
-        id: g.id.to_string(),
-        version: g.version.0,
-        key: g.key.as_ref().map(|k| k.as_str().to_owned()),
-        name: g.name.as_str().to_owned(),
-        custom: g.custom.as_ref().map(|c| CustomFieldsData {
+        id: g.id().to_string(),
+        version: g.version().get(),
+        key: g.key().map(|k| k.as_str().to_owned()),
+        name: g.name().as_str().to_owned(),
+        custom: g.custom().map(|c| CustomFieldsData {
             type_ref: TypeReferenceData { type_id: "type", id: c.type_id.to_string() },
             fields: c.fields.clone(),
         }),
-        created_at: timestamp(&g.created_at),
-        created_by: g.created_by.as_ref().map(ProjectActorData::from),
-        last_modified_at: timestamp(&g.last_modified_at),
-        last_modified_by: g.last_modified_by.as_ref().map(ProjectActorData::from),
+        created_at: timestamp(&g.created_at()),
+        created_by: g.created_by().map(ProjectActorData::from),
+        last_modified_at: timestamp(&g.last_modified_at()),
+        last_modified_by: g.last_modified_by().map(ProjectActorData::from),
     }
 }
 
@@ -244,18 +244,18 @@ fn custom_type(t: &Type) -> TypeData {
         Value::Object(l.as_map().iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
     };
     TypeData {
-        id: t.id.to_string(),
-        version: t.version.0,
-        key: t.key.as_str().to_owned(),
-        name: localized(&t.name),
-        description: t.description.as_ref().map(localized),
-        resource_type_ids: t.resource_type_ids.clone(),
+        id: t.id().to_string(),
+        version: t.version().get(),
+        key: t.key().as_str().to_owned(),
+        name: localized(t.name()),
+        description: t.description().map(localized),
+        resource_type_ids: t.resource_type_ids().to_vec(),
         // Field definitions are value objects whose JSON is the project family's.
-        field_definitions: serde_json::to_value(&t.field_definitions).unwrap_or(Value::Array(Vec::new())),
-        created_at: timestamp(&t.created_at),
-        created_by: t.created_by.as_ref().map(ProjectActorData::from),
-        last_modified_at: timestamp(&t.last_modified_at),
-        last_modified_by: t.last_modified_by.as_ref().map(ProjectActorData::from),
+        field_definitions: serde_json::to_value(t.field_definitions()).unwrap_or(Value::Array(Vec::new())),
+        created_at: timestamp(&t.created_at()),
+        created_by: t.created_by().map(ProjectActorData::from),
+        last_modified_at: timestamp(&t.last_modified_at()),
+        last_modified_by: t.last_modified_by().map(ProjectActorData::from),
     }
 }
 
@@ -294,17 +294,17 @@ impl Event {
     pub fn customer_created(ctx: &WriteContext, c: &Customer, additional_data: Option<&Map<String, Value>>) -> Event {
         let mut d = data(ctx, customer(c));
         d.additional_data = additional_data.cloned();
-        event(ctx, EventKind::CustomerCreated, c.id.0, d)
+        event(ctx, EventKind::CustomerCreated, c.id().0, d)
     }
 
     /// `customer.updated` (fields or addresses changed): the customer after the change.
     pub fn customer_updated(ctx: &WriteContext, c: &Customer) -> Event {
-        event(ctx, EventKind::CustomerUpdated, c.id.0, data(ctx, customer(c)))
+        event(ctx, EventKind::CustomerUpdated, c.id().0, data(ctx, customer(c)))
     }
 
     /// `customer.deleted`: the customer's last state (with `deleted_at`).
     pub fn customer_deleted(ctx: &WriteContext, c: &Customer) -> Event {
-        event(ctx, EventKind::CustomerDeleted, c.id.0, data(ctx, customer(c)))
+        event(ctx, EventKind::CustomerDeleted, c.id().0, data(ctx, customer(c)))
     }
 
     /// `customer.groups_changed`: the customer after the change and the group ids that
@@ -313,17 +313,17 @@ impl Event {
         let mut d = data(ctx, customer(c));
         d.added = Some(added.iter().map(|g| g.0).collect());
         d.removed = Some(removed.iter().map(|g| g.0).collect());
-        event(ctx, EventKind::CustomerGroupsChanged, c.id.0, d)
+        event(ctx, EventKind::CustomerGroupsChanged, c.id().0, d)
     }
 
     /// `customer-group.created|updated|deleted`: the group after the change (its last state on
     /// a delete).
     pub fn group(ctx: &WriteContext, kind: EventKind, g: &CustomerGroup) -> Event {
-        event(ctx, kind, g.id.0, data(ctx, group(g)))
+        event(ctx, kind, g.id().0, data(ctx, group(g)))
     }
 
     /// `type.created|updated|deleted`.
     pub fn custom_type(ctx: &WriteContext, kind: EventKind, t: &Type) -> Event {
-        event(ctx, kind, t.id.0, data(ctx, custom_type(t)))
+        event(ctx, kind, t.id().0, data(ctx, custom_type(t)))
     }
 }

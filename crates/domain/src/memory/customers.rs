@@ -7,7 +7,6 @@ use crate::customer::{
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, WriteContext};
 use crate::ids::{AddressId, CustomerId, GroupId, ProjectId};
-use crate::metadata::Metadata;
 use crate::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
 use crate::Resource;
 use async_trait::async_trait;
@@ -23,7 +22,7 @@ impl State {
     /// A customer that is not deleted, without relations; `NotFound` otherwise.
     pub(super) fn live_customer(&self, project: ProjectId, id: CustomerId) -> DomainResult<Customer> {
         match self.customers.get(&(project, id)) {
-            Some(c) if c.deleted_at.is_none() => Ok(c.clone()),
+            Some(c) if c.deleted_at().is_none() => Ok(c.clone()),
             _ => Err(DomainError::not_found(Resource::Customer, id)),
         }
     }
@@ -32,7 +31,7 @@ impl State {
     fn check_email_free(&self, project: ProjectId, email: &str, except: Option<CustomerId>) -> DomainResult<()> {
         let lower = email.to_lowercase();
         let taken = self.customers.iter().any(|((p, id), c)| {
-            *p == project && Some(*id) != except && c.deleted_at.is_none() && c.email.to_lowercase() == lower
+            *p == project && Some(*id) != except && c.deleted_at().is_none() && c.email_str().to_lowercase() == lower
         });
         if taken {
             return Err(duplicate_email(email));
@@ -42,21 +41,22 @@ impl State {
 
     /// The groups (by id) and addresses (in creation order) of a customer.
     fn with_relations(&self, project: ProjectId, mut c: Customer, relations: Relations) -> Customer {
-        c.groups = if relations.groups {
+        let groups = if relations.groups {
             self.memberships
                 .iter()
-                .filter(|(p, cid, _)| *p == project && *cid == c.id)
+                .filter(|(p, cid, _)| *p == project && *cid == c.id())
                 .filter_map(|(p, _, g)| self.groups.get(&(*p, *g)).cloned())
                 .collect()
         } else {
             Vec::new()
         };
         let addresses = if relations.addresses {
-            self.addresses_of(project, c.id).into_iter().map(|a| flag_defaults(a, &c)).collect()
+            self.addresses_of(project, c.id()).into_iter().map(|a| flag_defaults(a, &c)).collect()
         } else {
             Vec::new()
         };
-        c.addresses = addresses;
+        c.set_groups(groups);
+        c.set_addresses(addresses);
         c
     }
 
@@ -64,10 +64,10 @@ impl State {
         let mut list: Vec<Address> = self
             .addresses
             .iter()
-            .filter(|((p, _), a)| *p == project && a.customer_id == customer)
+            .filter(|((p, _), a)| *p == project && a.customer_id() == customer)
             .map(|(_, a)| a.clone())
             .collect();
-        list.sort_by_key(|a| (a.created_at, a.id));
+        list.sort_by_key(|a| (a.created_at(), a.id()));
         list
     }
 
@@ -75,9 +75,7 @@ impl State {
     pub(super) fn bump_groups(&mut self, ctx: &WriteContext, ids: &[GroupId]) {
         for id in ids {
             if let Some(g) = self.groups.get_mut(&(ctx.project_id, *id)) {
-                g.version = crate::customer_group::Version(g.version.0 + 1);
-                g.last_modified_at = ctx.now;
-                g.last_modified_by = Some(ctx.actor.clone());
+                g.record_membership_change(ctx.now, &ctx.actor);
             }
         }
     }
@@ -92,10 +90,8 @@ impl State {
         shipping: Option<AddressId>,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        owner.default_billing_address_id = billing;
-        owner.default_shipping_address_id = shipping;
-        owner.updated_at = ctx.now;
-        self.customers.insert((ctx.project_id, owner.id), owner.clone());
+        owner.set_default_addresses(billing, shipping, ctx.now);
+        self.customers.insert((ctx.project_id, owner.id()), owner.clone());
         let full = self.with_relations(ctx.project_id, owner, Relations::ALL);
         self.record(Event::customer_updated(ctx, &full));
         Ok(keep_only(full, relations))
@@ -104,19 +100,13 @@ impl State {
 
 /// The customer with only the relations asked for.
 fn keep_only(mut c: Customer, relations: Relations) -> Customer {
-    if !relations.groups {
-        c.groups.clear();
-    }
-    if !relations.addresses {
-        c.addresses.clear();
-    }
+    c.keep_relations(relations);
     c
 }
 
 /// Marks the address's default flags from the customer's default ids.
 fn flag_defaults(mut a: Address, owner: &Customer) -> Address {
-    a.is_default_billing = owner.default_billing_address_id == Some(a.id);
-    a.is_default_shipping = owner.default_shipping_address_id == Some(a.id);
+    a.flag_defaults(owner);
     a
 }
 
@@ -139,15 +129,15 @@ fn order(a: &Customer, b: &Customer, field: CustomerOrderField) -> Ordering {
     use super::cmp_nulls_last as n;
     let by = match field {
         CustomerOrderField::Id => Ordering::Equal,
-        CustomerOrderField::Email => a.email.cmp(&b.email),
-        CustomerOrderField::FirstName => n(&a.first_name, &b.first_name),
-        CustomerOrderField::LastName => n(&a.last_name, &b.last_name),
-        CustomerOrderField::CompanyName => n(&a.company_name, &b.company_name),
-        CustomerOrderField::HasAccount => a.has_account.cmp(&b.has_account),
-        CustomerOrderField::CreatedAt => a.created_at.cmp(&b.created_at),
-        CustomerOrderField::UpdatedAt => a.updated_at.cmp(&b.updated_at),
+        CustomerOrderField::Email => a.email_str().cmp(b.email_str()),
+        CustomerOrderField::FirstName => n(&a.first_name(), &b.first_name()),
+        CustomerOrderField::LastName => n(&a.last_name(), &b.last_name()),
+        CustomerOrderField::CompanyName => n(&a.company_name(), &b.company_name()),
+        CustomerOrderField::HasAccount => a.has_account().cmp(&b.has_account()),
+        CustomerOrderField::CreatedAt => a.created_at().cmp(&b.created_at()),
+        CustomerOrderField::UpdatedAt => a.updated_at().cmp(&b.updated_at()),
     };
-    by.then(a.id.cmp(&b.id))
+    by.then(a.id().cmp(&b.id()))
 }
 
 #[async_trait]
@@ -171,11 +161,10 @@ impl CustomerRepository for MemoryStore {
                     }
                 }
             }
-            s.check_email_free(project, &customer.email, None)?;
+            s.check_email_free(project, customer.email_str(), None)?;
             let mut stored = customer.clone();
-            stored.groups.clear();
-            stored.addresses.clear();
-            s.customers.insert((project, customer.id), stored);
+            stored.keep_relations(Relations::NONE);
+            s.customers.insert((project, customer.id()), stored);
             if let Some(claim) = idempotency {
                 let saved =
                     Claim { request_hash: claim.request_hash.clone(), customer: customer.clone(), created_at: ctx.now };
@@ -201,24 +190,33 @@ impl CustomerRepository for MemoryStore {
             let mut found: Vec<Customer> = s
                 .customers
                 .iter()
-                .filter(|((p, _), c)| *p == project && c.deleted_at.is_none())
+                .filter(|((p, _), c)| *p == project && c.deleted_at().is_none())
                 .map(|(_, c)| c)
                 .filter(|c| {
                     q.is_none_or(|q| {
-                        [Some(&c.email), c.first_name.as_ref(), c.last_name.as_ref(), c.company_name.as_ref()]
-                            .into_iter()
-                            .flatten()
-                            .any(|v| contains_ci(v, q))
+                        [
+                            Some(&c.email_str()),
+                            c.first_name().as_ref(),
+                            c.last_name().as_ref(),
+                            c.company_name().as_ref(),
+                        ]
+                        .into_iter()
+                        .flatten()
+                        .any(|v| contains_ci(v, q))
                     })
                 })
-                .filter(|c| filter.ids.is_empty() || filter.ids.contains(&c.id))
-                .filter(|c| filter.emails.is_empty() || filter.emails.iter().any(|e| e.eq_ignore_ascii_case(&c.email)))
+                .filter(|c| filter.ids.is_empty() || filter.ids.contains(&c.id()))
+                .filter(|c| {
+                    filter.emails.is_empty() || filter.emails.iter().any(|e| e.eq_ignore_ascii_case(c.email_str()))
+                })
                 .filter(|c| {
                     filter.groups.is_empty()
-                        || filter.groups.iter().any(|g| s.memberships.contains(&(project, c.id, *g)))
+                        || filter.groups.iter().any(|g| s.memberships.contains(&(project, c.id(), *g)))
                 })
-                .filter(|c| filter.has_account.is_none_or(|h| c.has_account == h))
-                .filter(|c| in_range(c.created_at, &filter.created_at) && in_range(c.updated_at, &filter.updated_at))
+                .filter(|c| filter.has_account.is_none_or(|h| c.has_account() == h))
+                .filter(|c| {
+                    in_range(c.created_at(), &filter.created_at) && in_range(c.updated_at(), &filter.updated_at)
+                })
                 .cloned()
                 .collect();
             found.sort_by(|a, b| order(a, b, filter.order));
@@ -243,9 +241,9 @@ impl CustomerRepository for MemoryStore {
             let mut c = s.live_customer(ctx.project_id, id)?;
             if patch.apply(&mut c)? {
                 if patch.email.is_some() {
-                    s.check_email_free(ctx.project_id, &c.email, Some(id))?;
+                    s.check_email_free(ctx.project_id, c.email_str(), Some(id))?;
                 }
-                c.updated_at = ctx.now;
+                c.touch(ctx.now);
                 s.customers.insert((ctx.project_id, id), c.clone());
                 let full = s.with_relations(ctx.project_id, c.clone(), Relations::ALL);
                 s.record(Event::customer_updated(ctx, &full));
@@ -258,7 +256,7 @@ impl CustomerRepository for MemoryStore {
         self.write(|s| {
             let project = ctx.project_id;
             let mut c = s.live_customer(project, id)?;
-            c.deleted_at = Some(ctx.now);
+            c.mark_deleted(ctx.now);
             s.customers.insert((project, id), c.clone());
             let last = s.with_relations(project, c, Relations::ALL);
             let left: Vec<GroupId> =
@@ -301,7 +299,7 @@ impl CustomerRepository for MemoryStore {
         self.read(|s| {
             let owner = s.live_customer(project, customer)?;
             match s.addresses.get(&(project, address)) {
-                Some(a) if a.customer_id == customer => Ok(flag_defaults(a.clone(), &owner)),
+                Some(a) if a.customer_id() == customer => Ok(flag_defaults(a.clone(), &owner)),
                 _ => Err(DomainError::not_found(Resource::CustomerAddress, address)),
             }
         })
@@ -336,38 +334,19 @@ impl CustomerRepository for MemoryStore {
             let project = ctx.project_id;
             let owner = s.live_customer(project, customer)?;
             let mut current = if create {
-                Address {
-                    id: address,
-                    customer_id: customer,
-                    address_name: None,
-                    is_default_shipping: false,
-                    is_default_billing: false,
-                    company: None,
-                    first_name: None,
-                    last_name: None,
-                    address_1: None,
-                    address_2: None,
-                    city: None,
-                    country_code: None,
-                    province: None,
-                    postal_code: None,
-                    phone: None,
-                    metadata: Metadata::default(),
-                    created_at: ctx.now,
-                    updated_at: ctx.now,
-                }
+                Address::new(address, customer, ctx.now)
             } else {
                 match s.addresses.get(&(project, address)) {
-                    Some(a) if a.customer_id == customer => a.clone(),
+                    Some(a) if a.customer_id() == customer => a.clone(),
                     _ => return Err(DomainError::not_found(Resource::CustomerAddress, address)),
                 }
             };
             fields.apply(&mut current);
             if !create {
-                current.updated_at = ctx.now;
+                current.touch(ctx.now);
             }
-            let billing = default_after(owner.default_billing_address_id, address, fields.is_default_billing);
-            let shipping = default_after(owner.default_shipping_address_id, address, fields.is_default_shipping);
+            let billing = default_after(owner.default_billing_address_id(), address, fields.is_default_billing);
+            let shipping = default_after(owner.default_shipping_address_id(), address, fields.is_default_shipping);
             s.addresses.insert((project, address), current);
             s.finish_address(ctx, owner, billing, shipping, relations)
         })
@@ -384,11 +363,11 @@ impl CustomerRepository for MemoryStore {
             let project = ctx.project_id;
             let owner = s.live_customer(project, customer)?;
             match s.addresses.get(&(project, address)) {
-                Some(a) if a.customer_id == customer => {}
+                Some(a) if a.customer_id() == customer => {}
                 _ => return Err(DomainError::not_found(Resource::CustomerAddress, address)),
             }
-            let billing = owner.default_billing_address_id.filter(|d| *d != address);
-            let shipping = owner.default_shipping_address_id.filter(|d| *d != address);
+            let billing = owner.default_billing_address_id().filter(|d| *d != address);
+            let shipping = owner.default_shipping_address_id().filter(|d| *d != address);
             s.addresses.remove(&(project, address));
             s.finish_address(ctx, owner, billing, shipping, relations)
         })

@@ -3,7 +3,7 @@
 use super::query::{matches, sort_by};
 use super::{contains_ci, page, MemoryStore, State};
 use crate::customer::{Customer, Listed};
-use crate::customer_group::{CustomerGroup, GroupPatch, Version};
+use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{CustomerId, GroupId, ProjectId};
@@ -13,9 +13,13 @@ use crate::Resource;
 use async_trait::async_trait;
 
 /// `VersionConflict` unless `current` is `expected`.
-pub(super) fn check_version(id: impl ToString, current: Version, expected: Version) -> DomainResult<()> {
-    if current != expected {
-        return Err(DomainError::VersionConflict { id: id.to_string(), expected: expected.0, current: current.0 });
+pub(super) fn check_version(id: impl ToString, current: Version, expected: ExpectedVersion) -> DomainResult<()> {
+    if !expected.matches(current) {
+        return Err(DomainError::VersionConflict {
+            id: id.to_string(),
+            expected: expected.get(),
+            current: current.get(),
+        });
     }
     Ok(())
 }
@@ -28,17 +32,17 @@ impl State {
     /// What the unique constraints and the type check of a group write refuse.
     fn check_group(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
         for ((p, id), other) in &self.groups {
-            if *p != project || *id == g.id {
+            if *p != project || *id == g.id() {
                 continue;
             }
-            if other.name == g.name {
+            if other.name() == g.name() {
                 return Err(DomainError::Duplicate {
                     resource: Resource::CustomerGroup,
                     field: "name",
-                    value: g.name.as_str().to_owned(),
+                    value: g.name().as_str().to_owned(),
                 });
             }
-            if let (Some(a), Some(b)) = (&other.key, &g.key) {
+            if let (Some(a), Some(b)) = (&other.key(), &g.key()) {
                 if a == b {
                     return Err(DomainError::Duplicate {
                         resource: Resource::CustomerGroup,
@@ -48,7 +52,7 @@ impl State {
                 }
             }
         }
-        if let Some(custom) = &g.custom {
+        if let Some(custom) = &g.custom() {
             let t =
                 self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
                     resource: Resource::Type,
@@ -70,7 +74,7 @@ impl CustomerGroupRepository for MemoryStore {
                 return Err(DomainError::LimitExceeded { resource: Resource::CustomerGroup, limit: max_groups });
             }
             s.check_group(project, group)?;
-            s.groups.insert((project, group.id), group.clone());
+            s.groups.insert((project, group.id()), group.clone());
             s.record(Event::group(ctx, EventKind::GroupCreated, group));
             Ok(group.clone())
         })
@@ -84,7 +88,7 @@ impl CustomerGroupRepository for MemoryStore {
         self.read(|s| {
             s.groups
                 .iter()
-                .find(|((p, _), g)| *p == project && g.key.as_ref().is_some_and(|k| k.as_str() == key))
+                .find(|((p, _), g)| *p == project && g.key().is_some_and(|k| k.as_str() == key))
                 .map(|(_, g)| g.clone())
                 .ok_or_else(|| DomainError::not_found_key(Resource::CustomerGroup, key))
         })
@@ -112,9 +116,9 @@ impl CustomerGroupRepository for MemoryStore {
                 .iter()
                 .filter(|((p, _), g)| {
                     *p == project
-                        && q.is_none_or(|q| contains_ci(g.name.as_str(), q))
-                        && (filter.ids.is_empty() || filter.ids.contains(&g.id))
-                        && (filter.names.is_empty() || filter.names.iter().any(|n| n == g.name.as_str()))
+                        && q.is_none_or(|q| contains_ci(g.name().as_str(), q))
+                        && (filter.ids.is_empty() || filter.ids.contains(&g.id()))
+                        && (filter.names.is_empty() || filter.names.iter().any(|n| n == g.name().as_str()))
                 })
                 .map(|(_, g)| g.clone())
                 .collect();
@@ -126,10 +130,10 @@ impl CustomerGroupRepository for MemoryStore {
 
     async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
         self.write(|s| {
-            let current = s.group(ctx.project_id, group.id)?;
-            check_version(group.id, current.version, expected)?;
+            let current = s.group(ctx.project_id, group.id())?;
+            check_version(group.id(), current.version(), expected.into())?;
             s.check_group(ctx.project_id, group)?;
-            s.groups.insert((ctx.project_id, group.id), group.clone());
+            s.groups.insert((ctx.project_id, group.id()), group.clone());
             s.record(Event::group(ctx, EventKind::GroupUpdated, group));
             Ok(group.clone())
         })
@@ -149,12 +153,17 @@ impl CustomerGroupRepository for MemoryStore {
         })
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: GroupId, expected: Option<Version>) -> DomainResult<CustomerGroup> {
+    async fn delete(
+        &self,
+        ctx: &WriteContext,
+        id: GroupId,
+        expected: Option<ExpectedVersion>,
+    ) -> DomainResult<CustomerGroup> {
         self.write(|s| {
             let project = ctx.project_id;
             let current = s.group(project, id)?;
             if let Some(expected) = expected {
-                check_version(id, current.version, expected)?;
+                check_version(id, current.version(), expected)?;
             }
             s.groups.remove(&(project, id));
             s.memberships.retain(|(p, _, g)| !(*p == project && *g == id));

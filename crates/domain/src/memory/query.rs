@@ -41,29 +41,29 @@ pub trait Queryable {
 impl Queryable for CustomerGroup {
     fn plain(&self, name: &str) -> Option<Plain> {
         Some(match name {
-            "id" => Plain::Id(self.id.0),
-            "key" => Plain::Text(self.key.as_ref()?.as_str().to_owned()),
-            "name" => Plain::Text(self.name.as_str().to_owned()),
-            "version" => Plain::Version(self.version.0),
-            "createdAt" => Plain::Time(self.created_at),
-            "lastModifiedAt" => Plain::Time(self.last_modified_at),
+            "id" => Plain::Id(self.id().0),
+            "key" => Plain::Text(self.key()?.as_str().to_owned()),
+            "name" => Plain::Text(self.name().as_str().to_owned()),
+            "version" => Plain::Version(self.version().get()),
+            "createdAt" => Plain::Time(self.created_at()),
+            "lastModifiedAt" => Plain::Time(self.last_modified_at()),
             _ => return None,
         })
     }
 
     fn custom(&self, name: &str) -> Option<&serde_json::Value> {
-        self.custom.as_ref()?.fields.get(name)
+        self.custom()?.fields.get(name)
     }
 }
 
 impl Queryable for Type {
     fn plain(&self, name: &str) -> Option<Plain> {
         Some(match name {
-            "id" => Plain::Id(self.id.0),
-            "key" => Plain::Text(self.key.as_str().to_owned()),
-            "version" => Plain::Version(self.version.0),
-            "createdAt" => Plain::Time(self.created_at),
-            "lastModifiedAt" => Plain::Time(self.last_modified_at),
+            "id" => Plain::Id(self.id().0),
+            "key" => Plain::Text(self.key().as_str().to_owned()),
+            "version" => Plain::Version(self.version().get()),
+            "createdAt" => Plain::Time(self.created_at()),
+            "lastModifiedAt" => Plain::Time(self.last_modified_at()),
             _ => return None,
         })
     }

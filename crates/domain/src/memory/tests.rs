@@ -7,7 +7,9 @@ use crate::custom_type::{
     EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, TypeAction, TypeDraft, TypeKey,
 };
 use crate::customer::{AddressFields, CustomerDraft, CustomerFilter, CustomerPatch, Email, Relations};
-use crate::customer_group::{CustomDraft, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version};
+use crate::customer_group::{
+    CustomDraft, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version,
+};
 use crate::event::EventKind;
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, Sort, SortField};
@@ -57,11 +59,11 @@ fn duplicate_email_per_project_case_insensitive_and_free_again_after_delete() {
     // An update onto a taken email is refused and changes nothing.
     let bob = created(block_on(customers.create(&p, draft("bob@example.com"), None)).unwrap());
     let patch = CustomerPatch { email: Some(Email::parse("ada@example.com").unwrap()), ..Default::default() };
-    let err = block_on(customers.update(&p, bob.id, patch, Relations::NONE)).unwrap_err();
+    let err = block_on(customers.update(&p, bob.id(), patch, Relations::NONE)).unwrap_err();
     assert!(matches!(err, DomainError::Duplicate { .. }));
-    assert_eq!(block_on(customers.get(&p, bob.id, Relations::NONE)).unwrap().email, "bob@example.com");
-    block_on(customers.delete(&p, ada.id)).unwrap();
-    assert!(matches!(block_on(customers.get(&p, ada.id, Relations::NONE)), Err(DomainError::NotFound { .. })));
+    assert_eq!(block_on(customers.get(&p, bob.id(), Relations::NONE)).unwrap().email_str(), "bob@example.com");
+    block_on(customers.delete(&p, ada.id())).unwrap();
+    assert!(matches!(block_on(customers.get(&p, ada.id(), Relations::NONE)), Err(DomainError::NotFound { .. })));
     block_on(customers.create(&p, draft("ada@example.com"), None)).unwrap();
 }
 
@@ -72,7 +74,7 @@ fn idempotent_create_replays_or_refuses() {
     let key = || Some(("k1".to_owned(), "hash-a".to_owned()));
     let first = created(block_on(customers.create(&p, draft("a@example.com"), key())).unwrap());
     match block_on(customers.create(&p, draft("a@example.com"), key())).unwrap() {
-        CreateOutcome::Replayed(c) => assert_eq!(c.id, first.id),
+        CreateOutcome::Replayed(c) => assert_eq!(c.id(), first.id()),
         other => panic!("{other:?}"),
     }
     let err = block_on(customers.create(&p, draft("b@example.com"), Some(("k1".into(), "hash-b".into())))).unwrap_err();
@@ -90,22 +92,35 @@ fn versioned_group_update_and_conflict() {
     let (store, p) = setup();
     let groups = store.group_service(1000);
     let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
-    assert_eq!(gold.version, Version(1));
+    assert_eq!(gold.version(), Version::new(1).unwrap());
     let rename = |n: &str| vec![GroupAction::ChangeName(GroupName::parse("name", n).unwrap())];
     let target = GroupTarget::Key(GroupKey::parse("gold").unwrap());
-    let v2 = block_on(groups.update(&p, &target, Version(1), rename("Gold members"))).unwrap();
-    assert_eq!(v2.version, Version(2));
-    let err = block_on(groups.update(&p, &target, Version(1), rename("Platinum"))).unwrap_err();
+    let v2 = block_on(groups.update(&p, &target, ExpectedVersion::new(1), rename("Gold members"))).unwrap();
+    assert_eq!(v2.version(), Version::new(2).unwrap());
+    let err = block_on(groups.update(&p, &target, ExpectedVersion::new(1), rename("Platinum"))).unwrap_err();
     assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }), "{err:?}");
+    // A version no resource can have (0, negative) is a claim like any other: a conflict.
+    for claim in [0, -1] {
+        let err = block_on(groups.update(&p, &target, ExpectedVersion::new(claim), rename("Platinum"))).unwrap_err();
+        assert!(
+            matches!(err, DomainError::VersionConflict { expected, current: 2, .. } if expected == claim),
+            "{err:?}"
+        );
+        let err = block_on(groups.delete(&p, &target, Some(ExpectedVersion::new(claim)))).unwrap_err();
+        assert!(
+            matches!(err, DomainError::VersionConflict { expected, current: 2, .. } if expected == claim),
+            "{err:?}"
+        );
+    }
     // Nothing-changing update writes nothing.
-    let same = block_on(groups.update(&p, &target, Version(2), rename("Gold members"))).unwrap();
-    assert_eq!(same.version, Version(2));
+    let same = block_on(groups.update(&p, &target, ExpectedVersion::new(2), rename("Gold members"))).unwrap();
+    assert_eq!(same.version(), Version::new(2).unwrap());
     let kinds: Vec<EventKind> = store.events().iter().map(|e| e.kind).collect();
     assert_eq!(kinds, [EventKind::GroupCreated, EventKind::GroupUpdated]);
     // The stored version is checked by the store too (a save from a stale read).
-    let err = block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(Version(1)))).unwrap_err();
+    let err = block_on(groups.delete(&p, &GroupTarget::Id(gold.id()), Some(ExpectedVersion::new(1)))).unwrap_err();
     assert!(matches!(err, DomainError::VersionConflict { .. }));
-    block_on(groups.delete(&p, &GroupTarget::Id(gold.id), Some(Version(2)))).unwrap();
+    block_on(groups.delete(&p, &GroupTarget::Id(gold.id()), Some(ExpectedVersion::new(2)))).unwrap();
 }
 
 #[test]
@@ -118,7 +133,7 @@ fn duplicate_group_name_and_key() {
     let err = block_on(groups.create(&p, group("Silver", Some("gold")))).unwrap_err();
     assert!(matches!(err, DomainError::Duplicate { field: "key", .. }), "{err:?}");
     let silver = block_on(groups.create(&p, group("Silver", None))).unwrap();
-    let err = block_on(groups.admin_update(&p, silver.id, Some(GroupName::parse("name", "Gold").unwrap()), None))
+    let err = block_on(groups.admin_update(&p, silver.id(), Some(GroupName::parse("name", "Gold").unwrap()), None))
         .unwrap_err();
     assert!(matches!(err, DomainError::Duplicate { field: "name", .. }));
 }
@@ -146,30 +161,35 @@ fn memberships_all_or_nothing_with_group_versions_and_events() {
     let silver = block_on(groups.create(&p, group("Silver", None))).unwrap();
     let unknown = GroupId(uuid::Uuid::from_u128(99));
 
-    let err = block_on(customers.set_groups(&p, ada.id, vec![gold.id, unknown], vec![], Relations::ALL)).unwrap_err();
+    let err =
+        block_on(customers.set_groups(&p, ada.id(), vec![gold.id(), unknown], vec![], Relations::ALL)).unwrap_err();
     assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
-    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(1), "nothing changed");
+    assert_eq!(
+        block_on(groups.get(&p, &GroupTarget::Id(gold.id()))).unwrap().version(),
+        Version::new(1).unwrap(),
+        "nothing changed"
+    );
 
-    let c = block_on(customers.set_groups(&p, ada.id, vec![gold.id, silver.id], vec![], Relations::ALL)).unwrap();
-    assert_eq!(c.groups.len(), 2);
-    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(2));
+    let c = block_on(customers.set_groups(&p, ada.id(), vec![gold.id(), silver.id()], vec![], Relations::ALL)).unwrap();
+    assert_eq!(c.groups().len(), 2);
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id()))).unwrap().version(), Version::new(2).unwrap());
     // Adding again changes nothing: no version, no event.
     let before = store.events().len();
-    block_on(customers.set_groups(&p, ada.id, vec![gold.id], vec![], Relations::NONE)).unwrap();
+    block_on(customers.set_groups(&p, ada.id(), vec![gold.id()], vec![], Relations::NONE)).unwrap();
     assert_eq!(store.events().len(), before);
 
-    let g = block_on(groups.set_customers(&p, silver.id, vec![], vec![ada.id])).unwrap();
-    assert_eq!(g.version, Version(3));
-    let members = block_on(groups.customers_of(&p, gold.id, 10)).unwrap();
-    assert_eq!(members.iter().map(|c| c.id).collect::<Vec<_>>(), [ada.id]);
-    let filter = CustomerFilter { groups: vec![gold.id], ..Default::default() };
+    let g = block_on(groups.set_customers(&p, silver.id(), vec![], vec![ada.id()])).unwrap();
+    assert_eq!(g.version(), Version::new(3).unwrap());
+    let members = block_on(groups.customers_of(&p, gold.id(), 10)).unwrap();
+    assert_eq!(members.iter().map(|c| c.id()).collect::<Vec<_>>(), [ada.id()]);
+    let filter = CustomerFilter { groups: vec![gold.id()], ..Default::default() };
     assert_eq!(block_on(customers.list(&p, &filter, Relations::NONE)).unwrap().count, 1);
 
     // Deleting the customer leaves its groups (and bumps them).
-    block_on(customers.delete(&p, ada.id)).unwrap();
-    assert!(block_on(groups.customers_of(&p, gold.id, 10)).unwrap().is_empty());
-    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id))).unwrap().version, Version(3));
-    let err = block_on(groups.set_customers(&p, gold.id, vec![ada.id], vec![])).unwrap_err();
+    block_on(customers.delete(&p, ada.id())).unwrap();
+    assert!(block_on(groups.customers_of(&p, gold.id(), 10)).unwrap().is_empty());
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Id(gold.id()))).unwrap().version(), Version::new(3).unwrap());
+    let err = block_on(groups.set_customers(&p, gold.id(), vec![ada.id()], vec![])).unwrap_err();
     assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
     let kinds: Vec<EventKind> = store.events().iter().map(|e| e.kind).collect();
     assert_eq!(kinds.iter().filter(|k| **k == EventKind::CustomerGroupsChanged).count(), 1);
@@ -190,7 +210,7 @@ fn where_queries_sort_and_page() {
         ..Default::default()
     };
     let names = |w: &str| -> Vec<String> {
-        block_on(groups.query(&p, &query(w))).unwrap().results.iter().map(|g| g.name.as_str().to_owned()).collect()
+        block_on(groups.query(&p, &query(w))).unwrap().results.iter().map(|g| g.name().as_str().to_owned()).collect()
     };
     assert_eq!(names(r#"key = "gold" or name = "Bronze""#), ["Bronze", "Gold"]);
     assert_eq!(names(r#"key != "gold""#), ["Bronze", "Silver"], "two-valued: no key matches !=");
@@ -242,15 +262,15 @@ fn custom_fields_and_type_integrity() {
     assert_eq!(block_on(groups.query(&p, &q)).unwrap().results.len(), 1);
 
     // A type in use cannot be deleted, nor lose a field a group uses.
-    let err = block_on(types.delete(&p, &TypeTarget::Id(t.id), Version(1))).unwrap_err();
+    let err = block_on(types.delete(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1))).unwrap_err();
     assert!(matches!(err, DomainError::ReferenceExists { .. }), "{err:?}");
     let remove = vec![TypeAction::RemoveFieldDefinition("tier".into())];
-    let err = block_on(types.update(&p, &TypeTarget::Id(t.id), Version(1), remove)).unwrap_err();
+    let err = block_on(types.update(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1), remove)).unwrap_err();
     assert!(matches!(err, DomainError::ReferenceExists { .. }), "{err:?}");
-    assert_eq!(block_on(types.get(&p, &TypeTarget::Id(t.id))).unwrap().version, Version(1));
+    assert_eq!(block_on(types.get(&p, &TypeTarget::Id(t.id()))).unwrap().version(), Version::new(1).unwrap());
 
-    block_on(groups.delete(&p, &GroupTarget::Id(gold.id), None)).unwrap();
-    block_on(types.delete(&p, &TypeTarget::Id(t.id), Version(1))).unwrap();
+    block_on(groups.delete(&p, &GroupTarget::Id(gold.id()), None)).unwrap();
+    block_on(types.delete(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1))).unwrap();
 }
 
 #[test]
@@ -260,14 +280,14 @@ fn addresses_and_defaults() {
     let ada = created(block_on(customers.create(&p, draft("ada@example.com"), None)).unwrap());
     let fields =
         AddressFields { city: Some(Some("Paris".into())), is_default_billing: Some(true), ..Default::default() };
-    let c = block_on(customers.add_address(&p, ada.id, fields.validated().unwrap(), Relations::ALL)).unwrap();
-    let a = &c.addresses[0];
-    assert!(a.is_default_billing && !a.is_default_shipping);
-    assert_eq!(c.default_billing_address_id, Some(a.id));
-    let c = block_on(customers.delete_address(&p, ada.id, a.id, Relations::ALL)).unwrap();
-    assert_eq!((c.addresses.len(), c.default_billing_address_id), (0, None));
+    let c = block_on(customers.add_address(&p, ada.id(), fields.validated().unwrap(), Relations::ALL)).unwrap();
+    let a = &c.addresses()[0];
+    assert!(a.is_default_billing() && !a.is_default_shipping());
+    assert_eq!(c.default_billing_address_id(), Some(a.id()));
+    let c = block_on(customers.delete_address(&p, ada.id(), a.id(), Relations::ALL)).unwrap();
+    assert_eq!((c.addresses().len(), c.default_billing_address_id()), (0, None));
     let missing = AddressId(uuid::Uuid::from_u128(5));
-    assert!(block_on(customers.get_address(&p, ada.id, missing)).is_err());
+    assert!(block_on(customers.get_address(&p, ada.id(), missing)).is_err());
     assert!(block_on(customers.get(&p, CustomerId(uuid::Uuid::from_u128(5)), Relations::NONE)).is_err());
 }
 

@@ -4,7 +4,7 @@ use super::groups::check_version;
 use super::query::{matches, sort_by};
 use super::{page, MemoryStore, State};
 use crate::custom_type::{Type, TypeQuery};
-use crate::customer_group::Version;
+use crate::customer_group::{ExpectedVersion, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{ProjectId, TypeId};
@@ -23,11 +23,11 @@ impl State {
     }
 
     fn check_type_key_free(&self, project: ProjectId, t: &Type) -> DomainResult<()> {
-        if self.types.iter().any(|((p, id), o)| *p == project && *id != t.id && o.key == t.key) {
+        if self.types.iter().any(|((p, id), o)| *p == project && *id != t.id() && o.key() == t.key()) {
             return Err(DomainError::Duplicate {
                 resource: Resource::Type,
                 field: "key",
-                value: t.key.as_str().to_owned(),
+                value: t.key().as_str().to_owned(),
             });
         }
         Ok(())
@@ -42,7 +42,7 @@ impl State {
         self.groups
             .iter()
             .filter(move |((p, _), _)| *p == project)
-            .filter_map(|(_, g)| g.custom.as_ref())
+            .filter_map(|(_, g)| g.custom())
             .filter(move |c| c.type_id == id)
     }
 }
@@ -52,7 +52,7 @@ impl TypeRepository for MemoryStore {
     async fn create(&self, ctx: &WriteContext, t: &Type) -> DomainResult<Type> {
         self.write(|s| {
             s.check_type_key_free(ctx.project_id, t)?;
-            s.types.insert((ctx.project_id, t.id), t.clone());
+            s.types.insert((ctx.project_id, t.id()), t.clone());
             s.record(Event::custom_type(ctx, EventKind::TypeCreated, t));
             Ok(t.clone())
         })
@@ -66,7 +66,7 @@ impl TypeRepository for MemoryStore {
         self.read(|s| {
             s.types
                 .iter()
-                .find(|((p, _), t)| *p == project && t.key.as_str() == key)
+                .find(|((p, _), t)| *p == project && t.key().as_str() == key)
                 .map(|(_, t)| t.clone())
                 .ok_or_else(|| DomainError::not_found_key(Resource::Type, key))
         })
@@ -88,12 +88,12 @@ impl TypeRepository for MemoryStore {
 
     async fn save(&self, ctx: &WriteContext, t: &Type, expected: Version) -> DomainResult<Type> {
         self.write(|s| {
-            let current = s.custom_type(ctx.project_id, t.id)?;
-            check_version(t.id, current.version, expected)?;
+            let current = s.custom_type(ctx.project_id, t.id())?;
+            check_version(t.id(), current.version(), expected.into())?;
             s.check_type_key_free(ctx.project_id, t)?;
             let names = t.field_names();
             let required = t.required_fields();
-            let users: Vec<_> = s.groups_using(ctx.project_id, t.id).collect();
+            let users: Vec<_> = s.groups_using(ctx.project_id, t.id()).collect();
             if users.iter().any(|c| c.fields.keys().any(|k| !names.contains(&k.as_str()))) {
                 return Err(in_use());
             }
@@ -103,16 +103,16 @@ impl TypeRepository for MemoryStore {
                         .into(),
                 ));
             }
-            s.types.insert((ctx.project_id, t.id), t.clone());
+            s.types.insert((ctx.project_id, t.id()), t.clone());
             s.record(Event::custom_type(ctx, EventKind::TypeUpdated, t));
             Ok(t.clone())
         })
     }
 
-    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: Version) -> DomainResult<Type> {
+    async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: ExpectedVersion) -> DomainResult<Type> {
         self.write(|s| {
             let current = s.custom_type(ctx.project_id, id)?;
-            check_version(id, current.version, expected)?;
+            check_version(id, current.version(), expected)?;
             if s.groups_using(ctx.project_id, id).next().is_some() {
                 return Err(in_use());
             }

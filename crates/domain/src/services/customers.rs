@@ -36,24 +36,8 @@ impl CustomerService {
         idempotency_key: Option<(String, String)>,
     ) -> DomainResult<CreateOutcome> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let customer = Customer {
-            id: CustomerId(self.ids.new_id()),
-            email: draft.email.as_str().to_owned(),
-            company_name: draft.company_name,
-            first_name: draft.first_name,
-            last_name: draft.last_name,
-            phone: draft.phone,
-            metadata: draft.metadata,
-            has_account: false,
-            default_billing_address_id: None,
-            default_shipping_address_id: None,
-            created_by: Some(principal.actor.id().to_owned()),
-            created_at: ctx.now,
-            updated_at: ctx.now,
-            deleted_at: None,
-            groups: Vec::new(),
-            addresses: Vec::new(),
-        };
+        let customer =
+            Customer::create(CustomerId(self.ids.new_id()), &draft, Some(principal.actor.id().to_owned()), ctx.now);
         let claim = idempotency_key.map(|(key, request_hash)| IdempotencyClaim {
             key,
             request_hash,
@@ -260,7 +244,11 @@ mod tests {
     fn duplicate_email_becomes_duplicate_error() {
         let mut repo = MockCustomerRepository::new();
         repo.expect_create().returning(|_, c, _, _| {
-            Err(DomainError::Duplicate { resource: Resource::Customer, field: "email", value: c.email.clone() })
+            Err(DomainError::Duplicate {
+                resource: Resource::Customer,
+                field: "email",
+                value: c.email_str().to_owned(),
+            })
         });
         let svc = service(repo);
         let draft = CustomerDraft::new("A@x.io", None, None, None, None, Map::new(), None).expect("valid");
@@ -276,7 +264,7 @@ mod tests {
         let mut repo = MockCustomerRepository::new();
         repo.expect_create()
             .withf(|ctx, c, data, idem| {
-                c.created_by.as_deref() == Some("u1")
+                c.created_by() == Some("u1")
                     && ctx.project_key == "demo"
                     && data.is_some_and(|d| d.contains_key("k"))
                     && idem.is_some_and(|i| i.key == "idem")
@@ -287,7 +275,7 @@ mod tests {
         extra.insert("k".into(), serde_json::json!(1));
         let draft = CustomerDraft::new("a@x.io", None, None, None, None, Map::new(), Some(extra)).expect("valid");
         let out = block_on(svc.create(&principal(), draft, Some(("idem".into(), "h".into())))).expect("created");
-        assert!(matches!(out, CreateOutcome::Created(c) if !c.has_account && c.email == "a@x.io"));
+        assert!(matches!(out, CreateOutcome::Created(c) if !c.has_account() && c.email_str() == "a@x.io"));
     }
 
     #[test]

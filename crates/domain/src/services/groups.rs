@@ -5,8 +5,8 @@ use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
-    CustomDraft, CustomFields, CustomerGroup, GroupAction, GroupDraft, GroupKey, GroupName, GroupPatch, ResolvedAction,
-    TypeRef, Version,
+    CustomDraft, CustomFields, CustomerGroup, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName,
+    GroupPatch, ResolvedAction, TypeRef, Version,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
@@ -99,7 +99,7 @@ impl GroupService {
         let t = self.find_type(principal, &draft.type_ref).await?;
         t.check_usable_on_groups()?;
         let fields = t.check_fields(&draft.fields)?;
-        let type_id = t.id;
+        let type_id = t.id();
         cache.insert(type_id, t);
         Ok(CustomFields { type_id, fields })
     }
@@ -113,7 +113,7 @@ impl GroupService {
         actions: Vec<GroupAction>,
         cache: &mut TypeCache,
     ) -> DomainResult<Vec<ResolvedAction>> {
-        let mut type_id = current.custom.as_ref().map(|c| c.type_id);
+        let mut type_id = current.custom().map(|c| c.type_id);
         let mut resolved = Vec::with_capacity(actions.len());
         for action in actions {
             resolved.push(match action {
@@ -151,9 +151,9 @@ impl GroupService {
             None => None,
         };
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let group = CustomerGroup {
+        let group = CustomerGroup::from_parts(crate::customer_group::CustomerGroupParts {
             id: GroupId(self.ids.new_id()),
-            version: Version(1),
+            version: Version::INITIAL,
             key: draft.key,
             name: draft.name,
             custom,
@@ -162,7 +162,7 @@ impl GroupService {
             created_by: Some(ctx.actor.clone()),
             last_modified_at: ctx.now,
             last_modified_by: Some(ctx.actor.clone()),
-        };
+        });
         self.repo.create(&ctx, &group, self.max_groups).await
     }
 
@@ -201,18 +201,20 @@ impl GroupService {
     /// use std::sync::Arc;
     /// use chrono::Utc;
     /// use xclade_domain::auth::{Actor, Principal, Scope};
-    /// use xclade_domain::customer_group::{CustomerGroup, GroupAction, GroupName, Version};
+    /// use xclade_domain::customer_group::{
+    ///     CustomerGroup, CustomerGroupParts, ExpectedVersion, GroupAction, GroupName, Version,
+    /// };
     /// use xclade_domain::metadata::Metadata;
     /// use xclade_domain::ports::{MockClock, MockCustomerGroupRepository, MockIdGenerator, MockTypeRepository};
     /// use xclade_domain::services::{GroupService, GroupTarget};
     /// use xclade_domain::{DomainError, GroupId, ProjectId};
     ///
     /// let id = GroupId(uuid::Uuid::now_v7());
-    /// let stored = CustomerGroup {
-    ///     id, version: Version(3), key: None, name: GroupName::parse("name", "Gold").unwrap(),
+    /// let stored = CustomerGroup::from_parts(CustomerGroupParts {
+    ///     id, version: Version::new(3).unwrap(), key: None, name: GroupName::parse("name", "Gold").unwrap(),
     ///     custom: None, metadata: Metadata::default(), created_at: Utc::now(), created_by: None,
     ///     last_modified_at: Utc::now(), last_modified_by: None,
-    /// };
+    /// });
     /// let mut repo = MockCustomerGroupRepository::new();
     /// repo.expect_get().returning(move |_, _| Ok(stored.clone()));
     /// repo.expect_save().never();
@@ -225,7 +227,7 @@ impl GroupService {
     ///     actor: Actor::Client("loyalty".into()), scopes: vec![Scope::manage_project("demo")],
     /// };
     /// let rename = vec![GroupAction::ChangeName(GroupName::parse("name", "Platinum").unwrap())];
-    /// let err = futures::executor::block_on(service.update(&principal, &GroupTarget::Id(id), Version(2), rename))
+    /// let err = futures::executor::block_on(service.update(&principal, &GroupTarget::Id(id), ExpectedVersion::new(2), rename))
     ///     .unwrap_err();
     /// assert!(matches!(err, DomainError::VersionConflict { expected: 2, current: 3, .. }));
     /// ```
@@ -233,7 +235,7 @@ impl GroupService {
         &self,
         principal: &Principal,
         target: &GroupTarget,
-        version: Version,
+        version: ExpectedVersion,
         actions: Vec<GroupAction>,
     ) -> DomainResult<CustomerGroup> {
         versioned::check_action_count(actions.len())?;
@@ -248,11 +250,11 @@ impl GroupService {
         if effective == 0 {
             return Ok(current);
         }
-        if let (true, Some(custom)) = (touches_custom, &next.custom) {
+        if let (true, Some(custom)) = (touches_custom, &next.custom()) {
             // Every value was checked on the way; what is left is a required field removed.
             self.type_by_id(principal, custom.type_id, &mut cache).await?.check_fields(&custom.fields)?;
         }
-        self.repo.save(&ctx, &next, version).await
+        self.repo.save(&ctx, &next, current.version()).await
     }
 
     /// Admin-family update (`name`, `metadata` merged shallowly): no version from the client, so
@@ -273,11 +275,11 @@ impl GroupService {
         &self,
         principal: &Principal,
         target: &GroupTarget,
-        version: Option<Version>,
+        version: Option<ExpectedVersion>,
     ) -> DomainResult<CustomerGroup> {
         let id = match target {
             GroupTarget::Id(id) => *id,
-            GroupTarget::Key(_) => self.get(principal, target).await?.id,
+            GroupTarget::Key(_) => self.get(principal, target).await?.id(),
         };
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.delete(&ctx, id, version).await
@@ -332,9 +334,9 @@ mod tests {
     }
 
     fn group(version: i64, name: &str) -> CustomerGroup {
-        CustomerGroup {
+        CustomerGroup::from_parts(crate::customer_group::CustomerGroupParts {
             id: GroupId(uuid::Uuid::from_u128(7)),
-            version: Version(version),
+            version: Version::new(version).unwrap(),
             key: None,
             name: GroupName::parse("name", name).expect("valid"),
             custom: None,
@@ -343,7 +345,7 @@ mod tests {
             created_by: None,
             last_modified_at: Utc::now(),
             last_modified_by: None,
-        }
+        })
     }
 
     fn service(repo: MockCustomerGroupRepository) -> GroupService {
@@ -383,9 +385,9 @@ mod tests {
                 EnumValue { key: "silver".into(), label: "Silver".into() },
             ],
         };
-        Type {
+        Type::from_parts(crate::custom_type::TypeParts {
             id: TypeId(uuid::Uuid::from_u128(TYPE_ID)),
-            version: Version(1),
+            version: Version::new(1).unwrap(),
             key: TypeKey::parse("tk").expect("valid"),
             name: ls("T").expect("valid"),
             description: None,
@@ -395,21 +397,21 @@ mod tests {
             created_by: None,
             last_modified_at: Utc::now(),
             last_modified_by: None,
-        }
+        })
     }
 
     fn types_with(t: crate::custom_type::Type) -> MockTypeRepository {
         let mut types = MockTypeRepository::new();
         let by_key = t.clone();
         types.expect_get_by_key().returning(move |_, key| {
-            if key == by_key.key.as_str() {
+            if key == by_key.key().as_str() {
                 Ok(by_key.clone())
             } else {
                 Err(DomainError::not_found_key(Resource::Type, key))
             }
         });
         types.expect_get().returning(move |_, id| {
-            if id == t.id {
+            if id == t.id() {
                 Ok(t.clone())
             } else {
                 Err(DomainError::not_found(Resource::Type, id))
@@ -439,7 +441,7 @@ mod tests {
         let g =
             block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
                 .expect("ok");
-        let custom = g.custom.expect("custom");
+        let custom = g.custom().expect("custom");
         assert_eq!(custom.type_id, TypeId(uuid::Uuid::from_u128(TYPE_ID)));
     }
 
@@ -469,8 +471,9 @@ mod tests {
             let err = block_on(svc.create(&principal(), draft(type_ref.clone(), f))).expect_err("refused");
             assert!(expected(&err), "{type_ref:?}: {err:?}");
         }
-        let mut other = a_type();
-        other.resource_type_ids = vec!["customer".into()];
+        let mut parts = a_type().into_parts();
+        parts.resource_type_ids = vec!["customer".into()];
+        let other = Type::from_parts(parts);
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_create().never();
         let svc = service_with_types(repo, types_with(other));
@@ -481,12 +484,12 @@ mod tests {
     }
 
     fn typed_group() -> CustomerGroup {
-        let mut g = group(1, "Gold");
+        let mut g = group(1, "Gold").into_parts();
         g.custom = Some(CustomFields {
             type_id: TypeId(uuid::Uuid::from_u128(TYPE_ID)),
             fields: fields(serde_json::json!({"tier": "gold"})),
         });
-        g
+        CustomerGroup::from_parts(g)
     }
 
     #[test]
@@ -506,29 +509,32 @@ mod tests {
             repo.expect_get().returning(|_, _| Ok(typed_group()));
             repo.expect_save().never();
             let svc = service_with_types(repo, types_with(a_type()));
-            let err =
-                block_on(svc.update(&principal(), &target, Version(1), vec![action.clone()])).expect_err("refused");
+            let err = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), vec![action.clone()]))
+                .expect_err("refused");
             assert!(expected(&err), "{action:?}: {err:?}");
         }
         // Accepted: two effective actions, one no-op.
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(typed_group()));
-        repo.expect_save().withf(|_, g, _| g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        repo.expect_save().withf(|_, g, _| g.version() == Version::new(3).unwrap()).returning(|_, g, _| Ok(g.clone()));
         let svc = service_with_types(repo, types_with(a_type()));
         let actions = vec![
             set("tier", Some(serde_json::json!("gold"))),
             set("tier", Some(serde_json::json!("silver"))),
             set("points", Some(serde_json::json!(5))),
         ];
-        let g = block_on(svc.update(&principal(), &target, Version(1), actions)).expect("ok");
-        assert_eq!(g.custom.map(|c| c.fields), Some(fields(serde_json::json!({"tier": "silver", "points": 5}))));
+        let g = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), actions)).expect("ok");
+        assert_eq!(
+            g.custom().map(|c| c.fields.clone()),
+            Some(fields(serde_json::json!({"tier": "silver", "points": 5})))
+        );
     }
 
     #[test]
     fn set_custom_type_then_fields_in_one_request() {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
-        repo.expect_save().withf(|_, g, _| g.version == Version(3)).returning(|_, g, _| Ok(g.clone()));
+        repo.expect_save().withf(|_, g, _| g.version() == Version::new(3).unwrap()).returning(|_, g, _| Ok(g.clone()));
         let svc = service_with_types(repo, types_with(a_type()));
         let actions = vec![
             GroupAction::SetCustomType(Some(CustomDraft {
@@ -538,8 +544,8 @@ mod tests {
             GroupAction::SetCustomField { name: "points".into(), value: Some(serde_json::json!(2)) },
         ];
         let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
-        let g = block_on(svc.update(&principal(), &target, Version(1), actions)).expect("ok");
-        assert_eq!(g.custom.map(|c| c.type_id), Some(TypeId(uuid::Uuid::from_u128(TYPE_ID))));
+        let g = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), actions)).expect("ok");
+        assert_eq!(g.custom().map(|c| c.type_id), Some(TypeId(uuid::Uuid::from_u128(TYPE_ID))));
     }
 
     fn rename(s: &str) -> GroupAction {
@@ -555,11 +561,11 @@ mod tests {
         let g = block_on(svc.update(
             &principal(),
             &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            Version(3),
+            ExpectedVersion::new(3),
             vec![rename("Gold")],
         ))
         .expect("ok");
-        assert_eq!(g.version, Version(3));
+        assert_eq!(g.version(), Version::new(3).unwrap());
     }
 
     #[test]
@@ -571,7 +577,7 @@ mod tests {
         let err = block_on(svc.update(
             &principal(),
             &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            Version(1),
+            ExpectedVersion::new(1),
             vec![rename("X")],
         ))
         .expect_err("conflict");
@@ -583,17 +589,17 @@ mod tests {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
         repo.expect_save()
-            .withf(|_, g, expected| g.version == Version(3) && *expected == Version(1))
+            .withf(|_, g, expected| g.version() == Version::new(3).unwrap() && *expected == Version::new(1).unwrap())
             .returning(|_, g, _| Ok(g.clone()));
         let svc = service(repo);
         let g = block_on(svc.update(
             &principal(),
             &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            Version(1),
+            ExpectedVersion::new(1),
             vec![rename("a"), rename("a"), rename("b")],
         ))
         .expect("ok");
-        assert_eq!(g.version, Version(3));
+        assert_eq!(g.version(), Version::new(3).unwrap());
     }
 
     #[test]
@@ -607,11 +613,11 @@ mod tests {
                 *id == GroupId(uuid::Uuid::from_u128(7)) && p.name.as_ref().is_some_and(|n| n.as_str() == "Silver")
             })
             .returning(|_, _, p| {
-                let mut g = group(2, "Gold");
+                let mut g = group(2, "Gold").into_parts();
                 if let Some(n) = &p.name {
                     g.name = n.clone();
                 }
-                Ok(g)
+                Ok(CustomerGroup::from_parts(g))
             });
         let svc = service(repo);
         let g = block_on(svc.admin_update(
@@ -621,7 +627,7 @@ mod tests {
             None,
         ))
         .expect("ok");
-        assert_eq!(g.name.as_str(), "Silver");
+        assert_eq!(g.name().as_str(), "Silver");
     }
 
     #[test]
@@ -633,7 +639,7 @@ mod tests {
         assert!(block_on(svc.update(
             &principal(),
             &GroupTarget::Key(GroupKey::parse("kk").unwrap()),
-            Version(1),
+            ExpectedVersion::new(1),
             actions
         ))
         .is_err());

@@ -3,7 +3,7 @@
 use super::write_context;
 use crate::auth::Principal;
 use crate::custom_type::{Type, TypeAction, TypeDraft, TypeKey, TypeQuery};
-use crate::customer_group::Version;
+use crate::customer_group::{ExpectedVersion, Version};
 use crate::error::DomainResult;
 use crate::ids::TypeId;
 use crate::paging::QueryPage;
@@ -37,9 +37,9 @@ impl TypeService {
     /// Creates a type; `Duplicate` when the key is taken.
     pub async fn create(&self, principal: &Principal, draft: TypeDraft) -> DomainResult<Type> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let t = Type {
+        let t = Type::from_parts(crate::custom_type::TypeParts {
             id: TypeId(self.ids.new_id()),
-            version: Version(1),
+            version: Version::INITIAL,
             key: draft.key,
             name: draft.name,
             description: draft.description,
@@ -49,7 +49,7 @@ impl TypeService {
             created_by: Some(ctx.actor.clone()),
             last_modified_at: ctx.now,
             last_modified_by: Some(ctx.actor.clone()),
-        };
+        });
         self.repo.create(&ctx, &t).await
     }
 
@@ -72,7 +72,7 @@ impl TypeService {
         &self,
         principal: &Principal,
         target: &TypeTarget,
-        version: Version,
+        version: ExpectedVersion,
         actions: Vec<TypeAction>,
     ) -> DomainResult<Type> {
         versioned::check_action_count(actions.len())?;
@@ -83,14 +83,19 @@ impl TypeService {
         if effective == 0 {
             return Ok(current);
         }
-        self.repo.save(&ctx, &next, version).await
+        self.repo.save(&ctx, &next, current.version()).await
     }
 
     /// Deletes a type at `version`; refused while a group uses it.
-    pub async fn delete(&self, principal: &Principal, target: &TypeTarget, version: Version) -> DomainResult<Type> {
+    pub async fn delete(
+        &self,
+        principal: &Principal,
+        target: &TypeTarget,
+        version: ExpectedVersion,
+    ) -> DomainResult<Type> {
         let id = match target {
             TypeTarget::Id(id) => *id,
-            TypeTarget::Key(_) => self.get(principal, target).await?.id,
+            TypeTarget::Key(_) => self.get(principal, target).await?.id(),
         };
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
         self.repo.delete(&ctx, id, version).await
@@ -122,9 +127,9 @@ mod tests {
     }
 
     fn a_type(version: i64) -> Type {
-        Type {
+        Type::from_parts(crate::custom_type::TypeParts {
             id: TypeId(uuid::Uuid::from_u128(5)),
-            version: Version(version),
+            version: Version::new(version).unwrap(),
             key: TypeKey::parse("tk").expect("valid"),
             name: ls("T"),
             description: None,
@@ -134,7 +139,7 @@ mod tests {
             created_by: None,
             last_modified_at: Utc::now(),
             last_modified_by: None,
-        }
+        })
     }
 
     fn service(repo: MockTypeRepository) -> TypeService {
@@ -151,7 +156,7 @@ mod tests {
         repo.expect_get().returning(|_, _| Ok(a_type(2)));
         repo.expect_save()
             .times(1)
-            .withf(|_, t, expected| t.version == Version(4) && *expected == Version(2))
+            .withf(|_, t, expected| t.version() == Version::new(4).unwrap() && *expected == Version::new(2).unwrap())
             .returning(|_, t, _| Ok(t.clone()));
         let svc = service(repo);
         let target = TypeTarget::Id(TypeId(uuid::Uuid::from_u128(5)));
@@ -160,11 +165,12 @@ mod tests {
             TypeAction::ChangeName(ls("U")),
             TypeAction::SetDescription(Some(ls("d"))),
         ];
-        let t = block_on(svc.update(&principal(), &target, Version(2), actions)).expect("ok");
-        assert_eq!(t.version, Version(4));
+        let t = block_on(svc.update(&principal(), &target, ExpectedVersion::new(2), actions)).expect("ok");
+        assert_eq!(t.version(), Version::new(4).unwrap());
         let t =
-            block_on(svc.update(&principal(), &target, Version(2), vec![TypeAction::ChangeName(ls("T"))])).expect("ok");
-        assert_eq!(t.version, Version(2));
+            block_on(svc.update(&principal(), &target, ExpectedVersion::new(2), vec![TypeAction::ChangeName(ls("T"))]))
+                .expect("ok");
+        assert_eq!(t.version(), Version::new(2).unwrap());
     }
 
     #[test]
@@ -173,9 +179,13 @@ mod tests {
         repo.expect_get_by_key().returning(|_, _| Ok(a_type(3)));
         repo.expect_save().never();
         let svc = service(repo);
-        let err =
-            block_on(svc.update(&principal(), &TypeTarget::Key(TypeKey::parse("tk").unwrap()), Version(1), vec![]))
-                .expect_err("conflict");
+        let err = block_on(svc.update(
+            &principal(),
+            &TypeTarget::Key(TypeKey::parse("tk").unwrap()),
+            ExpectedVersion::new(1),
+            vec![],
+        ))
+        .expect_err("conflict");
         assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 3, .. }));
     }
 }

@@ -89,12 +89,12 @@ pub struct AdminCustomerGroup {
 impl AdminCustomerGroup {
     pub fn new(group: &CustomerGroup, members: Option<&[Customer]>) -> Self {
         AdminCustomerGroup {
-            id: group.id.0,
-            name: group.name.as_str().to_owned(),
-            metadata: group.metadata.as_map().clone(),
-            created_by: group.created_by.as_ref().map(|a| a.id().to_owned()),
-            created_at: timestamp(&group.created_at),
-            updated_at: timestamp(&group.last_modified_at),
+            id: group.id().0,
+            name: group.name().as_str().to_owned(),
+            metadata: group.metadata().as_map().clone(),
+            created_by: group.created_by().map(|a| a.id().to_owned()),
+            created_at: timestamp(&group.created_at()),
+            updated_at: timestamp(&group.last_modified_at()),
             deleted_at: None,
             customers: members.map(|m| m.iter().map(AdminCustomerSummary::from).collect()),
         }
@@ -254,7 +254,7 @@ async fn group_body(
     group: &CustomerGroup,
     selected: &SelectedFields,
 ) -> AdminResult<Map<String, Value>> {
-    let members = members(state, principal, group.id, selected).await?;
+    let members = members(state, principal, group.id(), selected).await?;
     Ok(object([("customer_group", group_value(group, members.as_deref(), selected)?)]))
 }
 
@@ -295,7 +295,7 @@ pub async fn list_groups(
     };
     let mut groups = Vec::with_capacity(listed.items.len());
     for group in &listed.items {
-        let members = members(&state, principal, group.id, &selected).await?;
+        let members = members(&state, principal, group.id(), &selected).await?;
         groups.push(group_value(group, members.as_deref(), &selected)?);
     }
     Ok(ok(object([
@@ -420,7 +420,7 @@ pub async fn delete_group(
     let id = group_id(&path)?;
     let deleted = state.groups.delete(principal, &GroupTarget::Id(id), None).await?;
     Ok(HttpResponse::Ok().json(AdminDeleteResponse {
-        id: deleted.id.0,
+        id: deleted.id().0,
         object: "customer_group".into(),
         deleted: true,
     }))
@@ -479,9 +479,10 @@ mod tests {
 
     #[test]
     fn group_json_key_order_and_customers_only_when_asked() {
-        let mut g = group("Gold");
+        let mut g = group("Gold").into_parts();
         g.created_by = Some(Actor::Client("shop-client".into()));
         g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 6, 7, 8, 9).single().expect("time");
+        let g = CustomerGroup::from_parts(g);
         let defaults = SelectedFields::defaults_for(&CUSTOMER_GROUP_SPEC);
         let v = group_value(&g, None, &defaults).expect("json");
         let keys: Vec<&str> = v.as_object().expect("object").keys().map(String::as_str).collect();
@@ -501,7 +502,7 @@ mod tests {
 
         let only_ids = parse_fields_for(&CUSTOMER_GROUP_SPEC, Some("name,customers.id")).expect("valid");
         let v = group_value(&g, Some(std::slice::from_ref(&member)), &only_ids).expect("json");
-        assert_eq!(v, json!({"id": g.id.0, "name": "Gold", "customers": [{"id": member.id.0}]}));
+        assert_eq!(v, json!({"id": g.id().0, "name": "Gold", "customers": [{"id": member.id().0}]}));
     }
 
     #[test]

@@ -7,7 +7,6 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Address, AddressFields, Customer, Listed, Relations};
 use xclade_domain::event::{Event, WriteContext};
-use xclade_domain::metadata::Metadata;
 use xclade_domain::{AddressId, CustomerId, DomainError, ProjectId, Resource};
 
 use super::queries::{find_customer, keep_only, load_relations};
@@ -45,7 +44,7 @@ pub(crate) async fn get_address(
 ) -> TxResult<Address> {
     let owner = find_customer(conn, project, customer, false).await?;
     let row = find_address(conn, project, customer, id).await?;
-    Ok(row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id))
+    Ok(row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id)?)
 }
 
 pub(crate) async fn list_addresses(
@@ -68,7 +67,7 @@ pub(crate) async fn list_addresses(
     let items = rows
         .into_iter()
         .map(|r| r.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id))
-        .collect();
+        .collect::<Result<_, _>>()?;
     Ok(Listed { items, count })
 }
 
@@ -104,7 +103,7 @@ async fn finish(
     owner.default_billing_address_id = billing;
     owner.default_shipping_address_id = shipping;
     owner.updated_at = ctx.now;
-    let mut list = [owner.into_domain()];
+    let mut list = [owner.into_domain()?];
     let loaded = Relations { groups: true, addresses: true };
     load_relations(conn, ctx.project_id, &mut list, loaded).await?;
     let [customer] = list;
@@ -124,35 +123,16 @@ pub(crate) async fn upsert_address(
     let project = ctx.project_id;
     let owner = find_customer(conn, project, customer, true).await?;
     if create {
-        let mut new = Address {
-            id: address,
-            customer_id: customer,
-            address_name: None,
-            is_default_shipping: false,
-            is_default_billing: false,
-            company: None,
-            first_name: None,
-            last_name: None,
-            address_1: None,
-            address_2: None,
-            city: None,
-            country_code: None,
-            province: None,
-            postal_code: None,
-            phone: None,
-            metadata: Metadata::default(),
-            created_at: ctx.now,
-            updated_at: ctx.now,
-        };
+        let mut new = Address::new(address, customer, ctx.now);
         fields.apply(&mut new);
         crate::sql::cached(diesel::insert_into(a::table).values(AddressRow::from_domain(project, &new)))
             .execute(conn)
             .await?;
     } else {
         let row = find_address(conn, project, customer, address).await?;
-        let mut current = row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id);
+        let mut current = row.into_domain(owner.default_billing_address_id, owner.default_shipping_address_id)?;
         fields.apply(&mut current);
-        current.updated_at = ctx.now;
+        current.touch(ctx.now);
         let r = AddressRow::from_domain(project, &current);
         crate::sql::cached(
             diesel::update(a::table.filter(a::project_id.eq(project.0)).filter(a::id.eq(address.0))).set((

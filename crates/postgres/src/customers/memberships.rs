@@ -195,7 +195,7 @@ pub(crate) async fn set_groups(
 
     // The event carries the customer with its groups; the answer what was asked for.
     let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
-    let mut list = [row.into_domain()];
+    let mut list = [row.into_domain()?];
     load_relations(conn, project, &mut list, loaded).await?;
     let [customer] = list;
     if changed {

@@ -7,7 +7,8 @@ use diesel::prelude::*;
 use diesel::sql_types::BigInt;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
-use xclade_domain::customer::{Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange};
+use xclade_domain::customer::{Address, Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange};
+use xclade_domain::customer_group::CustomerGroup;
 use xclade_domain::{CustomerId, DomainError, ProjectId, Resource};
 
 use crate::error::{TxError, TxResult};
@@ -72,7 +73,7 @@ pub(crate) async fn load_customer(
         address_rows(shared, project, &ids, relations.addresses)
     )?;
     let row = row.ok_or_else(|| customer_not_found(id))?;
-    let mut list = [row.into_domain()];
+    let mut list = [row.into_domain()?];
     attach(&mut list, groups, addresses, relations)?;
     let [customer] = list;
     Ok(customer)
@@ -144,28 +145,30 @@ fn attach(
     addresses: Vec<AddressRow>,
     relations: Relations,
 ) -> TxResult<()> {
-    let index: HashMap<Uuid, usize> = page.iter().enumerate().map(|(i, c)| (c.id.0, i)).collect();
+    let index: HashMap<Uuid, usize> = page.iter().enumerate().map(|(i, c)| (c.id().0, i)).collect();
     if relations.groups {
-        for customer in page.iter_mut() {
-            customer.groups.clear();
-        }
+        let mut loaded: Vec<Vec<CustomerGroup>> = vec![Vec::new(); page.len()];
         for (customer_id, row) in groups {
             if let Some(&i) = index.get(&customer_id) {
-                page[i].groups.push(row.into_domain()?);
+                loaded[i].push(row.into_domain()?);
             }
+        }
+        for (customer, groups) in page.iter_mut().zip(loaded) {
+            customer.set_groups(groups);
         }
     }
     if relations.addresses {
-        for customer in page.iter_mut() {
-            customer.addresses.clear();
-        }
+        let mut loaded: Vec<Vec<Address>> = vec![Vec::new(); page.len()];
         for row in addresses {
             if let Some(&i) = index.get(&row.customer_id) {
-                let c = &mut page[i];
-                let billing = c.default_billing_address_id.map(|a| a.0);
-                let shipping = c.default_shipping_address_id.map(|a| a.0);
-                c.addresses.push(row.into_domain(billing, shipping));
+                let c = &page[i];
+                let billing = c.default_billing_address_id().map(|a| a.0);
+                let shipping = c.default_shipping_address_id().map(|a| a.0);
+                loaded[i].push(row.into_domain(billing, shipping)?);
             }
+        }
+        for (customer, addresses) in page.iter_mut().zip(loaded) {
+            customer.set_addresses(addresses);
         }
     }
     Ok(())
@@ -184,7 +187,7 @@ pub(crate) async fn load_relations(
         return Ok(());
     }
     let shared: &AsyncPgConnection = conn;
-    let ids: Vec<Uuid> = page.iter().map(|c| c.id.0).collect();
+    let ids: Vec<Uuid> = page.iter().map(|c| c.id().0).collect();
     let (groups, addresses) = futures::try_join!(
         group_rows(shared, project, &ids, relations.groups),
         address_rows(shared, project, &ids, relations.addresses)
@@ -194,12 +197,7 @@ pub(crate) async fn load_relations(
 
 /// Drops the relations that were loaded for other reasons (an event) but not asked for.
 pub(crate) fn keep_only(mut customer: Customer, relations: Relations) -> Customer {
-    if !relations.groups {
-        customer.groups.clear();
-    }
-    if !relations.addresses {
-        customer.addresses.clear();
-    }
+    customer.keep_relations(relations);
     customer
 }
 
@@ -306,7 +304,7 @@ pub(crate) async fn list(
         page.query().load::<CustomerRow>(&mut c).await.map_err(TxError::from)
     };
     let (count, rows) = futures::try_join!(count(shared, &total), rows)?;
-    let mut items: Vec<Customer> = rows.into_iter().map(CustomerRow::into_domain).collect();
+    let mut items: Vec<Customer> = rows.into_iter().map(CustomerRow::into_domain).collect::<Result<_, _>>()?;
     load_relations(conn, project, &mut items, relations).await?;
     Ok(Listed { items, count })
 }

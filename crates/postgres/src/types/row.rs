@@ -5,7 +5,6 @@ use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
 use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type, TypeKey};
-use xclade_domain::customer_group::Version;
 use xclade_domain::{DomainError, ProjectId, TypeId};
 
 use crate::models::{actor_json, actor_of};
@@ -40,24 +39,24 @@ impl TypeRow {
     pub fn from_domain(project: ProjectId, t: &Type) -> TypeRow {
         TypeRow {
             project_id: project.0,
-            id: t.id.0,
-            version: t.version.0,
-            key: t.key.as_str().to_owned(),
-            name: serde_json::to_value(&t.name).unwrap_or(Value::Null),
-            description: t.description.as_ref().and_then(|d| serde_json::to_value(d).ok()),
-            resource_type_ids: t.resource_type_ids.clone(),
-            field_definitions: serde_json::to_value(&t.field_definitions).unwrap_or(Value::Null),
-            created_at: t.created_at,
-            created_by: t.created_by.as_ref().map(actor_json),
-            last_modified_at: t.last_modified_at,
-            last_modified_by: t.last_modified_by.as_ref().map(actor_json),
+            id: t.id().0,
+            version: t.version().get(),
+            key: t.key().as_str().to_owned(),
+            name: serde_json::to_value(t.name()).unwrap_or(Value::Null),
+            description: t.description().and_then(|d| serde_json::to_value(d).ok()),
+            resource_type_ids: t.resource_type_ids().to_vec(),
+            field_definitions: serde_json::to_value(t.field_definitions()).unwrap_or(Value::Null),
+            created_at: t.created_at(),
+            created_by: t.created_by().map(actor_json),
+            last_modified_at: t.last_modified_at(),
+            last_modified_by: t.last_modified_by().map(actor_json),
         }
     }
 
     pub fn into_domain(self) -> Result<Type, DomainError> {
-        Ok(Type {
+        Ok(Type::from_parts(xclade_domain::custom_type::TypeParts {
             id: TypeId(self.id),
-            version: Version(self.version),
+            version: crate::models::stored_version(self.version, self.id)?,
             key: TypeKey::parse(&self.key).map_err(|e| crate::models::stored("type key", self.id, e))?,
             name: read::<LocalizedString>("type name", self.name)?,
             description: self.description.map(|d| read::<LocalizedString>("type description", d)).transpose()?,
@@ -67,6 +66,6 @@ impl TypeRow {
             created_by: actor_of(self.created_by)?,
             last_modified_at: self.last_modified_at,
             last_modified_by: actor_of(self.last_modified_by)?,
-        })
+        }))
     }
 }

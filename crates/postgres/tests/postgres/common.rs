@@ -108,9 +108,9 @@ pub fn now() -> DateTime<Utc> {
 
 pub fn customer(email: &str) -> Customer {
     let t = now();
-    Customer {
+    Customer::from_parts(xclade_domain::customer::CustomerParts {
         id: CustomerId(Uuid::now_v7()),
-        email: email.to_owned(),
+        email: xclade_domain::customer::Email::parse(email).expect("valid email"),
         company_name: Some("ACME".into()),
         first_name: Some("Ada".into()),
         last_name: Some("Lovelace".into()),
@@ -125,14 +125,14 @@ pub fn customer(email: &str) -> Customer {
         deleted_at: None,
         groups: Vec::new(),
         addresses: Vec::new(),
-    }
+    })
 }
 
 pub fn group(name: &str, key: Option<&str>) -> CustomerGroup {
     let t = now();
-    CustomerGroup {
+    CustomerGroup::from_parts(xclade_domain::customer_group::CustomerGroupParts {
         id: GroupId(Uuid::now_v7()),
-        version: Version(1),
+        version: Version::new(1).unwrap(),
         key: key.map(|k| GroupKey::parse(k).expect("key")),
         name: GroupName::parse("name", name).expect("name"),
         custom: None,
@@ -141,14 +141,15 @@ pub fn group(name: &str, key: Option<&str>) -> CustomerGroup {
         created_by: Some(Actor::Client("tester".into())),
         last_modified_at: t,
         last_modified_by: Some(Actor::Client("tester".into())),
-    }
+    })
 }
 
-pub fn with_custom(mut g: CustomerGroup, type_id: TypeId, fields: Value) -> CustomerGroup {
+pub fn with_custom(g: CustomerGroup, type_id: TypeId, fields: Value) -> CustomerGroup {
+    let mut g = g.into_parts();
     let fields: Map<String, Value> = match fields {
         Value::Object(m) => m,
         _ => Map::new(),
     };
     g.custom = Some(CustomFields { type_id, fields });
-    g
+    CustomerGroup::from_parts(g)
 }

@@ -74,15 +74,15 @@ async fn twenty_concurrent_adds_of_one_group() {
     let tasks = (0..20).map(|_| {
         let repo = fx.customers();
         let ctx = fx.ctx();
-        let (cid, gid) = (c.id, g.id);
+        let (cid, gid) = (c.id(), g.id());
         tokio::spawn(async move { repo.set_groups(&ctx, cid, &[gid], &[], Relations::ALL).await })
     });
     for r in join_all(tasks).await {
         let customer = r.expect("task").expect("set_groups");
-        assert_eq!(customer.groups.len(), 1);
+        assert_eq!(customer.groups().len(), 1);
     }
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 1);
-    assert_eq!(fx.groups().get(fx.project, g.id).await.expect("group").version.0, 2, "bumped exactly once");
+    assert_eq!(fx.groups().get(fx.project, g.id()).await.expect("group").version().get(), 2, "bumped exactly once");
     assert_eq!(fx.events_of("customer.groups_changed").await, 1);
 }
 
@@ -93,11 +93,12 @@ async fn hundred_concurrent_saves_at_one_version() {
     let tasks = (0..100).map(|i| {
         let repo = fx.groups();
         let ctx = fx.ctx();
-        let mut next = g.clone();
+        let mut next = g.clone().into_parts();
         next.name = GroupName::parse("name", &format!("Name {i}")).expect("name");
-        next.version = Version(2);
+        next.version = Version::new(2).unwrap();
         next.last_modified_at = ctx.now;
-        tokio::spawn(async move { repo.save(&ctx, &next, Version(1)).await })
+        let next = xclade_domain::customer_group::CustomerGroup::from_parts(next);
+        tokio::spawn(async move { repo.save(&ctx, &next, Version::new(1).unwrap()).await })
     });
     let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -106,8 +107,8 @@ async fn hundred_concurrent_saves_at_one_version() {
         .filter(|r| matches!(r, Err(DomainError::VersionConflict { expected: 1, current: 2, .. })))
         .count();
     assert_eq!((ok, conflicts), (1, 99), "{:?}", results.iter().filter(|r| r.is_err()).take(3).collect::<Vec<_>>());
-    let stored = fx.groups().get(fx.project, g.id).await.expect("group");
-    assert_eq!(stored.version.0, 2);
+    let stored = fx.groups().get(fx.project, g.id()).await.expect("group");
+    assert_eq!(stored.version().get(), 2);
     assert_eq!(fx.events_of("customer-group.updated").await, 1);
 }
 
@@ -141,7 +142,7 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
 
     // A delete frees a slot.
     let first = results.iter().find_map(|r| r.as_ref().ok()).expect("one created");
-    fx.groups().delete(&fx.ctx(), first.id, Some(first.version)).await.expect("delete");
+    fx.groups().delete(&fx.ctx(), first.id(), Some(first.version().into())).await.expect("delete");
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 999);
     fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect("room again");
 }

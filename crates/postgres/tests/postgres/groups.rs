@@ -1,7 +1,7 @@
 //! Customer groups: CRUD, versions, constraints, the admin list, sort and paging.
 
 use serde_json::json;
-use xclade_domain::customer_group::{GroupKey, GroupName, Version};
+use xclade_domain::customer_group::{ExpectedVersion, GroupKey, GroupName, Version};
 use xclade_domain::error::Lookup;
 use xclade_domain::paging::{GroupFilter, GroupQuery, Sort, SortField};
 use xclade_domain::ports::CustomerGroupRepository;
@@ -17,7 +17,7 @@ async fn create_get_save_delete() {
     let draft = with_custom(group("Gold", Some("gold")), type_id, json!({"tier": "a"}));
     let created = repo.create(&fx.ctx(), &draft, 1000).await.expect("create");
     assert_eq!(created, draft, "timestamps are stored to the microsecond, as drafted");
-    assert_eq!(repo.get(fx.project, created.id).await.expect("get"), created);
+    assert_eq!(repo.get(fx.project, created.id()).await.expect("get"), created);
     assert_eq!(repo.get_by_key(fx.project, "gold").await.expect("by key"), created);
     let err = repo.get_by_key(fx.project, "nope").await.expect_err("missing key");
     assert!(
@@ -34,10 +34,11 @@ async fn create_get_save_delete() {
     );
     let err = repo.create(&fx.ctx(), &group("Other", Some("gold")), 1000).await.expect_err("key taken");
     assert!(matches!(err, DomainError::Duplicate { field: "key", ref value, .. } if value == "gold"));
-    let mut renamed = silver.clone();
+    let mut renamed = silver.clone().into_parts();
     renamed.name = GroupName::parse("name", "Gold").expect("name");
-    renamed.version = Version(2);
-    let err = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect_err("name taken on save");
+    renamed.version = Version::new(2).unwrap();
+    let renamed = xclade_domain::customer_group::CustomerGroup::from_parts(renamed);
+    let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect_err("name taken on save");
     assert!(matches!(err, DomainError::Duplicate { field: "name", .. }), "{err:?}");
     assert_eq!(
         fx.count("SELECT customer_group_count::bigint AS n FROM projects").await,
@@ -71,31 +72,33 @@ async fn create_get_save_delete() {
     }
 
     // Versioned save.
-    let mut next = silver.clone();
+    let mut next = silver.clone().into_parts();
     next.key = Some(GroupKey::parse("argent").expect("key"));
-    next.version = Version(3);
-    let saved = repo.save(&fx.ctx(), &next, Version(1)).await.expect("save");
-    assert_eq!((saved.version.0, saved.key.as_ref().map(GroupKey::as_str)), (3, Some("argent")));
-    let err = repo.save(&fx.ctx(), &next, Version(1)).await.expect_err("stale");
+    next.version = Version::new(3).unwrap();
+    let next = xclade_domain::customer_group::CustomerGroup::from_parts(next);
+    let saved = repo.save(&fx.ctx(), &next, Version::new(1).unwrap()).await.expect("save");
+    assert_eq!((saved.version().get(), saved.key().map(GroupKey::as_str)), (3, Some("argent")));
+    let err = repo.save(&fx.ctx(), &next, Version::new(1).unwrap()).await.expect_err("stale");
     assert!(
-        matches!(&err, DomainError::VersionConflict { id, expected: 1, current: 3 } if *id == silver.id.to_string()),
+        matches!(&err, DomainError::VersionConflict { id, expected: 1, current: 3 } if *id == silver.id().to_string()),
         "{err:?}"
     );
-    let mut ghost = next.clone();
+    let mut ghost = next.clone().into_parts();
     ghost.id = GroupId(uuid::Uuid::now_v7());
-    assert!(matches!(repo.save(&fx.ctx(), &ghost, Version(1)).await, Err(DomainError::NotFound { .. })));
+    let ghost = xclade_domain::customer_group::CustomerGroup::from_parts(ghost);
+    assert!(matches!(repo.save(&fx.ctx(), &ghost, Version::new(1).unwrap()).await, Err(DomainError::NotFound { .. })));
 
     // Versioned delete.
-    let err = repo.delete(&fx.ctx(), silver.id, Some(Version(2))).await.expect_err("stale delete");
+    let err = repo.delete(&fx.ctx(), silver.id(), Some(ExpectedVersion::new(2))).await.expect_err("stale delete");
     assert!(matches!(err, DomainError::VersionConflict { expected: 2, current: 3, .. }));
     assert_eq!(
         fx.count("SELECT customer_group_count::bigint AS n FROM projects").await,
         2,
         "a refused delete keeps the count"
     );
-    let deleted = repo.delete(&fx.ctx(), silver.id, Some(Version(3))).await.expect("delete");
-    assert_eq!(deleted.id, silver.id);
-    assert!(matches!(repo.delete(&fx.ctx(), silver.id, None).await, Err(DomainError::NotFound { .. })));
+    let deleted = repo.delete(&fx.ctx(), silver.id(), Some(ExpectedVersion::new(3))).await.expect("delete");
+    assert_eq!(deleted.id(), silver.id());
+    assert!(matches!(repo.delete(&fx.ctx(), silver.id(), None).await, Err(DomainError::NotFound { .. })));
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1);
 
     // One event per successful write, none for the refused ones.
@@ -112,10 +115,10 @@ async fn admin_list() {
     let repo = fx.groups();
     let mut ids = Vec::new();
     for name in ["Gold", "Golden 50%", "silver", "Bronze"] {
-        ids.push(repo.create(&fx.ctx(), &group(name, None), 1000).await.expect("create").id);
+        ids.push(repo.create(&fx.ctx(), &group(name, None), 1000).await.expect("create").id());
     }
     let names = |l: xclade_domain::customer::Listed<xclade_domain::customer_group::CustomerGroup>| {
-        (l.count, l.items.into_iter().map(|g| g.name.as_str().to_owned()).collect::<Vec<_>>())
+        (l.count, l.items.into_iter().map(|g| g.name().as_str().to_owned()).collect::<Vec<_>>())
     };
     let all = names(repo.list(fx.project, &GroupFilter::default()).await.expect("list"));
     assert_eq!(all, (4, vec!["Gold".into(), "Golden 50%".into(), "silver".into(), "Bronze".into()]));
@@ -144,7 +147,7 @@ async fn sort_and_paging_are_stable_with_ties() {
         // Keys are unique; the three groups without one tie.
         let key = if i % 3 == 0 { None } else { Some(format!("k{}", 9 - i)) };
         let g = repo.create(&fx.ctx(), &group(&format!("g{i}"), key.as_deref()), 1000).await.expect("create");
-        ids.push(g.id);
+        ids.push(g.id());
     }
     let collect = |sort: Vec<Sort>, page: u32| {
         let repo = repo.clone();
@@ -158,7 +161,7 @@ async fn sort_and_paging_are_stable_with_ties() {
                 if r.results.is_empty() {
                     break;
                 }
-                out.extend(r.results.into_iter().map(|g| g.id));
+                out.extend(r.results.into_iter().map(|g| g.id()));
             }
             out
         }
@@ -206,28 +209,28 @@ async fn set_customers_is_all_or_nothing() {
         panic!("created")
     };
     let missing = CustomerId(uuid::Uuid::now_v7());
-    let err = repo.set_customers(&fx.ctx(), g.id, &[a.id], &[missing]).await.expect_err("unknown customer");
+    let err = repo.set_customers(&fx.ctx(), g.id(), &[a.id()], &[missing]).await.expect_err("unknown customer");
     assert!(
         matches!(&err, DomainError::NotFound { resource: Resource::Customer, lookup: Lookup::Id(i) } if *i == missing.to_string()),
         "{err:?}"
     );
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 0);
     let err =
-        repo.set_customers(&fx.ctx(), GroupId(uuid::Uuid::now_v7()), &[a.id], &[]).await.expect_err("unknown group");
+        repo.set_customers(&fx.ctx(), GroupId(uuid::Uuid::now_v7()), &[a.id()], &[]).await.expect_err("unknown group");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }));
 
-    let g2 = repo.set_customers(&fx.ctx(), g.id, &[a.id], &[]).await.expect("add");
-    assert_eq!(g2.version.0, 2);
-    let same = repo.set_customers(&fx.ctx(), g.id, &[a.id], &[]).await.expect("no-op");
-    assert_eq!(same.version.0, 2, "nothing changed, nothing bumped");
+    let g2 = repo.set_customers(&fx.ctx(), g.id(), &[a.id()], &[]).await.expect("add");
+    assert_eq!(g2.version().get(), 2);
+    let same = repo.set_customers(&fx.ctx(), g.id(), &[a.id()], &[]).await.expect("no-op");
+    assert_eq!(same.version().get(), 2, "nothing changed, nothing bumped");
     assert_eq!(fx.events_of("customer-group.updated").await, 1);
-    let seen = fx.customers().get(fx.project, a.id, Relations::ALL).await.expect("customer");
-    assert_eq!(seen.groups.iter().map(|g| g.id).collect::<Vec<_>>(), vec![g.id]);
+    let seen = fx.customers().get(fx.project, a.id(), Relations::ALL).await.expect("customer");
+    assert_eq!(seen.groups().iter().map(|g| g.id()).collect::<Vec<_>>(), vec![g.id()]);
 
     // Deleting the group removes its memberships.
-    repo.delete(&fx.ctx(), g.id, Some(Version(2))).await.expect("delete");
+    repo.delete(&fx.ctx(), g.id(), Some(ExpectedVersion::new(2))).await.expect("delete");
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 0);
-    assert!(fx.customers().get(fx.project, a.id, Relations::ALL).await.expect("customer").groups.is_empty());
+    assert!(fx.customers().get(fx.project, a.id(), Relations::ALL).await.expect("customer").groups().is_empty());
 }
 
 /// Rows are read back through the domain's parsers: a name or key changed behind the service's
@@ -240,11 +243,33 @@ async fn a_stored_value_the_rules_refuse_is_an_internal_error() {
     let mut conn = fx.conn().await;
     diesel_async::SimpleAsyncConnection::batch_execute(
         &mut conn,
-        &format!("UPDATE customer_groups SET key = 'not a key!' WHERE id = '{}'", created.id.0),
+        &format!("UPDATE customer_groups SET key = 'not a key!' WHERE id = '{}'", created.id().0),
     )
     .await
     .expect("corrupt the key");
-    let err = repo.get(fx.project, created.id).await.expect_err("refused");
+    let err = repo.get(fx.project, created.id()).await.expect_err("refused");
     assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
     assert!(format!("{err:?}").contains("stored key"), "{err:?}");
+}
+
+/// Metadata is read back through `Metadata::parse`, with the limits of input: a stored object
+/// nested deeper than they allow is an internal error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stored_metadata_the_rules_refuse_is_an_internal_error() {
+    let fx = Fx::new().await;
+    let repo = fx.groups();
+    let created = repo.create(&fx.ctx(), &group("Deep", None), 1000).await.expect("create");
+    let mut conn = fx.conn().await;
+    diesel_async::SimpleAsyncConnection::batch_execute(
+        &mut conn,
+        &format!(
+            r#"UPDATE customer_groups SET metadata = '{{"a": {{"b": {{"c": {{"d": {{"e": {{}}}}}}}}}}}}' WHERE id = '{}'"#,
+            created.id().0
+        ),
+    )
+    .await
+    .expect("corrupt the metadata");
+    let err = repo.get(fx.project, created.id()).await.expect_err("refused");
+    assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
+    assert!(format!("{err:?}").contains("stored metadata"), "{err:?}");
 }

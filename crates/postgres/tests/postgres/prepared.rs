@@ -11,7 +11,7 @@ use diesel::sql_types::Text;
 use diesel::QueryableByName;
 use diesel_async::RunQueryDsl;
 use xclade_domain::customer::{CustomerFilter, CustomerPatch, Relations};
-use xclade_domain::customer_group::{GroupName, Version};
+use xclade_domain::customer_group::{CustomerGroup, GroupName};
 use xclade_domain::paging::GroupQuery;
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository};
 use xclade_domain::predicate;
@@ -68,19 +68,20 @@ async fn hot_statements_stay_prepared_on_their_connection() {
         else {
             panic!("created");
         };
-        customers.get(fx.project, c.id, Relations::ALL).await.expect("get");
-        customers.set_groups(&fx.ctx(), c.id, &[gx.id], &[], Relations::ALL).await.expect("join x");
-        customers.set_groups(&fx.ctx(), c.id, &[gy.id], &[gx.id], Relations::ALL).await.expect("x to y");
+        customers.get(fx.project, c.id(), Relations::ALL).await.expect("get");
+        customers.set_groups(&fx.ctx(), c.id(), &[gx.id()], &[], Relations::ALL).await.expect("join x");
+        customers.set_groups(&fx.ctx(), c.id(), &[gy.id()], &[gx.id()], Relations::ALL).await.expect("x to y");
         let patch = CustomerPatch { first_name: Some(Some(format!("Ada {round}"))), ..CustomerPatch::default() };
-        customers.update(&fx.ctx(), c.id, &patch, Relations::ALL).await.expect("update");
+        customers.update(&fx.ctx(), c.id(), &patch, Relations::ALL).await.expect("update");
         customers.list(fx.project, &CustomerFilter::default(), Relations::ALL).await.expect("list");
         groups.query(fx.project, &query).await.expect("query");
-        let current = groups.get(fx.project, gx.id).await.expect("read group");
-        let mut renamed = current.clone();
+        let current = groups.get(fx.project, gx.id()).await.expect("read group");
+        let mut renamed = current.clone().into_parts();
         renamed.name = GroupName::parse("name", &format!("X {round}")).expect("name");
-        renamed.version = Version(current.version.0 + 1);
-        groups.save(&fx.ctx(), &renamed, current.version).await.expect("rename");
-        customers.delete(&fx.ctx(), c.id).await.expect("delete");
+        renamed.version = current.version().next();
+        let renamed = CustomerGroup::from_parts(renamed);
+        groups.save(&fx.ctx(), &renamed, current.version()).await.expect("rename");
+        customers.delete(&fx.ctx(), c.id()).await.expect("delete");
         statements.extend(sent(&log));
     }
     let kept = prepared(&pool).await;

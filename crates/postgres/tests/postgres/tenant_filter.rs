@@ -95,41 +95,43 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
     let _ = customers.create(&fx.ctx(), &customer("b@example.com"), None, Some(&claim)).await.expect("idem");
     let _ = customers.create(&fx.ctx(), &customer("b@example.com"), None, Some(&claim)).await.expect("replay");
     let _ = customers.create(&fx.ctx(), &customer("a@example.com"), None, None).await; // duplicate
-    let _ = customers.get(p, c.id, Relations::ALL).await.expect("get");
+    let _ = customers.get(p, c.id(), Relations::ALL).await.expect("get");
     let _ = customers.list(p, &CustomerFilter::default(), Relations::ALL).await.expect("list");
     let _ = customers
         .list(p, &CustomerFilter { q: Some("exa".into()), ..CustomerFilter::default() }, Relations::ALL)
         .await
         .expect("q");
     let patch = CustomerPatch { first_name: Some(Some("J".into())), ..CustomerPatch::default() };
-    let _ = customers.update(&fx.ctx(), c.id, &patch, Relations::ALL).await.expect("update");
-    let _ = customers.set_groups(&fx.ctx(), c.id, &[g.id, g2.id], &[], Relations::ALL).await.expect("join");
-    let _ = customers.set_groups(&fx.ctx(), c.id, &[], &[g2.id], Relations::ALL).await.expect("leave");
+    let _ = customers.update(&fx.ctx(), c.id(), &patch, Relations::ALL).await.expect("update");
+    let _ = customers.set_groups(&fx.ctx(), c.id(), &[g.id(), g2.id()], &[], Relations::ALL).await.expect("join");
+    let _ = customers.set_groups(&fx.ctx(), c.id(), &[], &[g2.id()], Relations::ALL).await.expect("leave");
     let a = AddressId(uuid::Uuid::now_v7());
     let fields =
         AddressFields { city: Some(Some("Paris".into())), is_default_billing: Some(true), ..AddressFields::default() };
-    let _ = customers.upsert_address(&fx.ctx(), c.id, a, true, &fields, Relations::ALL).await.expect("address");
-    let _ = customers.upsert_address(&fx.ctx(), c.id, a, false, &fields, Relations::ALL).await.expect("address update");
-    let _ = customers.get_address(p, c.id, a).await.expect("get address");
-    let _ = customers.list_addresses(p, c.id, 10, 0).await.expect("addresses");
-    let _ = customers.delete_address(&fx.ctx(), c.id, a, Relations::ALL).await.expect("delete address");
-    let _ = groups.get(p, g.id).await.expect("get");
+    let _ = customers.upsert_address(&fx.ctx(), c.id(), a, true, &fields, Relations::ALL).await.expect("address");
+    let _ =
+        customers.upsert_address(&fx.ctx(), c.id(), a, false, &fields, Relations::ALL).await.expect("address update");
+    let _ = customers.get_address(p, c.id(), a).await.expect("get address");
+    let _ = customers.list_addresses(p, c.id(), 10, 0).await.expect("addresses");
+    let _ = customers.delete_address(&fx.ctx(), c.id(), a, Relations::ALL).await.expect("delete address");
+    let _ = groups.get(p, g.id()).await.expect("get");
     let _ = groups.get_by_key(p, "g-key").await.expect("by key");
     let _ = groups.query(p, &GroupQuery::default()).await.expect("query");
     let _ = groups.list(p, &GroupFilter { q: Some("g".into()), ..GroupFilter::default() }).await.expect("list");
-    let mut renamed = g.clone();
+    let mut renamed = g.clone().into_parts();
     renamed.name = GroupName::parse("name", "G2").expect("name");
-    let current = groups.get(p, g.id).await.expect("current");
-    let saved = groups.save(&fx.ctx(), &renamed, current.version).await.expect("save");
-    let _ = groups.save(&fx.ctx(), &renamed, Version(1)).await; // conflict
+    let renamed = xclade_domain::customer_group::CustomerGroup::from_parts(renamed);
+    let current = groups.get(p, g.id()).await.expect("current");
+    let saved = groups.save(&fx.ctx(), &renamed, current.version()).await.expect("save");
+    let _ = groups.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await; // conflict
     let gp = GroupPatch { name: Some(GroupName::parse("name", "G3").expect("name")), metadata: None };
-    let _ = groups.patch(&fx.ctx(), g.id, &gp).await.expect("patch");
-    let _ = groups.set_customers(&fx.ctx(), g2.id, &[c.id], &[]).await.expect("members");
-    let _ = groups.customers_of(p, g2.id, 10).await.expect("members of");
-    let _ = groups.delete(&fx.ctx(), g2.id, None).await.expect("delete group");
+    let _ = groups.patch(&fx.ctx(), g.id(), &gp).await.expect("patch");
+    let _ = groups.set_customers(&fx.ctx(), g2.id(), &[c.id()], &[]).await.expect("members");
+    let _ = groups.customers_of(p, g2.id(), 10).await.expect("members of");
+    let _ = groups.delete(&fx.ctx(), g2.id(), None).await.expect("delete group");
     let _ = saved;
     let _ = groups.create(&fx.ctx(), &group("Over", None), 1).await; // the limit
-    customers.delete(&fx.ctx(), c.id).await.expect("delete customer");
+    customers.delete(&fx.ctx(), c.id()).await.expect("delete customer");
     let pending = outbox.pending(100).await.expect("pending");
     let ids: Vec<_> = pending.iter().map(|e| (e.project_id, e.id)).collect();
     outbox.mark_published(&ids).await.expect("mark");

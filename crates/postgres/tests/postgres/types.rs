@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xclade_domain::custom_type::{
     FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, Type, TypeAction, TypeKey,
 };
-use xclade_domain::customer_group::Version;
+use xclade_domain::customer_group::{ExpectedVersion, Version};
 use xclade_domain::paging::GroupQuery;
 use xclade_domain::ports::{CustomerGroupRepository, TypeRepository};
 use xclade_domain::{DomainError, Resource, TypeId};
@@ -26,9 +26,9 @@ fn def(name: &str, t: FieldType, required: bool) -> FieldDefinition {
 
 fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
     let t = now();
-    Type {
+    Type::from_parts(xclade_domain::custom_type::TypeParts {
         id: TypeId(Uuid::now_v7()),
-        version: Version(1),
+        version: Version::new(1).unwrap(),
         key: TypeKey::parse(key).expect("key"),
         name: ls(key),
         description: None,
@@ -38,7 +38,7 @@ fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
         created_by: None,
         last_modified_at: t,
         last_modified_by: None,
-    }
+    })
 }
 
 fn next(t: &Type, actions: &[TypeAction]) -> Type {
@@ -52,7 +52,7 @@ async fn create_read_save_delete() {
     let t = a_type("group-fields", vec![def("points", FieldType::Number, false)]);
     let created = repo.create(&fx.ctx(), &t).await.expect("create");
     assert_eq!(created, t);
-    assert_eq!(repo.get(fx.project, t.id).await.expect("get"), t);
+    assert_eq!(repo.get(fx.project, t.id()).await.expect("get"), t);
     assert_eq!(repo.get_by_key(fx.project, "group-fields").await.expect("by key"), t);
     assert!(matches!(
         repo.get_by_key(fx.project, "nope").await,
@@ -64,19 +64,19 @@ async fn create_read_save_delete() {
     );
 
     let renamed = next(&t, &[TypeAction::ChangeName(ls("Renamed"))]);
-    let saved = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect("save");
-    assert_eq!(saved.version, Version(2));
-    let err = repo.save(&fx.ctx(), &renamed, Version(1)).await.expect_err("stale");
+    let saved = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect("save");
+    assert_eq!(saved.version(), Version::new(2).unwrap());
+    let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect_err("stale");
     assert!(matches!(err, DomainError::VersionConflict { current: 2, .. }), "{err:?}");
 
     let page = repo.query(fx.project, &GroupQuery::default()).await.expect("query");
     assert_eq!((page.results.len(), page.total), (1, Some(1)));
 
-    let err = repo.delete(&fx.ctx(), t.id, Version(1)).await.expect_err("stale delete");
+    let err = repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(1)).await.expect_err("stale delete");
     assert!(matches!(err, DomainError::VersionConflict { .. }));
-    let deleted = repo.delete(&fx.ctx(), t.id, Version(2)).await.expect("delete");
-    assert_eq!(deleted.id, t.id);
-    assert!(matches!(repo.delete(&fx.ctx(), t.id, Version(2)).await, Err(DomainError::NotFound { .. })));
+    let deleted = repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(2)).await.expect("delete");
+    assert_eq!(deleted.id(), t.id());
+    assert!(matches!(repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(2)).await, Err(DomainError::NotFound { .. })));
     assert_eq!(
         (fx.events_of("type.created").await, fx.events_of("type.updated").await, fx.events_of("type.deleted").await),
         (1, 1, 1)
@@ -93,36 +93,46 @@ async fn groups_hold_their_types() {
     repo.create(&fx.ctx(), &t).await.expect("type");
 
     // Groups are checked against the type as stored.
-    let bad = with_custom(group("Bad", None), t.id, json!({"points": "x"}));
+    let bad = with_custom(group("Bad", None), t.id(), json!({"points": "x"}));
     assert!(matches!(groups.create(&fx.ctx(), &bad, 1000).await, Err(DomainError::InvalidField { .. })));
     let gold = groups
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id, json!({"points": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000)
         .await
         .expect("gold");
 
     // Delete: the foreign key refuses while a group uses the type.
-    let err = repo.delete(&fx.ctx(), t.id, Version(1)).await.expect_err("in use");
+    let err = repo.delete(&fx.ctx(), t.id(), ExpectedVersion::new(1)).await.expect_err("in use");
     assert!(matches!(
         err,
         DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup }
     ));
-    assert_eq!(repo.get(fx.project, t.id).await.expect("still there"), t);
+    assert_eq!(repo.get(fx.project, t.id()).await.expect("still there"), t);
     assert_eq!(fx.events_of("type.deleted").await, 0);
 
     // Save: a used definition cannot go, a required one cannot come while groups lack it.
     let removed = next(&t, &[TypeAction::RemoveFieldDefinition("points".into())]);
-    assert!(matches!(repo.save(&fx.ctx(), &removed, Version(1)).await, Err(DomainError::ReferenceExists { .. })));
+    assert!(matches!(
+        repo.save(&fx.ctx(), &removed, Version::new(1).unwrap()).await,
+        Err(DomainError::ReferenceExists { .. })
+    ));
     let required = next(&t, &[TypeAction::AddFieldDefinition(def("tier", FieldType::String, true))]);
-    assert!(matches!(repo.save(&fx.ctx(), &required, Version(1)).await, Err(DomainError::InvalidOperation(_))));
+    assert!(matches!(
+        repo.save(&fx.ctx(), &required, Version::new(1).unwrap()).await,
+        Err(DomainError::InvalidOperation(_))
+    ));
     let unused = next(&t, &[TypeAction::RemoveFieldDefinition("note".into())]);
-    let saved = repo.save(&fx.ctx(), &unused, Version(1)).await.expect("unused definition");
+    let saved = repo.save(&fx.ctx(), &unused, Version::new(1).unwrap()).await.expect("unused definition");
     assert_eq!(saved.field_names(), vec!["points"]);
 
     // And a group cannot use what the type no longer defines.
-    let mut g = gold.clone();
+    let mut g = gold.clone().into_parts();
     g.custom.as_mut().map(|c| c.fields.insert("note".into(), json!("x")));
-    g.version = Version(2);
-    assert!(matches!(groups.save(&fx.ctx(), &g, Version(1)).await, Err(DomainError::InvalidField { .. })));
+    g.version = Version::new(2).unwrap();
+    let g = xclade_domain::customer_group::CustomerGroup::from_parts(g);
+    assert!(matches!(
+        groups.save(&fx.ctx(), &g, Version::new(1).unwrap()).await,
+        Err(DomainError::InvalidField { .. })
+    ));
 }
 
 /// A group write holding the type `FOR SHARE` makes a concurrent type save wait, and the save
@@ -135,7 +145,7 @@ async fn type_saves_wait_for_group_writes_in_flight() {
     repo.create(&fx.ctx(), &t).await.expect("type");
     let g = fx
         .groups()
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id, json!({"keep": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"keep": 1})), 1000)
         .await
         .expect("group");
 
@@ -146,15 +156,15 @@ async fn type_saves_wait_for_group_writes_in_flight() {
             "BEGIN; SELECT 1 FROM types WHERE project_id = '{p}' AND id = '{t}' FOR SHARE; \
              UPDATE customer_groups SET custom_fields = '{{\"keep\": 1, \"gone\": 7}}' WHERE project_id = '{p}' AND id = '{g}';",
             p = fx.project.0,
-            t = t.id.0,
-            g = g.id.0
+            t = t.id().0,
+            g = g.id().0
         ))
         .await
         .expect("group write");
 
     let removed = next(&t, &[TypeAction::RemoveFieldDefinition("gone".into())]);
     let ctx = fx.ctx();
-    let save = tokio::spawn(async move { repo.save(&ctx, &removed, Version(1)).await });
+    let save = tokio::spawn(async move { repo.save(&ctx, &removed, Version::new(1).unwrap()).await });
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
     assert!(!save.is_finished(), "the type save waits for the group write");
     writer.batch_execute("COMMIT").await.expect("commit");

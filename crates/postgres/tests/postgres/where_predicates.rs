@@ -48,12 +48,13 @@ async fn predicates_return_exactly_the_rows_they_describe() {
     let between = Utc::now().trunc_subsecs(6);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
     // Platinum is saved twice more: version 3, modified after `between`.
-    let mut p = made["Platinum"].clone();
-    p.version = Version(3);
+    let mut p = made["Platinum"].clone().into_parts();
+    p.version = Version::new(3).unwrap();
     p.key = Some(GroupKey::parse("platinum").expect("key"));
     p.last_modified_at = Utc::now().trunc_subsecs(6);
-    made.insert("Platinum", repo.save(&fx.ctx(), &p, Version(1)).await.expect("save"));
-    let id = |name: &str| made[name].id.to_string();
+    let p = xclade_domain::customer_group::CustomerGroup::from_parts(p);
+    made.insert("Platinum", repo.save(&fx.ctx(), &p, Version::new(1).unwrap()).await.expect("save"));
+    let id = |name: &str| made[name].id().to_string();
     let every = ["Bronze", "Gold", "Platinum", "Silver", "x"];
     let all_but = |names: &[&str]| every.iter().filter(|n| !names.contains(n)).copied().collect::<Vec<_>>();
 
@@ -125,7 +126,7 @@ async fn predicates_return_exactly_the_rows_they_describe() {
         let predicate = parse(input, vars);
         let q = GroupQuery { predicate: Some(predicate), limit: 500, ..GroupQuery::default() };
         let page = repo.query(fx.project, &q).await.unwrap_or_else(|e| panic!("{input}: {e:?}"));
-        let got: BTreeSet<String> = page.results.iter().map(|g| g.name.as_str().to_owned()).collect();
+        let got: BTreeSet<String> = page.results.iter().map(|g| g.name().as_str().to_owned()).collect();
         let want: BTreeSet<String> = expected.iter().map(|s| (*s).to_owned()).collect();
         assert_eq!(got, want, "{input}");
         assert_eq!(page.total, Some(expected.len() as i64), "{input}");

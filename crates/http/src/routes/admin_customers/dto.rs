@@ -29,11 +29,11 @@ pub struct AdminCustomerGroupSummary {
 impl From<&CustomerGroup> for AdminCustomerGroupSummary {
     fn from(g: &CustomerGroup) -> Self {
         AdminCustomerGroupSummary {
-            id: g.id.0,
-            name: g.name.as_str().to_owned(),
-            metadata: g.metadata.as_map().clone(),
-            created_at: timestamp(&g.created_at),
-            updated_at: timestamp(&g.last_modified_at),
+            id: g.id().0,
+            name: g.name().as_str().to_owned(),
+            metadata: g.metadata().as_map().clone(),
+            created_at: timestamp(&g.created_at()),
+            updated_at: timestamp(&g.last_modified_at()),
         }
     }
 }
@@ -80,24 +80,24 @@ pub struct AdminCustomerAddress {
 impl From<&Address> for AdminCustomerAddress {
     fn from(a: &Address) -> Self {
         AdminCustomerAddress {
-            id: a.id.0,
-            address_name: a.address_name.clone(),
-            is_default_shipping: a.is_default_shipping,
-            is_default_billing: a.is_default_billing,
-            customer_id: a.customer_id.0,
-            company: a.company.clone(),
-            first_name: a.first_name.clone(),
-            last_name: a.last_name.clone(),
-            address_1: a.address_1.clone(),
-            address_2: a.address_2.clone(),
-            city: a.city.clone(),
-            country_code: a.country_code.clone(),
-            province: a.province.clone(),
-            postal_code: a.postal_code.clone(),
-            phone: a.phone.clone(),
-            metadata: a.metadata.as_map().clone(),
-            created_at: timestamp(&a.created_at),
-            updated_at: timestamp(&a.updated_at),
+            id: a.id().0,
+            address_name: a.address_name().map(str::to_owned),
+            is_default_shipping: a.is_default_shipping(),
+            is_default_billing: a.is_default_billing(),
+            customer_id: a.customer_id().0,
+            company: a.company().map(str::to_owned),
+            first_name: a.first_name().map(str::to_owned),
+            last_name: a.last_name().map(str::to_owned),
+            address_1: a.address_1().map(str::to_owned),
+            address_2: a.address_2().map(str::to_owned),
+            city: a.city().map(str::to_owned),
+            country_code: a.country_code().map(str::to_owned),
+            province: a.province().map(str::to_owned),
+            postal_code: a.postal_code().map(str::to_owned),
+            phone: a.phone().map(str::to_owned),
+            metadata: a.metadata().as_map().clone(),
+            created_at: timestamp(&a.created_at()),
+            updated_at: timestamp(&a.updated_at()),
         }
     }
 }
@@ -140,22 +140,22 @@ pub struct AdminCustomer {
 impl From<&Customer> for AdminCustomer {
     fn from(c: &Customer) -> Self {
         AdminCustomer {
-            id: c.id.0,
-            email: c.email.clone(),
-            company_name: c.company_name.clone(),
-            first_name: c.first_name.clone(),
-            last_name: c.last_name.clone(),
-            phone: c.phone.clone(),
-            metadata: c.metadata.as_map().clone(),
-            has_account: c.has_account,
-            default_billing_address_id: c.default_billing_address_id.map(|a| a.0),
-            default_shipping_address_id: c.default_shipping_address_id.map(|a| a.0),
-            groups: c.groups.iter().map(AdminCustomerGroupSummary::from).collect(),
-            addresses: c.addresses.iter().map(AdminCustomerAddress::from).collect(),
-            created_by: c.created_by.clone(),
-            created_at: timestamp(&c.created_at),
-            updated_at: timestamp(&c.updated_at),
-            deleted_at: c.deleted_at.as_ref().map(timestamp),
+            id: c.id().0,
+            email: c.email_str().to_owned(),
+            company_name: c.company_name().map(str::to_owned),
+            first_name: c.first_name().map(str::to_owned),
+            last_name: c.last_name().map(str::to_owned),
+            phone: c.phone().map(str::to_owned),
+            metadata: c.metadata().as_map().clone(),
+            has_account: c.has_account(),
+            default_billing_address_id: c.default_billing_address_id().map(|a| a.0),
+            default_shipping_address_id: c.default_shipping_address_id().map(|a| a.0),
+            groups: c.groups().iter().map(AdminCustomerGroupSummary::from).collect(),
+            addresses: c.addresses().iter().map(AdminCustomerAddress::from).collect(),
+            created_by: c.created_by().map(str::to_owned),
+            created_at: timestamp(&c.created_at()),
+            updated_at: timestamp(&c.updated_at()),
+            deleted_at: c.deleted_at().as_ref().map(timestamp),
         }
     }
 }

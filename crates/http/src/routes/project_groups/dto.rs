@@ -107,15 +107,15 @@ pub struct GroupView {
 impl From<&CustomerGroup> for GroupView {
     fn from(g: &CustomerGroup) -> Self {
         GroupView {
-            id: g.id.to_string(),
-            version: g.version.0,
-            key: g.key.as_ref().map(|k| k.as_str().to_owned()),
-            name: g.name.as_str().to_owned(),
-            custom: g.custom.as_ref().map(CustomFieldsView::from),
-            created_at: timestamp(&g.created_at),
-            created_by: g.created_by.as_ref().map(ActorView::from),
-            last_modified_at: timestamp(&g.last_modified_at),
-            last_modified_by: g.last_modified_by.as_ref().map(ActorView::from),
+            id: g.id().to_string(),
+            version: g.version().get(),
+            key: g.key().map(|k| k.as_str().to_owned()),
+            name: g.name().as_str().to_owned(),
+            custom: g.custom().map(CustomFieldsView::from),
+            created_at: timestamp(&g.created_at()),
+            created_by: g.created_by().map(ActorView::from),
+            last_modified_at: timestamp(&g.last_modified_at()),
+            last_modified_by: g.last_modified_by().map(ActorView::from),
         }
     }
 }
@@ -298,9 +298,9 @@ mod tests {
     fn group() -> CustomerGroup {
         let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("valid")
             + chrono::Duration::microseconds(123_456);
-        CustomerGroup {
+        CustomerGroup::from_parts(xclade_domain::customer_group::CustomerGroupParts {
             id: GroupId(uuid::Uuid::from_u128(1)),
-            version: Version(2),
+            version: Version::new(2).unwrap(),
             key: None,
             name: GroupName::parse("name", "Gold").expect("valid"),
             custom: None,
@@ -309,7 +309,7 @@ mod tests {
             created_by: None,
             last_modified_at: t,
             last_modified_by: None,
-        }
+        })
     }
 
     #[test]
@@ -329,7 +329,7 @@ mod tests {
 
     #[test]
     fn full_group() {
-        let mut g = group();
+        let mut g = group().into_parts();
         g.key = Some(GroupKey::parse("gold").expect("valid"));
         g.custom = Some(CustomFields {
             type_id: TypeId(uuid::Uuid::from_u128(9)),
@@ -338,7 +338,8 @@ mod tests {
         g.created_by = Some(Actor::Client("cli".into()));
         g.last_modified_by = Some(Actor::User("u1".into()));
         g.last_modified_at = Utc.with_ymd_and_hms(2024, 5, 2, 0, 0, 0).single().expect("valid");
-        g.metadata = Metadata::from_stored([("secret".to_owned(), json!("x"))].into_iter().collect());
+        g.metadata = Metadata::parse([("secret".to_owned(), json!("x"))].into_iter().collect()).expect("valid");
+        let g = CustomerGroup::from_parts(g);
         let v = serde_json::to_value(GroupView::from(&g)).expect("json");
         assert_eq!(
             v,

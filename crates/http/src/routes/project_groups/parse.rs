@@ -6,7 +6,7 @@ use crate::query::QueryPairs;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xclade_domain::customer_group::{
-    CustomDraft, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, Version, MAX_ACTIONS,
+    CustomDraft, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, MAX_ACTIONS,
 };
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupQuery, Sort, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, MAX_QUERY_OFFSET};
@@ -130,12 +130,12 @@ pub fn resource_query(pairs: &QueryPairs, fields: &QueryFields) -> Result<GroupQ
 }
 
 /// The `version` query parameter of a delete.
-pub fn delete_version(pairs: &QueryPairs) -> Result<Version, ProjectError> {
+pub fn delete_version(pairs: &QueryPairs) -> Result<ExpectedVersion, ProjectError> {
     let raw = pairs.last("version").ok_or_else(|| ProjectError::InvalidOperation("Missing version number".into()))?;
     raw.parse::<i64>()
         .ok()
         .filter(|_| !raw.starts_with('+'))
-        .map(Version)
+        .map(ExpectedVersion::new)
         .ok_or_else(|| malformed("version", format!("Expected a whole number, got '{raw}'.")))
 }
 
@@ -182,7 +182,7 @@ impl<'a> Obj<'a> {
 
     /// `version`: a JSON integer. A number with no fractional part (`3.0`) counts as one, as
     /// JSON Schema says.
-    pub(crate) fn version(&self) -> Result<Version, ProjectError> {
+    pub(crate) fn version(&self) -> Result<ExpectedVersion, ProjectError> {
         let value = self.get("version").ok_or_else(|| missing(&join(self.path, "version")))?;
         let integral = value.as_i64().or_else(|| {
             value
@@ -190,7 +190,7 @@ impl<'a> Obj<'a> {
                 .filter(|f| f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64)
                 .map(|f| f as i64)
         });
-        integral.map(Version).ok_or_else(|| expected(&join(self.path, "version"), "integer"))
+        integral.map(ExpectedVersion::new).ok_or_else(|| expected(&join(self.path, "version"), "integer"))
     }
 
     pub(crate) fn required_string(&self, name: &str) -> Result<&'a str, ProjectError> {
@@ -291,7 +291,7 @@ fn action(value: &Value) -> Result<GroupAction, ProjectError> {
 }
 
 /// An update body: `{"version", "actions": […]}`.
-pub fn group_update(body: &Value) -> Result<(Version, Vec<GroupAction>), ProjectError> {
+pub fn group_update(body: &Value) -> Result<(ExpectedVersion, Vec<GroupAction>), ProjectError> {
     let obj = Obj::of(body, "")?;
     let version = obj.version()?;
     let actions = match obj.get("actions") {
@@ -450,7 +450,7 @@ mod tests {
     #[test]
     fn delete_versions() {
         let v = |raw: &str| delete_version(&QueryPairs::parse(raw));
-        assert_eq!(v("version=3").expect("ok"), Version(3));
+        assert_eq!(v("version=3").expect("ok"), ExpectedVersion::new(3));
         assert!(matches!(v(""), Err(ProjectError::InvalidOperation(m)) if m == "Missing version number"));
         assert!(
             matches!(v("version=x"), Err(ProjectError::InvalidInput(m)) if m == "Malformed parameter: version: Expected a whole number, got 'x'.")
@@ -552,14 +552,14 @@ mod tests {
                 GroupAction::SetCustomField { name: "a".into(), value: None },
             ]
         );
-        assert_eq!(group_update(&json!({"version": 7, "actions": []})).expect("ok"), (Version(7), vec![]));
+        assert_eq!(group_update(&json!({"version": 7, "actions": []})).expect("ok"), (ExpectedVersion::new(7), vec![]));
     }
 
     #[test]
     fn version_is_a_json_integer() {
         let body = |v: Value| json!({"version": v, "actions": []});
-        assert_eq!(group_update(&body(json!(3))).map(|(v, _)| v).ok(), Some(Version(3)));
-        assert_eq!(group_update(&body(json!(3.0))).map(|(v, _)| v).ok(), Some(Version(3)));
+        assert_eq!(group_update(&body(json!(3))).map(|(v, _)| v).ok(), Some(ExpectedVersion::new(3)));
+        assert_eq!(group_update(&body(json!(3.0))).map(|(v, _)| v).ok(), Some(ExpectedVersion::new(3)));
         assert_eq!(json_detail(group_update(&body(json!(3.5)))), "version: JSON integer expected.");
         assert_eq!(json_detail(group_update(&body(json!(1e300)))), "version: JSON integer expected.");
         assert_eq!(json_detail(group_update(&body(json!("3")))), "version: JSON integer expected.");

@@ -11,7 +11,7 @@ use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 use std::sync::Arc;
 use xclade_domain::auth::{Actor, TokenClaims};
-use xclade_domain::customer_group::{CustomerGroup, GroupName, Version};
+use xclade_domain::customer_group::{CustomerGroup, ExpectedVersion, GroupName, Version};
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::{
@@ -25,9 +25,9 @@ const GID: &str = "00000000-0000-0000-0000-000000000007";
 
 fn group(version: i64) -> CustomerGroup {
     let t = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().unwrap_or_default();
-    CustomerGroup {
+    CustomerGroup::from_parts(xclade_domain::customer_group::CustomerGroupParts {
         id: GroupId(uuid::Uuid::from_u128(7)),
-        version: Version(version),
+        version: Version::new(version).unwrap(),
         key: None,
         name: GroupName::parse("name", "Gold").expect("valid"),
         custom: None,
@@ -36,7 +36,7 @@ fn group(version: i64) -> CustomerGroup {
         created_by: Some(Actor::Client("cli".into())),
         last_modified_at: t,
         last_modified_by: Some(Actor::Client("cli".into())),
-    }
+    })
 }
 
 fn state(repo: MockCustomerGroupRepository) -> AppState {
@@ -204,7 +204,7 @@ async fn token_then_scope_then_body() {
 async fn create() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_create()
-        .withf(|_, g, max| g.name.as_str() == "Gold" && g.key.is_none() && *max == 1000)
+        .withf(|_, g, max| g.name().as_str() == "Gold" && g.key().is_none() && *max == 1000)
         .returning(|_, g, _| Ok(g.clone()));
     let (status, body) =
         call(repo, Method::POST, "/demo/customer-groups", Some("manage"), Some(json!({"groupName": "Gold"}))).await;
@@ -243,7 +243,11 @@ async fn update() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get().returning(|_, _| Ok(group(1)));
     repo.expect_save()
-        .withf(|_, g, expected| g.name.as_str() == "Silver" && g.version == Version(2) && *expected == Version(1))
+        .withf(|_, g, expected| {
+            g.name().as_str() == "Silver"
+                && g.version() == Version::new(2).unwrap()
+                && *expected == Version::new(1).unwrap()
+        })
         .returning(|_, g, _| Ok(g.clone()));
     let body = json!({"version": 1, "actions": [{"action": "changeName", "name": "Silver"}]});
     let (status, body) =
@@ -308,7 +312,7 @@ async fn delete() {
 
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_delete()
-        .withf(|_, id, v| *id == GroupId(uuid::Uuid::from_u128(7)) && *v == Some(Version(3)))
+        .withf(|_, id, v| *id == GroupId(uuid::Uuid::from_u128(7)) && *v == Some(ExpectedVersion::new(3)))
         .returning(|_, _, _| Ok(group(3)));
     let (status, body) =
         call(repo, Method::DELETE, &format!("/demo/customer-groups/{GID}?version=3"), Some("manage"), None).await;

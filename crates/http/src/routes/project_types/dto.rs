@@ -41,17 +41,17 @@ pub struct TypeView {
 impl From<&Type> for TypeView {
     fn from(t: &Type) -> Self {
         TypeView {
-            id: t.id.to_string(),
-            version: t.version.0,
-            key: t.key.as_str().to_owned(),
-            name: t.name.clone(),
-            description: t.description.clone(),
-            resource_type_ids: t.resource_type_ids.clone(),
-            field_definitions: t.field_definitions.clone(),
-            created_at: timestamp(&t.created_at),
-            created_by: t.created_by.as_ref().map(ActorView::from),
-            last_modified_at: timestamp(&t.last_modified_at),
-            last_modified_by: t.last_modified_by.as_ref().map(ActorView::from),
+            id: t.id().to_string(),
+            version: t.version().get(),
+            key: t.key().as_str().to_owned(),
+            name: t.name().clone(),
+            description: t.description().cloned(),
+            resource_type_ids: t.resource_type_ids().to_vec(),
+            field_definitions: t.field_definitions().to_vec(),
+            created_at: timestamp(&t.created_at()),
+            created_by: t.created_by().map(ActorView::from),
+            last_modified_at: timestamp(&t.last_modified_at()),
+            last_modified_by: t.last_modified_by().map(ActorView::from),
         }
     }
 }

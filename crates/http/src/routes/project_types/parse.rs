@@ -11,7 +11,7 @@ use xclade_domain::custom_type::{
     EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedEnumValue, LocalizedString, TypeAction,
     TypeDraft, TypeKey, TypeQuery,
 };
-use xclade_domain::customer_group::{Version, MAX_ACTIONS};
+use xclade_domain::customer_group::{ExpectedVersion, MAX_ACTIONS};
 
 /// What a type query's `where` may name. `name` is localized and cannot be compared.
 pub const TYPE_QUERY: QueryFields = QueryFields {
@@ -191,7 +191,7 @@ fn action(value: &Value) -> Result<TypeAction, ProjectError> {
 }
 
 /// An update body: `{"version", "actions": […]}`.
-pub fn type_update(body: &Value) -> Result<(Version, Vec<TypeAction>), ProjectError> {
+pub fn type_update(body: &Value) -> Result<(ExpectedVersion, Vec<TypeAction>), ProjectError> {
     let obj = Obj::of(body, "")?;
     let version = obj.version()?;
     let actions = obj.required_array("actions")?;
@@ -307,7 +307,7 @@ mod tests {
             {"action": "addLocalizedEnumValue", "fieldName": "color", "value": {"key": "blue", "label": {"en": "Blue"}}},
         ]}))
         .expect("ok");
-        assert_eq!(version, Version(3));
+        assert_eq!(version, ExpectedVersion::new(3));
         assert_eq!(actions.len(), 8);
         assert!(matches!(&actions[1], TypeAction::SetDescription(None)));
         assert!(
