@@ -832,13 +832,19 @@ class Run:
         md = [f"# EXPLAIN plans at {ctx['scale']} ({ctx['customers']:,} customers)\n",
               "Each statement of each scenario's pgbench script (the SQL the service sends), prepared and executed "
               "five times first (so the plan is the one a pooled connection settles on), then "
-              "`EXPLAIN (ANALYZE, BUFFERS)`, inside a transaction that is rolled back.\n"]
+              "`EXPLAIN (ANALYZE, BUFFERS)`, inside a transaction that is rolled back. Scenarios the service "
+              "sends unnamed (pgbench `-M extended`) are explained with `plan_cache_mode = force_custom_plan`: "
+              "planned for their parameters, as PostgreSQL plans an unnamed statement.\n"]
         summary = {}
         for name in scenarios:
             sc = BY_NAME[name]
             variables = pg_vars(sc, common)
             path = BENCH / "pgbench" / sc["pgbench"]
             lines = [f"\\set n {self.explain_key(ctx, name)}", "BEGIN;"]
+            if ctx.get("pgbench_modes", {}).get(name, "prepared") != "prepared":
+                # The service sends this scenario's statements unnamed (or prepared for one
+                # execution): PostgreSQL plans them for their parameters every time.
+                lines.append("SET LOCAL plan_cache_mode = force_custom_plan;")
             for var, expr in script_draws(path):
                 quoted = re.sub(r"(?<![:\w]):([A-Za-z_]\w*)", r":'\1'", expr)
                 lines.append(f"SELECT ({quoted}) AS {var} \\gset")

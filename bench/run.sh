@@ -6,6 +6,8 @@
 #   just bench --scale 1m       (same as `just bench 1m`)
 #   just bench --quick          3 s runs, one repetition: for working on the harness, not a result
 #   just bench --events-only    only the events scenario (relay off/on creates, relay publish rate)
+#   just bench --grow-only      only the grow-from-empty scenario (reads while 50 000 creates land
+#                               on an empty, never analysed database; bench/grow.py)
 #   just bench [options]        any option of bench/bench.py (--duration, --reps, --scenarios, …;
 #                               `python3 bench/bench.py --help`)
 #
@@ -29,6 +31,7 @@ while (($#)); do
         1m | 10k) args+=(--scale "$1") ;;
         --quick) args+=(--duration 3 --ceiling-duration 3 --warmup 1 --reps 1) ;;
         --events-only) args=(--events-only) ;;
+        --grow-only) args=(--grow-only) ;;
         *) args+=("$1") ;;
     esac
     shift
@@ -77,7 +80,8 @@ if [[ -z "${BENCH_PG_URL:-}" && "$pg_url" != *":5432" ]]; then
     [[ -r "$PG_LOGFILE" ]] && pg_log_args=(--pg-log "$PG_LOGFILE")
 fi
 
-if [[ "${args[*]:-}" == "--events-only" ]]; then
+only="${args[*]:-}"
+if [[ "$only" == "--events-only" || "$only" == "--grow-only" ]]; then
     args=()
 else
     python3 bench/bench.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" \
@@ -85,5 +89,15 @@ else
 fi
 # The events scenario (§6): creates/s with the relay off and on, the relay's publish rate.
 events_args=()
-[[ " ${args[*]:-} " == *" --duration 3 "* ]] && events_args=(--duration 3)
-python3 bench/events.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${events_args[@]}"
+grow_args=()
+if [[ " ${args[*]:-} " == *" --duration 3 "* ]]; then
+    events_args=(--duration 3)
+    grow_args=(--creates 5000 --slice 2 --duration 3)
+fi
+if [[ "$only" != "--grow-only" ]]; then
+    python3 bench/events.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${events_args[@]}"
+fi
+# The grow-from-empty scenario (§4.1 plan rot): reads while creates fill a never analysed database.
+if [[ "$only" != "--events-only" ]]; then
+    python3 bench/grow.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${grow_args[@]}"
+fi
