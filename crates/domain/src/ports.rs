@@ -354,6 +354,19 @@ pub trait EventPublisher: Send + Sync {
     /// `msg_id` it has seen is acknowledged without being stored twice). MUST return
     /// `Unavailable` when the broker cannot be reached or does not answer in time.
     async fn publish(&self, message: &OutgoingMessage) -> DomainResult<()>;
+
+    /// Publishes `messages` and waits for each one's acknowledgement, answering one result per
+    /// message, in order. A broker client that can have several publishes in flight sends them
+    /// all before waiting (one round trip for the lot, not one each); the relay only hands it
+    /// messages of different resources, so their order among themselves does not matter. The
+    /// default publishes them one after the other.
+    async fn publish_all(&self, messages: &[OutgoingMessage]) -> Vec<DomainResult<()>> {
+        let mut results = Vec::with_capacity(messages.len());
+        for message in messages {
+            results.push(self.publish(message).await);
+        }
+        results
+    }
 }
 
 /// Whether the storage is reachable and migrated.

@@ -1,7 +1,8 @@
 //! NATS JetStream adapter of xclade customers (§6).
 //!
 //! * [`NatsPublisher`] implements the domain's [`EventPublisher`]: one JetStream publish per
-//!   event with `Nats-Msg-Id` = the event id, answered only once JetStream acknowledged it;
+//!   event with `Nats-Msg-Id` = the event id, answered only once JetStream acknowledged it (a
+//!   batch of messages is sent before the first acknowledgement is awaited);
 //!   [`EventPublisher::ensure_ready`] creates the stream when absent (file storage, subjects
 //!   `xclade.events.>`, duplicate window [`DUPLICATE_WINDOW`]).
 //! * [`connect`] opens a client that keeps reconnecting by itself, and [`tail`] follows a
@@ -96,18 +97,42 @@ impl EventPublisher for NatsPublisher {
     }
 
     async fn publish(&self, message: &OutgoingMessage) -> DomainResult<()> {
-        // While disconnected the client would buffer the message: fail now instead, the
-        // event stays in the outbox.
+        let mut results = self.publish_all(std::slice::from_ref(message)).await;
+        results.pop().unwrap_or_else(|| Err(unavailable("no publish result")))
+    }
+
+    async fn publish_all(&self, messages: &[OutgoingMessage]) -> Vec<DomainResult<()>> {
+        // While disconnected the client would buffer the messages: fail now instead, the
+        // events stay in the outbox.
         if !self.connected() {
-            return Err(unavailable("NATS is not connected"));
+            return messages.iter().map(|_| Err(unavailable("NATS is not connected"))).collect();
         }
-        let publish = Publish::build().payload(message.body.clone().into()).message_id(message.msg_id.as_str());
-        let ack = self.js.send_publish(message.subject.clone(), publish).await.map_err(unavailable)?;
-        let ack = tokio::time::timeout(ACK_TIMEOUT, ack).await.map_err(unavailable)?.map_err(unavailable)?;
-        if ack.duplicate {
-            tracing::debug!(id = %message.msg_id, "JetStream dropped a repeat");
+        // Every publish is sent before any acknowledgement is awaited: one round trip for the
+        // lot. All acknowledgements share one deadline.
+        let mut sent = Vec::with_capacity(messages.len());
+        for message in messages {
+            let publish = Publish::build().payload(message.body.clone().into()).message_id(message.msg_id.as_str());
+            sent.push(self.js.send_publish(message.subject.clone(), publish).await.map_err(unavailable));
         }
-        Ok(())
+        let deadline = tokio::time::Instant::now() + ACK_TIMEOUT;
+        let mut results = Vec::with_capacity(messages.len());
+        for (message, ack) in messages.iter().zip(sent) {
+            let result = match ack {
+                Ok(ack) => match tokio::time::timeout_at(deadline, ack).await {
+                    Ok(Ok(ack)) => {
+                        if ack.duplicate {
+                            tracing::debug!(id = %message.msg_id, "JetStream dropped a repeat");
+                        }
+                        Ok(())
+                    }
+                    Ok(Err(e)) => Err(unavailable(e)),
+                    Err(e) => Err(unavailable(e)),
+                },
+                Err(e) => Err(e),
+            };
+            results.push(result);
+        }
+        results
     }
 }
 

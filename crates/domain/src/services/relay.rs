@@ -1,10 +1,11 @@
 //! The outbox relay: delivers recorded events to the broker, exactly once in effect.
 //!
 //! One batch ([`RelayService::run_batch`]): claim partitions with pending events, publish their
-//! events one by one in write order, each acknowledged by the broker before the next is sent,
-//! mark the acknowledged ones published, release the partitions. The first failed publish ends
-//! the batch (later events of the batch are not sent, so a resource's events never overtake
-//! each other); the events after it stay pending and are sent again by a later batch. A relay
+//! events in waves (the first pending event of every resource, all in flight together, then
+//! the second of every resource, …: one resource's next event is only sent once the broker
+//! acknowledged its previous one), mark the acknowledged ones published, release the
+//! partitions. A failed publish ends the batch after its wave (no later wave is sent, so a
+//! resource's events never overtake each other); the events after it stay pending and are sent again by a later batch. A relay
 //! that dies between a publish and its mark publishes the event again later, and the broker
 //! drops the repeat by its id. The loop around batches (waiting, back-off, retention) belongs
 //! to the runtime that drives this service.
@@ -56,13 +57,22 @@ impl RelayService {
         };
         let mut report = BatchReport { claimed: events.len(), ..BatchReport::default() };
         let mut acked = Vec::with_capacity(events.len());
-        for event in &events {
-            match self.publisher.publish(&event.message()).await {
-                Ok(()) => acked.push((event.project_id, event.id)),
-                Err(e) => {
-                    report.publish_error = Some(e);
-                    break;
+        // In waves: the first pending event of every resource, then the second, …; a wave's
+        // messages are in flight together (different resources), and a resource's next event
+        // is only sent once the previous one was acknowledged.
+        for wave in waves(&events) {
+            let messages: Vec<_> = wave.iter().map(|&i| events[i].message()).collect();
+            let results = self.publisher.publish_all(&messages).await;
+            for (&i, result) in wave.iter().zip(results) {
+                match result {
+                    Ok(()) => acked.push((events[i].project_id, events[i].id)),
+                    Err(e) => {
+                        report.publish_error.get_or_insert(e);
+                    }
                 }
+            }
+            if report.publish_error.is_some() {
+                break;
             }
         }
         let marked = if acked.is_empty() { Ok(0) } else { self.outbox.mark_published(&acked).await };
@@ -88,6 +98,22 @@ impl RelayService {
     }
 }
 
+/// The indexes of `events` (in write order) grouped in waves: wave *n* holds the *n*-th event of
+/// every resource, in write order.
+fn waves(events: &[crate::event::Event]) -> Vec<Vec<usize>> {
+    let mut seen: std::collections::HashMap<uuid::Uuid, usize> = std::collections::HashMap::new();
+    let mut waves: Vec<Vec<usize>> = Vec::new();
+    for (i, event) in events.iter().enumerate() {
+        let n = seen.entry(event.resource_id).or_insert(0);
+        if waves.len() <= *n {
+            waves.push(Vec::new());
+        }
+        waves[*n].push(i);
+        *n += 1;
+    }
+    waves
+}
+
 /// The wait before the next attempt after `failures` failures in a row: 100 ms doubling up
 /// to `max`.
 pub fn backoff(failures: u32, max: Duration) -> Duration {
@@ -109,13 +135,18 @@ mod tests {
     use std::sync::Mutex;
     use uuid::Uuid;
 
+    /// Event `n` of resource 100.
     fn event(n: u128) -> Event {
+        event_of(n, 100)
+    }
+
+    fn event_of(n: u128, resource: u128) -> Event {
         Event {
             id: Uuid::from_u128(n),
             project_id: ProjectId(Uuid::from_u128(1)),
             project_key: "acme".into(),
             kind: EventKind::CustomerUpdated,
-            resource_id: Uuid::from_u128(100),
+            resource_id: Uuid::from_u128(resource),
             actor: Actor::Client("c".into()),
             payload: json!({"resource": {"n": n}}),
             created_at: Utc::now(),
@@ -136,9 +167,11 @@ mod tests {
         outbox.expect_claim().with(eq(10)).times(1).in_sequence(&mut seq).return_once(move |_| Ok(claimed));
         let sent = Arc::new(Mutex::new(Vec::new()));
         let log = sent.clone();
-        publisher.expect_publish().times(3).in_sequence(&mut seq).returning(move |m: &OutgoingMessage| {
-            log.lock().unwrap().push(m.msg_id.clone());
-            Ok(())
+        // One resource: one message in flight at a time.
+        publisher.expect_publish_all().times(3).in_sequence(&mut seq).returning(move |m: &[OutgoingMessage]| {
+            assert_eq!(m.len(), 1);
+            log.lock().unwrap().push(m[0].msg_id.clone());
+            vec![Ok(())]
         });
         let ids: Vec<_> = events.iter().map(|e| (e.project_id, e.id)).collect();
         outbox
@@ -165,10 +198,9 @@ mod tests {
         outbox.expect_claim().return_once(move |_| Ok(claimed));
         let second = events[1].id.to_string();
         // The third event is never sent once the second failed.
-        publisher
-            .expect_publish()
-            .times(2)
-            .returning(move |m| if m.msg_id == second { Err(unavailable()) } else { Ok(()) });
+        publisher.expect_publish_all().times(2).returning(move |m| {
+            m.iter().map(|m| if m.msg_id == second { Err(unavailable()) } else { Ok(()) }).collect()
+        });
         let first = vec![(events[0].project_id, events[0].id)];
         outbox.expect_mark_published().with(eq(first)).times(1).returning(|ids| Ok(ids.len() as u64));
         outbox.expect_release().times(1).returning(|| Ok(()));
@@ -183,7 +215,7 @@ mod tests {
         let mut outbox = MockEventOutbox::new();
         let mut publisher = MockEventPublisher::new();
         outbox.expect_claim().return_once(|_| Ok(vec![event(1), event(2)]));
-        publisher.expect_publish().times(1).returning(|_| Err(unavailable()));
+        publisher.expect_publish_all().times(1).returning(|m| m.iter().map(|_| Err(unavailable())).collect());
         outbox.expect_mark_published().never();
         outbox.expect_release().times(1).returning(|| Ok(()));
         let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
@@ -193,12 +225,55 @@ mod tests {
     }
 
     #[test]
+    fn different_resources_are_in_flight_together_and_one_resource_waits_for_its_previous_event() {
+        // Resource 100 has events 1 and 3, resource 200 events 2 and 4, resource 300 event 5.
+        let events = vec![event_of(1, 100), event_of(2, 200), event_of(3, 100), event_of(4, 200), event_of(5, 300)];
+        let mut outbox = MockEventOutbox::new();
+        let mut publisher = MockEventPublisher::new();
+        let claimed = events.clone();
+        outbox.expect_claim().return_once(move |_| Ok(claimed));
+        let waves = Arc::new(Mutex::new(Vec::new()));
+        let log = waves.clone();
+        publisher.expect_publish_all().times(2).returning(move |m: &[OutgoingMessage]| {
+            log.lock().unwrap().push(m.iter().map(|m| m.msg_id.clone()).collect::<Vec<_>>());
+            m.iter().map(|_| Ok(())).collect()
+        });
+        outbox.expect_mark_published().times(1).returning(|ids| Ok(ids.len() as u64));
+        outbox.expect_release().times(1).returning(|| Ok(()));
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let report = block_on(relay.run_batch(10)).unwrap();
+        assert_eq!(report.published, 5);
+        let id = |n: u128| Uuid::from_u128(n).to_string();
+        assert_eq!(*waves.lock().unwrap(), vec![vec![id(1), id(2), id(5)], vec![id(3), id(4)]]);
+    }
+
+    #[test]
+    fn a_failure_in_a_wave_keeps_the_others_acknowledged_and_sends_no_later_wave() {
+        let events = vec![event_of(1, 100), event_of(2, 200), event_of(3, 100)];
+        let mut outbox = MockEventOutbox::new();
+        let mut publisher = MockEventPublisher::new();
+        let claimed = events.clone();
+        outbox.expect_claim().return_once(move |_| Ok(claimed));
+        let failing = events[1].id.to_string();
+        publisher.expect_publish_all().times(1).returning(move |m| {
+            m.iter().map(|m| if m.msg_id == failing { Err(unavailable()) } else { Ok(()) }).collect()
+        });
+        let first = vec![(events[0].project_id, events[0].id)];
+        outbox.expect_mark_published().with(eq(first)).times(1).returning(|ids| Ok(ids.len() as u64));
+        outbox.expect_release().times(1).returning(|| Ok(()));
+        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let report = block_on(relay.run_batch(10)).unwrap();
+        assert_eq!((report.claimed, report.published), (3, 1));
+        assert!(report.publish_error.is_some());
+    }
+
+    #[test]
     fn a_failed_claim_releases_and_reports_the_error() {
         let mut outbox = MockEventOutbox::new();
         let mut publisher = MockEventPublisher::new();
         outbox.expect_claim().return_once(|_| Err(unavailable()));
         outbox.expect_release().times(1).returning(|| Ok(()));
-        publisher.expect_publish().never();
+        publisher.expect_publish_all().never();
         let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
         assert!(block_on(relay.run_batch(10)).is_err());
     }
