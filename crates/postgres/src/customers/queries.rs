@@ -99,14 +99,14 @@ async fn group_rows(
         )
         .filter(customer_group_memberships::project_id.eq(project.0))
         .order((customer_group_memberships::customer_id, customer_groups::id))
-        .select((customer_group_memberships::customer_id, GroupRow::as_select()))
-        .into_boxed();
-    // One customer: `=` (see `address_rows`).
-    let query = match ids {
-        [one] => query.filter(customer_group_memberships::customer_id.eq(*one)),
-        _ => query.filter(customer_group_memberships::customer_id.eq_any(ids)),
-    };
-    Ok(query.load(&mut c).await?)
+        .select((customer_group_memberships::customer_id, GroupRow::as_select()));
+    // One customer: `=` (see `address_rows`). Not boxed: a query of a static type finds its
+    // prepared statement by type, without writing its SQL text first (a boxed one writes it
+    // on every execution to look it up).
+    Ok(match ids {
+        [one] => query.filter(customer_group_memberships::customer_id.eq(*one)).load(&mut c).await?,
+        _ => query.filter(customer_group_memberships::customer_id.eq_any(ids)).load(&mut c).await?,
+    })
 }
 
 /// The addresses of the customers `ids`, ordered by customer and address id; nothing is sent
@@ -124,17 +124,15 @@ async fn address_rows(
     let query = customer_addresses::table
         .filter(customer_addresses::project_id.eq(project.0))
         .order((customer_addresses::customer_id, customer_addresses::id))
-        .select(AddressRow::as_select())
-        .into_boxed();
+        .select(AddressRow::as_select());
     // One customer (the customer read): `customer_id = $2`, whose plan is the index on
     // (project, customer) whatever the statistics say; `= ANY($2)` got a plan that filtered
     // every address of the project when it was cached while the table was small (the pool's
     // periodic `DISCARD PLANS` re-plans the list pages' statements).
-    let query = match ids {
-        [one] => query.filter(customer_addresses::customer_id.eq(*one)),
-        _ => query.filter(customer_addresses::customer_id.eq_any(ids)),
-    };
-    Ok(query.load(&mut c).await?)
+    Ok(match ids {
+        [one] => query.filter(customer_addresses::customer_id.eq(*one)).load(&mut c).await?,
+        _ => query.filter(customer_addresses::customer_id.eq_any(ids)).load(&mut c).await?,
+    })
 }
 
 /// Puts the relation rows on the customers of `page` (only the relations asked for are
