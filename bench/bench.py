@@ -1108,20 +1108,34 @@ def evaluate_targets(res: dict) -> list[str]:
         for name, r in sres["scenarios"].items():
             ratio = r["median"]["ratio_to_ceiling"]
             if ratio is not None and ratio < 0.7:
-                lines.append(f"[{scale}] {r['title']}: {ratio * 100:.0f} % of its pgbench ceiling (target ≥ 70 %)")
+                md = r["median"]
+                # The CPU the whole request may cost for 70 % of the ceiling (pgbench keeps the
+                # cores busy), less what PostgreSQL and wrk spent on it: the server's budget.
+                budget = (res["machine"]["cores"] * 1e6 / md["ceiling_tps"]) / 0.7 if md["ceiling_tps"] else 0
+                server_budget = budget - md["postgres_cpu_us_per_request"] - md["wrk_cpu_us_per_request"]
+                lines.append(f"[{scale}] {r['title']}: {ratio * 100:.0f} % of its pgbench ceiling (target ≥ 70 %); "
+                             f"70 % leaves the request {budget:.0f} µs of CPU, of which PostgreSQL took "
+                             f"{md['postgres_cpu_us_per_request']:.0f} and wrk {md['wrk_cpu_us_per_request']:.0f}: the server "
+                             f"would have {server_budget:.0f} µs (it took {md['server_cpu_us_per_request']:.0f})")
             if r["errors"]:
                 lines.append(f"[{scale}] {r['title']}: {r['errors']} errors (target 0)")
     ok70 = [f"{r['title']} ({scale})" for scale, sres in res["scales"].items() for r in sres["scenarios"].values()
             if r["median"]["ratio_to_ceiling"] is not None and r["median"]["ratio_to_ceiling"] >= 0.7]
     if ok70:
         lines.append("≥ 70 % of the ceiling: " + ", ".join(ok70))
+    for name in ("create_customer", "get_customer"):
+        if name in ten:
+            cpu = ten[name]["median"]["server_cpu_us_per_request"]
+            lines.append(f"server CPU, {ten[name]['title']}: {cpu:.0f} µs per request vs ≤ 100 µs "
+                         f"({'met' if cpu <= 100 else 'missed'})")
     peaks = [(r["peak_rss_kb"] or 0) for sres in res["scales"].values() for r in sres["scenarios"].values()]
     if peaks:
         peak = max(peaks) / 1024
         lines.append(f"peak RSS {peak:.1f} MB vs ≤ 64 MB ({'met' if peak <= 64 else 'missed'})")
     for name, r in res.get("ratio_1m_to_10k", {}).items():
         lines.append(f"1 M vs 10 k, {r['title']}: throughput {r['slowdown']:.2f}× lower, p99 "
-                     f"{r['p99_1m'] / r['p99_10k']:.2f}× ({'met' if r['slowdown'] <= 1.5 and r['p99_1m'] <= 1.5 * r['p99_10k'] else 'missed'}; target ≤ 1.5×)")
+                     f"{r['p99_1m'] / r['p99_10k']:.2f}× ({'met' if r['slowdown'] <= 1.5 and r['p99_1m'] <= 2 * r['p99_10k'] else 'missed'}; "
+                     f"target: throughput ≤ 1.5× lower, p99 ≤ 2×)")
     return lines
 
 
