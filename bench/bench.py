@@ -480,6 +480,10 @@ class Run:
                              "(SELECT count(*) FROM customer_groups), (SELECT count(*) FROM customer_group_memberships)")[0]))
         size = self.pg.value(db, f"SELECT pg_size_pretty(pg_database_size('{db}'))")
         log(f"[{scale}] seeded in {seed_s:.1f} s: {counts}, database {size}")
+        # Start from a settled server: the seed's dirty pages written out now, not by a checkpoint
+        # during the measurement; and time every read and write of a block (the I/O columns).
+        self.pg.psql(db, "CHECKPOINT")
+        self.pg.psql("postgres", f"ALTER DATABASE {db} SET track_io_timing = on")
         return {"db": db, "project": project, "client": client, "customers": n, "groups": GROUPS,
                 "counts": {k: int(v) for k, v in counts.items()}, "database_size": size,
                 "seed_seconds": round(seed_s, 1), "prepare_seconds": round(time.time() - t0, 1)}
@@ -957,7 +961,9 @@ class Run:
         reps, ceilings = [], []
         for i in range(1, a.reps + 1):
             reset = server.reset_peak_rss()
+            io0 = self.io_stats(ctx["db"])
             r = self.wrk(ctx, sc, a.duration, f"{self.run_id}-{ctx['scale']}-{i}")
+            r["io"] = {k: round(v - io0[k], 1) for k, v in self.io_stats(ctx["db"]).items()}
             r["peak_rss_kb"] = server.status_kb("VmHWM") if reset else None
             r["rss_end_kb"] = server.status_kb("VmRSS")
             if not server.alive():
@@ -997,6 +1003,17 @@ class Run:
             "runs": reps,
             "ceiling_runs": ceilings,
         }
+
+    def io_stats(self, db: str) -> dict:
+        """Block reads that missed shared_buffers and their time (track_io_timing), block writes
+        by backends and checkpoints, and checkpoints, so far: deltas around a run show whether the
+        tail latency came from the disk or a checkpoint."""
+        row = self.pg.rows(db, f"""
+            SELECT d.blks_read, d.blk_read_time, d.blk_write_time, b.checkpoints_timed + b.checkpoints_req,
+                   b.buffers_checkpoint, b.buffers_backend
+            FROM pg_stat_database d, pg_stat_bgwriter b WHERE d.datname = {q(db)}""")[0]
+        keys = ["blocks_read", "read_ms", "write_ms", "checkpoints", "buffers_checkpoint", "buffers_backend"]
+        return {k: float(v or 0) for k, v in zip(keys, row)}
 
     # ---- output ----------------------------------------------------------------------------
 
@@ -1050,6 +1067,15 @@ def render_markdown(res: dict) -> str:
                 f"{r['errors']} | {r['conflicts_409']} | {(r['peak_rss_kb'] or 0) / 1024:.1f} | "
                 f"{md['ceiling_tps']:,.0f} | {mode} | {md['ratio_to_ceiling']:.2f} | {rt} | "
                 f"{md['server_cpu_us_per_request']:.0f} |")
+        io_rows = [(r["title"], r["runs"]) for r in sres["scenarios"].values() if r.get("runs")]
+        if any("io" in run for _, runs in io_rows for run in runs):
+            out.append("\nI/O during the wrk runs (sum over the repetitions): blocks read from outside shared_buffers "
+                       "(read time), checkpoints (buffers they wrote): " + "; ".join(
+                           f"{title}: {sum(x['io']['blocks_read'] for x in runs if 'io' in x):,.0f} "
+                           f"({sum(x['io']['read_ms'] for x in runs if 'io' in x):,.0f} ms), "
+                           f"{sum(x['io']['checkpoints'] for x in runs if 'io' in x):.0f} "
+                           f"({sum(x['io']['buffers_checkpoint'] for x in runs if 'io' in x):,.0f})"
+                           for title, runs in io_rows) + ".")
         if "search_terms" in sres:
             t = sres["search_terms"]
             out.append(f"\n`q` terms: {t['terms']} surnames, {t['matches_min']}–{t['matches_max']} matching customers "

@@ -2,12 +2,6 @@
 
 use clap::Parser;
 
-/// mimalloc instead of the system allocator: a customer read allocates and frees a few hundred
-/// small buffers (request, rows, JSON), and glibc's malloc/free were about a tenth of the
-/// server's CPU in its profile (docs/benchmarks.md).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 fn main() -> std::process::ExitCode {
     let cli = match xclade_server::cli::Cli::try_parse() {
         Ok(cli) => cli,
