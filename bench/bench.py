@@ -1240,6 +1240,7 @@ def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pg", required=True, help="PostgreSQL server URL without a database")
     ap.add_argument("--binary", required=True, help="the release xclade-customers binary")
+    ap.add_argument("--skip-10k", action="store_true", help="with --scale 1m: only the 1 M scale")
     ap.add_argument("--scale", choices=["10k", "1m"], default="10k",
                     help="1m: the 10k run, then the read/query scenarios at 1 000 000 customers")
     ap.add_argument("--duration", type=int, default=15, help="seconds per measured wrk run")
@@ -1264,14 +1265,14 @@ def main() -> int:
             ap.error(f"unknown scenario {s}")
     r = Run(args)
     t0 = time.time()
-    scales = ["10k"] + (["1m"] if args.scale == "1m" else [])
+    scales = ([] if args.skip_10k and args.scale == "1m" else ["10k"]) + (["1m"] if args.scale == "1m" else [])
     r.results["settings"]["scales"] = scales
     try:
         for scale in scales:
             names = chosen if scale == "10k" else [s for s in chosen if BY_NAME[s]["read"]]
             r.results["scales"][scale] = r.run_scale(scale, names)
             r.write_results(partial=True)
-        if "1m" in r.results["scales"]:
+        if "1m" in r.results["scales"] and "10k" in r.results["scales"]:
             ratios = {}
             for name, big in r.results["scales"]["1m"]["scenarios"].items():
                 small = r.results["scales"]["10k"]["scenarios"].get(name)
