@@ -99,6 +99,28 @@ function M.lines(path)
     return list
 end
 
+-- The lines of a file whose lines all have the same length (ids), kept as one string:
+-- `fixed.count` lines, `fixed.get(i)` the i-th. A table of a million strings (M.lines) makes
+-- every cycle of LuaJIT's garbage collector mark a million objects, which stalled a wrk thread,
+-- and every connection it drives, for tens to hundreds of milliseconds: at 1 M customers the
+-- customer read's p99 was wrk's own pauses (docs/benchmarks.md).
+function M.fixed_lines(path)
+    local f = assert(io.open(path, "rb"))
+    local s = f:read("*a")
+    f:close()
+    if s:sub(-1) ~= "\n" then s = s .. "\n" end
+    local width = s:find("\n", 1, true)
+    assert(width and width > 1, "no lines in " .. path)
+    assert(#s % width == 0, "lines of unequal length in " .. path)
+    return {
+        count = math.floor(#s / width),
+        get = function(i)
+            local at = (i - 1) * width
+            return s:sub(at + 1, at + width - 1)
+        end,
+    }
+end
+
 -- Splits a line on spaces.
 function M.fields(line)
     local out = {}

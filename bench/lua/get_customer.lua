@@ -5,8 +5,8 @@ local c = dofile(dir .. "common.lua")
 local ids
 
 c.install({
-    init = function(own) ids = c.lines(own[1]) end,
+    init = function(own) ids = c.fixed_lines(own[1]) end,
     request = function()
-        return wrk.format("GET", "/admin/customers/" .. ids[math.random(#ids)], c.headers)
+        return wrk.format("GET", "/admin/customers/" .. ids.get(math.random(ids.count)), c.headers)
     end,
 })
