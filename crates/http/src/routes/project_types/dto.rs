@@ -270,3 +270,88 @@ pub struct TypeUpdateDoc {
     #[schema(max_items = 500)]
     actions: Vec<TypeActionDoc>,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use xclade_domain::custom_type::{
+        EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedEnumValue, TypeKey, TypeParts,
+    };
+    use xclade_domain::customer_group::Version;
+    use xclade_domain::TypeId;
+
+    fn two(en: &str, de: &str) -> LocalizedString {
+        LocalizedString::new("label", [("en".to_owned(), en.to_owned()), ("de".to_owned(), de.to_owned())].into())
+            .expect("valid")
+    }
+
+    fn with(name: &str, t: FieldType, required: bool, hint: InputHint) -> FieldDefinition {
+        FieldDefinition::new(FieldName::parse(name).expect("name"), two(name, &name.to_uppercase()), required, t, hint)
+            .expect("def")
+    }
+
+    /// The wire JSON of a type with every field type and both input hints, byte for byte.
+    #[test]
+    fn the_wire_json_of_a_type_is_unchanged() {
+        let enums = || FieldType::Enum {
+            values: vec![
+                EnumValue { key: "gold".into(), label: "Gold".into() },
+                EnumValue { key: "silver".into(), label: "Silver \"S\"".into() },
+            ],
+        };
+        let lenums = || FieldType::LocalizedEnum {
+            values: vec![LocalizedEnumValue { key: "red".into(), label: two("Red", "Rot") }],
+        };
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("time");
+        let t = Type::from_parts(TypeParts {
+            id: TypeId(uuid::Uuid::nil()),
+            version: Version::new(3).expect("version"),
+            key: TypeKey::parse("every-field").expect("key"),
+            name: two("Every field", "Jedes Feld"),
+            description: Some(two("All of them", "Alle")),
+            resource_type_ids: vec!["customer-group".into()],
+            field_definitions: vec![
+                with("flag", FieldType::Boolean, true, InputHint::SingleLine),
+                with("note", FieldType::String, false, InputHint::MultiLine),
+                with("title", FieldType::LocalizedString, false, InputHint::SingleLine),
+                with("points", FieldType::Number, false, InputHint::SingleLine),
+                with("born", FieldType::Date, false, InputHint::SingleLine),
+                with("seen", FieldType::DateTime, false, InputHint::SingleLine),
+                with("tier", enums(), false, InputHint::SingleLine),
+                with("color", lenums(), false, InputHint::SingleLine),
+                with("tiers", FieldType::Set { element_type: Box::new(enums()) }, false, InputHint::SingleLine),
+                with("colors", FieldType::Set { element_type: Box::new(lenums()) }, false, InputHint::SingleLine),
+                with(
+                    "numbers",
+                    FieldType::Set { element_type: Box::new(FieldType::Number) },
+                    false,
+                    InputHint::MultiLine,
+                ),
+            ],
+            created_at: at,
+            created_by: None,
+            last_modified_at: at,
+            last_modified_by: None,
+        });
+        let wire = serde_json::to_string(&TypeView::from(&t)).expect("json");
+        assert_eq!(
+            wire,
+            concat!(
+                r#"{"id":"00000000-0000-0000-0000-000000000000","version":3,"key":"every-field","name":{"de":"Jedes Feld","en":"Every field"},"description":{"de":"Alle","en":"All of them"},"resourceTypeIds":["customer-group"],"fieldDefinitions":["#,
+                r#"{"name":"flag","label":{"de":"FLAG","en":"flag"},"required":true,"type":{"name":"Boolean"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"note","label":{"de":"NOTE","en":"note"},"required":false,"type":{"name":"String"},"inputHint":"MultiLine"},"#,
+                r#"{"name":"title","label":{"de":"TITLE","en":"title"},"required":false,"type":{"name":"LocalizedString"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"points","label":{"de":"POINTS","en":"points"},"required":false,"type":{"name":"Number"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"born","label":{"de":"BORN","en":"born"},"required":false,"type":{"name":"Date"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"seen","label":{"de":"SEEN","en":"seen"},"required":false,"type":{"name":"DateTime"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"tier","label":{"de":"TIER","en":"tier"},"required":false,"type":{"name":"Enum","values":[{"key":"gold","label":"Gold"},{"key":"silver","label":"Silver \"S\""}]},"inputHint":"SingleLine"},"#,
+                r#"{"name":"color","label":{"de":"COLOR","en":"color"},"required":false,"type":{"name":"LocalizedEnum","values":[{"key":"red","label":{"de":"Rot","en":"Red"}}]},"inputHint":"SingleLine"},"#,
+                r#"{"name":"tiers","label":{"de":"TIERS","en":"tiers"},"required":false,"type":{"name":"Set","elementType":{"name":"Enum","values":[{"key":"gold","label":"Gold"},{"key":"silver","label":"Silver \"S\""}]}},"inputHint":"SingleLine"},"#,
+                r#"{"name":"colors","label":{"de":"COLORS","en":"colors"},"required":false,"type":{"name":"Set","elementType":{"name":"LocalizedEnum","values":[{"key":"red","label":{"de":"Rot","en":"Red"}}]}},"inputHint":"SingleLine"},"#,
+                r#"{"name":"numbers","label":{"de":"NUMBERS","en":"numbers"},"required":false,"type":{"name":"Set","elementType":{"name":"Number"}},"inputHint":"MultiLine"}"#,
+                r#"],"createdAt":"2024-05-01T12:00:00.000Z","lastModifiedAt":"2024-05-01T12:00:00.000Z"}"#
+            )
+        );
+    }
+}
