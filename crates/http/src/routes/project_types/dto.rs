@@ -4,8 +4,9 @@
 use crate::routes::project_groups::dto::{timestamp, ActorDoc, ActorView};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type};
+use xclade_domain::custom_type::{FieldDefinition, FieldType, LocalizedString, Type};
 use xclade_domain::paging::QueryPage;
 
 /// A custom type (§3.5). Absent optional fields are omitted.
@@ -18,14 +19,14 @@ pub struct TypeView {
     pub version: i64,
     pub key: String,
     #[schema(value_type = Object, example = json!({"en": "Group fields"}))]
-    pub name: LocalizedString,
+    pub name: LocalizedView,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>, nullable = false)]
-    pub description: Option<LocalizedString>,
+    pub description: Option<LocalizedView>,
     #[schema(example = json!(["customer-group"]))]
     pub resource_type_ids: Vec<String>,
     #[schema(value_type = Vec<FieldDefinitionDoc>)]
-    pub field_definitions: Vec<FieldDefinition>,
+    pub field_definitions: Vec<FieldDefinitionView>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,16 +45,109 @@ impl From<&Type> for TypeView {
             id: t.id().to_string(),
             version: t.version().get(),
             key: t.key().as_str().to_owned(),
-            name: t.name().clone(),
-            description: t.description().cloned(),
+            name: localized(t.name()),
+            description: t.description().map(localized),
             resource_type_ids: t.resource_type_ids().to_vec(),
-            field_definitions: t.field_definitions().to_vec(),
+            field_definitions: t.field_definitions().iter().map(FieldDefinitionView::from).collect(),
             created_at: timestamp(&t.created_at()),
             created_by: t.created_by().map(ActorView::from),
             last_modified_at: timestamp(&t.last_modified_at()),
             last_modified_by: t.last_modified_by().map(ActorView::from),
         }
     }
+}
+
+/// A localized string on the wire: `{"en": "Gold", "de": "Gold"}`, locales in order.
+pub type LocalizedView = BTreeMap<String, String>;
+
+fn localized(l: &LocalizedString) -> LocalizedView {
+    l.as_map().clone()
+}
+
+/// A field definition as the type routes write it (its schema is [`FieldDefinitionDoc`]):
+/// `name`, `label`, `required`, `type`, `inputHint`, in this order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldDefinitionView {
+    name: String,
+    label: LocalizedView,
+    required: bool,
+    #[serde(rename = "type")]
+    field_type: FieldTypeView,
+    input_hint: &'static str,
+}
+
+impl From<&FieldDefinition> for FieldDefinitionView {
+    fn from(d: &FieldDefinition) -> Self {
+        FieldDefinitionView {
+            name: d.name.as_str().to_owned(),
+            label: localized(&d.label),
+            required: d.required,
+            field_type: FieldTypeView::from(&d.field_type),
+            input_hint: d.input_hint.name(),
+        }
+    }
+}
+
+/// A field type on the wire: `{"name": "Set", "elementType": {"name": "Enum", "values": […]}}`.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "name")]
+pub enum FieldTypeView {
+    Boolean,
+    String,
+    LocalizedString,
+    Number,
+    Date,
+    DateTime,
+    Enum {
+        values: Vec<EnumValueView>,
+    },
+    LocalizedEnum {
+        values: Vec<LocalizedEnumValueView>,
+    },
+    Set {
+        #[serde(rename = "elementType")]
+        element_type: Box<FieldTypeView>,
+    },
+}
+
+impl From<&FieldType> for FieldTypeView {
+    fn from(t: &FieldType) -> Self {
+        match t {
+            FieldType::Boolean => FieldTypeView::Boolean,
+            FieldType::String => FieldTypeView::String,
+            FieldType::LocalizedString => FieldTypeView::LocalizedString,
+            FieldType::Number => FieldTypeView::Number,
+            FieldType::Date => FieldTypeView::Date,
+            FieldType::DateTime => FieldTypeView::DateTime,
+            FieldType::Enum { values } => FieldTypeView::Enum {
+                values: values.iter().map(|v| EnumValueView { key: v.key.clone(), label: v.label.clone() }).collect(),
+            },
+            FieldType::LocalizedEnum { values } => FieldTypeView::LocalizedEnum {
+                values: values
+                    .iter()
+                    .map(|v| LocalizedEnumValueView { key: v.key.clone(), label: localized(&v.label) })
+                    .collect(),
+            },
+            FieldType::Set { element_type } => {
+                FieldTypeView::Set { element_type: Box::new(FieldTypeView::from(element_type.as_ref())) }
+            }
+        }
+    }
+}
+
+/// A value of an `Enum` field type on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnumValueView {
+    key: String,
+    label: String,
+}
+
+/// A value of a `LocalizedEnum` field type on the wire.
+#[derive(Debug, Clone, Serialize)]
+pub struct LocalizedEnumValueView {
+    key: String,
+    label: LocalizedView,
 }
 
 /// A page of types, like a page of groups.
