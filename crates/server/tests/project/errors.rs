@@ -2,7 +2,7 @@
 //! exact body. (`InvalidField`, `RequiredField` and `ReferenceExists` need custom types, issue 7.)
 
 use crate::json;
-use crate::support::{first_error, id, Ctx, PROJECT};
+use crate::support::{assert_envelope, first_error, id, Ctx, PROJECT};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 
@@ -107,110 +107,53 @@ async fn invalid_input() {
     let ctx = Ctx::new().await;
     let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\" and")]).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)"
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        400,
+        "InvalidInput",
+        r#"Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)"#,
+    );
 
     let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"a\"\n  or = 3")]).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)"
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        400,
+        "InvalidInput",
+        r#"Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)"#,
+    );
 
     let (s, b) = ctx.get_q("/customer-groups", &[("where", "foo = \"x\"")]).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Malformed parameter: where: The field 'foo' does not exist.",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Malformed parameter: where: The field 'foo' does not exist."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 400, "InvalidInput", r#"Malformed parameter: where: The field 'foo' does not exist."#);
 
     let (s, b) = ctx.get_q("/customer-groups", &[("limit", "abc")]).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'.",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        400,
+        "InvalidInput",
+        r#"Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."#,
+    );
 
     let (s, b) = ctx.get_q("/customer-groups", &[("sort", "foo asc")]).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Malformed parameter: sort: Invalid sort expression 'foo asc'.",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Malformed parameter: sort: Invalid sort expression 'foo asc'."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 400, "InvalidInput", r#"Malformed parameter: sort: Invalid sort expression 'foo asc'."#);
 
     let group = ctx.create("Gold", None).await;
     let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "foo"}])).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Invalid action foo",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Invalid action foo"
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 400, "InvalidInput", r#"Invalid action foo"#);
 
     // A rule of the domain (key pattern) is InvalidInput too.
     let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Silver", "key": "no spaces"})).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Invalid key 'no spaces'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters.",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Invalid key 'no spaces'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        400,
+        "InvalidInput",
+        r#"Invalid key 'no spaces'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters."#,
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -219,18 +162,7 @@ async fn invalid_operation() {
     let group = ctx.create("Gold", Some("gold")).await;
     let (s, b) = ctx.delete(&format!("/customer-groups/{}", id(&group))).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Missing version number",
-      "errors": [
-        {
-          "code": "InvalidOperation",
-          "message": "Missing version number"
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 400, "InvalidOperation", r#"Missing version number"#);
     let (s, b) = ctx.delete("/customer-groups/key=gold").await;
     assert_eq!(s, 400);
     assert_eq!(b["errors"][0]["code"], "InvalidOperation");
@@ -239,18 +171,12 @@ async fn invalid_operation() {
     // type, setting or removing a field is an InvalidOperation already.
     let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "setCustomField", "name": "tier"}])).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "The customer group has no custom type; the field 'tier' cannot be set.",
-      "errors": [
-        {
-          "code": "InvalidOperation",
-          "message": "The customer group has no custom type; the field 'tier' cannot be set."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        400,
+        "InvalidOperation",
+        r#"The customer group has no custom type; the field 'tier' cannot be set."#,
+    );
     let (s, b) = ctx.get(&format!("/customer-groups/{}", id(&group))).await;
     assert_eq!((s, &b["version"]), (200, &json!(1)));
 }
@@ -528,46 +454,18 @@ async fn resource_not_found() {
     let missing = "0190d7a0-0000-7000-8000-000000000001";
     let (s, b) = ctx.get(&format!("/customer-groups/{missing}")).await;
     assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 404,
-      "message": "The Resource with ID '0190d7a0-0000-7000-8000-000000000001' was not found.",
-      "errors": [
-        {
-          "code": "ResourceNotFound",
-          "message": "The Resource with ID '0190d7a0-0000-7000-8000-000000000001' was not found."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        404,
+        "ResourceNotFound",
+        r#"The Resource with ID '0190d7a0-0000-7000-8000-000000000001' was not found."#,
+    );
     let (s, b) = ctx.get("/customer-groups/key=nope").await;
     assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 404,
-      "message": "The Resource with key 'nope' was not found.",
-      "errors": [
-        {
-          "code": "ResourceNotFound",
-          "message": "The Resource with key 'nope' was not found."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 404, "ResourceNotFound", r#"The Resource with key 'nope' was not found."#);
     let (s, b) = ctx.get("/customer-groups/not-a-uuid").await;
     assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 404,
-      "message": "The Resource with ID 'not-a-uuid' was not found.",
-      "errors": [
-        {
-          "code": "ResourceNotFound",
-          "message": "The Resource with ID 'not-a-uuid' was not found."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 404, "ResourceNotFound", r#"The Resource with ID 'not-a-uuid' was not found."#);
     let (s, b) = ctx.update(missing, 1, json!([{"action": "changeName", "name": "x"}])).await;
     assert_eq!((s, b["errors"][0]["code"].as_str()), (404, Some("ResourceNotFound")), "{b}");
     let (s, b) = ctx.delete(&format!("/customer-groups/{missing}?version=1")).await;
@@ -635,18 +533,12 @@ async fn general_500_and_503() {
     ctx.exec("ALTER TABLE customer_groups RENAME TO customer_groups_away").await;
     let (s, b) = ctx.get("/customer-groups").await;
     assert_eq!(s, 500);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 500,
-      "message": "Sorry, we are not able to process your request right now. Please try again later.",
-      "errors": [
-        {
-          "code": "General",
-          "message": "Sorry, we are not able to process your request right now. Please try again later."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        500,
+        "General",
+        r#"Sorry, we are not able to process your request right now. Please try again later."#,
+    );
     let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "x"})).await;
     assert_eq!((s, b["errors"][0]["code"].as_str()), (500, Some("General")), "{b}");
     ctx.exec("ALTER TABLE customer_groups_away RENAME TO customer_groups").await;
@@ -667,18 +559,12 @@ async fn general_500_and_503() {
     .expect("terminate");
     let (s, b) = ctx.get("/customer-groups").await;
     assert_eq!(s, 503);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 503,
-      "message": "Sorry, we are not able to process your request right now. Please try again later.",
-      "errors": [
-        {
-          "code": "General",
-          "message": "Sorry, we are not able to process your request right now. Please try again later."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        503,
+        "General",
+        r#"Sorry, we are not able to process your request right now. Please try again later."#,
+    );
     let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "x"})).await;
     assert_eq!((s, b["errors"][0]["code"].as_str()), (503, Some("General")), "{b}");
     let (s, body) = ctx.head_q("/customer-groups", &[]).await;
@@ -707,34 +593,17 @@ async fn nul_characters_are_refused() {
     let group = ctx.create("Gold", Some("gold")).await;
     let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Gold\u{0000}"})).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Field 'groupName' must not contain U+0000",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Field 'groupName' must not contain U+0000"
-        }
-      ]
-    }
-    "#);
+    assert_envelope(&b, 400, "InvalidInput", r#"Field 'groupName' must not contain U+0000"#);
     let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "changeName", "name": "\u{0000}"}])).await;
     assert_eq!((s, first_error(&b).0.as_str()), (400, "InvalidInput"), "{b}");
     let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\\u0000\"")]).await;
     assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 400,
-      "message": "Malformed parameter: where: String values must not contain the character U+0000.",
-      "errors": [
-        {
-          "code": "InvalidInput",
-          "message": "Malformed parameter: where: String values must not contain the character U+0000."
-        }
-      ]
-    }
-    "#);
+    assert_envelope(
+        &b,
+        400,
+        "InvalidInput",
+        r#"Malformed parameter: where: String values must not contain the character U+0000."#,
+    );
     let (s, b) =
         ctx.get_q("/customer-groups", &[("where", "name in :n"), ("var.n", "Gold"), ("var.n", "\u{0000}")]).await;
     assert_eq!((s, first_error(&b).0.as_str()), (400, "InvalidInput"), "{b}");

@@ -154,3 +154,12 @@ pub fn first_error(body: &Value) -> (String, String) {
     let e = &body["errors"][0];
     (e["code"].as_str().unwrap_or_default().to_owned(), e["message"].as_str().unwrap_or_default().to_owned())
 }
+
+/// Asserts that `body` is exactly the family's envelope of one error, keys in this order:
+/// `{"statusCode": status, "message": message, "errors": [{"code": code, "message": message}]}`.
+#[track_caller]
+pub fn assert_envelope(body: &Value, status: u16, code: &str, message: &str) {
+    let expected = json!({"statusCode": status, "message": message, "errors": [{"code": code, "message": message}]});
+    let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
+    assert_eq!(text(body), text(&expected));
+}
