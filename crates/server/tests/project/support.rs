@@ -159,7 +159,18 @@ pub fn first_error(body: &Value) -> (String, String) {
 /// `{"statusCode": status, "message": message, "errors": [{"code": code, "message": message}]}`.
 #[track_caller]
 pub fn assert_envelope(body: &Value, status: u16, code: &str, message: &str) {
-    let expected = json!({"statusCode": status, "message": message, "errors": [{"code": code, "message": message}]});
+    assert_envelope_with(body, status, code, message, json!({}));
+}
+
+/// [`assert_envelope`] whose error also has the keys of `extra`, in their order, after
+/// `code` and `message`.
+#[track_caller]
+pub fn assert_envelope_with(body: &Value, status: u16, code: &str, message: &str, extra: Value) {
+    let mut error = json!({"code": code, "message": message});
+    if let (Some(error), Value::Object(extra)) = (error.as_object_mut(), extra) {
+        error.extend(extra);
+    }
+    let expected = json!({"statusCode": status, "message": message, "errors": [error]});
     let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
     assert_eq!(text(body), text(&expected));
 }
