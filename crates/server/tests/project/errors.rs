@@ -35,86 +35,44 @@ async fn invalid_json_input() {
     "#);
     assert!(b["errors"][0]["detailedErrorMessage"].as_str().is_some_and(|d| d.starts_with("Malformed JSON: ")), "{b}");
 
-    let (s, b) = ctx.post("/customer-groups", &json!({"key": "gold"})).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "InvalidJsonInput",
-        r#"Request body does not contain valid JSON."#,
-        json!({"detailedErrorMessage": r#"groupName: Missing required value"#}),
-    );
-
-    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": 7})).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "InvalidJsonInput",
-        r#"Request body does not contain valid JSON."#,
-        json!({"detailedErrorMessage": r#"groupName: JSON string expected."#}),
-    );
-
     let group = ctx.create("Gold", None).await;
-    let (s, b) = ctx.post(&format!("/customer-groups/{}", id(&group)), &json!({"actions": []})).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "InvalidJsonInput",
-        r#"Request body does not contain valid JSON."#,
-        json!({"detailedErrorMessage": r#"version: Missing required value"#}),
-    );
-
-    let (s, b) = ctx.post(&format!("/customer-groups/{}", id(&group)), &json!({"version": 1})).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "InvalidJsonInput",
-        r#"Request body does not contain valid JSON."#,
-        json!({"detailedErrorMessage": r#"actions: Missing required value"#}),
-    );
+    let by_id = format!("/customer-groups/{}", id(&group));
+    for (path, body, detail) in [
+        ("/customer-groups", json!({"key": "gold"}), "groupName: Missing required value"),
+        ("/customer-groups", json!({"groupName": 7}), "groupName: JSON string expected."),
+        (by_id.as_str(), json!({"actions": []}), "version: Missing required value"),
+        (by_id.as_str(), json!({"version": 1}), "actions: Missing required value"),
+    ] {
+        let (s, b) = ctx.post(path, &body).await;
+        assert_eq!(s, 400, "{body}");
+        let detail = json!({"detailedErrorMessage": detail});
+        assert_envelope_with(&b, 400, "InvalidJsonInput", "Request body does not contain valid JSON.", detail);
+    }
     assert_eq!(ctx.events("customer-group.updated").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn invalid_input() {
     let ctx = Ctx::new().await;
-    let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\" and")]).await;
-    assert_eq!(s, 400);
-    assert_envelope(
-        &b,
-        400,
-        "InvalidInput",
-        r#"Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)"#,
-    );
-
-    let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"a\"\n  or = 3")]).await;
-    assert_eq!(s, 400);
-    assert_envelope(
-        &b,
-        400,
-        "InvalidInput",
-        r#"Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)"#,
-    );
-
-    let (s, b) = ctx.get_q("/customer-groups", &[("where", "foo = \"x\"")]).await;
-    assert_eq!(s, 400);
-    assert_envelope(&b, 400, "InvalidInput", r#"Malformed parameter: where: The field 'foo' does not exist."#);
-
-    let (s, b) = ctx.get_q("/customer-groups", &[("limit", "abc")]).await;
-    assert_eq!(s, 400);
-    assert_envelope(
-        &b,
-        400,
-        "InvalidInput",
-        r#"Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."#,
-    );
-
-    let (s, b) = ctx.get_q("/customer-groups", &[("sort", "foo asc")]).await;
-    assert_eq!(s, 400);
-    assert_envelope(&b, 400, "InvalidInput", r#"Malformed parameter: sort: Invalid sort expression 'foo asc'."#);
+    for (parameter, value, message) in [
+        (
+            "where",
+            "name = \"Gold\" and",
+            "Malformed parameter: where: Syntax error while parsing 'where'. Unexpected end of input, expected a field name, 'not' or '(' (line 1, column 18)",
+        ),
+        (
+            "where",
+            "name = \"a\"\n  or = 3",
+            "Malformed parameter: where: Syntax error while parsing 'where'. Invalid input '=', expected a field name, 'not' or '(' (line 2, column 6)",
+        ),
+        ("where", "foo = \"x\"", "Malformed parameter: where: The field 'foo' does not exist."),
+        ("limit", "abc", "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."),
+        ("sort", "foo asc", "Malformed parameter: sort: Invalid sort expression 'foo asc'."),
+    ] {
+        let (s, b) = ctx.get_q("/customer-groups", &[(parameter, value)]).await;
+        assert_eq!(s, 400, "{parameter}={value}");
+        assert_envelope(&b, 400, "InvalidInput", message);
+    }
 
     let group = ctx.create("Gold", None).await;
     let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "foo"}])).await;
