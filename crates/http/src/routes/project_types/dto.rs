@@ -89,65 +89,48 @@ impl From<&FieldDefinition> for FieldDefinitionView {
     }
 }
 
-/// A field type on the wire: `{"name": "Set", "elementType": {"name": "Enum", "values": […]}}`.
+/// A field type on the wire: `{"name": "Set", "elementType": {"name": "Enum", "values": […]}}`
+/// (`name` first; `values` only for the enums, `elementType` only for a set).
 #[derive(Debug, Clone, Serialize)]
-#[serde(tag = "name")]
-pub enum FieldTypeView {
-    Boolean,
-    String,
-    LocalizedString,
-    Number,
-    Date,
-    DateTime,
-    Enum {
-        values: Vec<EnumValueView>,
-    },
-    LocalizedEnum {
-        values: Vec<LocalizedEnumValueView>,
-    },
-    Set {
-        #[serde(rename = "elementType")]
-        element_type: Box<FieldTypeView>,
-    },
+#[serde(rename_all = "camelCase")]
+pub struct FieldTypeView {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<EnumValueView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    element_type: Option<Box<FieldTypeView>>,
 }
 
 impl From<&FieldType> for FieldTypeView {
     fn from(t: &FieldType) -> Self {
-        match t {
-            FieldType::Boolean => FieldTypeView::Boolean,
-            FieldType::String => FieldTypeView::String,
-            FieldType::LocalizedString => FieldTypeView::LocalizedString,
-            FieldType::Number => FieldTypeView::Number,
-            FieldType::Date => FieldTypeView::Date,
-            FieldType::DateTime => FieldTypeView::DateTime,
-            FieldType::Enum { values } => FieldTypeView::Enum {
-                values: values.iter().map(|v| EnumValueView { key: v.key.clone(), label: v.label.clone() }).collect(),
-            },
-            FieldType::LocalizedEnum { values } => FieldTypeView::LocalizedEnum {
-                values: values
-                    .iter()
-                    .map(|v| LocalizedEnumValueView { key: v.key.clone(), label: localized(&v.label) })
-                    .collect(),
-            },
-            FieldType::Set { element_type } => {
-                FieldTypeView::Set { element_type: Box::new(FieldTypeView::from(element_type.as_ref())) }
+        let value = |key: &str, label: LabelView| EnumValueView { key: key.to_owned(), label };
+        let (values, element_type) = match t {
+            FieldType::Enum { values } => {
+                (Some(values.iter().map(|v| value(&v.key, LabelView::Plain(v.label.clone()))).collect()), None)
             }
-        }
+            FieldType::LocalizedEnum { values } => {
+                (Some(values.iter().map(|v| value(&v.key, LabelView::Localized(localized(&v.label)))).collect()), None)
+            }
+            FieldType::Set { element_type } => (None, Some(Box::new(FieldTypeView::from(element_type.as_ref())))),
+            _ => (None, None),
+        };
+        FieldTypeView { name: t.name(), values, element_type }
     }
 }
 
-/// A value of an `Enum` field type on the wire.
+/// A value of an `Enum` or `LocalizedEnum` field type on the wire: `{"key", "label"}`.
 #[derive(Debug, Clone, Serialize)]
 pub struct EnumValueView {
     key: String,
-    label: String,
+    label: LabelView,
 }
 
-/// A value of a `LocalizedEnum` field type on the wire.
+/// The label of an enum value: a text (`Enum`) or a localized string (`LocalizedEnum`).
 #[derive(Debug, Clone, Serialize)]
-pub struct LocalizedEnumValueView {
-    key: String,
-    label: LocalizedView,
+#[serde(untagged)]
+pub enum LabelView {
+    Plain(String),
+    Localized(LocalizedView),
 }
 
 /// A page of types, like a page of groups.
