@@ -21,7 +21,6 @@ use crate::customer_group::{GroupKey, Version};
 use crate::error::DomainError;
 use crate::ids::TypeId;
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 
@@ -35,8 +34,7 @@ pub const CUSTOMER_GROUP_RESOURCE: &str = "customer-group";
 pub type TypeQuery = crate::paging::GroupQuery;
 
 /// A localized string: locale → text (`{"en": "Gold", "de": "Gold"}`).
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct LocalizedString(BTreeMap<String, String>);
 
 impl LocalizedString {
@@ -67,8 +65,7 @@ impl LocalizedString {
 }
 
 /// A type's key: `^[A-Za-z0-9_-]+$`, 2–256 characters (like a group's key), unique per project.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct TypeKey(String);
 
 impl TypeKey {
@@ -84,8 +81,7 @@ impl TypeKey {
 }
 
 /// The name of a field definition: `^[A-Za-z0-9_-]+$`, 2–36 characters, unique in its type.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct FieldName(String);
 
 impl FieldName {
@@ -109,7 +105,7 @@ impl FieldName {
 }
 
 /// A value of an `Enum` field type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct EnumValue {
     /// The key (what a field value holds).
     pub key: String,
@@ -118,7 +114,7 @@ pub struct EnumValue {
 }
 
 /// A value of a `LocalizedEnum` field type.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LocalizedEnumValue {
     /// The key (what a field value holds).
     pub key: String,
@@ -126,10 +122,9 @@ pub struct LocalizedEnumValue {
     pub label: LocalizedString,
 }
 
-/// The type of a custom field, serialized as the project family shows it
-/// (`{"name": "Set", "elementType": {"name": "Enum", "values": […]}}`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(tag = "name")]
+/// The type of a custom field. Its JSON forms (the type routes', the stored one, the event's)
+/// belong to the adapters.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum FieldType {
     /// `true` or `false`.
     Boolean,
@@ -155,7 +150,6 @@ pub enum FieldType {
     },
     /// A JSON array of values of `element_type` (which is not itself a set).
     Set {
-        #[serde(rename = "elementType")]
         /// The type of the elements.
         element_type: Box<FieldType>,
     },
@@ -232,7 +226,7 @@ fn check_label(label: &str) -> Result<(), DomainError> {
 }
 
 /// How a `String` field is meant to be edited (informational).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub enum InputHint {
     #[default]
     /// A single line of text.
@@ -241,9 +235,18 @@ pub enum InputHint {
     MultiLine,
 }
 
+impl InputHint {
+    /// The name of the hint (`"SingleLine"` or `"MultiLine"`).
+    pub fn name(self) -> &'static str {
+        match self {
+            InputHint::SingleLine => "SingleLine",
+            InputHint::MultiLine => "MultiLine",
+        }
+    }
+}
+
 /// The definition of one custom field.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldDefinition {
     /// The field's name, unique in its type.
     pub name: FieldName,
@@ -251,10 +254,8 @@ pub struct FieldDefinition {
     pub label: LocalizedString,
     /// Whether every resource using the type must have a value.
     pub required: bool,
-    #[serde(rename = "type")]
     /// The type of its values.
     pub field_type: FieldType,
-    #[serde(default)]
     /// How it is meant to be edited.
     pub input_hint: InputHint,
 }

@@ -17,6 +17,7 @@
 //! Lock order: the project row (group creates), then the type row, then group rows.
 
 mod row;
+mod stored;
 
 use async_trait::async_trait;
 use diesel::prelude::*;
@@ -255,9 +256,7 @@ pub(crate) async fn custom_typing(conn: &mut AsyncPgConnection, project: Project
         t::table.filter(t::project_id.eq(project.0)).select((t::id, t::field_definitions)).load(conn).await?;
     let mut types: Vec<(Uuid, Vec<FieldDefinition>)> = Vec::with_capacity(rows.len());
     for (id, defs) in rows {
-        let defs: Vec<FieldDefinition> = serde_json::from_value(defs)
-            .map_err(|e| DomainError::Storage(format!("stored field definitions cannot be read: {e}").into()))?;
-        types.push((id, defs));
+        types.push((id, stored::field_definitions(id, defs)?));
     }
     Ok(CustomTyping::new(types.iter().map(|(id, defs)| (*id, defs.as_slice()))))
 }

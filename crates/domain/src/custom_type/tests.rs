@@ -169,25 +169,6 @@ fn names_keys_and_field_types() {
 }
 
 #[test]
-fn field_types_serialize_like_the_platform() {
-    let d = def("colors", set_of(lenum_type()), false);
-    assert_eq!(
-        serde_json::to_value(&d).expect("json"),
-        json!({
-            "name": "colors",
-            "label": {"en": "colors"},
-            "required": false,
-            "type": {"name": "Set", "elementType": {"name": "LocalizedEnum", "values": [{"key": "red", "label": {"en": "Red"}}]}},
-            "inputHint": "SingleLine",
-        })
-    );
-    let back: FieldDefinition = serde_json::from_value(serde_json::to_value(&d).expect("json")).expect("reads back");
-    assert_eq!(back, d);
-    let plain: FieldType = serde_json::from_value(json!({"name": "Number"})).expect("reads");
-    assert_eq!(plain, FieldType::Number);
-}
-
-#[test]
 fn drafts() {
     let key = TypeKey::parse("tk").expect("valid");
     let draft = TypeDraft::new(

@@ -8,13 +8,13 @@
 
 use super::{Event, EventKind, WriteContext};
 use crate::auth::Actor;
-use crate::custom_type::Type;
+use crate::custom_type::{FieldDefinition, FieldType, LocalizedString, Type};
 use crate::customer::{Address, Customer};
 use crate::customer_group::CustomerGroup;
 use crate::ids::GroupId;
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::Serialize;
-use serde_json::{Map, Value};
+use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
 /// RFC 3339 in UTC with milliseconds and `Z`, as both families write timestamps.
@@ -239,10 +239,43 @@ struct TypeData {
     last_modified_by: Option<ProjectActorData>,
 }
 
+fn localized(l: &LocalizedString) -> Value {
+    Value::Object(l.as_map().iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
+}
+
+/// A field type in the project family's JSON: `name` first, then `values` or `elementType`.
+fn field_type_data(t: &FieldType) -> Value {
+    let mut out = Map::new();
+    out.insert("name".to_owned(), Value::String(t.name().to_owned()));
+    match t {
+        FieldType::Enum { values } => {
+            let values = values.iter().map(|v| json!({"key": v.key, "label": v.label})).collect();
+            out.insert("values".to_owned(), Value::Array(values));
+        }
+        FieldType::LocalizedEnum { values } => {
+            let values = values.iter().map(|v| json!({"key": v.key, "label": localized(&v.label)})).collect();
+            out.insert("values".to_owned(), Value::Array(values));
+        }
+        FieldType::Set { element_type } => {
+            out.insert("elementType".to_owned(), field_type_data(element_type));
+        }
+        _ => {}
+    }
+    Value::Object(out)
+}
+
+/// A field definition in the project family's JSON.
+fn field_definition_data(d: &FieldDefinition) -> Value {
+    json!({
+        "name": d.name.as_str(),
+        "label": localized(&d.label),
+        "required": d.required,
+        "type": field_type_data(&d.field_type),
+        "inputHint": d.input_hint.name(),
+    })
+}
+
 fn custom_type(t: &Type) -> TypeData {
-    let localized = |l: &crate::custom_type::LocalizedString| {
-        Value::Object(l.as_map().iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect())
-    };
     TypeData {
         id: t.id().to_string(),
         version: t.version().get(),
@@ -250,8 +283,7 @@ fn custom_type(t: &Type) -> TypeData {
         name: localized(t.name()),
         description: t.description().map(localized),
         resource_type_ids: t.resource_type_ids().to_vec(),
-        // Field definitions are value objects whose JSON is the project family's.
-        field_definitions: serde_json::to_value(t.field_definitions()).unwrap_or(Value::Array(Vec::new())),
+        field_definitions: Value::Array(t.field_definitions().iter().map(field_definition_data).collect()),
         created_at: timestamp(&t.created_at()),
         created_by: t.created_by().map(ProjectActorData::from),
         last_modified_at: timestamp(&t.last_modified_at()),

@@ -300,129 +300,81 @@ pub async fn head_groups(
     head_response(result.await)
 }
 
-/// Gets a customer group by id.
-#[utoipa::path(get, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "getCustomerGroupById",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-    responses(
-        (status = 200, description = "The group", body = dto::GroupView),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope", body = dto::ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound: `The Resource with ID '…' was not found.`", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-pub async fn get_group_by_id(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    get(principal, state, req, by_id).await
-}
+target_handlers! {
+    /// Gets a customer group by id.
+    #[utoipa::path(get, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "getCustomerGroupById",
+        security(("bearer" = [])),
+        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
+        responses(
+            (status = 200, description = "The group", body = dto::GroupView),
+            (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
+            (status = 403, description = "insufficient_scope", body = dto::ErrorResponseDoc),
+            (status = 404, description = "ResourceNotFound: `The Resource with ID '…' was not found.`", body = dto::ErrorResponseDoc),
+            (status = 500, description = "General", body = dto::ErrorResponseDoc),
+            (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
+    get_group_by_id => get(by_id);
 
-/// Whether a customer group with this id exists.
-#[utoipa::path(head, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "headCustomerGroupById",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-    responses(
-        (status = 200, description = "The group exists (no body)"),
-        (status = 401, description = "invalid_token (no body)"),
-        (status = 403, description = "insufficient_scope (no body)"),
-        (status = 404, description = "ResourceNotFound (no body)"),
-        (status = 500, description = "General (no body)"),
-        (status = 503, description = "General: the database is unavailable (no body)")))]
-pub async fn head_group_by_id(
-    principal: ProjectResult<ProjectPrincipal>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> HttpResponse {
-    head(principal, state, req, by_id).await
-}
+    /// Whether a customer group with this id exists.
+    #[utoipa::path(head, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "headCustomerGroupById",
+        security(("bearer" = [])),
+        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
+        responses(
+            (status = 200, description = "The group exists (no body)"),
+            (status = 401, description = "invalid_token (no body)"),
+            (status = 403, description = "insufficient_scope (no body)"),
+            (status = 404, description = "ResourceNotFound (no body)"),
+            (status = 500, description = "General (no body)"),
+            (status = 503, description = "General: the database is unavailable (no body)")))]
+    head_group_by_id => head head(by_id);
 
-/// Gets a customer group by key.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn get_group_by_key(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    get(principal, state, req, by_key).await
-}
+    /// Gets a customer group by key.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    get_group_by_key => get(by_key);
 
-/// Whether a customer group with this key exists.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn head_group_by_key(
-    principal: ProjectResult<ProjectPrincipal>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> HttpResponse {
-    head(principal, state, req, by_key).await
-}
+    /// Whether a customer group with this key exists.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    head_group_by_key => head head(by_key);
 
-/// Updates a customer group by id: the actions are applied atomically, in order.
-#[utoipa::path(post, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "updateCustomerGroupById",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-    request_body(content = dto::GroupUpdateDoc, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
-        (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc),
-        (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-pub async fn update_group_by_id(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ProjectResult<HttpResponse> {
-    update(principal, state, req, payload, by_id).await
-}
+    /// Updates a customer group by id: the actions are applied atomically, in order.
+    #[utoipa::path(post, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "updateCustomerGroupById",
+        security(("bearer" = [])),
+        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
+        request_body(content = dto::GroupUpdateDoc, content_type = "application/json"),
+        responses(
+            (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
+            (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),
+            (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
+            (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
+            (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
+            (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc),
+            (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc),
+            (status = 500, description = "General", body = dto::ErrorResponseDoc),
+            (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
+    update_group_by_id => update(payload, by_id);
 
-/// Updates a customer group by key: the actions are applied atomically, in order.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn update_group_by_key(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ProjectResult<HttpResponse> {
-    update(principal, state, req, payload, by_key).await
-}
+    /// Updates a customer group by key: the actions are applied atomically, in order.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    update_group_by_key => update(payload, by_key);
 
-/// Deletes a customer group by id; its members leave it.
-#[utoipa::path(delete, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "deleteCustomerGroupById",
-    security(("bearer" = [])),
-    params(
-        ("projectKey" = String, Path, description = "The project's key"),
-        ("id" = String, Path, description = "The group's id"),
-        ("version" = i64, Query, description = "The group's current version")),
-    responses(
-        (status = 200, description = "The deleted group", body = dto::GroupView),
-        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput `Malformed parameter: version: …`", body = dto::ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification: `version` is not the current one", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-pub async fn delete_group_by_id(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    delete(principal, state, req, by_id).await
-}
+    /// Deletes a customer group by id; its members leave it.
+    #[utoipa::path(delete, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "deleteCustomerGroupById",
+        security(("bearer" = [])),
+        params(
+            ("projectKey" = String, Path, description = "The project's key"),
+            ("id" = String, Path, description = "The group's id"),
+            ("version" = i64, Query, description = "The group's current version")),
+        responses(
+            (status = 200, description = "The deleted group", body = dto::GroupView),
+            (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput `Malformed parameter: version: …`", body = dto::ErrorResponseDoc),
+            (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
+            (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
+            (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
+            (status = 409, description = "ConcurrentModification: `version` is not the current one", body = dto::ErrorResponseDoc),
+            (status = 500, description = "General", body = dto::ErrorResponseDoc),
+            (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
+    delete_group_by_id => delete(by_id);
 
-/// Deletes a customer group by key; its members leave it.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn delete_group_by_key(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    delete(principal, state, req, by_key).await
+    /// Deletes a customer group by key; its members leave it.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    delete_group_by_key => delete(by_key);
 }

@@ -228,100 +228,64 @@ pub async fn query_types(
     Ok(HttpResponse::Ok().json(TypePageView::new(query.limit, query.offset, &page)))
 }
 
-/// Gets a custom type by id.
-#[utoipa::path(get, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "getTypeById",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
-    responses(
-        (status = 200, description = "The type", body = dto::TypeView),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope", body = ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-pub async fn get_type_by_id(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    get(principal, state, req, by_id).await
-}
+target_handlers! {
+    /// Gets a custom type by id.
+    #[utoipa::path(get, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "getTypeById",
+        security(("bearer" = [])),
+        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
+        responses(
+            (status = 200, description = "The type", body = dto::TypeView),
+            (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+            (status = 403, description = "insufficient_scope", body = ErrorResponseDoc),
+            (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+            (status = 500, description = "General", body = ErrorResponseDoc),
+            (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+    get_type_by_id => get(by_id);
 
-/// Gets a custom type by key.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn get_type_by_key(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    get(principal, state, req, by_key).await
-}
+    /// Gets a custom type by key.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    get_type_by_key => get(by_key);
 
-/// Updates a custom type by id: the actions apply in order, all or nothing; the version
-/// grows by one per action that changed something.
-#[utoipa::path(post, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "updateTypeById",
-    security(("bearer" = [])),
-    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
-    request_body(content = dto::TypeUpdateDoc, content_type = "application/json"),
-    responses(
-        (status = 200, description = "The updated type", body = dto::TypeView),
-        (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-pub async fn update_type_by_id(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ProjectResult<HttpResponse> {
-    update(principal, state, req, payload, by_id).await
-}
+    /// Updates a custom type by id: the actions apply in order, all or nothing; the version
+    /// grows by one per action that changed something.
+    #[utoipa::path(post, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "updateTypeById",
+        security(("bearer" = [])),
+        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
+        request_body(content = dto::TypeUpdateDoc, content_type = "application/json"),
+        responses(
+            (status = 200, description = "The updated type", body = dto::TypeView),
+            (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),
+            (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+            (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+            (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+            (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
+            (status = 500, description = "General", body = ErrorResponseDoc),
+            (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+    update_type_by_id => update(payload, by_id);
 
-/// Updates a custom type by key.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn update_type_by_key(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ProjectResult<HttpResponse> {
-    update(principal, state, req, payload, by_key).await
-}
+    /// Updates a custom type by key.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    update_type_by_key => update(payload, by_key);
 
-/// Deletes a custom type by id; refused while a customer group uses it.
-#[utoipa::path(delete, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "deleteTypeById",
-    security(("bearer" = [])),
-    params(
-        ("projectKey" = String, Path, description = "The project's key"),
-        ("id" = String, Path, description = "The type's id"),
-        ("version" = i64, Query, description = "The type's current version")),
-    responses(
-        (status = 200, description = "The deleted type", body = dto::TypeView),
-        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-        (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-pub async fn delete_type_by_id(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    delete(principal, state, req, by_id).await
-}
+    /// Deletes a custom type by id; refused while a customer group uses it.
+    #[utoipa::path(delete, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "deleteTypeById",
+        security(("bearer" = [])),
+        params(
+            ("projectKey" = String, Path, description = "The project's key"),
+            ("id" = String, Path, description = "The type's id"),
+            ("version" = i64, Query, description = "The type's current version")),
+        responses(
+            (status = 200, description = "The deleted type", body = dto::TypeView),
+            (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
+            (status = 401, description = "invalid_token", body = ErrorResponseDoc),
+            (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+            (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
+            (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
+            (status = 500, description = "General", body = ErrorResponseDoc),
+            (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
+    delete_type_by_id => delete(by_id);
 
-/// Deletes a custom type by key; refused while a customer group uses it.
-// Documented by the `{id}` twin (`openapi::key_twins`).
-pub async fn delete_type_by_key(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    delete(principal, state, req, by_key).await
+    /// Deletes a custom type by key; refused while a customer group uses it.
+    // Documented by the `{id}` twin (`openapi::key_twins`).
+    delete_type_by_key => delete(by_key);
 }

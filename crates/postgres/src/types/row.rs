@@ -4,9 +4,10 @@ use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use serde_json::Value;
 use uuid::Uuid;
-use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type, TypeKey};
+use xclade_domain::custom_type::{Type, TypeKey};
 use xclade_domain::{DomainError, ProjectId, TypeId};
 
+use super::stored::{field_definitions, field_definitions_json, localized, localized_json, StoredLocalized};
 use crate::models::{actor_json, actor_of};
 use crate::schema::types;
 
@@ -42,10 +43,10 @@ impl TypeRow {
             id: t.id().0,
             version: t.version().get(),
             key: t.key().as_str().to_owned(),
-            name: serde_json::to_value(t.name()).unwrap_or(Value::Null),
-            description: t.description().and_then(|d| serde_json::to_value(d).ok()),
+            name: localized_json(t.name()),
+            description: t.description().map(localized_json),
             resource_type_ids: t.resource_type_ids().to_vec(),
-            field_definitions: serde_json::to_value(t.field_definitions()).unwrap_or(Value::Null),
+            field_definitions: field_definitions_json(t.field_definitions()),
             created_at: t.created_at(),
             created_by: t.created_by().map(actor_json),
             last_modified_at: t.last_modified_at(),
@@ -58,10 +59,13 @@ impl TypeRow {
             id: TypeId(self.id),
             version: crate::models::stored_version(self.version, self.id)?,
             key: TypeKey::parse(&self.key).map_err(|e| crate::models::stored("type key", self.id, e))?,
-            name: read::<LocalizedString>("type name", self.name)?,
-            description: self.description.map(|d| read::<LocalizedString>("type description", d)).transpose()?,
+            name: localized("type name", self.id, read::<StoredLocalized>("type name", self.name)?)?,
+            description: self
+                .description
+                .map(|d| localized("type description", self.id, read::<StoredLocalized>("type description", d)?))
+                .transpose()?,
             resource_type_ids: self.resource_type_ids,
-            field_definitions: read::<Vec<FieldDefinition>>("field definitions", self.field_definitions)?,
+            field_definitions: field_definitions(self.id, self.field_definitions)?,
             created_at: self.created_at,
             created_by: actor_of(self.created_by)?,
             last_modified_at: self.last_modified_at,

@@ -171,3 +171,98 @@ async fn type_saves_wait_for_group_writes_in_flight() {
     let result = save.await.expect("task");
     assert!(matches!(result, Err(DomainError::ReferenceExists { .. })), "{result:?}");
 }
+
+#[derive(diesel::QueryableByName)]
+struct StoredText {
+    #[diesel(sql_type = diesel::sql_types::Text)]
+    t: String,
+}
+
+/// The stored JSON of a type with every field type, both input hints and localized labels and
+/// names: exactly the text it always was (the stored form must never drift).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn stored_type_json_is_unchanged() {
+    use diesel_async::RunQueryDsl;
+    use xclade_domain::custom_type::{EnumValue, LocalizedEnumValue};
+    let fx = Fx::new().await;
+    let repo = PgTypeRepository::new(fx.pool.clone());
+    let two = |en: &str, de: &str| {
+        LocalizedString::new(
+            "label",
+            [("en".to_owned(), en.to_owned()), ("de".to_owned(), de.to_owned())].into_iter().collect(),
+        )
+        .expect("valid")
+    };
+    let with = |name: &str, t: FieldType, required: bool, hint: InputHint| {
+        FieldDefinition::new(FieldName::parse(name).expect("name"), two(name, &name.to_uppercase()), required, t, hint)
+            .expect("def")
+    };
+    let enums = || FieldType::Enum {
+        values: vec![
+            EnumValue { key: "gold".into(), label: "Gold".into() },
+            EnumValue { key: "silver".into(), label: "Silver \"S\"".into() },
+        ],
+    };
+    let lenums = || FieldType::LocalizedEnum {
+        values: vec![LocalizedEnumValue { key: "red".into(), label: two("Red", "Rot") }],
+    };
+    let defs = vec![
+        with("flag", FieldType::Boolean, true, InputHint::SingleLine),
+        with("note", FieldType::String, false, InputHint::MultiLine),
+        with("title", FieldType::LocalizedString, false, InputHint::SingleLine),
+        with("points", FieldType::Number, false, InputHint::SingleLine),
+        with("born", FieldType::Date, false, InputHint::SingleLine),
+        with("seen", FieldType::DateTime, false, InputHint::SingleLine),
+        with("tier", enums(), false, InputHint::SingleLine),
+        with("color", lenums(), false, InputHint::SingleLine),
+        with("tiers", FieldType::Set { element_type: Box::new(enums()) }, false, InputHint::SingleLine),
+        with("colors", FieldType::Set { element_type: Box::new(lenums()) }, false, InputHint::SingleLine),
+        with("numbers", FieldType::Set { element_type: Box::new(FieldType::Number) }, false, InputHint::MultiLine),
+    ];
+    let t = a_type("every-field", defs);
+    let t = Type::from_parts(xclade_domain::custom_type::TypeParts {
+        name: two("Every field", "Jedes Feld"),
+        description: Some(two("All of them", "Alle")),
+        ..t.into_parts()
+    });
+    let created = repo.create(&fx.ctx(), &t).await.expect("create");
+    assert_eq!(repo.get(fx.project, t.id()).await.expect("reads back"), created);
+    let text = |sql: &'static str| {
+        let pool_url = fx.db.url().to_owned();
+        async move {
+            let mut conn = <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(&pool_url)
+                .await
+                .expect("connect");
+            let rows: Vec<StoredText> = diesel::sql_query(sql).load(&mut conn).await.expect("select");
+            rows.into_iter().map(|r| r.t).collect::<Vec<_>>().join("\n")
+        }
+    };
+    assert_eq!(
+        text("SELECT name::text || ' ' || description::text AS t FROM types").await,
+        r#"{"de": "Jedes Feld", "en": "Every field"} {"de": "Alle", "en": "All of them"}"#
+    );
+    assert_eq!(
+        text("SELECT field_definitions::text AS t FROM types").await,
+        concat!(
+            "[",
+            r#"{"name": "flag", "type": {"name": "Boolean"}, "label": {"de": "FLAG", "en": "flag"}, "required": true, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "note", "type": {"name": "String"}, "label": {"de": "NOTE", "en": "note"}, "required": false, "inputHint": "MultiLine"}, "#,
+            r#"{"name": "title", "type": {"name": "LocalizedString"}, "label": {"de": "TITLE", "en": "title"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "points", "type": {"name": "Number"}, "label": {"de": "POINTS", "en": "points"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "born", "type": {"name": "Date"}, "label": {"de": "BORN", "en": "born"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "seen", "type": {"name": "DateTime"}, "label": {"de": "SEEN", "en": "seen"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "tier", "type": {"name": "Enum", "values": [{"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver \"S\""}]}, "label": {"de": "TIER", "en": "tier"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "color", "type": {"name": "LocalizedEnum", "values": [{"key": "red", "label": {"de": "Rot", "en": "Red"}}]}, "label": {"de": "COLOR", "en": "color"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "tiers", "type": {"name": "Set", "elementType": {"name": "Enum", "values": [{"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver \"S\""}]}}, "label": {"de": "TIERS", "en": "tiers"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "colors", "type": {"name": "Set", "elementType": {"name": "LocalizedEnum", "values": [{"key": "red", "label": {"de": "Rot", "en": "Red"}}]}}, "label": {"de": "COLORS", "en": "colors"}, "required": false, "inputHint": "SingleLine"}, "#,
+            r#"{"name": "numbers", "type": {"name": "Set", "elementType": {"name": "Number"}}, "label": {"de": "NUMBERS", "en": "numbers"}, "required": false, "inputHint": "MultiLine"}"#,
+            "]"
+        )
+    );
+    assert_eq!(
+        text("SELECT (payload->'resource'->'fieldDefinitions')::text AS t FROM events WHERE kind = 'type.created'")
+            .await,
+        text("SELECT field_definitions::text AS t FROM types").await,
+        "the event carries the field definitions in the same JSON"
+    );
+}

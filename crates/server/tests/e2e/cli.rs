@@ -30,6 +30,11 @@ fn run(db: &str, args: &[&str], stdin: Option<&str>) -> (i32, String, String) {
     )
 }
 
+/// Sends a request and reads its JSON answer.
+async fn json_of(request: reqwest::RequestBuilder) -> Value {
+    request.send().await.expect("send").json().await.expect("json")
+}
+
 fn parse(stdout: &str) -> Value {
     serde_json::from_str(stdout.trim()).unwrap_or_else(|e| panic!("not one JSON object ({e}): {stdout}"))
 }
@@ -217,26 +222,18 @@ async fn logs_carry_one_line_per_request_and_no_secrets() {
     let base = format!("http://127.0.0.1:{}", served.port);
     let http = reqwest::Client::new();
     let secret = client["client_secret"].as_str().expect("secret");
-    let token: Value = http
-        .post(format!("{base}/oauth/token"))
-        .basic_auth(client["client_id"].as_str().unwrap_or_default(), Some(secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let token = json_of(
+        http.post(format!("{base}/oauth/token"))
+            .basic_auth(client["client_id"].as_str().unwrap_or_default(), Some(secret))
+            .form(&[("grant_type", "client_credentials")]),
+    )
+    .await;
     let access = token["access_token"].as_str().expect("token").to_owned();
-    let login: Value = http
-        .post(format!("{base}/auth/user/emailpass"))
-        .json(&serde_json::json!({"email": "ops@demo.test", "password": password}))
-        .send()
-        .await
-        .expect("send")
-        .json()
-        .await
-        .expect("json");
+    let login = json_of(
+        http.post(format!("{base}/auth/user/emailpass"))
+            .json(&serde_json::json!({"email": "ops@demo.test", "password": password})),
+    )
+    .await;
     let user_token = login["token"].as_str().expect("token").to_owned();
     let resp = http
         .get(format!("{base}/admin/customers"))

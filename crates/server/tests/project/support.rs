@@ -154,3 +154,56 @@ pub fn first_error(body: &Value) -> (String, String) {
     let e = &body["errors"][0];
     (e["code"].as_str().unwrap_or_default().to_owned(), e["message"].as_str().unwrap_or_default().to_owned())
 }
+
+/// Asserts that `body` is exactly the family's envelope of one error, keys in this order:
+/// `{"statusCode": status, "message": message, "errors": [{"code": code, "message": message}]}`.
+#[track_caller]
+pub fn assert_envelope(body: &Value, status: u16, code: &str, message: &str) {
+    assert_envelope_with(body, status, code, message, json!({}));
+}
+
+/// [`assert_envelope`] whose error also has the keys of `extra`, in their order, after
+/// `code` and `message`.
+#[track_caller]
+pub fn assert_envelope_with(body: &Value, status: u16, code: &str, message: &str, extra: Value) {
+    let mut error = json!({"code": code, "message": message});
+    if let (Some(error), Value::Object(extra)) = (error.as_object_mut(), extra) {
+        error.extend(extra);
+    }
+    let expected = json!({"statusCode": status, "message": message, "errors": [error]});
+    let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
+    assert_eq!(text(body), text(&expected));
+}
+
+/// Asserts that `body` is exactly a group as the project family writes it, keys in this order,
+/// once its id, timestamps and acting client are redacted (`[id]`, `[ts]`, `[client]`): `id`,
+/// `version`, `key` (only when given), `name`, `createdAt`, `createdBy`, `lastModifiedAt`,
+/// `lastModifiedBy`.
+#[track_caller]
+pub fn assert_group_view(body: &Value, version: i64, key: Option<&str>, name: &str) {
+    let mut redacted = body.clone();
+    for (path, with) in [
+        ("/id", "[id]"),
+        ("/createdAt", "[ts]"),
+        ("/lastModifiedAt", "[ts]"),
+        ("/createdBy/clientId", "[client]"),
+        ("/lastModifiedBy/clientId", "[client]"),
+    ] {
+        if let Some(value) = redacted.pointer_mut(path) {
+            *value = json!(with);
+        }
+    }
+    let mut expected = serde_json::Map::new();
+    expected.insert("id".into(), json!("[id]"));
+    expected.insert("version".into(), json!(version));
+    if let Some(key) = key {
+        expected.insert("key".into(), json!(key));
+    }
+    expected.insert("name".into(), json!(name));
+    expected.insert("createdAt".into(), json!("[ts]"));
+    expected.insert("createdBy".into(), json!({"clientId": "[client]"}));
+    expected.insert("lastModifiedAt".into(), json!("[ts]"));
+    expected.insert("lastModifiedBy".into(), json!({"clientId": "[client]"}));
+    let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
+    assert_eq!(text(&redacted), text(&Value::Object(expected)));
+}

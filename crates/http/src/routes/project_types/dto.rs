@@ -4,8 +4,9 @@
 use crate::routes::project_groups::dto::{timestamp, ActorDoc, ActorView};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use std::collections::BTreeMap;
 use utoipa::ToSchema;
-use xclade_domain::custom_type::{FieldDefinition, LocalizedString, Type};
+use xclade_domain::custom_type::{FieldDefinition, FieldType, LocalizedString, Type};
 use xclade_domain::paging::QueryPage;
 
 /// A custom type (§3.5). Absent optional fields are omitted.
@@ -18,14 +19,14 @@ pub struct TypeView {
     pub version: i64,
     pub key: String,
     #[schema(value_type = Object, example = json!({"en": "Group fields"}))]
-    pub name: LocalizedString,
+    pub name: LocalizedView,
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>, nullable = false)]
-    pub description: Option<LocalizedString>,
+    pub description: Option<LocalizedView>,
     #[schema(example = json!(["customer-group"]))]
     pub resource_type_ids: Vec<String>,
     #[schema(value_type = Vec<FieldDefinitionDoc>)]
-    pub field_definitions: Vec<FieldDefinition>,
+    pub field_definitions: Vec<FieldDefinitionView>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -44,16 +45,92 @@ impl From<&Type> for TypeView {
             id: t.id().to_string(),
             version: t.version().get(),
             key: t.key().as_str().to_owned(),
-            name: t.name().clone(),
-            description: t.description().cloned(),
+            name: t.name().as_map().clone(),
+            description: t.description().map(|d| d.as_map().clone()),
             resource_type_ids: t.resource_type_ids().to_vec(),
-            field_definitions: t.field_definitions().to_vec(),
+            field_definitions: t.field_definitions().iter().map(FieldDefinitionView::from).collect(),
             created_at: timestamp(&t.created_at()),
             created_by: t.created_by().map(ActorView::from),
             last_modified_at: timestamp(&t.last_modified_at()),
             last_modified_by: t.last_modified_by().map(ActorView::from),
         }
     }
+}
+
+/// A localized string on the wire: `{"en": "Gold", "de": "Gold"}`, locales in order.
+pub type LocalizedView = BTreeMap<String, String>;
+
+fn localized(l: &LocalizedString) -> LocalizedView {
+    l.as_map().clone()
+}
+
+/// A field definition as the type routes write it (its schema is [`FieldDefinitionDoc`]):
+/// `name`, `label`, `required`, `type`, `inputHint`, in this order.
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldDefinitionView {
+    name: String,
+    label: LocalizedView,
+    required: bool,
+    #[serde(rename = "type")]
+    field_type: FieldTypeView,
+    input_hint: &'static str,
+}
+
+impl From<&FieldDefinition> for FieldDefinitionView {
+    fn from(d: &FieldDefinition) -> Self {
+        FieldDefinitionView {
+            name: d.name.as_str().to_owned(),
+            label: localized(&d.label),
+            required: d.required,
+            field_type: FieldTypeView::from(&d.field_type),
+            input_hint: d.input_hint.name(),
+        }
+    }
+}
+
+/// A field type on the wire: `{"name": "Set", "elementType": {"name": "Enum", "values": […]}}`
+/// (`name` first; `values` only for the enums, `elementType` only for a set).
+#[derive(Debug, Clone, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FieldTypeView {
+    name: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<EnumValueView>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    element_type: Option<Box<FieldTypeView>>,
+}
+
+impl From<&FieldType> for FieldTypeView {
+    fn from(t: &FieldType) -> Self {
+        let value = |key: &str, label: LabelView| EnumValueView { key: key.to_owned(), label };
+        let (values, element_type) = match t {
+            FieldType::Enum { values } => {
+                (Some(values.iter().map(|v| value(&v.key, LabelView::Plain(v.label.clone()))).collect()), None)
+            }
+            FieldType::LocalizedEnum { values } => {
+                (Some(values.iter().map(|v| value(&v.key, LabelView::Localized(localized(&v.label)))).collect()), None)
+            }
+            FieldType::Set { element_type } => (None, Some(Box::new(FieldTypeView::from(element_type.as_ref())))),
+            _ => (None, None),
+        };
+        FieldTypeView { name: t.name(), values, element_type }
+    }
+}
+
+/// A value of an `Enum` or `LocalizedEnum` field type on the wire: `{"key", "label"}`.
+#[derive(Debug, Clone, Serialize)]
+pub struct EnumValueView {
+    key: String,
+    label: LabelView,
+}
+
+/// The label of an enum value: a text (`Enum`) or a localized string (`LocalizedEnum`).
+#[derive(Debug, Clone, Serialize)]
+#[serde(untagged)]
+pub enum LabelView {
+    Plain(String),
+    Localized(LocalizedView),
 }
 
 /// A page of types, like a page of groups.
@@ -269,4 +346,89 @@ pub struct TypeUpdateDoc {
     version: i64,
     #[schema(max_items = 500)]
     actions: Vec<TypeActionDoc>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use xclade_domain::custom_type::{
+        EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedEnumValue, TypeKey, TypeParts,
+    };
+    use xclade_domain::customer_group::Version;
+    use xclade_domain::TypeId;
+
+    fn two(en: &str, de: &str) -> LocalizedString {
+        LocalizedString::new("label", [("en".to_owned(), en.to_owned()), ("de".to_owned(), de.to_owned())].into())
+            .expect("valid")
+    }
+
+    fn with(name: &str, t: FieldType, required: bool, hint: InputHint) -> FieldDefinition {
+        FieldDefinition::new(FieldName::parse(name).expect("name"), two(name, &name.to_uppercase()), required, t, hint)
+            .expect("def")
+    }
+
+    /// The wire JSON of a type with every field type and both input hints, byte for byte.
+    #[test]
+    fn the_wire_json_of_a_type_is_unchanged() {
+        let enums = || FieldType::Enum {
+            values: vec![
+                EnumValue { key: "gold".into(), label: "Gold".into() },
+                EnumValue { key: "silver".into(), label: "Silver \"S\"".into() },
+            ],
+        };
+        let lenums = || FieldType::LocalizedEnum {
+            values: vec![LocalizedEnumValue { key: "red".into(), label: two("Red", "Rot") }],
+        };
+        let at = Utc.with_ymd_and_hms(2024, 5, 1, 12, 0, 0).single().expect("time");
+        let t = Type::from_parts(TypeParts {
+            id: TypeId(uuid::Uuid::nil()),
+            version: Version::new(3).expect("version"),
+            key: TypeKey::parse("every-field").expect("key"),
+            name: two("Every field", "Jedes Feld"),
+            description: Some(two("All of them", "Alle")),
+            resource_type_ids: vec!["customer-group".into()],
+            field_definitions: vec![
+                with("flag", FieldType::Boolean, true, InputHint::SingleLine),
+                with("note", FieldType::String, false, InputHint::MultiLine),
+                with("title", FieldType::LocalizedString, false, InputHint::SingleLine),
+                with("points", FieldType::Number, false, InputHint::SingleLine),
+                with("born", FieldType::Date, false, InputHint::SingleLine),
+                with("seen", FieldType::DateTime, false, InputHint::SingleLine),
+                with("tier", enums(), false, InputHint::SingleLine),
+                with("color", lenums(), false, InputHint::SingleLine),
+                with("tiers", FieldType::Set { element_type: Box::new(enums()) }, false, InputHint::SingleLine),
+                with("colors", FieldType::Set { element_type: Box::new(lenums()) }, false, InputHint::SingleLine),
+                with(
+                    "numbers",
+                    FieldType::Set { element_type: Box::new(FieldType::Number) },
+                    false,
+                    InputHint::MultiLine,
+                ),
+            ],
+            created_at: at,
+            created_by: None,
+            last_modified_at: at,
+            last_modified_by: None,
+        });
+        let wire = serde_json::to_string(&TypeView::from(&t)).expect("json");
+        assert_eq!(
+            wire,
+            concat!(
+                r#"{"id":"00000000-0000-0000-0000-000000000000","version":3,"key":"every-field","name":{"de":"Jedes Feld","en":"Every field"},"description":{"de":"Alle","en":"All of them"},"resourceTypeIds":["customer-group"],"fieldDefinitions":["#,
+                r#"{"name":"flag","label":{"de":"FLAG","en":"flag"},"required":true,"type":{"name":"Boolean"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"note","label":{"de":"NOTE","en":"note"},"required":false,"type":{"name":"String"},"inputHint":"MultiLine"},"#,
+                r#"{"name":"title","label":{"de":"TITLE","en":"title"},"required":false,"type":{"name":"LocalizedString"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"points","label":{"de":"POINTS","en":"points"},"required":false,"type":{"name":"Number"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"born","label":{"de":"BORN","en":"born"},"required":false,"type":{"name":"Date"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"seen","label":{"de":"SEEN","en":"seen"},"required":false,"type":{"name":"DateTime"},"inputHint":"SingleLine"},"#,
+                r#"{"name":"tier","label":{"de":"TIER","en":"tier"},"required":false,"type":{"name":"Enum","values":[{"key":"gold","label":"Gold"},{"key":"silver","label":"Silver \"S\""}]},"inputHint":"SingleLine"},"#,
+                r#"{"name":"color","label":{"de":"COLOR","en":"color"},"required":false,"type":{"name":"LocalizedEnum","values":[{"key":"red","label":{"de":"Rot","en":"Red"}}]},"inputHint":"SingleLine"},"#,
+                r#"{"name":"tiers","label":{"de":"TIERS","en":"tiers"},"required":false,"type":{"name":"Set","elementType":{"name":"Enum","values":[{"key":"gold","label":"Gold"},{"key":"silver","label":"Silver \"S\""}]}},"inputHint":"SingleLine"},"#,
+                r#"{"name":"colors","label":{"de":"COLORS","en":"colors"},"required":false,"type":{"name":"Set","elementType":{"name":"LocalizedEnum","values":[{"key":"red","label":{"de":"Rot","en":"Red"}}]}},"inputHint":"SingleLine"},"#,
+                r#"{"name":"numbers","label":{"de":"NUMBERS","en":"numbers"},"required":false,"type":{"name":"Set","elementType":{"name":"Number"}},"inputHint":"MultiLine"}"#,
+                r#"],"createdAt":"2024-05-01T12:00:00.000Z","lastModifiedAt":"2024-05-01T12:00:00.000Z"}"#
+            )
+        );
+    }
 }

@@ -242,8 +242,10 @@ mod tests {
         let d = type_draft(&full_draft()).expect("ok");
         assert_eq!(d.key.as_str(), "group-fields");
         assert_eq!(d.field_definitions.len(), 9);
-        // What is read is what the domain serializes back (the platform's shape).
-        let back = serde_json::to_value(&d.field_definitions).expect("json");
+        // What is read is what the type routes write back (the platform's shape).
+        let views: Vec<_> =
+            d.field_definitions.iter().map(crate::routes::project_types::dto::FieldDefinitionView::from).collect();
+        let back = serde_json::to_value(&views).expect("json");
         assert_eq!(back[1]["inputHint"], json!("MultiLine"));
         assert_eq!(back[0]["inputHint"], json!("SingleLine"));
         assert_eq!(back[8]["type"], full_draft()["fieldDefinitions"][8]["type"]);
