@@ -305,6 +305,19 @@ mod tests {
     use super::{server_address, with_application_name};
 
     #[test]
+    fn each_thread_keeps_one_shard_and_threads_take_them_in_turn() {
+        let pool = super::build_pool("postgres://u@127.0.0.1:1/x", 5, 2).expect("a pool builds without connecting");
+        assert_eq!(pool.status().max_size, 5, "the connections are shared out, not multiplied");
+        let here = |p: &super::PgPool| std::ptr::from_ref(p.shard()) as usize;
+        let first = here(&pool);
+        assert_eq!(here(&pool), first, "a thread keeps its shard");
+        let other = std::thread::scope(|s| s.spawn(|| here(&pool)).join().expect("thread"));
+        assert_ne!(other, first, "the next thread takes the other shard");
+        let single = super::build_pool("postgres://u@127.0.0.1:1/x", 1, 4).expect("pool");
+        assert_eq!((single.shards.len(), single.status().max_size), (1, 1), "never more shards than connections");
+    }
+
+    #[test]
     fn application_names_are_added_once() {
         assert_eq!(with_application_name("postgres://u@h/db", "svc"), "postgres://u@h/db?application_name=svc");
         assert_eq!(

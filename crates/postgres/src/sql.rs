@@ -2,10 +2,11 @@
 //!
 //! * [`Sql`] builds dynamic SQL: the text is made only of constants of this crate; every value
 //!   that comes from a request is pushed with [`Sql::bind`], which writes `$n` and keeps the
-//!   value for diesel's `sql_query(..).into_boxed().bind::<T, _>(..)`. Its statements are sent
-//!   unnamed (parsed and planned for their parameters each time): their texts depend on the
-//!   request (a `where` predicate can take any shape), and a per-connection cache of them would
-//!   grow without bound, on the server as well.
+//!   value for diesel's `sql_query(..).into_boxed().bind::<T, _>(..)`. Its texts depend on the
+//!   request (a `where` predicate can take any shape), so only the first [`MAX_CACHED_SHAPES`]
+//!   texts the process sees are kept prepared by the connections ([`shape_admitted`]); later
+//!   ones, and statements marked [`Sql::plan_each_time`], are prepared for one execution and
+//!   planned for its parameters, so that no cache grows without bound, on the server neither.
 //! * [`Cached`] marks a statement diesel would prepare for every execution (`sql_query`, every
 //!   `UPDATE`, multi-row inserts, inserts with `DEFAULT`) as one the connection keeps: for the
 //!   one-statement create and group update that was most of the difference between the service
