@@ -52,6 +52,25 @@ def psql(url, sql):
     return subprocess.run(["psql", "-qtAX", url, "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
 
 
+def fresh_database(pg, binary, db, before_project=None):
+    """Drops and creates `db` on the server `pg`, applies the migrations with `binary`, runs
+    `before_project(db_url)` when given, creates project `bench` and an API client. Answers
+    (admin URL, database URL, the service's environment, the client)."""
+    server = pg.rstrip("/")
+    admin_url, db_url = f"{server}/postgres", f"{server}/{db}"
+    psql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    psql(admin_url, f"CREATE DATABASE {db}")
+    env = dict(os.environ, DATABASE_URL=db_url, XCLADE_JWT_SECRET=SECRET, RUST_LOG="warn")
+    env.pop("XCLADE_NATS_URL", None)
+    subprocess.run([binary, "migrate"], env=env, check=True, capture_output=True)
+    if before_project:
+        before_project(db_url)
+    subprocess.run([binary, "projects", "create", "bench", "--json"], env=env, check=True, capture_output=True)
+    client = json.loads(subprocess.run([binary, "clients", "create", "--project", "bench", "--json"], env=env,
+                                       check=True, capture_output=True, text=True).stdout)
+    return admin_url, db_url, env, client
+
+
 def nats_binary():
     for b in (os.environ.get("NATS_SERVER"), "/usr/sbin/nats-server", "/usr/bin/nats-server"):
         if b and os.path.exists(b):
@@ -71,17 +90,7 @@ def main():
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     db = "xclade_bench_events"
-    server = a.pg.rstrip("/")
-    admin_url = f"{server}/postgres"
-    db_url = f"{server}/{db}"
-    psql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    psql(admin_url, f"CREATE DATABASE {db}")
-    env = dict(os.environ, DATABASE_URL=db_url, XCLADE_JWT_SECRET=SECRET, RUST_LOG="warn")
-    env.pop("XCLADE_NATS_URL", None)
-    subprocess.run([a.binary, "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run([a.binary, "projects", "create", "bench", "--json"], env=env, check=True, capture_output=True)
-    client = json.loads(subprocess.run([a.binary, "clients", "create", "--project", "bench", "--json"], env=env,
-                                       check=True, capture_output=True, text=True).stdout)
+    admin_url, db_url, env, client = fresh_database(a.pg, a.binary, db)
 
     nats_port = free_port()
     store = out / "nats"

@@ -18,7 +18,6 @@ Writes <out>/grow.json and grow.md.
 """
 import argparse
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -27,9 +26,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from events import free_port, psql, wait_port  # noqa: E402
+from events import free_port, fresh_database, psql, wait_port  # noqa: E402
 
-SECRET = "bench-secret-bench-secret-bench-secret-0123"
 TABLES = ["customers", "customer_addresses", "customer_group_memberships", "customer_groups", "events"]
 
 
@@ -65,18 +63,12 @@ def main():
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
     db = "xclade_bench_grow"
-    server = a.pg.rstrip("/")
-    admin_url, db_url = f"{server}/postgres", f"{server}/{db}"
-    psql(admin_url, f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
-    psql(admin_url, f"CREATE DATABASE {db}")
-    env = dict(os.environ, DATABASE_URL=db_url, XCLADE_JWT_SECRET=SECRET, RUST_LOG="warn")
-    env.pop("XCLADE_NATS_URL", None)
-    subprocess.run([a.binary, "migrate"], env=env, check=True, capture_output=True)
-    for t in TABLES:
-        psql(db_url, f"ALTER TABLE {t} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)")
-    subprocess.run([a.binary, "projects", "create", "bench", "--json"], env=env, check=True, capture_output=True)
-    client = json.loads(subprocess.run([a.binary, "clients", "create", "--project", "bench", "--json"], env=env,
-                                       check=True, capture_output=True, text=True).stdout)
+
+    def autovacuum_off(db_url):
+        for t in TABLES:
+            psql(db_url, f"ALTER TABLE {t} SET (autovacuum_enabled = false, toast.autovacuum_enabled = false)")
+
+    admin_url, db_url, env, client = fresh_database(a.pg, a.binary, db, autovacuum_off)
     port = free_port()
     proc = subprocess.Popen([a.binary, "serve", "--no-migrate"], env=dict(env, XCLADE_BIND=f"127.0.0.1:{port}"),
                             stderr=subprocess.DEVNULL)
