@@ -295,7 +295,12 @@ pub async fn list_groups(
     };
     let mut groups = Vec::with_capacity(listed.items.len());
     for group in &listed.items {
-        let members = members(&state, principal, group.id(), &selected).await?;
+        let members = match members(&state, principal, group.id(), &selected).await {
+            // Deleted by another request since the page was read: listed as the page saw it,
+            // without members, instead of failing the whole list with its 404.
+            Err(crate::error::AdminError::Domain(xclade_domain::DomainError::NotFound { .. })) => Some(Vec::new()),
+            other => other?,
+        };
         groups.push(group_value(group, members.as_deref(), &selected)?);
     }
     Ok(ok(object([
@@ -558,6 +563,21 @@ mod tests {
             call(&app, "GET", &format!("/admin/customer-groups/{id}"), "view_customer_groups", None).await;
         assert_eq!(status, 200, "{body}");
         assert!(body["customer_group"].get("customers").is_none());
+    }
+
+    #[actix_web::test]
+    async fn a_group_deleted_while_the_list_loads_its_members_is_listed_without_them() {
+        let mut h = Harness::new();
+        h.groups.expect_list().returning(|_, _| Ok(Listed { items: vec![group("Gold")], count: 1 }));
+        h.groups.expect_customers_of().returning(|_, id, _| {
+            Err(xclade_domain::DomainError::not_found(xclade_domain::Resource::CustomerGroup, id))
+        });
+        let app = h.app().await;
+        let (status, body) =
+            call(&app, "GET", "/admin/customer-groups?fields=name,*customers", "manage_customers", None).await;
+        assert_eq!(status, 200, "{body}");
+        assert_eq!(body["customer_groups"][0]["customers"], json!([]), "{body}");
+        assert_eq!(body["count"], json!(1));
     }
 
     #[actix_web::test]
