@@ -18,10 +18,11 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
+sys.path.insert(0, str(BENCH))
+import bench  # noqa: E402 (the token helper of the main harness)
 SECRET = "bench-secret-bench-secret-bench-secret-0123"
 
 
@@ -50,6 +51,16 @@ def wait_port(port, seconds=15):
 
 def psql(url, sql):
     return subprocess.run(["psql", "-qtAX", url, "-c", sql], check=True, capture_output=True, text=True).stdout.strip()
+
+
+def wrk_summary(returncode, stdout, stderr):
+    """The `BENCHJSON` summary a bench/lua script prints at the end of a wrk run, with `rps`."""
+    line = next((ln for ln in stdout.splitlines() if ln.startswith("BENCHJSON ")), None)
+    if returncode != 0 or line is None:
+        raise SystemExit(f"wrk failed: {stderr[-500:]} {stdout[-500:]}")
+    r = json.loads(line[len("BENCHJSON "):])
+    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
+    return r
 
 
 def fresh_database(pg, binary, db, before_project=None):
@@ -111,24 +122,12 @@ def main():
         wait_port(port)
         return p, f"http://127.0.0.1:{port}"
 
-    def token(base):
-        req = urllib.request.Request(f"{base}/oauth/token", data=b"grant_type=client_credentials", method="POST")
-        import base64
-        cred = base64.b64encode(f"{client['client_id']}:{client['client_secret']}".encode()).decode()
-        req.add_header("Authorization", f"Basic {cred}")
-        req.add_header("Content-Type", "application/x-www-form-urlencoded")
-        return json.loads(urllib.request.urlopen(req).read())["access_token"]
-
     def creates(base, tag):
         cmd = ["wrk", "-t", str(a.threads), "-c", str(a.connections), "-d", f"{a.duration}s", "--timeout", "10s",
-               "-s", str(BENCH / "lua" / "create_customer.lua"), base, "--", token(base), str(a.threads), tag]
+               "-s", str(BENCH / "lua" / "create_customer.lua"), base, "--", bench.token_for(base, client),
+               str(a.threads), tag]
         p = subprocess.run(cmd, capture_output=True, text=True)
-        line = next((ln for ln in p.stdout.splitlines() if ln.startswith("BENCHJSON ")), None)
-        if line is None:
-            raise SystemExit(f"wrk failed: {p.stderr[-500:]} {p.stdout[-500:]}")
-        r = json.loads(line[len("BENCHJSON "):])
-        r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-        return r
+        return wrk_summary(p.returncode, p.stdout, p.stderr)
 
     def pending():
         return int(psql(db_url, "SELECT count(*) FROM events WHERE published_at IS NULL"))

@@ -26,7 +26,8 @@ from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent
 sys.path.insert(0, str(BENCH))
-from events import free_port, fresh_database, psql, wait_port  # noqa: E402
+import bench  # noqa: E402 (the token helper of the main harness)
+from events import free_port, fresh_database, psql, wait_port, wrk_summary  # noqa: E402
 
 TABLES = ["customers", "customer_addresses", "customer_group_memberships", "customer_groups", "events"]
 
@@ -43,12 +44,7 @@ def wrk(script, base, args, seconds, connections, threads=1):
 
 def result(p):
     out, err = p.communicate()
-    line = next((ln for ln in out.splitlines() if ln.startswith("BENCHJSON ")), None)
-    if p.returncode != 0 or line is None:
-        raise SystemExit(f"wrk failed: {err[-500:]} {out[-500:]}")
-    r = json.loads(line[len("BENCHJSON "):])
-    r["rps"] = r["requests"] / (r["duration_us"] / 1e6)
-    return r
+    return wrk_summary(p.returncode, out, err)
 
 
 def main():
@@ -78,7 +74,6 @@ def main():
     results = {"creates_target": a.creates, "slices": []}
     try:
         wait_port(port)
-        import bench  # noqa: E402 (the token helper of the main harness)
         token = bench.token_for(base, client)
         count = lambda: int(psql(db_url, "SELECT count(*) FROM customers"))  # noqa: E731
 
@@ -95,7 +90,7 @@ def main():
         early = ids_file("early", "SELECT id FROM customers ORDER BY id LIMIT 200")
         log(f"growing to {a.creates} customers while reading 200 of the first ones")
         n = 0
-        while count() < a.creates:
+        while not results["slices"] or count() < a.creates:  # at least one slice
             n += 1
             creates = wrk("create_customer.lua", base, [token, "1", f"grow-{n}"], a.slice, 8)
             reads = wrk("get_customer.lua", base, [token, "1", f"grow-r{n}", early], a.slice, 8)
