@@ -272,8 +272,19 @@ pub trait CustomerGroupRepository: Send + Sync {
         remove: &[CustomerId],
     ) -> DomainResult<CustomerGroup>;
 
-    /// The members of a group (for the admin `customers` relation).
+    /// The members of a group (for the admin `customers` relation), at most `limit` of them in
+    /// id order; `NotFound` when the group does not exist.
     async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>>;
+
+    /// The members of each of `ids` (a page of groups), at most `limit` per group in id order,
+    /// in one read: `result[i]` holds the members of `ids[i]`, empty for a group that does not
+    /// exist (any more).
+    async fn customers_of_groups(
+        &self,
+        project: ProjectId,
+        ids: &[GroupId],
+        limit: u32,
+    ) -> DomainResult<Vec<Vec<Customer>>>;
 }
 
 /// Custom types.

@@ -407,6 +407,56 @@ async fn customers_of(
     Ok(rows.into_iter().map(CustomerRow::into_domain).collect::<Result<_, _>>()?)
 }
 
+/// The members of a page of groups in one statement: for each group id (in the order given),
+/// its first `$3` live members in id order, read by the memberships' group index.
+const MEMBERS_OF_GROUPS: &str = "SELECT x.n, c.project_id, c.id, c.email, c.company_name, \
+c.first_name, c.last_name, c.phone, c.metadata, c.has_account, c.default_billing_address_id, \
+c.default_shipping_address_id, c.created_by, c.created_at, c.updated_at, c.deleted_at \
+FROM unnest($2::uuid[]) WITH ORDINALITY AS x(group_id, n) CROSS JOIN LATERAL (SELECT c.* \
+FROM customer_group_memberships m JOIN customers c ON c.project_id = m.project_id AND c.id = m.customer_id \
+WHERE m.project_id = $1 AND m.group_id = x.group_id AND c.deleted_at IS NULL \
+ORDER BY m.customer_id LIMIT $3) c ORDER BY x.n, c.id";
+
+/// A row of [`MEMBERS_OF_GROUPS`].
+#[derive(QueryableByName)]
+struct MemberRow {
+    /// The 1-based position of the group in the ids given.
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    n: i64,
+    #[diesel(embed)]
+    customer: CustomerRow,
+}
+
+async fn customers_of_groups(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    ids: &[GroupId],
+    limit: u32,
+) -> TxResult<Vec<Vec<Customer>>> {
+    use diesel::sql_types::{Array, BigInt, Uuid as SqlUuid};
+    let mut all: Vec<Vec<Customer>> = ids.iter().map(|_| Vec::new()).collect();
+    if ids.is_empty() || limit == 0 {
+        return Ok(all);
+    }
+    let keys: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
+    let rows: Vec<MemberRow> = crate::sql::cached(
+        diesel::sql_query(MEMBERS_OF_GROUPS)
+            .bind::<SqlUuid, _>(project.0)
+            .bind::<Array<SqlUuid>, _>(&keys)
+            .bind::<BigInt, _>(i64::from(limit)),
+    )
+    .load(conn)
+    .await?;
+    for row in rows {
+        let slot = usize::try_from(row.n - 1)
+            .ok()
+            .and_then(|i| all.get_mut(i))
+            .ok_or_else(|| TxError::Domain(DomainError::internal(format!("member row of group #{}", row.n))))?;
+        slot.push(row.customer.into_domain()?);
+    }
+    Ok(all)
+}
+
 async fn load_groups(conn: &AsyncPgConnection, sql: &Sql) -> TxResult<Vec<CustomerGroup>> {
     let mut c = conn;
     let rows: Vec<GroupRow> = sql.query().load(&mut c).await?;
@@ -525,5 +575,18 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
     async fn customers_of(&self, project: ProjectId, id: GroupId, limit: u32) -> DomainResult<Vec<Customer>> {
         let args = (project, id, limit);
         read(&self.pool, &args, |conn, (project, id, limit)| Box::pin(customers_of(conn, *project, *id, *limit))).await
+    }
+
+    async fn customers_of_groups(
+        &self,
+        project: ProjectId,
+        ids: &[GroupId],
+        limit: u32,
+    ) -> DomainResult<Vec<Vec<Customer>>> {
+        let args = (project, ids, limit);
+        read(&self.pool, &args, |conn, (project, ids, limit)| {
+            Box::pin(customers_of_groups(conn, *project, ids, *limit))
+        })
+        .await
     }
 }

@@ -213,4 +213,20 @@ impl CustomerGroupRepository for MemoryStore {
                 .collect())
         })
     }
+
+    async fn customers_of_groups(
+        &self,
+        project: ProjectId,
+        ids: &[GroupId],
+        limit: u32,
+    ) -> DomainResult<Vec<Vec<Customer>>> {
+        let mut all = Vec::with_capacity(ids.len());
+        for id in ids {
+            all.push(match self.customers_of(project, *id, limit).await {
+                Err(DomainError::NotFound { .. }) => Vec::new(),
+                other => other?,
+            });
+        }
+        Ok(all)
+    }
 }

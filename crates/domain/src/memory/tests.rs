@@ -182,6 +182,9 @@ fn memberships_all_or_nothing_with_group_versions_and_events() {
     assert_eq!(g.version(), Version::new(3).unwrap());
     let members = block_on(groups.customers_of(&p, gold.id(), 10)).unwrap();
     assert_eq!(members.iter().map(|c| c.id()).collect::<Vec<_>>(), [ada.id()]);
+    let gone = crate::ids::GroupId(uuid::Uuid::now_v7());
+    let page = block_on(groups.customers_of_groups(&p, &[silver.id(), gold.id(), gone], 10)).unwrap();
+    assert_eq!(page.iter().map(Vec::len).collect::<Vec<_>>(), [0, 1, 0]);
     let filter = CustomerFilter { groups: vec![gold.id()], ..Default::default() };
     assert_eq!(block_on(customers.list(&p, &filter, Relations::NONE)).unwrap().count, 1);
 

@@ -313,6 +313,17 @@ impl GroupService {
     ) -> DomainResult<Vec<crate::customer::Customer>> {
         self.repo.customers_of(principal.project_id, id, limit).await
     }
+
+    /// The members of each group of a page, at most `limit` per group, in one read:
+    /// `result[i]` belongs to `ids[i]` (empty for a group deleted since the page was read).
+    pub async fn customers_of_groups(
+        &self,
+        principal: &Principal,
+        ids: &[GroupId],
+        limit: u32,
+    ) -> DomainResult<Vec<Vec<crate::customer::Customer>>> {
+        self.repo.customers_of_groups(principal.project_id, ids, limit).await
+    }
 }
 
 #[cfg(test)]

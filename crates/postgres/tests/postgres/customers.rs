@@ -200,6 +200,7 @@ async fn deleting_a_customer_leaves_its_groups() {
     let members = groups.customers_of(fx.project, g.id(), 10).await.expect("members");
     assert_eq!(members.iter().map(|c| c.id()).collect::<Vec<_>>(), vec![b.id()]);
     assert_eq!(groups.get(fx.project, g.id()).await.expect("g").version().get(), 3);
+
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 1);
     let deleted_at = fx.count("SELECT count(*) AS n FROM customers WHERE deleted_at IS NOT NULL").await;
     assert_eq!(deleted_at, 1, "soft delete keeps the row");
@@ -207,6 +208,22 @@ async fn deleting_a_customer_leaves_its_groups() {
     // A deleted customer cannot join a group.
     let err = groups.set_customers(&fx.ctx(), g.id(), &[a.id()], &[]).await.expect_err("deleted");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
+
+    // A page's members in one read, in the order of the ids asked for: an empty group, the
+    // group, a group that does not exist; the limit holds per group.
+    let empty = groups.create(&fx.ctx(), &group("Empty", None), 1000).await.expect("empty");
+    let c = created(repo.create(&fx.ctx(), &customer("c@example.com"), None, None).await.expect("c"));
+    groups.set_customers(&fx.ctx(), g.id(), &[c.id()], &[]).await.expect("c joins");
+    let gone = xclade_domain::GroupId(uuid::Uuid::now_v7());
+    let ids = [empty.id(), g.id(), gone, g.id()];
+    let page = groups.customers_of_groups(fx.project, &ids, 10).await.expect("page members");
+    let page_ids: Vec<Vec<_>> = page.iter().map(|m| m.iter().map(|c| c.id()).collect()).collect();
+    let mut both = vec![b.id(), c.id()];
+    both.sort();
+    assert_eq!(page_ids, vec![vec![], both.clone(), vec![], both.clone()]);
+    let one = groups.customers_of_groups(fx.project, &ids[1..2], 1).await.expect("limit");
+    assert_eq!(one.iter().map(Vec::len).collect::<Vec<_>>(), vec![1]);
+    assert!(groups.customers_of_groups(fx.project, &[], 10).await.expect("none").is_empty());
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

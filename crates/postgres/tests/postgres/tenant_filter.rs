@@ -128,6 +128,7 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
     let _ = groups.patch(&fx.ctx(), g.id(), &gp).await.expect("patch");
     let _ = groups.set_customers(&fx.ctx(), g2.id(), &[c.id()], &[]).await.expect("members");
     let _ = groups.customers_of(p, g2.id(), 10).await.expect("members of");
+    let _ = groups.customers_of_groups(p, &[g2.id()], 10).await.expect("members of a page");
     let _ = groups.delete(&fx.ctx(), g2.id(), None).await.expect("delete group");
     let _ = saved;
     let _ = groups.create(&fx.ctx(), &group("Over", None), 1).await; // the limit
