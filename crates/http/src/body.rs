@@ -354,25 +354,27 @@ impl<'de> MapAccess<'de> for InOrder {
     }
 
     fn size_hint(&self) -> Option<usize> {
-        Some(self.fields.len() - self.next)
+        Some(self.fields.len().saturating_sub(self.next))
     }
 }
 
 /// One value of an admin body. `String`, `bool`, sequences and maps check the JSON type
-/// themselves (the contract's type names); an absent value reads as `none` (an `Option` is
-/// `None`; anything else is required), `null` as `unit`.
+/// themselves (with the contract's type names). An absent value is `None` to an `Option` and
+/// required to anything else; an `Option` takes `null` as `None` too. To `deserialize_any` (the
+/// [`nullable`] and [`non_null`] helpers) absent is `visit_none` and `null` is `visit_unit`.
 enum Slot {
     Absent,
     Given(Value),
 }
 
 impl Slot {
-    /// The value if it is of the `expected` JSON type (by `is`), else the issue.
-    fn expect(self, expected: &str, is: fn(&Value) -> bool) -> Result<Value, BodyIssue> {
+    /// The value if `pick` takes it (it is of the `expected` JSON type), else the issue.
+    fn take<T>(self, expected: &str, pick: fn(Value) -> Result<T, Value>) -> Result<T, BodyIssue> {
         match self {
             Slot::Absent => Err(BodyIssue { kind: IssueKind::Required, path: String::new() }),
-            Slot::Given(v) if is(&v) => Ok(v),
-            Slot::Given(v) => Err(BodyIssue { kind: IssueKind::wrong(expected, &v), path: String::new() }),
+            Slot::Given(v) => {
+                pick(v).map_err(|v| BodyIssue { kind: IssueKind::wrong(expected, &v), path: String::new() })
+            }
         }
     }
 }
@@ -423,10 +425,11 @@ impl<'de> Deserializer<'de> for Slot {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        match self.expect("boolean", Value::is_boolean)? {
-            Value::Bool(b) => visitor.visit_bool(b),
-            other => Slot::Given(other).deserialize_any(visitor),
-        }
+        let b = self.take("boolean", |v| match v {
+            Value::Bool(b) => Ok(b),
+            v => Err(v),
+        })?;
+        visitor.visit_bool(b)
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
@@ -434,24 +437,27 @@ impl<'de> Deserializer<'de> for Slot {
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        match self.expect("string", Value::is_string)? {
-            Value::String(s) => visitor.visit_string(s),
-            other => Slot::Given(other).deserialize_any(visitor),
-        }
+        let s = self.take("string", |v| match v {
+            Value::String(s) => Ok(s),
+            v => Err(v),
+        })?;
+        visitor.visit_string(s)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        match self.expect("array", Value::is_array)? {
-            Value::Array(items) => visit_array(items, visitor),
-            other => Slot::Given(other).deserialize_any(visitor),
-        }
+        let items = self.take("array", |v| match v {
+            Value::Array(items) => Ok(items),
+            v => Err(v),
+        })?;
+        visit_array(items, visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        match self.expect("object", Value::is_object)? {
-            Value::Object(map) => visit_object(map, visitor),
-            other => Slot::Given(other).deserialize_any(visitor),
-        }
+        let map = self.take("object", |v| match v {
+            Value::Object(map) => Ok(map),
+            v => Err(v),
+        })?;
+        visit_object(map, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
