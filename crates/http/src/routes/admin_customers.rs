@@ -13,7 +13,7 @@ pub(crate) mod support;
 pub(crate) mod tests;
 
 use crate::auth::AdminPrincipal;
-use crate::body::Fields;
+use crate::body::admin_body;
 use crate::error::admin::AdminResult;
 use crate::fields::CUSTOMER_SPEC;
 use crate::query::QueryPairs;
@@ -22,31 +22,9 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map, Value};
 use support::{customer_id, object, ok};
 use xclade_domain::auth::Permission;
-use xclade_domain::customer::{check_additional_data, AddressFields, CustomerDraft, CustomerPatch, Email, Listed};
-use xclade_domain::metadata::Metadata;
+use xclade_domain::customer::{AddressFields, CustomerDraft, CustomerPatch, Listed};
+use xclade_domain::ids::GroupId;
 use xclade_domain::ports::CreateOutcome;
-
-/// The keys of a customer create (and update) body.
-pub const CUSTOMER_KEYS: &[&str] =
-    &["email", "company_name", "first_name", "last_name", "phone", "metadata", "additional_data"];
-
-/// The keys of an address create or update body.
-pub const ADDRESS_KEYS: &[&str] = &[
-    "address_name",
-    "company",
-    "first_name",
-    "last_name",
-    "address_1",
-    "address_2",
-    "city",
-    "country_code",
-    "province",
-    "postal_code",
-    "phone",
-    "metadata",
-    "is_default_shipping",
-    "is_default_billing",
-];
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
@@ -116,79 +94,23 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 
 /// Reads a create body (§2.3): every key of the seed is required, `additional_data` optional.
 pub fn customer_draft(body: Map<String, Value>) -> AdminResult<CustomerDraft> {
-    let mut f = Fields::new(body, CUSTOMER_KEYS)?;
-    let email = f.required_string("email")?;
-    let company_name = f.required_string("company_name")?;
-    let first_name = f.required_string("first_name")?;
-    let last_name = f.required_string("last_name")?;
-    let phone = f.required_string("phone")?;
-    let metadata = f.required_object("metadata")?;
-    let additional_data = f.optional_object("additional_data")?;
-    Ok(CustomerDraft::new(
-        &email,
-        Some(company_name),
-        Some(first_name),
-        Some(last_name),
-        Some(phone),
-        metadata,
-        additional_data,
-    )?)
+    admin_body::<dto::AdminCreateCustomer>(body)?.try_into()
 }
 
 /// Reads an update body: the create keys, all optional; strings nullable except `email`.
 pub fn customer_patch(body: Map<String, Value>) -> AdminResult<CustomerPatch> {
-    let mut f = Fields::new(body, CUSTOMER_KEYS)?;
-    let email = f.optional_string("email")?;
-    let company_name = f.nullable_string("company_name")?;
-    let first_name = f.nullable_string("first_name")?;
-    let last_name = f.nullable_string("last_name")?;
-    let phone = f.nullable_string("phone")?;
-    let metadata = f.optional_object("metadata")?;
-    // Checked like the create's, but an update has no event payload to carry it.
-    f.optional_object("additional_data")?.map(check_additional_data).transpose()?;
-    Ok(CustomerPatch {
-        email: email.as_deref().map(Email::parse).transpose()?,
-        company_name,
-        first_name,
-        last_name,
-        phone,
-        metadata: metadata.map(Metadata::parse).transpose()?,
-    })
+    admin_body::<dto::AdminUpdateCustomer>(body)?.try_into()
 }
 
 /// Reads an address create or update body.
 pub fn address_fields(body: Map<String, Value>) -> AdminResult<AddressFields> {
-    let mut f = Fields::new(body, ADDRESS_KEYS)?;
-    Ok(AddressFields {
-        address_name: f.nullable_string("address_name")?,
-        company: f.nullable_string("company")?,
-        first_name: f.nullable_string("first_name")?,
-        last_name: f.nullable_string("last_name")?,
-        address_1: f.nullable_string("address_1")?,
-        address_2: f.nullable_string("address_2")?,
-        city: f.nullable_string("city")?,
-        country_code: f.nullable_string("country_code")?,
-        province: f.nullable_string("province")?,
-        postal_code: f.nullable_string("postal_code")?,
-        phone: f.nullable_string("phone")?,
-        metadata: f.optional_object("metadata")?.map(Metadata::parse).transpose()?,
-        is_default_shipping: f.optional_bool("is_default_shipping")?,
-        is_default_billing: f.optional_bool("is_default_billing")?,
-    })
+    admin_body::<dto::AdminCustomerAddressBody>(body)?.try_into()
 }
 
-/// Reads `{add?, remove?}` of ids; the first value that is not an id is 404 (via `parse`),
-/// before anything is written.
-pub fn membership_lists<T>(
-    body: Map<String, Value>,
-    parse: impl Fn(&str) -> AdminResult<T>,
-) -> AdminResult<(Vec<T>, Vec<T>)> {
-    let mut f = Fields::new(body, &["add", "remove"])?;
-    let add = f.optional_string_array("add")?;
-    let remove = f.optional_string_array("remove")?;
-    let add = add.iter().map(|s| parse(s)).collect::<AdminResult<Vec<T>>>()?;
-    let remove = remove.iter().map(|s| parse(s)).collect::<AdminResult<Vec<T>>>()?;
-    Ok((add, remove))
+/// Reads `{add?, remove?}` of group ids; the first value that is not an id is 404, before
+/// anything is written.
+pub fn group_changes(body: Map<String, Value>) -> AdminResult<(Vec<GroupId>, Vec<GroupId>)> {
+    admin_body::<dto::AdminManageCustomerGroups>(body)?.try_into()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -403,7 +325,7 @@ pub async fn manage_groups(
     let principal = principal.require(Permission::WriteCustomers)?;
     let id = customer_id(&path)?;
     let selected = support::fields(&req, &CUSTOMER_SPEC)?;
-    let (add, remove) = membership_lists(support::read_body(&req, payload).await?, support::group_id)?;
+    let (add, remove) = group_changes(support::read_body(&req, payload).await?)?;
     let customer = state.customers.set_groups(principal, id, add, remove, support::relations(&selected)).await?;
     Ok(dto::customer_response(&customer, &selected))
 }

@@ -2,23 +2,23 @@
 //! Medusa way. A change here bumps the group's `version` like any project-family update.
 
 use crate::auth::AdminPrincipal;
-use crate::body::Fields;
+use crate::body::{admin_body, non_null};
 use crate::error::admin::AdminResult;
+use crate::error::AdminError;
 use crate::fields::{SelectedFields, CUSTOMER_GROUP_SPEC};
 use crate::query::QueryPairs;
-use crate::routes::admin_customers::dto::{timestamp, AdminCustomerSummary, AdminDeleteResponse};
+use crate::routes::admin_customers::dto::{ids, timestamp, AdminCustomerSummary, AdminDeleteResponse};
 use crate::routes::admin_customers::list_query::{id_list, last_non_empty, limit, list, offset, order};
-use crate::routes::admin_customers::membership_lists;
 use crate::routes::admin_customers::support::{self, customer_id, group_id, object, ok, to_value};
 use crate::state::AppState;
 use actix_web::{web, HttpRequest, HttpResponse};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 use xclade_domain::auth::{Permission, Principal};
 use xclade_domain::customer::{Customer, Listed, MAX_LIST_LIMIT};
 use xclade_domain::customer_group::{CustomerGroup, GroupDraft, GroupName};
-use xclade_domain::ids::GroupId;
+use xclade_domain::ids::{CustomerId, GroupId};
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupFilter, SortField};
 use xclade_domain::services::GroupTarget;
@@ -116,8 +116,11 @@ pub struct AdminCustomerGroupListResponse {
     pub limit: u32,
 }
 
+// Request bodies: read with `crate::body::admin_body`, then checked by the domain through
+// `TryFrom`.
+
 /// Body of `POST /admin/customer-groups`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminCreateCustomerGroup {
     /// 1 to 256 characters, unique in the project.
     #[schema(min_length = 1, max_length = 256)]
@@ -126,19 +129,42 @@ pub struct AdminCreateCustomerGroup {
     pub metadata: Option<Map<String, Value>>,
 }
 
+impl TryFrom<AdminCreateCustomerGroup> for GroupDraft {
+    type Error = AdminError;
+
+    fn try_from(b: AdminCreateCustomerGroup) -> Result<Self, AdminError> {
+        Ok(GroupDraft {
+            name: GroupName::parse("name", &b.name)?,
+            key: None,
+            custom: None,
+            metadata: b.metadata.map(Metadata::parse).transpose()?.unwrap_or_default(),
+        })
+    }
+}
+
 /// Body of `POST /admin/customer-groups/{id}`: `metadata` is merged shallowly, a key set to
 /// `""` is deleted.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminUpdateCustomerGroup {
+    #[serde(default, deserialize_with = "non_null")]
     #[schema(nullable = false, min_length = 1, max_length = 256)]
     pub name: Option<String>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
 }
 
+impl TryFrom<AdminUpdateCustomerGroup> for (Option<GroupName>, Option<Metadata>) {
+    type Error = AdminError;
+
+    /// The new name and the metadata to merge, each if given.
+    fn try_from(b: AdminUpdateCustomerGroup) -> Result<Self, AdminError> {
+        Ok((b.name.map(|n| GroupName::parse("name", &n)).transpose()?, b.metadata.map(Metadata::parse).transpose()?))
+    }
+}
+
 /// Body of `POST /admin/customer-groups/{id}/customers`; each list at most 1000 ids, no id in
 /// both.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminManageGroupCustomers {
     /// Ids of the customers to add to the group.
     #[schema(max_items = 1000)]
@@ -146,6 +172,15 @@ pub struct AdminManageGroupCustomers {
     /// Ids of the customers to remove from the group.
     #[schema(max_items = 1000)]
     pub remove: Option<Vec<String>>,
+}
+
+impl TryFrom<AdminManageGroupCustomers> for (Vec<CustomerId>, Vec<CustomerId>) {
+    type Error = AdminError;
+
+    /// The customers to add and to remove; the first id that is not a UUID is 404, `add` first.
+    fn try_from(b: AdminManageGroupCustomers) -> Result<Self, AdminError> {
+        Ok((ids(b.add, customer_id)?, ids(b.remove, customer_id)?))
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -189,23 +224,18 @@ pub fn parse_group_list(raw: &str) -> AdminResult<GroupListQuery> {
 
 /// Reads a create body.
 pub fn group_draft(body: Map<String, Value>) -> AdminResult<GroupDraft> {
-    let mut f = Fields::new(body, &["name", "metadata"])?;
-    let name = f.required_string("name")?;
-    let metadata = f.optional_object("metadata")?;
-    Ok(GroupDraft {
-        name: GroupName::parse("name", &name)?,
-        key: None,
-        custom: None,
-        metadata: metadata.map(Metadata::parse).transpose()?.unwrap_or_default(),
-    })
+    admin_body::<AdminCreateCustomerGroup>(body)?.try_into()
 }
 
 /// Reads an update body.
 pub fn group_patch(body: Map<String, Value>) -> AdminResult<(Option<GroupName>, Option<Metadata>)> {
-    let mut f = Fields::new(body, &["name", "metadata"])?;
-    let name = f.optional_string("name")?;
-    let metadata = f.optional_object("metadata")?;
-    Ok((name.map(|n| GroupName::parse("name", &n)).transpose()?, metadata.map(Metadata::parse).transpose()?))
+    admin_body::<AdminUpdateCustomerGroup>(body)?.try_into()
+}
+
+/// Reads `{add?, remove?}` of customer ids; the first value that is not an id is 404, before
+/// anything is written.
+pub fn customer_changes(body: Map<String, Value>) -> AdminResult<(Vec<CustomerId>, Vec<CustomerId>)> {
+    admin_body::<AdminManageGroupCustomers>(body)?.try_into()
 }
 
 /// The group's JSON, shaped by `fields`.
@@ -465,7 +495,7 @@ pub async fn manage_customers(
     let principal = principal.require(Permission::WriteGroups)?;
     let id = group_id(&path)?;
     let selected = selection(&req, principal)?;
-    let (add, remove) = membership_lists(support::read_body(&req, payload).await?, customer_id)?;
+    let (add, remove) = customer_changes(support::read_body(&req, payload).await?)?;
     let group = state.groups.set_customers(principal, id, add, remove).await?;
     Ok(ok(group_body(&state, principal, &group, &selected).await?))
 }

@@ -1,14 +1,19 @@
 //! The JSON of the admin family's customers (§2.2), and the documented shapes of its requests
 //! and answers. Field order of each struct is the key order on the wire.
 
-use super::support::to_value;
+use super::support::{group_id, to_value};
+use crate::body::{non_null, nullable};
 use crate::error::AdminError;
 use crate::fields::{RelationFields, SelectedFields};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
-use xclade_domain::customer::{Address, Customer};
+use xclade_domain::customer::{
+    check_additional_data, Address, AddressFields, Customer, CustomerDraft, CustomerPatch, Email,
+};
 use xclade_domain::customer_group::CustomerGroup;
+use xclade_domain::ids::GroupId;
+use xclade_domain::metadata::Metadata;
 
 /// Both families write timestamps alike (RFC 3339 UTC with milliseconds and `Z`).
 pub use crate::routes::project_groups::dto::timestamp;
@@ -398,10 +403,11 @@ pub struct AdminAddressDeleteResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Documented request bodies (parsing is strict and done field by field; unknown keys → 400).
+// Request bodies: read with `crate::body::admin_body` (unknown keys, then each field in this
+// order: missing or of the wrong JSON type → 400), then checked by the domain through `TryFrom`.
 
 /// Body of `POST /admin/customers`.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminCreateCustomer {
     /// At most 320 characters; unique among the project's customers (case-insensitive).
     #[schema(format = Email, example = "user@example.com", min_length = 3, max_length = 320)]
@@ -426,20 +432,42 @@ pub struct AdminCreateCustomer {
     pub additional_data: Option<Map<String, Value>>,
 }
 
+impl TryFrom<AdminCreateCustomer> for CustomerDraft {
+    type Error = AdminError;
+
+    /// The email, the lengths and the metadata limits (§2.3).
+    fn try_from(b: AdminCreateCustomer) -> Result<Self, AdminError> {
+        Ok(CustomerDraft::new(
+            &b.email,
+            Some(b.company_name),
+            Some(b.first_name),
+            Some(b.last_name),
+            Some(b.phone),
+            b.metadata,
+            b.additional_data,
+        )?)
+    }
+}
+
 /// Body of `POST /admin/customers/{id}`: every key optional; `null` clears a string
 /// (except `email`); `metadata` is merged shallowly, a key set to `""` is deleted.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminUpdateCustomer {
+    #[serde(default, deserialize_with = "non_null")]
     #[schema(format = Email, nullable = false, min_length = 3, max_length = 320)]
     pub email: Option<String>,
-    #[schema(max_length = 255)]
-    pub company_name: Option<String>,
-    #[schema(max_length = 255)]
-    pub first_name: Option<String>,
-    #[schema(max_length = 255)]
-    pub last_name: Option<String>,
-    #[schema(max_length = 255)]
-    pub phone: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub company_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub phone: Option<Option<String>>,
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
     /// Accepted for compatibility; not stored.
@@ -447,9 +475,26 @@ pub struct AdminUpdateCustomer {
     pub additional_data: Option<Map<String, Value>>,
 }
 
+impl TryFrom<AdminUpdateCustomer> for CustomerPatch {
+    type Error = AdminError;
+
+    /// `additional_data` is checked like the create's, but an update has no event to carry it.
+    fn try_from(b: AdminUpdateCustomer) -> Result<Self, AdminError> {
+        b.additional_data.map(check_additional_data).transpose()?;
+        Ok(CustomerPatch {
+            email: b.email.as_deref().map(Email::parse).transpose()?,
+            company_name: b.company_name,
+            first_name: b.first_name,
+            last_name: b.last_name,
+            phone: b.phone,
+            metadata: b.metadata.map(Metadata::parse).transpose()?,
+        })
+    }
+}
+
 /// Body of `POST /admin/customers/{id}/customer-groups`; each list at most 1000 ids, no id in
 /// both.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminManageCustomerGroups {
     /// Ids of the groups to add the customer to.
     #[schema(max_items = 1000)]
@@ -459,33 +504,58 @@ pub struct AdminManageCustomerGroups {
     pub remove: Option<Vec<String>>,
 }
 
+impl TryFrom<AdminManageCustomerGroups> for (Vec<GroupId>, Vec<GroupId>) {
+    type Error = AdminError;
+
+    /// The groups to add and to remove; the first id that is not a UUID is 404, `add` first.
+    fn try_from(b: AdminManageCustomerGroups) -> Result<Self, AdminError> {
+        Ok((ids(b.add, group_id)?, ids(b.remove, group_id)?))
+    }
+}
+
+/// Parses a membership list of ids; an absent list is empty.
+pub fn ids<T>(list: Option<Vec<String>>, parse: impl Fn(&str) -> Result<T, AdminError>) -> Result<Vec<T>, AdminError> {
+    list.unwrap_or_default().iter().map(|id| parse(id)).collect()
+}
+
 /// Body of an address create or update: every key optional; `null` clears a string.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct AdminCustomerAddressBody {
-    #[schema(max_length = 255)]
-    pub address_name: Option<String>,
-    #[schema(max_length = 255)]
-    pub company: Option<String>,
-    #[schema(max_length = 255)]
-    pub first_name: Option<String>,
-    #[schema(max_length = 255)]
-    pub last_name: Option<String>,
-    #[schema(max_length = 255)]
-    pub address_1: Option<String>,
-    #[schema(max_length = 255)]
-    pub address_2: Option<String>,
-    #[schema(max_length = 255)]
-    pub city: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub address_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub company: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub first_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub last_name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub address_1: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub address_2: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub city: Option<Option<String>>,
     /// Stored lowercase.
-    #[schema(example = "us", max_length = 255)]
-    pub country_code: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, example = "us", max_length = 255)]
+    pub country_code: Option<Option<String>>,
     /// Stored lowercase.
-    #[schema(example = "us-ca", max_length = 255)]
-    pub province: Option<String>,
-    #[schema(max_length = 255)]
-    pub postal_code: Option<String>,
-    #[schema(max_length = 255)]
-    pub phone: Option<String>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, example = "us-ca", max_length = 255)]
+    pub province: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub postal_code: Option<Option<String>>,
+    #[serde(default, deserialize_with = "nullable")]
+    #[schema(value_type = Option<String>, max_length = 255)]
+    pub phone: Option<Option<String>>,
     /// Replaces the address's metadata.
     #[schema(value_type = Option<Object>)]
     pub metadata: Option<Map<String, Value>>,
@@ -493,4 +563,28 @@ pub struct AdminCustomerAddressBody {
     pub is_default_shipping: Option<bool>,
     /// Makes this the customer's default billing address (clearing the old default).
     pub is_default_billing: Option<bool>,
+}
+
+impl TryFrom<AdminCustomerAddressBody> for AddressFields {
+    type Error = AdminError;
+
+    /// Checks the metadata's limits.
+    fn try_from(b: AdminCustomerAddressBody) -> Result<Self, AdminError> {
+        Ok(AddressFields {
+            address_name: b.address_name,
+            company: b.company,
+            first_name: b.first_name,
+            last_name: b.last_name,
+            address_1: b.address_1,
+            address_2: b.address_2,
+            city: b.city,
+            country_code: b.country_code,
+            province: b.province,
+            postal_code: b.postal_code,
+            phone: b.phone,
+            metadata: b.metadata.map(Metadata::parse).transpose()?,
+            is_default_shipping: b.is_default_shipping,
+            is_default_billing: b.is_default_billing,
+        })
+    }
 }

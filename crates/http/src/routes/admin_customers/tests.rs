@@ -385,6 +385,43 @@ fn update_and_address_bodies() {
     );
 }
 
+#[test]
+fn membership_bodies() {
+    let g = "0193a1b2-0000-7000-8000-000000000001";
+    let (add, remove) = group_changes(map(json!({"add": [g], "remove": null}))).expect("valid");
+    assert_eq!((add, remove), (vec![GroupId(uuid::Uuid::parse_str(g).expect("uuid"))], vec![]));
+    // Types of both lists first (in declaration order), then the ids, `add` first.
+    assert_eq!(
+        message(&group_changes(map(json!({"remove": [1], "add": ["x"]}))).expect_err("type")),
+        "Invalid request: Expected type: 'string' for field 'remove.0', got: 'number'"
+    );
+    assert_eq!(
+        message(&group_changes(map(json!({"remove": ["y"], "add": ["x"]}))).expect_err("404")),
+        "Customer group with id: x was not found"
+    );
+    assert_eq!(
+        message(&group_changes(map(json!({"remove": "y", "add": "x", "other": 1}))).expect_err("unknown")),
+        "Invalid request: Unrecognized fields: 'other'"
+    );
+}
+
+#[test]
+fn create_body_issues_come_in_declaration_order() {
+    let msg = |v: Value| message(&customer_draft(map(v)).expect_err("invalid"));
+    // A missing field declared before a mistyped one is reported first, as before typed DTOs.
+    assert_eq!(msg(json!({"first_name": 3})), "Invalid request: Field 'email' is required");
+    assert_eq!(
+        msg(json!({"phone": 1, "email": 2})),
+        "Invalid request: Expected type: 'string' for field 'email', got: 'number'"
+    );
+    // Unknown keys before everything else; the domain's checks after every type.
+    assert_eq!(msg(json!({"email": 1, "foo": 2})), "Invalid request: Unrecognized fields: 'foo'");
+    let mut body = create_body();
+    body["email"] = json!("not-an-email");
+    body["metadata"] = json!([]);
+    assert_eq!(msg(body), "Invalid request: Expected type: 'object' for field 'metadata', got: 'array'");
+}
+
 // ---------------------------------------------------------------------------------------------
 // Handlers over mocked ports
 
