@@ -16,10 +16,15 @@ struct Series {
     buckets: [u64; BUCKETS.len()],
 }
 
+/// The series of one route, by method and status (a handful each).
+type RouteSeries = Vec<(String, u16, Series)>;
+
 /// The registry of request metrics.
 #[derive(Debug, Default)]
 pub struct Metrics {
-    series: Mutex<BTreeMap<(String, String, u16), Series>>,
+    /// By route pattern: a request finds its series by reference, and allocates its labels
+    /// only the first time a (method, route, status) is seen.
+    series: Mutex<BTreeMap<String, RouteSeries>>,
 }
 
 fn escape(label: &str) -> String {
@@ -35,7 +40,18 @@ impl Metrics {
     pub fn observe(&self, method: &str, route: &str, status: u16, latency: Duration) {
         let secs = latency.as_secs_f64();
         let Ok(mut series) = self.series.lock() else { return };
-        let s = series.entry((method.to_owned(), route.to_owned(), status)).or_default();
+        let by_route = match series.get_mut(route) {
+            Some(by_route) => by_route,
+            None => series.entry(route.to_owned()).or_default(),
+        };
+        let at = match by_route.iter().position(|(m, st, _)| m == method && *st == status) {
+            Some(at) => at,
+            None => {
+                by_route.push((method.to_owned(), status, Series::default()));
+                by_route.len() - 1
+            }
+        };
+        let Some((_, _, s)) = by_route.get_mut(at) else { return };
         s.count += 1;
         s.sum += secs;
         for (i, bound) in BUCKETS.iter().enumerate() {
@@ -47,7 +63,21 @@ impl Metrics {
 
     /// Renders every metric; `pool` is (size, available, waiting, max_size).
     pub fn render(&self, pool: Option<(usize, usize, usize, usize)>) -> String {
-        let snapshot = self.series.lock().map(|s| s.clone()).unwrap_or_default();
+        // Sorted by method, route and status, as a reader of the text expects.
+        let mut snapshot: Vec<((String, String, u16), Series)> = self
+            .series
+            .lock()
+            .map(|all| {
+                all.iter()
+                    .flat_map(|(route, by_route)| {
+                        by_route
+                            .iter()
+                            .map(move |(method, status, s)| ((method.clone(), route.clone(), *status), s.clone()))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        snapshot.sort_by(|a, b| a.0.cmp(&b.0));
         let mut out = String::new();
         out.push_str("# HELP http_requests_total Requests handled, by method, route and status.\n# TYPE http_requests_total counter\n");
         for ((method, route, status), s) in &snapshot {
@@ -112,5 +142,26 @@ mod tests {
         assert!(text.contains("le=\"0.005\"} 1"));
         assert!(text.contains("le=\"+Inf\"} 2"));
         assert!(text.contains("db_pool_max_connections 10"));
+    }
+
+    #[test]
+    fn each_method_route_and_status_is_its_own_series_in_sorted_order() {
+        let m = Metrics::new();
+        for (method, route, status) in
+            [("POST", "/b", 201), ("GET", "/b", 200), ("GET", "/a", 404), ("GET", "/b", 200), ("GET", "/b", 404)]
+        {
+            m.observe(method, route, status, Duration::from_millis(1));
+        }
+        let text = m.render(None);
+        let counts: Vec<&str> = text.lines().filter(|l| l.starts_with("http_requests_total{")).collect();
+        assert_eq!(
+            counts,
+            [
+                "http_requests_total{method=\"GET\",route=\"/a\",status=\"404\"} 1",
+                "http_requests_total{method=\"GET\",route=\"/b\",status=\"200\"} 2",
+                "http_requests_total{method=\"GET\",route=\"/b\",status=\"404\"} 1",
+                "http_requests_total{method=\"POST\",route=\"/b\",status=\"201\"} 1",
+            ]
+        );
     }
 }

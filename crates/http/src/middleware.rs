@@ -70,13 +70,12 @@ pub async fn observe(
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
     req.extensions_mut().insert(CorrelationId(correlation.clone()));
-    let method = req.method().to_string();
-    let path = req.path().to_owned();
+    let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
 
     // Handler and extractor errors arrive as responses; an `Err` here can only come from a
     // deeper middleware, and actix renders it itself.
-    let span = tracing::info_span!("request", correlation_id = %correlation, method = %method, path = %path);
+    let span = tracing::info_span!("request", correlation_id = %correlation, method = %method, path = %req.path());
     let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
 
     let status = res.status();
@@ -89,7 +88,7 @@ pub async fn observe(
         let request = res.request().clone();
         // A 405 keeps the `Allow` header actix set from the resource's methods (RFC 9110).
         let allow = res.headers().get(actix_web::http::header::ALLOW).cloned();
-        let mut rewritten = rewrite_error(&path, status);
+        let mut rewritten = rewrite_error(request.path(), status);
         if let Some(allow) = allow {
             rewritten.headers_mut().insert(actix_web::http::header::ALLOW, allow);
         }
@@ -101,7 +100,7 @@ pub async fn observe(
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
     let latency = started.elapsed();
     if let Some(state) = state {
-        state.metrics.observe(&method, &route, status.as_u16(), latency);
+        state.metrics.observe(method.as_str(), &route, status.as_u16(), latency);
     }
     tracing::info!(
         target: "xclade::access",
