@@ -4,8 +4,9 @@
 
 use crate::error::ProjectError;
 use crate::query::QueryPairs;
-use crate::routes::project_groups::parse::{expected, join, missing, resource_query, Obj, QueryFields};
-use serde_json::Value;
+use crate::routes::project_groups::parse::{resource_query, QueryFields};
+use crate::routes::project_groups::wire::{expected, join, missing};
+use serde_json::{Map, Value};
 use std::collections::BTreeMap;
 use xclade_domain::custom_type::{
     EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedEnumValue, LocalizedString, TypeAction,
@@ -26,7 +27,55 @@ pub fn type_query(pairs: &QueryPairs) -> Result<TypeQuery, ProjectError> {
     resource_query(pairs, &TYPE_QUERY)
 }
 
+/// A JSON object being read field by field; `path` prefixes every detailed message.
+struct Obj<'a> {
+    map: &'a Map<String, Value>,
+    path: &'a str,
+}
+
 impl<'a> Obj<'a> {
+    fn of(value: &'a Value, path: &'a str) -> Result<Obj<'a>, ProjectError> {
+        match value {
+            Value::Object(map) => Ok(Obj { map, path }),
+            _ if path.is_empty() => Err(ProjectError::InvalidJson("The request body must be a JSON object.".into())),
+            _ => Err(expected(path, "object")),
+        }
+    }
+
+    /// The field, with null counted as absent.
+    fn get(&self, name: &str) -> Option<&'a Value> {
+        self.map.get(name).filter(|v| !v.is_null())
+    }
+
+    /// `version`: a JSON integer. A number with no fractional part (`3.0`) counts as one, as
+    /// JSON Schema says.
+    fn version(&self) -> Result<ExpectedVersion, ProjectError> {
+        let value = self.get("version").ok_or_else(|| missing(&join(self.path, "version")))?;
+        let integral = value.as_i64().or_else(|| {
+            value
+                .as_f64()
+                .filter(|f| f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64)
+                .map(|f| f as i64)
+        });
+        integral.map(ExpectedVersion::new).ok_or_else(|| expected(&join(self.path, "version"), "integer"))
+    }
+
+    fn required_string(&self, name: &str) -> Result<&'a str, ProjectError> {
+        match self.get(name) {
+            None => Err(missing(&join(self.path, name))),
+            Some(Value::String(s)) => Ok(s),
+            Some(_) => Err(expected(&join(self.path, name), "string")),
+        }
+    }
+
+    fn optional_string(&self, name: &str) -> Result<Option<&'a str>, ProjectError> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => Ok(Some(s)),
+            Some(_) => Err(expected(&join(self.path, name), "string")),
+        }
+    }
+
     fn required(&self, name: &str) -> Result<&'a Value, ProjectError> {
         self.get(name).ok_or_else(|| missing(&join(self.path, name)))
     }
