@@ -155,6 +155,14 @@ impl<T: Wire> Field<T> {
             Field::Invalid(_) => Err(expected(path, T::KIND.name())),
         }
     }
+
+    /// An element of an array at `path`: null is of the wrong type there, not absent.
+    pub(crate) fn element(self, path: &str) -> Result<T, ProjectError> {
+        match self {
+            Field::Given(t) => Ok(t),
+            Field::Absent | Field::Invalid(_) => Err(expected(path, T::KIND.name())),
+        }
+    }
 }
 
 impl<'de, T: Wire> Deserialize<'de> for Field<T> {
