@@ -555,6 +555,42 @@ mod tests {
         );
     }
 
+    /// serde reads a struct from an array too (field by position); the bodies never do.
+    #[test]
+    fn arrays_are_not_objects() {
+        assert_eq!(
+            json_detail(group_draft(&json!({"groupName": "G", "custom": [{"id": "t"}, {}]}))),
+            "custom: JSON object expected."
+        );
+        assert_eq!(
+            json_detail(group_draft(&json!({"groupName": "G", "custom": {"type": ["type", "t"]}}))),
+            "custom -> type: JSON object expected."
+        );
+        assert_eq!(json_detail(group_draft(&json!(["Gold", "gold"]))), "The request body must be a JSON object.");
+        assert_eq!(json_detail(group_update(&json!([1, []]))), "The request body must be a JSON object.");
+        assert_eq!(json_detail(actions(json!([["changeName", "Silver"]]))), "actions: JSON object expected.");
+        assert_eq!(json_detail(actions(json!([null]))), "actions: JSON object expected.");
+    }
+
+    /// The first problem in order is reported, whatever the order of the fields in the body.
+    #[test]
+    fn the_first_problem_in_field_order_wins() {
+        assert_eq!(json_detail(group_draft(&json!({"key": 3, "groupName": 3}))), "groupName: JSON string expected.");
+        assert_eq!(
+            json_detail(group_update(&json!({"actions": 1, "version": "1"}))),
+            "version: JSON integer expected."
+        );
+        // A domain rule of an earlier action comes before the shape of a later one.
+        assert!(matches!(
+            actions(json!([{"action": "changeName", "name": ""}, {"action": "nope"}])),
+            Err(ProjectError::Domain(DomainError::Validation { .. }))
+        ));
+        assert!(matches!(
+            actions(json!([{"action": "setKey", "key": 1}, {"action": "nope"}])),
+            Err(ProjectError::InvalidJson(m)) if m == "actions -> key: JSON string expected."
+        ));
+    }
+
     #[test]
     fn unknown_action_and_too_many() {
         assert!(

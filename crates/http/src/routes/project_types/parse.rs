@@ -343,6 +343,51 @@ mod tests {
         assert_eq!(json_detail(type_update(&json!({"actions": []}))), "version: Missing required value");
     }
 
+    /// serde reads a struct from an array too (field by position); the bodies never do.
+    #[test]
+    fn arrays_are_not_objects() {
+        let mut positional = full_draft();
+        positional["fieldDefinitions"] = json!([["flag", {"en": "F"}, false, {"name": "Boolean"}]]);
+        assert_eq!(json_detail(type_draft(&positional)), "fieldDefinitions: JSON object expected.");
+        let mut positional_type = full_draft();
+        positional_type["fieldDefinitions"][0]["type"] = json!(["Boolean"]);
+        assert_eq!(json_detail(type_draft(&positional_type)), "fieldDefinitions -> type: JSON object expected.");
+        let mut positional_value = full_draft();
+        positional_value["fieldDefinitions"][6]["type"]["values"] = json!([["gold", "Gold"]]);
+        assert_eq!(
+            json_detail(type_draft(&positional_value)),
+            "fieldDefinitions -> type -> values: JSON object expected."
+        );
+        assert_eq!(json_detail(type_draft(&json!(["kk"]))), "The request body must be a JSON object.");
+        let update = |action: Value| type_update(&json!({"version": 1, "actions": [action]}));
+        assert_eq!(
+            json_detail(update(json!({"action": "addEnumValue", "fieldName": "tier", "value": ["silver", "Silver"]}))),
+            "actions -> value: JSON object expected."
+        );
+        assert_eq!(
+            json_detail(update(
+                json!({"action": "addFieldDefinition", "fieldDefinition": ["x", {"en": "X"}, true, {"name": "String"}]})
+            )),
+            "actions -> fieldDefinition: JSON object expected."
+        );
+    }
+
+    /// Localized strings report the first entry that is not a text, in the body's order.
+    #[test]
+    fn localized_entries_in_order() {
+        let mut draft = full_draft();
+        draft["name"] = json!({"en": "N", "fr": 1, "de": 2});
+        assert_eq!(json_detail(type_draft(&draft)), "name -> fr: JSON string expected.");
+        draft["name"] = json!({"de": 2, "fr": 1});
+        assert_eq!(json_detail(type_draft(&draft)), "name -> de: JSON string expected.");
+        let mut label = full_draft();
+        label["fieldDefinitions"][7]["type"]["values"][0]["label"] = json!({"en": null});
+        assert_eq!(
+            json_detail(type_draft(&label)),
+            "fieldDefinitions -> type -> values -> label -> en: JSON string expected."
+        );
+    }
+
     #[test]
     fn queries_reuse_the_group_machinery() {
         let q = type_query(&QueryPairs::parse("where=key%3D%22a%22&sort=name+desc&limit=5")).expect("ok");
