@@ -253,19 +253,22 @@ pub enum GroupActionDto {
     SetKey(SetKeyDto),
     SetCustomType(SetCustomTypeDto),
     SetCustomField(SetCustomFieldDto),
+    /// An object of `actions` that is none of these (no `action`, or an unknown one), kept to
+    /// say why (`wire::not_an_action`); not in the schema.
+    #[serde(skip)]
+    NotAnAction(Value),
 }
 
 impl<'de> Deserialize<'de> for GroupActionDto {
-    /// By `action` (see [`wire::dispatch`]); what is not one of these is told apart by
-    /// [`wire::action`].
+    /// By `action` (see [`wire::action_name`]); the object is read once, then as its action.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (name, value) = wire::dispatch(deserializer)?;
-        let action = match name.as_str() {
-            "changeName" => ChangeNameDto::deserialize(&value).map(GroupActionDto::ChangeName),
-            "setKey" => SetKeyDto::deserialize(&value).map(GroupActionDto::SetKey),
-            "setCustomType" => SetCustomTypeDto::deserialize(&value).map(GroupActionDto::SetCustomType),
-            "setCustomField" => SetCustomFieldDto::deserialize(&value).map(GroupActionDto::SetCustomField),
-            other => return Err(wire::unknown_action(other)),
+        let value = Value::deserialize(deserializer)?;
+        let action = match wire::action_name(&value) {
+            Some("changeName") => ChangeNameDto::deserialize(&value).map(GroupActionDto::ChangeName),
+            Some("setKey") => SetKeyDto::deserialize(&value).map(GroupActionDto::SetKey),
+            Some("setCustomType") => SetCustomTypeDto::deserialize(&value).map(GroupActionDto::SetCustomType),
+            Some("setCustomField") => SetCustomFieldDto::deserialize(&value).map(GroupActionDto::SetCustomField),
+            _ => return Ok(GroupActionDto::NotAnAction(value)),
         };
         action.map_err(D::Error::custom)
     }

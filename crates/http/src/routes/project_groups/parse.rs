@@ -225,6 +225,7 @@ impl TryFrom<GroupActionDto> for GroupAction {
                 let name = a.name.required("actions -> name")?;
                 GroupAction::SetCustomField { name, value: a.value.optional("actions -> value")? }
             }
+            GroupActionDto::NotAnAction(raw) => return Err(wire::not_an_action(&raw)),
         })
     }
 }

@@ -8,11 +8,20 @@
 //! never fails to deserialize but records whether the value was absent (or null), of the
 //! expected JSON type, or of another, and the conversion takes the fields in order, each with
 //! its path. Unknown fields are ignored, as the family does.
+//!
+//! A field is read in one pass, straight into its type: nothing is buffered per level, so the
+//! work stays linear in the body however deep it nests (a `Set` of `Set`s…). Only an update
+//! action is buffered once, to read its `action` before its fields.
 
 use crate::error::ProjectError;
-use serde::de::{DeserializeOwned, Deserializer, Error as _};
+use serde::de::value::{MapAccessDeserializer, SeqAccessDeserializer};
+use serde::de::{
+    DeserializeOwned, Deserializer, Error as _, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value};
+use std::fmt;
+use std::marker::PhantomData;
 use xclade_domain::customer_group::{ExpectedVersion, MAX_ACTIONS};
 
 /// Joins a JSON path the way the family's detailed messages show it (`custom -> type`).
@@ -36,6 +45,7 @@ pub(crate) fn expected(path: &str, what: &str) -> ProjectError {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Kind {
     String,
+    /// Any JSON number is sent as this kind; the type refuses a fractional one.
     Integer,
     Boolean,
     Object,
@@ -57,18 +67,9 @@ impl Kind {
         }
     }
 
-    /// Whether `value` has this JSON type. A number is admitted as an integer here; the type
-    /// itself refuses a fractional one. Checked before the type deserializes, so that a struct
-    /// is never read from an array (serde reads structs from sequences too).
-    fn admits(self, value: &Value) -> bool {
-        match self {
-            Kind::String => value.is_string(),
-            Kind::Integer => value.is_number(),
-            Kind::Boolean => value.is_boolean(),
-            Kind::Object => value.is_object(),
-            Kind::Array => value.is_array(),
-            Kind::Any => true,
-        }
+    /// Whether a value sent as `sent` is read as this kind.
+    fn admits(self, sent: Kind) -> bool {
+        self == Kind::Any || self == sent
     }
 }
 
@@ -119,23 +120,16 @@ pub(crate) enum Field<T> {
     Absent,
     /// Of the expected type.
     Given(T),
-    /// Of another JSON type (or a value the type refuses), kept to say what is wrong.
-    Invalid(Value),
+    /// Of another JSON type, or a value the type refuses (a fractional `version`).
+    Invalid,
 }
 
 impl<T: Wire> Field<T> {
     /// Reads one JSON value.
     pub(crate) fn of(value: Value) -> Self {
-        if value.is_null() {
-            return Field::Absent;
-        }
-        if !T::KIND.admits(&value) {
-            return Field::Invalid(value);
-        }
-        match T::deserialize(&value) {
-            Ok(t) => Field::Given(t),
-            Err(_) => Field::Invalid(value),
-        }
+        // Reading into a `Field` fails only where its type fails on an object or an array,
+        // which none of the bodies' types do.
+        Self::deserialize(value).unwrap_or(Field::Invalid)
     }
 
     /// A required field at `path`.
@@ -143,7 +137,7 @@ impl<T: Wire> Field<T> {
         match self {
             Field::Absent => Err(missing(path)),
             Field::Given(t) => Ok(t),
-            Field::Invalid(_) => Err(expected(path, T::KIND.name())),
+            Field::Invalid => Err(expected(path, T::KIND.name())),
         }
     }
 
@@ -152,7 +146,7 @@ impl<T: Wire> Field<T> {
         match self {
             Field::Absent => Ok(None),
             Field::Given(t) => Ok(Some(t)),
-            Field::Invalid(_) => Err(expected(path, T::KIND.name())),
+            Field::Invalid => Err(expected(path, T::KIND.name())),
         }
     }
 
@@ -160,15 +154,88 @@ impl<T: Wire> Field<T> {
     pub(crate) fn element(self, path: &str) -> Result<T, ProjectError> {
         match self {
             Field::Given(t) => Ok(t),
-            Field::Absent | Field::Invalid(_) => Err(expected(path, T::KIND.name())),
+            Field::Absent | Field::Invalid => Err(expected(path, T::KIND.name())),
         }
     }
 }
 
 impl<'de, T: Wire> Deserialize<'de> for Field<T> {
-    /// Through `Option`, so that an absent field reads as [`Field::Absent`] like a null one.
+    /// Through `deserialize_option`, so that an absent field reads as [`Field::Absent`] like a
+    /// null one; then by what was sent, each JSON type handed to `T` only if it is `T`'s.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        Ok(Option::<Value>::deserialize(deserializer)?.map_or(Field::Absent, Field::of))
+        deserializer.deserialize_option(FieldVisitor(PhantomData))
+    }
+}
+
+struct FieldVisitor<T>(PhantomData<T>);
+
+/// A scalar sent as `sent`, read as `T`. (The error is only "not a `T`", so serde's plain
+/// error type does.)
+fn scalar<'de, T: Wire, V: IntoDeserializer<'de, serde::de::value::Error>>(sent: Kind, value: V) -> Field<T> {
+    if !T::KIND.admits(sent) {
+        return Field::Invalid;
+    }
+    T::deserialize(value.into_deserializer()).map_or(Field::Invalid, Field::Given)
+}
+
+impl<'de, T: Wire> Visitor<'de> for FieldVisitor<T> {
+    type Value = Field<T>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_none<E: serde::de::Error>(self) -> Result<Field<T>, E> {
+        Ok(Field::Absent)
+    }
+
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Field<T>, E> {
+        Ok(Field::Absent)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<Field<T>, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Field<T>, E> {
+        Ok(scalar::<T, _>(Kind::Boolean, v))
+    }
+
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Field<T>, E> {
+        Ok(scalar::<T, _>(Kind::Integer, v))
+    }
+
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Field<T>, E> {
+        Ok(scalar::<T, _>(Kind::Integer, v))
+    }
+
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Field<T>, E> {
+        Ok(scalar::<T, _>(Kind::Integer, v))
+    }
+
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Field<T>, E> {
+        Ok(scalar::<T, _>(Kind::String, v))
+    }
+
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Field<T>, E> {
+        Ok(scalar::<T, _>(Kind::String, v))
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Field<T>, A::Error> {
+        if !T::KIND.admits(Kind::Array) {
+            // Consumed all the same (the deserializer insists), without keeping anything.
+            while seq.next_element::<IgnoredAny>()?.is_some() {}
+            return Ok(Field::Invalid);
+        }
+        T::deserialize(SeqAccessDeserializer::new(seq)).map(Field::Given)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Field<T>, A::Error> {
+        if !T::KIND.admits(Kind::Object) {
+            while map.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+            return Ok(Field::Invalid);
+        }
+        T::deserialize(MapAccessDeserializer::new(map)).map(Field::Given)
     }
 }
 
@@ -230,36 +297,29 @@ where
     Ok((version, actions))
 }
 
-/// One element of `actions`. An action enum reads only the actions it knows (see
-/// [`dispatch`]); anything else is told apart here: not an object, no `action`, an `action`
-/// that is not a string, or an unknown one (`Invalid action foo`, InvalidInput).
+/// One element of `actions`: anything but an object is not an action.
 pub(crate) fn action<A: Wire>(item: Field<A>) -> Result<A, ProjectError> {
     match item {
         Field::Given(action) => Ok(action),
-        Field::Absent => Err(expected("actions", "object")),
-        Field::Invalid(raw) => Err(match raw.get("action") {
-            _ if !raw.is_object() => expected("actions", "object"),
-            None | Some(Value::Null) => missing("actions -> action"),
-            Some(Value::String(name)) => ProjectError::InvalidInput(format!("Invalid action {name}")),
-            Some(_) => expected("actions -> action", "string"),
-        }),
+        Field::Absent | Field::Invalid => Err(expected("actions", "object")),
     }
 }
 
-/// The `action` of an update action, for an action enum's `Deserialize`: the enum's schema is
-/// `untagged` with a `discriminator` on `action` (what utoipa documents), so serde's tagged form
-/// cannot be derived on the same enum; the enum matches this name to its variants' DTOs.
-pub(crate) fn dispatch<'de, D: Deserializer<'de>>(deserializer: D) -> Result<(String, Value), D::Error> {
-    let value = Value::deserialize(deserializer)?;
-    match value.get("action") {
-        Some(Value::String(name)) => Ok((name.clone(), value)),
-        _ => Err(D::Error::custom("an update action needs an `action` name")),
-    }
+/// The `action` of an update action, for an action enum's `Deserialize`, which matches it to
+/// its variants' DTOs. (The enum's schema is `untagged` with a `discriminator` on `action`, what
+/// utoipa documents; serde's tagged form cannot be derived on the same enum.)
+pub(crate) fn action_name(action: &Value) -> Option<&str> {
+    action.get("action").and_then(Value::as_str)
 }
 
-/// The error of an action enum's `Deserialize` for a name it does not know.
-pub(crate) fn unknown_action<E: serde::de::Error>(name: &str) -> E {
-    E::custom(format!("Invalid action {name}"))
+/// Why an object of `actions` that no variant reads is no action: no `action`, an `action` that
+/// is not a string, or an unknown one (`Invalid action foo`, InvalidInput).
+pub(crate) fn not_an_action(raw: &Value) -> ProjectError {
+    match raw.get("action") {
+        None | Some(Value::Null) => missing("actions -> action"),
+        Some(Value::String(name)) => ProjectError::InvalidInput(format!("Invalid action {name}")),
+        Some(_) => expected("actions -> action", "string"),
+    }
 }
 
 #[cfg(test)]
@@ -275,17 +335,39 @@ mod tests {
     }
     wire_objects!(Dto);
 
+    impl Field<Box<Dto>> {
+        fn map_box(self) -> Field<Dto> {
+            match self {
+                Field::Given(b) => Field::Given(*b),
+                Field::Absent => Field::Absent,
+                Field::Invalid => Field::Invalid,
+            }
+        }
+    }
+
     #[test]
     fn fields_record_what_was_sent() {
         let dto: Dto =
             body(&json!({"name": null, "tags": ["a", null, 1], "inner": {"name": 3}, "other": 1})).expect("ok");
         assert_eq!(dto.name, Field::Absent);
-        assert_eq!(dto.tags, Field::Given(vec![Field::Given("a".into()), Field::Absent, Field::Invalid(json!(1))]));
+        assert_eq!(dto.tags, Field::Given(vec![Field::Given("a".into()), Field::Absent, Field::Invalid]));
         let Field::Given(inner) = dto.inner else { panic!("inner") };
-        assert_eq!((inner.name, inner.tags, inner.inner), (Field::Invalid(json!(3)), Field::Absent, Field::Absent));
+        assert_eq!((inner.name, inner.tags, inner.inner), (Field::Invalid, Field::Absent, Field::Absent));
         // A struct is never read from an array (serde would read it positionally).
-        let dto: Dto = body(&json!({"inner": ["x", [], null]})).expect("ok");
-        assert_eq!(dto.inner, Field::Invalid(json!(["x", [], null])));
+        // What is refused is skipped whole: the fields after it are still read.
+        let dto: Dto = body(&json!({"inner": ["x", [], null], "tags": {"a": [1]}, "name": "after"})).expect("ok");
+        assert_eq!((dto.inner, dto.tags, dto.name), (Field::Invalid, Field::Invalid, Field::Given("after".into())));
+        // The same from an owned value (the deferred reads) and through nesting.
+        let deep = (0..100).fold(json!({"name": "leaf"}), |inner, _| json!({"inner": inner}));
+        let mut dto = Field::<Dto>::of(deep);
+        let mut depth = 0;
+        while let Field::Given(d) = dto {
+            if d.name == Field::Given("leaf".into()) {
+                break;
+            }
+            (dto, depth) = (d.inner.map_box(), depth + 1);
+        }
+        assert_eq!(depth, 100);
         assert!(
             matches!(body::<Dto>(&json!([])), Err(ProjectError::InvalidJson(m)) if m == "The request body must be a JSON object.")
         );

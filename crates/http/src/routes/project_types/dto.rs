@@ -355,28 +355,31 @@ pub enum TypeActionDto {
     ChangeLabel(TypeChangeLabelDto),
     AddEnumValue(TypeAddEnumValueDto),
     AddLocalizedEnumValue(TypeAddLocalizedEnumValueDto),
+    /// An object of `actions` that is none of these (no `action`, or an unknown one), kept to
+    /// say why (`wire::not_an_action`); not in the schema.
+    #[serde(skip)]
+    NotAnAction(Value),
 }
 
 impl<'de> Deserialize<'de> for TypeActionDto {
-    /// By `action` (see [`wire::dispatch`]); what is not one of these is told apart by
-    /// [`wire::action`].
+    /// By `action` (see [`wire::action_name`]); the object is read once, then as its action.
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let (name, value) = wire::dispatch(deserializer)?;
-        let action = match name.as_str() {
-            "changeName" => TypeChangeNameDto::deserialize(&value).map(TypeActionDto::ChangeName),
-            "setDescription" => TypeSetDescriptionDto::deserialize(&value).map(TypeActionDto::SetDescription),
-            "addFieldDefinition" => {
+        let value = Value::deserialize(deserializer)?;
+        let action = match wire::action_name(&value) {
+            Some("changeName") => TypeChangeNameDto::deserialize(&value).map(TypeActionDto::ChangeName),
+            Some("setDescription") => TypeSetDescriptionDto::deserialize(&value).map(TypeActionDto::SetDescription),
+            Some("addFieldDefinition") => {
                 TypeAddFieldDefinitionDto::deserialize(&value).map(TypeActionDto::AddFieldDefinition)
             }
-            "removeFieldDefinition" => {
+            Some("removeFieldDefinition") => {
                 TypeRemoveFieldDefinitionDto::deserialize(&value).map(TypeActionDto::RemoveFieldDefinition)
             }
-            "changeLabel" => TypeChangeLabelDto::deserialize(&value).map(TypeActionDto::ChangeLabel),
-            "addEnumValue" => TypeAddEnumValueDto::deserialize(&value).map(TypeActionDto::AddEnumValue),
-            "addLocalizedEnumValue" => {
+            Some("changeLabel") => TypeChangeLabelDto::deserialize(&value).map(TypeActionDto::ChangeLabel),
+            Some("addEnumValue") => TypeAddEnumValueDto::deserialize(&value).map(TypeActionDto::AddEnumValue),
+            Some("addLocalizedEnumValue") => {
                 TypeAddLocalizedEnumValueDto::deserialize(&value).map(TypeActionDto::AddLocalizedEnumValue)
             }
-            other => return Err(wire::unknown_action(other)),
+            _ => return Ok(TypeActionDto::NotAnAction(value)),
         };
         action.map_err(D::Error::custom)
     }

@@ -197,6 +197,7 @@ impl TryFrom<TypeActionDto> for TypeAction {
                     value: localized_enum_value(a.value.required(&path)?, &path)?,
                 }
             }
+            TypeActionDto::NotAnAction(raw) => return Err(wire::not_an_action(&raw)),
         })
     }
 }
