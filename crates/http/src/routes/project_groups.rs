@@ -9,6 +9,7 @@ pub(crate) mod dto;
 pub(crate) mod parse;
 #[cfg(test)]
 mod tests;
+pub(crate) mod wire;
 
 pub use dto::{GroupView, PageView};
 
@@ -69,15 +70,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         dto::CustomFieldsView,
         dto::TypeReference,
         dto::ActorDoc,
-        dto::GroupDraftDoc,
-        dto::CustomFieldsDraftDoc,
-        dto::TypeResourceIdentifierDoc,
-        dto::GroupUpdateDoc,
-        dto::UpdateActionDoc,
-        dto::ChangeNameDoc,
-        dto::SetKeyDoc,
-        dto::SetCustomTypeDoc,
-        dto::SetCustomFieldDoc,
+        dto::GroupDraftDto,
+        dto::CustomFieldsDraftDto,
+        dto::TypeResourceIdentifierDto,
+        dto::GroupUpdateDto,
+        dto::GroupActionDto,
+        dto::ChangeNameDto,
+        dto::SetKeyDto,
+        dto::SetCustomTypeDto,
+        dto::SetCustomFieldDto,
         dto::ErrorResponseDoc,
         dto::ErrorObjectDoc,
     ))
@@ -222,7 +223,7 @@ async fn delete(
 #[utoipa::path(post, path = "/{projectKey}/customer-groups", tag = "customer groups", operation_id = "createCustomerGroup",
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key")),
-    request_body(content = dto::GroupDraftDoc, content_type = "application/json"),
+    request_body(content = dto::GroupDraftDto, content_type = "application/json"),
     responses(
         (status = 201, description = "The new group", body = dto::GroupView),
         (status = 400, description = "InvalidJsonInput, InvalidInput, DuplicateField (`name`, `key`), MaxResourceLimitExceeded, ReferencedResourceNotFound (custom type), InvalidField, RequiredField", body = dto::ErrorResponseDoc),
@@ -339,7 +340,7 @@ target_handlers! {
     #[utoipa::path(post, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "updateCustomerGroupById",
         security(("bearer" = [])),
         params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-        request_body(content = dto::GroupUpdateDoc, content_type = "application/json"),
+        request_body(content = dto::GroupUpdateDto, content_type = "application/json"),
         responses(
             (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
             (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),

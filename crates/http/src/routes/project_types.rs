@@ -58,11 +58,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     components(schemas(
         dto::TypeView,
         dto::TypePageView,
-        dto::FieldDefinitionDoc,
-        dto::FieldTypeDoc,
-        dto::TypeDraftDoc,
-        dto::TypeUpdateDoc,
-        dto::TypeActionDoc,
+        dto::FieldDefinitionDto,
+        dto::FieldTypeDto,
+        dto::TypeDraftDto,
+        dto::TypeUpdateDto,
+        dto::TypeActionDto,
     )),
     tags((name = "types", description = "Custom types: the fields `custom` of a customer group may carry. Read: view_types, manage_types or any customer-group or customer scope; write: manage_types (or manage_project)."))
 )]
@@ -185,7 +185,7 @@ async fn delete(
 #[utoipa::path(post, path = "/{projectKey}/types", tag = "types", operation_id = "createType",
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key")),
-    request_body(content = dto::TypeDraftDoc, content_type = "application/json"),
+    request_body(content = dto::TypeDraftDto, content_type = "application/json"),
     responses(
         (status = 201, description = "The new type", body = dto::TypeView),
         (status = 400, description = "InvalidJsonInput, InvalidInput, InvalidOperation (duplicate field definition), DuplicateField (`key`)", body = ErrorResponseDoc),
@@ -251,7 +251,7 @@ target_handlers! {
     #[utoipa::path(post, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "updateTypeById",
         security(("bearer" = [])),
         params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
-        request_body(content = dto::TypeUpdateDoc, content_type = "application/json"),
+        request_body(content = dto::TypeUpdateDto, content_type = "application/json"),
         responses(
             (status = 200, description = "The updated type", body = dto::TypeView),
             (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),

@@ -1,7 +1,9 @@
 //! What the project-family group routes read and write: the response representations and the
-//! documented request bodies (the handlers read bodies from raw JSON, see `parse`).
+//! request bodies (typed DTOs whose schemas are the documented ones; `parse` converts them).
 
+use super::wire::{self, wire_objects, Field, WireVersion};
 use chrono::{DateTime, SecondsFormat, Utc};
+use serde::de::{Deserializer, Error as _, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::ToSchema;
@@ -142,97 +144,103 @@ impl PageView {
 }
 
 // ------------------------------------------------------------------------------------------
-// Documented request bodies (read from raw JSON by `parse`, never deserialized from these).
+// Request bodies: read with serde into these (see `wire`: every field records what was sent),
+// converted into the domain's draft and actions by `parse` (`TryFrom`); their schemas are the
+// documented ones.
 // ------------------------------------------------------------------------------------------
 
 /// A reference to a custom type by `id` or by `key`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeResourceIdentifier)]
-pub struct TypeResourceIdentifierDoc {
+pub struct TypeResourceIdentifierDto {
     /// `type` (optional).
-    #[schema(rename = "typeId", example = "type", pattern = "^type$")]
-    type_id: Option<String>,
+    #[schema(value_type = Option<String>, example = "type", pattern = "^type$")]
+    pub(crate) type_id: Field<String>,
     /// The type's id; wins over `key` when both are given.
-    id: Option<String>,
-    key: Option<String>,
+    #[schema(value_type = Option<String>)]
+    pub(crate) id: Field<String>,
+    #[schema(value_type = Option<String>)]
+    pub(crate) key: Field<String>,
 }
 
 /// Custom fields of a draft: the type and the field values.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = CustomFieldsDraft)]
-pub struct CustomFieldsDraftDoc {
-    #[schema(rename = "type")]
-    type_ref: TypeResourceIdentifierDoc,
+pub struct CustomFieldsDraftDto {
+    #[serde(rename = "type")]
+    #[schema(value_type = TypeResourceIdentifierDto)]
+    pub(crate) type_ref: Field<TypeResourceIdentifierDto>,
     #[schema(value_type = Option<Object>)]
-    fields: Option<Map<String, Value>>,
+    pub(crate) fields: Field<Map<String, Value>>,
 }
 
 /// The body of a create.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = CustomerGroupDraft)]
-pub struct GroupDraftDoc {
+pub struct GroupDraftDto {
     /// Unique in the project (exact, case-sensitive), 1–256 characters.
-    #[schema(rename = "groupName", example = "Gold", min_length = 1, max_length = 256)]
-    group_name: String,
+    #[schema(value_type = String, example = "Gold", min_length = 1, max_length = 256)]
+    pub(crate) group_name: Field<String>,
     /// `^[A-Za-z0-9_-]+$`, 2–256 characters, unique in the project.
-    #[schema(example = "gold", pattern = "^[A-Za-z0-9_-]{2,256}$")]
-    key: Option<String>,
-    custom: Option<CustomFieldsDraftDoc>,
+    #[schema(value_type = Option<String>, example = "gold", pattern = "^[A-Za-z0-9_-]{2,256}$")]
+    pub(crate) key: Field<String>,
+    #[schema(value_type = Option<CustomFieldsDraftDto>)]
+    pub(crate) custom: Field<CustomFieldsDraftDto>,
 }
 
 /// `changeName`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = CustomerGroupChangeNameAction)]
-pub struct ChangeNameDoc {
-    #[schema(example = "changeName", pattern = "^changeName$")]
-    action: String,
-    #[schema(min_length = 1, max_length = 256)]
-    name: String,
+pub struct ChangeNameDto {
+    #[schema(value_type = String, example = "changeName", pattern = "^changeName$")]
+    #[serde(rename = "action")]
+    _action: IgnoredAny,
+    #[schema(value_type = String, min_length = 1, max_length = 256)]
+    pub(crate) name: Field<String>,
 }
 
 /// `setKey`: an absent or null `key` removes the key.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = CustomerGroupSetKeyAction)]
-pub struct SetKeyDoc {
-    #[schema(example = "setKey", pattern = "^setKey$")]
-    action: String,
-    #[schema(pattern = "^[A-Za-z0-9_-]{2,256}$")]
-    key: Option<String>,
+pub struct SetKeyDto {
+    #[schema(value_type = String, example = "setKey", pattern = "^setKey$")]
+    #[serde(rename = "action")]
+    _action: IgnoredAny,
+    #[schema(value_type = Option<String>, pattern = "^[A-Za-z0-9_-]{2,256}$")]
+    pub(crate) key: Field<String>,
 }
 
 /// `setCustomType`: an absent `type` removes the type and all fields; a present one replaces both.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = CustomerGroupSetCustomTypeAction)]
-pub struct SetCustomTypeDoc {
-    #[schema(example = "setCustomType", pattern = "^setCustomType$")]
-    action: String,
-    #[schema(rename = "type")]
-    type_ref: Option<TypeResourceIdentifierDoc>,
+pub struct SetCustomTypeDto {
+    #[schema(value_type = String, example = "setCustomType", pattern = "^setCustomType$")]
+    #[serde(rename = "action")]
+    _action: IgnoredAny,
+    #[serde(rename = "type")]
+    #[schema(value_type = Option<TypeResourceIdentifierDto>)]
+    pub(crate) type_ref: Field<TypeResourceIdentifierDto>,
     #[schema(value_type = Option<Object>)]
-    fields: Option<Map<String, Value>>,
+    pub(crate) fields: Field<Map<String, Value>>,
 }
 
 /// `setCustomField`: an absent or null `value` removes the field (which must be set).
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = CustomerGroupSetCustomFieldAction)]
-pub struct SetCustomFieldDoc {
-    #[schema(example = "setCustomField", pattern = "^setCustomField$")]
-    action: String,
-    name: String,
+pub struct SetCustomFieldDto {
+    #[schema(value_type = String, example = "setCustomField", pattern = "^setCustomField$")]
+    #[serde(rename = "action")]
+    _action: IgnoredAny,
+    #[schema(value_type = String)]
+    pub(crate) name: Field<String>,
     #[schema(value_type = Option<Object>)]
-    value: Option<Value>,
+    pub(crate) value: Field<Value>,
 }
 
 /// One update action, told apart by `action`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, ToSchema)]
 #[serde(untagged)]
 #[schema(as = CustomerGroupUpdateAction, discriminator(property_name = "action", mapping(
     ("changeName" = "#/components/schemas/CustomerGroupChangeNameAction"),
@@ -240,23 +248,44 @@ pub struct SetCustomFieldDoc {
     ("setCustomType" = "#/components/schemas/CustomerGroupSetCustomTypeAction"),
     ("setCustomField" = "#/components/schemas/CustomerGroupSetCustomFieldAction"),
 )))]
-pub enum UpdateActionDoc {
-    ChangeName(ChangeNameDoc),
-    SetKey(SetKeyDoc),
-    SetCustomType(SetCustomTypeDoc),
-    SetCustomField(SetCustomFieldDoc),
+pub enum GroupActionDto {
+    ChangeName(ChangeNameDto),
+    SetKey(SetKeyDto),
+    SetCustomType(SetCustomTypeDto),
+    SetCustomField(SetCustomFieldDto),
+    /// An object of `actions` that is none of these (no `action`, or an unknown one), kept to
+    /// say why (`wire::not_an_action`); not in the schema.
+    #[serde(skip)]
+    NotAnAction(Value),
+}
+
+impl<'de> Deserialize<'de> for GroupActionDto {
+    /// By `action` (see [`wire::action_name`]); the object is read once, then as its action.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let action = match wire::action_name(&value) {
+            Some("changeName") => ChangeNameDto::deserialize(&value).map(GroupActionDto::ChangeName),
+            Some("setKey") => SetKeyDto::deserialize(&value).map(GroupActionDto::SetKey),
+            Some("setCustomType") => SetCustomTypeDto::deserialize(&value).map(GroupActionDto::SetCustomType),
+            Some("setCustomField") => SetCustomFieldDto::deserialize(&value).map(GroupActionDto::SetCustomField),
+            _ => return Ok(GroupActionDto::NotAnAction(value)),
+        };
+        action.map_err(D::Error::custom)
+    }
 }
 
 /// The body of an update: the expected version and up to 500 actions, applied atomically in order.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = CustomerGroupUpdate)]
-pub struct GroupUpdateDoc {
+pub struct GroupUpdateDto {
     /// The group's current version; another one answers 409 ConcurrentModification.
-    version: i64,
-    #[schema(max_items = 500)]
-    actions: Vec<UpdateActionDoc>,
+    #[schema(value_type = i64)]
+    pub(crate) version: Field<WireVersion>,
+    #[schema(value_type = Vec<GroupActionDto>, max_items = 500)]
+    pub(crate) actions: Field<Vec<Field<GroupActionDto>>>,
 }
+
+wire_objects!(TypeResourceIdentifierDto, CustomFieldsDraftDto, GroupDraftDto, GroupActionDto, GroupUpdateDto);
 
 /// One error of the project family's envelope; some codes carry extra fields
 /// (`detailedErrorMessage`, `field`, `duplicateValue`, `currentVersion`, …).

@@ -1,12 +1,15 @@
-//! The pure part of the project-family group routes: query parameters, drafts and update
-//! actions read from raw JSON values, with the family's error messages (§3.1, §3.3, §3.4).
+//! The pure part of the project-family group routes: query parameters, and the typed bodies
+//! (`dto`) converted into drafts and update actions, with the family's error messages (§3.1,
+//! §3.3, §3.4).
 
+use super::dto::{GroupActionDto, GroupDraftDto, GroupUpdateDto, TypeResourceIdentifierDto};
+use super::wire::{self, join, Field};
 use crate::error::ProjectError;
 use crate::query::QueryPairs;
 use serde_json::{Map, Value};
 use std::collections::HashMap;
 use xclade_domain::customer_group::{
-    CustomDraft, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef, MAX_ACTIONS,
+    CustomDraft, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName, TypeRef,
 };
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupQuery, Sort, DEFAULT_QUERY_LIMIT, MAX_QUERY_LIMIT, MAX_QUERY_OFFSET};
@@ -140,172 +143,112 @@ pub fn delete_version(pairs: &QueryPairs) -> Result<ExpectedVersion, ProjectErro
 }
 
 // ------------------------------------------------------------------------------------------
-// JSON bodies
+// JSON bodies: the DTOs (`dto`) converted into the domain's draft and actions, field by field
+// in order, with the family's messages (see `wire`).
 // ------------------------------------------------------------------------------------------
-
-/// Joins a JSON path the way the family's detailed messages show it (`custom -> type`).
-pub(crate) fn join(path: &str, field: &str) -> String {
-    if path.is_empty() {
-        field.to_owned()
-    } else {
-        format!("{path} -> {field}")
-    }
-}
-
-pub(crate) fn missing(path: &str) -> ProjectError {
-    ProjectError::InvalidJson(format!("{path}: Missing required value"))
-}
-
-pub(crate) fn expected(path: &str, what: &str) -> ProjectError {
-    ProjectError::InvalidJson(format!("{path}: JSON {what} expected."))
-}
-
-/// A JSON object being read field by field; `path` prefixes every detailed message.
-pub(crate) struct Obj<'a> {
-    pub(crate) map: &'a Map<String, Value>,
-    pub(crate) path: &'a str,
-}
-
-impl<'a> Obj<'a> {
-    pub(crate) fn of(value: &'a Value, path: &'a str) -> Result<Obj<'a>, ProjectError> {
-        match value {
-            Value::Object(map) => Ok(Obj { map, path }),
-            _ if path.is_empty() => Err(ProjectError::InvalidJson("The request body must be a JSON object.".into())),
-            _ => Err(expected(path, "object")),
-        }
-    }
-
-    /// The field, with null counted as absent.
-    pub(crate) fn get(&self, name: &str) -> Option<&'a Value> {
-        self.map.get(name).filter(|v| !v.is_null())
-    }
-
-    /// `version`: a JSON integer. A number with no fractional part (`3.0`) counts as one, as
-    /// JSON Schema says.
-    pub(crate) fn version(&self) -> Result<ExpectedVersion, ProjectError> {
-        let value = self.get("version").ok_or_else(|| missing(&join(self.path, "version")))?;
-        let integral = value.as_i64().or_else(|| {
-            value
-                .as_f64()
-                .filter(|f| f.fract() == 0.0 && *f >= i64::MIN as f64 && *f < i64::MAX as f64)
-                .map(|f| f as i64)
-        });
-        integral.map(ExpectedVersion::new).ok_or_else(|| expected(&join(self.path, "version"), "integer"))
-    }
-
-    pub(crate) fn required_string(&self, name: &str) -> Result<&'a str, ProjectError> {
-        match self.get(name) {
-            None => Err(missing(&join(self.path, name))),
-            Some(Value::String(s)) => Ok(s),
-            Some(_) => Err(expected(&join(self.path, name), "string")),
-        }
-    }
-
-    pub(crate) fn optional_string(&self, name: &str) -> Result<Option<&'a str>, ProjectError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(expected(&join(self.path, name), "string")),
-        }
-    }
-
-    pub(crate) fn optional_object(&self, name: &str) -> Result<Option<&'a Map<String, Value>>, ProjectError> {
-        match self.get(name) {
-            None => Ok(None),
-            Some(Value::Object(m)) => Ok(Some(m)),
-            Some(_) => Err(expected(&join(self.path, name), "object")),
-        }
-    }
-}
 
 /// A `TypeResourceIdentifier`: `{"typeId": "type", "id": …}` or `{…, "key": …}`; `id` wins when
 /// both are given.
-fn type_ref(value: &Value, path: &str) -> Result<TypeRef, ProjectError> {
-    let obj = Obj::of(value, path)?;
-    if let Some(type_id) = obj.optional_string("typeId")? {
+fn type_ref(dto: TypeResourceIdentifierDto, path: &str) -> Result<TypeRef, ProjectError> {
+    let type_id_path = join(path, "typeId");
+    if let Some(type_id) = dto.type_id.optional(&type_id_path)? {
         if type_id != "type" {
             return Err(ProjectError::InvalidJson(format!(
-                "{}: Invalid value '{type_id}', expected 'type'.",
-                join(path, "typeId")
+                "{type_id_path}: Invalid value '{type_id}', expected 'type'."
             )));
         }
     }
-    if let Some(id) = obj.optional_string("id")? {
-        return Ok(TypeRef::Id(id.to_owned()));
+    if let Some(id) = dto.id.optional(&join(path, "id"))? {
+        return Ok(TypeRef::Id(id));
     }
-    if let Some(key) = obj.optional_string("key")? {
-        return Ok(TypeRef::Key(key.to_owned()));
+    if let Some(key) = dto.key.optional(&join(path, "key"))? {
+        return Ok(TypeRef::Key(key));
     }
     Err(ProjectError::InvalidJson(format!("{path}: Either 'id' or 'key' must be set.")))
 }
 
-/// `type` (required) and `fields` (optional) of a `CustomFieldsDraft` or of `setCustomType`.
-fn custom_draft(obj: &Obj<'_>, type_value: &Value) -> Result<CustomDraft, ProjectError> {
-    let type_ref = type_ref(type_value, &join(obj.path, "type"))?;
-    let fields = obj.optional_object("fields")?.cloned().unwrap_or_default();
+/// `type` (required) and `fields` (optional) of a `CustomFieldsDraft` or of
+/// `setCustomType`, whose fields are at `path`.
+fn custom_draft(
+    type_ref_field: Field<TypeResourceIdentifierDto>,
+    fields: Field<Map<String, Value>>,
+    path: &str,
+) -> Result<CustomDraft, ProjectError> {
+    let type_path = join(path, "type");
+    let type_ref = type_ref(type_ref_field.required(&type_path)?, &type_path)?;
+    let fields = fields.optional(&join(path, "fields"))?.unwrap_or_default();
     Ok(CustomDraft { type_ref, fields })
 }
 
 /// A `CustomerGroupDraft` (`groupName`, `key`?, `custom`?); unknown fields are ignored.
-pub fn group_draft(body: &Value) -> Result<GroupDraft, ProjectError> {
-    let obj = Obj::of(body, "")?;
-    let name = obj.required_string("groupName")?;
-    let key = obj.optional_string("key")?;
-    let custom = match obj.get("custom") {
-        None => None,
-        Some(value) => {
-            let custom = Obj::of(value, "custom")?;
-            let type_value = custom.get("type").ok_or_else(|| missing("custom -> type"))?;
-            Some(custom_draft(&custom, type_value)?)
-        }
-    };
-    // Shape errors first, then the domain's rules.
-    Ok(GroupDraft {
-        name: GroupName::parse("groupName", name)?,
-        key: key.map(GroupKey::parse).transpose()?,
-        custom,
-        metadata: Metadata::default(),
-    })
+impl TryFrom<GroupDraftDto> for GroupDraft {
+    type Error = ProjectError;
+
+    fn try_from(dto: GroupDraftDto) -> Result<Self, ProjectError> {
+        let name = dto.group_name.required("groupName")?;
+        let key = dto.key.optional("key")?;
+        let custom = match dto.custom.optional("custom")? {
+            None => None,
+            Some(custom) => Some(custom_draft(custom.type_ref, custom.fields, "custom")?),
+        };
+        // Shape errors first, then the domain's rules.
+        Ok(GroupDraft {
+            name: GroupName::parse("groupName", &name)?,
+            key: key.as_deref().map(GroupKey::parse).transpose()?,
+            custom,
+            metadata: Metadata::default(),
+        })
+    }
 }
 
-/// One update action.
-fn action(value: &Value) -> Result<GroupAction, ProjectError> {
-    let obj = Obj::of(value, "actions")?;
-    Ok(match obj.required_string("action")? {
-        "changeName" => GroupAction::ChangeName(GroupName::parse("name", obj.required_string("name")?)?),
-        "setKey" => GroupAction::SetKey(obj.optional_string("key")?.map(GroupKey::parse).transpose()?),
-        "setCustomType" => match obj.get("type") {
-            None => {
-                // The fields go with the type, but their shape is still checked.
-                obj.optional_object("fields")?;
-                GroupAction::SetCustomType(None)
+/// One update action (its fields are at `actions`).
+impl TryFrom<GroupActionDto> for GroupAction {
+    type Error = ProjectError;
+
+    fn try_from(dto: GroupActionDto) -> Result<Self, ProjectError> {
+        Ok(match dto {
+            GroupActionDto::ChangeName(a) => {
+                GroupAction::ChangeName(GroupName::parse("name", &a.name.required("actions -> name")?)?)
             }
-            Some(type_value) => GroupAction::SetCustomType(Some(custom_draft(&obj, type_value)?)),
-        },
-        "setCustomField" => {
-            let name = obj.required_string("name")?.to_owned();
-            GroupAction::SetCustomField { name, value: obj.get("value").cloned() }
-        }
-        other => return Err(ProjectError::InvalidInput(format!("Invalid action {other}"))),
-    })
+            GroupActionDto::SetKey(a) => {
+                GroupAction::SetKey(a.key.optional("actions -> key")?.as_deref().map(GroupKey::parse).transpose()?)
+            }
+            GroupActionDto::SetCustomType(a) => match a.type_ref {
+                Field::Absent => {
+                    // The fields go with the type, but their shape is still checked.
+                    a.fields.optional("actions -> fields")?;
+                    GroupAction::SetCustomType(None)
+                }
+                type_ref => GroupAction::SetCustomType(Some(custom_draft(type_ref, a.fields, "actions")?)),
+            },
+            GroupActionDto::SetCustomField(a) => {
+                let name = a.name.required("actions -> name")?;
+                GroupAction::SetCustomField { name, value: a.value.optional("actions -> value")? }
+            }
+            GroupActionDto::NotAnAction(raw) => return Err(wire::not_an_action(&raw)),
+        })
+    }
 }
 
 /// An update body: `{"version", "actions": […]}`.
-pub fn group_update(body: &Value) -> Result<(ExpectedVersion, Vec<GroupAction>), ProjectError> {
-    let obj = Obj::of(body, "")?;
-    let version = obj.version()?;
-    let actions = match obj.get("actions") {
-        None => return Err(missing("actions")),
-        Some(Value::Array(items)) => items,
-        Some(_) => return Err(expected("actions", "array")),
-    };
-    if actions.len() > MAX_ACTIONS {
-        return Err(ProjectError::InvalidInput(format!(
-            "At most {MAX_ACTIONS} update actions are allowed per request."
-        )));
+impl TryFrom<GroupUpdateDto> for (ExpectedVersion, Vec<GroupAction>) {
+    type Error = ProjectError;
+
+    fn try_from(dto: GroupUpdateDto) -> Result<Self, ProjectError> {
+        let (version, actions) = wire::update(dto.version, dto.actions)?;
+        let actions = actions.into_iter().map(|a| wire::action(a).and_then(GroupAction::try_from));
+        Ok((version, actions.collect::<Result<_, _>>()?))
     }
-    let actions = actions.iter().map(action).collect::<Result<Vec<_>, _>>()?;
-    Ok((version, actions))
+}
+
+/// A create body read and converted.
+pub fn group_draft(body: &Value) -> Result<GroupDraft, ProjectError> {
+    wire::body::<GroupDraftDto>(body)?.try_into()
+}
+
+/// An update body read and converted.
+pub fn group_update(body: &Value) -> Result<(ExpectedVersion, Vec<GroupAction>), ProjectError> {
+    wire::body::<GroupUpdateDto>(body)?.try_into()
 }
 
 #[cfg(test)]
@@ -611,6 +554,42 @@ mod tests {
             json_detail(actions(json!([{"action": "setCustomField", "value": 1}]))),
             "actions -> name: Missing required value"
         );
+    }
+
+    /// serde reads a struct from an array too (field by position); the bodies never do.
+    #[test]
+    fn arrays_are_not_objects() {
+        assert_eq!(
+            json_detail(group_draft(&json!({"groupName": "G", "custom": [{"id": "t"}, {}]}))),
+            "custom: JSON object expected."
+        );
+        assert_eq!(
+            json_detail(group_draft(&json!({"groupName": "G", "custom": {"type": ["type", "t"]}}))),
+            "custom -> type: JSON object expected."
+        );
+        assert_eq!(json_detail(group_draft(&json!(["Gold", "gold"]))), "The request body must be a JSON object.");
+        assert_eq!(json_detail(group_update(&json!([1, []]))), "The request body must be a JSON object.");
+        assert_eq!(json_detail(actions(json!([["changeName", "Silver"]]))), "actions: JSON object expected.");
+        assert_eq!(json_detail(actions(json!([null]))), "actions: JSON object expected.");
+    }
+
+    /// The first problem in order is reported, whatever the order of the fields in the body.
+    #[test]
+    fn the_first_problem_in_field_order_wins() {
+        assert_eq!(json_detail(group_draft(&json!({"key": 3, "groupName": 3}))), "groupName: JSON string expected.");
+        assert_eq!(
+            json_detail(group_update(&json!({"actions": 1, "version": "1"}))),
+            "version: JSON integer expected."
+        );
+        // A domain rule of an earlier action comes before the shape of a later one.
+        assert!(matches!(
+            actions(json!([{"action": "changeName", "name": ""}, {"action": "nope"}])),
+            Err(ProjectError::Domain(DomainError::Validation { .. }))
+        ));
+        assert!(matches!(
+            actions(json!([{"action": "setKey", "key": 1}, {"action": "nope"}])),
+            Err(ProjectError::InvalidJson(m)) if m == "actions -> key: JSON string expected."
+        ));
     }
 
     #[test]

@@ -1,7 +1,9 @@
-//! What the type routes write, and the documented request bodies (read from raw JSON by
-//! `parse`, never deserialized from these).
+//! What the type routes read and write: the response representations and the request bodies
+//! (typed DTOs whose schemas are the documented ones; `parse` converts them).
 
 use crate::routes::project_groups::dto::{timestamp, ActorDoc, ActorView};
+use crate::routes::project_groups::wire::{self, wire_objects, Field, WireVersion};
+use serde::de::{Deserializer, Error as _, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use std::collections::BTreeMap;
@@ -25,7 +27,7 @@ pub struct TypeView {
     pub description: Option<LocalizedView>,
     #[schema(example = json!(["customer-group"]))]
     pub resource_type_ids: Vec<String>,
-    #[schema(value_type = Vec<FieldDefinitionDoc>)]
+    #[schema(value_type = Vec<FieldDefinitionDto>)]
     pub field_definitions: Vec<FieldDefinitionView>,
     #[schema(format = DateTime, example = "2024-05-01T12:00:00.000Z")]
     pub created_at: String,
@@ -64,7 +66,7 @@ fn localized(l: &LocalizedString) -> LocalizedView {
     l.as_map().clone()
 }
 
-/// A field definition as the type routes write it (its schema is [`FieldDefinitionDoc`]):
+/// A field definition as the type routes write it (its schema is [`FieldDefinitionDto`]):
 /// `name`, `label`, `required`, `type`, `inputHint`, in this order.
 #[derive(Debug, Clone, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -154,169 +156,187 @@ impl TypePageView {
 }
 
 // ------------------------------------------------------------------------------------------
-// Documentation of bodies.
+// Request bodies: read with serde into these (see `project_groups::wire`: every field records
+// what was sent), converted into the domain's draft and actions by `parse` (`TryFrom`); their
+// schemas are the documented ones.
 // ------------------------------------------------------------------------------------------
+
+/// A localized string in a body: an object of texts by locale (its entries are checked by
+/// `parse`, in order). Documented as an object where it is used.
+#[derive(Debug, Deserialize)]
+#[serde(transparent)]
+pub struct LocalizedDto(pub(crate) Map<String, Value>);
 
 /// A field type: `name` is one of `Boolean`, `String`, `LocalizedString`, `Number`, `Date`,
 /// `DateTime`, `Enum` (with `values` of `{key, label}`), `LocalizedEnum` (with `values` of
 /// `{key, label: {locale: text}}`), `Set` (with `elementType`, any of the others).
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = FieldType)]
-pub struct FieldTypeDoc {
-    #[schema(example = "Enum")]
-    name: String,
+pub struct FieldTypeDto {
+    #[schema(value_type = String, example = "Enum")]
+    pub(crate) name: Field<String>,
+    // Read as `EnumValue`s or `LocalizedEnumValue`s once `name` says which.
     #[schema(value_type = Option<Vec<Object>>, example = json!([{"key": "gold", "label": "Gold"}]))]
-    values: Option<Vec<Value>>,
-    #[schema(rename = "elementType", value_type = Option<Object>, example = json!({"name": "Number"}))]
-    element_type: Option<Value>,
+    pub(crate) values: Field<Vec<Value>>,
+    #[schema(value_type = Option<Object>, example = json!({"name": "Number"}))]
+    pub(crate) element_type: Field<Box<FieldTypeDto>>,
 }
 
 /// A field definition. Values of custom fields: Boolean `true`, String `"x"`, LocalizedString
 /// `{"en": "x"}`, Number any number, Date `"2024-05-01"`, DateTime `"2024-05-01T10:00:00.000Z"`
 /// (stored in UTC with milliseconds), Enum/LocalizedEnum the value's key, Set an array.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = FieldDefinition)]
-pub struct FieldDefinitionDoc {
+pub struct FieldDefinitionDto {
     /// `^[A-Za-z0-9_-]+$`, 2–36 characters, unique in the type.
-    #[schema(example = "tier", pattern = "^[A-Za-z0-9_-]{2,36}$")]
-    name: String,
+    #[schema(value_type = String, example = "tier", pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    pub(crate) name: Field<String>,
     #[schema(value_type = Object, example = json!({"en": "Tier"}))]
-    label: Map<String, Value>,
-    required: bool,
-    #[schema(rename = "type")]
-    field_type: FieldTypeDoc,
+    pub(crate) label: Field<LocalizedDto>,
+    #[schema(value_type = bool)]
+    pub(crate) required: Field<bool>,
+    #[serde(rename = "type")]
+    #[schema(value_type = FieldTypeDto)]
+    pub(crate) field_type: Field<FieldTypeDto>,
     /// `SingleLine` (default) or `MultiLine`.
-    #[schema(rename = "inputHint", example = "SingleLine", pattern = "^(SingleLine|MultiLine)$")]
-    input_hint: Option<String>,
+    #[schema(value_type = Option<String>, example = "SingleLine", pattern = "^(SingleLine|MultiLine)$")]
+    pub(crate) input_hint: Field<String>,
 }
 
 /// The body of a create.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeDraft)]
-pub struct TypeDraftDoc {
+pub struct TypeDraftDto {
     /// `^[A-Za-z0-9_-]+$`, 2–256 characters, unique in the project.
-    #[schema(example = "group-fields", pattern = "^[A-Za-z0-9_-]{2,256}$")]
-    key: String,
+    #[schema(value_type = String, example = "group-fields", pattern = "^[A-Za-z0-9_-]{2,256}$")]
+    pub(crate) key: Field<String>,
     #[schema(value_type = Object, example = json!({"en": "Group fields"}))]
-    name: Map<String, Value>,
+    pub(crate) name: Field<LocalizedDto>,
     #[schema(value_type = Option<Object>)]
-    description: Option<Map<String, Value>>,
+    pub(crate) description: Field<LocalizedDto>,
     /// At least one; a type is usable on customer groups when it lists `customer-group`.
-    #[schema(rename = "resourceTypeIds", example = json!(["customer-group"]), min_items = 1)]
-    resource_type_ids: Vec<String>,
-    #[schema(rename = "fieldDefinitions")]
-    field_definitions: Option<Vec<FieldDefinitionDoc>>,
+    #[schema(value_type = Vec<String>, example = json!(["customer-group"]), min_items = 1)]
+    pub(crate) resource_type_ids: Field<Vec<Field<String>>>,
+    #[schema(value_type = Option<Vec<FieldDefinitionDto>>)]
+    pub(crate) field_definitions: Field<Vec<Field<FieldDefinitionDto>>>,
 }
+
+// The `action` of each action below is documented on its DTO but read by `TypeActionDto`.
 
 /// `changeName`: the type's new localized name.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = TypeChangeNameAction)]
-pub struct TypeChangeNameDoc {
-    #[schema(example = "changeName", pattern = "^changeName$")]
-    action: String,
+pub struct TypeChangeNameDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "changeName", pattern = "^changeName$")]
+    _action: IgnoredAny,
     #[schema(value_type = Object, example = json!({"en": "Group fields"}))]
-    name: Map<String, Value>,
+    pub(crate) name: Field<LocalizedDto>,
 }
 
 /// `setDescription`: an absent `description` removes it.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = TypeSetDescriptionAction)]
-pub struct TypeSetDescriptionDoc {
-    #[schema(example = "setDescription", pattern = "^setDescription$")]
-    action: String,
+pub struct TypeSetDescriptionDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "setDescription", pattern = "^setDescription$")]
+    _action: IgnoredAny,
     #[schema(value_type = Option<Object>)]
-    description: Option<Map<String, Value>>,
+    pub(crate) description: Field<LocalizedDto>,
 }
 
 /// `addFieldDefinition`: a new field, unique by name in the type.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeAddFieldDefinitionAction)]
-pub struct TypeAddFieldDefinitionDoc {
-    #[schema(example = "addFieldDefinition", pattern = "^addFieldDefinition$")]
-    action: String,
-    #[schema(rename = "fieldDefinition")]
-    field_definition: FieldDefinitionDoc,
+pub struct TypeAddFieldDefinitionDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "addFieldDefinition", pattern = "^addFieldDefinition$")]
+    _action: IgnoredAny,
+    // Boxed: the largest action by far.
+    #[schema(value_type = FieldDefinitionDto)]
+    pub(crate) field_definition: Field<Box<FieldDefinitionDto>>,
 }
 
 /// `removeFieldDefinition`: refused with ReferenceExists while a group uses the field.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeRemoveFieldDefinitionAction)]
-pub struct TypeRemoveFieldDefinitionDoc {
-    #[schema(example = "removeFieldDefinition", pattern = "^removeFieldDefinition$")]
-    action: String,
-    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
-    field_name: String,
+pub struct TypeRemoveFieldDefinitionDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "removeFieldDefinition", pattern = "^removeFieldDefinition$")]
+    _action: IgnoredAny,
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    pub(crate) field_name: Field<String>,
 }
 
 /// `changeLabel`: a field's new localized label.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeChangeLabelAction)]
-pub struct TypeChangeLabelDoc {
-    #[schema(example = "changeLabel", pattern = "^changeLabel$")]
-    action: String,
-    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
-    field_name: String,
+pub struct TypeChangeLabelDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "changeLabel", pattern = "^changeLabel$")]
+    _action: IgnoredAny,
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    pub(crate) field_name: Field<String>,
     #[schema(value_type = Object, example = json!({"en": "Tier"}))]
-    label: Map<String, Value>,
+    pub(crate) label: Field<LocalizedDto>,
 }
 
 /// The value of `addEnumValue`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = EnumValue)]
-pub struct EnumValueDoc {
-    #[schema(example = "silver", min_length = 1)]
-    key: String,
-    #[schema(example = "Silver")]
-    label: String,
+pub struct EnumValueDto {
+    #[schema(value_type = String, example = "silver", min_length = 1)]
+    pub(crate) key: Field<String>,
+    #[schema(value_type = String, example = "Silver")]
+    pub(crate) label: Field<String>,
 }
 
 /// The value of `addLocalizedEnumValue`.
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
 #[schema(as = LocalizedEnumValue)]
-pub struct LocalizedEnumValueDoc {
-    #[schema(example = "silver", min_length = 1)]
-    key: String,
+pub struct LocalizedEnumValueDto {
+    #[schema(value_type = String, example = "silver", min_length = 1)]
+    pub(crate) key: Field<String>,
     #[schema(value_type = Object, example = json!({"en": "Silver"}))]
-    label: Map<String, Value>,
+    pub(crate) label: Field<LocalizedDto>,
 }
 
 /// `addEnumValue`: a new value of an `Enum` field (or a `Set` of `Enum`).
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeAddEnumValueAction)]
-pub struct TypeAddEnumValueDoc {
-    #[schema(example = "addEnumValue", pattern = "^addEnumValue$")]
-    action: String,
-    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
-    field_name: String,
-    value: EnumValueDoc,
+pub struct TypeAddEnumValueDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "addEnumValue", pattern = "^addEnumValue$")]
+    _action: IgnoredAny,
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    pub(crate) field_name: Field<String>,
+    #[schema(value_type = EnumValueDto)]
+    pub(crate) value: Field<EnumValueDto>,
 }
 
 /// `addLocalizedEnumValue`: a new value of a `LocalizedEnum` field (or a `Set` of them).
 #[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[serde(rename_all = "camelCase")]
 #[schema(as = TypeAddLocalizedEnumValueAction)]
-pub struct TypeAddLocalizedEnumValueDoc {
-    #[schema(example = "addLocalizedEnumValue", pattern = "^addLocalizedEnumValue$")]
-    action: String,
-    #[schema(rename = "fieldName", pattern = "^[A-Za-z0-9_-]{2,36}$")]
-    field_name: String,
-    value: LocalizedEnumValueDoc,
+pub struct TypeAddLocalizedEnumValueDto {
+    #[serde(rename = "action")]
+    #[schema(value_type = String, example = "addLocalizedEnumValue", pattern = "^addLocalizedEnumValue$")]
+    _action: IgnoredAny,
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{2,36}$")]
+    pub(crate) field_name: Field<String>,
+    #[schema(value_type = LocalizedEnumValueDto)]
+    pub(crate) value: Field<LocalizedEnumValueDto>,
 }
 
 /// One update action, told apart by `action`.
-#[derive(Debug, Deserialize, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, ToSchema)]
 #[serde(untagged)]
 #[schema(as = TypeUpdateAction, discriminator(property_name = "action", mapping(
     ("changeName" = "#/components/schemas/TypeChangeNameAction"),
@@ -327,26 +347,65 @@ pub struct TypeAddLocalizedEnumValueDoc {
     ("addEnumValue" = "#/components/schemas/TypeAddEnumValueAction"),
     ("addLocalizedEnumValue" = "#/components/schemas/TypeAddLocalizedEnumValueAction"),
 )))]
-pub enum TypeActionDoc {
-    ChangeName(TypeChangeNameDoc),
-    SetDescription(TypeSetDescriptionDoc),
-    AddFieldDefinition(TypeAddFieldDefinitionDoc),
-    RemoveFieldDefinition(TypeRemoveFieldDefinitionDoc),
-    ChangeLabel(TypeChangeLabelDoc),
-    AddEnumValue(TypeAddEnumValueDoc),
-    AddLocalizedEnumValue(TypeAddLocalizedEnumValueDoc),
+pub enum TypeActionDto {
+    ChangeName(TypeChangeNameDto),
+    SetDescription(TypeSetDescriptionDto),
+    AddFieldDefinition(TypeAddFieldDefinitionDto),
+    RemoveFieldDefinition(TypeRemoveFieldDefinitionDto),
+    ChangeLabel(TypeChangeLabelDto),
+    AddEnumValue(TypeAddEnumValueDto),
+    AddLocalizedEnumValue(TypeAddLocalizedEnumValueDto),
+    /// An object of `actions` that is none of these (no `action`, or an unknown one), kept to
+    /// say why (`wire::not_an_action`); not in the schema.
+    #[serde(skip)]
+    NotAnAction(Value),
+}
+
+impl<'de> Deserialize<'de> for TypeActionDto {
+    /// By `action` (see [`wire::action_name`]); the object is read once, then as its action.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(deserializer)?;
+        let action = match wire::action_name(&value) {
+            Some("changeName") => TypeChangeNameDto::deserialize(&value).map(TypeActionDto::ChangeName),
+            Some("setDescription") => TypeSetDescriptionDto::deserialize(&value).map(TypeActionDto::SetDescription),
+            Some("addFieldDefinition") => {
+                TypeAddFieldDefinitionDto::deserialize(&value).map(TypeActionDto::AddFieldDefinition)
+            }
+            Some("removeFieldDefinition") => {
+                TypeRemoveFieldDefinitionDto::deserialize(&value).map(TypeActionDto::RemoveFieldDefinition)
+            }
+            Some("changeLabel") => TypeChangeLabelDto::deserialize(&value).map(TypeActionDto::ChangeLabel),
+            Some("addEnumValue") => TypeAddEnumValueDto::deserialize(&value).map(TypeActionDto::AddEnumValue),
+            Some("addLocalizedEnumValue") => {
+                TypeAddLocalizedEnumValueDto::deserialize(&value).map(TypeActionDto::AddLocalizedEnumValue)
+            }
+            _ => return Ok(TypeActionDto::NotAnAction(value)),
+        };
+        action.map_err(D::Error::custom)
+    }
 }
 
 /// The body of an update: the expected version and up to 500 actions, applied atomically in order.
-#[derive(Debug, ToSchema)]
-#[allow(dead_code)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = TypeUpdate)]
-pub struct TypeUpdateDoc {
+pub struct TypeUpdateDto {
     /// The type's current version; another one answers 409 ConcurrentModification.
-    version: i64,
-    #[schema(max_items = 500)]
-    actions: Vec<TypeActionDoc>,
+    #[schema(value_type = i64)]
+    pub(crate) version: Field<WireVersion>,
+    #[schema(value_type = Vec<TypeActionDto>, max_items = 500)]
+    pub(crate) actions: Field<Vec<Field<TypeActionDto>>>,
 }
+
+wire_objects!(
+    LocalizedDto,
+    FieldTypeDto,
+    FieldDefinitionDto,
+    TypeDraftDto,
+    EnumValueDto,
+    LocalizedEnumValueDto,
+    TypeActionDto,
+    TypeUpdateDto,
+);
 
 #[cfg(test)]
 mod tests {

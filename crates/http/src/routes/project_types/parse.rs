@@ -1,17 +1,22 @@
-//! The pure part of the type routes: `TypeDraft`, field definitions and update actions read
-//! from raw JSON with the family's messages, and the query parameters (the groups' machinery
-//! with the type's fields).
+//! The pure part of the type routes: the typed bodies (`dto`) converted into `TypeDraft`, field
+//! definitions and update actions with the family's messages, and the query parameters (the
+//! groups' machinery with the type's fields).
 
+use super::dto::{
+    EnumValueDto, FieldDefinitionDto, FieldTypeDto, LocalizedDto, LocalizedEnumValueDto, TypeActionDto, TypeDraftDto,
+    TypeUpdateDto,
+};
 use crate::error::ProjectError;
 use crate::query::QueryPairs;
-use crate::routes::project_groups::parse::{expected, join, missing, resource_query, Obj, QueryFields};
+use crate::routes::project_groups::parse::{resource_query, QueryFields};
+use crate::routes::project_groups::wire::{self, expected, join, Field, Wire};
 use serde_json::Value;
 use std::collections::BTreeMap;
 use xclade_domain::custom_type::{
     EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedEnumValue, LocalizedString, TypeAction,
     TypeDraft, TypeKey, TypeQuery,
 };
-use xclade_domain::customer_group::{ExpectedVersion, MAX_ACTIONS};
+use xclade_domain::customer_group::ExpectedVersion;
 
 /// What a type query's `where` may name. `name` is localized and cannot be compared.
 pub const TYPE_QUERY: QueryFields = QueryFields {
@@ -26,182 +31,196 @@ pub fn type_query(pairs: &QueryPairs) -> Result<TypeQuery, ProjectError> {
     resource_query(pairs, &TYPE_QUERY)
 }
 
-impl<'a> Obj<'a> {
-    fn required(&self, name: &str) -> Result<&'a Value, ProjectError> {
-        self.get(name).ok_or_else(|| missing(&join(self.path, name)))
-    }
+// ------------------------------------------------------------------------------------------
+// JSON bodies: the DTOs (`dto`) converted into the domain's draft and actions, field by field
+// in order, with the family's messages (see `project_groups::wire`).
+// ------------------------------------------------------------------------------------------
 
-    fn required_bool(&self, name: &str) -> Result<bool, ProjectError> {
-        match self.get(name) {
-            None => Err(missing(&join(self.path, name))),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(_) => Err(expected(&join(self.path, name), "boolean")),
-        }
-    }
-
-    fn required_array(&self, name: &str) -> Result<&'a Vec<Value>, ProjectError> {
-        match self.get(name) {
-            None => Err(missing(&join(self.path, name))),
-            Some(Value::Array(items)) => Ok(items),
-            Some(_) => Err(expected(&join(self.path, name), "array")),
-        }
-    }
-}
-
-/// A `LocalizedString`: an object of strings by locale.
-fn localized(value: &Value, path: &str) -> Result<LocalizedString, ProjectError> {
-    let obj = Obj::of(value, path)?;
+/// A `LocalizedString` at `path`: every entry a text (the first one that is not is reported),
+/// then the domain's rules.
+fn localized(dto: LocalizedDto, path: &str) -> Result<LocalizedString, ProjectError> {
     let mut entries = BTreeMap::new();
-    for (locale, text) in obj.map {
+    for (locale, text) in dto.0 {
         match text {
             Value::String(s) => {
-                entries.insert(locale.clone(), s.clone());
+                entries.insert(locale, s);
             }
-            _ => return Err(expected(&join(path, locale), "string")),
+            _ => return Err(expected(&join(path, &locale), "string")),
         }
     }
     Ok(LocalizedString::new(path, entries)?)
 }
 
-fn required_localized(obj: &Obj<'_>, name: &str) -> Result<LocalizedString, ProjectError> {
-    localized(obj.required(name)?, &join(obj.path, name))
+/// A required localized string: the field `name` of the object at `path`.
+fn required_localized(field: Field<LocalizedDto>, path: &str, name: &str) -> Result<LocalizedString, ProjectError> {
+    let path = join(path, name);
+    localized(field.required(&path)?, &path)
 }
 
-/// `{"key", "label"}` of an `Enum`.
-fn enum_value(value: &Value, path: &str) -> Result<EnumValue, ProjectError> {
-    let obj = Obj::of(value, path)?;
-    Ok(EnumValue { key: obj.required_string("key")?.to_owned(), label: obj.required_string("label")?.to_owned() })
+/// An optional localized string: the field `name` of the object at `path`.
+fn optional_localized(
+    field: Field<LocalizedDto>,
+    path: &str,
+    name: &str,
+) -> Result<Option<LocalizedString>, ProjectError> {
+    let path = join(path, name);
+    field.optional(&path)?.map(|l| localized(l, &path)).transpose()
 }
 
-/// `{"key", "label": {…}}` of a `LocalizedEnum`.
-fn localized_enum_value(value: &Value, path: &str) -> Result<LocalizedEnumValue, ProjectError> {
-    let obj = Obj::of(value, path)?;
-    Ok(LocalizedEnumValue { key: obj.required_string("key")?.to_owned(), label: required_localized(&obj, "label")? })
+/// `{"key", "label"}` of an `Enum`, at `path`.
+fn enum_value(dto: EnumValueDto, path: &str) -> Result<EnumValue, ProjectError> {
+    Ok(EnumValue { key: dto.key.required(&join(path, "key"))?, label: dto.label.required(&join(path, "label"))? })
 }
 
-/// A `FieldType`: `{"name": "Boolean" | … | "Enum", "values": […] | "Set", "elementType": {…}}`.
-fn field_type(value: &Value, path: &str) -> Result<FieldType, ProjectError> {
-    let obj = Obj::of(value, path)?;
-    let values_path = join(path, "values");
-    Ok(match obj.required_string("name")? {
+/// `{"key", "label": {…}}` of a `LocalizedEnum`, at `path`.
+fn localized_enum_value(dto: LocalizedEnumValueDto, path: &str) -> Result<LocalizedEnumValue, ProjectError> {
+    Ok(LocalizedEnumValue {
+        key: dto.key.required(&join(path, "key"))?,
+        label: required_localized(dto.label, path, "label")?,
+    })
+}
+
+/// The `values` of an `Enum` or `LocalizedEnum` field type at `path`, each read as `T` now that
+/// the type's `name` says which.
+fn values<T: Wire, V>(
+    values: Field<Vec<Value>>,
+    path: &str,
+    read: impl Fn(T, &str) -> Result<V, ProjectError>,
+) -> Result<Vec<V>, ProjectError> {
+    let path = join(path, "values");
+    values.required(&path)?.into_iter().map(|v| read(Field::<T>::of(v).element(&path)?, &path)).collect()
+}
+
+/// A `FieldType` at `path`: `{"name": "Boolean" | … | "Enum", "values": […] | "Set",
+/// "elementType": {…}}`.
+fn field_type(dto: FieldTypeDto, path: &str) -> Result<FieldType, ProjectError> {
+    let name_path = join(path, "name");
+    Ok(match dto.name.required(&name_path)?.as_str() {
         "Boolean" => FieldType::Boolean,
         "String" => FieldType::String,
         "LocalizedString" => FieldType::LocalizedString,
         "Number" => FieldType::Number,
         "Date" => FieldType::Date,
         "DateTime" => FieldType::DateTime,
-        "Enum" => FieldType::Enum {
-            values: obj
-                .required_array("values")?
-                .iter()
-                .map(|v| enum_value(v, &values_path))
-                .collect::<Result<_, _>>()?,
-        },
-        "LocalizedEnum" => FieldType::LocalizedEnum {
-            values: obj
-                .required_array("values")?
-                .iter()
-                .map(|v| localized_enum_value(v, &values_path))
-                .collect::<Result<_, _>>()?,
-        },
+        "Enum" => FieldType::Enum { values: values(dto.values, path, enum_value)? },
+        "LocalizedEnum" => FieldType::LocalizedEnum { values: values(dto.values, path, localized_enum_value)? },
         "Set" => {
-            let element = obj.required("elementType")?;
-            FieldType::Set { element_type: Box::new(field_type(element, &join(path, "elementType"))?) }
+            let element_path = join(path, "elementType");
+            let element = dto.element_type.required(&element_path)?;
+            FieldType::Set { element_type: Box::new(field_type(*element, &element_path)?) }
         }
         other => {
             return Err(ProjectError::InvalidJson(format!(
-                "{}: Unknown field type '{other}'. Expected one of Boolean, String, LocalizedString, Number, Date, DateTime, Enum, LocalizedEnum, Set.",
-                join(path, "name")
+                "{name_path}: Unknown field type '{other}'. Expected one of Boolean, String, LocalizedString, Number, Date, DateTime, Enum, LocalizedEnum, Set."
             )))
         }
     })
 }
 
-/// A `FieldDefinition`: `name`, `label`, `required`, `type`, `inputHint`?.
-fn field_definition(value: &Value, path: &str) -> Result<FieldDefinition, ProjectError> {
-    let obj = Obj::of(value, path)?;
-    let name = obj.required_string("name")?;
-    let label = required_localized(&obj, "label")?;
-    let required = obj.required_bool("required")?;
-    let t = field_type(obj.required("type")?, &join(path, "type"))?;
-    let input_hint = match obj.optional_string("inputHint")? {
+/// A `FieldDefinition` at `path`: `name`, `label`, `required`, `type`, `inputHint`?.
+fn field_definition(dto: FieldDefinitionDto, path: &str) -> Result<FieldDefinition, ProjectError> {
+    let name = dto.name.required(&join(path, "name"))?;
+    let label = required_localized(dto.label, path, "label")?;
+    let required = dto.required.required(&join(path, "required"))?;
+    let type_path = join(path, "type");
+    let t = field_type(dto.field_type.required(&type_path)?, &type_path)?;
+    let hint_path = join(path, "inputHint");
+    let input_hint = match dto.input_hint.optional(&hint_path)?.as_deref() {
         None | Some("SingleLine") => InputHint::SingleLine,
         Some("MultiLine") => InputHint::MultiLine,
         Some(other) => {
             return Err(ProjectError::InvalidJson(format!(
-                "{}: Invalid value '{other}', expected 'SingleLine' or 'MultiLine'.",
-                join(path, "inputHint")
+                "{hint_path}: Invalid value '{other}', expected 'SingleLine' or 'MultiLine'."
             )))
         }
     };
-    Ok(FieldDefinition::new(FieldName::parse(name)?, label, required, t, input_hint)?)
+    Ok(FieldDefinition::new(FieldName::parse(&name)?, label, required, t, input_hint)?)
 }
 
 /// A `TypeDraft`: `key`, `name`, `description`?, `resourceTypeIds`, `fieldDefinitions`?;
 /// unknown fields are ignored.
-pub fn type_draft(body: &Value) -> Result<TypeDraft, ProjectError> {
-    let obj = Obj::of(body, "")?;
-    let key = obj.required_string("key")?;
-    let name = required_localized(&obj, "name")?;
-    let description = obj.get("description").map(|d| localized(d, "description")).transpose()?;
-    let mut resource_type_ids = Vec::new();
-    for id in obj.required_array("resourceTypeIds")? {
-        match id {
-            Value::String(s) => resource_type_ids.push(s.clone()),
-            _ => return Err(expected("resourceTypeIds", "string")),
-        }
+impl TryFrom<TypeDraftDto> for TypeDraft {
+    type Error = ProjectError;
+
+    fn try_from(dto: TypeDraftDto) -> Result<Self, ProjectError> {
+        let key = dto.key.required("key")?;
+        let name = required_localized(dto.name, "", "name")?;
+        let description = optional_localized(dto.description, "", "description")?;
+        let resource_type_ids = dto
+            .resource_type_ids
+            .required("resourceTypeIds")?
+            .into_iter()
+            .map(|id| id.element("resourceTypeIds"))
+            .collect::<Result<Vec<_>, _>>()?;
+        let definitions = dto
+            .field_definitions
+            .optional("fieldDefinitions")?
+            .unwrap_or_default()
+            .into_iter()
+            .map(|d| field_definition(d.element("fieldDefinitions")?, "fieldDefinitions"))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TypeDraft::new(TypeKey::parse(&key)?, name, description, resource_type_ids, definitions)?)
     }
-    let definitions = match obj.get("fieldDefinitions") {
-        None => Vec::new(),
-        Some(Value::Array(items)) => {
-            items.iter().map(|d| field_definition(d, "fieldDefinitions")).collect::<Result<_, _>>()?
-        }
-        Some(_) => return Err(expected("fieldDefinitions", "array")),
-    };
-    Ok(TypeDraft::new(TypeKey::parse(key)?, name, description, resource_type_ids, definitions)?)
 }
 
-/// One update action of a type.
-fn action(value: &Value) -> Result<TypeAction, ProjectError> {
-    let obj = Obj::of(value, "actions")?;
-    let field_name = || obj.required_string("fieldName").map(str::to_owned);
-    Ok(match obj.required_string("action")? {
-        "changeName" => TypeAction::ChangeName(required_localized(&obj, "name")?),
-        "setDescription" => TypeAction::SetDescription(
-            obj.get("description").map(|d| localized(d, "actions -> description")).transpose()?,
-        ),
-        "addFieldDefinition" => TypeAction::AddFieldDefinition(field_definition(
-            obj.required("fieldDefinition")?,
-            "actions -> fieldDefinition",
-        )?),
-        "removeFieldDefinition" => TypeAction::RemoveFieldDefinition(field_name()?),
-        "changeLabel" => {
-            TypeAction::ChangeLabel { field_name: field_name()?, label: required_localized(&obj, "label")? }
-        }
-        "addEnumValue" => TypeAction::AddEnumValue {
-            field_name: field_name()?,
-            value: enum_value(obj.required("value")?, "actions -> value")?,
-        },
-        "addLocalizedEnumValue" => TypeAction::AddLocalizedEnumValue {
-            field_name: field_name()?,
-            value: localized_enum_value(obj.required("value")?, "actions -> value")?,
-        },
-        other => return Err(ProjectError::InvalidInput(format!("Invalid action {other}"))),
-    })
+/// One update action of a type (its fields are at `actions`).
+impl TryFrom<TypeActionDto> for TypeAction {
+    type Error = ProjectError;
+
+    fn try_from(dto: TypeActionDto) -> Result<Self, ProjectError> {
+        const AT: &str = "actions";
+        let field_name = |f: Field<String>| f.required("actions -> fieldName");
+        Ok(match dto {
+            TypeActionDto::ChangeName(a) => TypeAction::ChangeName(required_localized(a.name, AT, "name")?),
+            TypeActionDto::SetDescription(a) => {
+                TypeAction::SetDescription(optional_localized(a.description, AT, "description")?)
+            }
+            TypeActionDto::AddFieldDefinition(a) => {
+                let path = join(AT, "fieldDefinition");
+                TypeAction::AddFieldDefinition(field_definition(*a.field_definition.required(&path)?, &path)?)
+            }
+            TypeActionDto::RemoveFieldDefinition(a) => TypeAction::RemoveFieldDefinition(field_name(a.field_name)?),
+            TypeActionDto::ChangeLabel(a) => TypeAction::ChangeLabel {
+                field_name: field_name(a.field_name)?,
+                label: required_localized(a.label, AT, "label")?,
+            },
+            TypeActionDto::AddEnumValue(a) => {
+                let field_name = field_name(a.field_name)?;
+                let path = join(AT, "value");
+                TypeAction::AddEnumValue { field_name, value: enum_value(a.value.required(&path)?, &path)? }
+            }
+            TypeActionDto::AddLocalizedEnumValue(a) => {
+                let field_name = field_name(a.field_name)?;
+                let path = join(AT, "value");
+                TypeAction::AddLocalizedEnumValue {
+                    field_name,
+                    value: localized_enum_value(a.value.required(&path)?, &path)?,
+                }
+            }
+            TypeActionDto::NotAnAction(raw) => return Err(wire::not_an_action(&raw)),
+        })
+    }
 }
 
 /// An update body: `{"version", "actions": […]}`.
-pub fn type_update(body: &Value) -> Result<(ExpectedVersion, Vec<TypeAction>), ProjectError> {
-    let obj = Obj::of(body, "")?;
-    let version = obj.version()?;
-    let actions = obj.required_array("actions")?;
-    if actions.len() > MAX_ACTIONS {
-        return Err(ProjectError::InvalidInput(format!(
-            "At most {MAX_ACTIONS} update actions are allowed per request."
-        )));
+impl TryFrom<TypeUpdateDto> for (ExpectedVersion, Vec<TypeAction>) {
+    type Error = ProjectError;
+
+    fn try_from(dto: TypeUpdateDto) -> Result<Self, ProjectError> {
+        let (version, actions) = wire::update(dto.version, dto.actions)?;
+        let actions = actions.into_iter().map(|a| wire::action(a).and_then(TypeAction::try_from));
+        Ok((version, actions.collect::<Result<_, _>>()?))
     }
-    let actions = actions.iter().map(action).collect::<Result<Vec<_>, _>>()?;
-    Ok((version, actions))
+}
+
+/// A create body read and converted.
+pub fn type_draft(body: &Value) -> Result<TypeDraft, ProjectError> {
+    wire::body::<TypeDraftDto>(body)?.try_into()
+}
+
+/// An update body read and converted.
+pub fn type_update(body: &Value) -> Result<(ExpectedVersion, Vec<TypeAction>), ProjectError> {
+    wire::body::<TypeUpdateDto>(body)?.try_into()
 }
 
 #[cfg(test)]
@@ -323,6 +342,51 @@ mod tests {
             "actions -> fieldName: Missing required value"
         );
         assert_eq!(json_detail(type_update(&json!({"actions": []}))), "version: Missing required value");
+    }
+
+    /// serde reads a struct from an array too (field by position); the bodies never do.
+    #[test]
+    fn arrays_are_not_objects() {
+        let mut positional = full_draft();
+        positional["fieldDefinitions"] = json!([["flag", {"en": "F"}, false, {"name": "Boolean"}]]);
+        assert_eq!(json_detail(type_draft(&positional)), "fieldDefinitions: JSON object expected.");
+        let mut positional_type = full_draft();
+        positional_type["fieldDefinitions"][0]["type"] = json!(["Boolean"]);
+        assert_eq!(json_detail(type_draft(&positional_type)), "fieldDefinitions -> type: JSON object expected.");
+        let mut positional_value = full_draft();
+        positional_value["fieldDefinitions"][6]["type"]["values"] = json!([["gold", "Gold"]]);
+        assert_eq!(
+            json_detail(type_draft(&positional_value)),
+            "fieldDefinitions -> type -> values: JSON object expected."
+        );
+        assert_eq!(json_detail(type_draft(&json!(["kk"]))), "The request body must be a JSON object.");
+        let update = |action: Value| type_update(&json!({"version": 1, "actions": [action]}));
+        assert_eq!(
+            json_detail(update(json!({"action": "addEnumValue", "fieldName": "tier", "value": ["silver", "Silver"]}))),
+            "actions -> value: JSON object expected."
+        );
+        assert_eq!(
+            json_detail(update(
+                json!({"action": "addFieldDefinition", "fieldDefinition": ["x", {"en": "X"}, true, {"name": "String"}]})
+            )),
+            "actions -> fieldDefinition: JSON object expected."
+        );
+    }
+
+    /// Localized strings report the first entry that is not a text, in the body's order.
+    #[test]
+    fn localized_entries_in_order() {
+        let mut draft = full_draft();
+        draft["name"] = json!({"en": "N", "fr": 1, "de": 2});
+        assert_eq!(json_detail(type_draft(&draft)), "name -> fr: JSON string expected.");
+        draft["name"] = json!({"de": 2, "fr": 1});
+        assert_eq!(json_detail(type_draft(&draft)), "name -> de: JSON string expected.");
+        let mut label = full_draft();
+        label["fieldDefinitions"][7]["type"]["values"][0]["label"] = json!({"en": null});
+        assert_eq!(
+            json_detail(type_draft(&label)),
+            "fieldDefinitions -> type -> values -> label -> en: JSON string expected."
+        );
     }
 
     #[test]
