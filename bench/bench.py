@@ -76,7 +76,7 @@ SCENARIOS = [
         "title": "GET /admin/customers/{id}",
         "lua": "get_customer.lua",
         "pgbench": "get_customer.sql",
-        "pg_vars": {"yes": "true"},
+        "pg_vars": {},
         "target_rps": 8000,
         "target_p99_ms": 5.0,
         "read": True,

@@ -221,7 +221,7 @@ impl CustomerSnapshot {
 // ------------------------------------------------------------------------------------------
 // Addresses.
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, serde::Deserialize)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = customer_addresses, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct AddressRow {
     pub project_id: Uuid,
@@ -298,7 +298,7 @@ impl AddressRow {
 // ------------------------------------------------------------------------------------------
 // Customer groups.
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, serde::Deserialize)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
 #[diesel(table_name = customer_groups, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct GroupRow {
     pub project_id: Uuid,

@@ -56,68 +56,25 @@ async fn customer_row(
     Ok(row.filter(|row| row.deleted_at.is_none()))
 }
 
-/// The customer with its relations as JSON, in one statement: one parse, one plan, one
-/// `Sync` and one result instead of three pipelined statements (PostgreSQL spent about 40 % of
-/// the read's time on the two extra statements' protocol work, docs/benchmarks.md). A relation
-/// not asked for is not read (`CASE WHEN false` never runs its sub-select); the relations of a
-/// customer that does not exist are not read either.
-const LOAD_CUSTOMER: &str = "SELECT c.project_id, c.id, c.email, c.company_name, c.first_name, c.last_name, \
-c.phone, c.metadata, c.has_account, c.default_billing_address_id, c.default_shipping_address_id, \
-c.created_by, c.created_at, c.updated_at, c.deleted_at, \
-CASE WHEN $3 THEN (SELECT json_agg(r ORDER BY r.id)::text FROM (SELECT g.project_id, g.id, g.version, \
-g.key, g.name, g.custom_type_id, g.custom_fields, g.metadata, g.created_at, g.created_by, \
-g.last_modified_at, g.last_modified_by FROM customer_group_memberships m JOIN customer_groups g \
-ON g.project_id = m.project_id AND g.id = m.group_id WHERE m.project_id = $1 AND m.customer_id = $2) r) \
-END AS groups_json, \
-CASE WHEN $4 THEN (SELECT json_agg(r ORDER BY r.id)::text FROM (SELECT a.project_id, a.id, \
-a.customer_id, a.address_name, a.company, a.first_name, a.last_name, a.address_1, a.address_2, \
-a.city, a.country_code, a.province, a.postal_code, a.phone, a.metadata, a.created_at, a.updated_at \
-FROM customer_addresses a WHERE a.project_id = $1 AND a.customer_id = $2) r) END AS addresses_json \
-FROM customers c WHERE c.project_id = $1 AND c.id = $2";
-
-/// A row of [`LOAD_CUSTOMER`].
-#[derive(QueryableByName)]
-struct CustomerWithRelations {
-    #[diesel(embed)]
-    customer: CustomerRow,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    groups_json: Option<String>,
-    #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
-    addresses_json: Option<String>,
-}
-
-/// The rows of a relation read as JSON (`None`: none, or not asked for).
-fn json_rows<T: serde::de::DeserializeOwned>(json: Option<&str>) -> TxResult<Vec<T>> {
-    match json {
-        None => Ok(Vec::new()),
-        Some(text) => serde_json::from_str(text)
-            .map_err(|e| TxError::Domain(DomainError::internal(format!("unreadable relation rows: {e}")))),
-    }
-}
-
-/// The customer with the requested relations, in one statement ([`LOAD_CUSTOMER`]).
+/// The customer with the requested relations, in one round trip: the customer and its
+/// relations are read by statements pipelined on the connection (the relations of a customer
+/// that does not exist are simply empty and thrown away).
 pub(crate) async fn load_customer(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
     id: CustomerId,
     relations: Relations,
 ) -> TxResult<Customer> {
-    use diesel::sql_types::{Bool, Uuid as SqlUuid};
-    let row: Option<CustomerWithRelations> = crate::sql::cached(
-        diesel::sql_query(LOAD_CUSTOMER)
-            .bind::<SqlUuid, _>(project.0)
-            .bind::<SqlUuid, _>(id.0)
-            .bind::<Bool, _>(relations.groups)
-            .bind::<Bool, _>(relations.addresses),
-    )
-    .get_result(conn)
-    .await
-    .optional()?;
-    let row = row.filter(|r| r.customer.deleted_at.is_none()).ok_or_else(|| customer_not_found(id))?;
-    let groups: Vec<GroupRow> = json_rows(row.groups_json.as_deref())?;
-    let addresses: Vec<AddressRow> = json_rows(row.addresses_json.as_deref())?;
-    let mut list = [row.customer.into_domain()?];
-    attach(&mut list, groups.into_iter().map(|g| (id.0, g)).collect(), addresses, relations)?;
+    let shared: &AsyncPgConnection = conn;
+    let ids = [id.0];
+    let (row, groups, addresses) = futures::try_join!(
+        customer_row(shared, project, id, false),
+        group_rows(shared, project, &ids, relations.groups),
+        address_rows(shared, project, &ids, relations.addresses)
+    )?;
+    let row = row.ok_or_else(|| customer_not_found(id))?;
+    let mut list = [row.into_domain()?];
+    attach(&mut list, groups, addresses, relations)?;
     let [customer] = list;
     Ok(customer)
 }
