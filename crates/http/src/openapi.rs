@@ -14,22 +14,13 @@ use utoipa_swagger_ui::SwaggerUi;
         crate::routes::oauth::token,
         crate::routes::oauth::login,
     ),
-    components(schemas(crate::error::admin::AdminErrorBody, crate::routes::oauth::TokenResponse, crate::routes::oauth::LoginResponse, LoginRequest, TokenRequest)),
+    components(schemas(crate::error::admin::AdminErrorBody, crate::routes::oauth::TokenResponse, crate::routes::oauth::LoginResponse, crate::routes::oauth::LoginRequest, TokenRequest)),
     modifiers(&SecurityAddon),
     tags((name = "operations"), (name = "auth"), (name = "admin customers"), (name = "admin customer groups"), (name = "customer groups"))
 )]
 struct BaseDoc;
 
 struct SecurityAddon;
-
-/// The body of `POST /auth/user/emailpass` (strict, like every admin body).
-#[derive(utoipa::ToSchema)]
-#[allow(dead_code)]
-pub struct LoginRequest {
-    #[schema(example = "admin@example.com")]
-    email: String,
-    password: String,
-}
 
 /// The form body of `POST /oauth/token` (the same parameters are accepted in the query string;
 /// other parameters are ignored).

@@ -1,7 +1,7 @@
 //! `POST /oauth/token` (client credentials, project family) and `POST /auth/user/emailpass`
 //! (admin login, admin family).
 
-use crate::body::{read_limited, AdminJson, BodyError, Fields};
+use crate::body::{admin_body, read_limited, AdminJson, BodyError};
 use crate::error::project::envelope;
 use crate::error::{AdminError, Rendered};
 use crate::query::QueryPairs;
@@ -142,17 +142,23 @@ pub struct LoginResponse {
     pub token: String,
 }
 
+/// The body of `POST /auth/user/emailpass` (strict, like every admin body).
+#[derive(Debug, serde::Deserialize, utoipa::ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "admin@example.com")]
+    pub email: String,
+    pub password: String,
+}
+
 /// Admin login with email and password.
 #[utoipa::path(post, path = "/auth/user/emailpass", tag = "auth",
-    request_body(content = crate::openapi::LoginRequest, description = "`{\"email\": \"…\", \"password\": \"…\"}`"),
+    request_body(content = LoginRequest, description = "`{\"email\": \"…\", \"password\": \"…\"}`"),
     responses(
         (status = 200, body = LoginResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody),
         (status = 401, body = crate::error::admin::AdminErrorBody, description = "Invalid email or password")))]
 pub async fn login(state: web::Data<AppState>, body: AdminJson) -> Result<HttpResponse, AdminError> {
-    let mut fields = Fields::new(body.0, &["email", "password"])?;
-    let email = fields.required_string("email")?;
-    let password = fields.required_string("password")?;
+    let LoginRequest { email, password } = admin_body(body.0)?;
     let token = state.auth.login(&email, &password).await?;
     Ok(HttpResponse::Ok().json(LoginResponse { token: token.access_token }))
 }
