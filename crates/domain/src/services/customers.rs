@@ -1,12 +1,12 @@
 //! Customer use cases (admin family, §2).
 
-use super::write_context;
+use super::{check_list_limit, write_context};
 use crate::auth::Principal;
 use crate::customer::{
     check_membership_lists, Address, AddressFields, Customer, CustomerDraft, CustomerFilter, CustomerPatch, Listed,
-    Relations, MAX_LIST_LIMIT,
+    Relations,
 };
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::ports::{Clock, CreateOutcome, CustomerRepository, IdGenerator, IdempotencyClaim};
 use std::sync::Arc;
@@ -58,9 +58,7 @@ impl CustomerService {
         filter: &CustomerFilter,
         relations: Relations,
     ) -> DomainResult<Listed<Customer>> {
-        if filter.limit > MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
-        }
+        check_list_limit(filter.limit)?;
         filter.validate()?;
         self.repo.list(principal.project_id, filter, relations).await
     }
@@ -118,9 +116,7 @@ impl CustomerService {
         limit: u32,
         offset: u64,
     ) -> DomainResult<Listed<Address>> {
-        if limit > MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
-        }
+        check_list_limit(limit)?;
         self.repo.list_addresses(principal.project_id, customer, limit, offset).await
     }
 
@@ -175,6 +171,7 @@ fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 mod tests {
     use super::*;
     use crate::auth::{Actor, Scope};
+    use crate::error::DomainError;
     use crate::ids::ProjectId;
     use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
     use crate::Resource;

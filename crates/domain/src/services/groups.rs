@@ -1,6 +1,6 @@
 //! Customer-group use cases, shared by both families (§2.6, §3).
 
-use super::write_context;
+use super::{check_list_limit, write_context};
 use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
@@ -181,12 +181,7 @@ impl GroupService {
 
     /// Groups of the principal's project matching an admin-family filter, one page.
     pub async fn list(&self, principal: &Principal, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
-        if filter.limit > crate::customer::MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!(
-                "Field 'limit' must be at most {}",
-                crate::customer::MAX_LIST_LIMIT
-            )));
-        }
+        check_list_limit(filter.limit)?;
         filter.validate()?;
         self.repo.list(principal.project_id, filter).await
     }
