@@ -5,6 +5,8 @@ pub mod auth;
 pub mod customers;
 pub mod groups;
 pub mod relay;
+#[cfg(test)]
+mod test_support;
 pub mod types;
 
 pub use admin::AdminService;

@@ -169,31 +169,21 @@ fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{clock, ids, principal_as};
     use super::*;
-    use crate::auth::{Actor, Scope};
+    use crate::auth::Actor;
     use crate::error::DomainError;
-    use crate::ids::ProjectId;
-    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
+    use crate::ports::MockCustomerRepository;
     use crate::Resource;
-    use chrono::Utc;
     use futures::executor::block_on;
     use serde_json::Map;
 
     fn principal() -> Principal {
-        Principal {
-            project_id: ProjectId(uuid::Uuid::nil()),
-            project_key: "demo".into(),
-            actor: Actor::User("u1".into()),
-            scopes: vec![Scope::manage_project("demo")],
-        }
+        principal_as(Actor::User("u1".into()))
     }
 
     fn service(repo: MockCustomerRepository) -> CustomerService {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let mut ids = MockIdGenerator::new();
-        ids.expect_new_id().returning(uuid::Uuid::now_v7);
-        CustomerService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+        CustomerService::new(Arc::new(repo), clock(), ids())
     }
 
     fn gid(n: u128) -> GroupId {
