@@ -107,20 +107,8 @@ async fn conflict_or_missing(
     id: GroupId,
     expected: ExpectedVersion,
 ) -> TxError {
-    let current: Result<Option<i64>, _> = g::table
-        .filter(g::project_id.eq(project.0))
-        .filter(g::id.eq(id.0))
-        .select(g::version)
-        .first(conn)
-        .await
-        .optional();
-    match current {
-        Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
-        }
-        Ok(None) => group_not_found(id),
-        Err(e) => TxError::Db(e),
-    }
+    let not_found = DomainError::not_found(Resource::CustomerGroup, id);
+    crate::error::conflict_or_missing(conn, "customer_groups", project, id.0, expected, not_found).await
 }
 
 async fn create(

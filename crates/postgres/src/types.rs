@@ -96,20 +96,8 @@ async fn conflict_or_missing(
     id: TypeId,
     expected: ExpectedVersion,
 ) -> TxError {
-    let current: Result<Option<i64>, _> = t::table
-        .filter(t::project_id.eq(project.0))
-        .filter(t::id.eq(id.0))
-        .select(t::version)
-        .first(conn)
-        .await
-        .optional();
-    match current {
-        Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
-        }
-        Ok(None) => type_not_found(id),
-        Err(e) => TxError::Db(e),
-    }
+    let not_found = DomainError::not_found(Resource::Type, id);
+    crate::error::conflict_or_missing(conn, "types", project, id.0, expected, not_found).await
 }
 
 async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> TxResult<Type> {
