@@ -1,6 +1,6 @@
 //! [`CustomerGroupRepository`] over the in-memory state.
 
-use super::query::{matches, sort_by};
+use super::query::{query_page, sort_by};
 use super::{contains_ci, page, MemoryStore, State};
 use crate::customer::{Customer, Listed};
 use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
@@ -95,17 +95,7 @@ impl CustomerGroupRepository for MemoryStore {
     }
 
     async fn query(&self, project: ProjectId, query: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {
-        self.read(|s| {
-            let mut found = Vec::new();
-            for ((p, _), g) in &s.groups {
-                if *p == project && query.predicate.as_ref().map(|e| matches(e, g)).transpose()?.unwrap_or(true) {
-                    found.push(g.clone());
-                }
-            }
-            sort_by(&mut found, &query.sort);
-            let total = query.with_total.then(|| i64::try_from(found.len()).unwrap_or(i64::MAX));
-            Ok(QueryPage { results: page(found, u64::from(query.offset), query.limit), total })
-        })
+        self.read(|s| query_page(&s.groups, project, query))
     }
 
     async fn list(&self, project: ProjectId, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
