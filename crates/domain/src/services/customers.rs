@@ -128,10 +128,7 @@ impl CustomerService {
         fields: AddressFields,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let fields = fields.validated()?;
-        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let address = AddressId(self.ids.new_id());
-        self.repo.upsert_address(&ctx, customer, address, true, &fields, relations).await
+        self.upsert_address(principal, customer, None, fields, relations).await
     }
 
     /// Changes an address of a customer; returns the refreshed customer.
@@ -143,9 +140,22 @@ impl CustomerService {
         fields: AddressFields,
         relations: Relations,
     ) -> DomainResult<Customer> {
+        self.upsert_address(principal, customer, Some(address), fields, relations).await
+    }
+
+    /// Writes the validated `fields` to the address `existing`, or to a new one when `None`.
+    async fn upsert_address(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        existing: Option<AddressId>,
+        fields: AddressFields,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         let fields = fields.validated()?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        self.repo.upsert_address(&ctx, customer, address, false, &fields, relations).await
+        let address = existing.unwrap_or_else(|| AddressId(self.ids.new_id()));
+        self.repo.upsert_address(&ctx, customer, address, existing.is_none(), &fields, relations).await
     }
 
     /// Deletes an address of a customer; returns the refreshed customer.
