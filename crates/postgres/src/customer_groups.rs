@@ -155,6 +155,16 @@ async fn save(
     expected: Version,
 ) -> TxResult<CustomerGroup> {
     check_group_custom(conn, ctx.project_id, group).await?;
+    write(conn, ctx, group, expected).await
+}
+
+/// The versioned `UPDATE` of a group and its `customer-group.updated` event.
+async fn write(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    group: &CustomerGroup,
+    expected: Version,
+) -> TxResult<CustomerGroup> {
     let r = GroupRow::from_domain(ctx.project_id, group);
     let updated = crate::sql::cached(
         diesel::update(
@@ -260,8 +270,10 @@ async fn patch(
     if effective == 0 {
         return Ok(current);
     }
-    // The row is locked: the version cannot move under us, so this save always matches.
-    save(conn, ctx, &next, current.version()).await
+    // The row is locked: the version cannot move under us, so this write always matches. A
+    // patch leaves the custom fields as they are, and type saves keep stored fields conforming:
+    // there is nothing to check against the type.
+    write(conn, ctx, &next, current.version()).await
 }
 
 async fn delete(

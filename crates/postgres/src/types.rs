@@ -250,7 +250,10 @@ pub(crate) async fn custom_typing(conn: &mut AsyncPgConnection, project: Project
 }
 
 /// Before a group is written with custom fields: reads its type `FOR SHARE` (so a concurrent
-/// type save is ordered with this write) and checks the fields against it as committed.
+/// type save is ordered with this write) and checks the fields against it as committed — the
+/// one check the service cannot make, since the type may change after the service read it.
+/// That the type may be used on groups is the service's rule alone: a type's resource types
+/// never change.
 pub(crate) async fn check_group_custom(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
@@ -268,7 +271,6 @@ pub(crate) async fn check_group_custom(
         .await
         .optional()?;
     let ty = row.ok_or_else(|| TxError::Domain(missing_type(custom.type_id)))?.into_domain()?;
-    ty.check_usable_on_groups()?;
     ty.check_fields(&custom.fields)?;
     Ok(())
 }
