@@ -1,6 +1,6 @@
 //! [`CustomerGroupRepository`] over the in-memory state.
 
-use super::query::{query_page, sort_by};
+use super::query::{by_key, query_page, sort_by};
 use super::{contains_ci, page, MemoryStore, State};
 use crate::customer::{Customer, Listed};
 use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
@@ -85,13 +85,7 @@ impl CustomerGroupRepository for MemoryStore {
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup> {
-        self.read(|s| {
-            s.groups
-                .iter()
-                .find(|((p, _), g)| *p == project && g.key().is_some_and(|k| k.as_str() == key))
-                .map(|(_, g)| g.clone())
-                .ok_or_else(|| DomainError::not_found_key(Resource::CustomerGroup, key))
-        })
+        self.read(|s| by_key(&s.groups, project, key, |g| g.key().map(|k| k.as_str()), Resource::CustomerGroup))
     }
 
     async fn query(&self, project: ProjectId, query: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {

@@ -169,6 +169,22 @@ fn compare<R: Queryable>(r: &R, field: &Field, op: CmpOp, value: &Value) -> Doma
     Ok(holds(ord, op))
 }
 
+/// The project's resource (from `stored`, keyed by project and id) whose `key_of` is `key`;
+/// `NotFound` naming the key otherwise.
+pub fn by_key<'a, K: 'a, R: Clone + 'a>(
+    stored: impl IntoIterator<Item = (&'a (ProjectId, K), &'a R)>,
+    project: ProjectId,
+    key: &str,
+    key_of: impl Fn(&R) -> Option<&str>,
+    resource: crate::Resource,
+) -> DomainResult<R> {
+    stored
+        .into_iter()
+        .find(|((p, _), r)| *p == project && key_of(r) == Some(key))
+        .map(|(_, r)| r.clone())
+        .ok_or_else(|| DomainError::not_found_key(resource, key))
+}
+
 /// One page of the project's resources (from `stored`, keyed by project and id) that match the
 /// `where` query, in its order, with the total when asked for: groups and types alike.
 pub fn query_page<'a, K: 'a, R: Queryable + Clone + 'a>(

@@ -304,3 +304,19 @@ fn the_relay_publishes_every_event_once() {
     assert_eq!(publisher.messages().len(), 2);
     assert_eq!(block_on(EventOutbox::stats(store.as_ref())).unwrap().pending, 0);
 }
+
+#[test]
+fn groups_and_types_by_key() {
+    let (store, p) = setup();
+    let groups = store.group_service(1000);
+    block_on(groups.create(&p, group("Plain", None))).unwrap();
+    let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Key(GroupKey::parse("gold").unwrap()))).unwrap(), gold);
+    let err = block_on(groups.get(&p, &GroupTarget::Key(GroupKey::parse("nope").unwrap()))).unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }), "{err:?}");
+    let types = store.type_service();
+    let t = block_on(types.create(&p, tier_type())).unwrap();
+    assert_eq!(block_on(types.get(&p, &TypeTarget::Key(TypeKey::parse("loyalty").unwrap()))).unwrap(), t);
+    let err = block_on(types.get(&p, &TypeTarget::Key(TypeKey::parse("nope").unwrap()))).unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::Type, .. }), "{err:?}");
+}

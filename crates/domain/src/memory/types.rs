@@ -1,7 +1,7 @@
 //! [`TypeRepository`] over the in-memory state.
 
 use super::groups::check_version;
-use super::query::query_page;
+use super::query::{by_key, query_page};
 use super::{MemoryStore, State};
 use crate::custom_type::{Type, TypeQuery};
 use crate::customer_group::{ExpectedVersion, Version};
@@ -63,13 +63,7 @@ impl TypeRepository for MemoryStore {
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<Type> {
-        self.read(|s| {
-            s.types
-                .iter()
-                .find(|((p, _), t)| *p == project && t.key().as_str() == key)
-                .map(|(_, t)| t.clone())
-                .ok_or_else(|| DomainError::not_found_key(Resource::Type, key))
-        })
+        self.read(|s| by_key(&s.types, project, key, |t| Some(t.key().as_str()), Resource::Type))
     }
 
     async fn query(&self, project: ProjectId, query: &TypeQuery) -> DomainResult<QueryPage<Type>> {
