@@ -31,6 +31,22 @@ impl State {
 
     /// What the unique constraints and the type check of a group write refuse.
     fn check_group(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
+        self.check_unique(project, g)?;
+        // The service checked the fields against the type it read; under the store's lock this
+        // is the check against the type as it is now (the one a concurrent type save can change).
+        if let Some(custom) = &g.custom() {
+            let t =
+                self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
+                    resource: Resource::Type,
+                    lookup: Lookup::Id(custom.type_id.to_string()),
+                })?;
+            t.check_fields(&custom.fields)?;
+        }
+        Ok(())
+    }
+
+    /// What the unique constraints on a group's name and key refuse.
+    fn check_unique(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
         for ((p, id), other) in &self.groups {
             if *p != project || *id == g.id() {
                 continue;
@@ -51,14 +67,6 @@ impl State {
                     });
                 }
             }
-        }
-        if let Some(custom) = &g.custom() {
-            let t =
-                self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
-                    resource: Resource::Type,
-                    lookup: Lookup::Id(custom.type_id.to_string()),
-                })?;
-            t.check_fields(&custom.fields)?;
         }
         Ok(())
     }
@@ -130,7 +138,8 @@ impl CustomerGroupRepository for MemoryStore {
             if effective == 0 {
                 return Ok(current);
             }
-            s.check_group(ctx.project_id, &next)?;
+            // A patch leaves the custom fields as they are: only the name can collide.
+            s.check_unique(ctx.project_id, &next)?;
             s.groups.insert((ctx.project_id, id), next.clone());
             s.record(Event::group(ctx, EventKind::GroupUpdated, &next));
             Ok(next)
