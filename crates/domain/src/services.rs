@@ -5,6 +5,8 @@ pub mod auth;
 pub mod customers;
 pub mod groups;
 pub mod relay;
+#[cfg(test)]
+mod test_support;
 pub mod types;
 
 pub use admin::AdminService;
@@ -15,8 +17,18 @@ pub use relay::{BatchReport, RelayService};
 pub use types::{TypeService, TypeTarget};
 
 use crate::auth::Principal;
+use crate::customer::MAX_LIST_LIMIT;
+use crate::error::{DomainError, DomainResult};
 use crate::event::WriteContext;
 use crate::ports::{Clock, IdGenerator};
+
+/// The one check of a requested page size (admin-family lists): at most [`MAX_LIST_LIMIT`].
+pub(crate) fn check_list_limit(limit: u32) -> DomainResult<()> {
+    if limit > MAX_LIST_LIMIT {
+        return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
+    }
+    Ok(())
+}
 
 /// Builds the context of a write by `principal`.
 pub(crate) fn write_context(principal: &Principal, clock: &dyn Clock, ids: &dyn IdGenerator) -> WriteContext {
@@ -26,5 +38,18 @@ pub(crate) fn write_context(principal: &Principal, clock: &dyn Clock, ids: &dyn 
         actor: principal.actor.clone(),
         now: clock.now(),
         event_id: ids.new_id(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn list_limit_is_checked_once_here() {
+        assert!(check_list_limit(0).is_ok());
+        assert!(check_list_limit(MAX_LIST_LIMIT).is_ok());
+        let err = check_list_limit(MAX_LIST_LIMIT + 1).expect_err("refused");
+        assert_eq!(err.to_string(), "Field 'limit' must be at most 1000");
     }
 }

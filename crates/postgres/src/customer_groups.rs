@@ -107,20 +107,8 @@ async fn conflict_or_missing(
     id: GroupId,
     expected: ExpectedVersion,
 ) -> TxError {
-    let current: Result<Option<i64>, _> = g::table
-        .filter(g::project_id.eq(project.0))
-        .filter(g::id.eq(id.0))
-        .select(g::version)
-        .first(conn)
-        .await
-        .optional();
-    match current {
-        Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
-        }
-        Ok(None) => group_not_found(id),
-        Err(e) => TxError::Db(e),
-    }
+    let not_found = DomainError::not_found(Resource::CustomerGroup, id);
+    crate::error::conflict_or_missing(conn, "customer_groups", project, id.0, expected, not_found).await
 }
 
 async fn create(
@@ -167,6 +155,16 @@ async fn save(
     expected: Version,
 ) -> TxResult<CustomerGroup> {
     check_group_custom(conn, ctx.project_id, group).await?;
+    write(conn, ctx, group, expected).await
+}
+
+/// The versioned `UPDATE` of a group and its `customer-group.updated` event.
+async fn write(
+    conn: &mut AsyncPgConnection,
+    ctx: &WriteContext,
+    group: &CustomerGroup,
+    expected: Version,
+) -> TxResult<CustomerGroup> {
     let r = GroupRow::from_domain(ctx.project_id, group);
     let updated = crate::sql::cached(
         diesel::update(
@@ -272,8 +270,10 @@ async fn patch(
     if effective == 0 {
         return Ok(current);
     }
-    // The row is locked: the version cannot move under us, so this save always matches.
-    save(conn, ctx, &next, current.version()).await
+    // The row is locked: the version cannot move under us, so this write always matches. A
+    // patch leaves the custom fields as they are, and type saves keep stored fields conforming:
+    // there is nothing to check against the type.
+    write(conn, ctx, &next, current.version()).await
 }
 
 async fn delete(

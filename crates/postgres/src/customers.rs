@@ -217,10 +217,8 @@ async fn update(
         .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
     }
     // The event carries the whole customer; the answer what was asked for.
-    let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
-    let mut list = [customer];
-    load_relations(conn, ctx.project_id, &mut list, loaded).await?;
-    let [customer] = list;
+    let loaded = if changed { Relations::ALL } else { relations };
+    let customer = queries::with_relations(conn, ctx.project_id, customer, loaded).await?;
     if changed {
         record(conn, &Event::customer_updated(ctx, &customer)).await?;
     }

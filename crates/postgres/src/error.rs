@@ -7,9 +7,16 @@
 //! (503); neither shows SQL or internals to clients.
 
 use diesel::result::{DatabaseErrorKind, Error as DieselError};
+use diesel::sql_types::BigInt;
+use diesel::QueryableByName;
 use diesel_async::pooled_connection::deadpool::PoolError;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use uuid::Uuid;
+use xclade_domain::customer_group::ExpectedVersion;
 use xclade_domain::error::{DomainError, Lookup};
-use xclade_domain::Resource;
+use xclade_domain::{ProjectId, Resource};
+
+use crate::sql::{Bind, Sql};
 
 /// The error of a step inside a transaction: a database error (which may still be retried
 /// or mapped) or a decided domain error (which rolls the transaction back as it is).
@@ -84,6 +91,35 @@ pub fn constraint_error(constraint: &str, value: &str) -> Option<DomainError> {
         }
         _ => return None,
     })
+}
+
+#[derive(QueryableByName)]
+struct StoredVersion {
+    #[diesel(sql_type = BigInt)]
+    version: i64,
+}
+
+/// After an optimistic write of row `id` of `table` (a table of this crate with `project_id`,
+/// `id` and `version`) matched no row: `VersionConflict` with the stored version, or
+/// `not_found` when the project has no such row.
+pub(crate) async fn conflict_or_missing(
+    conn: &mut AsyncPgConnection,
+    table: &'static str,
+    project: ProjectId,
+    id: Uuid,
+    expected: ExpectedVersion,
+    not_found: DomainError,
+) -> TxError {
+    let mut sql = Sql::new(&format!("SELECT version FROM {table} WHERE project_id = "));
+    sql.bind(Bind::Uuid(project.0)).push(" AND id = ").bind(Bind::Uuid(id));
+    let current: Result<Vec<StoredVersion>, _> = sql.query().load(conn).await;
+    match current.map(|rows| rows.into_iter().next()) {
+        Ok(Some(StoredVersion { version: current })) => {
+            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
+        }
+        Ok(None) => TxError::Domain(not_found),
+        Err(e) => TxError::Db(e),
+    }
 }
 
 /// A type a group refers to does not exist (the same FK, violated from the group's side).

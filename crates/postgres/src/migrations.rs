@@ -19,15 +19,15 @@ pub enum MigrationError {
 
 type Wrapper = AsyncConnectionWrapper<AsyncPgConnection>;
 
-async fn with_connection<T, F>(database_url: &str, f: F) -> Result<T, MigrationError>
+/// Runs one harness operation, which counts the migrations it names, on a blocking connection.
+async fn counted<F>(database_url: &str, op: F) -> Result<usize, MigrationError>
 where
-    T: Send + 'static,
-    F: FnOnce(&mut Wrapper) -> Result<T, MigrationError> + Send + 'static,
+    F: FnOnce(&mut Wrapper) -> diesel::migration::Result<usize> + Send + 'static,
 {
     let url = database_url.to_owned();
     tokio::task::spawn_blocking(move || {
         let mut conn = Wrapper::establish(&url).map_err(|e| MigrationError::Connect(e.to_string()))?;
-        f(&mut conn)
+        op(&mut conn).map_err(|e| MigrationError::Migrate(e.to_string()))
     })
     .await
     .map_err(|e| MigrationError::Migrate(e.to_string()))?
@@ -35,30 +35,15 @@ where
 
 /// Applies every pending migration; returns how many were applied.
 pub async fn run_migrations(database_url: &str) -> Result<usize, MigrationError> {
-    with_connection(database_url, |conn| {
-        conn.run_pending_migrations(MIGRATIONS)
-            .map(|applied| applied.len())
-            .map_err(|e| MigrationError::Migrate(e.to_string()))
-    })
-    .await
+    counted(database_url, |conn| conn.run_pending_migrations(MIGRATIONS).map(|named| named.len())).await
 }
 
 /// Reverts every applied migration (used by the up → down → up test).
 pub async fn revert_all_migrations(database_url: &str) -> Result<usize, MigrationError> {
-    with_connection(database_url, |conn| {
-        conn.revert_all_migrations(MIGRATIONS)
-            .map(|reverted| reverted.len())
-            .map_err(|e| MigrationError::Migrate(e.to_string()))
-    })
-    .await
+    counted(database_url, |conn| conn.revert_all_migrations(MIGRATIONS).map(|named| named.len())).await
 }
 
 /// Whether every embedded migration has been applied (used by `/health/ready`).
 pub async fn pending_migrations(database_url: &str) -> Result<usize, MigrationError> {
-    with_connection(database_url, |conn| {
-        conn.pending_migrations(MIGRATIONS)
-            .map(|pending| pending.len())
-            .map_err(|e| MigrationError::Migrate(e.to_string()))
-    })
-    .await
+    counted(database_url, |conn| conn.pending_migrations(MIGRATIONS).map(|named| named.len())).await
 }

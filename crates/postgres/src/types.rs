@@ -96,20 +96,8 @@ async fn conflict_or_missing(
     id: TypeId,
     expected: ExpectedVersion,
 ) -> TxError {
-    let current: Result<Option<i64>, _> = t::table
-        .filter(t::project_id.eq(project.0))
-        .filter(t::id.eq(id.0))
-        .select(t::version)
-        .first(conn)
-        .await
-        .optional();
-    match current {
-        Ok(Some(current)) => {
-            TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
-        }
-        Ok(None) => type_not_found(id),
-        Err(e) => TxError::Db(e),
-    }
+    let not_found = DomainError::not_found(Resource::Type, id);
+    crate::error::conflict_or_missing(conn, "types", project, id.0, expected, not_found).await
 }
 
 async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> TxResult<Type> {
@@ -262,7 +250,10 @@ pub(crate) async fn custom_typing(conn: &mut AsyncPgConnection, project: Project
 }
 
 /// Before a group is written with custom fields: reads its type `FOR SHARE` (so a concurrent
-/// type save is ordered with this write) and checks the fields against it as committed.
+/// type save is ordered with this write) and checks the fields against it as committed — the
+/// one check the service cannot make, since the type may change after the service read it.
+/// That the type may be used on groups is the service's rule alone: a type's resource types
+/// never change.
 pub(crate) async fn check_group_custom(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
@@ -280,7 +271,6 @@ pub(crate) async fn check_group_custom(
         .await
         .optional()?;
     let ty = row.ok_or_else(|| TxError::Domain(missing_type(custom.type_id)))?.into_domain()?;
-    ty.check_usable_on_groups()?;
     ty.check_fields(&custom.fields)?;
     Ok(())
 }

@@ -65,6 +65,17 @@ impl RelayStatus {
             tracing::info!(from = state_name(before), to = state_name(state), "event relay state changed");
         }
     }
+
+    /// One more failure in a row (`failures` counts them): the relay is in `state`, the first
+    /// failure of a run is logged by `log_first`, and the relay waits before it tries again.
+    async fn back_off(&self, failures: &mut u32, state: u8, log_first: impl FnOnce()) {
+        *failures += 1;
+        self.set_state(state);
+        if *failures == 1 {
+            log_first();
+        }
+        tokio::time::sleep(backoff(*failures, MAX_BACKOFF)).await;
+    }
 }
 
 impl EventsStatus for RelayStatus {
@@ -124,12 +135,9 @@ pub async fn run(
         match relay.prepare().await {
             Ok(()) => break,
             Err(e) => {
-                failures += 1;
-                status.set_state(NATS_DOWN);
-                if failures == 1 {
-                    tracing::warn!(error = %e, "event relay waits for NATS");
-                }
-                tokio::time::sleep(backoff(failures, MAX_BACKOFF)).await;
+                status
+                    .back_off(&mut failures, NATS_DOWN, || tracing::warn!(error = %e, "event relay waits for NATS"))
+                    .await;
             }
         }
     }
@@ -153,12 +161,12 @@ pub async fn run(
                 }
                 if let Some(e) = report.publish_error {
                     status.publish_errors.fetch_add(1, Ordering::Relaxed);
-                    failures += 1;
-                    status.set_state(NATS_DOWN);
-                    if failures == 1 {
-                        tracing::warn!(error = %e, published = report.published, "event relay: publish failed; backing off");
-                    }
-                    tokio::time::sleep(backoff(failures, MAX_BACKOFF)).await;
+                    let published = report.published;
+                    status
+                        .back_off(&mut failures, NATS_DOWN, || {
+                            tracing::warn!(error = %e, published, "event relay: publish failed; backing off");
+                        })
+                        .await;
                     continue;
                 }
                 failures = 0;
@@ -168,12 +176,13 @@ pub async fn run(
                 }
             }
             Err(e) => {
-                failures += 1;
-                status.set_state(DB_DOWN);
-                if failures == 1 {
-                    tracing::warn!(error = %e, "event relay: the outbox failed; backing off");
-                }
-                tokio::time::sleep(backoff(failures, MAX_BACKOFF)).await;
+                status
+                    .back_off(
+                        &mut failures,
+                        DB_DOWN,
+                        || tracing::warn!(error = %e, "event relay: the outbox failed; backing off"),
+                    )
+                    .await;
             }
         }
     }

@@ -31,7 +31,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use diesel::sql_types::Text;
+use diesel::sql_types::{BigInt, Text};
 use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
@@ -124,6 +124,52 @@ impl TestDb {
     /// The name of this test's database.
     pub fn name(&self) -> &str {
         &self.name
+    }
+
+    /// A direct connection to this database, for checks the API cannot make.
+    ///
+    /// # Panics
+    ///
+    /// When the database cannot be reached.
+    pub async fn connect(&self) -> AsyncPgConnection {
+        connect(&self.url).await.unwrap_or_else(|e| panic!("xclade-testkit: {e}"))
+    }
+
+    /// [`count`] on a new connection.
+    pub async fn count(&self, sql: &str) -> i64 {
+        count(&mut self.connect().await, sql).await
+    }
+
+    /// Runs `sql` (one or more statements) on a new connection; panics when it fails.
+    pub async fn exec(&self, sql: &str) {
+        if let Err(e) = exec(&mut self.connect().await, sql).await {
+            panic!("xclade-testkit: {e}");
+        }
+    }
+
+    /// An outage of this database while the server stays up: `false` refuses new connections
+    /// and ends the open ones; `true` accepts connections again.
+    ///
+    /// # Panics
+    ///
+    /// When the server cannot be reached or refuses the change.
+    pub async fn set_connections(&self, allow: bool) {
+        let outcome = async {
+            let mut admin = connect(&self.server.admin_url()).await?;
+            exec(&mut admin, &format!("ALTER DATABASE {} ALLOW_CONNECTIONS {allow}", quote_ident(&self.name))).await?;
+            if !allow {
+                let others = format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{}' \
+                     AND pid <> pg_backend_pid()",
+                    self.name
+                );
+                exec(&mut admin, &others).await?;
+            }
+            Ok::<(), String>(())
+        };
+        if let Err(e) = outcome.await {
+            panic!("xclade-testkit: cannot set the connections of {}: {e}", self.name);
+        }
     }
 }
 
@@ -376,6 +422,23 @@ async fn exec(conn: &mut AsyncPgConnection, sql: &str) -> Result<(), String> {
 }
 
 #[derive(QueryableByName)]
+struct Count {
+    #[diesel(sql_type = BigInt)]
+    n: i64,
+}
+
+/// The `n` of the first row of `sql`, which answers a `bigint` column named `n`
+/// (`SELECT count(*) AS n …`).
+///
+/// # Panics
+///
+/// When the query fails or answers no row.
+pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
+    let rows: Vec<Count> = diesel::sql_query(sql).load(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
+    rows.into_iter().next().map_or_else(|| panic!("{sql}: no row"), |r| r.n)
+}
+
+#[derive(QueryableByName)]
 struct Datname {
     #[diesel(sql_type = Text)]
     datname: String,
@@ -434,18 +497,9 @@ fn env_flag(var: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use diesel::sql_types::BigInt;
 
-    #[derive(QueryableByName)]
-    struct Count {
-        #[diesel(sql_type = BigInt)]
-        n: i64,
-    }
-
-    async fn count(url: &str, sql: &str) -> i64 {
-        let mut conn = connect(url).await.expect("connect");
-        let rows = diesel::sql_query(sql).load::<Count>(&mut conn).await.expect("count query");
-        <[Count]>::first(&rows).expect("one row").n
+    async fn count_at(url: &str, sql: &str) -> i64 {
+        count(&mut connect(url).await.expect("connect"), sql).await
     }
 
     async fn exists(name: &str) -> bool {
@@ -463,8 +517,8 @@ mod tests {
 
         for db in [&a, &b] {
             assert!(db.name().starts_with(TEST_DB_PREFIX), "{}", db.name());
-            assert_eq!(count(db.url(), "SELECT count(*) AS n FROM customers").await, 0);
-            let applied = count(db.url(), "SELECT count(*) AS n FROM __diesel_schema_migrations");
+            assert_eq!(count_at(db.url(), "SELECT count(*) AS n FROM customers").await, 0);
+            let applied = count_at(db.url(), "SELECT count(*) AS n FROM __diesel_schema_migrations");
             assert!(applied.await > 0);
         }
 
@@ -476,14 +530,14 @@ mod tests {
         )
         .await
         .expect("insert into a");
-        assert_eq!(count(a.url(), "SELECT count(*) AS n FROM projects").await, 1);
-        assert_eq!(count(b.url(), "SELECT count(*) AS n FROM projects").await, 0);
+        assert_eq!(count_at(a.url(), "SELECT count(*) AS n FROM projects").await, 1);
+        assert_eq!(count_at(b.url(), "SELECT count(*) AS n FROM projects").await, 0);
 
         // The template is marked as such and closed to connections.
         let template = TEMPLATE.lock().await.clone().expect("template cached");
         assert!(exists(&template).await);
         let admin_url = Server::from_env().admin_url();
-        let marked = count(
+        let marked = count_at(
             &admin_url,
             &format!(
                 "SELECT count(*) AS n FROM pg_database WHERE datname = '{template}' \

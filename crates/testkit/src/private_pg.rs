@@ -484,19 +484,10 @@ fn shell_quote(s: &str) -> String {
 /// `runuser -u postgres -- PROGRAM`, else `su postgres -s /bin/sh -c 'exec PROGRAM "$@"' sh`;
 /// the caller appends the arguments.
 fn as_owner(program: &Path) -> Command {
-    if runuser_available() {
-        let mut cmd = Command::new("runuser");
-        cmd.args(["-u", OWNER, "--"]).arg(program);
-        cmd
-    } else {
-        let mut cmd = Command::new("su");
-        cmd.args([OWNER, "-s", "/bin/sh", "-c"])
-            .arg(format!("exec {} \"$@\"", shell_quote(&program.to_string_lossy())))
-            .arg("sh");
-        cmd
-    }
+    Command::from(as_owner_sync(program))
 }
 
+/// [`as_owner`], for blocking use.
 fn as_owner_sync(program: &Path) -> StdCommand {
     if runuser_available() {
         let mut cmd = StdCommand::new("runuser");

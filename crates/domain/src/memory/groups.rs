@@ -1,6 +1,6 @@
 //! [`CustomerGroupRepository`] over the in-memory state.
 
-use super::query::{matches, sort_by};
+use super::query::{by_key, query_page, sort_by};
 use super::{contains_ci, page, MemoryStore, State};
 use crate::customer::{Customer, Listed};
 use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
@@ -31,6 +31,22 @@ impl State {
 
     /// What the unique constraints and the type check of a group write refuse.
     fn check_group(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
+        self.check_unique(project, g)?;
+        // The service checked the fields against the type it read; under the store's lock this
+        // is the check against the type as it is now (the one a concurrent type save can change).
+        if let Some(custom) = &g.custom() {
+            let t =
+                self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
+                    resource: Resource::Type,
+                    lookup: Lookup::Id(custom.type_id.to_string()),
+                })?;
+            t.check_fields(&custom.fields)?;
+        }
+        Ok(())
+    }
+
+    /// What the unique constraints on a group's name and key refuse.
+    fn check_unique(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
         for ((p, id), other) in &self.groups {
             if *p != project || *id == g.id() {
                 continue;
@@ -51,14 +67,6 @@ impl State {
                     });
                 }
             }
-        }
-        if let Some(custom) = &g.custom() {
-            let t =
-                self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
-                    resource: Resource::Type,
-                    lookup: Lookup::Id(custom.type_id.to_string()),
-                })?;
-            t.check_fields(&custom.fields)?;
         }
         Ok(())
     }
@@ -85,27 +93,11 @@ impl CustomerGroupRepository for MemoryStore {
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup> {
-        self.read(|s| {
-            s.groups
-                .iter()
-                .find(|((p, _), g)| *p == project && g.key().is_some_and(|k| k.as_str() == key))
-                .map(|(_, g)| g.clone())
-                .ok_or_else(|| DomainError::not_found_key(Resource::CustomerGroup, key))
-        })
+        self.read(|s| by_key(&s.groups, project, key, |g| g.key().map(|k| k.as_str()), Resource::CustomerGroup))
     }
 
     async fn query(&self, project: ProjectId, query: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {
-        self.read(|s| {
-            let mut found = Vec::new();
-            for ((p, _), g) in &s.groups {
-                if *p == project && query.predicate.as_ref().map(|e| matches(e, g)).transpose()?.unwrap_or(true) {
-                    found.push(g.clone());
-                }
-            }
-            sort_by(&mut found, &query.sort);
-            let total = query.with_total.then(|| i64::try_from(found.len()).unwrap_or(i64::MAX));
-            Ok(QueryPage { results: page(found, u64::from(query.offset), query.limit), total })
-        })
+        self.read(|s| query_page(&s.groups, project, query))
     }
 
     async fn list(&self, project: ProjectId, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
@@ -146,7 +138,8 @@ impl CustomerGroupRepository for MemoryStore {
             if effective == 0 {
                 return Ok(current);
             }
-            s.check_group(ctx.project_id, &next)?;
+            // A patch leaves the custom fields as they are: only the name can collide.
+            s.check_unique(ctx.project_id, &next)?;
             s.groups.insert((ctx.project_id, id), next.clone());
             s.record(Event::group(ctx, EventKind::GroupUpdated, &next));
             Ok(next)

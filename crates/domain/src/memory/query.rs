@@ -11,7 +11,8 @@
 use crate::custom_type::Type;
 use crate::customer_group::CustomerGroup;
 use crate::error::{DomainError, DomainResult};
-use crate::paging::{Sort, SortField};
+use crate::ids::ProjectId;
+use crate::paging::{GroupQuery, QueryPage, Sort, SortField};
 use crate::predicate::{CmpOp, Expr, Field, Value};
 use chrono::{DateTime, NaiveDate, Utc};
 use std::cmp::Ordering;
@@ -166,6 +167,40 @@ fn compare<R: Queryable>(r: &R, field: &Field, op: CmpOp, value: &Value) -> Doma
         },
     };
     Ok(holds(ord, op))
+}
+
+/// The project's resource (from `stored`, keyed by project and id) whose `key_of` is `key`;
+/// `NotFound` naming the key otherwise.
+pub fn by_key<'a, K: 'a, R: Clone + 'a>(
+    stored: impl IntoIterator<Item = (&'a (ProjectId, K), &'a R)>,
+    project: ProjectId,
+    key: &str,
+    key_of: impl Fn(&R) -> Option<&str>,
+    resource: crate::Resource,
+) -> DomainResult<R> {
+    stored
+        .into_iter()
+        .find(|((p, _), r)| *p == project && key_of(r) == Some(key))
+        .map(|(_, r)| r.clone())
+        .ok_or_else(|| DomainError::not_found_key(resource, key))
+}
+
+/// One page of the project's resources (from `stored`, keyed by project and id) that match the
+/// `where` query, in its order, with the total when asked for: groups and types alike.
+pub fn query_page<'a, K: 'a, R: Queryable + Clone + 'a>(
+    stored: impl IntoIterator<Item = (&'a (ProjectId, K), &'a R)>,
+    project: ProjectId,
+    query: &GroupQuery,
+) -> DomainResult<QueryPage<R>> {
+    let mut found = Vec::new();
+    for ((p, _), r) in stored {
+        if *p == project && query.predicate.as_ref().map(|e| matches(e, r)).transpose()?.unwrap_or(true) {
+            found.push(r.clone());
+        }
+    }
+    sort_by(&mut found, &query.sort);
+    let total = query.with_total.then(|| i64::try_from(found.len()).unwrap_or(i64::MAX));
+    Ok(QueryPage { results: super::page(found, u64::from(query.offset), query.limit), total })
 }
 
 /// Sorts by the sort fields in order, then by id (the default order).

@@ -307,3 +307,37 @@ fn the_relay_publishes_every_event_once() {
     assert_eq!(publisher.messages().len(), 2);
     assert_eq!(block_on(EventOutbox::stats(store.as_ref())).unwrap().pending, 0);
 }
+
+#[test]
+fn groups_and_types_by_key() {
+    let (store, p) = setup();
+    let groups = store.group_service(1000);
+    block_on(groups.create(&p, group("Plain", None))).unwrap();
+    let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
+    assert_eq!(block_on(groups.get(&p, &GroupTarget::Key(GroupKey::parse("gold").unwrap()))).unwrap(), gold);
+    let err = block_on(groups.get(&p, &GroupTarget::Key(GroupKey::parse("nope").unwrap()))).unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerGroup, .. }), "{err:?}");
+    let types = store.type_service();
+    let t = block_on(types.create(&p, tier_type())).unwrap();
+    assert_eq!(block_on(types.get(&p, &TypeTarget::Key(TypeKey::parse("loyalty").unwrap()))).unwrap(), t);
+    let err = block_on(types.get(&p, &TypeTarget::Key(TypeKey::parse("nope").unwrap()))).unwrap_err();
+    assert!(matches!(err, DomainError::NotFound { resource: Resource::Type, .. }), "{err:?}");
+}
+
+#[test]
+fn an_admin_update_keeps_the_custom_fields() {
+    let (store, p) = setup();
+    block_on(store.type_service().create(&p, tier_type())).unwrap();
+    let groups = store.group_service(1000);
+    let mut d = group("Gold", None);
+    d.custom = Some(CustomDraft {
+        type_ref: TypeRef::Key("loyalty".into()),
+        fields: [("tier".to_owned(), json!("gold"))].into_iter().collect(),
+    });
+    let gold = block_on(groups.create(&p, d)).unwrap();
+    let renamed =
+        block_on(groups.admin_update(&p, gold.id(), Some(GroupName::parse("name", "Platinum").unwrap()), None))
+            .unwrap();
+    assert_eq!((renamed.name().as_str(), renamed.version()), ("Platinum", Version::new(2).unwrap()));
+    assert_eq!(renamed.custom(), gold.custom());
+}

@@ -1,8 +1,8 @@
 //! [`TypeRepository`] over the in-memory state.
 
 use super::groups::check_version;
-use super::query::{matches, sort_by};
-use super::{page, MemoryStore, State};
+use super::query::{by_key, query_page};
+use super::{MemoryStore, State};
 use crate::custom_type::{Type, TypeQuery};
 use crate::customer_group::{ExpectedVersion, Version};
 use crate::error::{DomainError, DomainResult};
@@ -63,27 +63,11 @@ impl TypeRepository for MemoryStore {
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<Type> {
-        self.read(|s| {
-            s.types
-                .iter()
-                .find(|((p, _), t)| *p == project && t.key().as_str() == key)
-                .map(|(_, t)| t.clone())
-                .ok_or_else(|| DomainError::not_found_key(Resource::Type, key))
-        })
+        self.read(|s| by_key(&s.types, project, key, |t| Some(t.key().as_str()), Resource::Type))
     }
 
     async fn query(&self, project: ProjectId, query: &TypeQuery) -> DomainResult<QueryPage<Type>> {
-        self.read(|s| {
-            let mut found = Vec::new();
-            for ((p, _), t) in &s.types {
-                if *p == project && query.predicate.as_ref().map(|e| matches(e, t)).transpose()?.unwrap_or(true) {
-                    found.push(t.clone());
-                }
-            }
-            sort_by(&mut found, &query.sort);
-            let total = query.with_total.then(|| i64::try_from(found.len()).unwrap_or(i64::MAX));
-            Ok(QueryPage { results: page(found, u64::from(query.offset), query.limit), total })
-        })
+        self.read(|s| query_page(&s.types, project, query))
     }
 
     async fn save(&self, ctx: &WriteContext, t: &Type, expected: Version) -> DomainResult<Type> {

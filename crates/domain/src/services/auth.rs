@@ -254,13 +254,18 @@ mod tests {
         assert!(matches!(block_on(svc.client_credentials("cid", "wrong", None)), Err(OAuthError::InvalidClient)));
     }
 
+    /// A hasher that must verify exactly once, against the dummy hash (no stored hash).
+    fn hashing_once_without_a_hash() -> MockPasswordHasher {
+        let mut hasher = MockPasswordHasher::new();
+        hasher.expect_verify().times(1).withf(|_, hash| hash.is_none()).returning(|_, _| Ok(false));
+        hasher
+    }
+
     #[test]
     fn unknown_client_still_hashes_once() {
         let mut repo = MockProjectRepository::new();
         repo.expect_find_api_clients().returning(|_| Ok(vec![]));
-        let mut hasher = MockPasswordHasher::new();
-        hasher.expect_verify().times(1).withf(|_, hash| hash.is_none()).returning(|_, _| Ok(false));
-        let svc = service(repo, hasher);
+        let svc = service(repo, hashing_once_without_a_hash());
         assert!(matches!(block_on(svc.client_credentials("nobody", "x", None)), Err(OAuthError::InvalidClient)));
     }
 
@@ -268,9 +273,7 @@ mod tests {
     fn login_unknown_email_does_the_same_work() {
         let mut repo = MockProjectRepository::new();
         repo.expect_find_admin_users().returning(|_| Ok(vec![]));
-        let mut hasher = MockPasswordHasher::new();
-        hasher.expect_verify().times(1).withf(|_, hash| hash.is_none()).returning(|_, _| Ok(false));
-        let svc = service(repo, hasher);
+        let svc = service(repo, hashing_once_without_a_hash());
         assert!(matches!(block_on(svc.login("x@y.io", "p")), Err(DomainError::InvalidCredentials)));
     }
 

@@ -1,12 +1,12 @@
 //! Customer use cases (admin family, §2).
 
-use super::write_context;
+use super::{check_list_limit, write_context};
 use crate::auth::Principal;
 use crate::customer::{
     check_membership_lists, Address, AddressFields, Customer, CustomerDraft, CustomerFilter, CustomerPatch, Listed,
-    Relations, MAX_LIST_LIMIT,
+    Relations,
 };
-use crate::error::{DomainError, DomainResult};
+use crate::error::DomainResult;
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::ports::{Clock, CreateOutcome, CustomerRepository, IdGenerator, IdempotencyClaim};
 use std::sync::Arc;
@@ -58,9 +58,7 @@ impl CustomerService {
         filter: &CustomerFilter,
         relations: Relations,
     ) -> DomainResult<Listed<Customer>> {
-        if filter.limit > MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
-        }
+        check_list_limit(filter.limit)?;
         filter.validate()?;
         self.repo.list(principal.project_id, filter, relations).await
     }
@@ -118,9 +116,7 @@ impl CustomerService {
         limit: u32,
         offset: u64,
     ) -> DomainResult<Listed<Address>> {
-        if limit > MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
-        }
+        check_list_limit(limit)?;
         self.repo.list_addresses(principal.project_id, customer, limit, offset).await
     }
 
@@ -132,10 +128,7 @@ impl CustomerService {
         fields: AddressFields,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let fields = fields.validated()?;
-        let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let address = AddressId(self.ids.new_id());
-        self.repo.upsert_address(&ctx, customer, address, true, &fields, relations).await
+        self.upsert_address(principal, customer, None, fields, relations).await
     }
 
     /// Changes an address of a customer; returns the refreshed customer.
@@ -147,9 +140,22 @@ impl CustomerService {
         fields: AddressFields,
         relations: Relations,
     ) -> DomainResult<Customer> {
+        self.upsert_address(principal, customer, Some(address), fields, relations).await
+    }
+
+    /// Writes the validated `fields` to the address `existing`, or to a new one when `None`.
+    async fn upsert_address(
+        &self,
+        principal: &Principal,
+        customer: CustomerId,
+        existing: Option<AddressId>,
+        fields: AddressFields,
+        relations: Relations,
+    ) -> DomainResult<Customer> {
         let fields = fields.validated()?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        self.repo.upsert_address(&ctx, customer, address, false, &fields, relations).await
+        let address = existing.unwrap_or_else(|| AddressId(self.ids.new_id()));
+        self.repo.upsert_address(&ctx, customer, address, existing.is_none(), &fields, relations).await
     }
 
     /// Deletes an address of a customer; returns the refreshed customer.
@@ -173,30 +179,21 @@ fn dedup<T: Ord>(mut v: Vec<T>) -> Vec<T> {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{clock, ids, principal_as};
     use super::*;
-    use crate::auth::{Actor, Scope};
-    use crate::ids::ProjectId;
-    use crate::ports::{MockClock, MockCustomerRepository, MockIdGenerator};
+    use crate::auth::Actor;
+    use crate::error::DomainError;
+    use crate::ports::MockCustomerRepository;
     use crate::Resource;
-    use chrono::Utc;
     use futures::executor::block_on;
     use serde_json::Map;
 
     fn principal() -> Principal {
-        Principal {
-            project_id: ProjectId(uuid::Uuid::nil()),
-            project_key: "demo".into(),
-            actor: Actor::User("u1".into()),
-            scopes: vec![Scope::manage_project("demo")],
-        }
+        principal_as(Actor::User("u1".into()))
     }
 
     fn service(repo: MockCustomerRepository) -> CustomerService {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let mut ids = MockIdGenerator::new();
-        ids.expect_new_id().returning(uuid::Uuid::now_v7);
-        CustomerService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+        CustomerService::new(Arc::new(repo), clock(), ids())
     }
 
     fn gid(n: u128) -> GroupId {

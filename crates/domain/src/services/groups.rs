@@ -1,6 +1,6 @@
 //! Customer-group use cases, shared by both families (§2.6, §3).
 
-use super::write_context;
+use super::{check_list_limit, write_context};
 use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
@@ -181,12 +181,7 @@ impl GroupService {
 
     /// Groups of the principal's project matching an admin-family filter, one page.
     pub async fn list(&self, principal: &Principal, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
-        if filter.limit > crate::customer::MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!(
-                "Field 'limit' must be at most {}",
-                crate::customer::MAX_LIST_LIMIT
-            )));
-        }
+        check_list_limit(filter.limit)?;
         filter.validate()?;
         self.repo.list(principal.project_id, filter).await
     }
@@ -328,21 +323,11 @@ impl GroupService {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{clock, ids, principal};
     use super::*;
-    use crate::auth::{Actor, Scope};
-    use crate::ids::ProjectId;
-    use crate::ports::{MockClock, MockCustomerGroupRepository, MockIdGenerator, MockTypeRepository};
+    use crate::ports::{MockCustomerGroupRepository, MockTypeRepository};
     use chrono::Utc;
     use futures::executor::block_on;
-
-    fn principal() -> Principal {
-        Principal {
-            project_id: ProjectId(uuid::Uuid::nil()),
-            project_key: "demo".into(),
-            actor: Actor::Client("c".into()),
-            scopes: vec![Scope::manage_project("demo")],
-        }
-    }
 
     fn group(version: i64, name: &str) -> CustomerGroup {
         CustomerGroup::from_parts(crate::customer_group::CustomerGroupParts {
@@ -364,11 +349,7 @@ mod tests {
     }
 
     fn service_with_types(repo: MockCustomerGroupRepository, types: MockTypeRepository) -> GroupService {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let mut ids = MockIdGenerator::new();
-        ids.expect_new_id().returning(uuid::Uuid::now_v7);
-        GroupService::new(Arc::new(repo), Arc::new(types), Arc::new(clock), Arc::new(ids), 1000)
+        GroupService::new(Arc::new(repo), Arc::new(types), clock(), ids(), 1000)
     }
 
     const TYPE_ID: u128 = 0x77;
@@ -503,11 +484,34 @@ mod tests {
         CustomerGroup::from_parts(g)
     }
 
+    /// A repository holding `stored` that must not write.
+    fn read_only(stored: CustomerGroup) -> MockCustomerGroupRepository {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(move |_, _| Ok(stored.clone()));
+        repo.expect_save().never();
+        repo
+    }
+
+    /// A repository holding `stored` that saves the group it is given at version `saved`.
+    fn saving_at(stored: CustomerGroup, saved: i64) -> MockCustomerGroupRepository {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(move |_, _| Ok(stored.clone()));
+        repo.expect_save()
+            .withf(move |_, g, _| g.version() == Version::new(saved).unwrap())
+            .returning(|_, g, _| Ok(g.clone()));
+        repo
+    }
+
+    /// The versioned update of group 7 at `expected`.
+    fn update(svc: &GroupService, expected: i64, actions: Vec<GroupAction>) -> DomainResult<CustomerGroup> {
+        let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
+        block_on(svc.update(&principal(), &target, ExpectedVersion::new(expected), actions))
+    }
+
     #[test]
     fn custom_fields_follow_the_group_type() {
         let set =
             |name: &str, v: Option<serde_json::Value>| GroupAction::SetCustomField { name: name.into(), value: v };
-        let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
         // Refused: unknown field, wrong type, removing a required field, removing an unset one.
         let refused: Vec<(GroupAction, Expected)> = vec![
             (set("nope", Some(serde_json::json!(1))), |e| matches!(e, DomainError::InvalidField { .. })),
@@ -516,25 +520,18 @@ mod tests {
             (set("points", None), |e| matches!(e, DomainError::InvalidOperation(_))),
         ];
         for (action, expected) in refused {
-            let mut repo = MockCustomerGroupRepository::new();
-            repo.expect_get().returning(|_, _| Ok(typed_group()));
-            repo.expect_save().never();
-            let svc = service_with_types(repo, types_with(a_type()));
-            let err = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), vec![action.clone()]))
-                .expect_err("refused");
+            let svc = service_with_types(read_only(typed_group()), types_with(a_type()));
+            let err = update(&svc, 1, vec![action.clone()]).expect_err("refused");
             assert!(expected(&err), "{action:?}: {err:?}");
         }
         // Accepted: two effective actions, one no-op.
-        let mut repo = MockCustomerGroupRepository::new();
-        repo.expect_get().returning(|_, _| Ok(typed_group()));
-        repo.expect_save().withf(|_, g, _| g.version() == Version::new(3).unwrap()).returning(|_, g, _| Ok(g.clone()));
-        let svc = service_with_types(repo, types_with(a_type()));
+        let svc = service_with_types(saving_at(typed_group(), 3), types_with(a_type()));
         let actions = vec![
             set("tier", Some(serde_json::json!("gold"))),
             set("tier", Some(serde_json::json!("silver"))),
             set("points", Some(serde_json::json!(5))),
         ];
-        let g = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), actions)).expect("ok");
+        let g = update(&svc, 1, actions).expect("ok");
         assert_eq!(
             g.custom().map(|c| c.fields.clone()),
             Some(fields(serde_json::json!({"tier": "silver", "points": 5})))
@@ -543,10 +540,7 @@ mod tests {
 
     #[test]
     fn set_custom_type_then_fields_in_one_request() {
-        let mut repo = MockCustomerGroupRepository::new();
-        repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
-        repo.expect_save().withf(|_, g, _| g.version() == Version::new(3).unwrap()).returning(|_, g, _| Ok(g.clone()));
-        let svc = service_with_types(repo, types_with(a_type()));
+        let svc = service_with_types(saving_at(group(1, "Gold"), 3), types_with(a_type()));
         let actions = vec![
             GroupAction::SetCustomType(Some(CustomDraft {
                 type_ref: TypeRef::Key("tk".into()),
@@ -554,8 +548,7 @@ mod tests {
             })),
             GroupAction::SetCustomField { name: "points".into(), value: Some(serde_json::json!(2)) },
         ];
-        let target = GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7)));
-        let g = block_on(svc.update(&principal(), &target, ExpectedVersion::new(1), actions)).expect("ok");
+        let g = update(&svc, 1, actions).expect("ok");
         assert_eq!(g.custom().map(|c| c.type_id), Some(TypeId(uuid::Uuid::from_u128(TYPE_ID))));
     }
 
@@ -565,33 +558,13 @@ mod tests {
 
     #[test]
     fn no_op_update_writes_nothing() {
-        let mut repo = MockCustomerGroupRepository::new();
-        repo.expect_get().returning(|_, _| Ok(group(3, "Gold")));
-        repo.expect_save().never();
-        let svc = service(repo);
-        let g = block_on(svc.update(
-            &principal(),
-            &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            ExpectedVersion::new(3),
-            vec![rename("Gold")],
-        ))
-        .expect("ok");
+        let g = update(&service(read_only(group(3, "Gold"))), 3, vec![rename("Gold")]).expect("ok");
         assert_eq!(g.version(), Version::new(3).unwrap());
     }
 
     #[test]
     fn stale_version_is_a_conflict_without_write() {
-        let mut repo = MockCustomerGroupRepository::new();
-        repo.expect_get().returning(|_, _| Ok(group(2, "Gold")));
-        repo.expect_save().never();
-        let svc = service(repo);
-        let err = block_on(svc.update(
-            &principal(),
-            &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            ExpectedVersion::new(1),
-            vec![rename("X")],
-        ))
-        .expect_err("conflict");
+        let err = update(&service(read_only(group(2, "Gold"))), 1, vec![rename("X")]).expect_err("conflict");
         assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }));
     }
 
@@ -602,14 +575,7 @@ mod tests {
         repo.expect_save()
             .withf(|_, g, expected| g.version() == Version::new(3).unwrap() && *expected == Version::new(1).unwrap())
             .returning(|_, g, _| Ok(g.clone()));
-        let svc = service(repo);
-        let g = block_on(svc.update(
-            &principal(),
-            &GroupTarget::Id(GroupId(uuid::Uuid::from_u128(7))),
-            ExpectedVersion::new(1),
-            vec![rename("a"), rename("a"), rename("b")],
-        ))
-        .expect("ok");
+        let g = update(&service(repo), 1, vec![rename("a"), rename("a"), rename("b")]).expect("ok");
         assert_eq!(g.version(), Version::new(3).unwrap());
     }
 

@@ -189,23 +189,28 @@ mod tests {
         assert_eq!(*sent.lock().unwrap(), expected);
     }
 
-    #[test]
-    fn a_failed_publish_ends_the_batch_and_only_acknowledged_events_are_marked() {
-        let events = vec![event(1), event(2), event(3)];
+    /// A batch of `events` whose second fails to publish, sent in `publish_calls` calls: only the
+    /// first event is marked, and the batch is released.
+    fn batch_failing_the_second(events: Vec<Event>, publish_calls: usize) -> BatchReport {
         let mut outbox = MockEventOutbox::new();
         let mut publisher = MockEventPublisher::new();
         let claimed = events.clone();
         outbox.expect_claim().return_once(move |_| Ok(claimed));
-        let second = events[1].id.to_string();
-        // The third event is never sent once the second failed.
-        publisher.expect_publish_all().times(2).returning(move |m| {
-            m.iter().map(|m| if m.msg_id == second { Err(unavailable()) } else { Ok(()) }).collect()
+        let failing = events[1].id.to_string();
+        publisher.expect_publish_all().times(publish_calls).returning(move |m| {
+            m.iter().map(|m| if m.msg_id == failing { Err(unavailable()) } else { Ok(()) }).collect()
         });
         let first = vec![(events[0].project_id, events[0].id)];
         outbox.expect_mark_published().with(eq(first)).times(1).returning(|ids| Ok(ids.len() as u64));
         outbox.expect_release().times(1).returning(|| Ok(()));
         let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
-        let report = block_on(relay.run_batch(10)).unwrap();
+        block_on(relay.run_batch(10)).unwrap()
+    }
+
+    #[test]
+    fn a_failed_publish_ends_the_batch_and_only_acknowledged_events_are_marked() {
+        // One resource: the third event is never sent once the second failed.
+        let report = batch_failing_the_second(vec![event(1), event(2), event(3)], 2);
         assert_eq!((report.claimed, report.published), (3, 1));
         assert!(matches!(report.publish_error, Some(DomainError::Unavailable(_))));
     }
@@ -249,20 +254,8 @@ mod tests {
 
     #[test]
     fn a_failure_in_a_wave_keeps_the_others_acknowledged_and_sends_no_later_wave() {
-        let events = vec![event_of(1, 100), event_of(2, 200), event_of(3, 100)];
-        let mut outbox = MockEventOutbox::new();
-        let mut publisher = MockEventPublisher::new();
-        let claimed = events.clone();
-        outbox.expect_claim().return_once(move |_| Ok(claimed));
-        let failing = events[1].id.to_string();
-        publisher.expect_publish_all().times(1).returning(move |m| {
-            m.iter().map(|m| if m.msg_id == failing { Err(unavailable()) } else { Ok(()) }).collect()
-        });
-        let first = vec![(events[0].project_id, events[0].id)];
-        outbox.expect_mark_published().with(eq(first)).times(1).returning(|ids| Ok(ids.len() as u64));
-        outbox.expect_release().times(1).returning(|| Ok(()));
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
-        let report = block_on(relay.run_batch(10)).unwrap();
+        // Events 1 and 2 go in the first wave; event 3 (after 1 on its resource) never goes.
+        let report = batch_failing_the_second(vec![event_of(1, 100), event_of(2, 200), event_of(3, 100)], 1);
         assert_eq!((report.claimed, report.published), (3, 1));
         assert!(report.publish_error.is_some());
     }

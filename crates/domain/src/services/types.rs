@@ -104,23 +104,13 @@ impl TypeService {
 
 #[cfg(test)]
 mod tests {
+    use super::super::test_support::{clock, ids, principal};
     use super::*;
-    use crate::auth::{Actor, Scope};
     use crate::custom_type::{LocalizedString, TypeKey};
     use crate::error::DomainError;
-    use crate::ids::ProjectId;
-    use crate::ports::{MockClock, MockIdGenerator, MockTypeRepository};
+    use crate::ports::MockTypeRepository;
     use chrono::Utc;
     use futures::executor::block_on;
-
-    fn principal() -> Principal {
-        Principal {
-            project_id: ProjectId(uuid::Uuid::nil()),
-            project_key: "demo".into(),
-            actor: Actor::Client("c".into()),
-            scopes: vec![Scope::manage_project("demo")],
-        }
-    }
 
     fn ls(s: &str) -> LocalizedString {
         LocalizedString::new("name", [("en".to_owned(), s.to_owned())].into_iter().collect()).expect("valid")
@@ -143,11 +133,7 @@ mod tests {
     }
 
     fn service(repo: MockTypeRepository) -> TypeService {
-        let mut clock = MockClock::new();
-        clock.expect_now().returning(Utc::now);
-        let mut ids = MockIdGenerator::new();
-        ids.expect_new_id().returning(uuid::Uuid::now_v7);
-        TypeService::new(Arc::new(repo), Arc::new(clock), Arc::new(ids))
+        TypeService::new(Arc::new(repo), clock(), ids())
     }
 
     #[test]

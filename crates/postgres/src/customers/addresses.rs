@@ -9,7 +9,7 @@ use xclade_domain::customer::{Address, AddressFields, Customer, Listed, Relation
 use xclade_domain::event::{Event, WriteContext};
 use xclade_domain::{AddressId, CustomerId, DomainError, ProjectId, Resource};
 
-use super::queries::{find_customer, keep_only, load_relations};
+use super::queries::{find_customer, keep_only, with_relations};
 use crate::error::{TxError, TxResult};
 use crate::models::{AddressRow, CustomerRow};
 use crate::outbox::record;
@@ -103,10 +103,7 @@ async fn finish(
     owner.default_billing_address_id = billing;
     owner.default_shipping_address_id = shipping;
     owner.updated_at = ctx.now;
-    let mut list = [owner.into_domain()?];
-    let loaded = Relations { groups: true, addresses: true };
-    load_relations(conn, ctx.project_id, &mut list, loaded).await?;
-    let [customer] = list;
+    let customer = with_relations(conn, ctx.project_id, owner.into_domain()?, Relations::ALL).await?;
     record(conn, &Event::customer_updated(ctx, &customer)).await?;
     Ok(keep_only(customer, relations))
 }

@@ -14,7 +14,7 @@ use xclade_domain::customer::{Customer, Relations};
 use xclade_domain::event::{Event, WriteContext};
 use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
 
-use super::queries::{find_customer, keep_only, load_relations};
+use super::queries::{find_customer, keep_only, with_relations};
 use crate::error::{TxError, TxResult};
 use crate::models::actor_json;
 use crate::outbox::record;
@@ -194,10 +194,8 @@ pub(crate) async fn set_groups(
     let changed = !added.is_empty() || !removed.is_empty();
 
     // The event carries the customer with its groups; the answer what was asked for.
-    let loaded = if changed { Relations { groups: true, addresses: true } } else { relations };
-    let mut list = [row.into_domain()?];
-    load_relations(conn, project, &mut list, loaded).await?;
-    let [customer] = list;
+    let loaded = if changed { Relations::ALL } else { relations };
+    let customer = with_relations(conn, project, row.into_domain()?, loaded).await?;
     if changed {
         let added: Vec<GroupId> = added.into_iter().map(GroupId).collect();
         let removed: Vec<GroupId> = removed.into_iter().map(GroupId).collect();

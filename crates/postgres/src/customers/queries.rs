@@ -193,6 +193,19 @@ pub(crate) async fn load_relations(
     attach(page, groups, addresses, relations)
 }
 
+/// `customer` with its `relations` loaded ([`load_relations`] of one).
+pub(crate) async fn with_relations(
+    conn: &mut AsyncPgConnection,
+    project: ProjectId,
+    customer: Customer,
+    relations: Relations,
+) -> TxResult<Customer> {
+    let mut list = [customer];
+    load_relations(conn, project, &mut list, relations).await?;
+    let [customer] = list;
+    Ok(customer)
+}
+
 /// Drops the relations that were loaded for other reasons (an event) but not asked for.
 pub(crate) fn keep_only(mut customer: Customer, relations: Relations) -> Customer {
     customer.keep_relations(relations);

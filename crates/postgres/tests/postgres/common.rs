@@ -1,9 +1,7 @@
 //! The fixture of every repository test: a fresh migrated database, a pool, one project.
 
 use chrono::{DateTime, SubsecRound, Utc};
-use diesel::sql_types::BigInt;
-use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::AsyncPgConnection;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 use xclade_domain::auth::Actor;
@@ -23,12 +21,6 @@ pub struct Fx {
     pub key: String,
     /// Last, so the pool closes before the database is dropped.
     pub db: TestDb,
-}
-
-#[derive(QueryableByName)]
-struct N {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 impl Fx {
@@ -63,17 +55,16 @@ impl Fx {
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(self.db.url()).await.expect("connect")
+        self.db.connect().await
     }
 
     /// Runs `SELECT count(*) AS n …`-style SQL (must alias the number as `n`).
     pub async fn count(&self, sql: &str) -> i64 {
-        let rows: Vec<N> = diesel::sql_query(sql).load(&mut self.conn().await).await.expect("count");
-        rows.into_iter().next().map_or(0, |r| r.n)
+        self.db.count(sql).await
     }
 
     pub async fn exec(&self, sql: &str) {
-        self.conn().await.batch_execute(sql).await.expect("exec");
+        self.db.exec(sql).await;
     }
 
     pub async fn events_of(&self, kind: &str) -> i64 {

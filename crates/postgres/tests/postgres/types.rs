@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xclade_domain::custom_type::{
     FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, Type, TypeAction, TypeKey,
 };
-use xclade_domain::customer_group::{ExpectedVersion, Version};
+use xclade_domain::customer_group::{ExpectedVersion, GroupName, GroupPatch, Version};
 use xclade_domain::paging::GroupQuery;
 use xclade_domain::ports::{CustomerGroupRepository, TypeRepository};
 use xclade_domain::{DomainError, Resource, TypeId};
@@ -133,6 +133,27 @@ async fn groups_hold_their_types() {
         groups.save(&fx.ctx(), &g, Version::new(1).unwrap()).await,
         Err(DomainError::InvalidField { .. })
     ));
+}
+
+/// An admin patch (name, metadata) of a group with custom fields leaves the fields as they are:
+/// it does not read the type again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn patches_keep_the_custom_fields() {
+    let fx = Fx::new().await;
+    let repo = PgTypeRepository::new(fx.pool.clone());
+    let t = a_type("group-fields", vec![def("points", FieldType::Number, false)]);
+    repo.create(&fx.ctx(), &t).await.expect("type");
+    let groups = fx.groups();
+    let gold = groups
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000)
+        .await
+        .expect("gold");
+    let patch = GroupPatch { name: Some(GroupName::parse("name", "Platinum").expect("name")), metadata: None };
+    let patched = groups.patch(&fx.ctx(), gold.id(), &patch).await.expect("patch");
+    assert_eq!((patched.name().as_str(), patched.version().get()), ("Platinum", 2));
+    assert_eq!(patched.custom(), gold.custom());
+    assert_eq!(groups.get(fx.project, gold.id()).await.expect("stored"), patched);
+    assert_eq!(fx.events_of("customer-group.updated").await, 1);
 }
 
 /// A group write holding the type `FOR SHARE` makes a concurrent type save wait, and the save

@@ -1,7 +1,6 @@
 //! §2.1: every row of the admin error table, through real requests.
 
 use crate::{customer_body, json, Ctx, UNKNOWN_ID};
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use xclade_testkit::TestApp;
 
@@ -291,30 +290,11 @@ async fn database_error_500_shows_no_internals() {
     assert_eq!(ctx.get("/admin/customers").await.0, 200);
 }
 
-async fn set_connections(app: &TestApp, allow: bool) {
-    let url = app.db.url();
-    let server = &url[..url.rfind('/').expect("url has a path")];
-    let mut conn = AsyncPgConnection::establish(&format!("{server}/postgres")).await.expect("admin connection");
-    let name = app.db.name();
-    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}"))
-        .execute(&mut conn)
-        .await
-        .expect("alter");
-    if !allow {
-        diesel::sql_query(format!(
-            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-        ))
-        .execute(&mut conn)
-        .await
-        .expect("terminate");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_unreachable_503_on_admin_routes() {
     let ctx = Ctx::new().await;
     let customer = ctx.customer_id("a@b.co").await;
-    set_connections(&ctx.app, false).await;
+    ctx.app.db.set_connections(false).await;
 
     let (s, b) = ctx.post("/admin/customers", customer_body("b@b.co")).await;
     assert_eq!(s, 503);
@@ -330,7 +310,7 @@ async fn database_unreachable_503_on_admin_routes() {
     let (s, b3) = ctx.get("/admin/customer-groups").await;
     assert_eq!((s, &b3), (503, &b));
 
-    set_connections(&ctx.app, true).await;
+    ctx.app.db.set_connections(true).await;
     let mut status = 0;
     for _ in 0..20 {
         status = ctx.get(&format!("/admin/customers/{customer}")).await.0;

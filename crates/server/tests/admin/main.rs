@@ -15,9 +15,9 @@ mod lists;
 mod memberships;
 mod tenancy;
 
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use xclade_testkit::{ProjectFixture, TestApp};
 
@@ -163,12 +163,6 @@ pub fn id_of(v: &Value) -> String {
 }
 
 #[derive(QueryableByName)]
-struct Number {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-#[derive(QueryableByName)]
 struct OneText {
     #[diesel(sql_type = Text)]
     a: String,
@@ -199,14 +193,12 @@ pub struct Db {
 
 impl Db {
     pub async fn connect(app: &TestApp) -> Db {
-        Db { conn: AsyncPgConnection::establish(app.db.url()).await.expect("connect to the test database") }
+        Db { conn: app.db.connect().await }
     }
 
     /// `sql` must select one `bigint` column named `n`.
     pub async fn count(&mut self, sql: &str) -> i64 {
-        let rows: Vec<Number> =
-            diesel::sql_query(sql).load(&mut self.conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-        rows.into_iter().next().map_or_else(|| panic!("{sql}: no row"), |r| r.n)
+        xclade_testkit::db::count(&mut self.conn, sql).await
     }
 
     pub async fn exec(&mut self, sql: &str) {

@@ -1,7 +1,6 @@
 //! §4: health, metrics, OpenAPI, correlation ids, body limit, framework errors, database outage.
 
 use crate::json;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::json;
 use xclade_testkit::TestApp;
 
@@ -117,20 +116,6 @@ async fn oversized_bodies_get_413_after_authentication() {
     assert!(b["errors"][0]["code"].is_string());
 }
 
-async fn set_connections(app: &TestApp, allow: bool) {
-    let url = app.db.url();
-    let server = &url[..url.rfind('/').expect("url has a path")];
-    let mut conn = AsyncPgConnection::establish(&format!("{server}/postgres")).await.expect("admin connection");
-    let name = app.db.name();
-    diesel::sql_query(format!("ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS {allow}"))
-        .execute(&mut conn)
-        .await
-        .expect("alter");
-    if !allow {
-        diesel::sql_query(format!("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()")).execute(&mut conn).await.expect("terminate");
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn database_outage_is_503_and_recovers_by_itself() {
     let app = TestApp::spawn().await;
@@ -139,7 +124,7 @@ async fn database_outage_is_503_and_recovers_by_itself() {
     let ok = app.http.get(app.url("/admin/customers")).bearer_auth(&token).send().await.expect("send");
     assert_eq!(ok.status().as_u16(), 200);
 
-    set_connections(&app, false).await;
+    app.db.set_connections(false).await;
     let started = std::time::Instant::now();
     let (s, b) = json(app.http.get(app.url("/admin/customers")).bearer_auth(&token).send().await.expect("send")).await;
     assert_eq!(s, 503, "{b}");
@@ -152,7 +137,7 @@ async fn database_outage_is_503_and_recovers_by_itself() {
     assert_eq!(s, 503);
     assert!(started.elapsed() < std::time::Duration::from_secs(20), "no hang");
 
-    set_connections(&app, true).await;
+    app.db.set_connections(true).await;
     let mut recovered = false;
     for _ in 0..20 {
         if app.http.get(app.url("/admin/customers")).bearer_auth(&token).send().await.expect("send").status().as_u16()

@@ -8,9 +8,9 @@ mod replicas;
 mod tail;
 mod writes;
 
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::Value;
 use std::time::{Duration, Instant};
 use xclade_server::config::EventsSettings;
@@ -32,12 +32,6 @@ pub fn with_relay(nats: &PrivateNats) -> impl FnOnce(&mut Settings) + '_ {
 }
 
 #[derive(QueryableByName)]
-struct Number {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
-#[derive(QueryableByName)]
 struct Row {
     #[diesel(sql_type = Text)]
     id: String,
@@ -48,12 +42,11 @@ struct Row {
 }
 
 pub async fn db(app: &TestApp) -> AsyncPgConnection {
-    AsyncPgConnection::establish(app.db.url()).await.expect("connect to the test database")
+    app.db.connect().await
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
-    let rows: Vec<Number> = diesel::sql_query(sql).load(conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
-    rows[0].n
+    xclade_testkit::db::count(conn, sql).await
 }
 
 /// (id, kind, resource id) of every outbox row, in write order.

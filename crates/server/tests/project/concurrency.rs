@@ -18,13 +18,16 @@ async fn concurrently(ctx: &Ctx, path: &str, bodies: Vec<Value>) -> Vec<(u16, Va
     join_all(requests).await
 }
 
-fn tally(answers: &[(u16, Value)]) -> std::collections::BTreeMap<(u16, String), usize> {
+/// Asserts how many answers had each status and error code (`""` for a success).
+fn assert_tally(answers: &[(u16, Value)], expected: &[(u16, &str, usize)]) {
     let mut counts = std::collections::BTreeMap::new();
     for (status, body) in answers {
         let code = if *status < 300 { String::new() } else { first_error(body).0 };
         *counts.entry((*status, code)).or_default() += 1;
     }
-    counts
+    let expected: std::collections::BTreeMap<(u16, String), usize> =
+        expected.iter().map(|(status, code, n)| ((*status, (*code).to_owned()), *n)).collect();
+    assert_eq!(counts, expected, "{answers:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -36,12 +39,7 @@ async fn hundred_updates_at_one_version_one_wins() {
         (0..100).map(|i| json!({"version": 1, "actions": [{"action": "changeName", "name": format!("Gold {i}")}]}));
     let answers = concurrently(&ctx, &format!("/customer-groups/{gid}"), bodies.collect()).await;
 
-    let counts = tally(&answers);
-    assert_eq!(
-        counts,
-        [((200, String::new()), 1), ((409, "ConcurrentModification".to_owned()), 99)].into_iter().collect(),
-        "{answers:?}"
-    );
+    assert_tally(&answers, &[(200, "", 1), (409, "ConcurrentModification", 99)]);
     for (status, body) in &answers {
         if *status == 409 {
             assert_eq!(body["errors"][0]["currentVersion"], json!(2), "{body}");
@@ -71,12 +69,7 @@ async fn fifty_creates_at_990_groups_exactly_ten_win() {
 
     let bodies = (0..50).map(|i| json!({"groupName": format!("new-{i}"), "key": format!("new-{i}")}));
     let answers = concurrently(&ctx, "/customer-groups", bodies.collect()).await;
-    let counts = tally(&answers);
-    assert_eq!(
-        counts,
-        [((201, String::new()), 10), ((400, "MaxResourceLimitExceeded".to_owned()), 40)].into_iter().collect(),
-        "{answers:?}"
-    );
+    assert_tally(&answers, &[(201, "", 10), (400, "MaxResourceLimitExceeded", 40)]);
     for (status, body) in &answers {
         if *status == 400 {
             assert_eq!(body["errors"][0]["exceededResource"], "customer-group", "{body}");
@@ -96,36 +89,26 @@ async fn fifty_creates_at_990_groups_exactly_ten_win() {
     assert_eq!((s, first_error(&b).0.as_str()), (400, "MaxResourceLimitExceeded"));
 }
 
+/// Twenty concurrent creates that all take `value` as their `field`: one wins, nineteen are
+/// `DuplicateField` naming it.
+async fn one_of_twenty_wins(ctx: &Ctx, bodies: Vec<Value>, field: &str, value: &str) {
+    let answers = concurrently(ctx, "/customer-groups", bodies).await;
+    assert_tally(&answers, &[(201, "", 1), (400, "DuplicateField", 19)]);
+    for (status, body) in &answers {
+        if *status == 400 {
+            let e = &body["errors"][0];
+            assert_eq!((&e["field"], &e["duplicateValue"]), (&json!(field), &json!(value)), "{body}");
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_creates_with_one_name_or_key() {
     let ctx = Ctx::new().await;
     let bodies = (0..20).map(|i| json!({"groupName": "Gold", "key": format!("k{i}")}));
-    let answers = concurrently(&ctx, "/customer-groups", bodies.collect()).await;
-    assert_eq!(
-        tally(&answers),
-        [((201, String::new()), 1), ((400, "DuplicateField".to_owned()), 19)].into_iter().collect(),
-        "{answers:?}"
-    );
-    for (status, body) in &answers {
-        if *status == 400 {
-            let e = &body["errors"][0];
-            assert_eq!((&e["field"], &e["duplicateValue"]), (&json!("name"), &json!("Gold")), "{body}");
-        }
-    }
-
+    one_of_twenty_wins(&ctx, bodies.collect(), "name", "Gold").await;
     let bodies = (0..20).map(|i| json!({"groupName": format!("Silver {i}"), "key": "silver"}));
-    let answers = concurrently(&ctx, "/customer-groups", bodies.collect()).await;
-    assert_eq!(
-        tally(&answers),
-        [((201, String::new()), 1), ((400, "DuplicateField".to_owned()), 19)].into_iter().collect(),
-        "{answers:?}"
-    );
-    for (status, body) in &answers {
-        if *status == 400 {
-            let e = &body["errors"][0];
-            assert_eq!((&e["field"], &e["duplicateValue"]), (&json!("key"), &json!("silver")), "{body}");
-        }
-    }
+    one_of_twenty_wins(&ctx, bodies.collect(), "key", "silver").await;
     assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups").await, 2);
     // The losers' increments of the group counter were rolled back.
     assert_eq!(ctx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 2);
@@ -146,11 +129,7 @@ async fn concurrent_renames_to_one_name() {
         async move { json(req.send().await.expect("send")).await }
     });
     let answers = join_all(requests).await;
-    assert_eq!(
-        tally(&answers),
-        [((200, String::new()), 1), ((400, "DuplicateField".to_owned()), 9)].into_iter().collect(),
-        "{answers:?}"
-    );
+    assert_tally(&answers, &[(200, "", 1), (400, "DuplicateField", 9)]);
     assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups WHERE name = 'Same'").await, 1);
     assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups WHERE version = 2").await, 1);
 }

@@ -90,33 +90,22 @@ async fn a_token_of_one_project_cannot_touch_another() {
         assert!(b["error_description"].as_str().is_some_and(|d| d.starts_with("Insufficient scope.")), "{b}");
     };
     let http = &app.http;
-    let (s, b) =
-        json(http.get(app.url("/proj-b/customer-groups")).bearer_auth(&token_a).send().await.expect("send")).await;
-    forbidden(s, &b);
-    let (s, b) = json(
-        http.get(app.url(&format!("/proj-b/customer-groups/{gid}"))).bearer_auth(&token_a).send().await.expect("send"),
-    )
-    .await;
-    forbidden(s, &b);
-    let (s, b) =
-        json(http.get(app.url("/proj-b/customer-groups/key=bk")).bearer_auth(&token_a).send().await.expect("send"))
-            .await;
-    forbidden(s, &b);
-    let resp =
-        http.post(app.url("/proj-b/customer-groups")).bearer_auth(&token_a).json(&json!({"groupName": "from a"}));
-    let (s, b) = json(resp.send().await.expect("send")).await;
-    forbidden(s, &b);
     let body = json!({"version": 1, "actions": [{"action": "changeName", "name": "hijacked"}]});
-    let resp = http.post(app.url(&format!("/proj-b/customer-groups/{gid}"))).bearer_auth(&token_a).json(&body);
-    let (s, b) = json(resp.send().await.expect("send")).await;
-    forbidden(s, &b);
-    let resp = http.delete(app.url(&format!("/proj-b/customer-groups/{gid}?version=1"))).bearer_auth(&token_a);
-    let (s, b) = json(resp.send().await.expect("send")).await;
-    forbidden(s, &b);
-    // An unknown project is indistinguishable from another's.
-    let (s, b) =
-        json(http.get(app.url("/nope/customer-groups")).bearer_auth(&token_a).send().await.expect("send")).await;
-    forbidden(s, &b);
+    let b_group = app.url(&format!("/proj-b/customer-groups/{gid}"));
+    let refused = [
+        http.get(app.url("/proj-b/customer-groups")),
+        http.get(b_group.as_str()),
+        http.get(app.url("/proj-b/customer-groups/key=bk")),
+        http.post(app.url("/proj-b/customer-groups")).json(&json!({"groupName": "from a"})),
+        http.post(b_group.as_str()).json(&body),
+        http.delete(app.url(&format!("/proj-b/customer-groups/{gid}?version=1"))),
+        // An unknown project is indistinguishable from another's.
+        http.get(app.url("/nope/customer-groups")),
+    ];
+    for req in refused {
+        let (s, b) = json(req.bearer_auth(&token_a).send().await.expect("send")).await;
+        forbidden(s, &b);
+    }
     // Through its own project, a cannot reach b's group either.
     let (s, b) = json(
         http.get(app.url(&format!("/proj-a/customer-groups/{gid}"))).bearer_auth(&token_a).send().await.expect("send"),

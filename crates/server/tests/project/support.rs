@@ -2,9 +2,9 @@
 //! `manage_project:demo` token, requests by path under `/demo`, and direct SQL.
 
 use crate::json;
-use diesel::sql_types::{BigInt, Text};
+use diesel::sql_types::Text;
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{json, Value};
 use xclade_server::Settings;
 use xclade_testkit::{ProjectFixture, TestApp};
@@ -19,12 +19,6 @@ pub struct Ctx {
     pub fixture: ProjectFixture,
     /// A token of that client (all of its scopes: `manage_project:demo`).
     pub token: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 #[derive(QueryableByName)]
@@ -117,14 +111,12 @@ impl Ctx {
 
     /// A direct connection to the test's database.
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(self.app.db.url()).await.expect("connect")
+        self.app.db.connect().await
     }
 
     /// `SELECT count(*) AS n …` (or any query answering one `bigint` column `n`).
     pub async fn count(&self, sql: &str) -> i64 {
-        let mut conn = self.conn().await;
-        let rows = diesel::sql_query(sql).load::<Count>(&mut conn).await.expect(sql);
-        <[Count]>::first(&rows).map(|r| r.n).expect("one row")
+        self.app.db.count(sql).await
     }
 
     /// A query answering one text column `s`, every row.
@@ -135,7 +127,7 @@ impl Ctx {
     }
 
     pub async fn exec(&self, sql: &str) {
-        self.conn().await.batch_execute(sql).await.expect(sql);
+        self.app.db.exec(sql).await;
     }
 
     /// The number of `events` rows of `kind`.

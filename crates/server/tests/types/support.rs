@@ -1,9 +1,7 @@
 //! Helpers: a spawned server with project `demo` and a `manage_project:demo` token, requests by
 //! path under `/demo`, fixtures for types and groups, and direct SQL.
 
-use diesel::sql_types::BigInt;
-use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_async::AsyncPgConnection;
 use serde_json::{json, Value};
 use xclade_testkit::TestApp;
 
@@ -14,12 +12,6 @@ pub const PROJECT: &str = "demo";
 pub struct Ctx {
     pub app: TestApp,
     pub token: String,
-}
-
-#[derive(QueryableByName)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
 }
 
 /// Status and JSON body of a response.
@@ -100,14 +92,12 @@ impl Ctx {
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(self.app.db.url()).await.expect("connect")
+        self.app.db.connect().await
     }
 
     /// `SELECT count(*) AS n …`.
     pub async fn count(&self, sql: &str) -> i64 {
-        let mut conn = self.conn().await;
-        let rows = diesel::sql_query(sql).load::<Count>(&mut conn).await.expect(sql);
-        <[Count]>::first(&rows).map(|r| r.n).expect("one row")
+        self.app.db.count(sql).await
     }
 
     /// The number of `events` rows of `kind`.
