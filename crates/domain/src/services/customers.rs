@@ -6,7 +6,7 @@ use crate::customer::{
     check_membership_lists, Address, AddressFields, Customer, CustomerDraft, CustomerFilter, CustomerPatch, Listed,
     Relations, MAX_LIST_LIMIT,
 };
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Violation};
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::ports::{Clock, CreateOutcome, CustomerRepository, IdGenerator, IdempotencyClaim};
 use std::sync::Arc;
@@ -59,7 +59,7 @@ impl CustomerService {
         relations: Relations,
     ) -> DomainResult<Listed<Customer>> {
         if filter.limit > MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
+            return Err(DomainError::invalid_field("limit", Violation::TooHigh { max: u64::from(MAX_LIST_LIMIT) }));
         }
         filter.validate()?;
         self.repo.list(principal.project_id, filter, relations).await
@@ -119,7 +119,7 @@ impl CustomerService {
         offset: u64,
     ) -> DomainResult<Listed<Address>> {
         if limit > MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
+            return Err(DomainError::invalid_field("limit", Violation::TooHigh { max: u64::from(MAX_LIST_LIMIT) }));
         }
         self.repo.list_addresses(principal.project_id, customer, limit, offset).await
     }

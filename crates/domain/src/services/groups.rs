@@ -8,7 +8,7 @@ use crate::customer_group::{
     CustomDraft, CustomFields, CustomerGroup, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName,
     GroupPatch, ResolvedAction, TypeRef, Version,
 };
-use crate::error::{DomainError, DomainResult, Lookup};
+use crate::error::{DomainError, DomainResult, Lookup, Violation};
 use crate::ids::{CustomerId, GroupId, TypeId};
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
@@ -182,10 +182,10 @@ impl GroupService {
     /// Groups of the principal's project matching an admin-family filter, one page.
     pub async fn list(&self, principal: &Principal, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>> {
         if filter.limit > crate::customer::MAX_LIST_LIMIT {
-            return Err(DomainError::validation(format!(
-                "Field 'limit' must be at most {}",
-                crate::customer::MAX_LIST_LIMIT
-            )));
+            return Err(DomainError::invalid_field(
+                "limit",
+                Violation::TooHigh { max: u64::from(crate::customer::MAX_LIST_LIMIT) },
+            ));
         }
         filter.validate()?;
         self.repo.list(principal.project_id, filter).await
