@@ -32,6 +32,7 @@ pub fn violation(field: Option<&str>, violation: &Violation) -> String {
             TextKind::GroupName => format!("Field '{f}' must not contain U+0000"),
             TextKind::Localized => format!("Field '{f}' must not contain U+0000."),
             TextKind::EnumLabel => "Enum value labels must not contain U+0000.".into(),
+            // `Plain`, and the plain wording for any kind added later.
             _ => format!("Field '{f}' must not contain the character U+0000"),
         },
         V::TooManyKeys { max } => format!("Field '{f}' must have at most {max} keys"),
