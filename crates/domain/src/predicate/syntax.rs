@@ -1,4 +1,5 @@
-//! What a [`super::PredicateError::Syntax`] found wrong, as data.
+//! What a [`super::PredicateError::Syntax`] found wrong, and what a
+//! [`super::PredicateError::TypeMismatch`] expected, as data.
 
 use super::lexer::quote;
 use std::fmt;
@@ -128,5 +129,27 @@ impl fmt::Display for SyntaxProblem {
                 "Invalid unicode escape in a string literal, expected \\u followed by 4 hex digits (a surrogate pair for characters above U+FFFF)",
             ),
         }
+    }
+}
+
+/// What a plain field must be compared with ([`super::PredicateError::TypeMismatch`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Operand {
+    /// A number literal (`version`).
+    Number,
+    /// A string (`id`, `key`, `name`).
+    String,
+    /// A string holding an ISO 8601 date-time (`createdAt`, `lastModifiedAt`).
+    DateTime,
+}
+
+impl fmt::Display for Operand {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Operand::Number => "a number",
+            Operand::String => "a string",
+            Operand::DateTime => "a date-time string",
+        })
     }
 }
