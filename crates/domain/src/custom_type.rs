@@ -18,7 +18,7 @@ mod tests;
 
 use crate::auth::Actor;
 use crate::customer_group::{GroupKey, Version};
-use crate::error::DomainError;
+use crate::error::{DomainError, FieldProblem, Refusal, TextKind, Violation};
 use crate::ids::TypeId;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
@@ -42,13 +42,10 @@ impl LocalizedString {
     /// text may hold U+0000 (which PostgreSQL cannot store).
     pub fn new(field: &str, entries: BTreeMap<String, String>) -> Result<Self, DomainError> {
         if let Some(bad) = entries.keys().find(|l| l.is_empty() || l.chars().count() > 64 || l.contains('\0')) {
-            return Err(DomainError::invalid_field(
-                field,
-                format!("Invalid locale '{}' in field '{field}'.", bad.escape_debug()),
-            ));
+            return Err(DomainError::invalid_field(field, Violation::InvalidLocale { locale: bad.clone() }));
         }
         if entries.values().any(|v| v.contains('\0')) {
-            return Err(DomainError::invalid_field(field, format!("Field '{field}' must not contain U+0000.")));
+            return Err(DomainError::invalid_field(field, Violation::ContainsNul { kind: TextKind::Localized }));
         }
         Ok(LocalizedString(entries))
     }
@@ -90,10 +87,7 @@ impl FieldName {
         let valid =
             (2..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid {
-            return Err(DomainError::invalid_field(
-                "name",
-                format!("Invalid field definition name '{s}'. Names may only contain alphanumeric characters, underscores and hyphens and must be 2 to 36 characters long."),
-            ));
+            return Err(DomainError::invalid_field("name", Violation::InvalidFieldName { name: s.to_owned() }));
         }
         Ok(FieldName(s.to_owned()))
     }
@@ -180,7 +174,7 @@ impl FieldType {
             }
             FieldType::LocalizedEnum { values } => unique_keys(values.iter().map(|v| v.key.as_str())),
             FieldType::Set { element_type } => match element_type.as_ref() {
-                FieldType::Set { .. } => Err(DomainError::invalid_field("type", "A Set cannot contain a Set.")),
+                FieldType::Set { .. } => Err(DomainError::invalid_field("type", Violation::NestedSet)),
                 inner => inner.validate(),
             },
             _ => Ok(()),
@@ -201,18 +195,14 @@ fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainErro
         Ok(())
     } else {
         // Like a field name listed twice: `InvalidOperation` (docs/decisions.md).
-        let listed: Vec<String> = duplicates.iter().map(|k| format!("'{k}'")).collect();
-        Err(DomainError::InvalidOperation(format!("The enum values contain duplicate keys: {}.", listed.join(", "))))
+        Err(DomainError::InvalidOperation(Refusal::DuplicateEnumKeys { keys: duplicates }))
     }
 }
 
 /// An enum key (or label) is non-empty and holds no U+0000.
 fn check_enum_key(key: &str) -> Result<(), DomainError> {
     if key.is_empty() || key.contains('\0') {
-        return Err(DomainError::invalid_field(
-            "values",
-            "Enum value keys must be non-empty and must not contain U+0000.",
-        ));
+        return Err(DomainError::invalid_field("values", Violation::InvalidEnumKey { key: key.to_owned() }));
     }
     Ok(())
 }
@@ -220,7 +210,7 @@ fn check_enum_key(key: &str) -> Result<(), DomainError> {
 /// An enum label holds no U+0000.
 fn check_label(label: &str) -> Result<(), DomainError> {
     if label.contains('\0') {
-        return Err(DomainError::invalid_field("label", "Enum value labels must not contain U+0000."));
+        return Err(DomainError::invalid_field("label", Violation::ContainsNul { kind: TextKind::EnumLabel }));
     }
     Ok(())
 }
@@ -281,7 +271,7 @@ fn check_resource_type_id(id: &str) -> Result<(), DomainError> {
     if valid {
         Ok(())
     } else {
-        Err(DomainError::invalid_field("resourceTypeIds", format!("Invalid resource type id '{id}'.")))
+        Err(DomainError::invalid_field("resourceTypeIds", Violation::InvalidResourceTypeId { id: id.to_owned() }))
     }
 }
 
@@ -296,7 +286,7 @@ fn check_unique_names(defs: &[FieldDefinition]) -> Result<(), DomainError> {
 }
 
 fn duplicate_definition(name: &str) -> DomainError {
-    DomainError::InvalidOperation(format!("A field definition with the name '{name}' already exists."))
+    DomainError::InvalidOperation(Refusal::FieldDefinitionExists { name: name.to_owned() })
 }
 
 /// A validated create of a type.
@@ -325,10 +315,7 @@ impl TypeDraft {
         field_definitions: Vec<FieldDefinition>,
     ) -> Result<Self, DomainError> {
         if resource_type_ids.is_empty() {
-            return Err(DomainError::invalid_field(
-                "resourceTypeIds",
-                "Field 'resourceTypeIds' must list at least one resource type id.",
-            ));
+            return Err(DomainError::invalid_field("resourceTypeIds", Violation::NoResourceTypeIds));
         }
         let mut ids: Vec<String> = Vec::with_capacity(resource_type_ids.len());
         for id in resource_type_ids {
@@ -531,10 +518,10 @@ impl Type {
         if self.applies_to(CUSTOMER_GROUP_RESOURCE) {
             Ok(())
         } else {
-            Err(DomainError::InvalidOperation(format!(
-                "The type '{}' cannot be used for resources of type '{CUSTOMER_GROUP_RESOURCE}': its resourceTypeIds do not include it.",
-                self.key.as_str()
-            )))
+            Err(DomainError::InvalidOperation(Refusal::TypeNotApplicable {
+                type_key: self.key.as_str().to_owned(),
+                resource_type_id: CUSTOMER_GROUP_RESOURCE.to_owned(),
+            }))
         }
     }
 
@@ -546,17 +533,13 @@ impl Type {
             return Err(DomainError::InvalidField {
                 field: name.to_owned(),
                 invalid_value: value.clone(),
-                message: format!("The field '{name}' is not defined by the type '{}'.", self.key.as_str()),
+                problem: FieldProblem::NotDefined { type_key: self.key.as_str().to_owned() },
             });
         };
         values::check(&def.field_type, value).ok_or_else(|| DomainError::InvalidField {
             field: name.to_owned(),
             invalid_value: value.clone(),
-            message: format!(
-                "The value '{}' is not valid for field '{name}' of type {}.",
-                values::shown(value),
-                values::describe(&def.field_type)
-            ),
+            problem: FieldProblem::WrongType { expected: Box::new(def.field_type.clone()) },
         })
     }
 

@@ -1,7 +1,7 @@
 //! Customers and their addresses (admin family, §2.2).
 
 use crate::customer_group::CustomerGroup;
-use crate::error::DomainError;
+use crate::error::{DomainError, TextKind, Violation};
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::metadata::Metadata;
 use crate::text::{bounded_opt, MAX_STRING_CHARS};
@@ -21,7 +21,7 @@ impl Email {
     /// Parses an email address (at most [`MAX_EMAIL_CHARS`] characters, no white space, a
     /// non-empty local part and a dotted domain).
     pub fn parse(s: &str) -> Result<Email, DomainError> {
-        let invalid = || DomainError::invalid_field("email", "Invalid email");
+        let invalid = || DomainError::invalid_field("email", Violation::InvalidEmail);
         if s.chars().count() > MAX_EMAIL_CHARS || s.chars().any(|c| c.is_whitespace() || c.is_control()) {
             return Err(invalid());
         }
@@ -696,10 +696,7 @@ impl CustomerDraft {
 /// U+0000 (it travels in the event, which is stored as jsonb).
 pub fn check_additional_data(data: Map<String, Value>) -> Result<Map<String, Value>, DomainError> {
     if data.iter().any(|(k, v)| k.contains('\0') || crate::metadata::has_nul(v)) {
-        return Err(DomainError::invalid_field(
-            "additional_data",
-            "Field 'additional_data' must not contain the character U+0000",
-        ));
+        return Err(DomainError::invalid_field("additional_data", Violation::ContainsNul { kind: TextKind::Plain }));
     }
     Ok(data)
 }
@@ -821,10 +818,7 @@ impl AddressFields {
             if let Some(Some(s)) = v {
                 crate::text::storable(name, s)?;
                 if s.chars().count() > MAX_STRING_CHARS {
-                    return Err(DomainError::invalid_field(
-                        name,
-                        format!("Field '{name}' must be at most {MAX_STRING_CHARS} characters long"),
-                    ));
+                    return Err(DomainError::invalid_field(name, Violation::TooLong { max_chars: MAX_STRING_CHARS }));
                 }
                 if name == "country_code" || name == "province" {
                     *s = s.to_lowercase();
@@ -1001,10 +995,10 @@ pub struct Listed<T> {
 pub fn check_membership_lists<T: PartialEq + std::fmt::Display>(add: &[T], remove: &[T]) -> Result<(), DomainError> {
     const MAX: usize = 1000;
     if add.len() > MAX || remove.len() > MAX {
-        return Err(DomainError::validation(format!("Each of 'add' and 'remove' may hold at most {MAX} ids")));
+        return Err(DomainError::validation(Violation::TooManyIds { max: MAX }));
     }
     if let Some(both) = add.iter().find(|a| remove.contains(a)) {
-        return Err(DomainError::validation(format!("The id {both} cannot be both added and removed")));
+        return Err(DomainError::validation(Violation::AddedAndRemoved { id: both.to_string() }));
     }
     Ok(())
 }

@@ -1,7 +1,7 @@
 //! Customer groups: shared by both families, versioned, with update actions (§3.2, §3.3).
 
 use crate::auth::Actor;
-use crate::error::DomainError;
+use crate::error::{DomainError, Refusal, TextKind, Violation};
 use crate::ids::{GroupId, TypeId};
 use crate::metadata::Metadata;
 use chrono::{DateTime, Utc};
@@ -12,6 +12,8 @@ use serde_json::{Map, Value};
 pub const DEFAULT_MAX_GROUPS: u32 = 1000;
 /// Most update actions in one request.
 pub const MAX_ACTIONS: usize = 500;
+/// The longest group name, in characters.
+pub const MAX_NAME_CHARS: usize = 256;
 
 /// A group name: non-empty, at most 256 characters, unique per project (exact).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
@@ -22,17 +24,14 @@ impl GroupName {
     /// Parses a name given in the input field `field` (named in the error).
     pub fn parse(field: &str, s: &str) -> Result<Self, DomainError> {
         if s.is_empty() {
-            return Err(DomainError::invalid_field(field, format!("Field '{field}' must not be empty")));
+            return Err(DomainError::invalid_field(field, Violation::Empty));
         }
-        if s.chars().count() > 256 {
-            return Err(DomainError::invalid_field(
-                field,
-                format!("Field '{field}' must be at most 256 characters long"),
-            ));
+        if s.chars().count() > MAX_NAME_CHARS {
+            return Err(DomainError::invalid_field(field, Violation::TooLong { max_chars: MAX_NAME_CHARS }));
         }
         // PostgreSQL text cannot hold U+0000: refuse it here rather than fail in the database.
         if s.contains('\0') {
-            return Err(DomainError::invalid_field(field, format!("Field '{field}' must not contain U+0000")));
+            return Err(DomainError::invalid_field(field, Violation::ContainsNul { kind: TextKind::GroupName }));
         }
         Ok(GroupName(s.to_owned()))
     }
@@ -54,10 +53,7 @@ impl GroupKey {
         let valid =
             (2..=256).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
         if !valid {
-            return Err(DomainError::invalid_field(
-                "key",
-                format!("Invalid key '{s}'. Keys may only contain alphanumeric characters, underscores and hyphens and must have a minimum length of 2 characters and maximum length of 256 characters."),
-            ));
+            return Err(DomainError::invalid_field("key", Violation::InvalidKey { key: s.to_owned() }));
         }
         Ok(GroupKey(s.to_owned()))
     }
@@ -420,18 +416,17 @@ impl CustomerGroup {
             ResolvedAction::SetCustomType(custom) => replace(&mut self.custom, custom.clone()),
             ResolvedAction::SetMetadata(m) => replace(&mut self.metadata, m.clone()),
             ResolvedAction::SetCustomField { name, value } => {
-                let custom = self.custom.as_mut().ok_or_else(|| {
-                    DomainError::InvalidOperation(format!(
-                        "The customer group has no custom type; the field '{name}' cannot be set."
-                    ))
-                })?;
+                let custom = self
+                    .custom
+                    .as_mut()
+                    .ok_or_else(|| DomainError::InvalidOperation(Refusal::NoCustomType { field: name.clone() }))?;
                 match value {
                     Some(v) => custom.fields.insert(name.clone(), v.clone()).as_ref() != Some(v),
                     None => {
                         if custom.fields.remove(name).is_none() {
-                            return Err(DomainError::InvalidOperation(format!(
-                                "Cannot remove the custom field '{name}' because it is not set."
-                            )));
+                            return Err(DomainError::InvalidOperation(Refusal::CustomFieldNotSet {
+                                field: name.clone(),
+                            }));
                         }
                         true
                     }
@@ -548,7 +543,16 @@ mod tests {
     #[test]
     fn names_refuse_nul() {
         let err = GroupName::parse("groupName", "Gold\0").expect_err("NUL");
-        assert_eq!(err.to_string(), "Field 'groupName' must not contain U+0000");
+        assert!(
+            matches!(
+                &err,
+                DomainError::Validation {
+                    field: Some(f),
+                    violation: Violation::ContainsNul { kind: TextKind::GroupName }
+                } if f == "groupName"
+            ),
+            "{err:?}"
+        );
         assert!(GroupName::parse("name", "Gold \u{1F389}").is_ok());
     }
 

@@ -34,8 +34,8 @@
 //!   `store.customer_service()`, `store.type_service()`. `crates/domain/examples/loyalty.rs`
 //!   is a whole program on it (`cargo run -p xclade-domain --features memory --example loyalty`).
 //! * **Errors** are one enum, [`DomainError`], carrying structured data (the resource, how it
-//!   was looked up, expected and actual versions, the field and value); each caller words them
-//!   for its own users.
+//!   was looked up, expected and actual versions, the field and value, the broken rule as a
+//!   [`Violation`] or a [`Refusal`]); each caller words them for its own users.
 //!
 //! # Example: a versioned update with a conflict
 //!
@@ -46,7 +46,7 @@
 //!     CustomerGroup, CustomerGroupParts, GroupKey, GroupName, ResolvedAction, Version,
 //! };
 //! use xclade_domain::metadata::Metadata;
-//! use xclade_domain::{DomainError, GroupId};
+//! use xclade_domain::{DomainError, GroupId, Violation};
 //!
 //! let now = Utc::now();
 //! let gold = CustomerGroup::from_parts(CustomerGroupParts {
@@ -71,8 +71,11 @@
 //! let (renamed, effective) = gold.apply_all(&actions, now, &by)?;
 //! assert_eq!((effective, renamed.version()), (1, Version::INITIAL.next()));
 //!
-//! // Rules refuse invalid values before anything is stored.
-//! assert!(matches!(GroupKey::parse("x"), Err(DomainError::Validation { .. })));
+//! // Rules refuse invalid values before anything is stored, and name the rule as data.
+//! assert!(matches!(
+//!     GroupKey::parse("x"),
+//!     Err(DomainError::Validation { violation: Violation::InvalidKey { .. }, .. })
+//! ));
 //! # Ok::<(), DomainError>(())
 //! ```
 //!
@@ -109,5 +112,5 @@ pub mod services;
 pub mod text;
 pub mod versioned;
 
-pub use error::{DomainError, Resource};
+pub use error::{DomainError, FieldProblem, Refusal, Resource, Violation};
 pub use ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};

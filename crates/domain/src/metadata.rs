@@ -1,6 +1,6 @@
 //! Free-form `metadata` objects with bounded size, key count and depth.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, TextKind, Violation};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
@@ -41,30 +41,18 @@ impl Metadata {
     /// Validates a metadata object: what a client sent, or what an adapter stored.
     pub fn parse(map: Map<String, Value>) -> Result<Self, DomainError> {
         if map.len() > MAX_METADATA_KEYS {
-            return Err(DomainError::invalid_field(
-                "metadata",
-                format!("Field 'metadata' must have at most {MAX_METADATA_KEYS} keys"),
-            ));
+            return Err(DomainError::invalid_field("metadata", Violation::TooManyKeys { max: MAX_METADATA_KEYS }));
         }
         if map.iter().any(|(k, v)| k.contains('\0') || has_nul(v)) {
-            return Err(DomainError::invalid_field(
-                "metadata",
-                "Field 'metadata' must not contain the character U+0000",
-            ));
+            return Err(DomainError::invalid_field("metadata", Violation::ContainsNul { kind: TextKind::Plain }));
         }
         let max_child = map.values().map(depth).max().unwrap_or(0);
         if 1 + max_child > MAX_METADATA_DEPTH {
-            return Err(DomainError::invalid_field(
-                "metadata",
-                format!("Field 'metadata' must not be nested deeper than {MAX_METADATA_DEPTH} levels"),
-            ));
+            return Err(DomainError::invalid_field("metadata", Violation::TooDeep { max_levels: MAX_METADATA_DEPTH }));
         }
         let size = serde_json::to_vec(&map).map(|v| v.len()).unwrap_or(usize::MAX);
         if size > MAX_METADATA_BYTES {
-            return Err(DomainError::invalid_field(
-                "metadata",
-                format!("Field 'metadata' must be at most {MAX_METADATA_BYTES} bytes when serialized"),
-            ));
+            return Err(DomainError::invalid_field("metadata", Violation::TooLarge { max_bytes: MAX_METADATA_BYTES }));
         }
         Ok(Metadata(map))
     }

@@ -1,7 +1,7 @@
 //! Queries of the project family (`where`, `sort`, `limit`, `offset`, `withTotal`) and the
 //! admin list of groups.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Violation};
 use crate::predicate::Expr;
 
 /// Default `limit` of a project-family query.
@@ -56,7 +56,7 @@ impl Sort {
     /// Parses `<field> asc|desc` (direction optional, default ascending).
     pub fn parse(s: &str) -> Result<Sort, DomainError> {
         let mut parts = s.split_whitespace();
-        let bad = || DomainError::validation(format!("Malformed parameter: sort: Invalid sort expression '{s}'."));
+        let bad = || DomainError::validation(Violation::InvalidSort { expression: s.to_owned() });
         let field = parts.next().and_then(SortField::parse).ok_or_else(bad)?;
         let descending = match parts.next().map(str::to_ascii_lowercase).as_deref() {
             None | Some("asc") => false,

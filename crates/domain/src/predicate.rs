@@ -90,6 +90,7 @@ mod datetime;
 mod display;
 mod lexer;
 mod parser;
+mod syntax;
 
 #[cfg(test)]
 mod proptests;
@@ -100,6 +101,7 @@ mod tests_check;
 
 pub use check::{bind, bind_typed, check_types};
 pub use datetime::{normalize_datetime, parse_datetime, DateTime};
+pub use syntax::{Expected, Operand, SyntaxProblem};
 
 /// The longest predicate accepted, in bytes.
 pub const MAX_INPUT_LEN: usize = 10_000;
@@ -198,10 +200,10 @@ pub enum Value {
 pub enum PredicateError {
     /// The input does not follow the grammar. `line` and `column` are 1-based and point at the
     /// offending token (columns count characters, not bytes).
-    #[error("Syntax error while parsing 'where'. {message} (line {line}, column {column})")]
+    #[error("Syntax error while parsing 'where'. {problem} (line {line}, column {column})")]
     Syntax {
-        /// What was found and what was expected.
-        message: String,
+        /// What is wrong there.
+        problem: SyntaxProblem,
         /// 1-based line.
         line: usize,
         /// 1-based column, in characters.
@@ -240,8 +242,8 @@ pub enum PredicateError {
     TypeMismatch {
         /// The plain field.
         field: String,
-        /// `"a number"`, `"a string"` or `"a date-time string"`.
-        expected: &'static str,
+        /// What the field is compared with.
+        expected: Operand,
     },
     /// A date-time field compared with a string that is not an ISO 8601 date-time.
     #[error("The value '{value}' is not a valid date-time for the field '{field}'. Expected ISO 8601, e.g. '2024-01-31T12:00:00.000Z'.")]

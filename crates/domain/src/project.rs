@@ -1,6 +1,6 @@
 //! Projects (tenants) and their keys.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, Violation};
 use crate::ids::ProjectId;
 use serde::Serialize;
 
@@ -21,13 +21,10 @@ impl ProjectKey {
             && bytes.first().is_some_and(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
             && bytes.iter().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || *b == b'-');
         if !valid {
-            return Err(DomainError::invalid_field(
-                "key",
-                format!("Invalid project key '{s}': expected ^[a-z0-9][a-z0-9-]{{1,35}}$"),
-            ));
+            return Err(DomainError::invalid_field("key", Violation::InvalidProjectKey { key: s.to_owned() }));
         }
         if RESERVED_PROJECT_KEYS.contains(&s) {
-            return Err(DomainError::invalid_field("key", format!("The project key '{s}' is reserved")));
+            return Err(DomainError::invalid_field("key", Violation::ReservedProjectKey { key: s.to_owned() }));
         }
         Ok(ProjectKey(s.to_owned()))
     }

@@ -18,14 +18,14 @@ pub use types::{TypeService, TypeTarget};
 
 use crate::auth::Principal;
 use crate::customer::MAX_LIST_LIMIT;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Violation};
 use crate::event::WriteContext;
 use crate::ports::{Clock, IdGenerator};
 
 /// The one check of a requested page size (admin-family lists): at most [`MAX_LIST_LIMIT`].
 pub(crate) fn check_list_limit(limit: u32) -> DomainResult<()> {
     if limit > MAX_LIST_LIMIT {
-        return Err(DomainError::validation(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}")));
+        return Err(DomainError::invalid_field("limit", Violation::TooHigh { max: u64::from(MAX_LIST_LIMIT) }));
     }
     Ok(())
 }

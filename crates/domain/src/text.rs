@@ -1,6 +1,6 @@
 //! Bounded strings: the limits of the contract, checked once at the edge.
 
-use crate::error::DomainError;
+use crate::error::{DomainError, TextKind, Violation};
 
 /// The longest accepted plain string (in characters).
 pub const MAX_STRING_CHARS: usize = 255;
@@ -8,10 +8,7 @@ pub const MAX_STRING_CHARS: usize = 255;
 /// Refuses the NUL character, which PostgreSQL text and jsonb cannot hold.
 pub fn storable(field: &str, value: &str) -> Result<(), DomainError> {
     if value.contains('\0') {
-        return Err(DomainError::invalid_field(
-            field,
-            format!("Field '{field}' must not contain the character U+0000"),
-        ));
+        return Err(DomainError::invalid_field(field, Violation::ContainsNul { kind: TextKind::Plain }));
     }
     Ok(())
 }
@@ -20,10 +17,7 @@ pub fn storable(field: &str, value: &str) -> Result<(), DomainError> {
 pub fn bounded(field: &str, value: String, max_chars: usize) -> Result<String, DomainError> {
     storable(field, &value)?;
     if value.chars().count() > max_chars {
-        return Err(DomainError::invalid_field(
-            field,
-            format!("Field '{field}' must be at most {max_chars} characters long"),
-        ));
+        return Err(DomainError::invalid_field(field, Violation::TooLong { max_chars }));
     }
     Ok(value)
 }
@@ -41,9 +35,14 @@ mod tests {
     fn nul_and_length() {
         assert!(bounded("f", "ok".into(), 5).is_ok());
         assert!(bounded("f", "toolong".into(), 5).is_err());
-        assert_eq!(
-            bounded("f", "a\0b".into(), 5).expect_err("nul").to_string(),
-            "Field 'f' must not contain the character U+0000"
-        );
+        assert!(matches!(
+            bounded("f", "a\0b".into(), 5),
+            Err(DomainError::Validation { field: Some(f), violation: Violation::ContainsNul { kind: TextKind::Plain } })
+                if f == "f"
+        ));
+        assert!(matches!(
+            bounded("f", "toolong".into(), 5),
+            Err(DomainError::Validation { violation: Violation::TooLong { max_chars: 5 }, .. })
+        ));
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::auth::Actor;
 use crate::customer_group::{ExpectedVersion, Version, MAX_ACTIONS};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Violation};
 use chrono::{DateTime, Utc};
 
 /// A resource that changes through update actions at an expected version.
@@ -28,7 +28,7 @@ pub trait Versioned: Clone {
 /// Refuses more than [`MAX_ACTIONS`] actions in one update.
 pub fn check_action_count(actions: usize) -> DomainResult<()> {
     if actions > MAX_ACTIONS {
-        return Err(DomainError::validation(format!("At most {MAX_ACTIONS} update actions are allowed per request.")));
+        return Err(DomainError::validation(Violation::TooManyActions { max: MAX_ACTIONS }));
     }
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod admin;
 pub mod project;
+pub mod sentences;
 
 pub use admin::AdminError;
 pub use project::ProjectError;
@@ -38,8 +39,9 @@ pub fn resource_type_id(resource: Resource) -> &'static str {
 pub fn sentence(err: &DomainError) -> String {
     use DomainError as D;
     match err {
-        D::Validation { message, .. } | D::InvalidField { message, .. } => message.clone(),
-        D::InvalidOperation(message) => message.clone(),
+        D::Validation { field, violation } => sentences::violation(field.as_deref(), violation),
+        D::InvalidField { field, invalid_value, problem } => sentences::field_problem(field, invalid_value, problem),
+        D::InvalidOperation(refusal) => sentences::refusal(refusal),
         D::NotFound { resource, lookup } => {
             let by = match lookup {
                 Lookup::Id(_) => "id",

@@ -13,7 +13,7 @@ use diesel_async::pooled_connection::deadpool::PoolError;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer_group::ExpectedVersion;
-use xclade_domain::error::{DomainError, Lookup};
+use xclade_domain::error::{DomainError, Lookup, Violation};
 use xclade_domain::{ProjectId, Resource};
 
 use crate::sql::{Bind, Sql};
@@ -156,12 +156,11 @@ pub(crate) fn storable(value: &str) -> bool {
     !value.contains('\0')
 }
 
-/// The message of a value PostgreSQL refused to store: text with a NUL byte (22021) or jsonb
-/// with `\u0000` (22P05). The rules refuse NUL where a client can send it; this is the net
-/// under them, so that a path they missed is a 400 and never a 500. diesel-async reports
-/// both as `Unknown` without their SQLSTATE, hence the server's (English) messages.
-pub const UNSTORABLE_MESSAGE: &str = "A value contains the character U+0000, which cannot be stored";
-
+/// Whether PostgreSQL refused to store a value: text with a NUL byte (22021) or jsonb with
+/// `\u0000` (22P05). The rules refuse NUL where a client can send it; this is the net under
+/// them ([`Violation::Unstorable`]), so that a path they missed is a 400 and never a 500.
+/// diesel-async reports both as `Unknown` without their SQLSTATE, hence the server's
+/// (English) messages.
 fn is_unstorable_value(e: &DieselError) -> bool {
     match e {
         DieselError::DatabaseError(DatabaseErrorKind::Unknown, info) => {
@@ -181,7 +180,7 @@ pub(crate) fn db_error(e: DieselError) -> DomainError {
         return mapped;
     }
     if is_unstorable_value(&e) {
-        return DomainError::validation(UNSTORABLE_MESSAGE);
+        return DomainError::validation(Violation::Unstorable);
     }
     if is_connection_error(&e) {
         return DomainError::Unavailable(Box::new(e));

@@ -27,6 +27,7 @@ pub(crate) use custom::{mentions_custom, CustomTyping};
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel_async::AsyncPgConnection;
 use uuid::Uuid;
+use xclade_domain::error::{Violation, WhereViolation};
 use xclade_domain::paging::{Sort, SortField};
 use xclade_domain::predicate::{CmpOp, Expr, Field, Value};
 use xclade_domain::{DomainError, ProjectId};
@@ -116,8 +117,8 @@ pub(crate) static TYPES: Table = Table {
     },
 };
 
-fn malformed(detail: impl std::fmt::Display) -> DomainError {
-    DomainError::invalid_field("where", format!("Malformed parameter: where: {detail}"))
+fn malformed(problem: WhereViolation) -> DomainError {
+    DomainError::invalid_field("where", Violation::MalformedWhere(problem))
 }
 
 /// The column a project-family `sort` field orders groups by.
@@ -326,14 +327,10 @@ impl Compiler<'_> {
                 let literal = match value {
                     Value::Str(s) => s,
                     Value::Var(v) => return Err(unbound(v)),
-                    _ => {
-                        return Err(malformed(format_args!(
-                            "The field '{name}' can only be compared with a date-time string."
-                        )))
-                    }
+                    _ => return Err(malformed(WhereViolation::NeedsDateTime { field: name.clone() })),
                 };
                 let at = parse_datetime(literal).ok_or_else(|| {
-                    malformed(format_args!("'{literal}' is not a valid date-time for the field '{name}'."))
+                    malformed(WhereViolation::InvalidDateTime { field: name.clone(), literal: literal.clone() })
                 })?;
                 sql.push(column.sql).push(" ").push(op_sql).push(" ").bind(Bind::Timestamptz(at));
             }
@@ -355,20 +352,20 @@ pub(crate) fn operator(op: CmpOp) -> &'static str {
 }
 
 fn unknown_field(name: &str) -> DomainError {
-    malformed(format_args!("The field '{name}' does not exist."))
+    malformed(WhereViolation::UnknownField { field: name.to_owned() })
 }
 
 /// The text of a literal compared with a text field.
 fn text_literal<'v>(field: &str, value: &'v Value) -> Result<&'v str, DomainError> {
     match value {
         Value::Str(s) | Value::Number(s) => Ok(s),
-        Value::Bool(_) => Err(malformed(format_args!("The field '{field}' cannot be compared with a boolean."))),
+        Value::Bool(_) => Err(malformed(WhereViolation::BooleanComparison { field: field.to_owned() })),
         Value::Var(v) => Err(unbound(v)),
     }
 }
 
 fn unbound(var: &str) -> DomainError {
-    malformed(format_args!("The variable ':{var}' is not bound."))
+    malformed(WhereViolation::UnboundVariable { name: var.to_owned() })
 }
 
 /// A number literal, checked to be a finite decimal before PostgreSQL casts it.
@@ -380,7 +377,7 @@ pub(crate) fn numeric_literal(field: &str, literal: &str) -> Result<String, Doma
     if well_formed {
         Ok(s.to_owned())
     } else {
-        Err(malformed(format_args!("'{literal}' is not a valid number for the field '{field}'.")))
+        Err(malformed(WhereViolation::InvalidNumber { field: field.to_owned(), literal: literal.to_owned() }))
     }
 }
 

@@ -30,7 +30,7 @@ use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::TypeRepository;
-use xclade_domain::{DomainError, ProjectId, Resource, TypeId};
+use xclade_domain::{DomainError, ProjectId, Refusal, Resource, TypeId};
 
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
 use crate::group_query::{page, query_order, total_if, Compiler, CustomTyping, TYPES};
@@ -180,10 +180,7 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
         return Err(in_use().into());
     }
     if c.missing {
-        return Err(DomainError::InvalidOperation(
-            "A required field definition cannot be added while customer groups using the type lack the field.".into(),
-        )
-        .into());
+        return Err(DomainError::InvalidOperation(Refusal::RequiredFieldLacking).into());
     }
     record(conn, &type_event(ctx, EventKind::TypeUpdated, &saved)).await?;
     Ok(saved)

@@ -6,7 +6,7 @@ use super::{
 };
 use crate::auth::Actor;
 use crate::customer_group::Version;
-use crate::error::DomainError;
+use crate::error::{DomainError, Refusal};
 use chrono::{DateTime, Utc};
 
 /// One update action of a type.
@@ -44,7 +44,7 @@ pub enum TypeAction {
 }
 
 fn no_such_definition(name: &str) -> DomainError {
-    DomainError::InvalidOperation(format!("The type has no field definition named '{name}'."))
+    DomainError::InvalidOperation(Refusal::NoSuchFieldDefinition { name: name.to_owned() })
 }
 
 impl Type {
@@ -76,11 +76,7 @@ impl Type {
                 let def = self.field_mut(field_name)?;
                 let values = match enum_target(&mut def.field_type) {
                     Some(EnumTarget::Plain(values)) => values,
-                    _ => {
-                        return Err(DomainError::InvalidOperation(format!(
-                            "The field '{field_name}' is not of type Enum (or a Set of Enum)."
-                        )))
-                    }
+                    _ => return Err(DomainError::InvalidOperation(Refusal::NotAnEnum { field: field_name.clone() })),
                 };
                 add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
                 check_label(&value.label)?;
@@ -92,9 +88,9 @@ impl Type {
                 let values = match enum_target(&mut def.field_type) {
                     Some(EnumTarget::Localized(values)) => values,
                     _ => {
-                        return Err(DomainError::InvalidOperation(format!(
-                            "The field '{field_name}' is not of type LocalizedEnum (or a Set of LocalizedEnum)."
-                        )))
+                        return Err(DomainError::InvalidOperation(Refusal::NotALocalizedEnum {
+                            field: field_name.clone(),
+                        }))
                     }
                 };
                 add_enum_key(field_name, values.iter().map(|v| v.key.as_str()), &value.key)?;
@@ -154,9 +150,10 @@ fn enum_target(t: &mut FieldType) -> Option<EnumTarget<'_>> {
 fn add_enum_key<'a>(field: &str, mut existing: impl Iterator<Item = &'a str>, key: &str) -> Result<(), DomainError> {
     check_enum_key(key)?;
     if existing.any(|k| k == key) {
-        return Err(DomainError::InvalidOperation(format!(
-            "The enum value key '{key}' already exists in the field '{field}'."
-        )));
+        return Err(DomainError::InvalidOperation(Refusal::EnumKeyExists {
+            field: field.to_owned(),
+            key: key.to_owned(),
+        }));
     }
     Ok(())
 }

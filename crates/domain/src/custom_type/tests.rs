@@ -159,7 +159,9 @@ fn names_keys_and_field_types() {
         ],
     };
     match dup.validate() {
-        Err(DomainError::InvalidOperation(m)) => assert_eq!(m, "The enum values contain duplicate keys: 'a'."),
+        Err(DomainError::InvalidOperation(r)) => {
+            assert_eq!(r, crate::error::Refusal::DuplicateEnumKeys { keys: vec!["a".into()] })
+        }
         other => panic!("expected InvalidOperation, got {other:?}"),
     }
     assert!(FieldType::Enum { values: vec![EnumValue { key: String::new(), label: "A".into() }] }.validate().is_err());

@@ -16,9 +16,6 @@ use super::FieldType;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, SecondsFormat, Utc};
 use serde_json::Value;
 
-/// The longest value quoted in an error message, in characters.
-const MAX_SHOWN: usize = 100;
-
 /// The value, normalized, when it is valid for `t`.
 pub(super) fn check(t: &FieldType, value: &Value) -> Option<Value> {
     Some(match (t, value) {
@@ -120,34 +117,4 @@ pub fn parse_datetime_strict(s: &str) -> Option<DateTime<Utc>> {
     let local: NaiveDateTime = date.and_hms_nano_opt(hour, minute, second, nanos)?;
     let offset = chrono::FixedOffset::east_opt(offset_secs)?;
     Some(local.and_local_timezone(offset).single()?.with_timezone(&Utc))
-}
-
-/// The value as quoted in a message (JSON, shortened when long).
-pub(super) fn shown(value: &Value) -> String {
-    let text = value.to_string();
-    if text.chars().count() <= MAX_SHOWN {
-        return text;
-    }
-    let mut out: String = text.chars().take(MAX_SHOWN).collect();
-    out.push('…');
-    out
-}
-
-/// What a value of `t` must look like, for messages.
-pub(super) fn describe(t: &FieldType) -> String {
-    match t {
-        FieldType::Boolean => "Boolean (true or false)".into(),
-        FieldType::String => "String".into(),
-        FieldType::LocalizedString => "LocalizedString (an object of strings by locale)".into(),
-        FieldType::Number => "Number".into(),
-        FieldType::Date => "Date (YYYY-MM-DD)".into(),
-        FieldType::DateTime => "DateTime (ISO 8601, e.g. 2024-05-01T10:00:00.000Z)".into(),
-        FieldType::Enum { values } => {
-            format!("Enum (one of: {})", values.iter().map(|v| v.key.as_str()).collect::<Vec<_>>().join(", "))
-        }
-        FieldType::LocalizedEnum { values } => {
-            format!("LocalizedEnum (one of: {})", values.iter().map(|v| v.key.as_str()).collect::<Vec<_>>().join(", "))
-        }
-        FieldType::Set { element_type } => format!("Set of {}", describe(element_type)),
-    }
 }

@@ -10,7 +10,7 @@
 
 use crate::custom_type::Type;
 use crate::customer_group::CustomerGroup;
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Violation};
 use crate::ids::ProjectId;
 use crate::paging::{GroupQuery, QueryPage, Sort, SortField};
 use crate::predicate::{CmpOp, Expr, Field, Value};
@@ -139,7 +139,7 @@ fn instant(s: &str) -> Option<DateTime<Utc>> {
 /// `field op value` (`op` is not `Ne`).
 fn compare<R: Queryable>(r: &R, field: &Field, op: CmpOp, value: &Value) -> DomainResult<bool> {
     if let Value::Var(name) = value {
-        return Err(DomainError::validation(format!("The variable '{name}' is not bound.")));
+        return Err(DomainError::validation(Violation::UnboundVariable { name: name.clone() }));
     }
     let ord = match field {
         Field::Plain(name) => match (r.plain(name), value) {

@@ -276,6 +276,65 @@ fn custom_fields_and_type_integrity() {
     block_on(types.delete(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1))).unwrap();
 }
 
+/// The store answers with the same structured errors as the Postgres adapter: the rule, as data.
+#[test]
+fn type_and_field_rules_are_data() {
+    use crate::error::{FieldProblem, Refusal, Violation};
+    let (store, p) = setup();
+    let types = store.type_service();
+    let groups = store.group_service(1000);
+    let t = block_on(types.create(&p, tier_type())).unwrap();
+    let mut d = group("Gold", None);
+    d.custom = Some(CustomDraft { type_ref: TypeRef::Key("loyalty".into()), fields: Default::default() });
+    block_on(groups.create(&p, d)).unwrap();
+
+    // A required field cannot come while a group using the type lacks it.
+    let ls = LocalizedString::new("label", [("en".to_owned(), "Points".to_owned())].into_iter().collect()).unwrap();
+    let points = FieldName::parse("points").unwrap();
+    let required = FieldDefinition::new(points, ls, true, FieldType::Number, InputHint::SingleLine).unwrap();
+    let add = vec![TypeAction::AddFieldDefinition(required)];
+    let err = block_on(types.update(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1), add)).unwrap_err();
+    assert!(matches!(err, DomainError::InvalidOperation(Refusal::RequiredFieldLacking)), "{err:?}");
+
+    // A definition the type does not have, an enum key it already has.
+    let remove = vec![TypeAction::RemoveFieldDefinition("nope".into())];
+    let err = block_on(types.update(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1), remove)).unwrap_err();
+    assert!(
+        matches!(&err, DomainError::InvalidOperation(Refusal::NoSuchFieldDefinition { name }) if name == "nope"),
+        "{err:?}"
+    );
+    let gold = EnumValue { key: "gold".into(), label: "Gold".into() };
+    let add = vec![TypeAction::AddEnumValue { field_name: "tier".into(), value: gold }];
+    let err = block_on(types.update(&p, &TypeTarget::Id(t.id()), ExpectedVersion::new(1), add)).unwrap_err();
+    assert!(
+        matches!(&err, DomainError::InvalidOperation(Refusal::EnumKeyExists { field, key }) if field == "tier" && key == "gold"),
+        "{err:?}"
+    );
+
+    // A value the type refuses names the field, the value and why.
+    let mut d = group("Silver", None);
+    d.custom = Some(CustomDraft {
+        type_ref: TypeRef::Key("loyalty".into()),
+        fields: [("tier".to_owned(), json!("bronze"))].into_iter().collect(),
+    });
+    let err = block_on(groups.create(&p, d)).unwrap_err();
+    match err {
+        DomainError::InvalidField { field, invalid_value, problem: FieldProblem::WrongType { expected } } => {
+            assert_eq!((field.as_str(), invalid_value), ("tier", json!("bronze")));
+            assert_eq!(expected.name(), "Enum");
+        }
+        other => panic!("expected a wrong type, got {other:?}"),
+    }
+
+    // Paging limits are data too.
+    let filter = GroupFilter { limit: 10_000, ..Default::default() };
+    let err = block_on(groups.list(&p, &filter)).unwrap_err();
+    assert!(
+        matches!(&err, DomainError::Validation { field: Some(f), violation: Violation::TooHigh { max } } if f == "limit" && *max == 1000),
+        "{err:?}"
+    );
+}
+
 #[test]
 fn addresses_and_defaults() {
     let (store, p) = setup();

@@ -5,7 +5,7 @@ use super::query::{by_key, query_page};
 use super::{MemoryStore, State};
 use crate::custom_type::{Type, TypeQuery};
 use crate::customer_group::{ExpectedVersion, Version};
-use crate::error::{DomainError, DomainResult};
+use crate::error::{DomainError, DomainResult, Refusal};
 use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{ProjectId, TypeId};
 use crate::paging::QueryPage;
@@ -82,10 +82,7 @@ impl TypeRepository for MemoryStore {
                 return Err(in_use());
             }
             if users.iter().any(|c| required.iter().any(|r| !c.fields.contains_key(*r))) {
-                return Err(DomainError::InvalidOperation(
-                    "A required field definition cannot be added while customer groups using the type lack the field."
-                        .into(),
-                ));
+                return Err(DomainError::InvalidOperation(Refusal::RequiredFieldLacking));
             }
             s.types.insert((ctx.project_id, t.id()), t.clone());
             s.record(Event::custom_type(ctx, EventKind::TypeUpdated, t));

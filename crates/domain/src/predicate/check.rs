@@ -3,11 +3,8 @@
 use std::collections::HashMap;
 
 use super::datetime::parse_datetime;
-use super::{is_number_literal, Expr, Field, PredicateError, Value};
+use super::{is_number_literal, Expr, Field, Operand, PredicateError, Value};
 
-const A_NUMBER: &str = "a number";
-const A_STRING: &str = "a string";
-const A_DATE_TIME: &str = "a date-time string";
 /// Longest rejected value quoted in an error, in chars.
 const MAX_QUOTED_VALUE: usize = 64;
 
@@ -101,14 +98,14 @@ fn typed(field: &Field, raw: &str, numeric_fields: &[&str]) -> Result<Value, Pre
             if is_number_literal(raw) {
                 Ok(Value::Number(raw.to_string()))
             } else {
-                Err(mismatch(name, A_NUMBER))
+                Err(mismatch(name, Operand::Number))
             }
         }
         _ => Ok(Value::Str(raw.to_string())),
     }
 }
 
-fn mismatch(field: &str, expected: &'static str) -> PredicateError {
+fn mismatch(field: &str, expected: Operand) -> PredicateError {
     PredicateError::TypeMismatch { field: field.to_string(), expected }
 }
 
@@ -157,18 +154,18 @@ fn check_value(
     if numeric_fields.contains(&name.as_str()) {
         match value {
             Value::Number(_) => Ok(()),
-            _ => Err(mismatch(name, A_NUMBER)),
+            _ => Err(mismatch(name, Operand::Number)),
         }
     } else if datetime_fields.contains(&name.as_str()) {
         match value {
             Value::Str(s) if parse_datetime(s).is_some() => Ok(()),
             Value::Str(s) => Err(PredicateError::InvalidDateTime { field: name.clone(), value: shorten(s) }),
-            _ => Err(mismatch(name, A_DATE_TIME)),
+            _ => Err(mismatch(name, Operand::DateTime)),
         }
     } else {
         match value {
             Value::Str(_) => Ok(()),
-            _ => Err(mismatch(name, A_STRING)),
+            _ => Err(mismatch(name, Operand::String)),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! The lexer walks the input char by char and only ever slices it at offsets it reached that
 //! way, so every slice falls on a char boundary; columns count chars.
 
-use super::{CmpOp, PredicateError};
+use super::{CmpOp, PredicateError, SyntaxProblem};
 
 /// A position in the input: byte offset plus 1-based line and column (in chars).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -60,8 +60,8 @@ pub(super) fn quote(text: &str) -> String {
     out
 }
 
-pub(super) fn syntax_error(at: Pos, message: String) -> PredicateError {
-    PredicateError::Syntax { message, line: at.line, column: at.column }
+pub(super) fn syntax_error(at: Pos, problem: SyntaxProblem) -> PredicateError {
+    PredicateError::Syntax { problem, line: at.line, column: at.column }
 }
 
 fn is_ident_start(c: char) -> bool {
@@ -167,7 +167,7 @@ impl<'a> Lexer<'a> {
                     self.bump();
                     Tok::Op(CmpOp::Ne)
                 } else {
-                    return Err(syntax_error(start, "Invalid input '!', expected '!='".to_string()));
+                    return Err(syntax_error(start, SyntaxProblem::LoneBang));
                 }
             }
             '<' => match self.peek_char() {
@@ -193,10 +193,7 @@ impl<'a> Lexer<'a> {
             ':' => {
                 self.bump_while(is_var_char);
                 if self.pos.offset == start.offset + 1 {
-                    return Err(syntax_error(
-                        start,
-                        "Invalid input ':', expected a variable name ([A-Za-z0-9_]+) after ':'".to_string(),
-                    ));
+                    return Err(syntax_error(start, SyntaxProblem::EmptyVariable));
                 }
                 Tok::Var(self.text(start.offset + 1, self.pos.offset).to_string())
             }
@@ -205,13 +202,8 @@ impl<'a> Lexer<'a> {
                 self.bump_while(is_ident_continue);
                 Tok::Ident(self.text(start.offset, self.pos.offset).to_string())
             }
-            '\'' => {
-                return Err(syntax_error(
-                    start,
-                    "Invalid input ''', string literals must be enclosed in double quotes".to_string(),
-                ))
-            }
-            other => return Err(syntax_error(start, format!("Invalid character {}", quote(&other.to_string())))),
+            '\'' => return Err(syntax_error(start, SyntaxProblem::SingleQuote)),
+            other => return Err(syntax_error(start, SyntaxProblem::InvalidCharacter(other))),
         };
         Ok(self.token(kind, start))
     }
@@ -219,7 +211,7 @@ impl<'a> Lexer<'a> {
     /// After the first char (`-` or a digit) of a number.
     fn number(&mut self, start: Pos, first: char) -> Result<String, PredicateError> {
         if first == '-' && !self.peek_char().is_some_and(|c| c.is_ascii_digit()) {
-            return Err(syntax_error(start, "Invalid input '-', expected a digit after '-'".to_string()));
+            return Err(syntax_error(start, SyntaxProblem::LoneMinus));
         }
         self.bump_while(|c| c.is_ascii_digit());
         if self.peek_char() == Some('.') && self.peek_second().is_some_and(|c| c.is_ascii_digit()) {
@@ -230,13 +222,7 @@ impl<'a> Lexer<'a> {
         if self.peek_char().is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
             self.bump_while(|c| c.is_alphanumeric() || c == '_' || c == '.');
             let text = self.text(start.offset, self.pos.offset);
-            return Err(syntax_error(
-                start,
-                format!(
-                    "Invalid number {}, expected digits with an optional '-' and decimal part (e.g. 3, -2, 1.5)",
-                    quote(text)
-                ),
-            ));
+            return Err(syntax_error(start, SyntaxProblem::InvalidNumber(text.to_owned())));
         }
         Ok(self.text(start.offset, end).to_string())
     }
@@ -247,9 +233,7 @@ impl<'a> Lexer<'a> {
         loop {
             let at = self.pos;
             match self.bump() {
-                None => {
-                    return Err(syntax_error(start, "Unterminated string literal, expected a closing '\"'".to_string()))
-                }
+                None => return Err(syntax_error(start, SyntaxProblem::UnterminatedString)),
                 Some('"') => return Ok(out),
                 Some('\\') => out.push(self.escape(start, at)?),
                 Some(c) => out.push(c),
@@ -260,9 +244,7 @@ impl<'a> Lexer<'a> {
     /// After a backslash at `at`.
     fn escape(&mut self, start: Pos, at: Pos) -> Result<char, PredicateError> {
         let c = match self.bump() {
-            None => {
-                return Err(syntax_error(start, "Unterminated string literal, expected a closing '\"'".to_string()))
-            }
+            None => return Err(syntax_error(start, SyntaxProblem::UnterminatedString)),
             Some(c) => c,
         };
         Ok(match c {
@@ -275,26 +257,13 @@ impl<'a> Lexer<'a> {
             'r' => '\r',
             't' => '\t',
             'u' => return self.unicode_escape(at),
-            other => {
-                return Err(syntax_error(
-                    at,
-                    format!(
-                        "Invalid escape sequence {} in a string literal, expected one of \\\" \\\\ \\/ \\b \\f \\n \\r \\t \\uXXXX",
-                        quote(&format!("\\{other}"))
-                    ),
-                ))
-            }
+            other => return Err(syntax_error(at, SyntaxProblem::InvalidEscape(other))),
         })
     }
 
     /// After `\u` (the backslash at `at`): 4 hex digits, and a second `\uXXXX` for a pair.
     fn unicode_escape(&mut self, at: Pos) -> Result<char, PredicateError> {
-        let bad = || {
-            syntax_error(
-                at,
-                "Invalid unicode escape in a string literal, expected \\u followed by 4 hex digits (a surrogate pair for characters above U+FFFF)".to_string(),
-            )
-        };
+        let bad = || syntax_error(at, SyntaxProblem::InvalidUnicodeEscape);
         let high = self.hex4().ok_or_else(bad)?;
         let code = match high {
             0xD800..=0xDBFF => {

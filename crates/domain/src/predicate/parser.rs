@@ -6,13 +6,8 @@
 //! tighter than `or`, and `not` always takes a parenthesized operand. At most [`MAX_DEPTH`]
 //! groups may be open at once.
 
-use super::lexer::{quote, syntax_error, Lexer, Pos, Tok, Token};
-use super::{Expr, Field, PredicateError, Value, MAX_DEPTH};
-
-const EXPECTED_CONDITION: &str = "a field name, 'not' or '('";
-const EXPECTED_CUSTOM_CONDITION: &str = "a custom field name, 'not' or '('";
-const EXPECTED_OPERATOR: &str = "an operator (=, !=, <>, <, <=, >, >=, in, not in, is defined, is not defined)";
-const EXPECTED_VALUE: &str = "a value (a string in double quotes, a number, true, false or a :variable)";
+use super::lexer::{syntax_error, Lexer, Pos, Tok, Token};
+use super::{Expected, Expr, Field, PredicateError, SyntaxProblem, Value, MAX_DEPTH};
 const KEYWORDS: &[&str] = &["and", "or", "not", "in", "is", "defined", "true", "false"];
 
 /// Whether conditions name plain fields or, inside `custom(fields( … ))`, custom fields.
@@ -129,20 +124,20 @@ impl<'a> Parser<'a> {
                         return if tok.kind == Tok::Eof {
                             Ok(expr)
                         } else {
-                            Err(self.unexpected(&tok, "'and', 'or' or the end of the input"))
+                            Err(self.unexpected(&tok, Expected::AndOrEnd))
                         };
                     }
                     Opener::Group => {
-                        self.expect_rparen("'and', 'or' or ')'")?;
+                        self.expect_rparen(Expected::AndOrClose)?;
                         expr
                     }
                     Opener::Not => {
-                        self.expect_rparen("'and', 'or' or ')'")?;
+                        self.expect_rparen(Expected::AndOrClose)?;
                         Expr::Not(Box::new(expr))
                     }
                     Opener::Custom => {
-                        self.expect_rparen("'and', 'or' or ')'")?;
-                        self.expect_rparen("')'")?;
+                        self.expect_rparen(Expected::AndOrClose)?;
+                        self.expect_rparen(Expected::Close)?;
                         expr
                     }
                 };
@@ -178,17 +173,12 @@ impl<'a> Parser<'a> {
         self.lex.reset(pos);
     }
 
-    fn unexpected(&self, tok: &Token, expected: &str) -> PredicateError {
-        let message = if tok.kind == Tok::Eof {
-            format!("Unexpected end of input, expected {expected}")
-        } else {
-            let text = self.lex.text(tok.start.offset, tok.end);
-            format!("Invalid input {}, expected {expected}", quote(text))
-        };
-        syntax_error(tok.start, message)
+    fn unexpected(&self, tok: &Token, expected: Expected) -> PredicateError {
+        let found = (tok.kind != Tok::Eof).then(|| self.lex.text(tok.start.offset, tok.end).to_owned());
+        syntax_error(tok.start, SyntaxProblem::Unexpected { found, expected })
     }
 
-    fn expect_rparen(&mut self, expected: &str) -> Result<(), PredicateError> {
+    fn expect_rparen(&mut self, expected: Expected) -> Result<(), PredicateError> {
         let tok = self.next()?;
         if tok.kind == Tok::RParen {
             Ok(())
@@ -201,7 +191,7 @@ impl<'a> Parser<'a> {
     fn not_paren(&mut self, ctx: Ctx) -> Result<Start, PredicateError> {
         let open = self.next()?;
         if open.kind != Tok::LParen {
-            return Err(self.unexpected(&open, "'(' after 'not'"));
+            return Err(self.unexpected(&open, Expected::OpenAfterNot));
         }
         Ok(Start::Open(Opener::Not, ctx, open))
     }
@@ -216,7 +206,7 @@ impl<'a> Parser<'a> {
             Tok::LParen => Ok(Start::Open(Opener::Group, ctx, tok)),
             Tok::Ident(word) if word.eq_ignore_ascii_case("not") => self.not_paren(ctx),
             Tok::Ident(word) => self.plain_condition(&tok, word),
-            _ => Err(self.unexpected(&tok, EXPECTED_CONDITION)),
+            _ => Err(self.unexpected(&tok, Expected::Condition)),
         }
     }
 
@@ -233,7 +223,7 @@ impl<'a> Parser<'a> {
         let tok = self.next()?;
         match tok.kind {
             Tok::LParen => Ok(Start::Open(Opener::Group, Ctx::Custom, tok)),
-            _ => Err(self.unexpected(&tok, EXPECTED_CUSTOM_CONDITION)),
+            _ => Err(self.unexpected(&tok, Expected::CustomCondition)),
         }
     }
 
@@ -246,7 +236,7 @@ impl<'a> Parser<'a> {
             return Ok(Start::Term(self.tail(Field::Plain((*field).to_string()))?));
         }
         if KEYWORDS.iter().any(|kw| word.eq_ignore_ascii_case(kw)) {
-            return Err(self.unexpected(tok, EXPECTED_CONDITION));
+            return Err(self.unexpected(tok, Expected::Condition));
         }
         Err(PredicateError::UnknownField(word.to_string()))
     }
@@ -256,15 +246,15 @@ impl<'a> Parser<'a> {
     fn custom_condition(&mut self) -> Result<Start, PredicateError> {
         let tok = self.next()?;
         if tok.kind != Tok::LParen {
-            return Err(self.unexpected(&tok, "'(' after 'custom'"));
+            return Err(self.unexpected(&tok, Expected::OpenAfterCustom));
         }
         let tok = self.next()?;
         if tok.kind != Tok::Ident("fields".to_string()) {
-            return Err(self.unexpected(&tok, "'fields'"));
+            return Err(self.unexpected(&tok, Expected::Fields));
         }
         let open = self.next()?;
         if open.kind != Tok::LParen {
-            return Err(self.unexpected(&open, "'(' after 'fields'"));
+            return Err(self.unexpected(&open, Expected::OpenAfterFields));
         }
         // Outer form `custom(fields(name)) tail`, or inner form `custom(fields(name) tail)`.
         let save = self.lex.pos();
@@ -276,7 +266,7 @@ impl<'a> Parser<'a> {
                     return Ok(Start::Term(self.tail(Field::Custom(name))?));
                 }
                 let term = self.tail(Field::Custom(name))?;
-                self.expect_rparen("')'")?;
+                self.expect_rparen(Expected::Close)?;
                 return Ok(Start::Term(term));
             }
         }
@@ -294,7 +284,7 @@ impl<'a> Parser<'a> {
             _ if is_kw(&tok, "not") => {
                 let tok = self.next()?;
                 if !is_kw(&tok, "in") {
-                    return Err(self.unexpected(&tok, "'in' after 'not'"));
+                    return Err(self.unexpected(&tok, Expected::InAfterNot));
                 }
                 Ok(Expr::In { field, negated: true, values: self.in_values()? })
             }
@@ -305,12 +295,12 @@ impl<'a> Parser<'a> {
                     tok = self.next()?;
                 }
                 if !is_kw(&tok, "defined") {
-                    let expected = if negated { "'defined'" } else { "'defined' or 'not defined'" };
+                    let expected = if negated { Expected::Defined } else { Expected::DefinedOrNotDefined };
                     return Err(self.unexpected(&tok, expected));
                 }
                 Ok(Expr::Defined { field, negated })
             }
-            _ => Err(self.unexpected(&tok, EXPECTED_OPERATOR)),
+            _ => Err(self.unexpected(&tok, Expected::Operator)),
         }
     }
 
@@ -326,11 +316,11 @@ impl<'a> Parser<'a> {
                     match tok.kind {
                         Tok::Comma => values.push(self.value()?),
                         Tok::RParen => return Ok(values),
-                        _ => return Err(self.unexpected(&tok, "',' or ')'")),
+                        _ => return Err(self.unexpected(&tok, Expected::CommaOrClose)),
                     }
                 }
             }
-            _ => Err(self.unexpected(&tok, "'(' or a :variable after 'in'")),
+            _ => Err(self.unexpected(&tok, Expected::InOperand)),
         }
     }
 
@@ -342,7 +332,7 @@ impl<'a> Parser<'a> {
             Tok::Var(v) => Ok(Value::Var(v)),
             Tok::Ident(ref w) if w.eq_ignore_ascii_case("true") => Ok(Value::Bool(true)),
             Tok::Ident(ref w) if w.eq_ignore_ascii_case("false") => Ok(Value::Bool(false)),
-            _ => Err(self.unexpected(&tok, EXPECTED_VALUE)),
+            _ => Err(self.unexpected(&tok, Expected::Value)),
         }
     }
 }

@@ -402,6 +402,27 @@ fn error_messages() {
 }
 
 #[test]
+fn syntax_errors_are_data() {
+    use super::{Expected, SyntaxProblem};
+    let problem = |input: &str| match parse_fields(input) {
+        Err(PredicateError::Syntax { problem, line, column }) => (problem, line, column),
+        other => panic!("{input}: expected a syntax error, got {other:?}"),
+    };
+    let unexpected =
+        |found: Option<&str>, expected| SyntaxProblem::Unexpected { found: found.map(str::to_owned), expected };
+    assert_eq!(problem(r#"name == "x""#), (unexpected(Some("="), Expected::Value), 1, 7));
+    assert_eq!(problem("name = "), (unexpected(None, Expected::Value), 1, 8));
+    assert_eq!(problem(r#"name = "x" garbage"#), (unexpected(Some("garbage"), Expected::AndOrEnd), 1, 12));
+    assert_eq!(problem("id is x").0, unexpected(Some("x"), Expected::DefinedOrNotDefined));
+    assert_eq!(problem("name = 'x'").0, SyntaxProblem::SingleQuote);
+    assert_eq!(problem(r#"name = "abc"#).0, SyntaxProblem::UnterminatedString);
+    assert_eq!(problem("version = 1x").0, SyntaxProblem::InvalidNumber("1x".into()));
+    assert_eq!(problem(r#"name = "\q""#).0, SyntaxProblem::InvalidEscape('q'));
+    assert_eq!(problem("\u{feff}id = \"a\"").0, SyntaxProblem::InvalidCharacter('\u{feff}'));
+    assert_eq!(problem("name != :").0, SyntaxProblem::EmptyVariable);
+}
+
+#[test]
 fn parse_all_ands_the_inputs() {
     let inputs = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
     assert_eq!(parse_all(&[], FIELDS, true), Ok(None));

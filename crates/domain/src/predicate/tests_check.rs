@@ -60,13 +60,13 @@ fn check_types_of_plain_fields() {
         assert_eq!(check(ok), Ok(()), "{ok}");
     }
     let mismatch =
-        |field: &str, expected: &'static str| Err(PredicateError::TypeMismatch { field: field.to_string(), expected });
-    assert_eq!(check(r#"version = "3""#), mismatch("version", "a number"));
-    assert_eq!(check("version = true"), mismatch("version", "a number"));
-    assert_eq!(check(r#"version in (1, "2")"#), mismatch("version", "a number"));
-    assert_eq!(check("name = 3"), mismatch("name", "a string"));
-    assert_eq!(check("not (id = false)"), mismatch("id", "a string"));
-    assert_eq!(check("createdAt > 5"), mismatch("createdAt", "a date-time string"));
+        |field: &str, expected: Operand| Err(PredicateError::TypeMismatch { field: field.to_string(), expected });
+    assert_eq!(check(r#"version = "3""#), mismatch("version", Operand::Number));
+    assert_eq!(check("version = true"), mismatch("version", Operand::Number));
+    assert_eq!(check(r#"version in (1, "2")"#), mismatch("version", Operand::Number));
+    assert_eq!(check("name = 3"), mismatch("name", Operand::String));
+    assert_eq!(check("not (id = false)"), mismatch("id", Operand::String));
+    assert_eq!(check("createdAt > 5"), mismatch("createdAt", Operand::DateTime));
     assert_eq!(
         check(r#"createdAt > "yesterday""#),
         Err(PredicateError::InvalidDateTime { field: "createdAt".to_string(), value: "yesterday".to_string() })

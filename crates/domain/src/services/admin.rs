@@ -2,7 +2,7 @@
 
 use crate::auth::{parse_scope_list, Scope};
 use crate::customer::Email;
-use crate::error::DomainError;
+use crate::error::{DomainError, Violation};
 use crate::ids::{AdminUserId, ApiClientRowId, ProjectId};
 use crate::ports::{AdminUserRecord, ApiClientRecord, IdGenerator, PasswordHasher, ProjectRepository};
 use crate::project::{Project, ProjectKey};
@@ -63,13 +63,13 @@ impl AdminService {
             vec![Scope::manage_project(project.key.as_str())]
         } else {
             parse_scope_list(&scopes.join(" "))
-                .map_err(|bad| DomainError::validation(format!("Invalid scope '{bad}'")))?
+                .map_err(|bad| DomainError::validation(Violation::InvalidScope { scope: bad.to_string() }))?
         };
         if let Some(foreign) = scopes.iter().find(|s| s.project_key != project.key.as_str()) {
-            return Err(DomainError::validation(format!(
-                "Scope '{foreign}' does not belong to project '{}'",
-                project.key.as_str()
-            )));
+            return Err(DomainError::validation(Violation::ForeignScope {
+                scope: foreign.to_string(),
+                project_key: project.key.as_str().to_owned(),
+            }));
         }
         let client_secret = self.ids.new_secret(CLIENT_SECRET_LEN);
         let record = ApiClientRecord {
@@ -94,9 +94,7 @@ impl AdminService {
         let project = self.project(project_key).await?;
         let email = Email::parse(email)?;
         if password.chars().count() < MIN_PASSWORD_CHARS {
-            return Err(DomainError::validation(format!(
-                "The password must have at least {MIN_PASSWORD_CHARS} characters"
-            )));
+            return Err(DomainError::validation(Violation::PasswordTooShort { min_chars: MIN_PASSWORD_CHARS }));
         }
         let record = AdminUserRecord {
             project_id: project.id,

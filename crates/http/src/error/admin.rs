@@ -51,7 +51,7 @@ impl AdminError {
             AdminError::TooLarge(_) => (StatusCode::PAYLOAD_TOO_LARGE, "invalid_data", None, self.to_string()),
             AdminError::Timeout => (StatusCode::REQUEST_TIMEOUT, "invalid_data", None, self.to_string()),
             AdminError::Domain(e) => match e {
-                D::Validation { message, .. } => (bad, "invalid_data", None, format!("Invalid request: {message}")),
+                D::Validation { .. } => (bad, "invalid_data", None, format!("Invalid request: {}", sentence(e))),
                 D::InvalidField { .. } | D::RequiredField { .. } | D::ReferencedResourceNotFound { .. } => {
                     (bad, "invalid_data", None, sentence(e))
                 }

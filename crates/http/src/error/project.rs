@@ -101,7 +101,7 @@ impl ProjectError {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "InvalidInput", m.clone(), none(), none())
             }
             ProjectError::Domain(e) => match e {
-                D::Validation { message, .. } => (bad, "InvalidInput", message.clone(), none(), none()),
+                D::Validation { .. } => (bad, "InvalidInput", sentence(e), none(), none()),
                 D::NotFound { lookup, .. } => {
                     let message = match lookup {
                         Lookup::Id(id) => format!("The Resource with ID '{id}' was not found."),
@@ -134,7 +134,7 @@ impl ProjectError {
                     map(&[("exceededResource", json!(resource_type_id(*resource)))]),
                     none(),
                 ),
-                D::InvalidOperation(m) => (bad, "InvalidOperation", m.clone(), none(), none()),
+                D::InvalidOperation(_) => (bad, "InvalidOperation", sentence(e), none(), none()),
                 D::InvalidField { field, invalid_value, .. } => (
                     bad,
                     "InvalidField",

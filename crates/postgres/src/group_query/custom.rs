@@ -24,6 +24,7 @@ use std::collections::HashMap;
 use serde_json::Value as Json;
 use uuid::Uuid;
 use xclade_domain::custom_type::{parse_date, FieldDefinition, FieldType};
+use xclade_domain::error::WhereViolation;
 use xclade_domain::predicate::{CmpOp, Expr, Field, Value};
 use xclade_domain::DomainError;
 
@@ -186,7 +187,7 @@ fn condition(
             sql.push(" AS date)");
         }
         CustomKind::DateTime => {
-            let at = parse_datetime(&text(value)).ok_or_else(|| malformed("invalid date-time"))?;
+            let at = parse_datetime(&text(value)).ok_or_else(|| malformed(WhereViolation::InvalidCustomDateTime))?;
             sql.push("(")
                 .push(json)
                 .push(" #>> '{}')::timestamptz ")
@@ -196,7 +197,7 @@ fn condition(
         }
         CustomKind::Set(inner) => {
             if depth > 0 {
-                return Err(malformed("nested sets cannot be compared"));
+                return Err(malformed(WhereViolation::NestedSets));
             }
             sql.push("EXISTS (SELECT 1 FROM jsonb_array_elements(").push(json).push(") AS e(v) WHERE ");
             condition(inner, "e.v", op, value, sql, depth + 1)?;

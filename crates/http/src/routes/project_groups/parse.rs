@@ -264,7 +264,7 @@ mod tests {
     fn invalid_input(r: Result<GroupQuery, ProjectError>) -> String {
         match r {
             Err(ProjectError::InvalidInput(m)) => m,
-            Err(ProjectError::Domain(DomainError::Validation { message, .. })) => message,
+            Err(e @ ProjectError::Domain(DomainError::Validation { .. })) => e.to_string(),
             other => panic!("expected InvalidInput, got {other:?}"),
         }
     }
