@@ -236,13 +236,18 @@ pub async fn run(cli: Cli) -> Result<(), String> {
         }
         Command::Projects { command: ProjectsCommand::Create { key, name, json } } => {
             let services = admin_services(&require_url(cli.database_url)?).await?;
-            let p = services.admin.create_project(&key, name.as_deref()).await.map_err(|e| e.to_string())?;
+            let p = services
+                .admin
+                .create_project(&key, name.as_deref())
+                .await
+                .map_err(|e| xclade_http::error::sentence(&e))?;
             print(json, json!({"id": p.id, "key": p.key}), format!("created project {} ({})", p.key.as_str(), p.id));
             Ok(())
         }
         Command::Clients { command: ClientsCommand::Create { project, scopes, json } } => {
             let services = admin_services(&require_url(cli.database_url)?).await?;
-            let c = services.admin.create_client(&project, &scopes).await.map_err(|e| e.to_string())?;
+            let c =
+                services.admin.create_client(&project, &scopes).await.map_err(|e| xclade_http::error::sentence(&e))?;
             let human = format!(
                 "client_id: {}\nclient_secret: {}\nscopes: {}",
                 c.client_id,
@@ -259,7 +264,11 @@ pub async fn run(cli: Cli) -> Result<(), String> {
                 .map_err(|e| format!("cannot read the password from stdin: {e}"))?;
             let password = password.trim_end_matches(['\n', '\r']);
             let services = admin_services(&require_url(cli.database_url)?).await?;
-            let u = services.admin.create_user(&project, &email, password).await.map_err(|e| e.to_string())?;
+            let u = services
+                .admin
+                .create_user(&project, &email, password)
+                .await
+                .map_err(|e| xclade_http::error::sentence(&e))?;
             print(json, json!({"id": u.id, "email": u.email}), format!("created admin user {} ({})", u.email, u.id));
             Ok(())
         }

@@ -80,6 +80,10 @@ async fn operator_commands_with_json_output() {
     let (code, _, err) =
         run(db.url(), &["clients", "create", "--project", "demo", "--scope", "view_customers:other", "--json"], None);
     assert_ne!(code, 0, "a scope of another project is refused: {err}");
+    let (code, _, err) =
+        run(db.url(), &["clients", "create", "--project", "demo", "--scope", "no_such_scope", "--json"], None);
+    assert_ne!(code, 0);
+    assert!(err.contains("Invalid scope 'no_such_scope'"), "the rule in words, not a diagnostic: {err}");
 
     let (code, out, err) = run(
         db.url(),
