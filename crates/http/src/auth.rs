@@ -1,11 +1,12 @@
 //! Authentication extractors: a bearer token is verified without any database round trip.
 
+use crate::error::sentences::insufficient_scope_message;
 use crate::error::{AdminError, ProjectError};
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures::future::{ready, Ready};
-use xclade_domain::auth::{insufficient_scope_message, Permission, Principal};
+use xclade_domain::auth::{Permission, Principal};
 
 fn bearer(req: &HttpRequest) -> Option<&str> {
     let value = req.headers().get(actix_web::http::header::AUTHORIZATION)?.to_str().ok()?;

@@ -3,6 +3,7 @@
 //! (the admin family prefixes `Invalid request: ` to a violation, see [`super::admin`]).
 
 use serde_json::Value;
+use xclade_domain::auth::Permission;
 use xclade_domain::custom_type::FieldType;
 use xclade_domain::error::{FieldProblem, Refusal, TextKind, Violation, WhereViolation};
 
@@ -149,10 +150,22 @@ fn describe(t: &FieldType) -> String {
     }
 }
 
+/// The message of a 403 for a missing permission (both families).
+pub fn insufficient_scope_message(permission: Permission) -> String {
+    let mut names: Vec<&str> = permission.granting_scopes().to_vec();
+    if permission == Permission::ReadGroups || permission == Permission::ReadCustomers {
+        // Listing the manage_ scopes first matches the platform's wording.
+        names.sort_by_key(|n| !n.starts_with("manage_"));
+    }
+    format!("Insufficient scope. One of the following scopes is missing: {}.", names.join(", "))
+}
+
 #[cfg(test)]
 mod tests {
     use super::super::sentence;
+    use super::insufficient_scope_message;
     use serde_json::json;
+    use xclade_domain::auth::Permission;
     use xclade_domain::custom_type::{EnumValue, FieldType};
     use xclade_domain::error::{FieldProblem, Refusal, TextKind, Violation, WhereViolation};
     use xclade_domain::DomainError;
@@ -341,5 +354,17 @@ mod tests {
         let body = futures::executor::block_on(body).map_err(|_| ()).expect("body");
         let body: serde_json::Value = serde_json::from_slice(&body).expect("json");
         assert_eq!(body, json!({"type": "invalid_data", "message": "Invalid request: Invalid email"}));
+    }
+
+    #[test]
+    fn forbidden_message_matches_the_contract() {
+        assert_eq!(
+            insufficient_scope_message(Permission::WriteGroups),
+            "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
+        );
+        assert_eq!(
+            insufficient_scope_message(Permission::ReadGroups),
+            "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
+        );
     }
 }

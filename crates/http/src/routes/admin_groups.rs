@@ -255,7 +255,7 @@ pub fn group_value(
 fn selection(req: &HttpRequest, principal: &Principal) -> AdminResult<SelectedFields> {
     let selected = support::fields(req, &CUSTOMER_GROUP_SPEC)?;
     if wants_members(&selected) && !principal.allows_own(Permission::ReadCustomers) {
-        return Err(crate::error::AdminError::Forbidden(xclade_domain::auth::insufficient_scope_message(
+        return Err(crate::error::AdminError::Forbidden(crate::error::sentences::insufficient_scope_message(
             Permission::ReadCustomers,
         )));
     }
