@@ -22,8 +22,10 @@ use crate::error::{DomainError, DomainResult, Violation};
 use crate::event::WriteContext;
 use crate::ports::{Clock, IdGenerator};
 
-/// The one check of a requested page size (admin-family lists): at most [`MAX_LIST_LIMIT`].
-pub(crate) fn check_list_limit(limit: u32) -> DomainResult<()> {
+/// The one check of a requested page size (admin-family lists): at most [`MAX_LIST_LIMIT`],
+/// else `Validation` of `limit` with [`Violation::TooHigh`]. The list services run it; an edge
+/// that reads the limit from a request may run it first to report it in its own order.
+pub fn check_list_limit(limit: u32) -> DomainResult<()> {
     if limit > MAX_LIST_LIMIT {
         return Err(DomainError::invalid_field("limit", Violation::TooHigh { max: u64::from(MAX_LIST_LIMIT) }));
     }

@@ -4,7 +4,7 @@
 use crate::error::AdminError;
 use crate::query::QueryPairs;
 use chrono::{DateTime, NaiveDate, Utc};
-use xclade_domain::customer::{CustomerFilter, CustomerOrderField, TimeRange, DEFAULT_LIST_LIMIT, MAX_LIST_LIMIT};
+use xclade_domain::customer::{CustomerFilter, CustomerOrderField, TimeRange, DEFAULT_LIST_LIMIT};
 
 /// The largest `offset` the database can take.
 const MAX_OFFSET: u64 = i64::MAX as u64;
@@ -36,10 +36,11 @@ pub(crate) fn limit(q: &QueryPairs) -> Result<u32, AdminError> {
     if !raw.bytes().all(|b| b.is_ascii_digit()) {
         return Err(AdminError::invalid_request("Field 'limit' must be a non-negative integer"));
     }
-    match raw.parse::<u64>() {
-        Ok(n) if n <= u64::from(MAX_LIST_LIMIT) => u32::try_from(n).map_err(super::support::internal),
-        _ => Err(AdminError::invalid_request(format!("Field 'limit' must be at most {MAX_LIST_LIMIT}"))),
-    }
+    // All digits: only too large a number fails to parse, and the domain's rule refuses it.
+    let limit = raw.parse::<u64>().ok().and_then(|n| u32::try_from(n).ok()).unwrap_or(u32::MAX);
+    xclade_domain::services::check_list_limit(limit)
+        .map_err(|e| AdminError::invalid_request(crate::error::sentence(&e)))?;
+    Ok(limit)
 }
 
 /// `offset`: default 0, a non-negative integer.

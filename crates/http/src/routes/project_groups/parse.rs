@@ -599,7 +599,7 @@ mod tests {
         );
         let many: Vec<Value> = (0..501).map(|_| json!({"action": "setKey"})).collect();
         assert!(
-            matches!(actions(Value::Array(many)), Err(ProjectError::InvalidInput(m)) if m == "At most 500 update actions are allowed per request.")
+            matches!(actions(Value::Array(many)), Err(e @ ProjectError::Domain(_)) if e.to_string() == "At most 500 update actions are allowed per request.")
         );
         let exactly: Vec<Value> = (0..500).map(|_| json!({"action": "setKey"})).collect();
         assert_eq!(actions(Value::Array(exactly)).expect("ok").len(), 500);

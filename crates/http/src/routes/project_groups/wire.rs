@@ -22,7 +22,7 @@ use serde::Deserialize;
 use serde_json::{Map, Value};
 use std::fmt;
 use std::marker::PhantomData;
-use xclade_domain::customer_group::{ExpectedVersion, MAX_ACTIONS};
+use xclade_domain::customer_group::ExpectedVersion;
 
 /// Joins a JSON path the way the family's detailed messages show it (`custom -> type`).
 pub(crate) fn join(path: &str, field: &str) -> String {
@@ -278,7 +278,7 @@ impl From<WireVersion> for ExpectedVersion {
 }
 
 /// `version` and `actions` of an update body, checked in this order, with at most
-/// [`MAX_ACTIONS`] actions. The actions are left to the caller, which checks each in turn
+/// [`xclade_domain::customer_group::MAX_ACTIONS`] actions. The actions are left to the caller, which checks each in turn
 /// (the first problem in order is reported, a domain rule of one action included).
 pub(crate) fn update<A>(
     version: Field<WireVersion>,
@@ -289,11 +289,9 @@ where
 {
     let version = version.required("version")?.into();
     let actions = actions.required("actions")?;
-    if actions.len() > MAX_ACTIONS {
-        return Err(ProjectError::InvalidInput(format!(
-            "At most {MAX_ACTIONS} update actions are allowed per request."
-        )));
-    }
+    // The domain's rule, checked here as well so that it comes before the actions' own
+    // problems, as the family reports them.
+    xclade_domain::versioned::check_action_count(actions.len()).map_err(ProjectError::Domain)?;
     Ok((version, actions))
 }
 
