@@ -394,17 +394,8 @@ async fn customers_of(
     if find_group(conn, project, id).await?.is_none() {
         return Err(group_not_found(id));
     }
-    let rows: Vec<CustomerRow> = c::table
-        .inner_join(m::table.on(m::project_id.eq(c::project_id).and(m::customer_id.eq(c::id))))
-        .filter(m::project_id.eq(project.0))
-        .filter(m::group_id.eq(id.0))
-        .filter(c::deleted_at.is_null())
-        .order(c::id)
-        .limit(i64::from(limit))
-        .select(CustomerRow::as_select())
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(CustomerRow::into_domain).collect::<Result<_, _>>()?)
+    // The page read with a page of one.
+    Ok(customers_of_groups(conn, project, &[id], limit).await?.into_iter().next().unwrap_or_default())
 }
 
 /// The members of a page of groups in one statement: for each group id (in the order given),

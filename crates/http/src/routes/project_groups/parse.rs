@@ -235,9 +235,7 @@ impl TryFrom<GroupUpdateDto> for (ExpectedVersion, Vec<GroupAction>) {
     type Error = ProjectError;
 
     fn try_from(dto: GroupUpdateDto) -> Result<Self, ProjectError> {
-        let (version, actions) = wire::update(dto.version, dto.actions)?;
-        let actions = actions.into_iter().map(|a| wire::action(a).and_then(GroupAction::try_from));
-        Ok((version, actions.collect::<Result<_, _>>()?))
+        wire::update(dto.version, dto.actions)
     }
 }
 

@@ -278,25 +278,28 @@ impl From<WireVersion> for ExpectedVersion {
 }
 
 /// `version` and `actions` of an update body, checked in this order, with at most
-/// [`xclade_domain::customer_group::MAX_ACTIONS`] actions. The actions are left to the caller, which checks each in turn
-/// (the first problem in order is reported, a domain rule of one action included).
-pub(crate) fn update<A>(
+/// [`xclade_domain::customer_group::MAX_ACTIONS`] actions, each then converted into the
+/// domain's action `T` in turn (the first problem in order is reported, a domain rule of one
+/// action included).
+pub(crate) fn update<A, T>(
     version: Field<WireVersion>,
     actions: Field<Vec<Field<A>>>,
-) -> Result<(ExpectedVersion, Vec<Field<A>>), ProjectError>
+) -> Result<(ExpectedVersion, Vec<T>), ProjectError>
 where
     A: Wire,
+    T: TryFrom<A, Error = ProjectError>,
 {
     let version = version.required("version")?.into();
     let actions = actions.required("actions")?;
     // The domain's rule, checked here as well so that it comes before the actions' own
     // problems, as the family reports them.
     xclade_domain::versioned::check_action_count(actions.len()).map_err(ProjectError::Domain)?;
+    let actions = actions.into_iter().map(|a| action(a).and_then(T::try_from)).collect::<Result<_, _>>()?;
     Ok((version, actions))
 }
 
 /// One element of `actions`: anything but an object is not an action.
-pub(crate) fn action<A: Wire>(item: Field<A>) -> Result<A, ProjectError> {
+fn action<A: Wire>(item: Field<A>) -> Result<A, ProjectError> {
     match item {
         Field::Given(action) => Ok(action),
         Field::Absent | Field::Invalid => Err(expected("actions", "object")),

@@ -207,9 +207,7 @@ impl TryFrom<TypeUpdateDto> for (ExpectedVersion, Vec<TypeAction>) {
     type Error = ProjectError;
 
     fn try_from(dto: TypeUpdateDto) -> Result<Self, ProjectError> {
-        let (version, actions) = wire::update(dto.version, dto.actions)?;
-        let actions = actions.into_iter().map(|a| wire::action(a).and_then(TypeAction::try_from));
-        Ok((version, actions.collect::<Result<_, _>>()?))
+        wire::update(dto.version, dto.actions)
     }
 }
 
