@@ -8,6 +8,9 @@ and the relay's sustained publish rate.
 3. `xclade-customers relay` alone drains that backlog: published events / seconds = the relay's
    sustained publish rate (one publish awaited per event, in order).
 4. Relay on (`serve --nats-url …`): the same create load while the relay publishes.
+For both create runs: CPU per create of the service process, of the database's backends serving it
+(its pool and the relay's connection, listed after a 2 s warm-up) and of nats-server, from
+/proc/<pid>/stat — a split that other load on the machine does not distort the way it does rates.
 Writes <out>/events.json and events.md.
 """
 import argparse
@@ -82,6 +85,21 @@ def fresh_database(pg, binary, db, before_project=None):
     return admin_url, db_url, env, client
 
 
+def cpu_ticks(pid):
+    """User + system CPU of a process in clock ticks (0 when it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def backends(db_url, db):
+    """The pids of the database backends connected to `db` (the service's pool, the relay)."""
+    rows = psql(db_url, f"SELECT pid FROM pg_stat_activity WHERE datname = '{db}' AND pid <> pg_backend_pid()")
+    return [int(r) for r in rows.split() if r]
+
+
 def nats_binary():
     for b in (os.environ.get("NATS_SERVER"), "/usr/sbin/nats-server", "/usr/bin/nats-server"):
         if b and os.path.exists(b):
@@ -122,12 +140,24 @@ def main():
         wait_port(port)
         return p, f"http://127.0.0.1:{port}"
 
-    def creates(base, tag):
-        cmd = ["wrk", "-t", str(a.threads), "-c", str(a.connections), "-d", f"{a.duration}s", "--timeout", "10s",
+    def wrk(base, tag, seconds):
+        cmd = ["wrk", "-t", str(a.threads), "-c", str(a.connections), "-d", f"{seconds}s", "--timeout", "10s",
                "-s", str(BENCH / "lua" / "create_customer.lua"), base, "--", bench.token_for(base, client),
                str(a.threads), tag]
         p = subprocess.run(cmd, capture_output=True, text=True)
         return wrk_summary(p.returncode, p.stdout, p.stderr)
+
+    def creates(server, base, tag):
+        wrk(base, f"{tag}-warm", 2)
+        pids = {"service": [server.pid], "postgres": backends(db_url, db), "nats": [nats.pid]}
+        before = {k: sum(cpu_ticks(p) for p in v) for k, v in pids.items()}
+        r = wrk(base, tag, a.duration)
+        time.sleep(1)  # what the relay still does for this load's events counts too
+        tick_us = 1e6 / os.sysconf("SC_CLK_TCK")
+        n = max(r["requests"], 1)
+        r["cpu_us_per_create"] = {k: round((sum(cpu_ticks(p) for p in pids[k]) - before[k]) * tick_us / n, 1)
+                                  for k in pids}
+        return r
 
     def pending():
         return int(psql(db_url, "SELECT count(*) FROM events WHERE published_at IS NULL"))
@@ -136,7 +166,7 @@ def main():
     try:
         log(f"relay off: creates for {a.duration} s")
         p, base = serve(False)
-        results["creates_relay_off"] = creates(base, "off")
+        results["creates_relay_off"] = creates(p, base, "off")
         p.send_signal(signal.SIGTERM)
         p.wait()
         backlog = pending()
@@ -162,8 +192,7 @@ def main():
                                     "events_per_second": round(backlog / secs, 1) if secs > 0 else None}
         log(f"relay on: creates for {a.duration} s")
         p, base = serve(True)
-        results["creates_relay_on"] = creates(base, "on")
-        time.sleep(1)
+        results["creates_relay_on"] = creates(p, base, "on")
         results["creates_relay_on"]["outbox_pending_after"] = pending()
         p.send_signal(signal.SIGTERM)
         p.wait()
@@ -179,6 +208,10 @@ def main():
         "|---|---|",
         f"| creates/s, relay off | {off['rps']:.0f} ({off.get('ok', '?')} ok, {off.get('errors', off.get('failed', 0))} failed) |",
         f"| creates/s, relay on | {on['rps']:.0f} ({on.get('ok', '?')} ok; {on['outbox_pending_after']} pending 1 s after) |",
+        "| CPU µs per create, relay off (service / postgres / nats) | "
+        + " / ".join(str(off["cpu_us_per_create"][k]) for k in ("service", "postgres", "nats")) + " |",
+        "| CPU µs per create, relay on (service / postgres / nats) | "
+        + " / ".join(str(on["cpu_us_per_create"][k]) for k in ("service", "postgres", "nats")) + " |",
         f"| relay sustained publish rate | {rel['events_per_second']} events/s ({rel['events']} events in {rel['seconds']} s) |",
         "",
     ])

@@ -6,6 +6,7 @@ pub mod data;
 use crate::auth::Actor;
 use crate::ids::ProjectId;
 use chrono::{DateTime, Utc};
+use serde::Serialize;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -96,16 +97,21 @@ impl Event {
 
     /// The event as a CloudEvents 1.0 JSON object (structured mode), `data` as recorded.
     pub fn cloud_event(&self) -> Value {
-        serde_json::json!({
-            "specversion": "1.0",
-            "id": self.id.to_string(),
-            "source": format!("/projects/{}", self.project_key),
-            "type": self.kind.as_str(),
-            "subject": self.resource_id.to_string(),
-            "time": data::timestamp(&self.created_at),
-            "datacontenttype": "application/json",
-            "data": self.payload,
-        })
+        serde_json::to_value(self.envelope()).unwrap_or(Value::Null)
+    }
+
+    /// The CloudEvent, borrowing `data` from the event (serialized without copying it).
+    fn envelope(&self) -> CloudEvent<'_> {
+        CloudEvent {
+            specversion: "1.0",
+            id: self.id,
+            source: format!("/projects/{}", self.project_key),
+            r#type: self.kind.as_str(),
+            subject: self.resource_id,
+            time: data::timestamp(&self.created_at),
+            datacontenttype: "application/json",
+            data: &self.payload,
+        }
     }
 
     /// The message that carries the event: subject, `Nats-Msg-Id` and body.
@@ -113,9 +119,22 @@ impl Event {
         OutgoingMessage {
             subject: self.subject(),
             msg_id: self.id.to_string(),
-            body: serde_json::to_vec(&self.cloud_event()).unwrap_or_default(),
+            body: serde_json::to_vec(&self.envelope()).unwrap_or_default(),
         }
     }
+}
+
+/// A CloudEvents 1.0 event in structured mode; the members in the order they are written.
+#[derive(Serialize)]
+struct CloudEvent<'a> {
+    specversion: &'static str,
+    id: Uuid,
+    source: String,
+    r#type: &'static str,
+    subject: Uuid,
+    time: String,
+    datacontenttype: &'static str,
+    data: &'a Value,
 }
 
 /// Every event subject starts with this (the stream's subjects are `xclade.events.>`).

@@ -16,7 +16,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Int2, Integer, Nullable, Timestamptz};
+use diesel::sql_types::{Array, BigInt, Int2, Integer, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use uuid::Uuid;
 use xclade_domain::error::DomainResult;
@@ -28,7 +28,7 @@ use crate::error::{db_error, TxResult};
 use crate::models::EventRow;
 use crate::pool::PgPool;
 use crate::schema::events;
-use crate::tx::{read, single_statement, transaction};
+use crate::tx::{read, single_statement};
 
 /// Inserts `event` into the outbox (inside the caller's transaction).
 pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxResult<()> {
@@ -54,6 +54,10 @@ pub const CLAIM_PARTS_SQL: &str = "SELECT p FROM (SELECT p FROM generate_series(
 /// The pending events of the held partitions, in write order.
 pub const CLAIM_EVENTS_SQL: &str = "SELECT project_id, id, project_key, kind, resource_id, actor, payload, \
     created_at, published_at FROM events WHERE part = ANY($1) AND published_at IS NULL ORDER BY seq LIMIT $2";
+/// Marks published events by their keys, whatever projects they belong to (one statement for a
+/// batch).
+pub const MARK_SQL: &str = "UPDATE events SET published_at = $1 WHERE (project_id, id) IN \
+    (SELECT * FROM unnest($2::uuid[], $3::uuid[])) AND published_at IS NULL";
 /// The backlog.
 pub const STATS_SQL: &str =
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM events WHERE published_at IS NULL";
@@ -63,7 +67,7 @@ pub const PURGE_SQL: &str = "DELETE FROM events WHERE (project_id, id) IN (SELEC
 
 /// The statements that read or write `events` across projects (the relay's). Every other
 /// statement on a tenant table filters by `project_id` (a test checks it).
-pub const CROSS_PROJECT_STATEMENTS: [&str; 4] = [CLAIM_PARTS_SQL, CLAIM_EVENTS_SQL, STATS_SQL, PURGE_SQL];
+pub const CROSS_PROJECT_STATEMENTS: [&str; 5] = [CLAIM_PARTS_SQL, CLAIM_EVENTS_SQL, MARK_SQL, STATS_SQL, PURGE_SQL];
 
 #[derive(QueryableByName)]
 struct PartRow {
@@ -153,29 +157,20 @@ impl EventOutbox for PgEventOutbox {
         if ids.is_empty() {
             return Ok(0);
         }
-        transaction(&self.pool, ids, |conn, ids| {
+        let (projects, event_ids): (Vec<Uuid>, Vec<Uuid>) = ids.iter().map(|(p, id)| (p.0, *id)).unzip();
+        // One statement for the whole batch, whatever projects it spans: atomic without a
+        // transaction around it.
+        single_statement(&self.pool, &(projects, event_ids), |conn, (projects, event_ids)| {
             Box::pin(async move {
-                let now = Utc::now();
-                let mut marked = 0u64;
-                let mut by_project: Vec<(ProjectId, Uuid)> = ids.to_vec();
-                by_project.sort();
-                for chunk in by_project.chunk_by(|a, b| a.0 == b.0) {
-                    let project = chunk[0].0;
-                    let event_ids: Vec<Uuid> = chunk.iter().map(|(_, id)| *id).collect();
-                    let n = crate::sql::cached(
-                        diesel::update(
-                            events::table
-                                .filter(events::project_id.eq(project.0))
-                                .filter(events::id.eq_any(event_ids))
-                                .filter(events::published_at.is_null()),
-                        )
-                        .set(events::published_at.eq(now)),
-                    )
-                    .execute(conn)
-                    .await?;
-                    marked += n as u64;
-                }
-                Ok(marked)
+                let n = crate::sql::cached(
+                    diesel::sql_query(MARK_SQL)
+                        .bind::<Timestamptz, _>(Utc::now())
+                        .bind::<Array<SqlUuid>, _>(projects)
+                        .bind::<Array<SqlUuid>, _>(event_ids),
+                )
+                .execute(conn)
+                .await?;
+                Ok(n as u64)
             })
         })
         .await

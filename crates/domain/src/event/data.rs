@@ -22,7 +22,9 @@ pub fn timestamp(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Millis, true)
 }
 
-/// Who acted: exactly one of the two keys.
+/// Who acted: exactly one key — `clientId`, or the user's id under the key of the place it
+/// stands in (`userId` for the event's `actor`, `externalUserId` inside a project-family
+/// resource's `createdBy`/`lastModifiedBy`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum ActorData {
     /// An API client, by its public client id: `{"clientId": …}`.
@@ -31,33 +33,30 @@ pub enum ActorData {
     /// An admin user, by its id: `{"userId": …}`.
     #[serde(rename = "userId")]
     User(String),
+    /// An admin user inside a project-family resource: `{"externalUserId": …}`.
+    #[serde(rename = "externalUserId")]
+    ExternalUser(String),
+}
+
+impl ActorData {
+    /// The acting identity, its user (if it is one) wrapped by `user`.
+    fn of(a: &Actor, user: fn(String) -> ActorData) -> ActorData {
+        match a {
+            Actor::Client(id) => ActorData::Client(id.clone()),
+            Actor::User(id) => user(id.clone()),
+        }
+    }
 }
 
 impl From<&Actor> for ActorData {
     fn from(a: &Actor) -> Self {
-        match a {
-            Actor::Client(id) => ActorData::Client(id.clone()),
-            Actor::User(id) => ActorData::User(id.clone()),
-        }
+        ActorData::of(a, ActorData::User)
     }
 }
 
 /// The acting identity inside a project-family resource (`createdBy`/`lastModifiedBy`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-enum ProjectActorData {
-    #[serde(rename = "clientId")]
-    Client(String),
-    #[serde(rename = "externalUserId")]
-    User(String),
-}
-
-impl From<&Actor> for ProjectActorData {
-    fn from(a: &Actor) -> Self {
-        match a {
-            Actor::Client(id) => ProjectActorData::Client(id.clone()),
-            Actor::User(id) => ProjectActorData::User(id.clone()),
-        }
-    }
+fn project_actor(a: &Actor) -> ActorData {
+    ActorData::of(a, ActorData::ExternalUser)
 }
 
 /// A group as a customer's `groups` lists it (admin family).
@@ -196,10 +195,10 @@ struct GroupData {
     custom: Option<CustomFieldsData>,
     created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    created_by: Option<ProjectActorData>,
+    created_by: Option<ActorData>,
     last_modified_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    last_modified_by: Option<ProjectActorData>,
+    last_modified_by: Option<ActorData>,
 }
 
 fn group(g: &CustomerGroup) -> GroupData {
@@ -213,9 +212,9 @@ fn group(g: &CustomerGroup) -> GroupData {
             fields: c.fields.clone(),
         }),
         created_at: timestamp(&g.created_at()),
-        created_by: g.created_by().map(ProjectActorData::from),
+        created_by: g.created_by().map(project_actor),
         last_modified_at: timestamp(&g.last_modified_at()),
-        last_modified_by: g.last_modified_by().map(ProjectActorData::from),
+        last_modified_by: g.last_modified_by().map(project_actor),
     }
 }
 
@@ -233,10 +232,10 @@ struct TypeData {
     field_definitions: Value,
     created_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    created_by: Option<ProjectActorData>,
+    created_by: Option<ActorData>,
     last_modified_at: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    last_modified_by: Option<ProjectActorData>,
+    last_modified_by: Option<ActorData>,
 }
 
 fn localized(l: &LocalizedString) -> Value {
@@ -285,9 +284,9 @@ fn custom_type(t: &Type) -> TypeData {
         resource_type_ids: t.resource_type_ids().to_vec(),
         field_definitions: Value::Array(t.field_definitions().iter().map(field_definition_data).collect()),
         created_at: timestamp(&t.created_at()),
-        created_by: t.created_by().map(ProjectActorData::from),
+        created_by: t.created_by().map(project_actor),
         last_modified_at: timestamp(&t.last_modified_at()),
-        last_modified_by: t.last_modified_by().map(ProjectActorData::from),
+        last_modified_by: t.last_modified_by().map(project_actor),
     }
 }
 
