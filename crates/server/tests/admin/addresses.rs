@@ -119,7 +119,7 @@ async fn create_update_delete_and_defaults() {
     assert_eq!(parent["default_shipping_address_id"], json!(first));
     assert_eq!(parent["default_billing_address_id"], Value::Null);
     let kept = parent["addresses"].as_array().expect("addresses");
-    assert_eq!(kept.iter().map(id_of).collect::<Vec<_>>(), [first.clone()]);
+    assert_eq!(kept.iter().map(id_of).collect::<Vec<_>>(), std::slice::from_ref(&first));
     let kept = &kept[0];
     assert_eq!((&kept["is_default_shipping"], &kept["is_default_billing"]), (&json!(true), &json!(false)));
     assert_eq!(
