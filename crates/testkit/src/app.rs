@@ -153,3 +153,11 @@ impl TestApp {
         self.handle.stop(true).await;
     }
 }
+
+/// The `name` of every result of a page of groups (`answer`: status and body), in answer order;
+/// the answer must be a 200 (`query` names it in a failure).
+pub fn result_names(answer: &(u16, Value), query: &str) -> Vec<String> {
+    let (status, body) = answer;
+    assert_eq!(*status, 200, "{query}: {body}");
+    body["results"].as_array().expect("results").iter().map(|g| g["name"].as_str().expect("name").to_owned()).collect()
+}

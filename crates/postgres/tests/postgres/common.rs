@@ -5,11 +5,11 @@ use diesel_async::AsyncPgConnection;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 use xclade_domain::auth::Actor;
-use xclade_domain::customer::Customer;
+use xclade_domain::customer::{Customer, CustomerDraft};
 use xclade_domain::customer_group::{CustomFields, CustomerGroup, GroupKey, GroupName, Version};
 use xclade_domain::event::WriteContext;
 use xclade_domain::metadata::Metadata;
-use xclade_domain::ports::ProjectRepository;
+use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, ProjectRepository};
 use xclade_domain::project::{Project, ProjectKey};
 use xclade_domain::{CustomerId, GroupId, ProjectId, TypeId};
 use xclade_postgres::{build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgPool, PgProjectRepository};
@@ -54,6 +54,16 @@ impl Fx {
         PgCustomerGroupRepository::new(self.pool.clone())
     }
 
+    /// Creates [`group`]`(name, None)` under a limit of 1000 groups.
+    pub async fn new_group(&self, name: &str) -> CustomerGroup {
+        self.groups().create(&self.ctx(), &group(name, None), 1000).await.expect(name)
+    }
+
+    /// Creates [`customer`]`(email)` (no idempotency key); panics unless it is created.
+    pub async fn new_customer(&self, email: &str) -> Customer {
+        created(self.customers().create(&self.ctx(), &customer(email), None, None).await.expect(email))
+    }
+
     pub async fn conn(&self) -> AsyncPgConnection {
         self.db.connect().await
     }
@@ -69,6 +79,15 @@ impl Fx {
 
     pub async fn events_of(&self, kind: &str) -> i64 {
         self.count(&format!("SELECT count(*) AS n FROM events WHERE kind = '{kind}'")).await
+    }
+
+    /// [`Fx::events_of`] each kind, in order.
+    pub async fn events_of_each(&self, kinds: &[&str]) -> Vec<i64> {
+        let mut counts = Vec::new();
+        for kind in kinds {
+            counts.push(self.events_of(kind).await);
+        }
+        counts
     }
 
     /// A custom type the groups can use, inserted directly, with the fields the tests use:
@@ -93,30 +112,31 @@ impl Fx {
     }
 }
 
+/// The customer of a create that must have created it (not replayed an earlier one).
+pub fn created(outcome: CreateOutcome) -> Customer {
+    match outcome {
+        CreateOutcome::Created(c) => c,
+        CreateOutcome::Replayed(c) => panic!("expected a create, got a replay of {}", c.id()),
+    }
+}
+
 pub fn now() -> DateTime<Utc> {
     Utc::now().trunc_subsecs(6)
 }
 
+/// A new customer (Ada Lovelace of ACME, created by `tester` now), as the service makes one.
 pub fn customer(email: &str) -> Customer {
-    let t = now();
-    Customer::from_parts(xclade_domain::customer::CustomerParts {
-        id: CustomerId(Uuid::now_v7()),
-        email: xclade_domain::customer::Email::parse(email).expect("valid email"),
-        company_name: Some("ACME".into()),
-        first_name: Some("Ada".into()),
-        last_name: Some("Lovelace".into()),
-        phone: None,
-        metadata: Metadata::default(),
-        has_account: false,
-        default_billing_address_id: None,
-        default_shipping_address_id: None,
-        created_by: Some("tester".into()),
-        created_at: t,
-        updated_at: t,
-        deleted_at: None,
-        groups: Vec::new(),
-        addresses: Vec::new(),
-    })
+    let draft = CustomerDraft::new(
+        email,
+        Some("ACME".into()),
+        Some("Ada".into()),
+        Some("Lovelace".into()),
+        None,
+        Map::new(),
+        None,
+    )
+    .expect("valid draft");
+    Customer::create(CustomerId(Uuid::now_v7()), &draft, Some("tester".into()), now())
 }
 
 pub fn group(name: &str, key: Option<&str>) -> CustomerGroup {

@@ -2,6 +2,7 @@
 
 use chrono::Duration;
 use futures::future::join_all;
+use std::future::Future;
 use xclade_domain::customer::Relations;
 use xclade_domain::customer_group::{GroupName, Version};
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim};
@@ -9,17 +10,27 @@ use xclade_domain::{DomainError, Resource};
 
 use crate::common::{customer, group, Fx};
 
+/// Runs the `n` futures `task(0)`, …, `task(n - 1)` at once, each on its own task; answers
+/// their outputs in that order.
+async fn race<F>(n: usize, task: impl Fn(usize) -> F) -> Vec<F::Output>
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let tasks: Vec<_> = (0..n).map(|i| tokio::spawn(task(i))).collect();
+    join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_concurrent_creates_of_one_email() {
     let fx = Fx::new().await;
-    let tasks = (0..50).map(|i| {
-        let repo = fx.customers();
-        let ctx = fx.ctx();
+    let results = race(50, |i| {
+        let (repo, ctx) = (fx.customers(), fx.ctx());
         // Case varies: uniqueness ignores it.
         let email = if i % 2 == 0 { "race@example.com" } else { "RACE@example.com" };
-        tokio::spawn(async move { repo.create(&ctx, &customer(email), None, None).await })
-    });
-    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
+        async move { repo.create(&ctx, &customer(email), None, None).await }
+    })
+    .await;
     let ok = results.iter().filter(|r| matches!(r, Ok(CreateOutcome::Created(_)))).count();
     let dup = results
         .iter()
@@ -38,13 +49,11 @@ async fn ten_concurrent_retries_with_one_key_create_one_customer() {
         request_hash: "h".into(),
         not_before: chrono::Utc::now() - Duration::hours(24),
     };
-    let tasks = (0..10).map(|_| {
-        let repo = fx.customers();
-        let ctx = fx.ctx();
-        let claim = claim.clone();
-        tokio::spawn(async move { repo.create(&ctx, &customer("idem@example.com"), None, Some(&claim)).await })
-    });
-    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task").expect("no error")).collect();
+    let results = race(10, |_| {
+        let (repo, ctx, claim) = (fx.customers(), fx.ctx(), claim.clone());
+        async move { repo.create(&ctx, &customer("idem@example.com"), None, Some(&claim)).await.expect("no error") }
+    })
+    .await;
     let created: Vec<_> = results
         .iter()
         .filter_map(|r| match r {
@@ -65,20 +74,15 @@ async fn ten_concurrent_retries_with_one_key_create_one_customer() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn twenty_concurrent_adds_of_one_group() {
     let fx = Fx::new().await;
-    let CreateOutcome::Created(c) =
-        fx.customers().create(&fx.ctx(), &customer("m@example.com"), None, None).await.expect("customer")
-    else {
-        panic!("created");
-    };
-    let g = fx.groups().create(&fx.ctx(), &group("Members", None), 1000).await.expect("group");
-    let tasks = (0..20).map(|_| {
-        let repo = fx.customers();
-        let ctx = fx.ctx();
-        let (cid, gid) = (c.id(), g.id());
-        tokio::spawn(async move { repo.set_groups(&ctx, cid, &[gid], &[], Relations::ALL).await })
-    });
-    for r in join_all(tasks).await {
-        let customer = r.expect("task").expect("set_groups");
+    let c = fx.new_customer("m@example.com").await;
+    let g = fx.new_group("Members").await;
+    let answers = race(20, |_| {
+        let (repo, ctx, cid, gid) = (fx.customers(), fx.ctx(), c.id(), g.id());
+        async move { repo.set_groups(&ctx, cid, &[gid], &[], Relations::ALL).await }
+    })
+    .await;
+    for r in answers {
+        let customer = r.expect("set_groups");
         assert_eq!(customer.groups().len(), 1);
     }
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_group_memberships").await, 1);
@@ -89,18 +93,17 @@ async fn twenty_concurrent_adds_of_one_group() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_saves_at_one_version() {
     let fx = Fx::new().await;
-    let g = fx.groups().create(&fx.ctx(), &group("Versioned", None), 1000).await.expect("group");
-    let tasks = (0..100).map(|i| {
-        let repo = fx.groups();
-        let ctx = fx.ctx();
+    let g = fx.new_group("Versioned").await;
+    let results = race(100, |i| {
+        let (repo, ctx) = (fx.groups(), fx.ctx());
         let mut next = g.clone().into_parts();
         next.name = GroupName::parse("name", &format!("Name {i}")).expect("name");
         next.version = Version::new(2).unwrap();
         next.last_modified_at = ctx.now;
         let next = xclade_domain::customer_group::CustomerGroup::from_parts(next);
-        tokio::spawn(async move { repo.save(&ctx, &next, Version::new(1).unwrap()).await })
-    });
-    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
+        async move { repo.save(&ctx, &next, Version::new(1).unwrap()).await }
+    })
+    .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let conflicts = results
         .iter()
@@ -122,12 +125,11 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
         p = fx.project.0
     ))
     .await;
-    let tasks = (0..50).map(|i| {
-        let repo = fx.groups();
-        let ctx = fx.ctx();
-        tokio::spawn(async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000).await })
-    });
-    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
+    let results = race(50, |i| {
+        let (repo, ctx) = (fx.groups(), fx.ctx());
+        async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000).await }
+    })
+    .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let limited = results
         .iter()
@@ -150,14 +152,13 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_creates_of_one_name_lose_as_duplicates() {
     let fx = Fx::new().await;
-    let tasks = (0..20).map(|i| {
-        let repo = fx.groups();
-        let ctx = fx.ctx();
+    let results = race(20, |i| {
+        let (repo, ctx) = (fx.groups(), fx.ctx());
         // Half also race on the key.
         let key = if i % 2 == 0 { Some("same-key") } else { None };
-        tokio::spawn(async move { repo.create(&ctx, &group("Gold", key), 1000).await })
-    });
-    let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
+        async move { repo.create(&ctx, &group("Gold", key), 1000).await }
+    })
+    .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
     let dup = results
         .iter()

@@ -10,20 +10,13 @@ use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, Resource};
 
-use crate::common::{customer, group, now, Fx};
-
-fn created(outcome: CreateOutcome) -> xclade_domain::customer::Customer {
-    match outcome {
-        CreateOutcome::Created(c) => c,
-        CreateOutcome::Replayed(c) => panic!("expected a create, got a replay of {}", c.id()),
-    }
-}
+use crate::common::{created, customer, group, now, Fx};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn duplicate_email_is_case_insensitive_and_freed_by_delete() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let first = created(repo.create(&fx.ctx(), &customer("Ada@Example.com"), None, None).await.expect("create"));
+    let first = fx.new_customer("Ada@Example.com").await;
     assert_eq!(first.email_str(), "Ada@Example.com");
 
     let err = repo.create(&fx.ctx(), &customer("ada@example.COM"), None, None).await.expect_err("duplicate");
@@ -53,11 +46,9 @@ async fn duplicate_email_is_case_insensitive_and_freed_by_delete() {
         "{gone:?}"
     );
 
-    created(repo.create(&fx.ctx(), &customer("ada@example.com"), None, None).await.expect("email free again"));
+    fx.new_customer("ada@example.com").await; // the email is free again
     assert_eq!(fx.count("SELECT count(*) AS n FROM customers").await, 3);
-    assert_eq!(fx.events_of("customer.created").await, 3);
-    assert_eq!(fx.events_of("customer.deleted").await, 1);
-    assert_eq!(fx.events_of("customer.updated").await, 0);
+    assert_eq!(fx.events_of_each(&["customer.created", "customer.deleted", "customer.updated"]).await, [3, 1, 0]);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -101,10 +92,9 @@ async fn idempotent_create_replays_and_refuses_other_bodies() {
 async fn relations_are_loaded_only_when_asked_for() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let groups = fx.groups();
-    let c = created(repo.create(&fx.ctx(), &customer("rel@example.com"), None, None).await.expect("create"));
-    let g1 = groups.create(&fx.ctx(), &group("B group", None), 1000).await.expect("g1");
-    let g2 = groups.create(&fx.ctx(), &group("A group", None), 1000).await.expect("g2");
+    let c = fx.new_customer("rel@example.com").await;
+    let g1 = fx.new_group("B group").await;
+    let g2 = fx.new_group("A group").await;
     let with_groups = repo
         .set_groups(&fx.ctx(), c.id(), &[g2.id(), g1.id()], &[], Relations { groups: true, addresses: false })
         .await
@@ -138,8 +128,8 @@ async fn relations_are_loaded_only_when_asked_for() {
 async fn set_groups_is_all_or_nothing() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let c = created(repo.create(&fx.ctx(), &customer("g@example.com"), None, None).await.expect("create"));
-    let known = fx.groups().create(&fx.ctx(), &group("Known", None), 1000).await.expect("group");
+    let c = fx.new_customer("g@example.com").await;
+    let known = fx.new_group("Known").await;
     let unknown = GroupId(uuid::Uuid::now_v7());
     let unknown2 = GroupId(uuid::Uuid::now_v7());
 
@@ -189,9 +179,9 @@ async fn deleting_a_customer_leaves_its_groups() {
     let fx = Fx::new().await;
     let repo = fx.customers();
     let groups = fx.groups();
-    let a = created(repo.create(&fx.ctx(), &customer("a@example.com"), None, None).await.expect("a"));
-    let b = created(repo.create(&fx.ctx(), &customer("b@example.com"), None, None).await.expect("b"));
-    let g = groups.create(&fx.ctx(), &group("G", None), 1000).await.expect("g");
+    let a = fx.new_customer("a@example.com").await;
+    let b = fx.new_customer("b@example.com").await;
+    let g = fx.new_group("G").await;
     let g = groups.set_customers(&fx.ctx(), g.id(), &[a.id(), b.id()], &[]).await.expect("members");
     assert_eq!(g.version().get(), 2);
     assert_eq!(groups.customers_of(fx.project, g.id(), 10).await.expect("members").len(), 2);
@@ -211,8 +201,8 @@ async fn deleting_a_customer_leaves_its_groups() {
 
     // A page's members in one read, in the order of the ids asked for: an empty group, the
     // group, a group that does not exist; the limit holds per group.
-    let empty = groups.create(&fx.ctx(), &group("Empty", None), 1000).await.expect("empty");
-    let c = created(repo.create(&fx.ctx(), &customer("c@example.com"), None, None).await.expect("c"));
+    let empty = fx.new_group("Empty").await;
+    let c = fx.new_customer("c@example.com").await;
     groups.set_customers(&fx.ctx(), g.id(), &[c.id()], &[]).await.expect("c joins");
     let gone = xclade_domain::GroupId(uuid::Uuid::now_v7());
     let ids = [empty.id(), g.id(), gone, g.id()];
@@ -259,7 +249,7 @@ async fn update_applies_the_patch_and_writes_only_when_something_changed() {
 async fn addresses_and_their_defaults() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let c = created(repo.create(&fx.ctx(), &customer("addr@example.com"), None, None).await.expect("create"));
+    let c = fx.new_customer("addr@example.com").await;
     let (a1, a2) = (AddressId(uuid::Uuid::now_v7()), AddressId(uuid::Uuid::now_v7()));
     let home = AddressFields {
         address_name: Some(Some("home".into())),
@@ -294,7 +284,7 @@ async fn addresses_and_their_defaults() {
     assert_eq!((a1_now.city(), a1_now.address_name()), (Some("Lyon"), Some("home")));
 
     // Another customer's address is not found.
-    let other = created(repo.create(&fx.ctx(), &customer("other@example.com"), None, None).await.expect("other"));
+    let other = fx.new_customer("other@example.com").await;
     let err = repo.get_address(fx.project, other.id(), a1).await.expect_err("foreign address");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::CustomerAddress, .. }));
     let err =
@@ -396,14 +386,8 @@ async fn list_filters_order_and_pages() {
 async fn a_stored_email_the_rules_refuse_is_an_internal_error() {
     let fx = Fx::new().await;
     let repo = fx.customers();
-    let c = created(repo.create(&fx.ctx(), &customer("eve@example.com"), None, None).await.expect("create"));
-    let mut conn = fx.conn().await;
-    diesel_async::SimpleAsyncConnection::batch_execute(
-        &mut conn,
-        &format!("UPDATE customers SET email = 'not an email' WHERE id = '{}'", c.id().0),
-    )
-    .await
-    .expect("corrupt the email");
+    let c = fx.new_customer("eve@example.com").await;
+    fx.exec(&format!("UPDATE customers SET email = 'not an email' WHERE id = '{}'", c.id().0)).await;
     let err = repo.get(fx.project, c.id(), Relations::NONE).await.expect_err("refused");
     assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
     assert!(format!("{err:?}").contains("stored email"), "{err:?}");

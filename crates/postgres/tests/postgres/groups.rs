@@ -102,9 +102,8 @@ async fn create_get_save_delete() {
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1);
 
     // One event per successful write, none for the refused ones.
-    assert_eq!(fx.events_of("customer-group.created").await, 2);
-    assert_eq!(fx.events_of("customer-group.updated").await, 1);
-    assert_eq!(fx.events_of("customer-group.deleted").await, 1);
+    let kinds = ["customer-group.created", "customer-group.updated", "customer-group.deleted"];
+    assert_eq!(fx.events_of_each(&kinds).await, [2, 1, 1]);
     let payload_name = fx.count("SELECT count(*) AS n FROM events WHERE payload -> 'resource' ->> 'name' = 'Silver' AND kind = 'customer-group.deleted'").await;
     assert_eq!(payload_name, 1);
 }
@@ -240,13 +239,7 @@ async fn a_stored_value_the_rules_refuse_is_an_internal_error() {
     let fx = Fx::new().await;
     let repo = fx.groups();
     let created = repo.create(&fx.ctx(), &group("Gold", Some("gold")), 1000).await.expect("create");
-    let mut conn = fx.conn().await;
-    diesel_async::SimpleAsyncConnection::batch_execute(
-        &mut conn,
-        &format!("UPDATE customer_groups SET key = 'not a key!' WHERE id = '{}'", created.id().0),
-    )
-    .await
-    .expect("corrupt the key");
+    fx.exec(&format!("UPDATE customer_groups SET key = 'not a key!' WHERE id = '{}'", created.id().0)).await;
     let err = repo.get(fx.project, created.id()).await.expect_err("refused");
     assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
     assert!(format!("{err:?}").contains("stored key"), "{err:?}");
@@ -259,16 +252,11 @@ async fn stored_metadata_the_rules_refuse_is_an_internal_error() {
     let fx = Fx::new().await;
     let repo = fx.groups();
     let created = repo.create(&fx.ctx(), &group("Deep", None), 1000).await.expect("create");
-    let mut conn = fx.conn().await;
-    diesel_async::SimpleAsyncConnection::batch_execute(
-        &mut conn,
-        &format!(
-            r#"UPDATE customer_groups SET metadata = '{{"a": {{"b": {{"c": {{"d": {{"e": {{}}}}}}}}}}}}' WHERE id = '{}'"#,
-            created.id().0
-        ),
-    )
-    .await
-    .expect("corrupt the metadata");
+    fx.exec(&format!(
+        r#"UPDATE customer_groups SET metadata = '{{"a": {{"b": {{"c": {{"d": {{"e": {{}}}}}}}}}}}}' WHERE id = '{}'"#,
+        created.id().0
+    ))
+    .await;
     let err = repo.get(fx.project, created.id()).await.expect_err("refused");
     assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
     assert!(format!("{err:?}").contains("stored metadata"), "{err:?}");

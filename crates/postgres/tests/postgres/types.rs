@@ -227,19 +227,29 @@ async fn stored_type_json_is_unchanged() {
     let lenums = || FieldType::LocalizedEnum {
         values: vec![LocalizedEnumValue { key: "red".into(), label: two("Red", "Rot") }],
     };
-    let defs = vec![
-        with("flag", FieldType::Boolean, true, InputHint::SingleLine),
-        with("note", FieldType::String, false, InputHint::MultiLine),
-        with("title", FieldType::LocalizedString, false, InputHint::SingleLine),
-        with("points", FieldType::Number, false, InputHint::SingleLine),
-        with("born", FieldType::Date, false, InputHint::SingleLine),
-        with("seen", FieldType::DateTime, false, InputHint::SingleLine),
-        with("tier", enums(), false, InputHint::SingleLine),
-        with("color", lenums(), false, InputHint::SingleLine),
-        with("tiers", FieldType::Set { element_type: Box::new(enums()) }, false, InputHint::SingleLine),
-        with("colors", FieldType::Set { element_type: Box::new(lenums()) }, false, InputHint::SingleLine),
-        with("numbers", FieldType::Set { element_type: Box::new(FieldType::Number) }, false, InputHint::MultiLine),
+    // One field of every type (and sets of three of them); `flag` is the one required field,
+    // `note` and `numbers` are the multi-line ones.
+    let set = |element: FieldType| FieldType::Set { element_type: Box::new(element) };
+    let fields = [
+        ("flag", FieldType::Boolean),
+        ("note", FieldType::String),
+        ("title", FieldType::LocalizedString),
+        ("points", FieldType::Number),
+        ("born", FieldType::Date),
+        ("seen", FieldType::DateTime),
+        ("tier", enums()),
+        ("color", lenums()),
+        ("tiers", set(enums())),
+        ("colors", set(lenums())),
+        ("numbers", set(FieldType::Number)),
     ];
+    let defs = fields
+        .into_iter()
+        .map(|(name, t)| {
+            let hint = if ["note", "numbers"].contains(&name) { InputHint::MultiLine } else { InputHint::SingleLine };
+            with(name, t, name == "flag", hint)
+        })
+        .collect();
     let t = a_type("every-field", defs);
     let t = Type::from_parts(xclade_domain::custom_type::TypeParts {
         name: two("Every field", "Jedes Feld"),

@@ -1,19 +1,23 @@
 //! §2.6: customer groups, admin flavour, sharing the one versioned group with §3.
 
-use crate::{id_of, Ctx, UNKNOWN_ID};
+use crate::{assert_answer, coded_error, created, error, id_of, Ctx, UNKNOWN_ID};
 use serde_json::{json, Value};
+
+/// The answer to a group name that is taken.
+fn taken(name: &str) -> Value {
+    coded_error(
+        "duplicate_error",
+        &format!("Customer group with name: {name} already exists."),
+        "invalid_request_error",
+    )
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_get_list_update_delete() {
     let ctx = Ctx::new().await;
     let (s, b) = ctx.post("/admin/customer-groups", json!({"name": "gold", "metadata": {"tier": 1}})).await;
     assert_eq!(s, 200, "{b}");
-    insta::assert_json_snapshot!(b, {
-        ".customer_group.id" => "[id]",
-        ".customer_group.created_by" => "[admin user id]",
-        ".customer_group.created_at" => "[ts]",
-        ".customer_group.updated_at" => "[ts]",
-    }, @r#"
+    insta::assert_json_snapshot!(created(&b, "customer_group"), @r#"
         {
           "customer_group": {
             "id": "[id]",
@@ -77,16 +81,8 @@ async fn create_get_list_update_delete() {
     let (_, b) = ctx.get(&format!("/admin/customer-groups/{gold}")).await;
     assert_eq!(b["customer_group"]["name"], "Diamond");
 
-    let (s, b) = ctx.delete(&format!("/admin/customer-groups/{gold}")).await;
-    assert_eq!(s, 200);
-    insta::assert_json_snapshot!(b, {".id" => "[id]"}, @r#"
-        {
-          "id": "[id]",
-          "object": "customer_group",
-          "deleted": true
-        }
-        "#);
-    assert_eq!(b["id"], json!(gold));
+    let answer = ctx.delete(&format!("/admin/customer-groups/{gold}")).await;
+    assert_answer(&answer, 200, &json!({"id": gold, "object": "customer_group", "deleted": true}));
     assert_eq!(ctx.get(&format!("/admin/customer-groups/{gold}")).await.0, 404);
     assert_eq!(ctx.get(&format!("/demo/customer-groups/{gold}")).await.0, 404);
     let (s, b) = ctx.delete(&format!("/admin/customer-groups/{gold}")).await;
@@ -149,27 +145,17 @@ async fn bodies_and_duplicates() {
         "#);
 
     ctx.group("gold").await;
-    let (s, b) = ctx.post("/admin/customer-groups", json!({"name": "gold"})).await;
-    assert_eq!(s, 422);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "duplicate_error",
-          "message": "Customer group with name: gold already exists.",
-          "code": "invalid_request_error"
-        }
-        "#);
+    assert_answer(&ctx.post("/admin/customer-groups", json!({"name": "gold"})).await, 422, &taken("gold"));
     // Names are case-sensitive.
     ctx.group("Gold").await;
-    let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 2);
+    assert_eq!(ctx.db().await.rows("customer_groups").await, 2);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn add_and_remove_customers_of_a_group() {
     let ctx = Ctx::new().await;
     let gold = ctx.group("gold").await;
-    let a = ctx.customer_id("a@b.co").await;
-    let b_ = ctx.customer_id("b@b.co").await;
+    let [a, b_]: [String; 2] = ctx.customer_ids(["a@b.co", "b@b.co"].map(String::from)).await.try_into().expect("two");
     let path = format!("/admin/customer-groups/{gold}/customers");
 
     let (s, b) = ctx.post(&path, json!({"add": [a, b_]})).await;
@@ -197,14 +183,12 @@ async fn add_and_remove_customers_of_a_group() {
     assert_eq!(b["customer_group"]["customers"][0]["email"], "b@b.co");
 
     // All or nothing: an unknown customer is 404 naming it.
-    let (s, b) = ctx.post(&path, json!({"add": [a, UNKNOWN_ID]})).await;
-    assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_found",
-          "message": "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"
-        }
-        "#);
+    let answer = ctx.post(&path, json!({"add": [a, UNKNOWN_ID]})).await;
+    assert_answer(
+        &answer,
+        404,
+        &error("not_found", "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"),
+    );
     assert!(ctx.groups_of(&a).await.is_empty());
     let (s, b) = ctx.post(&path, json!({"add": [a], "remove": [a]})).await;
     assert_eq!((s, b["type"].as_str()), (400, Some("invalid_data")));
@@ -224,24 +208,17 @@ async fn add_and_remove_customers_of_a_group() {
 async fn concurrent_creates_of_one_name_lose_with_422() {
     let ctx = Ctx::new().await;
     let requests = (0..20).map(|_| {
-        let req =
-            ctx.app.http.post(ctx.url("/admin/customer-groups")).bearer_auth(&ctx.token).json(&json!({"name": "gold"}));
+        let req = ctx.post_request("/admin/customer-groups").json(&json!({"name": "gold"}));
         async move { crate::json(req.send().await.expect("send")).await }
     });
     let answers = futures::future::join_all(requests).await;
     let ok = answers.iter().filter(|(s, _)| *s == 200).count();
     assert_eq!(ok, 1, "{answers:?}");
-    for (s, b) in answers.iter().filter(|(s, _)| *s != 200) {
-        assert_eq!(
-            (s, b),
-            (
-                &422,
-                &json!({"type": "duplicate_error", "message": "Customer group with name: gold already exists.", "code": "invalid_request_error"})
-            )
-        );
+    for answer in answers.iter().filter(|(s, _)| *s != 200) {
+        assert_answer(answer, 422, &taken("gold"));
     }
     let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 1);
+    assert_eq!(db.rows("customer_groups").await, 1);
     assert_eq!(db.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1, "the counter is exact");
 }
 
@@ -250,12 +227,7 @@ async fn concurrent_creates_at_the_group_limit_are_not_allowed() {
     let app = xclade_testkit::TestApp::spawn_with(|s| s.max_customer_groups = 5).await;
     let ctx = Ctx::with_app(app).await;
     let requests = (0..12).map(|i| {
-        let req = ctx
-            .app
-            .http
-            .post(ctx.url("/admin/customer-groups"))
-            .bearer_auth(&ctx.token)
-            .json(&json!({"name": format!("g{i}")}));
+        let req = ctx.post_request("/admin/customer-groups").json(&json!({"name": format!("g{i}")}));
         async move { crate::json(req.send().await.expect("send")).await }
     });
     let answers = futures::future::join_all(requests).await;

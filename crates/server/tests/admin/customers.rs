@@ -1,7 +1,9 @@
 //! §2.2–§2.3 and §2.6: creating customers field by field (seed 001), updates, email uniqueness,
 //! soft delete, and the outbox event of every write (§4).
 
-use crate::{customer_body, id_of, json, Ctx, UNKNOWN_ID};
+use crate::{
+    assert_answer, coded_error, created, customer_body, error, id_of, invalid_data_message, json, Ctx, UNKNOWN_ID,
+};
 use serde_json::{json, Value};
 
 /// `2019-08-24T14:15:22.000Z`: RFC 3339 UTC with milliseconds.
@@ -26,12 +28,7 @@ async fn create_answers_the_whole_customer() {
     let ctx = Ctx::new().await;
     let (s, b) = ctx.post("/admin/customers", customer_body("Jane@Example.com")).await;
     assert_eq!(s, 200, "{b}");
-    insta::assert_json_snapshot!(b, {
-        ".customer.id" => "[id]",
-        ".customer.created_by" => "[admin user id]",
-        ".customer.created_at" => "[ts]",
-        ".customer.updated_at" => "[ts]",
-    }, @r#"
+    insta::assert_json_snapshot!(created(&b, "customer"), @r#"
         {
           "customer": {
             "id": "[id]",
@@ -78,11 +75,9 @@ async fn create_answers_the_whole_customer() {
 async fn seed_001_field_by_field() {
     let ctx = Ctx::new().await;
     let mut table = Vec::new();
-    let mut check = |case: String, (status, body): (u16, Value)| {
-        assert_eq!(status, 400, "{case}: {body}");
-        assert_eq!(body["type"], "invalid_data", "{case}: {body}");
-        assert_eq!(body.as_object().map(|o| o.len()), Some(2), "{case}: {body}");
-        table.push(json!([case, body["message"]]));
+    let mut check = |case: String, answer: (u16, Value)| {
+        let message = invalid_data_message(&case, answer);
+        table.push(json!([case, message]));
     };
 
     for field in ["email", "company_name", "first_name", "last_name", "phone", "metadata"] {
@@ -280,7 +275,7 @@ async fn seed_001_field_by_field() {
         "#);
 
     let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 0);
+    assert_eq!(db.rows("customers").await, 0);
     assert_eq!(db.event_count().await, 0);
 
     // Right at every limit is accepted.
@@ -467,21 +462,15 @@ async fn update_is_partial_and_merges_metadata() {
 async fn email_is_unique_case_insensitively_among_live_customers() {
     let ctx = Ctx::new().await;
     let first = ctx.customer_id("A@x.io").await;
-    let (s, b) = ctx.post("/admin/customers", customer_body("a@X.IO")).await;
-    assert_eq!(s, 422);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "duplicate_error",
-          "message": "Customer with email: a@X.IO already exists.",
-          "code": "invalid_request_error"
-        }
-        "#);
+    let answer = ctx.post("/admin/customers", customer_body("a@X.IO")).await;
+    let message = "Customer with email: a@X.IO already exists.";
+    assert_answer(&answer, 422, &coded_error("duplicate_error", message, "invalid_request_error"));
 
     assert_eq!(ctx.delete(&format!("/admin/customers/{first}")).await.0, 200);
     let (s, b) = ctx.post("/admin/customers", customer_body("a@X.IO")).await;
     assert_eq!((s, b["customer"]["email"].as_str()), (200, Some("a@X.IO")), "stored as given: {b}");
     let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 2, "the deleted one is kept (soft delete)");
+    assert_eq!(db.rows("customers").await, 2, "the deleted one is kept (soft delete)");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -489,7 +478,7 @@ async fn fifty_concurrent_creates_of_one_email() {
     let ctx = Ctx::new().await;
     let requests = (0..50).map(|i| {
         let email = if i % 2 == 0 { "race@x.io" } else { "RACE@x.io" };
-        let req = ctx.app.http.post(ctx.url("/admin/customers")).bearer_auth(&ctx.token).json(&customer_body(email));
+        let req = ctx.post_request("/admin/customers").json(&customer_body(email));
         async move { json(req.send().await.expect("send")).await }
     });
     let answers = futures::future::join_all(requests).await;
@@ -508,7 +497,7 @@ async fn fifty_concurrent_creates_of_one_email() {
         );
     }
     let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 1);
+    assert_eq!(db.rows("customers").await, 1);
     assert_eq!(db.event_count().await, 1);
 }
 
@@ -527,16 +516,7 @@ async fn soft_delete() {
     let address = id_of(&b["customer"]["addresses"][0]);
     let versions = (ctx.version(&gold).await, ctx.version(&silver).await);
 
-    let (s, b) = ctx.delete(&path).await;
-    assert_eq!(s, 200);
-    insta::assert_json_snapshot!(b, {".id" => "[id]"}, @r#"
-        {
-          "id": "[id]",
-          "object": "customer",
-          "deleted": true
-        }
-        "#);
-    assert_eq!(b["id"], json!(customer));
+    assert_answer(&ctx.delete(&path).await, 200, &json!({"id": customer, "object": "customer", "deleted": true}));
 
     let not_found = json!({"type": "not_found", "message": format!("Customer with id: {customer} was not found")});
     let address_path = format!("{path}/addresses/{address}");
@@ -576,12 +556,10 @@ async fn soft_delete() {
         .await;
     assert_eq!(deleted, 1);
 
-    let (s, b) = ctx.delete(&format!("/admin/customers/{UNKNOWN_ID}")).await;
-    assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_found",
-          "message": "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"
-        }
-        "#);
+    let answer = ctx.delete(&format!("/admin/customers/{UNKNOWN_ID}")).await;
+    assert_answer(
+        &answer,
+        404,
+        &error("not_found", "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"),
+    );
 }

@@ -1,7 +1,8 @@
 //! §2.1: every row of the admin error table, through real requests.
 
-use crate::{customer_body, json, Ctx, UNKNOWN_ID};
+use crate::{assert_answer, coded_error, customer_body, error, json, Ctx, UNKNOWN_ID};
 use serde_json::json;
+use serde_json::Value;
 use xclade_testkit::TestApp;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -10,76 +11,34 @@ async fn invalid_data_400() {
 
     let mut missing = customer_body("a@b.co");
     missing.as_object_mut().expect("object").remove("email");
-    let (s, b) = ctx.post("/admin/customers", missing).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Invalid request: Field 'email' is required"
-        }
-        "#);
-
-    let (s, b) = ctx.post("/admin/customers", customer_body("not-an-email")).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Invalid request: Invalid email"
-        }
-        "#);
-
     let mut wrong = customer_body("a@b.co");
     wrong["first_name"] = json!(42);
-    let (s, b) = ctx.post("/admin/customers", wrong).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Invalid request: Expected type: 'string' for field 'first_name', got: 'number'"
-        }
-        "#);
-
     let mut unknown = customer_body("a@b.co");
     unknown["foo"] = json!("bar");
-    let (s, b) = ctx.post("/admin/customers", unknown).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Invalid request: Unrecognized fields: 'foo'"
-        }
-        "#);
-
-    let (s, b) = ctx.post_raw("/admin/customers", r#"{"email": "a@b.co","#).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Invalid request: Malformed JSON: EOF while parsing a value at line 1 column 19"
-        }
-        "#);
-
-    let (s, b) = ctx.post_raw("/admin/customers", r#"["a@b.co"]"#).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Invalid request: Expected type: 'object' for the request body, got: 'array'"
-        }
-        "#);
-
-    let (s, b) = ctx.get("/admin/customers?fields=foo,bar").await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "invalid_data",
-          "message": "Requested fields [foo, bar] are not valid"
-        }
-        "#);
+    for (answer, message) in [
+        (ctx.post("/admin/customers", missing).await, "Invalid request: Field 'email' is required"),
+        (ctx.post("/admin/customers", customer_body("not-an-email")).await, "Invalid request: Invalid email"),
+        (
+            ctx.post("/admin/customers", wrong).await,
+            "Invalid request: Expected type: 'string' for field 'first_name', got: 'number'",
+        ),
+        (ctx.post("/admin/customers", unknown).await, "Invalid request: Unrecognized fields: 'foo'"),
+        (
+            ctx.post_raw("/admin/customers", r#"{"email": "a@b.co","#).await,
+            "Invalid request: Malformed JSON: EOF while parsing a value at line 1 column 19",
+        ),
+        (
+            ctx.post_raw("/admin/customers", r#"["a@b.co"]"#).await,
+            "Invalid request: Expected type: 'object' for the request body, got: 'array'",
+        ),
+        (ctx.get("/admin/customers?fields=foo,bar").await, "Requested fields [foo, bar] are not valid"),
+    ] {
+        assert_answer(&answer, 400, &error("invalid_data", message));
+    }
 
     // Nothing of it was written.
     let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 0);
+    assert_eq!(db.rows("customers").await, 0);
     assert_eq!(db.event_count().await, 0);
 }
 
@@ -88,16 +47,10 @@ async fn not_allowed_400_when_the_group_limit_is_reached() {
     let app = TestApp::spawn_with(|s| s.max_customer_groups = 1).await;
     let ctx = Ctx::with_app(app).await;
     ctx.group("gold").await;
-    let (s, b) = ctx.post("/admin/customer-groups", json!({"name": "silver"})).await;
-    assert_eq!(s, 400);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_allowed",
-          "message": "You have exceeded the limit of 1 resources of type customer-group."
-        }
-        "#);
-    let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 1);
+    let answer = ctx.post("/admin/customer-groups", json!({"name": "silver"})).await;
+    let message = "You have exceeded the limit of 1 resources of type customer-group.";
+    assert_answer(&answer, 400, &error("not_allowed", message));
+    assert_eq!(ctx.db().await.rows("customer_groups").await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -140,85 +93,51 @@ async fn unauthorized_401_is_the_text_unauthorized() {
 async fn forbidden_403_without_the_scope() {
     let ctx = Ctx::new().await;
     let viewer = ctx.app.token_with_scopes("demo", &["view_customers:demo"]).await;
-    // The permission is checked before the body is read: even an invalid body is 403.
-    let (s, b) = ctx.post_as(&viewer, "/admin/customers", json!({"foo": 1})).await;
-    assert_eq!(s, 403);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "forbidden",
-          "message": "Insufficient scope. One of the following scopes is missing: manage_customers."
-        }
-        "#);
-
     let groups_only = ctx.app.token_with_scopes("demo", &["view_customer_groups:demo"]).await;
-    let (s, b) = ctx.get_as(&groups_only, "/admin/customers").await;
-    assert_eq!(s, 403);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "forbidden",
-          "message": "Insufficient scope. One of the following scopes is missing: manage_customers, view_customers."
-        }
-        "#);
-    let (s, b) = ctx.post_as(&groups_only, "/admin/customer-groups", json!({"name": "gold"})).await;
-    assert_eq!(s, 403);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "forbidden",
-          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
-        }
-        "#);
-
     let types_only = ctx.app.token_with_scopes("demo", &["view_types:demo"]).await;
-    let (s, b) = ctx.get_as(&types_only, "/admin/customer-groups").await;
-    assert_eq!(s, 403);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "forbidden",
-          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
-        }
-        "#);
+    let missing = "Insufficient scope. One of the following scopes is missing:";
+    for (answer, scopes) in [
+        // The permission is checked before the body is read: even an invalid body is 403.
+        (ctx.post_as(&viewer, "/admin/customers", json!({"foo": 1})).await, "manage_customers."),
+        (ctx.get_as(&groups_only, "/admin/customers").await, "manage_customers, view_customers."),
+        (
+            ctx.post_as(&groups_only, "/admin/customer-groups", json!({"name": "gold"})).await,
+            "manage_customer_groups, manage_customers.",
+        ),
+        (
+            ctx.get_as(&types_only, "/admin/customer-groups").await,
+            "manage_customer_groups, manage_customers, view_customer_groups, view_customers.",
+        ),
+    ] {
+        assert_answer(&answer, 403, &error("forbidden", &format!("{missing} {scopes}")));
+    }
 
     let mut db = ctx.db().await;
-    assert_eq!(db.count("SELECT count(*) AS n FROM customers").await, 0);
-    assert_eq!(db.count("SELECT count(*) AS n FROM customer_groups").await, 0);
+    assert_eq!(db.rows("customers").await, 0);
+    assert_eq!(db.rows("customer_groups").await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn not_found_404_names_the_resource() {
     let ctx = Ctx::new().await;
-    let (s, b) = ctx.get(&format!("/admin/customers/{UNKNOWN_ID}")).await;
-    assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_found",
-          "message": "Customer with id: 01900000-0000-7000-8000-000000000000 was not found"
-        }
-        "#);
-    let (s, b) = ctx.get(&format!("/admin/customer-groups/{UNKNOWN_ID}")).await;
-    assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_found",
-          "message": "Customer group with id: 01900000-0000-7000-8000-000000000000 was not found"
-        }
-        "#);
-    // An id that is not a UUID is as unknown as any other.
-    let (s, b) = ctx.get("/admin/customers/cus_123").await;
-    assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_found",
-          "message": "Customer with id: cus_123 was not found"
-        }
-        "#);
-    let (s, b) = ctx.post("/admin/customer-groups/gold", json!({"name": "x"})).await;
-    assert_eq!(s, 404);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "not_found",
-          "message": "Customer group with id: gold was not found"
-        }
-        "#);
+    for (answer, message) in [
+        (
+            ctx.get(&format!("/admin/customers/{UNKNOWN_ID}")).await,
+            "Customer with id: 01900000-0000-7000-8000-000000000000 was not found",
+        ),
+        (
+            ctx.get(&format!("/admin/customer-groups/{UNKNOWN_ID}")).await,
+            "Customer group with id: 01900000-0000-7000-8000-000000000000 was not found",
+        ),
+        // An id that is not a UUID is as unknown as any other.
+        (ctx.get("/admin/customers/cus_123").await, "Customer with id: cus_123 was not found"),
+        (
+            ctx.post("/admin/customer-groups/gold", json!({"name": "x"})).await,
+            "Customer group with id: gold was not found",
+        ),
+    ] {
+        assert_answer(&answer, 404, &error("not_found", message));
+    }
     // A route that does not exist, or a method a route does not have, answers in the same
     // format.
     let (s, b) = ctx.get("/admin/nothing-here").await;
@@ -233,26 +152,16 @@ async fn not_found_404_names_the_resource() {
 async fn duplicate_error_422() {
     let ctx = Ctx::new().await;
     ctx.customer("a@b.co").await;
-    let (s, b) = ctx.post("/admin/customers", customer_body("a@b.co")).await;
-    assert_eq!(s, 422);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "duplicate_error",
-          "message": "Customer with email: a@b.co already exists.",
-          "code": "invalid_request_error"
-        }
-        "#);
-
     ctx.group("gold").await;
-    let (s, b) = ctx.post("/admin/customer-groups", json!({"name": "gold"})).await;
-    assert_eq!(s, 422);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "duplicate_error",
-          "message": "Customer group with name: gold already exists.",
-          "code": "invalid_request_error"
-        }
-        "#);
+    for (answer, message) in [
+        (ctx.post("/admin/customers", customer_body("a@b.co")).await, "Customer with email: a@b.co already exists."),
+        (
+            ctx.post("/admin/customer-groups", json!({"name": "gold"})).await,
+            "Customer group with name: gold already exists.",
+        ),
+    ] {
+        assert_answer(&answer, 422, &coded_error("duplicate_error", message, "invalid_request_error"));
+    }
 
     // Renaming onto a taken name is the same error.
     let silver = ctx.group("silver").await;
@@ -260,6 +169,11 @@ async fn duplicate_error_422() {
     assert_eq!(s, 422);
     assert_eq!(b["message"], "Customer group with name: gold already exists.");
     assert_eq!(ctx.version(&silver).await, 1);
+}
+
+/// The body of every database failure: it shows no internals.
+fn database_error() -> Value {
+    coded_error("database_error", "An error occurred while accessing the database.", "api_error")
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -273,17 +187,8 @@ async fn database_error_500_shows_no_internals() {
     .await;
     db.exec("CREATE TRIGGER boom BEFORE INSERT ON customers FOR EACH ROW EXECUTE FUNCTION boom()").await;
 
-    let resp = ctx.app.http.post(ctx.url("/admin/customers")).bearer_auth(&ctx.token).json(&customer_body("a@b.co"));
-    let resp = resp.send().await.expect("send");
-    let (s, b) = json(resp).await;
-    assert_eq!(s, 500);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "database_error",
-          "message": "An error occurred while accessing the database.",
-          "code": "api_error"
-        }
-        "#);
+    let (s, b) = ctx.post("/admin/customers", customer_body("a@b.co")).await;
+    assert_answer(&(s, b.clone()), 500, &database_error());
     assert!(!b.to_string().contains("secret") && !b.to_string().contains("INSERT"));
     assert_eq!(db.event_count().await, 0, "nothing is recorded for a rolled-back write");
     // The service is fine otherwise.
@@ -297,14 +202,7 @@ async fn database_unreachable_503_on_admin_routes() {
     ctx.app.db.set_connections(false).await;
 
     let (s, b) = ctx.post("/admin/customers", customer_body("b@b.co")).await;
-    assert_eq!(s, 503);
-    insta::assert_json_snapshot!(b, @r#"
-        {
-          "type": "database_error",
-          "message": "An error occurred while accessing the database.",
-          "code": "api_error"
-        }
-        "#);
+    assert_answer(&(s, b.clone()), 503, &database_error());
     let (s, b2) = ctx.get(&format!("/admin/customers/{customer}")).await;
     assert_eq!((s, &b2), (503, &b));
     let (s, b3) = ctx.get("/admin/customer-groups").await;
@@ -331,10 +229,7 @@ async fn concurrent_admin_group_updates_all_apply() {
     let group = ctx.group("gold").await;
     let requests = (0..16).map(|i| {
         let req = ctx
-            .app
-            .http
-            .post(ctx.url(&format!("/admin/customer-groups/{group}")))
-            .bearer_auth(&ctx.token)
+            .post_request(&format!("/admin/customer-groups/{group}"))
             .json(&json!({"metadata": {format!("k{i}"): i}}));
         async move { json(req.send().await.expect("send")).await }
     });

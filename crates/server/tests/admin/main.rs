@@ -82,20 +82,15 @@ impl Ctx {
         json(self.app.http.post(self.url(path)).bearer_auth(token).json(&body).send().await.expect("send")).await
     }
 
+    /// A POST of `path` with the admin user's token, to finish and send by hand.
+    pub fn post_request(&self, path: &str) -> reqwest::RequestBuilder {
+        self.app.http.post(self.url(path)).bearer_auth(&self.token)
+    }
+
     /// POST with a raw body sent as `application/json`.
     pub async fn post_raw(&self, path: &str, body: &str) -> (u16, Value) {
-        json(
-            self.app
-                .http
-                .post(self.url(path))
-                .bearer_auth(&self.token)
-                .header("content-type", "application/json")
-                .body(body.to_owned())
-                .send()
-                .await
-                .expect("send"),
-        )
-        .await
+        let req = self.post_request(path).header("content-type", "application/json").body(body.to_owned());
+        json(req.send().await.expect("send")).await
     }
 
     pub async fn delete(&self, path: &str) -> (u16, Value) {
@@ -116,6 +111,24 @@ impl Ctx {
     /// Creates a customer; answers its id.
     pub async fn customer_id(&self, email: &str) -> String {
         id_of(&self.customer(email).await)
+    }
+
+    /// Creates a customer of each email, in order; answers their ids.
+    pub async fn customer_ids(&self, emails: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut ids = Vec::new();
+        for email in emails {
+            ids.push(self.customer_id(&email).await);
+        }
+        ids
+    }
+
+    /// Creates a group of each name, in order; answers their ids.
+    pub async fn group_ids(&self, names: impl IntoIterator<Item = String>) -> Vec<String> {
+        let mut ids = Vec::new();
+        for name in names {
+            ids.push(self.group(&name).await);
+        }
+        ids
     }
 
     /// Creates a customer group through the admin family; answers its id.
@@ -141,6 +154,26 @@ impl Ctx {
         ids
     }
 
+    /// GETs each `(case, path)`: each must be refused as [`invalid_data_message`] says; answers
+    /// the table `[[case, message], …]` for a snapshot.
+    pub async fn invalid_gets(&self, cases: impl IntoIterator<Item = (String, String)>) -> Value {
+        let mut table = Vec::new();
+        for (case, path) in cases {
+            let message = invalid_data_message(&case, self.get(&path).await);
+            table.push(serde_json::json!([case, message]));
+        }
+        Value::Array(table)
+    }
+
+    /// A customer (`a@b.co`), a group (`gold`) and the path of the customer's groups: the start
+    /// of the membership tests.
+    pub async fn member_and_group(&self) -> (String, String, String) {
+        let customer = self.customer_id("a@b.co").await;
+        let gold = self.group("gold").await;
+        let path = format!("/admin/customers/{customer}/customer-groups");
+        (customer, gold, path)
+    }
+
     pub async fn db(&self) -> Db {
         Db::connect(&self.app).await
     }
@@ -155,6 +188,49 @@ pub fn redact_ids(value: &Value, ids: &[(&str, &str)]) -> Value {
         text = text.replace(id, label);
     }
     serde_json::from_str(&text).expect("still JSON")
+}
+
+/// The admin family's error body: `type` and `message`, in that order.
+pub fn error(kind: &str, message: &str) -> Value {
+    serde_json::json!({"type": kind, "message": message})
+}
+
+/// The admin family's error body with a `code` after `type` and `message` (422 and 5xx).
+pub fn coded_error(kind: &str, message: &str, code: &str) -> Value {
+    serde_json::json!({"type": kind, "message": message, "code": code})
+}
+
+/// Asserts that an answer has `status` and exactly the body `expected`, keys in its order
+/// (the texts are compared, so the key order counts as it does on the wire).
+#[track_caller]
+pub fn assert_answer(answer: &(u16, Value), status: u16, expected: &Value) {
+    let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
+    assert_eq!((answer.0, text(&answer.1)), (status, text(expected)));
+}
+
+/// The message of an answer that must be a 400 `invalid_data` whose body has exactly the keys
+/// `type` and `message`, in that order (`case` names it in a failure).
+#[track_caller]
+pub fn invalid_data_message(case: &str, (status, body): (u16, Value)) -> Value {
+    let keys: Vec<&str> = body.as_object().map(|o| o.keys().map(String::as_str).collect()).unwrap_or_default();
+    assert_eq!(
+        (status, keys, &body["type"]),
+        (400, vec!["type", "message"], &Value::from("invalid_data")),
+        "{case}: {body}"
+    );
+    body["message"].clone()
+}
+
+/// `body` with the `id`, `created_by`, `created_at` and `updated_at` of its `resource` redacted
+/// as `[id]`, `[admin user id]` and `[ts]`, for snapshots of what a create answers.
+pub fn created(body: &Value, resource: &str) -> Value {
+    let mut body = body.clone();
+    for (key, with) in
+        [("id", "[id]"), ("created_by", "[admin user id]"), ("created_at", "[ts]"), ("updated_at", "[ts]")]
+    {
+        body[resource][key] = Value::from(with);
+    }
+    body
 }
 
 /// The `id` of a JSON object.
@@ -201,6 +277,11 @@ impl Db {
         xclade_testkit::db::count(&mut self.conn, sql).await
     }
 
+    /// The number of rows of `table`.
+    pub async fn rows(&mut self, table: &str) -> i64 {
+        self.count(&format!("SELECT count(*) AS n FROM {table}")).await
+    }
+
     pub async fn exec(&mut self, sql: &str) {
         diesel::sql_query(sql).execute(&mut self.conn).await.unwrap_or_else(|e| panic!("{sql}: {e}"));
     }
@@ -227,7 +308,7 @@ impl Db {
     }
 
     pub async fn event_count(&mut self) -> usize {
-        usize::try_from(self.count("SELECT count(*) AS n FROM events").await).expect("count")
+        usize::try_from(self.rows("events").await).expect("count")
     }
 
     /// The membership rows of a customer.

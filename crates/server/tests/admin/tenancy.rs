@@ -1,7 +1,12 @@
 //! §1 and §1.3: admin routes act on the token's project; nothing is visible across projects.
 
 use crate::{id_of, Ctx};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// The answers to a GET, a POST of `update` and a DELETE of `path` with `token`, in that order.
+async fn read_update_delete(ctx: &Ctx, token: &str, path: &str, update: Value) -> Vec<(u16, Value)> {
+    vec![ctx.get_as(token, path).await, ctx.post_as(token, path, update).await, ctx.delete_as(token, path).await]
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_token_of_another_project_sees_and_changes_nothing() {
@@ -37,31 +42,25 @@ async fn a_token_of_another_project_sees_and_changes_nothing() {
     let group_404 = json!({"type": "not_found", "message": format!("Customer group with id: {group} was not found")});
     for token in [&user, &client] {
         let address_path = format!("{path}/addresses/{address}");
-        let customer_cases = [
-            ctx.get_as(token, &path).await,
-            ctx.post_as(token, &path, json!({"first_name": "Mallory"})).await,
-            ctx.delete_as(token, &path).await,
+        let mut customer_cases = read_update_delete(&ctx, token, &path, json!({"first_name": "Mallory"})).await;
+        customer_cases.extend([
             ctx.post_as(token, &format!("{path}/customer-groups"), json!({"remove": [group]})).await,
             ctx.get_as(token, &format!("{path}/addresses")).await,
             ctx.post_as(token, &format!("{path}/addresses"), json!({"city": "x"})).await,
-            ctx.get_as(token, &address_path).await,
-            ctx.post_as(token, &address_path, json!({"city": "x"})).await,
-            ctx.delete_as(token, &address_path).await,
-            ctx.post_as(token, &format!("/admin/customer-groups/{own_group}/customers"), json!({"add": [customer]}))
-                .await,
-        ];
+        ]);
+        customer_cases.extend(read_update_delete(&ctx, token, &address_path, json!({"city": "x"})).await);
+        let own_group_members = format!("/admin/customer-groups/{own_group}/customers");
+        customer_cases.push(ctx.post_as(token, &own_group_members, json!({"add": [customer]})).await);
         for (i, answer) in customer_cases.into_iter().enumerate() {
             assert_eq!(answer, (404, customer_404.clone()), "customer case {i}");
         }
         let group_path = format!("/admin/customer-groups/{group}");
-        let group_cases = [
-            ctx.get_as(token, &group_path).await,
-            ctx.post_as(token, &group_path, json!({"name": "stolen"})).await,
-            ctx.delete_as(token, &group_path).await,
+        let mut group_cases = read_update_delete(&ctx, token, &group_path, json!({"name": "stolen"})).await;
+        group_cases.extend([
             ctx.post_as(token, &format!("{group_path}/customers"), json!({"add": [own_customer]})).await,
             ctx.post_as(token, &format!("/admin/customers/{own_customer}/customer-groups"), json!({"add": [group]}))
                 .await,
-        ];
+        ]);
         for (i, answer) in group_cases.into_iter().enumerate() {
             assert_eq!(answer, (404, group_404.clone()), "group case {i}");
         }

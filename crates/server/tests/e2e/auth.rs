@@ -4,6 +4,16 @@ use crate::json;
 use serde_json::json;
 use xclade_testkit::TestApp;
 
+/// A token request of the client `id` (HTTP Basic, with `secret`) whose form is `form`.
+fn token_request(app: &TestApp, id: &str, secret: &str, form: &[(&str, &str)]) -> reqwest::RequestBuilder {
+    app.http.post(app.url("/oauth/token")).basic_auth(id, Some(secret)).form(form)
+}
+
+/// Sends `req`: the status and JSON body of the answer.
+async fn send(req: reqwest::RequestBuilder) -> (u16, serde_json::Value) {
+    json(req.send().await.expect("send")).await
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn client_credentials_in_every_accepted_form() {
     let app = TestApp::spawn().await;
@@ -11,57 +21,31 @@ async fn client_credentials_in_every_accepted_form() {
     let url = app.url("/oauth/token");
 
     // Basic auth, form body, scope subset: the token's scope is exactly the request.
-    let resp = app
-        .http
-        .post(&url)
-        .basic_auth(&p.client_id, Some(&p.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "manage_customer_groups:demo view_customers:demo")])
-        .send()
-        .await
-        .expect("send");
-    let (status, body) = json(resp).await;
+    let scope = "manage_customer_groups:demo view_customers:demo";
+    let form = [("grant_type", "client_credentials"), ("scope", scope)];
+    let (status, body) = send(token_request(&app, &p.client_id, &p.client_secret, &form)).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["expires_in"], 172_800);
-    assert_eq!(body["scope"], "manage_customer_groups:demo view_customers:demo");
+    assert_eq!(body["scope"], scope);
     assert!(body["access_token"].as_str().is_some_and(|t| t.split('.').count() == 3));
 
     // No scope → all of the client's scopes.
-    let resp = app
-        .http
-        .post(&url)
-        .basic_auth(&p.client_id, Some(&p.client_secret))
-        .form(&[("grant_type", "client_credentials")])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(json(resp).await.1["scope"], "manage_project:demo");
+    let all = send(token_request(&app, &p.client_id, &p.client_secret, &[("grant_type", "client_credentials")])).await;
+    assert_eq!(all.1["scope"], "manage_project:demo");
 
     // Credentials as form fields; a raw, unencoded space and colon in the scope.
     let raw = format!(
         "grant_type=client_credentials&client_id={}&client_secret={}&scope=view_customers:demo view_types:demo",
         p.client_id, p.client_secret
     );
-    let resp = app
-        .http
-        .post(&url)
-        .header("content-type", "application/x-www-form-urlencoded")
-        .body(raw)
-        .send()
-        .await
-        .expect("send");
-    let (status, body) = json(resp).await;
+    let (status, body) =
+        send(app.http.post(&url).header("content-type", "application/x-www-form-urlencoded").body(raw)).await;
     assert_eq!((status, body["scope"].as_str()), (200, Some("view_customers:demo view_types:demo")), "{body}");
 
     // Parameters in the query string.
-    let resp = app
-        .http
-        .post(format!("{url}?grant_type=client_credentials&scope=view_customer_groups%3Ademo"))
-        .basic_auth(&p.client_id, Some(&p.client_secret))
-        .send()
-        .await
-        .expect("send");
-    let (status, body) = json(resp).await;
+    let in_query = format!("{url}?grant_type=client_credentials&scope=view_customer_groups%3Ademo");
+    let (status, body) = send(app.http.post(in_query).basic_auth(&p.client_id, Some(&p.client_secret))).await;
     assert_eq!((status, body["scope"].as_str()), (200, Some("view_customer_groups:demo")), "{body}");
 }
 
@@ -69,51 +53,19 @@ async fn client_credentials_in_every_accepted_form() {
 async fn token_errors_use_the_auth_envelope() {
     let app = TestApp::spawn().await;
     let p = app.project("demo").await;
-    let url = app.url("/oauth/token");
+    let (id, secret) = (p.client_id.as_str(), p.client_secret.as_str());
+    let grant = ("grant_type", "client_credentials");
     let cases: Vec<(reqwest::RequestBuilder, u16, &str)> = vec![
-        (
-            app.http.post(&url).basic_auth(&p.client_id, Some("wrong")).form(&[("grant_type", "client_credentials")]),
-            401,
-            "invalid_client",
-        ),
-        (
-            app.http.post(&url).basic_auth("nobody", Some("x")).form(&[("grant_type", "client_credentials")]),
-            401,
-            "invalid_client",
-        ),
-        (app.http.post(&url).form(&[("grant_type", "client_credentials")]), 401, "invalid_client"),
-        (
-            app.http
-                .post(&url)
-                .basic_auth(&p.client_id, Some(&p.client_secret))
-                .form(&[("scope", "view_customers:demo")]),
-            400,
-            "invalid_request",
-        ),
-        (
-            app.http.post(&url).basic_auth(&p.client_id, Some(&p.client_secret)).form(&[("grant_type", "password")]),
-            400,
-            "unsupported_grant_type",
-        ),
-        (
-            app.http
-                .post(&url)
-                .basic_auth(&p.client_id, Some(&p.client_secret))
-                .form(&[("grant_type", "client_credentials"), ("scope", "view_customers:other")]),
-            400,
-            "invalid_scope",
-        ),
-        (
-            app.http
-                .post(&url)
-                .basic_auth(&p.client_id, Some(&p.client_secret))
-                .form(&[("grant_type", "client_credentials"), ("scope", "nonsense")]),
-            400,
-            "invalid_scope",
-        ),
+        (token_request(&app, id, "wrong", &[grant]), 401, "invalid_client"),
+        (token_request(&app, "nobody", "x", &[grant]), 401, "invalid_client"),
+        (app.http.post(app.url("/oauth/token")).form(&[grant]), 401, "invalid_client"),
+        (token_request(&app, id, secret, &[("scope", "view_customers:demo")]), 400, "invalid_request"),
+        (token_request(&app, id, secret, &[("grant_type", "password")]), 400, "unsupported_grant_type"),
+        (token_request(&app, id, secret, &[grant, ("scope", "view_customers:other")]), 400, "invalid_scope"),
+        (token_request(&app, id, secret, &[grant, ("scope", "nonsense")]), 400, "invalid_scope"),
     ];
     for (req, expected_status, code) in cases {
-        let (status, body) = json(req.send().await.expect("send")).await;
+        let (status, body) = send(req).await;
         assert_eq!(status, expected_status, "{body}");
         assert_eq!(body["statusCode"], expected_status);
         assert_eq!(body["error"], code, "{body}");
@@ -123,24 +75,11 @@ async fn token_errors_use_the_auth_envelope() {
 
     // A client holding manage_customers may ask for view_customers but not for types.
     let narrow = app.services.admin.create_client("demo", &["manage_customers:demo".to_owned()]).await.expect("client");
-    let ok = app
-        .http
-        .post(&url)
-        .basic_auth(&narrow.client_id, Some(&narrow.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "view_customers:demo")])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(ok.status().as_u16(), 200);
-    let refused = app
-        .http
-        .post(&url)
-        .basic_auth(&narrow.client_id, Some(&narrow.client_secret))
-        .form(&[("grant_type", "client_credentials"), ("scope", "manage_types:demo")])
-        .send()
-        .await
-        .expect("send");
-    assert_eq!(json(refused).await.1["error"], "invalid_scope");
+    let (id, secret) = (narrow.client_id.as_str(), narrow.client_secret.as_str());
+    let (status, _) = send(token_request(&app, id, secret, &[grant, ("scope", "view_customers:demo")])).await;
+    assert_eq!(status, 200);
+    let (_, refused) = send(token_request(&app, id, secret, &[grant, ("scope", "manage_types:demo")])).await;
+    assert_eq!(refused["error"], "invalid_scope");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -148,14 +87,8 @@ async fn admin_login() {
     let app = TestApp::spawn().await;
     let p = app.project("demo").await;
     let url = app.url("/auth/user/emailpass");
-    let resp = app
-        .http
-        .post(&url)
-        .json(&json!({"email": p.admin_email, "password": p.admin_password}))
-        .send()
-        .await
-        .expect("send");
-    let (status, body) = json(resp).await;
+    let (status, body) =
+        send(app.http.post(&url).json(&json!({"email": p.admin_email, "password": p.admin_password}))).await;
     assert_eq!(status, 200);
     let keys: Vec<&String> = body.as_object().expect("object").keys().collect();
     assert_eq!(keys, vec!["token"], "exactly {{\"token\"}}");
@@ -165,10 +98,10 @@ async fn admin_login() {
         json!({"email": p.admin_email, "password": "wrong password"}),
         json!({"email": "nobody@demo.test", "password": "whatever1"}),
     ] {
-        let (status, got) = json(app.http.post(&url).json(&body).send().await.expect("send")).await;
+        let (status, got) = send(app.http.post(&url).json(&body)).await;
         assert_eq!((status, &got), (401, &expected));
     }
-    let (status, got) = json(app.http.post(&url).json(&json!({"email": "a@b.co"})).send().await.expect("send")).await;
+    let (status, got) = send(app.http.post(&url).json(&json!({"email": "a@b.co"}))).await;
     assert_eq!(
         (status, got["type"].as_str(), got["message"].as_str()),
         (400, Some("invalid_data"), Some("Invalid request: Field 'password' is required"))

@@ -2,7 +2,9 @@
 //! exact body. (`InvalidField`, `RequiredField` and `ReferenceExists` need custom types, issue 7.)
 
 use crate::json;
-use crate::support::{assert_envelope, assert_envelope_with, first_error, id, Ctx, PROJECT};
+use crate::support::{
+    assert_auth_envelope, assert_envelope, assert_envelope_with, assert_error_answer, first_error, id, Ctx, PROJECT,
+};
 use serde_json::{json, Value};
 
 /// Replaces every occurrence of each `from` in the body's strings with `to`.
@@ -118,40 +120,22 @@ async fn invalid_operation() {
 async fn duplicate_field() {
     let ctx = Ctx::new().await;
     ctx.create("Gold", Some("gold-key")).await;
-    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Gold"})).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "DuplicateField",
-        r#"A duplicate value '"Gold"' exists for field 'name'."#,
-        json!({"field": r#"name"#, "duplicateValue": r#"Gold"#}),
-    );
-    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Other", "key": "gold-key"})).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "DuplicateField",
-        r#"A duplicate value '"gold-key"' exists for field 'key'."#,
-        json!({"field": r#"key"#, "duplicateValue": r#"gold-key"#}),
-    );
-    // Through updates as well.
     let other = ctx.create("Silver", None).await;
     let (s, b) = ctx.update(&id(&other), 1, json!([{"action": "changeName", "name": "Gold"}])).await;
     assert_eq!(
         (s, b["errors"][0]["code"].as_str(), b["errors"][0]["field"].as_str()),
         (400, Some("DuplicateField"), Some("name"))
     );
-    let (s, b) = ctx.update(&id(&other), 1, json!([{"action": "setKey", "key": "gold-key"}])).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "DuplicateField",
-        r#"A duplicate value '"gold-key"' exists for field 'key'."#,
-        json!({"field": r#"key"#, "duplicateValue": r#"gold-key"#}),
-    );
+    for (answer, field, value) in [
+        (ctx.post("/customer-groups", &json!({"groupName": "Gold"})).await, "name", "Gold"),
+        (ctx.post("/customer-groups", &json!({"groupName": "Other", "key": "gold-key"})).await, "key", "gold-key"),
+        // Through updates as well.
+        (ctx.update(&id(&other), 1, json!([{"action": "setKey", "key": "gold-key"}])).await, "key", "gold-key"),
+    ] {
+        let message = format!("A duplicate value '\"{value}\"' exists for field '{field}'.");
+        let extra = json!({"field": field, "duplicateValue": value});
+        assert_error_answer(&answer, 400, "DuplicateField", &message, extra);
+    }
     // Names are case-sensitive: "gold" is another name.
     ctx.create("gold", None).await;
     assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups").await, 3);
@@ -183,26 +167,15 @@ async fn max_resource_limit_exceeded() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn referenced_resource_not_found() {
     let ctx = Ctx::new().await;
-    let draft = json!({"groupName": "Gold", "custom": {"type": {"typeId": "type", "key": "nope"}}});
-    let (s, b) = ctx.post("/customer-groups", &draft).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "ReferencedResourceNotFound",
-        r#"The referenced object of type 'type' with key 'nope' was not found. It either doesn't exist, or it can't be accessed from this endpoint."#,
-        json!({"typeId": r#"type"#, "key": r#"nope"#}),
-    );
-    let draft = json!({"groupName": "Gold", "custom": {"type": {"typeId": "type", "id": "00000000-0000-7000-8000-000000000009"}}});
-    let (s, b) = ctx.post("/customer-groups", &draft).await;
-    assert_eq!(s, 400);
-    assert_envelope_with(
-        &b,
-        400,
-        "ReferencedResourceNotFound",
-        r#"The referenced object of type 'type' with identifier '00000000-0000-7000-8000-000000000009' was not found. It either doesn't exist, or it can't be accessed from this endpoint."#,
-        json!({"typeId": r#"type"#, "id": r#"00000000-0000-7000-8000-000000000009"#}),
-    );
+    let by_id = "00000000-0000-7000-8000-000000000009";
+    for (reference, named) in [
+        (json!({"typeId": "type", "key": "nope"}), "key 'nope'"),
+        (json!({"typeId": "type", "id": by_id}), "identifier '00000000-0000-7000-8000-000000000009'"),
+    ] {
+        let answer = ctx.post("/customer-groups", &json!({"groupName": "Gold", "custom": {"type": reference}})).await;
+        let message = format!("The referenced object of type 'type' with {named} was not found. It either doesn't exist, or it can't be accessed from this endpoint.");
+        assert_error_answer(&answer, 400, "ReferencedResourceNotFound", &message, reference);
+    }
     assert_eq!(ctx.count("SELECT count(*) AS n FROM customer_groups").await, 0);
     assert_eq!(ctx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 0);
 
@@ -217,22 +190,7 @@ async fn invalid_token() {
     let ctx = Ctx::new().await;
     let http = &ctx.app.http;
     let resp = http.get(ctx.url("/customer-groups")).send().await.expect("send");
-    let (s, b) = json(resp).await;
-    assert_eq!(s, 401);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 401,
-      "message": "invalid_token",
-      "errors": [
-        {
-          "code": "invalid_token",
-          "message": "invalid_token"
-        }
-      ],
-      "error": "invalid_token",
-      "error_description": "invalid_token"
-    }
-    "#);
+    assert_auth_envelope(&json(resp).await, 401, "invalid_token", "invalid_token");
 
     let resp = http.post(ctx.url("/customer-groups")).bearer_auth("not-a-jwt").json(&json!({})).send().await;
     let (s, b) = json(resp.expect("send")).await;
@@ -283,41 +241,15 @@ async fn insufficient_scope() {
     let view = ctx.app.token_with_scopes(PROJECT, &["view_customer_groups:demo"]).await;
     let http = &ctx.app.http;
     let resp = http.post(ctx.url("/customer-groups")).bearer_auth(&view).json(&json!({"groupName": "x"})).send();
-    let (s, b) = json(resp.await.expect("send")).await;
-    assert_eq!(s, 403);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 403,
-      "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers.",
-      "errors": [
-        {
-          "code": "insufficient_scope",
-          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
-        }
-      ],
-      "error": "insufficient_scope",
-      "error_description": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers."
-    }
-    "#);
+    let answer = json(resp.await.expect("send")).await;
+    let missing = "Insufficient scope. One of the following scopes is missing:";
+    let message = format!("{missing} manage_customer_groups, manage_customers.");
+    assert_auth_envelope(&answer, 403, "insufficient_scope", &message);
 
     let types = ctx.app.token_with_scopes(PROJECT, &["view_types:demo"]).await;
     let resp = http.get(ctx.url("/customer-groups")).bearer_auth(&types).send().await.expect("send");
-    let (s, b) = json(resp).await;
-    assert_eq!(s, 403);
-    insta::assert_json_snapshot!(b, @r#"
-    {
-      "statusCode": 403,
-      "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers.",
-      "errors": [
-        {
-          "code": "insufficient_scope",
-          "message": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
-        }
-      ],
-      "error": "insufficient_scope",
-      "error_description": "Insufficient scope. One of the following scopes is missing: manage_customer_groups, manage_customers, view_customer_groups, view_customers."
-    }
-    "#);
+    let message = format!("{missing} manage_customer_groups, manage_customers, view_customer_groups, view_customers.");
+    assert_auth_envelope(&json(resp).await, 403, "insufficient_scope", &message);
 
     // Every read scope of §1.3 reads, every write scope writes.
     for scope in
@@ -344,20 +276,14 @@ async fn insufficient_scope() {
 async fn resource_not_found() {
     let ctx = Ctx::new().await;
     let missing = "0190d7a0-0000-7000-8000-000000000001";
-    let (s, b) = ctx.get(&format!("/customer-groups/{missing}")).await;
-    assert_eq!(s, 404);
-    assert_envelope(
-        &b,
-        404,
-        "ResourceNotFound",
-        r#"The Resource with ID '0190d7a0-0000-7000-8000-000000000001' was not found."#,
-    );
-    let (s, b) = ctx.get("/customer-groups/key=nope").await;
-    assert_eq!(s, 404);
-    assert_envelope(&b, 404, "ResourceNotFound", r#"The Resource with key 'nope' was not found."#);
-    let (s, b) = ctx.get("/customer-groups/not-a-uuid").await;
-    assert_eq!(s, 404);
-    assert_envelope(&b, 404, "ResourceNotFound", r#"The Resource with ID 'not-a-uuid' was not found."#);
+    for (path, named) in [
+        (format!("/customer-groups/{missing}"), "ID '0190d7a0-0000-7000-8000-000000000001'"),
+        ("/customer-groups/key=nope".to_owned(), "key 'nope'"),
+        ("/customer-groups/not-a-uuid".to_owned(), "ID 'not-a-uuid'"),
+    ] {
+        let message = format!("The Resource with {named} was not found.");
+        assert_error_answer(&ctx.get(&path).await, 404, "ResourceNotFound", &message, json!({}));
+    }
     let (s, b) = ctx.update(missing, 1, json!([{"action": "changeName", "name": "x"}])).await;
     assert_eq!((s, b["errors"][0]["code"].as_str()), (404, Some("ResourceNotFound")), "{b}");
     let (s, b) = ctx.delete(&format!("/customer-groups/{missing}?version=1")).await;
@@ -445,19 +371,13 @@ async fn general_500_and_503() {
 async fn nul_characters_are_refused() {
     let ctx = Ctx::new().await;
     let group = ctx.create("Gold", Some("gold")).await;
-    let (s, b) = ctx.post("/customer-groups", &json!({"groupName": "Gold\u{0000}"})).await;
-    assert_eq!(s, 400);
-    assert_envelope(&b, 400, "InvalidInput", r#"Field 'groupName' must not contain U+0000"#);
+    let answer = ctx.post("/customer-groups", &json!({"groupName": "Gold\u{0000}"})).await;
+    assert_error_answer(&answer, 400, "InvalidInput", "Field 'groupName' must not contain U+0000", json!({}));
     let (s, b) = ctx.update(&id(&group), 1, json!([{"action": "changeName", "name": "\u{0000}"}])).await;
     assert_eq!((s, first_error(&b).0.as_str()), (400, "InvalidInput"), "{b}");
-    let (s, b) = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\\u0000\"")]).await;
-    assert_eq!(s, 400);
-    assert_envelope(
-        &b,
-        400,
-        "InvalidInput",
-        r#"Malformed parameter: where: String values must not contain the character U+0000."#,
-    );
+    let answer = ctx.get_q("/customer-groups", &[("where", "name = \"Gold\\u0000\"")]).await;
+    let message = "Malformed parameter: where: String values must not contain the character U+0000.";
+    assert_error_answer(&answer, 400, "InvalidInput", message, json!({}));
     let (s, b) =
         ctx.get_q("/customer-groups", &[("where", "name in :n"), ("var.n", "Gold"), ("var.n", "\u{0000}")]).await;
     assert_eq!((s, first_error(&b).0.as_str()), (400, "InvalidInput"), "{b}");

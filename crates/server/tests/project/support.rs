@@ -104,9 +104,7 @@ impl Ctx {
     pub async fn names(&self, query: &[(&str, &str)]) -> Vec<String> {
         let mut query = query.to_vec();
         query.push(("limit", "500"));
-        let (s, b) = self.get_q("/customer-groups", &query).await;
-        assert_eq!(s, 200, "{query:?}: {b}");
-        b["results"].as_array().expect("results").iter().map(|g| g["name"].as_str().expect("name").to_owned()).collect()
+        xclade_testkit::app::result_names(&self.get_q("/customer-groups", &query).await, &format!("{query:?}"))
     }
 
     /// A direct connection to the test's database.
@@ -158,13 +156,56 @@ pub fn assert_envelope(body: &Value, status: u16, code: &str, message: &str) {
 /// `code` and `message`.
 #[track_caller]
 pub fn assert_envelope_with(body: &Value, status: u16, code: &str, message: &str, extra: Value) {
+    assert_same_text(body, &envelope(status, code, message, extra));
+}
+
+/// [`assert_envelope_with`] of a whole answer, whose status must be the envelope's.
+#[track_caller]
+pub fn assert_error_answer(answer: &(u16, Value), status: u16, code: &str, message: &str, extra: Value) {
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_envelope_with(&answer.1, status, code, message, extra);
+}
+
+/// Asserts that `body` is exactly the envelope of an authentication or authorization failure:
+/// [`assert_envelope`]'s keys, then `error` (the code) and `error_description` (the message).
+#[track_caller]
+pub fn assert_auth_envelope(answer: &(u16, Value), status: u16, code: &str, message: &str) {
+    let mut expected = envelope(status, code, message, json!({}));
+    expected["error"] = json!(code);
+    expected["error_description"] = json!(message);
+    assert_eq!(answer.0, status, "{}", answer.1);
+    assert_same_text(&answer.1, &expected);
+}
+
+/// The family's envelope of one error whose keys after `code` and `message` are `extra`'s.
+fn envelope(status: u16, code: &str, message: &str, extra: Value) -> Value {
     let mut error = json!({"code": code, "message": message});
     if let (Some(error), Value::Object(extra)) = (error.as_object_mut(), extra) {
         error.extend(extra);
     }
-    let expected = json!({"statusCode": status, "message": message, "errors": [error]});
+    json!({"statusCode": status, "message": message, "errors": [error]})
+}
+
+/// Asserts that two values are the same JSON text (so key order counts, as on the wire).
+#[track_caller]
+pub fn assert_same_text(actual: &Value, expected: &Value) {
     let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
-    assert_eq!(text(body), text(&expected));
+    assert_eq!(text(actual), text(expected));
+}
+
+/// Asserts that `answer` is a 200 page, keys in this order: `limit`, `offset`, `count` (the
+/// number of its results), `total` (only when given) and `results`; answers the results.
+#[track_caller]
+pub fn assert_page(answer: &(u16, Value), limit: u64, offset: u64, total: Option<u64>) -> Vec<Value> {
+    let results = answer.1["results"].as_array().cloned().unwrap_or_default();
+    let mut expected = json!({"limit": limit, "offset": offset, "count": results.len()});
+    if let Some(total) = total {
+        expected["total"] = json!(total);
+    }
+    expected["results"] = Value::Array(results.clone());
+    assert_eq!(answer.0, 200, "{}", answer.1);
+    assert_same_text(&answer.1, &expected);
+    results
 }
 
 /// Asserts that `body` is exactly a group as the project family writes it, keys in this order,
@@ -196,6 +237,5 @@ pub fn assert_group_view(body: &Value, version: i64, key: Option<&str>, name: &s
     expected.insert("createdBy".into(), json!({"clientId": "[client]"}));
     expected.insert("lastModifiedAt".into(), json!("[ts]"));
     expected.insert("lastModifiedBy".into(), json!({"clientId": "[client]"}));
-    let text = |v: &Value| serde_json::to_string_pretty(v).expect("json");
-    assert_eq!(text(&redacted), text(&Value::Object(expected)));
+    assert_same_text(&redacted, &Value::Object(expected));
 }

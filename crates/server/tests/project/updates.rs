@@ -2,7 +2,12 @@
 //! outbox events of every write.
 
 use crate::support::{assert_envelope, assert_group_view, first_error, id, Ctx};
-use serde_json::json;
+use serde_json::{json, Value};
+
+/// One `changeName` action to each of `names`, in order.
+fn renames(names: &[&str]) -> Vec<Value> {
+    names.iter().map(|name| json!({"action": "changeName", "name": name})).collect()
+}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn create_answers_the_representation() {
@@ -47,12 +52,9 @@ async fn version_grows_by_effective_actions() {
     assert_eq!(ctx.events("customer-group.updated").await, 0);
 
     // Three effective actions: +3, one event.
-    let actions = json!([
-        {"action": "changeName", "name": "a"},
-        {"action": "changeName", "name": "b"},
-        {"action": "setKey", "key": "k1"},
-    ]);
-    let (s, b) = ctx.update(&gid, 1, actions).await;
+    let mut actions = renames(&["a", "b"]);
+    actions.push(json!({"action": "setKey", "key": "k1"}));
+    let (s, b) = ctx.update(&gid, 1, Value::Array(actions)).await;
     assert_eq!(s, 200);
     assert_group_view(&b, 4, Some(r#"k1"#), r#"b"#);
     assert_eq!(b["createdAt"], group["createdAt"]);
@@ -61,17 +63,11 @@ async fn version_grows_by_effective_actions() {
 
     // Only the actions that changed something count: `changeName b` (same), `changeName c`,
     // `changeName c` (same again) → +1.
-    let actions = json!([
-        {"action": "changeName", "name": "b"},
-        {"action": "changeName", "name": "c"},
-        {"action": "changeName", "name": "c"},
-    ]);
-    let (s, b) = ctx.update(&gid, 4, actions).await;
+    let (s, b) = ctx.update(&gid, 4, Value::Array(renames(&["b", "c", "c"]))).await;
     assert_eq!((s, &b["version"], &b["name"]), (200, &json!(5), &json!("c")));
 
     // A change and its undo are two changes.
-    let actions = json!([{"action": "changeName", "name": "d"}, {"action": "changeName", "name": "c"}]);
-    let (s, b) = ctx.update(&gid, 5, actions).await;
+    let (s, b) = ctx.update(&gid, 5, Value::Array(renames(&["d", "c"]))).await;
     assert_eq!((s, &b["version"], &b["name"]), (200, &json!(7), &json!("c")));
 
     // `setKey` without a key (absent or null) removes it; the key is then omitted.

@@ -1,7 +1,7 @@
 //! Custom field values against their type: every field type accepted with valid values and
 //! refused with invalid ones, on create and on `setCustomField`; required fields.
 
-use crate::support::{code, custom_by_key, enum_of, field, first_error, id, type_draft, version, Ctx};
+use crate::support::{code, custom_by_key, enum_of, field, first_error, id, optional, type_draft, version, Ctx};
 use serde_json::{json, Value};
 
 /// A field's name and type, values it accepts (with what is stored), values it refuses.
@@ -148,7 +148,7 @@ async fn every_field_type_is_checked_on_create_and_on_set() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn undefined_fields_are_invalid() {
     let ctx = Ctx::new().await;
-    ctx.create_type(type_draft("small", vec![field("points", json!({"name": "Number"}), false)])).await;
+    ctx.create_type(type_draft("small", vec![optional("points", "Number")])).await;
     let (s, b) =
         ctx.create_group(json!({"groupName": "G", "custom": custom_by_key("small", json!({"nope": 1}))})).await;
     assert_eq!((s, code(&b)), (400, "InvalidField"), "{b}");
@@ -165,8 +165,7 @@ async fn undefined_fields_are_invalid() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn required_fields() {
     let ctx = Ctx::new().await;
-    let defs =
-        vec![field("tier", enum_of(&["gold", "silver"]), true), field("points", json!({"name": "Number"}), false)];
+    let defs = vec![field("tier", enum_of(&["gold", "silver"]), true), optional("points", "Number")];
     ctx.create_type(type_draft("with-required", defs)).await;
 
     for fields in [json!({}), json!({"points": 3}), json!({"tier": null})] {
@@ -203,10 +202,7 @@ async fn required_fields() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nul_characters_are_refused_as_input() {
     let ctx = Ctx::new().await;
-    let defs = vec![
-        field("note", json!({"name": "String"}), false),
-        field("title", json!({"name": "LocalizedString"}), false),
-    ];
+    let defs = vec![optional("note", "String"), optional("title", "LocalizedString")];
     ctx.create_type(type_draft("texts", defs)).await;
     for fields in [json!({"note": "a\0b"}), json!({"title": {"en": "a\0"}})] {
         let (s, b) =

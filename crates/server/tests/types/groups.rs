@@ -2,13 +2,13 @@
 //! (set, remove, the InvalidOperation case), type references by key answered by id, types
 //! that cannot be used, and one version per effective action.
 
-use crate::support::{code, custom_by_key, enum_of, field, first_error, id, type_draft, version, Ctx};
+use crate::support::{code, custom_by_key, enum_of, field, first_error, id, optional, type_draft, version, Ctx};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_replace_and_remove_the_type() {
     let ctx = Ctx::new().await;
-    let a = ctx.create_type(type_draft("type-a", vec![field("points", json!({"name": "Number"}), false)])).await;
+    let a = ctx.create_type(type_draft("type-a", vec![optional("points", "Number")])).await;
     let b = ctx.create_type(type_draft("type-b", vec![field("tier", enum_of(&["gold"]), false)])).await;
     let (s, g) = ctx.create_group(json!({"groupName": "Gold"})).await;
     assert_eq!(s, 201);
@@ -66,7 +66,7 @@ async fn set_replace_and_remove_the_type() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn draft_custom_by_key_is_answered_by_id() {
     let ctx = Ctx::new().await;
-    let t = ctx.create_type(type_draft("group-fields", vec![field("points", json!({"name": "Number"}), false)])).await;
+    let t = ctx.create_type(type_draft("group-fields", vec![optional("points", "Number")])).await;
     let (s, g) = ctx
         .create_group(json!({"groupName": "Gold", "custom": custom_by_key("group-fields", json!({"points": 1}))}))
         .await;
@@ -86,8 +86,7 @@ async fn draft_custom_by_key_is_answered_by_id() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn set_and_remove_fields() {
     let ctx = Ctx::new().await;
-    let defs =
-        vec![field("points", json!({"name": "Number"}), false), field("tier", enum_of(&["gold", "silver"]), false)];
+    let defs = vec![optional("points", "Number"), field("tier", enum_of(&["gold", "silver"]), false)];
     ctx.create_type(type_draft("group-fields", defs)).await;
 
     // Without a type, no field can be set.

@@ -2,14 +2,14 @@
 //! a used field definition cannot be removed, a required field cannot be added while groups
 //! lack it — also when the writes race.
 
-use crate::support::{code, custom_by_key, enum_of, field, first_error, id, type_draft, version, Ctx};
+use crate::support::{code, custom_by_key, enum_of, field, first_error, id, optional, type_draft, version, Ctx};
 use diesel_async::SimpleAsyncConnection;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_used_type_cannot_be_deleted() {
     let ctx = Ctx::new().await;
-    let t = ctx.create_type(type_draft("group-fields", vec![field("points", json!({"name": "Number"}), false)])).await;
+    let t = ctx.create_type(type_draft("group-fields", vec![optional("points", "Number")])).await;
     let tid = id(&t);
     let (_, g) = ctx
         .create_group(json!({"groupName": "Gold", "custom": custom_by_key("group-fields", json!({"points": 1}))}))
@@ -50,7 +50,7 @@ async fn a_used_type_cannot_be_deleted() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn used_field_definitions_cannot_be_removed_nor_required_ones_added() {
     let ctx = Ctx::new().await;
-    let defs = vec![field("points", json!({"name": "Number"}), false), field("note", json!({"name": "String"}), false)];
+    let defs = vec![optional("points", "Number"), optional("note", "String")];
     let t = ctx.create_type(type_draft("group-fields", defs)).await;
     let tid = id(&t);
     ctx.create_group(json!({"groupName": "Gold", "custom": custom_by_key("group-fields", json!({"points": 1}))})).await;
@@ -86,8 +86,7 @@ async fn removing_a_definition_races_with_setting_the_field() {
     let ctx = Ctx::new().await;
     for round in 0..8 {
         let key = format!("race-{round}");
-        let defs =
-            vec![field("keep", json!({"name": "Number"}), false), field("gone", json!({"name": "Number"}), false)];
+        let defs = vec![optional("keep", "Number"), optional("gone", "Number")];
         let t = ctx.create_type(type_draft(&key, defs)).await;
         let (s, g) =
             ctx.create_group(json!({"groupName": key, "custom": custom_by_key(&key, json!({"keep": 1}))})).await;

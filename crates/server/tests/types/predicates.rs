@@ -1,24 +1,24 @@
 //! `where` over custom fields, compared by their type: numbers numerically, dates and
 //! date-times as such, enums by key (with `in`), sets by containment.
 
-use crate::support::{code, custom_by_key, enum_of, field, type_draft, Ctx};
+use crate::support::{code, custom_by_key, enum_of, field, optional, type_draft, Ctx};
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn custom_fields_compare_by_their_type() {
     let ctx = Ctx::new().await;
     let defs = vec![
-        field("points", json!({"name": "Number"}), false),
-        field("born", json!({"name": "Date"}), false),
-        field("seen", json!({"name": "DateTime"}), false),
+        optional("points", "Number"),
+        optional("born", "Date"),
+        optional("seen", "DateTime"),
         field("tier", enum_of(&["gold", "silver", "bronze"]), false),
         field("tags", json!({"name": "Set", "elementType": enum_of(&["vip", "new"])}), false),
-        field("active", json!({"name": "Boolean"}), false),
-        field("title", json!({"name": "LocalizedString"}), false),
+        optional("active", "Boolean"),
+        optional("title", "LocalizedString"),
     ];
     ctx.create_type(type_draft("group-fields", defs)).await;
     // Another type gives `points` another type: its values never compare as numbers.
-    ctx.create_type(type_draft("texts", vec![field("points", json!({"name": "String"}), false)])).await;
+    ctx.create_type(type_draft("texts", vec![optional("points", "String")])).await;
     let groups = [
         (
             "A",

@@ -85,10 +85,8 @@ impl Ctx {
 
     /// The names of the groups matching `where` (up to 500), in name order.
     pub async fn names_where(&self, predicate: &str) -> Vec<String> {
-        let (s, b) =
-            self.get_q("/customer-groups", &[("where", predicate), ("sort", "name asc"), ("limit", "500")]).await;
-        assert_eq!(s, 200, "{predicate}: {b}");
-        b["results"].as_array().expect("results").iter().map(|g| g["name"].as_str().expect("name").to_owned()).collect()
+        let query = [("where", predicate), ("sort", "name asc"), ("limit", "500")];
+        xclade_testkit::app::result_names(&self.get_q("/customer-groups", &query).await, predicate)
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
@@ -128,6 +126,11 @@ pub fn code(body: &Value) -> &str {
 /// A field definition.
 pub fn field(name: &str, t: Value, required: bool) -> Value {
     json!({"name": name, "label": {"en": name}, "required": required, "type": t})
+}
+
+/// An optional field definition of the simple type `type_name` (`Number`, `String`, …).
+pub fn optional(name: &str, type_name: &str) -> Value {
+    field(name, json!({"name": type_name}), false)
 }
 
 /// A type draft for customer groups.
