@@ -7,6 +7,7 @@ use crate::auth::Actor;
 use crate::ids::ProjectId;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::Value;
 use uuid::Uuid;
 
@@ -84,7 +85,7 @@ pub struct Event {
     /// Who made the change.
     pub actor: Actor,
     /// The CloudEvent's `data`: `{"resource", "actor", …}` (see [`data`]).
-    pub payload: Value,
+    pub payload: EventPayload,
     /// When the change was written.
     pub created_at: DateTime<Utc>,
 }
@@ -110,7 +111,7 @@ impl Event {
             subject: self.resource_id,
             time: data::timestamp(&self.created_at),
             datacontenttype: "application/json",
-            data: &self.payload,
+            data: &self.payload.0,
         }
     }
 
@@ -134,7 +135,40 @@ struct CloudEvent<'a> {
     subject: Uuid,
     time: String,
     datacontenttype: &'static str,
-    data: &'a Value,
+    data: &'a RawValue,
+}
+
+/// The `data` of an event as compact JSON text: built once when the change is recorded, stored
+/// as it is and published as it is, without a JSON tree in between.
+#[derive(Debug, Clone)]
+pub struct EventPayload(Box<RawValue>);
+
+impl EventPayload {
+    /// The payload of `data`, serialized (JSON `null` if it cannot be).
+    pub fn of<T: Serialize>(data: &T) -> EventPayload {
+        EventPayload(serde_json::value::to_raw_value(data).unwrap_or_else(|_| RawValue::NULL.to_owned()))
+    }
+
+    /// A payload from JSON text (as an adapter stored it); the text must be one JSON value.
+    pub fn from_json(json: String) -> Result<EventPayload, serde_json::Error> {
+        RawValue::from_string(json).map(EventPayload)
+    }
+
+    /// The JSON text.
+    pub fn as_json(&self) -> &str {
+        self.0.get()
+    }
+
+    /// The payload as a JSON tree (to inspect it).
+    pub fn to_value(&self) -> Value {
+        serde_json::from_str(self.0.get()).unwrap_or(Value::Null)
+    }
+}
+
+impl PartialEq for EventPayload {
+    fn eq(&self, other: &EventPayload) -> bool {
+        self.as_json() == other.as_json()
+    }
 }
 
 /// Every event subject starts with this (the stream's subjects are `xclade.events.>`).

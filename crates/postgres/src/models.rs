@@ -365,7 +365,7 @@ pub(crate) struct EventRow {
     pub kind: String,
     pub resource_id: Uuid,
     pub actor: Value,
-    pub payload: Value,
+    pub payload: crate::outbox::StoredPayload,
     pub created_at: DateTime<Utc>,
     pub published_at: Option<DateTime<Utc>>,
 }
@@ -398,7 +398,7 @@ impl EventRow {
             kind: e.kind.as_str().to_owned(),
             resource_id: e.resource_id,
             actor: actor_json(&e.actor),
-            payload: e.payload.clone(),
+            payload: crate::outbox::StoredPayload(e.payload.clone()),
             created_at: e.created_at,
             published_at: None,
         }
@@ -414,7 +414,7 @@ impl EventRow {
             kind,
             resource_id: self.resource_id,
             actor,
-            payload: self.payload,
+            payload: self.payload.0,
             created_at: self.created_at,
         })
     }

@@ -15,12 +15,17 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
+use diesel::deserialize::{self, FromSql, FromSqlRow};
+use diesel::expression::AsExpression;
+use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Int2, Integer, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::serialize::{self, IsNull, Output, ToSql};
+use diesel::sql_types::{Array, BigInt, Int2, Integer, Jsonb, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use std::io::Write;
 use uuid::Uuid;
 use xclade_domain::error::DomainResult;
-use xclade_domain::event::Event;
+use xclade_domain::event::{Event, EventPayload};
 use xclade_domain::ports::{EventOutbox, OutboxStats};
 use xclade_domain::{DomainError, ProjectId};
 
@@ -29,6 +34,58 @@ use crate::models::EventRow;
 use crate::pool::PgPool;
 use crate::schema::events;
 use crate::tx::{read, single_statement};
+
+/// An event's `data` in its `jsonb` column, written and read as JSON text: no JSON tree is built
+/// on either side (a `jsonb` value on the wire is a version byte and the text).
+#[derive(Debug, Clone, PartialEq, AsExpression, FromSqlRow)]
+#[diesel(sql_type = Jsonb)]
+pub(crate) struct StoredPayload(pub EventPayload);
+
+/// The `jsonb` binary format this adapter reads and writes: version 1, then JSON text.
+const JSONB_VERSION: u8 = 1;
+
+impl ToSql<Jsonb, Pg> for StoredPayload {
+    fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
+        out.write_all(&[JSONB_VERSION])?;
+        out.write_all(self.0.as_json().as_bytes())?;
+        Ok(IsNull::No)
+    }
+}
+
+impl FromSql<Jsonb, Pg> for StoredPayload {
+    fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
+        match value.as_bytes().split_first() {
+            Some((&JSONB_VERSION, text)) => {
+                Ok(StoredPayload(EventPayload::from_json(compact_json(std::str::from_utf8(text)?))?))
+            }
+            _ => Err("unsupported jsonb format".into()),
+        }
+    }
+}
+
+/// `json` without the white space PostgreSQL puts between tokens (`{"a": 1, "b": 2}` gives
+/// `{"a":1,"b":2}`), so that an event is published as it was recorded.
+fn compact_json(json: &str) -> String {
+    let mut out = String::with_capacity(json.len());
+    let (mut in_string, mut escaped) = (false, false);
+    for c in json.chars() {
+        if in_string {
+            if escaped {
+                escaped = false;
+            } else if c == '\\' {
+                escaped = true;
+            } else if c == '"' {
+                in_string = false;
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if c.is_ascii_whitespace() {
+            continue;
+        }
+        out.push(c);
+    }
+    out
+}
 
 /// Inserts `event` into the outbox (inside the caller's transaction).
 pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxResult<()> {
@@ -245,5 +302,20 @@ impl EventOutbox for PgEventOutbox {
             })
         })
         .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::compact_json;
+
+    #[test]
+    fn compact_json_drops_white_space_between_tokens_only() {
+        assert_eq!(
+            compact_json(r#"{"a": 1, "b": [true, null], "c": {"d": "x y"}}"#),
+            r#"{"a":1,"b":[true,null],"c":{"d":"x y"}}"#
+        );
+        assert_eq!(compact_json(r#"{"q": "say \"hi, there\"", "n": "a\\"}"#), r#"{"q":"say \"hi, there\"","n":"a\\"}"#);
+        assert_eq!(compact_json("[\n 1 ,\t2 ]"), "[1,2]");
     }
 }

@@ -6,7 +6,7 @@
 //! group (and a custom type) in the project family's JSON, with `version` — and `actor` is
 //! `{"clientId": …}` or `{"userId": …}`.
 
-use super::{Event, EventKind, WriteContext};
+use super::{Event, EventKind, EventPayload, WriteContext};
 use crate::auth::Actor;
 use crate::custom_type::{FieldDefinition, FieldType, LocalizedString, Type};
 use crate::customer::{Address, Customer};
@@ -311,7 +311,7 @@ fn event<R: Serialize>(ctx: &WriteContext, kind: EventKind, resource_id: Uuid, d
         kind,
         resource_id,
         actor: ctx.actor.clone(),
-        payload: serde_json::to_value(&data).unwrap_or(Value::Null),
+        payload: EventPayload::of(&data),
         created_at: ctx.now,
     }
 }

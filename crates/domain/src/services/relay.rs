@@ -126,7 +126,7 @@ pub fn backoff(failures: u32, max: Duration) -> Duration {
 mod tests {
     use super::*;
     use crate::auth::Actor;
-    use crate::event::{Event, EventKind, OutgoingMessage};
+    use crate::event::{Event, EventKind, EventPayload, OutgoingMessage};
     use crate::ids::ProjectId;
     use crate::ports::{MockEventOutbox, MockEventPublisher};
     use futures::executor::block_on;
@@ -148,7 +148,7 @@ mod tests {
             kind: EventKind::CustomerUpdated,
             resource_id: Uuid::from_u128(resource),
             actor: Actor::Client("c".into()),
-            payload: json!({"resource": {"n": n}}),
+            payload: EventPayload::of(&json!({"resource": {"n": n}})),
             created_at: Utc::now(),
         }
     }
