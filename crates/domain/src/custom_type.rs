@@ -163,6 +163,12 @@ impl FieldType {
         }
     }
 
+    /// The field type without data (no values, no element type) whose [`FieldType::name`] is
+    /// `name`: `Boolean`, `String`, `LocalizedString`, `Number`, `Date` or `DateTime`.
+    pub fn scalar(name: &str) -> Option<FieldType> {
+        SCALAR_TYPES.into_iter().find(|t| t.name() == name)
+    }
+
     /// Checks the rules a field type must follow: enum keys non-empty and unique, no set of sets.
     pub fn validate(&self) -> Result<(), DomainError> {
         match self {
@@ -179,6 +185,16 @@ impl FieldType {
         }
     }
 }
+
+/// The field types without data.
+const SCALAR_TYPES: [FieldType; 6] = [
+    FieldType::Boolean,
+    FieldType::String,
+    FieldType::LocalizedString,
+    FieldType::Number,
+    FieldType::Date,
+    FieldType::DateTime,
+];
 
 fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainError> {
     let mut seen = std::collections::HashSet::new();

@@ -241,3 +241,14 @@ fn usable_on_groups() {
     ty.0.resource_type_ids = vec!["customer".into()];
     assert!(matches!(ty.check_usable_on_groups(), Err(DomainError::InvalidOperation(_))));
 }
+
+#[test]
+fn scalar_types_read_back_from_their_names() {
+    for name in ["Boolean", "String", "LocalizedString", "Number", "Date", "DateTime"] {
+        assert_eq!(FieldType::scalar(name).as_ref().map(FieldType::name), Some(name));
+    }
+    for t in [enum_type(), lenum_type(), set_of(FieldType::Number)] {
+        assert_eq!(FieldType::scalar(t.name()), None);
+    }
+    assert_eq!(FieldType::scalar("Money"), None);
+}
