@@ -75,9 +75,9 @@ pub(crate) struct Table {
     pub sort: fn(SortField) -> &'static str,
 }
 
-/// The [`Table`] of a versioned resource: `$table` under `$alias`, its `id`, `version`,
-/// `createdAt` and `lastModifiedAt` fields and the fields `$field`s, its custom columns, and
-/// its sort columns, `name` ordering by `$name_sort`.
+/// The [`Table`] of a versioned resource: `$table` under `$alias`, with the `id`, `version`,
+/// `createdAt` and `lastModifiedAt` fields every versioned resource has and its own `$field`s,
+/// its custom columns, and its sort columns (`name` orders by `$name_sort`).
 macro_rules! versioned_table {
     ($table:literal as $alias:literal, [$($field:expr),* $(,)?], custom: $custom:expr, name_sort: $name_sort:literal $(,)?) => {
         Table {

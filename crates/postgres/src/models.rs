@@ -20,7 +20,8 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
+/// Stored data of a shape the adapter cannot read (`Storage`).
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
     DomainError::Storage(format!("stored {what} cannot be read: {detail}").into())
 }
 

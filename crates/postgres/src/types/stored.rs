@@ -16,7 +16,7 @@ use xclade_domain::custom_type::{
 };
 use xclade_domain::DomainError;
 
-use crate::models::stored;
+use crate::models::{corrupt, stored};
 
 /// A stored localized string: locale → text.
 pub(crate) type StoredLocalized = BTreeMap<String, String>;
@@ -111,9 +111,7 @@ impl StoredFieldType {
     /// another shape cannot be read (a storage error).
     fn into_domain(self, id: Uuid) -> Result<FieldType, DomainError> {
         let name = self.name;
-        let unreadable = |what: &str| {
-            DomainError::Storage(format!("stored field definitions cannot be read: {what} of a {name} type").into())
-        };
+        let unreadable = |what: &str| corrupt("field definitions", format!("{what} of a {name} type"));
         let values = || self.values.ok_or_else(|| unreadable("no values"));
         Ok(match name.as_str() {
             "Enum" => FieldType::Enum {
@@ -168,8 +166,7 @@ pub(crate) fn field_definitions_json(defs: &[FieldDefinition]) -> Value {
 /// The field definitions of type `id` from their stored JSON: JSON of another shape cannot be
 /// read (a storage error), a definition the domain refuses is an internal error.
 pub(crate) fn field_definitions(id: Uuid, json: Value) -> Result<Vec<FieldDefinition>, DomainError> {
-    let defs: Vec<StoredFieldDefinition> = serde_json::from_value(json)
-        .map_err(|e| DomainError::Storage(format!("stored field definitions cannot be read: {e}").into()))?;
+    let defs: Vec<StoredFieldDefinition> = serde_json::from_value(json).map_err(|e| corrupt("field definitions", e))?;
     defs.into_iter().map(|d| d.into_domain(id)).collect()
 }
 
