@@ -84,9 +84,7 @@ pub struct FieldName(String);
 impl FieldName {
     /// Parses a field definition name.
     pub fn parse(s: &str) -> Result<Self, DomainError> {
-        let valid =
-            (2..=36).contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-        if !valid {
+        if !crate::text::is_key_like(s, 2..=36) {
             return Err(DomainError::invalid_field("name", Violation::InvalidFieldName { name: s.to_owned() }));
         }
         Ok(FieldName(s.to_owned()))
@@ -165,6 +163,12 @@ impl FieldType {
         }
     }
 
+    /// The field type without data (no values, no element type) whose [`FieldType::name`] is
+    /// `name`: `Boolean`, `String`, `LocalizedString`, `Number`, `Date` or `DateTime`.
+    pub fn scalar(name: &str) -> Option<FieldType> {
+        SCALAR_TYPES.into_iter().find(|t| t.name() == name)
+    }
+
     /// Checks the rules a field type must follow: enum keys non-empty and unique, no set of sets.
     pub fn validate(&self) -> Result<(), DomainError> {
         match self {
@@ -181,6 +185,16 @@ impl FieldType {
         }
     }
 }
+
+/// The field types without data.
+const SCALAR_TYPES: [FieldType; 6] = [
+    FieldType::Boolean,
+    FieldType::String,
+    FieldType::LocalizedString,
+    FieldType::Number,
+    FieldType::Date,
+    FieldType::DateTime,
+];
 
 fn unique_keys<'a>(keys: impl Iterator<Item = &'a str>) -> Result<(), DomainError> {
     let mut seen = std::collections::HashSet::new();
@@ -327,34 +341,31 @@ impl TypeDraft {
         check_unique_names(&field_definitions)?;
         Ok(TypeDraft { key, name, description, resource_type_ids: ids, field_definitions })
     }
+
+    /// The type this draft creates: id `id`, [`Version::INITIAL`], created and last changed
+    /// `at` by `by`.
+    pub fn into_type(self, id: TypeId, at: DateTime<Utc>, by: Option<Actor>) -> Type {
+        let TypeDraft { key, name, description, resource_type_ids, field_definitions } = self;
+        Type(TypeParts {
+            id,
+            version: Version::INITIAL,
+            key,
+            name,
+            description,
+            resource_type_ids,
+            field_definitions,
+            created_at: at,
+            created_by: by.clone(),
+            last_modified_at: at,
+            last_modified_by: by,
+        })
+    }
 }
 
-/// A custom type.
+/// A custom type. It holds its [`TypeParts`]: an adapter builds one with [`Type::from_parts`],
+/// the rules change it only through its update actions.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Type {
-    /// The id of the type.
-    id: TypeId,
-    /// Its version: 1 when created, grown by every effective update action.
-    version: Version,
-    /// Its key, unique per project.
-    key: TypeKey,
-    /// Its localized name.
-    name: LocalizedString,
-    /// Its localized description, if any.
-    description: Option<LocalizedString>,
-    /// The resource type ids it may be used on.
-    resource_type_ids: Vec<String>,
-    /// The definitions of its fields.
-    field_definitions: Vec<FieldDefinition>,
-    /// When it was created.
-    created_at: DateTime<Utc>,
-    /// Who created it.
-    created_by: Option<Actor>,
-    /// When it last changed.
-    last_modified_at: DateTime<Utc>,
-    /// Who last changed it.
-    last_modified_by: Option<Actor>,
-}
+pub struct Type(TypeParts);
 
 /// Every field of a [`Type`], in the validated types: what an adapter hands to
 /// [`Type::from_parts`] when it loads a stored type, and what [`Type::into_parts`] gives back.
@@ -387,129 +398,79 @@ pub struct TypeParts {
 impl Type {
     /// Builds a type from its parts (each already valid by its type).
     pub fn from_parts(parts: TypeParts) -> Type {
-        let TypeParts {
-            id,
-            version,
-            key,
-            name,
-            description,
-            resource_type_ids,
-            field_definitions,
-            created_at,
-            created_by,
-            last_modified_at,
-            last_modified_by,
-        } = parts;
-        Type {
-            id,
-            version,
-            key,
-            name,
-            description,
-            resource_type_ids,
-            field_definitions,
-            created_at,
-            created_by,
-            last_modified_at,
-            last_modified_by,
-        }
+        Type(parts)
     }
 
     /// Takes the type apart, to change what the rules leave to an adapter and build it again.
     pub fn into_parts(self) -> TypeParts {
-        let Type {
-            id,
-            version,
-            key,
-            name,
-            description,
-            resource_type_ids,
-            field_definitions,
-            created_at,
-            created_by,
-            last_modified_at,
-            last_modified_by,
-        } = self;
-        TypeParts {
-            id,
-            version,
-            key,
-            name,
-            description,
-            resource_type_ids,
-            field_definitions,
-            created_at,
-            created_by,
-            last_modified_at,
-            last_modified_by,
-        }
+        self.0
     }
 
     /// The id of the type.
     pub fn id(&self) -> TypeId {
-        self.id
+        self.0.id
     }
 
     /// Its version: 1 when created, grown by every effective update action.
     pub fn version(&self) -> Version {
-        self.version
+        self.0.version
     }
 
     /// Its key, unique per project.
     pub fn key(&self) -> &TypeKey {
-        &self.key
+        &self.0.key
     }
 
     /// Its localized name.
     pub fn name(&self) -> &LocalizedString {
-        &self.name
+        &self.0.name
     }
 
     /// Its localized description, if any.
     pub fn description(&self) -> Option<&LocalizedString> {
-        self.description.as_ref()
+        self.0.description.as_ref()
     }
 
     /// The resource type ids it may be used on.
     pub fn resource_type_ids(&self) -> &[String] {
-        &self.resource_type_ids
+        &self.0.resource_type_ids
     }
 
     /// The definitions of its fields.
     pub fn field_definitions(&self) -> &[FieldDefinition] {
-        &self.field_definitions
+        &self.0.field_definitions
     }
 
     /// When it was created.
     pub fn created_at(&self) -> DateTime<Utc> {
-        self.created_at
+        self.0.created_at
     }
 
     /// Who created it.
     pub fn created_by(&self) -> Option<&Actor> {
-        self.created_by.as_ref()
+        self.0.created_by.as_ref()
     }
 
     /// When it last changed.
     pub fn last_modified_at(&self) -> DateTime<Utc> {
-        self.last_modified_at
+        self.0.last_modified_at
     }
 
     /// Who last changed it.
     pub fn last_modified_by(&self) -> Option<&Actor> {
-        self.last_modified_by.as_ref()
+        self.0.last_modified_by.as_ref()
     }
 }
 
 impl Type {
     /// The definition of the field `name`.
     pub fn field(&self, name: &str) -> Option<&FieldDefinition> {
-        self.field_definitions.iter().find(|d| d.name.as_str() == name)
+        self.0.field_definitions.iter().find(|d| d.name.as_str() == name)
     }
 
     /// Whether the type may be used on resources of `resource_type_id`.
     pub fn applies_to(&self, resource_type_id: &str) -> bool {
-        self.resource_type_ids.iter().any(|r| r == resource_type_id)
+        self.0.resource_type_ids.iter().any(|r| r == resource_type_id)
     }
 
     /// Checks that the type may be used on customer groups: a rule on the stored type, so
@@ -519,7 +480,7 @@ impl Type {
             Ok(())
         } else {
             Err(DomainError::InvalidOperation(Refusal::TypeNotApplicable {
-                type_key: self.key.as_str().to_owned(),
+                type_key: self.0.key.as_str().to_owned(),
                 resource_type_id: CUSTOMER_GROUP_RESOURCE.to_owned(),
             }))
         }
@@ -533,7 +494,7 @@ impl Type {
             return Err(DomainError::InvalidField {
                 field: name.to_owned(),
                 invalid_value: value.clone(),
-                problem: FieldProblem::NotDefined { type_key: self.key.as_str().to_owned() },
+                problem: FieldProblem::NotDefined { type_key: self.0.key.as_str().to_owned() },
             });
         };
         values::check(&def.field_type, value).ok_or_else(|| DomainError::InvalidField {
@@ -554,7 +515,8 @@ impl Type {
             }
             out.insert(name.clone(), self.check_value(name, value)?);
         }
-        if let Some(missing) = self.field_definitions.iter().find(|d| d.required && !out.contains_key(d.name.as_str()))
+        if let Some(missing) =
+            self.0.field_definitions.iter().find(|d| d.required && !out.contains_key(d.name.as_str()))
         {
             return Err(DomainError::RequiredField { field: missing.name.as_str().to_owned() });
         }
@@ -563,11 +525,11 @@ impl Type {
 
     /// The names of the required field definitions.
     pub fn required_fields(&self) -> Vec<&str> {
-        self.field_definitions.iter().filter(|d| d.required).map(|d| d.name.as_str()).collect()
+        self.0.field_definitions.iter().filter(|d| d.required).map(|d| d.name.as_str()).collect()
     }
 
     /// The names of every field definition.
     pub fn field_names(&self) -> Vec<&str> {
-        self.field_definitions.iter().map(|d| d.name.as_str()).collect()
+        self.0.field_definitions.iter().map(|d| d.name.as_str()).collect()
     }
 }

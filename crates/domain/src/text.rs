@@ -27,6 +27,12 @@ pub fn bounded_opt(field: &str, value: Option<String>, max_chars: usize) -> Resu
     value.map(|v| bounded(field, v, max_chars)).transpose()
 }
 
+/// Whether `s` is a key or a name of the contract: `^[A-Za-z0-9_-]+$`, its length (in bytes,
+/// which are characters here) in `lengths`.
+pub fn is_key_like(s: &str, lengths: std::ops::RangeInclusive<usize>) -> bool {
+    lengths.contains(&s.len()) && s.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -44,5 +50,15 @@ mod tests {
             bounded("f", "toolong".into(), 5),
             Err(DomainError::Validation { violation: Violation::TooLong { max_chars: 5 }, .. })
         ));
+    }
+
+    #[test]
+    fn key_like() {
+        assert!(is_key_like("a-B_9", 2..=5));
+        assert!(!is_key_like("a", 2..=5));
+        assert!(!is_key_like("abcdef", 2..=5));
+        assert!(!is_key_like("a b", 2..=5));
+        assert!(!is_key_like("ab.", 2..=5));
+        assert!(!is_key_like("äb", 2..=5));
     }
 }

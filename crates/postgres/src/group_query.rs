@@ -75,47 +75,54 @@ pub(crate) struct Table {
     pub sort: fn(SortField) -> &'static str,
 }
 
+/// The [`Table`] of a versioned resource: `$table` under `$alias`, with the `id`, `version`,
+/// `createdAt` and `lastModifiedAt` fields every versioned resource has and its own `$field`s,
+/// its custom columns, and its sort columns (`name` orders by `$name_sort`).
+macro_rules! versioned_table {
+    ($table:literal as $alias:literal, [$($field:expr),* $(,)?], custom: $custom:expr, name_sort: $name_sort:literal $(,)?) => {
+        Table {
+            from: concat!($table, " ", $alias),
+            all: concat!($alias, ".*"),
+            id: concat!($alias, ".id"),
+            project: concat!($alias, ".project_id"),
+            fields: &[
+                Column { name: "id", sql: concat!($alias, ".id"), kind: Kind::Id },
+                $($field,)*
+                Column { name: "version", sql: concat!($alias, ".version"), kind: Kind::Version },
+                Column { name: "createdAt", sql: concat!($alias, ".created_at"), kind: Kind::Timestamp },
+                Column { name: "lastModifiedAt", sql: concat!($alias, ".last_modified_at"), kind: Kind::Timestamp },
+            ],
+            custom: $custom,
+            sort: |field| match field {
+                SortField::Id => concat!($alias, ".id"),
+                SortField::Key => concat!($alias, ".key"),
+                SortField::Name => $name_sort,
+                SortField::Version => concat!($alias, ".version"),
+                SortField::CreatedAt => concat!($alias, ".created_at"),
+                SortField::LastModifiedAt => concat!($alias, ".last_modified_at"),
+            },
+        }
+    };
+}
+
 /// Customer groups.
-pub(crate) static GROUPS: Table = Table {
-    from: "customer_groups g",
-    all: "g.*",
-    id: "g.id",
-    project: "g.project_id",
-    fields: &[
-        Column { name: "id", sql: "g.id", kind: Kind::Id },
+pub(crate) static GROUPS: Table = versioned_table!(
+    "customer_groups" as "g",
+    [
         Column { name: "key", sql: "g.key", kind: Kind::Text { nullable: true } },
         Column { name: "name", sql: "g.name", kind: Kind::Text { nullable: false } },
-        Column { name: "version", sql: "g.version", kind: Kind::Version },
-        Column { name: "createdAt", sql: "g.created_at", kind: Kind::Timestamp },
-        Column { name: "lastModifiedAt", sql: "g.last_modified_at", kind: Kind::Timestamp },
     ],
     custom: Some(("g.custom_fields", "g.custom_type_id")),
-    sort: sort_column,
-};
+    name_sort: "g.name",
+);
 
 /// Custom types. `name` is localized: it sorts by its JSON text and cannot be compared.
-pub(crate) static TYPES: Table = Table {
-    from: "types t",
-    all: "t.*",
-    id: "t.id",
-    project: "t.project_id",
-    fields: &[
-        Column { name: "id", sql: "t.id", kind: Kind::Id },
-        Column { name: "key", sql: "t.key", kind: Kind::Text { nullable: false } },
-        Column { name: "version", sql: "t.version", kind: Kind::Version },
-        Column { name: "createdAt", sql: "t.created_at", kind: Kind::Timestamp },
-        Column { name: "lastModifiedAt", sql: "t.last_modified_at", kind: Kind::Timestamp },
-    ],
+pub(crate) static TYPES: Table = versioned_table!(
+    "types" as "t",
+    [Column { name: "key", sql: "t.key", kind: Kind::Text { nullable: false } }],
     custom: None,
-    sort: |field| match field {
-        SortField::Id => "t.id",
-        SortField::Key => "t.key",
-        SortField::Name => "t.name::text",
-        SortField::Version => "t.version",
-        SortField::CreatedAt => "t.created_at",
-        SortField::LastModifiedAt => "t.last_modified_at",
-    },
-};
+    name_sort: "t.name::text",
+);
 
 fn malformed(problem: WhereViolation) -> DomainError {
     DomainError::invalid_field("where", Violation::MalformedWhere(problem))
@@ -123,14 +130,7 @@ fn malformed(problem: WhereViolation) -> DomainError {
 
 /// The column a project-family `sort` field orders groups by.
 pub(crate) fn sort_column(field: SortField) -> &'static str {
-    match field {
-        SortField::Id => "g.id",
-        SortField::Key => "g.key",
-        SortField::Name => "g.name",
-        SortField::Version => "g.version",
-        SortField::CreatedAt => "g.created_at",
-        SortField::LastModifiedAt => "g.last_modified_at",
-    }
+    (GROUPS.sort)(field)
 }
 
 /// The `ORDER BY` of a query: the sorts, then the id in the direction of the last sort

@@ -20,7 +20,8 @@ fn object(value: Value) -> Map<String, Value> {
     }
 }
 
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
+/// Stored data of a shape the adapter cannot read (`Storage`).
+pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
     DomainError::Storage(format!("stored {what} cannot be read: {detail}").into())
 }
 
@@ -61,9 +62,12 @@ pub(crate) fn micros(t: DateTime<Utc>) -> DateTime<Utc> {
 // ------------------------------------------------------------------------------------------
 // Customers.
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable)]
+/// A customer's row; without its project, also the JSON of its idempotency snapshot
+/// ([`CustomerSnapshot`]).
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Insertable, serde::Serialize, serde::Deserialize)]
 #[diesel(table_name = customers, check_for_backend(diesel::pg::Pg))]
 pub(crate) struct CustomerRow {
+    #[serde(skip)]
     pub project_id: Uuid,
     pub id: Uuid,
     pub email: String,
@@ -126,95 +130,31 @@ impl CustomerRow {
 }
 
 /// The stored form of a created [`Customer`] (`idempotency_keys.response`), read back for
-/// idempotent replays. Its JSON is what the domain's `Serialize` of a customer wrote before
-/// the domain stopped deriving it: keep the field names and their order.
+/// idempotent replays: its row without the project, then the relations, which a created
+/// customer does not have. Its JSON is what the domain's `Serialize` of a customer wrote
+/// before the domain stopped deriving it: keep the row's field names and their order.
 #[derive(serde::Serialize)]
-struct CustomerSnapshotOut<'a> {
-    id: CustomerId,
-    email: &'a str,
-    company_name: Option<&'a str>,
-    first_name: Option<&'a str>,
-    last_name: Option<&'a str>,
-    phone: Option<&'a str>,
-    metadata: &'a Map<String, Value>,
-    has_account: bool,
-    default_billing_address_id: Option<AddressId>,
-    default_shipping_address_id: Option<AddressId>,
-    created_by: Option<&'a str>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    deleted_at: Option<DateTime<Utc>>,
-    /// A created customer has no groups and no addresses; they are not kept.
+pub(crate) struct CustomerSnapshot<'a> {
+    #[serde(flatten)]
+    row: &'a CustomerRow,
     groups: [(); 0],
     addresses: [(); 0],
 }
 
-/// The serialized form of a created [`Customer`], read back for idempotent replays (see
-/// [`CustomerSnapshot::text`]).
-#[derive(serde::Deserialize)]
-pub(crate) struct CustomerSnapshot {
-    id: CustomerId,
-    email: String,
-    company_name: Option<String>,
-    first_name: Option<String>,
-    last_name: Option<String>,
-    phone: Option<String>,
-    metadata: Map<String, Value>,
-    has_account: bool,
-    default_billing_address_id: Option<AddressId>,
-    default_shipping_address_id: Option<AddressId>,
-    created_by: Option<String>,
-    created_at: DateTime<Utc>,
-    updated_at: DateTime<Utc>,
-    deleted_at: Option<DateTime<Utc>>,
-}
-
-impl CustomerSnapshot {
+impl CustomerSnapshot<'_> {
     /// The snapshot of a customer as it is created (relations are not kept).
     pub fn text(c: &Customer) -> Result<String, DomainError> {
-        let out = CustomerSnapshotOut {
-            id: c.id(),
-            email: c.email_str(),
-            company_name: c.company_name(),
-            first_name: c.first_name(),
-            last_name: c.last_name(),
-            phone: c.phone(),
-            metadata: c.metadata().as_map(),
-            has_account: c.has_account(),
-            default_billing_address_id: c.default_billing_address_id(),
-            default_shipping_address_id: c.default_shipping_address_id(),
-            created_by: c.created_by(),
-            created_at: c.created_at(),
-            updated_at: c.updated_at(),
-            deleted_at: c.deleted_at(),
-            groups: [],
-            addresses: [],
-        };
-        serde_json::to_string(&out).map_err(|e| DomainError::Internal(Box::new(e)))
+        // The project is not part of the snapshot: any id serves.
+        let row = CustomerRow::from_domain(ProjectId(Uuid::nil()), c);
+        let snapshot = CustomerSnapshot { row: &row, groups: [], addresses: [] };
+        serde_json::to_string(&snapshot).map_err(|e| DomainError::Internal(Box::new(e)))
     }
 
-    /// Reads a snapshot written by [`CustomerSnapshot::text`]; relations are not kept (a
-    /// customer has none when it is created).
+    /// Reads a snapshot written by [`CustomerSnapshot::text`] through the customer's row;
+    /// relations are not kept (a customer has none when it is created).
     pub fn parse(text: &str) -> Result<Customer, DomainError> {
-        let s: CustomerSnapshot = serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
-        Ok(Customer::from_parts(xclade_domain::customer::CustomerParts {
-            id: s.id,
-            email: Email::parse(&s.email).map_err(|e| stored("email", s.id.0, e))?,
-            company_name: s.company_name,
-            first_name: s.first_name,
-            last_name: s.last_name,
-            phone: s.phone,
-            metadata: Metadata::parse(s.metadata).map_err(|e| stored("metadata", s.id.0, e))?,
-            has_account: s.has_account,
-            default_billing_address_id: s.default_billing_address_id,
-            default_shipping_address_id: s.default_shipping_address_id,
-            created_by: s.created_by,
-            created_at: s.created_at,
-            updated_at: s.updated_at,
-            deleted_at: s.deleted_at,
-            groups: Vec::new(),
-            addresses: Vec::new(),
-        }))
+        let row: CustomerRow = serde_json::from_str(text).map_err(|e| corrupt("idempotent response", e))?;
+        row.into_domain()
     }
 }
 
@@ -443,13 +383,12 @@ mod tests {
         assert_eq!(event_kind("nope"), None);
     }
 
-    #[test]
-    fn customer_snapshot_round_trip() {
-        let now = Utc::now();
+    /// A customer as created: customer `id`, its default shipping address `shipping`, at `at`.
+    fn created_customer(id: Uuid, shipping: Uuid, at: DateTime<Utc>) -> Customer {
         let mut meta = Map::new();
         meta.insert("a".into(), Value::from(1));
-        let customer = Customer::from_parts(xclade_domain::customer::CustomerParts {
-            id: CustomerId(Uuid::now_v7()),
+        Customer::from_parts(xclade_domain::customer::CustomerParts {
+            id: CustomerId(id),
             email: Email::parse("A@b.co").expect("valid"),
             company_name: Some("c".into()),
             first_name: None,
@@ -458,14 +397,19 @@ mod tests {
             metadata: Metadata::parse(meta).expect("valid"),
             has_account: false,
             default_billing_address_id: None,
-            default_shipping_address_id: Some(AddressId(Uuid::now_v7())),
+            default_shipping_address_id: Some(AddressId(shipping)),
             created_by: Some("u".into()),
-            created_at: now,
-            updated_at: now,
+            created_at: at,
+            updated_at: at,
             deleted_at: None,
             groups: Vec::new(),
             addresses: Vec::new(),
-        });
+        })
+    }
+
+    #[test]
+    fn customer_snapshot_round_trip() {
+        let customer = created_customer(Uuid::now_v7(), Uuid::now_v7(), Utc::now());
         let text = CustomerSnapshot::text(&customer).expect("serializes");
         assert_eq!(CustomerSnapshot::parse(&text).expect("parses"), customer);
     }
@@ -477,26 +421,7 @@ mod tests {
         use chrono::TimeZone;
         let at = Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).single().expect("valid")
             + chrono::Duration::microseconds(123_456);
-        let mut meta = Map::new();
-        meta.insert("a".into(), Value::from(1));
-        let customer = Customer::from_parts(xclade_domain::customer::CustomerParts {
-            id: CustomerId(Uuid::from_u128(1)),
-            email: Email::parse("A@b.co").expect("valid"),
-            company_name: Some("c".into()),
-            first_name: None,
-            last_name: Some("l".into()),
-            phone: None,
-            metadata: Metadata::parse(meta).expect("valid"),
-            has_account: false,
-            default_billing_address_id: None,
-            default_shipping_address_id: Some(AddressId(Uuid::from_u128(2))),
-            created_by: Some("u".into()),
-            created_at: at,
-            updated_at: at,
-            deleted_at: None,
-            groups: Vec::new(),
-            addresses: Vec::new(),
-        });
+        let customer = created_customer(Uuid::from_u128(1), Uuid::from_u128(2), at);
         assert_eq!(
             CustomerSnapshot::text(&customer).expect("serializes"),
             concat!(

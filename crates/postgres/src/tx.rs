@@ -15,18 +15,29 @@ use tokio::time::Instant;
 /// How many times a transaction that lost a serialization race (40001/40P01) is run.
 pub const MAX_ATTEMPTS: u32 = 5;
 
+/// The work of one attempt at a unit of work, on the connection it was given, with the
+/// caller's arguments: `|conn, args| Box::pin(async move { … })`.
+pub(crate) trait Work<A: ?Sized, T>:
+    for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync
+{
+}
+
+impl<A: ?Sized, T, F> Work<A, T> for F where
+    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync
+{
+}
+
 /// Runs `f` in a transaction, retrying the whole of it on serialization failures and
 /// deadlocks (then `Conflict`). `args` is handed to every attempt by reference. All attempts
 /// together end by [`DEADLINE`] (then `Unavailable`; a transaction cut off before its COMMIT
 /// was sent is rolled back by the server when the connection closes).
 ///
 /// `f` is called as `|conn, args| Box::pin(async move { … })`.
-pub(crate) async fn transaction<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
-where
-    A: Sync + ?Sized,
-    T: Send,
-    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
-{
+pub(crate) async fn transaction<A: Sync + ?Sized, T: Send>(
+    pool: &PgPool,
+    args: &A,
+    f: impl Work<A, T>,
+) -> DomainResult<T> {
     let deadline = Instant::now() + DEADLINE;
     for attempt in 1..=MAX_ATTEMPTS {
         let mut conn = connection(pool, deadline).await?;
@@ -56,12 +67,7 @@ where
 /// Runs `f` on a pooled connection without a transaction (reads). A read that fails because its
 /// connection was found dead (the server restarted or ended the session while the connection
 /// sat in the pool) is run again on another connection: reading twice is harmless.
-pub(crate) async fn read<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
-where
-    A: Sync + ?Sized,
-    T: Send,
-    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
-{
+pub(crate) async fn read<A: Sync + ?Sized, T: Send>(pool: &PgPool, args: &A, f: impl Work<A, T>) -> DomainResult<T> {
     without_transaction(pool, args, f, true).await
 }
 
@@ -69,21 +75,20 @@ where
 /// PostgreSQL runs a single statement atomically (every insert of its CTEs commits or none
 /// does), and the BEGIN and COMMIT round trips are saved. Never run twice: a connection lost
 /// mid-statement may have committed it, so that is `Unavailable`.
-pub(crate) async fn single_statement<A, T, F>(pool: &PgPool, args: &A, f: F) -> DomainResult<T>
-where
-    A: Sync + ?Sized,
-    T: Send,
-    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
-{
+pub(crate) async fn single_statement<A: Sync + ?Sized, T: Send>(
+    pool: &PgPool,
+    args: &A,
+    f: impl Work<A, T>,
+) -> DomainResult<T> {
     without_transaction(pool, args, f, false).await
 }
 
-async fn without_transaction<A, T, F>(pool: &PgPool, args: &A, f: F, retry_lost: bool) -> DomainResult<T>
-where
-    A: Sync + ?Sized,
-    T: Send,
-    F: for<'r> Fn(&'r mut AsyncPgConnection, &'r A) -> BoxFuture<'r, TxResult<T>> + Sync,
-{
+async fn without_transaction<A: Sync + ?Sized, T: Send>(
+    pool: &PgPool,
+    args: &A,
+    f: impl Work<A, T>,
+    retry_lost: bool,
+) -> DomainResult<T> {
     let deadline = Instant::now() + DEADLINE;
     let mut attempt = 1;
     loop {

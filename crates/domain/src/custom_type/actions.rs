@@ -51,19 +51,19 @@ impl Type {
     /// Applies one action; returns whether it changed the type.
     pub fn apply(&mut self, action: &TypeAction) -> Result<bool, DomainError> {
         Ok(match action {
-            TypeAction::ChangeName(name) => replace(&mut self.name, name.clone()),
-            TypeAction::SetDescription(d) => replace(&mut self.description, d.clone()),
+            TypeAction::ChangeName(name) => replace(&mut self.0.name, name.clone()),
+            TypeAction::SetDescription(d) => replace(&mut self.0.description, d.clone()),
             TypeAction::AddFieldDefinition(def) => {
                 if self.field(def.name.as_str()).is_some() {
                     return Err(duplicate_definition(def.name.as_str()));
                 }
-                self.field_definitions.push(def.clone());
+                self.0.field_definitions.push(def.clone());
                 true
             }
             TypeAction::RemoveFieldDefinition(name) => {
-                let before = self.field_definitions.len();
-                self.field_definitions.retain(|d| d.name.as_str() != name);
-                if self.field_definitions.len() == before {
+                let before = self.0.field_definitions.len();
+                self.0.field_definitions.retain(|d| d.name.as_str() != name);
+                if self.0.field_definitions.len() == before {
                     return Err(no_such_definition(name));
                 }
                 true
@@ -101,7 +101,7 @@ impl Type {
     }
 
     fn field_mut(&mut self, name: &str) -> Result<&mut FieldDefinition, DomainError> {
-        self.field_definitions.iter_mut().find(|d| d.name.as_str() == name).ok_or_else(|| no_such_definition(name))
+        self.0.field_definitions.iter_mut().find(|d| d.name.as_str() == name).ok_or_else(|| no_such_definition(name))
     }
 
     /// Applies actions in order, all or nothing. Returns the new type, its version grown by the
@@ -115,11 +115,11 @@ impl crate::versioned::Versioned for Type {
     type Action = TypeAction;
 
     fn id_text(&self) -> String {
-        self.id.to_string()
+        self.0.id.to_string()
     }
 
     fn version(&self) -> Version {
-        self.version
+        self.0.version
     }
 
     fn apply_action(&mut self, action: &TypeAction) -> Result<bool, DomainError> {
@@ -127,9 +127,9 @@ impl crate::versioned::Versioned for Type {
     }
 
     fn touch(&mut self, version: Version, at: DateTime<Utc>, by: &Actor) {
-        self.version = version;
-        self.last_modified_at = at;
-        self.last_modified_by = Some(by.clone());
+        self.0.version = version;
+        self.0.last_modified_at = at;
+        self.0.last_modified_by = Some(by.clone());
     }
 }
 

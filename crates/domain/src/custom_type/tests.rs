@@ -31,19 +31,12 @@ fn set_of(t: FieldType) -> FieldType {
 
 fn a_type(defs: Vec<FieldDefinition>) -> Type {
     let t = Utc.timestamp_opt(0, 0).single().unwrap_or_default();
-    Type {
-        id: TypeId(uuid::Uuid::nil()),
-        version: Version::new(1).unwrap(),
-        key: TypeKey::parse("group-fields").expect("valid"),
-        name: ls("Group fields"),
-        description: None,
-        resource_type_ids: vec!["customer-group".into()],
-        field_definitions: defs,
-        created_at: t,
-        created_by: None,
-        last_modified_at: t,
-        last_modified_by: None,
-    }
+    let key = TypeKey::parse("group-fields").expect("valid");
+    TypeDraft::new(key, ls("Group fields"), None, vec!["customer-group".into()], defs).expect("valid").into_type(
+        TypeId(uuid::Uuid::nil()),
+        t,
+        None,
+    )
 }
 
 /// Every field type: values it accepts and (at least two) values it refuses.
@@ -146,10 +139,10 @@ fn fields_objects() {
 
 #[test]
 fn names_keys_and_field_types() {
-    assert!(FieldName::parse("ab").is_ok());
-    assert!(FieldName::parse("a").is_err());
-    assert!(FieldName::parse("a b").is_err());
-    assert!(FieldName::parse(&"x".repeat(37)).is_err());
+    let x37 = "x".repeat(37);
+    for (name, valid) in [("ab", true), ("a", false), ("a b", false), (x37.as_str(), false)] {
+        assert_eq!(FieldName::parse(name).is_ok(), valid, "{name}");
+    }
     assert!(TypeKey::parse("k").is_err());
     assert!(set_of(set_of(FieldType::String)).validate().is_err());
     let dup = FieldType::Enum {
@@ -210,7 +203,7 @@ fn actions_and_versions() {
         TypeAction::RemoveFieldDefinition("points".into()),
     ];
     let (next, n) = ty.apply_all(&actions, Utc::now(), &by).expect("ok");
-    assert_eq!((n, next.version), (7, Version::new(8).unwrap()));
+    assert_eq!((n, next.0.version), (7, Version::new(8).unwrap()));
     assert!(next.check_value("tier", &json!("bronze")).is_ok());
     assert!(next.check_value("tags", &json!(["vip", "gold"])).is_ok());
     assert!(next.field("points").is_none());
@@ -238,13 +231,24 @@ fn actions_and_versions() {
         );
     }
     let (same, n) = ty.apply_all(&[TypeAction::SetDescription(None)], Utc::now(), &by).expect("ok");
-    assert_eq!((n, same.version), (0, Version::new(1).unwrap()));
+    assert_eq!((n, same.0.version), (0, Version::new(1).unwrap()));
 }
 
 #[test]
 fn usable_on_groups() {
     let mut ty = a_type(vec![]);
     assert!(ty.check_usable_on_groups().is_ok());
-    ty.resource_type_ids = vec!["customer".into()];
+    ty.0.resource_type_ids = vec!["customer".into()];
     assert!(matches!(ty.check_usable_on_groups(), Err(DomainError::InvalidOperation(_))));
+}
+
+#[test]
+fn scalar_types_read_back_from_their_names() {
+    for name in ["Boolean", "String", "LocalizedString", "Number", "Date", "DateTime"] {
+        assert_eq!(FieldType::scalar(name).as_ref().map(FieldType::name), Some(name));
+    }
+    for t in [enum_type(), lenum_type(), set_of(FieldType::Number)] {
+        assert_eq!(FieldType::scalar(t.name()), None);
+    }
+    assert_eq!(FieldType::scalar("Money"), None);
 }

@@ -9,7 +9,7 @@
 //! UTC). Custom fields compare by their JSON value, of the same kind only.
 
 use crate::custom_type::Type;
-use crate::customer_group::CustomerGroup;
+use crate::customer_group::{CustomerGroup, Version};
 use crate::error::{DomainError, DomainResult, Violation};
 use crate::ids::ProjectId;
 use crate::paging::{GroupQuery, QueryPage, Sort, SortField};
@@ -41,15 +41,11 @@ pub trait Queryable {
 
 impl Queryable for CustomerGroup {
     fn plain(&self, name: &str) -> Option<Plain> {
-        Some(match name {
-            "id" => Plain::Id(self.id().0),
-            "key" => Plain::Text(self.key()?.as_str().to_owned()),
-            "name" => Plain::Text(self.name().as_str().to_owned()),
-            "version" => Plain::Version(self.version().get()),
-            "createdAt" => Plain::Time(self.created_at()),
-            "lastModifiedAt" => Plain::Time(self.last_modified_at()),
-            _ => return None,
-        })
+        match name {
+            "key" => Some(Plain::Text(self.key()?.as_str().to_owned())),
+            "name" => Some(Plain::Text(self.name().as_str().to_owned())),
+            _ => versioned_plain(name, self.id().0, self.version(), self.created_at(), self.last_modified_at()),
+        }
     }
 
     fn custom(&self, name: &str) -> Option<&serde_json::Value> {
@@ -59,19 +55,32 @@ impl Queryable for CustomerGroup {
 
 impl Queryable for Type {
     fn plain(&self, name: &str) -> Option<Plain> {
-        Some(match name {
-            "id" => Plain::Id(self.id().0),
-            "key" => Plain::Text(self.key().as_str().to_owned()),
-            "version" => Plain::Version(self.version().get()),
-            "createdAt" => Plain::Time(self.created_at()),
-            "lastModifiedAt" => Plain::Time(self.last_modified_at()),
-            _ => return None,
-        })
+        match name {
+            "key" => Some(Plain::Text(self.key().as_str().to_owned())),
+            _ => versioned_plain(name, self.id().0, self.version(), self.created_at(), self.last_modified_at()),
+        }
     }
 
     fn custom(&self, _: &str) -> Option<&serde_json::Value> {
         None
     }
+}
+
+/// The plain fields groups and types share: `id`, `version`, `createdAt` and `lastModifiedAt`.
+fn versioned_plain(
+    name: &str,
+    id: Uuid,
+    version: Version,
+    created_at: DateTime<Utc>,
+    last_modified_at: DateTime<Utc>,
+) -> Option<Plain> {
+    Some(match name {
+        "id" => Plain::Id(id),
+        "version" => Plain::Version(version.get()),
+        "createdAt" => Plain::Time(created_at),
+        "lastModifiedAt" => Plain::Time(last_modified_at),
+        _ => return None,
+    })
 }
 
 /// Whether `r` satisfies `expr`. A variable left unbound is a `Validation` error.

@@ -4,7 +4,7 @@
 use super::MemoryStore;
 use crate::auth::Principal;
 use crate::custom_type::{
-    EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, TypeAction, TypeDraft, TypeKey,
+    EnumValue, FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, Type, TypeAction, TypeDraft, TypeKey,
 };
 use crate::customer::{AddressFields, CustomerDraft, CustomerFilter, CustomerPatch, Email, Relations};
 use crate::customer_group::{
@@ -14,7 +14,7 @@ use crate::event::EventKind;
 use crate::metadata::Metadata;
 use crate::paging::{GroupFilter, GroupQuery, Sort, SortField};
 use crate::ports::{CreateOutcome, EventOutbox};
-use crate::services::{GroupTarget, RelayService, TypeTarget};
+use crate::services::{GroupService, GroupTarget, RelayService, TypeService, TypeTarget};
 use crate::{predicate, AddressId, CustomerId, DomainError, GroupId, Resource};
 use futures::executor::block_on;
 use serde_json::json;
@@ -44,6 +44,16 @@ fn setup() -> (Arc<MemoryStore>, Principal) {
     let store = MemoryStore::new();
     let p = store.principal("demo");
     (store, p)
+}
+
+/// The group service of `store` (at most `max_groups` groups a project), after it created a
+/// group without a key for each of `names` in `p`'s project.
+fn groups_named(store: &Arc<MemoryStore>, p: &Principal, max_groups: u32, names: &[&str]) -> GroupService {
+    let groups = store.group_service(max_groups);
+    for name in names {
+        block_on(groups.create(p, group(name, None))).unwrap();
+    }
+    groups
 }
 
 #[test]
@@ -141,9 +151,7 @@ fn duplicate_group_name_and_key() {
 #[test]
 fn the_group_limit_is_exact() {
     let (store, p) = setup();
-    let groups = store.group_service(2);
-    block_on(groups.create(&p, group("A", None))).unwrap();
-    block_on(groups.create(&p, group("B", None))).unwrap();
+    let groups = groups_named(&store, &p, 2, &["A", "B"]);
     let err = block_on(groups.create(&p, group("C", None))).unwrap_err();
     assert!(matches!(err, DomainError::LimitExceeded { limit: 2, .. }), "{err:?}");
     // Other projects have their own count.
@@ -242,21 +250,28 @@ fn tier_type() -> TypeDraft {
         .unwrap()
 }
 
-#[test]
-fn custom_fields_and_type_integrity() {
+/// A store whose project `demo` has the type `loyalty` ([`tier_type`]): its principal, its
+/// type and group services, and the type.
+fn with_loyalty_type() -> (Principal, TypeService, GroupService, Type) {
     let (store, p) = setup();
     let types = store.type_service();
-    let groups = store.group_service(1000);
     let t = block_on(types.create(&p, tier_type())).unwrap();
+    (p, types, store.group_service(1000), t)
+}
+
+/// The draft of a group `name` without a key, of the type `loyalty` with `fields`.
+fn loyalty_group(name: &str, fields: serde_json::Map<String, serde_json::Value>) -> GroupDraft {
+    GroupDraft { custom: Some(CustomDraft { type_ref: TypeRef::Key("loyalty".into()), fields }), ..group(name, None) }
+}
+
+#[test]
+fn custom_fields_and_type_integrity() {
+    let (p, types, groups, t) = with_loyalty_type();
     let err = block_on(types.create(&p, tier_type())).unwrap_err();
     assert!(matches!(err, DomainError::Duplicate { resource: Resource::Type, .. }));
 
-    let mut d = group("Gold", None);
-    d.custom = Some(CustomDraft {
-        type_ref: TypeRef::Key("loyalty".into()),
-        fields: [("tier".to_owned(), json!("gold"))].into_iter().collect(),
-    });
-    let gold = block_on(groups.create(&p, d)).unwrap();
+    let gold_tier = [("tier".to_owned(), json!("gold"))].into_iter().collect();
+    let gold = block_on(groups.create(&p, loyalty_group("Gold", gold_tier))).unwrap();
     let fields = ["id", "key", "name", "version", "createdAt", "lastModifiedAt"];
     let q = GroupQuery {
         predicate: Some(predicate::parse(r#"custom(fields(tier = "gold"))"#, &fields, true).unwrap()),
@@ -280,13 +295,8 @@ fn custom_fields_and_type_integrity() {
 #[test]
 fn type_and_field_rules_are_data() {
     use crate::error::{FieldProblem, Refusal, Violation};
-    let (store, p) = setup();
-    let types = store.type_service();
-    let groups = store.group_service(1000);
-    let t = block_on(types.create(&p, tier_type())).unwrap();
-    let mut d = group("Gold", None);
-    d.custom = Some(CustomDraft { type_ref: TypeRef::Key("loyalty".into()), fields: Default::default() });
-    block_on(groups.create(&p, d)).unwrap();
+    let (p, types, groups, t) = with_loyalty_type();
+    block_on(groups.create(&p, loyalty_group("Gold", Default::default()))).unwrap();
 
     // A required field cannot come while a group using the type lacks it.
     let ls = LocalizedString::new("label", [("en".to_owned(), "Points".to_owned())].into_iter().collect()).unwrap();
@@ -356,9 +366,7 @@ fn addresses_and_defaults() {
 #[test]
 fn the_relay_publishes_every_event_once() {
     let (store, p) = setup();
-    let groups = store.group_service(1000);
-    block_on(groups.create(&p, group("Gold", None))).unwrap();
-    block_on(groups.create(&p, group("Silver", None))).unwrap();
+    groups_named(&store, &p, 1000, &["Gold", "Silver"]);
     let publisher = Arc::new(super::MemoryPublisher::default());
     let relay = RelayService::new(store.clone_arc(), publisher.clone());
     block_on(relay.run_batch(10)).unwrap();
@@ -370,8 +378,7 @@ fn the_relay_publishes_every_event_once() {
 #[test]
 fn groups_and_types_by_key() {
     let (store, p) = setup();
-    let groups = store.group_service(1000);
-    block_on(groups.create(&p, group("Plain", None))).unwrap();
+    let groups = groups_named(&store, &p, 1000, &["Plain"]);
     let gold = block_on(groups.create(&p, group("Gold", Some("gold")))).unwrap();
     assert_eq!(block_on(groups.get(&p, &GroupTarget::Key(GroupKey::parse("gold").unwrap()))).unwrap(), gold);
     let err = block_on(groups.get(&p, &GroupTarget::Key(GroupKey::parse("nope").unwrap()))).unwrap_err();
@@ -385,15 +392,9 @@ fn groups_and_types_by_key() {
 
 #[test]
 fn an_admin_update_keeps_the_custom_fields() {
-    let (store, p) = setup();
-    block_on(store.type_service().create(&p, tier_type())).unwrap();
-    let groups = store.group_service(1000);
-    let mut d = group("Gold", None);
-    d.custom = Some(CustomDraft {
-        type_ref: TypeRef::Key("loyalty".into()),
-        fields: [("tier".to_owned(), json!("gold"))].into_iter().collect(),
-    });
-    let gold = block_on(groups.create(&p, d)).unwrap();
+    let (p, _, groups, _) = with_loyalty_type();
+    let gold_tier = [("tier".to_owned(), json!("gold"))].into_iter().collect();
+    let gold = block_on(groups.create(&p, loyalty_group("Gold", gold_tier))).unwrap();
     let renamed =
         block_on(groups.admin_update(&p, gold.id(), Some(GroupName::parse("name", "Platinum").unwrap()), None))
             .unwrap();

@@ -31,22 +31,31 @@ pub fn bind_typed(
     Ok(expr)
 }
 
-/// Recurses through the boolean nodes only; leaves are bound by [`bind_leaf`], keeping the
-/// recursive frame small.
+/// Binds every leaf through [`bind_leaf`].
 fn bind_in_place(
     expr: &mut Expr,
     vars: &HashMap<String, Vec<String>>,
     numeric_fields: &[&str],
 ) -> Result<(), PredicateError> {
+    try_each_leaf_mut(expr, &mut |leaf| bind_leaf(leaf, vars, numeric_fields))
+}
+
+/// Calls `f` on every leaf of `expr` (a comparison, `in` or `is defined`), in order, until one
+/// fails. Only the boolean nodes are recursed through, keeping the recursive frame small.
+fn try_each_leaf<E>(expr: &Expr, f: &mut impl FnMut(&Expr) -> Result<(), E>) -> Result<(), E> {
     match expr {
-        Expr::And(operands) | Expr::Or(operands) => {
-            for operand in operands {
-                bind_in_place(operand, vars, numeric_fields)?;
-            }
-            Ok(())
-        }
-        Expr::Not(inner) => bind_in_place(inner, vars, numeric_fields),
-        leaf => bind_leaf(leaf, vars, numeric_fields),
+        Expr::And(operands) | Expr::Or(operands) => operands.iter().try_for_each(|o| try_each_leaf(o, f)),
+        Expr::Not(inner) => try_each_leaf(inner, f),
+        leaf => f(leaf),
+    }
+}
+
+/// [`try_each_leaf`] with leaves that `f` may change.
+fn try_each_leaf_mut<E>(expr: &mut Expr, f: &mut impl FnMut(&mut Expr) -> Result<(), E>) -> Result<(), E> {
+    match expr {
+        Expr::And(operands) | Expr::Or(operands) => operands.iter_mut().try_for_each(|o| try_each_leaf_mut(o, f)),
+        Expr::Not(inner) => try_each_leaf_mut(inner, f),
+        leaf => f(leaf),
     }
 }
 
@@ -114,16 +123,7 @@ fn mismatch(field: &str, expected: Operand) -> PredicateError {
 /// `datetime_fields`, and a [`Value::Str`] for every other plain field. Custom fields are not
 /// checked, nor are variables (run this after [`bind`]); `is [not] defined` needs no value.
 pub fn check_types(expr: &Expr, numeric_fields: &[&str], datetime_fields: &[&str]) -> Result<(), PredicateError> {
-    match expr {
-        Expr::And(operands) | Expr::Or(operands) => {
-            for operand in operands {
-                check_types(operand, numeric_fields, datetime_fields)?;
-            }
-            Ok(())
-        }
-        Expr::Not(inner) => check_types(inner, numeric_fields, datetime_fields),
-        leaf => check_leaf(leaf, numeric_fields, datetime_fields),
-    }
+    try_each_leaf(expr, &mut |leaf| check_leaf(leaf, numeric_fields, datetime_fields))
 }
 
 fn check_leaf(expr: &Expr, numeric_fields: &[&str], datetime_fields: &[&str]) -> Result<(), PredicateError> {
@@ -172,17 +172,5 @@ fn check_value(
 
 /// The value as quoted in an error: invisible characters escaped, shortened when long.
 fn shorten(s: &str) -> String {
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i == MAX_QUOTED_VALUE {
-            out.push('…');
-            break;
-        }
-        match c {
-            '\'' | '"' | '\\' => out.push(c),
-            // Control, format and other invisible characters as `\u{…}`, `\n`, …
-            _ => out.extend(c.escape_debug()),
-        }
-    }
-    out
+    super::lexer::escape_shortened(s, MAX_QUOTED_VALUE)
 }

@@ -44,9 +44,15 @@ const MAX_QUOTED: usize = 40;
 
 /// `'text'`, invisible characters escaped, shortened when long.
 pub(super) fn quote(text: &str) -> String {
-    let mut out = String::from("'");
+    format!("'{}'", escape_shortened(text, MAX_QUOTED))
+}
+
+/// `text` as quoted in an error: invisible characters escaped, cut after `max_chars` chars
+/// (marked by `…`).
+pub(super) fn escape_shortened(text: &str, max_chars: usize) -> String {
+    let mut out = String::new();
     for (i, c) in text.chars().enumerate() {
-        if i == MAX_QUOTED {
+        if i == max_chars {
             out.push('…');
             break;
         }
@@ -56,7 +62,6 @@ pub(super) fn quote(text: &str) -> String {
             _ => out.extend(c.escape_debug()),
         }
     }
-    out.push('\'');
     out
 }
 

@@ -8,12 +8,8 @@ use xclade_domain::custom_type::{Type, TypeKey};
 use xclade_domain::{DomainError, ProjectId, TypeId};
 
 use super::stored::{field_definitions, field_definitions_json, localized, localized_json, StoredLocalized};
-use crate::models::{actor_json, actor_of};
+use crate::models::{actor_json, actor_of, corrupt};
 use crate::schema::types;
-
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> DomainError {
-    DomainError::Storage(format!("stored {what} cannot be read: {detail}").into())
-}
 
 fn read<T: serde::de::DeserializeOwned>(what: &str, value: Value) -> Result<T, DomainError> {
     serde_json::from_value(value).map_err(|e| corrupt(what, e))

@@ -16,7 +16,7 @@ use xclade_domain::custom_type::{
 };
 use xclade_domain::DomainError;
 
-use crate::models::stored;
+use crate::models::{corrupt, stored};
 
 /// A stored localized string: locale → text.
 pub(crate) type StoredLocalized = BTreeMap<String, String>;
@@ -43,37 +43,22 @@ pub(crate) struct StoredFieldDefinition {
     input_hint: StoredInputHint,
 }
 
+/// A stored field type: `{"name": …}`, the domain's [`FieldType::name`], with `values` for
+/// `Enum` and `LocalizedEnum` and `elementType` for `Set`.
 #[derive(Debug, Serialize, Deserialize)]
-#[serde(tag = "name")]
-enum StoredFieldType {
-    Boolean,
-    String,
-    LocalizedString,
-    Number,
-    Date,
-    DateTime,
-    Enum {
-        values: Vec<StoredEnumValue>,
-    },
-    LocalizedEnum {
-        values: Vec<StoredLocalizedEnumValue>,
-    },
-    Set {
-        #[serde(rename = "elementType")]
-        element_type: Box<StoredFieldType>,
-    },
+struct StoredFieldType {
+    name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    values: Option<Vec<StoredEnumValue>>,
+    #[serde(rename = "elementType", default, skip_serializing_if = "Option::is_none")]
+    element_type: Option<Box<StoredFieldType>>,
 }
 
+/// A stored enum value; its label is a string (`Enum`) or a localized string (`LocalizedEnum`).
 #[derive(Debug, Serialize, Deserialize)]
 struct StoredEnumValue {
     key: String,
-    label: String,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredLocalizedEnumValue {
-    key: String,
-    label: StoredLocalized,
+    label: Value,
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -100,51 +85,58 @@ impl From<&FieldDefinition> for StoredFieldDefinition {
 
 impl From<&FieldType> for StoredFieldType {
     fn from(t: &FieldType) -> Self {
+        let mut stored = StoredFieldType { name: t.name().to_owned(), values: None, element_type: None };
         match t {
-            FieldType::Boolean => StoredFieldType::Boolean,
-            FieldType::String => StoredFieldType::String,
-            FieldType::LocalizedString => StoredFieldType::LocalizedString,
-            FieldType::Number => StoredFieldType::Number,
-            FieldType::Date => StoredFieldType::Date,
-            FieldType::DateTime => StoredFieldType::DateTime,
-            FieldType::Enum { values } => StoredFieldType::Enum {
-                values: values.iter().map(|v| StoredEnumValue { key: v.key.clone(), label: v.label.clone() }).collect(),
-            },
-            FieldType::LocalizedEnum { values } => StoredFieldType::LocalizedEnum {
-                values: values
-                    .iter()
-                    .map(|v| StoredLocalizedEnumValue { key: v.key.clone(), label: v.label.as_map().clone() })
-                    .collect(),
-            },
-            FieldType::Set { element_type } => {
-                StoredFieldType::Set { element_type: Box::new(StoredFieldType::from(element_type.as_ref())) }
+            FieldType::Enum { values } => {
+                let stored_value =
+                    |v: &EnumValue| StoredEnumValue { key: v.key.clone(), label: Value::from(v.label.as_str()) };
+                stored.values = Some(values.iter().map(stored_value).collect());
             }
+            FieldType::LocalizedEnum { values } => {
+                let stored_value =
+                    |v: &LocalizedEnumValue| StoredEnumValue { key: v.key.clone(), label: localized_json(&v.label) };
+                stored.values = Some(values.iter().map(stored_value).collect());
+            }
+            FieldType::Set { element_type } => {
+                stored.element_type = Some(Box::new(StoredFieldType::from(element_type.as_ref())));
+            }
+            _ => {}
         }
+        stored
     }
 }
 
 impl StoredFieldType {
-    /// The domain's field type; its rules are checked by [`FieldDefinition::new`].
+    /// The domain's field type; its rules are checked by [`FieldDefinition::new`]. JSON of
+    /// another shape cannot be read (a storage error).
     fn into_domain(self, id: Uuid) -> Result<FieldType, DomainError> {
-        Ok(match self {
-            StoredFieldType::Boolean => FieldType::Boolean,
-            StoredFieldType::String => FieldType::String,
-            StoredFieldType::LocalizedString => FieldType::LocalizedString,
-            StoredFieldType::Number => FieldType::Number,
-            StoredFieldType::Date => FieldType::Date,
-            StoredFieldType::DateTime => FieldType::DateTime,
-            StoredFieldType::Enum { values } => FieldType::Enum {
-                values: values.into_iter().map(|v| EnumValue { key: v.key, label: v.label }).collect(),
-            },
-            StoredFieldType::LocalizedEnum { values } => FieldType::LocalizedEnum {
-                values: values
+        let name = self.name;
+        let unreadable = |what: &str| corrupt("field definitions", format!("{what} of a {name} type"));
+        let values = || self.values.ok_or_else(|| unreadable("no values"));
+        Ok(match name.as_str() {
+            "Enum" => FieldType::Enum {
+                values: values()?
                     .into_iter()
-                    .map(|v| Ok(LocalizedEnumValue { key: v.key, label: localized("enum value label", id, v.label)? }))
+                    .map(|v| match v.label {
+                        Value::String(label) => Ok(EnumValue { key: v.key, label }),
+                        _ => Err(unreadable("a label that is not a string")),
+                    })
                     .collect::<Result<_, DomainError>>()?,
             },
-            StoredFieldType::Set { element_type } => {
-                FieldType::Set { element_type: Box::new(element_type.into_domain(id)?) }
-            }
+            "LocalizedEnum" => FieldType::LocalizedEnum {
+                values: values()?
+                    .into_iter()
+                    .map(|v| {
+                        let label = serde_json::from_value(v.label).map_err(|_| unreadable("a label"))?;
+                        Ok(LocalizedEnumValue { key: v.key, label: localized("enum value label", id, label)? })
+                    })
+                    .collect::<Result<_, DomainError>>()?,
+            },
+            "Set" => match self.element_type {
+                Some(element_type) => FieldType::Set { element_type: Box::new(element_type.into_domain(id)?) },
+                None => return Err(unreadable("no element type")),
+            },
+            scalar => FieldType::scalar(scalar).ok_or_else(|| unreadable("the name"))?,
         })
     }
 }
@@ -174,8 +166,7 @@ pub(crate) fn field_definitions_json(defs: &[FieldDefinition]) -> Value {
 /// The field definitions of type `id` from their stored JSON: JSON of another shape cannot be
 /// read (a storage error), a definition the domain refuses is an internal error.
 pub(crate) fn field_definitions(id: Uuid, json: Value) -> Result<Vec<FieldDefinition>, DomainError> {
-    let defs: Vec<StoredFieldDefinition> = serde_json::from_value(json)
-        .map_err(|e| DomainError::Storage(format!("stored field definitions cannot be read: {e}").into()))?;
+    let defs: Vec<StoredFieldDefinition> = serde_json::from_value(json).map_err(|e| corrupt("field definitions", e))?;
     defs.into_iter().map(|d| d.into_domain(id)).collect()
 }
 
