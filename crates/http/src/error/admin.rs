@@ -1,6 +1,6 @@
 //! Admin-family errors (§2.1): `{"type", "message", "code"?}`; 401 is the text `Unauthorized`.
 
-use super::{log_internal, sentence, Rendered};
+use super::{rendered, sentence};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -96,21 +96,14 @@ impl ResponseError for AdminError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AdminError::Domain(
-            e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_)),
-        ) = self
-        {
-            log_internal(e);
-        }
         let (status, kind, code, message) = self.parts();
-        let mut resp = if matches!(self, AdminError::Unauthorized) {
+        let resp = if matches!(self, AdminError::Unauthorized) {
             HttpResponse::build(status).content_type("text/plain; charset=utf-8").body("Unauthorized")
         } else {
             HttpResponse::build(status).json(AdminErrorBody { kind, message, code })
         };
-        super::retry_after(&mut resp);
-        resp.extensions_mut().insert(Rendered);
-        resp
+        let cause = if let AdminError::Domain(e) = self { Some(e) } else { None };
+        rendered(cause, resp)
     }
 }
 
