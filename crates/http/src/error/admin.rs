@@ -15,6 +15,19 @@ pub struct AdminErrorBody {
     pub code: Option<&'static str>,
 }
 
+/// The answers every admin operation may give whatever it does (documentation only): 401
+/// without a valid token, 500 and 503 when the work or the database fails.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AdminFailures {
+    #[response(status = 401, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`")]
+    Unauthorized(String),
+    #[response(status = 500, description = "database_error or unknown_error")]
+    Failed(AdminErrorBody),
+    #[response(status = 503, description = "database_error: the database is unreachable")]
+    Unavailable(AdminErrorBody),
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum AdminError {
     #[error("{}", super::sentence(.0))]
