@@ -21,9 +21,10 @@ use crate::query::QueryPairs;
 use crate::state::AppState;
 use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
-use dto::{HeadErrors, InvalidToken, NotFound, ServerErrors};
+use dto::{HeadErrors, InvalidToken, NotFound, ServerErrors, TooLarge};
 use futures::future::{ready, Ready};
-use xclade_domain::auth::Permission;
+use needs::{Needs, ReadGroups, WriteGroups};
+use std::marker::PhantomData;
 use xclade_domain::auth::Principal;
 use xclade_domain::customer_group::GroupKey;
 use xclade_domain::services::GroupTarget;
@@ -148,19 +149,43 @@ fn target(req: &HttpRequest) -> ProjectResult<GroupTarget> {
     }
 }
 
-/// What every handler of the family starts from: the caller (401 `invalid_token` without a
-/// valid token), the state and the request. Handlers check the scope first ([`Call::require`])
-/// and only then read the query string or the body.
-pub struct Call {
+/// The permissions the family's handlers need, as types: the parameter of [`Call`].
+pub mod needs {
+    use xclade_domain::auth::Permission;
+
+    /// A permission a handler needs.
+    pub trait Needs {
+        const PERMISSION: Permission;
+    }
+
+    macro_rules! needs {
+        ($($permission:ident),*) => {$(
+            #[doc = concat!("`Permission::", stringify!($permission), "`.")]
+            pub struct $permission;
+
+            impl Needs for $permission {
+                const PERMISSION: Permission = Permission::$permission;
+            }
+        )*};
+    }
+
+    needs!(ReadGroups, WriteGroups, ReadTypes, WriteTypes);
+}
+
+/// What every handler of the family starts from: a caller (401 `invalid_token` without a valid
+/// token) who holds the permission `N` for the path's project (403 otherwise), the state and
+/// the request. Only then does a handler read the query string or the body.
+pub struct Call<N> {
     principal: ProjectPrincipal,
     pub(crate) state: web::Data<AppState>,
     pub(crate) req: HttpRequest,
+    needs: PhantomData<N>,
 }
 
-impl Call {
-    /// The caller, if it holds `permission` for the path's project (403 otherwise).
-    pub(crate) fn require(&self, permission: Permission) -> ProjectResult<&Principal> {
-        self.principal.require(permission)
+impl<N> Call<N> {
+    /// The caller.
+    pub(crate) fn principal(&self) -> &Principal {
+        &self.principal.principal
     }
 
     /// The query string's parameters.
@@ -179,15 +204,16 @@ impl Call {
     }
 }
 
-impl FromRequest for Call {
+impl<N: Needs> FromRequest for Call<N> {
     type Error = ProjectError;
-    type Future = Ready<ProjectResult<Call>>;
+    type Future = Ready<ProjectResult<Call<N>>>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        // The state is there whenever a caller is: authentication reads it too.
         let call = ProjectPrincipal::from_request(req, payload).into_inner().and_then(|principal| {
+            principal.require(N::PERMISSION)?;
+            // The state is there whenever a caller is: authentication reads it too.
             let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(ProjectError::InvalidToken)?;
-            Ok(Call { principal, state, req: req.clone() })
+            Ok(Call { principal, state, req: req.clone(), needs: PhantomData })
         });
         ready(call)
     }
@@ -214,16 +240,14 @@ pub(crate) fn head_response(result: ProjectResult<HttpResponse>) -> HttpResponse
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key")),
     request_body(content = dto::GroupDraftDto, content_type = "application/json"),
-    responses(ServerErrors,
+    responses(ServerErrors, TooLarge,
         (status = 201, description = "The new group", body = dto::GroupView),
         (status = 400, description = "InvalidJsonInput, InvalidInput, DuplicateField (`name`, `key`), MaxResourceLimitExceeded, ReferencedResourceNotFound (custom type), InvalidField, RequiredField", body = dto::ErrorResponseDoc),
         (status = 401, description = "invalid_token: missing, malformed or expired token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc)))]
-pub async fn create_group(call: Call, payload: web::Payload) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::WriteGroups)?;
+        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc)))]
+pub async fn create_group(call: Call<WriteGroups>, payload: web::Payload) -> ProjectResult<HttpResponse> {
     let draft = call.body(payload, parse::group_draft).await?;
-    let group = call.state.groups.create(principal, draft).await?;
+    let group = call.state.groups.create(call.principal(), draft).await?;
     Ok(HttpResponse::Created().json(GroupView::from(&group)))
 }
 
@@ -235,10 +259,9 @@ pub async fn create_group(call: Call, payload: web::Payload) -> ProjectResult<Ht
         (status = 200, description = "A page of groups", body = dto::PageView),
         (status = 400, description = "InvalidInput: `Malformed parameter: where|sort|limit|offset|withTotal: …`", body = dto::ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs view_customer_groups, manage_customer_groups, view_customers or manage_customers", body = dto::ErrorResponseDoc)))]
-pub async fn query_groups(call: Call) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::ReadGroups)?;
+pub async fn query_groups(call: Call<ReadGroups>) -> ProjectResult<HttpResponse> {
     let query = parse::group_query(&call.query())?;
-    let page = call.state.groups.query(principal, &query).await?;
+    let page = call.state.groups.query(call.principal(), &query).await?;
     Ok(HttpResponse::Ok().json(PageView::new(query.limit, query.offset, &page)))
 }
 
@@ -250,16 +273,15 @@ pub async fn query_groups(call: Call) -> ProjectResult<HttpResponse> {
         (status = 200, description = "At least one group matches (no body)"),
         (status = 400, description = "InvalidInput: a malformed parameter (no body)"),
         (status = 404, description = "No group matches (no body)")))]
-pub async fn head_groups(call: ProjectResult<Call>) -> HttpResponse {
+pub async fn head_groups(call: ProjectResult<Call<ReadGroups>>) -> HttpResponse {
     let result = async {
         let call = call?;
-        let principal = call.require(Permission::ReadGroups)?;
         let mut query = parse::group_query(&call.query())?;
         query.limit = 1;
         query.offset = 0;
         query.with_total = false;
         query.sort.clear();
-        let page = call.state.groups.query(principal, &query).await?;
+        let page = call.state.groups.query(call.principal(), &query).await?;
         if page.results.is_empty() {
             return Err(ProjectError::NotFound("No customer group matches the query.".into()));
         }
@@ -279,9 +301,8 @@ pub async fn head_groups(call: ProjectResult<Call>) -> HttpResponse {
         (status = 200, description = "The group", body = dto::GroupView),
         (status = 403, description = "insufficient_scope", body = dto::ErrorResponseDoc),
         (status = 404, description = "ResourceNotFound: `The Resource with ID '…' was not found.`", body = dto::ErrorResponseDoc)))]
-pub async fn get_group(call: Call) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::ReadGroups)?;
-    let group = call.state.groups.get(principal, &target(&call.req)?).await?;
+pub async fn get_group(call: Call<ReadGroups>) -> ProjectResult<HttpResponse> {
+    let group = call.state.groups.get(call.principal(), &target(&call.req)?).await?;
     Ok(group_response(&group))
 }
 
@@ -292,11 +313,10 @@ pub async fn get_group(call: Call) -> ProjectResult<HttpResponse> {
     responses(HeadErrors,
         (status = 200, description = "The group exists (no body)"),
         (status = 404, description = "ResourceNotFound (no body)")))]
-pub async fn head_group(call: ProjectResult<Call>) -> HttpResponse {
+pub async fn head_group(call: ProjectResult<Call<ReadGroups>>) -> HttpResponse {
     let result = async {
         let call = call?;
-        let principal = call.require(Permission::ReadGroups)?;
-        call.state.groups.get(principal, &target(&call.req)?).await?;
+        call.state.groups.get(call.principal(), &target(&call.req)?).await?;
         Ok(HttpResponse::Ok().finish())
     };
     head_response(result.await)
@@ -307,16 +327,14 @@ pub async fn head_group(call: ProjectResult<Call>) -> HttpResponse {
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
     request_body(content = dto::GroupUpdateDto, content_type = "application/json"),
-    responses(InvalidToken, NotFound, ServerErrors,
+    responses(InvalidToken, NotFound, ServerErrors, TooLarge,
         (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
         (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc),
-        (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc)))]
-pub async fn update_group(call: Call, payload: web::Payload) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::WriteGroups)?;
+        (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc)))]
+pub async fn update_group(call: Call<WriteGroups>, payload: web::Payload) -> ProjectResult<HttpResponse> {
     let (version, actions) = call.body(payload, parse::group_update).await?;
-    let group = call.state.groups.update(principal, &target(&call.req)?, version, actions).await?;
+    let group = call.state.groups.update(call.principal(), &target(&call.req)?, version, actions).await?;
     Ok(group_response(&group))
 }
 
@@ -332,9 +350,8 @@ pub async fn update_group(call: Call, payload: web::Payload) -> ProjectResult<Ht
         (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput `Malformed parameter: version: …`", body = dto::ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
         (status = 409, description = "ConcurrentModification: `version` is not the current one", body = dto::ErrorResponseDoc)))]
-pub async fn delete_group(call: Call) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::WriteGroups)?;
+pub async fn delete_group(call: Call<WriteGroups>) -> ProjectResult<HttpResponse> {
     let version = parse::delete_version(&call.query())?;
-    let group = call.state.groups.delete(principal, &target(&call.req)?, Some(version)).await?;
+    let group = call.state.groups.delete(call.principal(), &target(&call.req)?, Some(version)).await?;
     Ok(group_response(&group))
 }

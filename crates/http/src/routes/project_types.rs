@@ -12,12 +12,12 @@ pub use dto::{TypePageView, TypeView};
 
 use crate::error::project::{envelope, ProjectResult};
 use crate::routes::project_groups::dto::{ErrorResponseDoc, InvalidToken, NotFound, ServerErrors};
+use crate::routes::project_groups::needs::{ReadTypes, WriteTypes};
 use crate::routes::project_groups::parse::delete_version;
 use crate::routes::project_groups::{Address, Call};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map};
-use xclade_domain::auth::Permission;
 use xclade_domain::custom_type::TypeKey;
 use xclade_domain::services::TypeTarget;
 use xclade_domain::{DomainError, Resource, TypeId};
@@ -140,10 +140,9 @@ fn field_in_use() -> HttpResponse {
         (status = 201, description = "The new type", body = dto::TypeView),
         (status = 400, description = "InvalidJsonInput, InvalidInput, InvalidOperation (duplicate field definition), DuplicateField (`key`)", body = ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc)))]
-pub async fn create_type(call: Call, payload: web::Payload) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::WriteTypes)?;
+pub async fn create_type(call: Call<WriteTypes>, payload: web::Payload) -> ProjectResult<HttpResponse> {
     let draft = call.body(payload, parse::type_draft).await?;
-    let t = call.state.types.create(principal, draft).await?;
+    let t = call.state.types.create(call.principal(), draft).await?;
     Ok(HttpResponse::Created().json(TypeView::from(&t)))
 }
 
@@ -155,10 +154,9 @@ pub async fn create_type(call: Call, payload: web::Payload) -> ProjectResult<Htt
         (status = 200, description = "A page of types", body = dto::TypePageView),
         (status = 400, description = "InvalidInput: `Malformed parameter: where|sort|limit|offset|withTotal: …`", body = ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs view_types, manage_types or a customer-group or customer scope", body = ErrorResponseDoc)))]
-pub async fn query_types(call: Call) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::ReadTypes)?;
+pub async fn query_types(call: Call<ReadTypes>) -> ProjectResult<HttpResponse> {
     let query = parse::type_query(&call.query())?;
-    let page = call.state.types.query(principal, &query).await?;
+    let page = call.state.types.query(call.principal(), &query).await?;
     Ok(HttpResponse::Ok().json(TypePageView::new(query.limit, query.offset, &page)))
 }
 
@@ -172,9 +170,8 @@ pub async fn query_types(call: Call) -> ProjectResult<HttpResponse> {
     responses(InvalidToken, NotFound, ServerErrors,
         (status = 200, description = "The type", body = dto::TypeView),
         (status = 403, description = "insufficient_scope", body = ErrorResponseDoc)))]
-pub async fn get_type(call: Call) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::ReadTypes)?;
-    let t = call.state.types.get(principal, &target(&call.req)?).await?;
+pub async fn get_type(call: Call<ReadTypes>) -> ProjectResult<HttpResponse> {
+    let t = call.state.types.get(call.principal(), &target(&call.req)?).await?;
     Ok(type_response(&t))
 }
 
@@ -189,10 +186,9 @@ pub async fn get_type(call: Call) -> ProjectResult<HttpResponse> {
         (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
         (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc)))]
-pub async fn update_type(call: Call, payload: web::Payload) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::WriteTypes)?;
+pub async fn update_type(call: Call<WriteTypes>, payload: web::Payload) -> ProjectResult<HttpResponse> {
     let (version, actions) = call.body(payload, parse::type_update).await?;
-    match call.state.types.update(principal, &target(&call.req)?, version, actions).await {
+    match call.state.types.update(call.principal(), &target(&call.req)?, version, actions).await {
         Ok(t) => Ok(type_response(&t)),
         Err(DomainError::ReferenceExists { .. }) => Ok(field_in_use()),
         Err(e) => Err(e.into()),
@@ -211,9 +207,8 @@ pub async fn update_type(call: Call, payload: web::Payload) -> ProjectResult<Htt
         (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
         (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
         (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc)))]
-pub async fn delete_type(call: Call) -> ProjectResult<HttpResponse> {
-    let principal = call.require(Permission::WriteTypes)?;
+pub async fn delete_type(call: Call<WriteTypes>) -> ProjectResult<HttpResponse> {
     let version = delete_version(&call.query())?;
-    let t = call.state.types.delete(principal, &target(&call.req)?, version).await?;
+    let t = call.state.types.delete(call.principal(), &target(&call.req)?, version).await?;
     Ok(type_response(&t))
 }

@@ -330,6 +330,12 @@ pub struct InvalidToken(ErrorResponseDoc);
 #[allow(dead_code)]
 pub struct NotFound(ErrorResponseDoc);
 
+/// 413: the body is larger than the configured limit.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 413, description = "The body is larger than the limit")]
+#[allow(dead_code)]
+pub struct TooLarge(ErrorResponseDoc);
+
 /// 500 and 503: every operation may fail, the database too.
 #[derive(utoipa::IntoResponses)]
 #[allow(dead_code)]
