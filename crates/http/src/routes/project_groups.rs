@@ -43,14 +43,23 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .route(web::get().to(query_groups))
             .route(web::head().to(head_groups)),
     );
-    for path in [BY_KEY, BY_ID] {
-        cfg.service(
-            web::resource(path)
-                .route(web::get().to(get_group))
-                .route(web::head().to(head_group))
-                .route(web::post().to(update_group))
-                .route(web::delete().to(delete_group)),
-        );
+    addressed(cfg, [BY_KEY, BY_ID], |one| {
+        one.route(web::get().to(get_group))
+            .route(web::head().to(head_group))
+            .route(web::post().to(update_group))
+            .route(web::delete().to(delete_group))
+    });
+}
+
+/// Registers the routes of one resource (`routes` adds them) at both of its addresses, in
+/// order: `key={key}` first, so that it is never taken for an `{id}`.
+pub(crate) fn addressed(
+    cfg: &mut web::ServiceConfig,
+    paths: [&str; 2],
+    routes: fn(actix_web::Resource) -> actix_web::Resource,
+) {
+    for path in paths {
+        cfg.service(routes(web::resource(path)));
     }
 }
 

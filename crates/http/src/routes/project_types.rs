@@ -14,7 +14,7 @@ use crate::error::project::{envelope, ProjectResult};
 use crate::routes::project_groups::dto::{ErrorResponseDoc, InvalidToken, NotFound, ServerErrors};
 use crate::routes::project_groups::needs::{ReadTypes, WriteTypes};
 use crate::routes::project_groups::parse::delete_version;
-use crate::routes::project_groups::{Address, Call};
+use crate::routes::project_groups::{addressed, Address, Call};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map};
@@ -30,14 +30,9 @@ const BY_ID: &str = "/{project_key}/types/{id}";
 /// address one type with the same handlers ([`target`] tells them apart).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(TYPES).route(web::post().to(create_type)).route(web::get().to(query_types)));
-    for path in [BY_KEY, BY_ID] {
-        cfg.service(
-            web::resource(path)
-                .route(web::get().to(get_type))
-                .route(web::post().to(update_type))
-                .route(web::delete().to(delete_type)),
-        );
-    }
+    addressed(cfg, [BY_KEY, BY_ID], |one| {
+        one.route(web::get().to(get_type)).route(web::post().to(update_type)).route(web::delete().to(delete_type))
+    });
 }
 
 #[derive(utoipa::OpenApi)]
