@@ -19,6 +19,21 @@ fn authenticate(req: &HttpRequest) -> Option<Principal> {
     state.auth.authenticate(bearer(req)?).ok()
 }
 
+/// `principal` if `allowed`; otherwise the family's 403 (`refuse`) naming the scopes that hold
+/// `permission`.
+fn granted<E>(
+    principal: &Principal,
+    allowed: bool,
+    permission: Permission,
+    refuse: fn(String) -> E,
+) -> Result<&Principal, E> {
+    if allowed {
+        Ok(principal)
+    } else {
+        Err(refuse(insufficient_scope_message(permission)))
+    }
+}
+
 /// The caller of an `/admin/*` route; missing or invalid token → 401 `Unauthorized`.
 #[derive(Debug, Clone)]
 pub struct AdminPrincipal(pub Principal);
@@ -26,11 +41,7 @@ pub struct AdminPrincipal(pub Principal);
 impl AdminPrincipal {
     /// The principal, if it holds `permission` in its project; 403 otherwise.
     pub fn require(&self, permission: Permission) -> Result<&Principal, AdminError> {
-        if self.0.allows_own(permission) {
-            Ok(&self.0)
-        } else {
-            Err(AdminError::Forbidden(insufficient_scope_message(permission)))
-        }
+        granted(&self.0, self.0.allows_own(permission), permission, AdminError::Forbidden)
     }
 }
 
@@ -54,11 +65,8 @@ impl ProjectPrincipal {
     /// The principal, if it holds `permission` for the path's project; 403 otherwise (also for
     /// an unknown project key, so keys cannot be probed).
     pub fn require(&self, permission: Permission) -> Result<&Principal, ProjectError> {
-        if self.principal.allows(&self.project_key, permission) {
-            Ok(&self.principal)
-        } else {
-            Err(ProjectError::InsufficientScope(insufficient_scope_message(permission)))
-        }
+        let allowed = self.principal.allows(&self.project_key, permission);
+        granted(&self.principal, allowed, permission, ProjectError::InsufficientScope)
     }
 }
 

@@ -24,6 +24,26 @@ pub enum BodyError {
     Timeout,
 }
 
+impl From<BodyError> for AdminError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge(n) => AdminError::TooLarge(n),
+            BodyError::Read => AdminError::invalid_request("The request body could not be read"),
+            BodyError::Timeout => AdminError::Timeout,
+        }
+    }
+}
+
+impl From<BodyError> for ProjectError {
+    fn from(e: BodyError) -> Self {
+        match e {
+            BodyError::TooLarge(n) => ProjectError::TooLarge(n),
+            BodyError::Read => ProjectError::InvalidJson("The request body could not be read.".into()),
+            BodyError::Timeout => ProjectError::Timeout,
+        }
+    }
+}
+
 /// The longest a request body may take to arrive (§4.1: a body that trickles is cut with 408).
 /// The request head has its own deadline (the server's client request timeout).
 pub const BODY_READ_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
@@ -70,23 +90,31 @@ pub fn json_type(v: &Value) -> &'static str {
     }
 }
 
+/// The future of a body extractor.
+type BodyFuture<T, E> = Pin<Box<dyn Future<Output = Result<T, E>>>>;
+
+/// Reads the body with [`read_limited`] in the background (a failure worded in the family's
+/// terms, `E`); `parse` makes the extractor's value of the bytes.
+fn read_body<T: 'static, E: From<BodyError> + 'static>(
+    req: &HttpRequest,
+    payload: &mut Payload,
+    parse: fn(web::Bytes) -> Result<T, E>,
+) -> BodyFuture<T, E> {
+    let req = req.clone();
+    let mut payload = payload.take();
+    Box::pin(async move { parse(read_limited(&req, &mut payload).await?) })
+}
+
 /// An admin-family JSON object body.
 #[derive(Debug, Clone)]
 pub struct AdminJson(pub Map<String, Value>);
 
 impl FromRequest for AdminJson {
     type Error = AdminError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = BodyFuture<Self, Self::Error>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let bytes = read_limited(&req, &mut payload).await.map_err(|e| match e {
-                BodyError::TooLarge(n) => AdminError::TooLarge(n),
-                BodyError::Read => AdminError::invalid_request("The request body could not be read"),
-                BodyError::Timeout => AdminError::Timeout,
-            })?;
+        read_body(req, payload, |bytes| {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(AdminJson(Map::new()));
             }
@@ -108,17 +136,10 @@ pub struct ProjectJson(pub Value);
 
 impl FromRequest for ProjectJson {
     type Error = ProjectError;
-    type Future = Pin<Box<dyn Future<Output = Result<Self, Self::Error>>>>;
+    type Future = BodyFuture<Self, Self::Error>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let req = req.clone();
-        let mut payload = payload.take();
-        Box::pin(async move {
-            let bytes = read_limited(&req, &mut payload).await.map_err(|e| match e {
-                BodyError::TooLarge(n) => ProjectError::TooLarge(n),
-                BodyError::Read => ProjectError::InvalidJson("The request body could not be read.".into()),
-                BodyError::Timeout => ProjectError::Timeout,
-            })?;
+        read_body(req, payload, |bytes| {
             serde_json::from_slice::<Value>(&bytes)
                 .map(ProjectJson)
                 .map_err(|e| ProjectError::InvalidJson(format!("Malformed JSON: {e}")))
@@ -336,6 +357,16 @@ enum Slot {
     Given(Value),
 }
 
+/// The `pick` of [`Slot::take`] for one JSON type: the content of `$variant`, or the value back.
+macro_rules! variant {
+    ($variant:path) => {
+        |v| match v {
+            $variant(content) => Ok(content),
+            v => Err(v),
+        }
+    };
+}
+
 impl Slot {
     /// The value if `pick` takes it (it is of the `expected` JSON type), else the issue.
     fn take<T>(self, expected: &str, pick: fn(Value) -> Result<T, Value>) -> Result<T, BodyIssue> {
@@ -394,11 +425,7 @@ impl<'de> Deserializer<'de> for Slot {
     }
 
     fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        let b = self.take("boolean", |v| match v {
-            Value::Bool(b) => Ok(b),
-            v => Err(v),
-        })?;
-        visitor.visit_bool(b)
+        visitor.visit_bool(self.take("boolean", variant!(Value::Bool))?)
     }
 
     fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
@@ -406,27 +433,15 @@ impl<'de> Deserializer<'de> for Slot {
     }
 
     fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        let s = self.take("string", |v| match v {
-            Value::String(s) => Ok(s),
-            v => Err(v),
-        })?;
-        visitor.visit_string(s)
+        visitor.visit_string(self.take("string", variant!(Value::String))?)
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        let items = self.take("array", |v| match v {
-            Value::Array(items) => Ok(items),
-            v => Err(v),
-        })?;
-        visit_array(items, visitor)
+        visit_array(self.take("array", variant!(Value::Array))?, visitor)
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, BodyIssue> {
-        let map = self.take("object", |v| match v {
-            Value::Object(map) => Ok(map),
-            v => Err(v),
-        })?;
-        visit_object(map, visitor)
+        visit_object(self.take("object", variant!(Value::Object))?, visitor)
     }
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(

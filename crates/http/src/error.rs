@@ -88,17 +88,28 @@ pub fn sentence(err: &DomainError) -> String {
 #[derive(Debug, Clone, Copy)]
 pub struct Rendered;
 
-/// Adds `Retry-After: 1` to a 503: the database being away and work refused under load are
-/// both short-lived, and clients that honour the header back off instead of hammering.
-pub(crate) fn retry_after(resp: &mut actix_web::HttpResponse) {
+/// An error response whose body we wrote, finished: a server-side failure behind it (`cause`)
+/// is logged, a 503 gets `Retry-After: 1` (the database being away and work refused under load
+/// are both short-lived, and clients that honour the header back off instead of hammering), and
+/// the response is marked [`Rendered`].
+pub(crate) fn rendered(cause: Option<&DomainError>, mut resp: actix_web::HttpResponse) -> actix_web::HttpResponse {
+    if let Some(cause) = cause {
+        log_internal(cause);
+    }
     if resp.status() == actix_web::http::StatusCode::SERVICE_UNAVAILABLE {
         resp.headers_mut()
             .insert(actix_web::http::header::RETRY_AFTER, actix_web::http::header::HeaderValue::from_static("1"));
     }
+    resp.extensions_mut().insert(Rendered);
+    resp
 }
 
-/// Logs an opaque server-side failure with its cause chain; the client never sees it.
-pub(crate) fn log_internal(err: &xclade_domain::DomainError) {
+/// Logs an opaque server-side failure (the database unavailable, storage, internal) with its
+/// cause chain; the client never sees it. Other errors are the client's and are not logged.
+fn log_internal(err: &xclade_domain::DomainError) {
+    if !matches!(err, DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_)) {
+        return;
+    }
     let mut chain = String::new();
     let mut source = std::error::Error::source(err);
     while let Some(s) = source {

@@ -1,6 +1,6 @@
 //! Admin-family errors (§2.1): `{"type", "message", "code"?}`; 401 is the text `Unauthorized`.
 
-use super::{log_internal, sentence, Rendered};
+use super::{rendered, sentence};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
@@ -13,6 +13,19 @@ pub struct AdminErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub code: Option<&'static str>,
+}
+
+/// The answers every admin operation may give whatever it does (documentation only): 401
+/// without a valid token, 500 and 503 when the work or the database fails.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum AdminFailures {
+    #[response(status = 401, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`")]
+    Unauthorized(String),
+    #[response(status = 500, description = "database_error or unknown_error")]
+    Failed(AdminErrorBody),
+    #[response(status = 503, description = "database_error: the database is unreachable")]
+    Unavailable(AdminErrorBody),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -96,21 +109,14 @@ impl ResponseError for AdminError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let AdminError::Domain(
-            e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_)),
-        ) = self
-        {
-            log_internal(e);
-        }
         let (status, kind, code, message) = self.parts();
-        let mut resp = if matches!(self, AdminError::Unauthorized) {
+        let resp = if matches!(self, AdminError::Unauthorized) {
             HttpResponse::build(status).content_type("text/plain; charset=utf-8").body("Unauthorized")
         } else {
             HttpResponse::build(status).json(AdminErrorBody { kind, message, code })
         };
-        super::retry_after(&mut resp);
-        resp.extensions_mut().insert(Rendered);
-        resp
+        let cause = if let AdminError::Domain(e) = self { Some(e) } else { None };
+        rendered(cause, resp)
     }
 }
 

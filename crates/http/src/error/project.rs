@@ -1,6 +1,6 @@
 //! Project-family errors (§3.1): `{"statusCode", "message", "errors": [{"code", "message", …}]}`.
 
-use super::{log_internal, resource_type_id, sentence, Rendered};
+use super::{rendered, resource_type_id, sentence};
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, ResponseError};
 use serde_json::{json, Map, Value};
@@ -100,82 +100,69 @@ impl ProjectError {
             ProjectError::UnsupportedMediaType(m) => {
                 (StatusCode::UNSUPPORTED_MEDIA_TYPE, "InvalidInput", m.clone(), none(), none())
             }
-            ProjectError::Domain(e) => match e {
-                D::Validation { .. } => (bad, "InvalidInput", sentence(e), none(), none()),
-                D::NotFound { lookup, .. } => {
-                    let message = match lookup {
-                        Lookup::Id(id) => format!("The Resource with ID '{id}' was not found."),
-                        Lookup::Key(key) => format!("The Resource with key '{key}' was not found."),
-                    };
-                    (StatusCode::NOT_FOUND, "ResourceNotFound", message, none(), none())
-                }
-                D::Duplicate { field, value, .. } => {
-                    let shown = serde_json::to_string(value).unwrap_or_default();
-                    (
-                        bad,
-                        "DuplicateField",
-                        format!("A duplicate value '{shown}' exists for field '{field}'."),
-                        map(&[("field", json!(field)), ("duplicateValue", json!(value))]),
-                        none(),
-                    )
-                }
-                D::VersionConflict { current, .. } => (
-                    StatusCode::CONFLICT,
-                    "ConcurrentModification",
-                    sentence(e),
-                    map(&[("currentVersion", json!(current))]),
-                    none(),
-                ),
-                D::Conflict => (StatusCode::CONFLICT, "ConcurrentModification", sentence(e), none(), none()),
-                D::LimitExceeded { resource, .. } => (
-                    bad,
-                    "MaxResourceLimitExceeded",
-                    sentence(e),
-                    map(&[("exceededResource", json!(resource_type_id(*resource)))]),
-                    none(),
-                ),
-                D::InvalidOperation(_) => (bad, "InvalidOperation", sentence(e), none(), none()),
-                D::InvalidField { field, invalid_value, .. } => (
-                    bad,
-                    "InvalidField",
-                    sentence(e),
-                    map(&[("field", json!(field)), ("invalidValue", invalid_value.clone())]),
-                    none(),
-                ),
-                D::RequiredField { field } => {
-                    (bad, "RequiredField", sentence(e), map(&[("field", json!(field))]), none())
-                }
-                D::ReferencedResourceNotFound { resource, lookup } => {
-                    let (k, v) = match lookup {
-                        Lookup::Id(v) => ("id", v),
-                        Lookup::Key(v) => ("key", v),
-                    };
-                    (
-                        bad,
-                        "ReferencedResourceNotFound",
+            ProjectError::Domain(e) => {
+                // A 400 worded by the contract's sentence, with the error's own fields.
+                let refused = |code, extra: &[(&str, Value)]| (bad, code, sentence(e), map(extra), none());
+                match e {
+                    D::Validation { .. } => refused("InvalidInput", &[]),
+                    D::NotFound { lookup, .. } => {
+                        let message = match lookup {
+                            Lookup::Id(id) => format!("The Resource with ID '{id}' was not found."),
+                            Lookup::Key(key) => format!("The Resource with key '{key}' was not found."),
+                        };
+                        (StatusCode::NOT_FOUND, "ResourceNotFound", message, none(), none())
+                    }
+                    D::Duplicate { field, value, .. } => {
+                        let shown = serde_json::to_string(value).unwrap_or_default();
+                        (
+                            bad,
+                            "DuplicateField",
+                            format!("A duplicate value '{shown}' exists for field '{field}'."),
+                            map(&[("field", json!(field)), ("duplicateValue", json!(value))]),
+                            none(),
+                        )
+                    }
+                    D::VersionConflict { current, .. } => (
+                        StatusCode::CONFLICT,
+                        "ConcurrentModification",
                         sentence(e),
-                        map(&[("typeId", json!(resource_type_id(*resource))), (k, json!(v))]),
+                        map(&[("currentVersion", json!(current))]),
                         none(),
-                    )
+                    ),
+                    D::Conflict => (StatusCode::CONFLICT, "ConcurrentModification", sentence(e), none(), none()),
+                    D::LimitExceeded { resource, .. } => {
+                        refused("MaxResourceLimitExceeded", &[("exceededResource", json!(resource_type_id(*resource)))])
+                    }
+                    D::InvalidOperation(_) => refused("InvalidOperation", &[]),
+                    D::InvalidField { field, invalid_value, .. } => {
+                        refused("InvalidField", &[("field", json!(field)), ("invalidValue", invalid_value.clone())])
+                    }
+                    D::RequiredField { field } => refused("RequiredField", &[("field", json!(field))]),
+                    D::ReferencedResourceNotFound { resource, lookup } => {
+                        let (k, v) = match lookup {
+                            Lookup::Id(v) => ("id", v),
+                            Lookup::Key(v) => ("key", v),
+                        };
+                        refused(
+                            "ReferencedResourceNotFound",
+                            &[("typeId", json!(resource_type_id(*resource))), (k, json!(v))],
+                        )
+                    }
+                    D::ReferenceExists { referenced_by, .. } => {
+                        refused("ReferenceExists", &[("referencedBy", json!(resource_type_id(*referenced_by)))])
+                    }
+                    D::IdempotencyMismatch => refused("InvalidInput", &[]),
+                    D::InvalidCredentials => {
+                        (StatusCode::UNAUTHORIZED, "invalid_token", "invalid_token".into(), none(), none())
+                    }
+                    D::Unavailable(_) | D::Busy => {
+                        (StatusCode::SERVICE_UNAVAILABLE, "General", GENERAL_MESSAGE.into(), none(), none())
+                    }
+                    D::Storage(_) | D::Internal(_) => {
+                        (StatusCode::INTERNAL_SERVER_ERROR, "General", GENERAL_MESSAGE.into(), none(), none())
+                    }
                 }
-                D::ReferenceExists { referenced_by, .. } => (
-                    bad,
-                    "ReferenceExists",
-                    sentence(e),
-                    map(&[("referencedBy", json!(resource_type_id(*referenced_by)))]),
-                    none(),
-                ),
-                D::IdempotencyMismatch => (bad, "InvalidInput", sentence(e), none(), none()),
-                D::InvalidCredentials => {
-                    (StatusCode::UNAUTHORIZED, "invalid_token", "invalid_token".into(), none(), none())
-                }
-                D::Unavailable(_) | D::Busy => {
-                    (StatusCode::SERVICE_UNAVAILABLE, "General", GENERAL_MESSAGE.into(), none(), none())
-                }
-                D::Storage(_) | D::Internal(_) => {
-                    (StatusCode::INTERNAL_SERVER_ERROR, "General", GENERAL_MESSAGE.into(), none(), none())
-                }
-            },
+            }
         }
     }
 }
@@ -186,17 +173,9 @@ impl ResponseError for ProjectError {
     }
 
     fn error_response(&self) -> HttpResponse {
-        if let ProjectError::Domain(
-            e @ (DomainError::Unavailable(_) | DomainError::Storage(_) | DomainError::Internal(_)),
-        ) = self
-        {
-            log_internal(e);
-        }
         let (status, code, message, extra, top) = self.parts();
-        let mut resp = HttpResponse::build(status).json(envelope(status, code, &message, extra, top));
-        super::retry_after(&mut resp);
-        resp.extensions_mut().insert(Rendered);
-        resp
+        let cause = if let ProjectError::Domain(e) = self { Some(e) } else { None };
+        rendered(cause, HttpResponse::build(status).json(envelope(status, code, &message, extra, top)))
     }
 }
 

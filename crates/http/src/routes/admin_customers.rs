@@ -14,7 +14,7 @@ pub(crate) mod tests;
 
 use crate::auth::AdminPrincipal;
 use crate::body::admin_body;
-use crate::error::admin::AdminResult;
+use crate::error::admin::{AdminFailures, AdminResult};
 use crate::fields::CUSTOMER_SPEC;
 use crate::query::QueryPairs;
 use crate::state::AppState;
@@ -135,13 +135,10 @@ pub fn group_changes(body: Map<String, Value>) -> AdminResult<(Vec<GroupId>, Vec
         ("offset" = Option<u64>, Query, description = "Default 0"),
         ("fields" = Option<String>, Query, description = "Fields of each customer (§2.5), e.g. `-phone,+groups.id`"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerListResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: a bad filter, `order`, `limit`, `offset` or `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `view_customers` or `manage_customers`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn list_customers(
     principal: AdminPrincipal,
@@ -170,16 +167,13 @@ pub async fn list_customers(
         ("Idempotency-Key" = Option<String>, Header, description = "1 to 255 printable ASCII characters"),
     ),
     request_body = dto::AdminCreateCustomer,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: a missing, unknown or mistyped field, an invalid email, a limit exceeded, bad `fields` or `Idempotency-Key`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent request with the same key; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
         (status = 422, body = crate::error::admin::AdminErrorBody, description = "duplicate_error: the email is taken; invalid_data: the Idempotency-Key was used with another request"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn create_customer(
     principal: AdminPrincipal,
@@ -209,14 +203,11 @@ pub async fn create_customer(
         ("id" = String, Path, description = "The customer's id"),
         ("fields" = Option<String>, Query, description = "Fields of the returned customer (§2.5)"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `view_customers` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer with id: X was not found`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn get_customer(
     principal: AdminPrincipal,
@@ -241,17 +232,14 @@ pub async fn get_customer(
         ("fields" = Option<String>, Query, description = "Fields of the returned customer (§2.5)"),
     ),
     request_body = dto::AdminUpdateCustomer,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: an unknown or mistyped field, an invalid email, a limit exceeded, bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
         (status = 422, body = crate::error::admin::AdminErrorBody, description = "duplicate_error: the email is taken"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn update_customer(
     principal: AdminPrincipal,
@@ -274,14 +262,11 @@ pub async fn update_customer(
 /// groups.
 #[utoipa::path(delete, path = "/admin/customers/{id}", tag = "admin customers", security(("bearer" = [])),
     params(("id" = String, Path, description = "The customer's id")),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminDeleteResponse, description = "The customer is deleted", example = json!({"id": "0193a1b2-0000-7000-8000-000000000001", "object": "customer", "deleted": true})),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn delete_customer(
     principal: AdminPrincipal,
@@ -304,16 +289,13 @@ pub async fn delete_customer(
         ("fields" = Option<String>, Query, description = "Fields of the returned customer (§2.5)"),
     ),
     request_body = dto::AdminManageCustomerGroups,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: an unknown or mistyped field, more than 1000 ids, an id in both lists, bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer with id: X was not found` or `Customer group with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn manage_groups(
     principal: AdminPrincipal,
@@ -340,14 +322,11 @@ pub async fn manage_groups(
         ("limit" = Option<u32>, Query, description = "0 to 1000, default 50"),
         ("offset" = Option<u64>, Query, description = "Default 0"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerAddressListResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: a bad `limit` or `offset`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `view_customers` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer with id: X was not found`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn list_addresses(
     principal: AdminPrincipal,
@@ -380,16 +359,13 @@ pub async fn list_addresses(
         ("fields" = Option<String>, Query, description = "Fields of the returned customer (§2.5)"),
     ),
     request_body = dto::AdminCustomerAddressBody,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: an unknown or mistyped field, a limit exceeded, bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn create_address(
     principal: AdminPrincipal,
@@ -412,13 +388,10 @@ pub async fn create_address(
         ("id" = String, Path, description = "The customer's id"),
         ("address_id" = String, Path, description = "The address's id"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerAddressResponse),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `view_customers` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: the customer, or an address of this customer"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn get_address(
     principal: AdminPrincipal,
@@ -443,16 +416,13 @@ pub async fn get_address(
         ("fields" = Option<String>, Query, description = "Fields of the returned customer (§2.5)"),
     ),
     request_body = dto::AdminCustomerAddressBody,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminCustomerResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: an unknown or mistyped field, a limit exceeded, bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: the customer, or an address of this customer"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn update_address(
     principal: AdminPrincipal,
@@ -481,15 +451,12 @@ pub async fn update_address(
         ("address_id" = String, Path, description = "The address's id"),
         ("fields" = Option<String>, Query, description = "Fields of the returned `parent` customer (§2.5)"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = dto::AdminAddressDeleteResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: the customer, or an address of this customer"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn delete_address(
     principal: AdminPrincipal,

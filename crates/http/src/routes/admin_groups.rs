@@ -3,7 +3,7 @@
 
 use crate::auth::AdminPrincipal;
 use crate::body::{admin_body, non_null};
-use crate::error::admin::AdminResult;
+use crate::error::admin::{AdminFailures, AdminResult};
 use crate::error::AdminError;
 use crate::fields::{SelectedFields, CUSTOMER_GROUP_SPEC};
 use crate::query::QueryPairs;
@@ -302,13 +302,10 @@ async fn group_body(
         ("offset" = Option<u64>, Query, description = "Default 0"),
         ("fields" = Option<String>, Query, description = "Fields of each group, e.g. `*customers` or `customers.id` (needs the permission to read customers)"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = AdminCustomerGroupListResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: a bad `order`, `limit`, `offset` or `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `view_customer_groups`, `manage_customer_groups`, `view_customers` or `manage_customers`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn list_groups(
     principal: AdminPrincipal,
@@ -348,16 +345,13 @@ pub async fn list_groups(
 #[utoipa::path(post, path = "/admin/customer-groups", tag = "admin customer groups", security(("bearer" = [])),
     params(("fields" = Option<String>, Query, description = "Fields of the returned group")),
     request_body = AdminCreateCustomerGroup,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = AdminCustomerGroupResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: a missing, unknown or mistyped field, a limit exceeded, bad `fields`; not_allowed: the project has reached its number of groups"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customer_groups` or `manage_customers`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
         (status = 422, body = crate::error::admin::AdminErrorBody, description = "duplicate_error: `Customer group with name: X already exists.`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn create_group(
     principal: AdminPrincipal,
@@ -380,14 +374,11 @@ pub async fn create_group(
         ("id" = String, Path, description = "The group's id"),
         ("fields" = Option<String>, Query, description = "Fields of the returned group, e.g. `*customers`"),
     ),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = AdminCustomerGroupResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `view_customer_groups`, `manage_customer_groups`, `view_customers` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer group with id: X was not found`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn get_group(
     principal: AdminPrincipal,
@@ -409,17 +400,14 @@ pub async fn get_group(
         ("fields" = Option<String>, Query, description = "Fields of the returned group"),
     ),
     request_body = AdminUpdateCustomerGroup,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = AdminCustomerGroupResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: an unknown or mistyped field, a limit exceeded, bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customer_groups` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer group with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: concurrent writes kept winning; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
         (status = 422, body = crate::error::admin::AdminErrorBody, description = "duplicate_error: `Customer group with name: X already exists.`"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn update_group(
     principal: AdminPrincipal,
@@ -439,15 +427,12 @@ pub async fn update_group(
 /// Delete a customer group (its memberships go with it).
 #[utoipa::path(delete, path = "/admin/customer-groups/{id}", tag = "admin customer groups", security(("bearer" = [])),
     params(("id" = String, Path, description = "The group's id")),
-    responses(
+    responses(AdminFailures,
         (status = 200, body = AdminDeleteResponse, description = "The group is deleted", example = json!({"id": "0193a1b2-0000-7000-8000-000000000001", "object": "customer_group", "deleted": true})),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "not_allowed: the group is still referenced"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customer_groups` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer group with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn delete_group(
     principal: AdminPrincipal,
@@ -474,16 +459,13 @@ pub async fn delete_group(
         ("fields" = Option<String>, Query, description = "Fields of the returned group, e.g. `customers.id`"),
     ),
     request_body = AdminManageGroupCustomers,
-    responses(
+    responses(AdminFailures,
         (status = 200, body = AdminCustomerGroupResponse),
         (status = 400, body = crate::error::admin::AdminErrorBody, description = "invalid_data: an unknown or mistyped field, more than 1000 ids, an id in both lists, bad `fields`"),
-        (status = 401, body = String, content_type = "text/plain", description = "Missing or invalid token: `Unauthorized`"),
         (status = 403, body = crate::error::admin::AdminErrorBody, description = "forbidden: needs `manage_customer_groups` or `manage_customers`"),
         (status = 404, body = crate::error::admin::AdminErrorBody, description = "not_found: `Customer group with id: X was not found` or `Customer with id: X was not found`"),
         (status = 409, body = crate::error::admin::AdminErrorBody, description = "conflict: a concurrent write; safe to retry"),
         (status = 413, body = crate::error::admin::AdminErrorBody, description = "The body is larger than the configured limit"),
-        (status = 500, body = crate::error::admin::AdminErrorBody, description = "database_error or unknown_error"),
-        (status = 503, body = crate::error::admin::AdminErrorBody, description = "database_error: the database is unreachable"),
     ))]
 pub async fn manage_customers(
     principal: AdminPrincipal,
@@ -504,16 +486,10 @@ pub async fn manage_customers(
 mod tests {
     use super::*;
     use crate::fields::parse_fields_for;
+    use crate::routes::admin_customers::support::tests::map;
     use crate::routes::admin_customers::tests::harness::{self, call, customer, group, message, Harness};
     use chrono::{TimeZone, Utc};
     use xclade_domain::auth::Actor;
-
-    fn map(v: Value) -> Map<String, Value> {
-        match v {
-            Value::Object(m) => m,
-            _ => Map::new(),
-        }
-    }
 
     #[test]
     fn group_json_key_order_and_customers_only_when_asked() {

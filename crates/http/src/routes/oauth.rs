@@ -3,7 +3,7 @@
 
 use crate::body::{admin_body, read_limited, AdminJson, BodyError};
 use crate::error::project::envelope;
-use crate::error::{AdminError, Rendered};
+use crate::error::AdminError;
 use crate::query::QueryPairs;
 use crate::state::AppState;
 use actix_web::dev::Payload;
@@ -38,10 +38,7 @@ fn oauth_error(status: StatusCode, code: &str, description: &str) -> HttpRespons
     let mut top = Map::new();
     top.insert("error".into(), json!(code));
     top.insert("error_description".into(), json!(description));
-    let mut resp = HttpResponse::build(status).json(envelope(status, code, description, Map::new(), top));
-    crate::error::retry_after(&mut resp);
-    resp.extensions_mut().insert(Rendered);
-    resp
+    crate::error::rendered(None, HttpResponse::build(status).json(envelope(status, code, description, Map::new(), top)))
 }
 
 fn basic_credentials(req: &HttpRequest) -> Option<(String, String)> {

@@ -19,8 +19,13 @@ use crate::error::project::ProjectResult;
 use crate::error::ProjectError;
 use crate::query::QueryPairs;
 use crate::state::AppState;
+use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
-use xclade_domain::auth::Permission;
+use dto::{HeadErrors, InvalidToken, NotFound, ServerErrors, TooLarge};
+use futures::future::{ready, Ready};
+use needs::{Needs, ReadGroups, WriteGroups};
+use std::marker::PhantomData;
+use xclade_domain::auth::Principal;
 use xclade_domain::customer_group::GroupKey;
 use xclade_domain::services::GroupTarget;
 use xclade_domain::{DomainError, GroupId, Resource};
@@ -29,41 +34,38 @@ const GROUPS: &str = "/{project_key}/customer-groups";
 const BY_KEY: &str = "/{project_key}/customer-groups/key={key}";
 const BY_ID: &str = "/{project_key}/customer-groups/{id}";
 
-/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id.
+/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id. Both
+/// address one group with the same handlers ([`Address`] tells them apart).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(GROUPS)
             .route(web::post().to(create_group))
             .route(web::get().to(query_groups))
             .route(web::head().to(head_groups)),
-    )
-    .service(
-        web::resource(BY_KEY)
-            .route(web::get().to(get_group_by_key))
-            .route(web::head().to(head_group_by_key))
-            .route(web::post().to(update_group_by_key))
-            .route(web::delete().to(delete_group_by_key)),
-    )
-    .service(
-        web::resource(BY_ID)
-            .route(web::get().to(get_group_by_id))
-            .route(web::head().to(head_group_by_id))
-            .route(web::post().to(update_group_by_id))
-            .route(web::delete().to(delete_group_by_id)),
     );
+    addressed(cfg, [BY_KEY, BY_ID], |one| {
+        one.route(web::get().to(get_group))
+            .route(web::head().to(head_group))
+            .route(web::post().to(update_group))
+            .route(web::delete().to(delete_group))
+    });
+}
+
+/// Registers the routes of one resource (`routes` adds them) at both of its addresses, in
+/// order: `key={key}` first, so that it is never taken for an `{id}`.
+pub(crate) fn addressed(
+    cfg: &mut web::ServiceConfig,
+    paths: [&str; 2],
+    routes: fn(actix_web::Resource) -> actix_web::Resource,
+) {
+    for path in paths {
+        cfg.service(routes(web::resource(path)));
+    }
 }
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
-    paths(
-        create_group,
-        query_groups,
-        head_groups,
-        get_group_by_id,
-        head_group_by_id,
-        update_group_by_id,
-        delete_group_by_id,
-    ),
+    paths(create_group, query_groups, head_groups, get_group, head_group, update_group, delete_group,),
     components(schemas(
         dto::GroupView,
         dto::PageView,
@@ -122,33 +124,108 @@ struct QueryParamsDoc {
 // ------------------------------------------------------------------------------------------
 
 /// A path segment, fully percent-decoded (the router leaves `%25`, `%2F` and `%2B` encoded).
-pub(crate) fn segment(req: &HttpRequest, name: &str) -> String {
+fn segment(req: &HttpRequest, name: &str) -> String {
     let raw = req.match_info().get(name).unwrap_or_default();
     percent_encoding::percent_decode_str(raw).decode_utf8_lossy().into_owned()
 }
 
-/// The group addressed by `{id}`; an id that is not a UUID cannot exist (404).
-fn by_id(req: &HttpRequest) -> ProjectResult<GroupTarget> {
-    let raw = segment(req, "id");
-    GroupId::parse(&raw).map(GroupTarget::Id).ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, raw).into())
+/// How the path addresses one resource of the family: `key={key}` or `{id}`, decoded.
+pub(crate) enum Address {
+    Id(String),
+    Key(String),
 }
 
-/// The group addressed by `key={key}`; a key no group can have (it breaks the key rules, e.g.
-/// holds U+0000, which PostgreSQL text cannot) cannot exist either (404).
-fn by_key(req: &HttpRequest) -> ProjectResult<GroupTarget> {
-    let raw = segment(req, "key");
-    match GroupKey::parse(&raw) {
-        Ok(key) => Ok(GroupTarget::Key(key)),
-        Err(_) => Err(DomainError::not_found_key(Resource::CustomerGroup, raw).into()),
+impl Address {
+    pub(crate) fn of(req: &HttpRequest) -> Address {
+        match req.match_info().get("key") {
+            Some(_) => Address::Key(segment(req, "key")),
+            None => Address::Id(segment(req, "id")),
+        }
     }
 }
 
-type Target = fn(&HttpRequest) -> ProjectResult<GroupTarget>;
+/// The group addressed by `{id}` or `key={key}`; an id that is not a UUID cannot exist (404),
+/// nor can a key no group can have (it breaks the key rules, e.g. holds U+0000, which
+/// PostgreSQL text cannot).
+fn target(req: &HttpRequest) -> ProjectResult<GroupTarget> {
+    match Address::of(req) {
+        Address::Id(raw) => GroupId::parse(&raw)
+            .map(GroupTarget::Id)
+            .ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, raw).into()),
+        Address::Key(raw) => GroupKey::parse(&raw)
+            .map(GroupTarget::Key)
+            .map_err(|_| DomainError::not_found_key(Resource::CustomerGroup, raw).into()),
+    }
+}
 
-/// The body, read only after authentication and authorization passed.
-pub(crate) async fn json_body(req: &HttpRequest, payload: web::Payload) -> ProjectResult<serde_json::Value> {
-    let mut payload = payload.into_inner();
-    Ok(ProjectJson::from_request(req, &mut payload).await?.0)
+/// The permissions the family's handlers need, as types: the parameter of [`Call`].
+pub mod needs {
+    use xclade_domain::auth::Permission;
+
+    /// A permission a handler needs.
+    pub trait Needs {
+        const PERMISSION: Permission;
+    }
+
+    macro_rules! needs {
+        ($($permission:ident),*) => {$(
+            #[doc = concat!("`Permission::", stringify!($permission), "`.")]
+            pub struct $permission;
+
+            impl Needs for $permission {
+                const PERMISSION: Permission = Permission::$permission;
+            }
+        )*};
+    }
+
+    needs!(ReadGroups, WriteGroups, ReadTypes, WriteTypes);
+}
+
+/// What every handler of the family starts from: a caller (401 `invalid_token` without a valid
+/// token) who holds the permission `N` for the path's project (403 otherwise), the state and
+/// the request. Only then does a handler read the query string or the body.
+pub struct Call<N> {
+    principal: ProjectPrincipal,
+    pub(crate) state: web::Data<AppState>,
+    pub(crate) req: HttpRequest,
+    needs: PhantomData<N>,
+}
+
+impl<N> Call<N> {
+    /// The caller.
+    pub(crate) fn principal(&self) -> &Principal {
+        &self.principal.principal
+    }
+
+    /// The query string's parameters.
+    pub(crate) fn query(&self) -> QueryPairs {
+        QueryPairs::parse(self.req.query_string())
+    }
+
+    /// The JSON body, read by `parse`.
+    pub(crate) async fn body<T>(
+        &self,
+        payload: web::Payload,
+        parse: fn(&serde_json::Value) -> ProjectResult<T>,
+    ) -> ProjectResult<T> {
+        let mut payload = payload.into_inner();
+        parse(&ProjectJson::from_request(&self.req, &mut payload).await?.0)
+    }
+}
+
+impl<N: Needs> FromRequest for Call<N> {
+    type Error = ProjectError;
+    type Future = Ready<ProjectResult<Call<N>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let call = ProjectPrincipal::from_request(req, payload).into_inner().and_then(|principal| {
+            principal.require(N::PERMISSION)?;
+            // The state is there whenever a caller is: authentication reads it too.
+            let state = req.app_data::<web::Data<AppState>>().cloned().ok_or(ProjectError::InvalidToken)?;
+            Ok(Call { principal, state, req: req.clone(), needs: PhantomData })
+        });
+        ready(call)
+    }
 }
 
 fn group_response(group: &xclade_domain::customer_group::CustomerGroup) -> HttpResponse {
@@ -163,58 +240,6 @@ pub(crate) fn head_response(result: ProjectResult<HttpResponse>) -> HttpResponse
     }
 }
 
-async fn get(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    target: Target,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::ReadGroups)?;
-    let group = state.groups.get(principal, &target(&req)?).await?;
-    Ok(group_response(&group))
-}
-
-async fn head(
-    principal: ProjectResult<ProjectPrincipal>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    target: Target,
-) -> HttpResponse {
-    let result = async {
-        let principal = principal?;
-        let principal = principal.require(Permission::ReadGroups)?;
-        state.groups.get(principal, &target(&req)?).await?;
-        Ok(HttpResponse::Ok().finish())
-    };
-    head_response(result.await)
-}
-
-async fn update(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-    target: Target,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::WriteGroups)?;
-    let body = json_body(&req, payload).await?;
-    let (version, actions) = parse::group_update(&body)?;
-    let group = state.groups.update(principal, &target(&req)?, version, actions).await?;
-    Ok(group_response(&group))
-}
-
-async fn delete(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    target: Target,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::WriteGroups)?;
-    let version = parse::delete_version(&QueryPairs::parse(req.query_string()))?;
-    let group = state.groups.delete(principal, &target(&req)?, Some(version)).await?;
-    Ok(group_response(&group))
-}
-
 // ------------------------------------------------------------------------------------------
 // Handlers
 // ------------------------------------------------------------------------------------------
@@ -224,24 +249,14 @@ async fn delete(
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key")),
     request_body(content = dto::GroupDraftDto, content_type = "application/json"),
-    responses(
+    responses(ServerErrors, TooLarge,
         (status = 201, description = "The new group", body = dto::GroupView),
         (status = 400, description = "InvalidJsonInput, InvalidInput, DuplicateField (`name`, `key`), MaxResourceLimitExceeded, ReferencedResourceNotFound (custom type), InvalidField, RequiredField", body = dto::ErrorResponseDoc),
         (status = 401, description = "invalid_token: missing, malformed or expired token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-pub async fn create_group(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::WriteGroups)?;
-    let body = json_body(&req, payload).await?;
-    let draft = parse::group_draft(&body)?;
-    let group = state.groups.create(principal, draft).await?;
+        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc)))]
+pub async fn create_group(call: Call<WriteGroups>, payload: web::Payload) -> ProjectResult<HttpResponse> {
+    let draft = call.body(payload, parse::group_draft).await?;
+    let group = call.state.groups.create(call.principal(), draft).await?;
     Ok(HttpResponse::Created().json(GroupView::from(&group)))
 }
 
@@ -249,21 +264,13 @@ pub async fn create_group(
 #[utoipa::path(get, path = "/{projectKey}/customer-groups", tag = "customer groups", operation_id = "queryCustomerGroups",
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key"), QueryParamsDoc),
-    responses(
+    responses(InvalidToken, ServerErrors,
         (status = 200, description = "A page of groups", body = dto::PageView),
         (status = 400, description = "InvalidInput: `Malformed parameter: where|sort|limit|offset|withTotal: …`", body = dto::ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs view_customer_groups, manage_customer_groups, view_customers or manage_customers", body = dto::ErrorResponseDoc),
-        (status = 500, description = "General", body = dto::ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-pub async fn query_groups(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::ReadGroups)?;
-    let query = parse::group_query(&QueryPairs::parse(req.query_string()))?;
-    let page = state.groups.query(principal, &query).await?;
+        (status = 403, description = "insufficient_scope: needs view_customer_groups, manage_customer_groups, view_customers or manage_customers", body = dto::ErrorResponseDoc)))]
+pub async fn query_groups(call: Call<ReadGroups>) -> ProjectResult<HttpResponse> {
+    let query = parse::group_query(&call.query())?;
+    let page = call.state.groups.query(call.principal(), &query).await?;
     Ok(HttpResponse::Ok().json(PageView::new(query.limit, query.offset, &page)))
 }
 
@@ -271,28 +278,19 @@ pub async fn query_groups(
 #[utoipa::path(head, path = "/{projectKey}/customer-groups", tag = "customer groups", operation_id = "headCustomerGroups",
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key"), QueryParamsDoc),
-    responses(
+    responses(HeadErrors,
         (status = 200, description = "At least one group matches (no body)"),
         (status = 400, description = "InvalidInput: a malformed parameter (no body)"),
-        (status = 401, description = "invalid_token (no body)"),
-        (status = 403, description = "insufficient_scope (no body)"),
-        (status = 404, description = "No group matches (no body)"),
-        (status = 500, description = "General (no body)"),
-        (status = 503, description = "General: the database is unavailable (no body)")))]
-pub async fn head_groups(
-    principal: ProjectResult<ProjectPrincipal>,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> HttpResponse {
+        (status = 404, description = "No group matches (no body)")))]
+pub async fn head_groups(call: ProjectResult<Call<ReadGroups>>) -> HttpResponse {
     let result = async {
-        let principal = principal?;
-        let principal = principal.require(Permission::ReadGroups)?;
-        let mut query = parse::group_query(&QueryPairs::parse(req.query_string()))?;
+        let call = call?;
+        let mut query = parse::group_query(&call.query())?;
         query.limit = 1;
         query.offset = 0;
         query.with_total = false;
         query.sort.clear();
-        let page = state.groups.query(principal, &query).await?;
+        let page = call.state.groups.query(call.principal(), &query).await?;
         if page.results.is_empty() {
             return Err(ProjectError::NotFound("No customer group matches the query.".into()));
         }
@@ -301,81 +299,68 @@ pub async fn head_groups(
     head_response(result.await)
 }
 
-target_handlers! {
-    /// Gets a customer group by id.
-    #[utoipa::path(get, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "getCustomerGroupById",
-        security(("bearer" = [])),
-        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-        responses(
-            (status = 200, description = "The group", body = dto::GroupView),
-            (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-            (status = 403, description = "insufficient_scope", body = dto::ErrorResponseDoc),
-            (status = 404, description = "ResourceNotFound: `The Resource with ID '…' was not found.`", body = dto::ErrorResponseDoc),
-            (status = 500, description = "General", body = dto::ErrorResponseDoc),
-            (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-    get_group_by_id => get(by_id);
+// The handlers below serve both `{id}` and `key={key}`: one annotation documents the `{id}`
+// path and `openapi::key_twins` derives the `key={key}` one.
 
-    /// Whether a customer group with this id exists.
-    #[utoipa::path(head, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "headCustomerGroupById",
-        security(("bearer" = [])),
-        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-        responses(
-            (status = 200, description = "The group exists (no body)"),
-            (status = 401, description = "invalid_token (no body)"),
-            (status = 403, description = "insufficient_scope (no body)"),
-            (status = 404, description = "ResourceNotFound (no body)"),
-            (status = 500, description = "General (no body)"),
-            (status = 503, description = "General: the database is unavailable (no body)")))]
-    head_group_by_id => head head(by_id);
+/// Gets a customer group by id.
+#[utoipa::path(get, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "getCustomerGroupById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
+    responses(InvalidToken, ServerErrors,
+        (status = 200, description = "The group", body = dto::GroupView),
+        (status = 403, description = "insufficient_scope", body = dto::ErrorResponseDoc),
+        (status = 404, description = "ResourceNotFound: `The Resource with ID '…' was not found.`", body = dto::ErrorResponseDoc)))]
+pub async fn get_group(call: Call<ReadGroups>) -> ProjectResult<HttpResponse> {
+    let group = call.state.groups.get(call.principal(), &target(&call.req)?).await?;
+    Ok(group_response(&group))
+}
 
-    /// Gets a customer group by key.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    get_group_by_key => get(by_key);
+/// Whether a customer group with this id exists.
+#[utoipa::path(head, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "headCustomerGroupById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
+    responses(HeadErrors,
+        (status = 200, description = "The group exists (no body)"),
+        (status = 404, description = "ResourceNotFound (no body)")))]
+pub async fn head_group(call: ProjectResult<Call<ReadGroups>>) -> HttpResponse {
+    let result = async {
+        let call = call?;
+        call.state.groups.get(call.principal(), &target(&call.req)?).await?;
+        Ok(HttpResponse::Ok().finish())
+    };
+    head_response(result.await)
+}
 
-    /// Whether a customer group with this key exists.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    head_group_by_key => head head(by_key);
+/// Updates a customer group by id: the actions are applied atomically, in order.
+#[utoipa::path(post, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "updateCustomerGroupById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
+    request_body(content = dto::GroupUpdateDto, content_type = "application/json"),
+    responses(InvalidToken, NotFound, ServerErrors, TooLarge,
+        (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
+        (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc)))]
+pub async fn update_group(call: Call<WriteGroups>, payload: web::Payload) -> ProjectResult<HttpResponse> {
+    let (version, actions) = call.body(payload, parse::group_update).await?;
+    let group = call.state.groups.update(call.principal(), &target(&call.req)?, version, actions).await?;
+    Ok(group_response(&group))
+}
 
-    /// Updates a customer group by id: the actions are applied atomically, in order.
-    #[utoipa::path(post, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "updateCustomerGroupById",
-        security(("bearer" = [])),
-        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The group's id")),
-        request_body(content = dto::GroupUpdateDto, content_type = "application/json"),
-        responses(
-            (status = 200, description = "The updated group (unchanged, same version, when no action changed anything)", body = dto::GroupView),
-            (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`, more than 500 actions), InvalidOperation, DuplicateField, ReferencedResourceNotFound, InvalidField, RequiredField", body = dto::ErrorResponseDoc),
-            (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-            (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-            (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
-            (status = 409, description = "ConcurrentModification: `version` is not the current one (`currentVersion`)", body = dto::ErrorResponseDoc),
-            (status = 413, description = "The body is larger than the limit", body = dto::ErrorResponseDoc),
-            (status = 500, description = "General", body = dto::ErrorResponseDoc),
-            (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-    update_group_by_id => update(payload, by_id);
-
-    /// Updates a customer group by key: the actions are applied atomically, in order.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    update_group_by_key => update(payload, by_key);
-
-    /// Deletes a customer group by id; its members leave it.
-    #[utoipa::path(delete, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "deleteCustomerGroupById",
-        security(("bearer" = [])),
-        params(
-            ("projectKey" = String, Path, description = "The project's key"),
-            ("id" = String, Path, description = "The group's id"),
-            ("version" = i64, Query, description = "The group's current version")),
-        responses(
-            (status = 200, description = "The deleted group", body = dto::GroupView),
-            (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput `Malformed parameter: version: …`", body = dto::ErrorResponseDoc),
-            (status = 401, description = "invalid_token", body = dto::ErrorResponseDoc),
-            (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
-            (status = 404, description = "ResourceNotFound", body = dto::ErrorResponseDoc),
-            (status = 409, description = "ConcurrentModification: `version` is not the current one", body = dto::ErrorResponseDoc),
-            (status = 500, description = "General", body = dto::ErrorResponseDoc),
-            (status = 503, description = "General: the database is unavailable", body = dto::ErrorResponseDoc)))]
-    delete_group_by_id => delete(by_id);
-
-    /// Deletes a customer group by key; its members leave it.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    delete_group_by_key => delete(by_key);
+/// Deletes a customer group by id; its members leave it.
+#[utoipa::path(delete, path = "/{projectKey}/customer-groups/{id}", tag = "customer groups", operation_id = "deleteCustomerGroupById",
+    security(("bearer" = [])),
+    params(
+        ("projectKey" = String, Path, description = "The project's key"),
+        ("id" = String, Path, description = "The group's id"),
+        ("version" = i64, Query, description = "The group's current version")),
+    responses(InvalidToken, NotFound, ServerErrors,
+        (status = 200, description = "The deleted group", body = dto::GroupView),
+        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput `Malformed parameter: version: …`", body = dto::ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_customer_groups or manage_customers", body = dto::ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification: `version` is not the current one", body = dto::ErrorResponseDoc)))]
+pub async fn delete_group(call: Call<WriteGroups>) -> ProjectResult<HttpResponse> {
+    let version = parse::delete_version(&call.query())?;
+    let group = call.state.groups.delete(call.principal(), &target(&call.req)?, Some(version)).await?;
+    Ok(group_response(&group))
 }

@@ -10,17 +10,14 @@ mod parse;
 
 pub use dto::{TypePageView, TypeView};
 
-use crate::auth::ProjectPrincipal;
 use crate::error::project::{envelope, ProjectResult};
-use crate::query::QueryPairs;
-use crate::routes::project_groups::dto::ErrorResponseDoc;
+use crate::routes::project_groups::dto::{ErrorResponseDoc, InvalidToken, NotFound, ServerErrors};
+use crate::routes::project_groups::needs::{ReadTypes, WriteTypes};
 use crate::routes::project_groups::parse::delete_version;
-use crate::routes::project_groups::{json_body, segment};
-use crate::state::AppState;
+use crate::routes::project_groups::{addressed, Address, Call};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde_json::{json, Map};
-use xclade_domain::auth::Permission;
 use xclade_domain::custom_type::TypeKey;
 use xclade_domain::services::TypeTarget;
 use xclade_domain::{DomainError, Resource, TypeId};
@@ -29,21 +26,13 @@ const TYPES: &str = "/{project_key}/types";
 const BY_KEY: &str = "/{project_key}/types/key={key}";
 const BY_ID: &str = "/{project_key}/types/{id}";
 
-/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id.
+/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id. Both
+/// address one type with the same handlers ([`target`] tells them apart).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::resource(TYPES).route(web::post().to(create_type)).route(web::get().to(query_types)))
-        .service(
-            web::resource(BY_KEY)
-                .route(web::get().to(get_type_by_key))
-                .route(web::post().to(update_type_by_key))
-                .route(web::delete().to(delete_type_by_key)),
-        )
-        .service(
-            web::resource(BY_ID)
-                .route(web::get().to(get_type_by_id))
-                .route(web::post().to(update_type_by_id))
-                .route(web::delete().to(delete_type_by_id)),
-        );
+    cfg.service(web::resource(TYPES).route(web::post().to(create_type)).route(web::get().to(query_types)));
+    addressed(cfg, [BY_KEY, BY_ID], |one| {
+        one.route(web::get().to(get_type)).route(web::post().to(update_type)).route(web::delete().to(delete_type))
+    });
 }
 
 #[derive(utoipa::OpenApi)]
@@ -51,9 +40,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     paths(
         create_type,
         query_types,
-        get_type_by_id,
-        update_type_by_id,
-        delete_type_by_id,
+        get_type,
+        update_type,
+        delete_type,
     ),
     components(schemas(
         dto::TypeView,
@@ -101,22 +90,18 @@ struct QueryParamsDoc {
 // Helpers
 // ------------------------------------------------------------------------------------------
 
-/// The type addressed by `{id}`; an id that is not a UUID cannot exist (404).
-fn by_id(req: &HttpRequest) -> ProjectResult<TypeTarget> {
-    let raw = segment(req, "id");
-    TypeId::parse(&raw).map(TypeTarget::Id).ok_or_else(|| DomainError::not_found(Resource::Type, raw).into())
-}
-
-/// The type addressed by `key={key}`; a key no type can have cannot exist (404).
-fn by_key(req: &HttpRequest) -> ProjectResult<TypeTarget> {
-    let raw = segment(req, "key");
-    match TypeKey::parse(&raw) {
-        Ok(key) => Ok(TypeTarget::Key(key)),
-        Err(_) => Err(DomainError::not_found_key(Resource::Type, raw).into()),
+/// The type addressed by `{id}` or `key={key}`; an id that is not a UUID, or a key no type can
+/// have, cannot exist (404).
+fn target(req: &HttpRequest) -> ProjectResult<TypeTarget> {
+    match Address::of(req) {
+        Address::Id(raw) => {
+            TypeId::parse(&raw).map(TypeTarget::Id).ok_or_else(|| DomainError::not_found(Resource::Type, raw).into())
+        }
+        Address::Key(raw) => TypeKey::parse(&raw)
+            .map(TypeTarget::Key)
+            .map_err(|_| DomainError::not_found_key(Resource::Type, raw).into()),
     }
 }
-
-type Target = fn(&HttpRequest) -> ProjectResult<TypeTarget>;
 
 fn type_response(t: &xclade_domain::custom_type::Type) -> HttpResponse {
     HttpResponse::Ok().json(TypeView::from(t))
@@ -137,46 +122,6 @@ fn field_in_use() -> HttpResponse {
     ))
 }
 
-async fn get(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    target: Target,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::ReadTypes)?;
-    let t = state.types.get(principal, &target(&req)?).await?;
-    Ok(type_response(&t))
-}
-
-async fn update(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-    target: Target,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::WriteTypes)?;
-    let body = json_body(&req, payload).await?;
-    let (version, actions) = parse::type_update(&body)?;
-    match state.types.update(principal, &target(&req)?, version, actions).await {
-        Ok(t) => Ok(type_response(&t)),
-        Err(DomainError::ReferenceExists { .. }) => Ok(field_in_use()),
-        Err(e) => Err(e.into()),
-    }
-}
-
-async fn delete(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    target: Target,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::WriteTypes)?;
-    let version = delete_version(&QueryPairs::parse(req.query_string()))?;
-    let t = state.types.delete(principal, &target(&req)?, version).await?;
-    Ok(type_response(&t))
-}
-
 // ------------------------------------------------------------------------------------------
 // Handlers
 // ------------------------------------------------------------------------------------------
@@ -186,23 +131,13 @@ async fn delete(
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key")),
     request_body(content = dto::TypeDraftDto, content_type = "application/json"),
-    responses(
+    responses(InvalidToken, ServerErrors,
         (status = 201, description = "The new type", body = dto::TypeView),
         (status = 400, description = "InvalidJsonInput, InvalidInput, InvalidOperation (duplicate field definition), DuplicateField (`key`)", body = ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-pub async fn create_type(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    payload: web::Payload,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::WriteTypes)?;
-    let body = json_body(&req, payload).await?;
-    let draft = parse::type_draft(&body)?;
-    let t = state.types.create(principal, draft).await?;
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc)))]
+pub async fn create_type(call: Call<WriteTypes>, payload: web::Payload) -> ProjectResult<HttpResponse> {
+    let draft = call.body(payload, parse::type_draft).await?;
+    let t = call.state.types.create(call.principal(), draft).await?;
     Ok(HttpResponse::Created().json(TypeView::from(&t)))
 }
 
@@ -210,82 +145,65 @@ pub async fn create_type(
 #[utoipa::path(get, path = "/{projectKey}/types", tag = "types", operation_id = "queryTypes",
     security(("bearer" = [])),
     params(("projectKey" = String, Path, description = "The project's key"), QueryParamsDoc),
-    responses(
+    responses(InvalidToken, ServerErrors,
         (status = 200, description = "A page of types", body = dto::TypePageView),
         (status = 400, description = "InvalidInput: `Malformed parameter: where|sort|limit|offset|withTotal: …`", body = ErrorResponseDoc),
-        (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-        (status = 403, description = "insufficient_scope: needs view_types, manage_types or a customer-group or customer scope", body = ErrorResponseDoc),
-        (status = 500, description = "General", body = ErrorResponseDoc),
-        (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-pub async fn query_types(
-    principal: ProjectPrincipal,
-    state: web::Data<AppState>,
-    req: HttpRequest,
-) -> ProjectResult<HttpResponse> {
-    let principal = principal.require(Permission::ReadTypes)?;
-    let query = parse::type_query(&QueryPairs::parse(req.query_string()))?;
-    let page = state.types.query(principal, &query).await?;
+        (status = 403, description = "insufficient_scope: needs view_types, manage_types or a customer-group or customer scope", body = ErrorResponseDoc)))]
+pub async fn query_types(call: Call<ReadTypes>) -> ProjectResult<HttpResponse> {
+    let query = parse::type_query(&call.query())?;
+    let page = call.state.types.query(call.principal(), &query).await?;
     Ok(HttpResponse::Ok().json(TypePageView::new(query.limit, query.offset, &page)))
 }
 
-target_handlers! {
-    /// Gets a custom type by id.
-    #[utoipa::path(get, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "getTypeById",
-        security(("bearer" = [])),
-        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
-        responses(
-            (status = 200, description = "The type", body = dto::TypeView),
-            (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-            (status = 403, description = "insufficient_scope", body = ErrorResponseDoc),
-            (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-            (status = 500, description = "General", body = ErrorResponseDoc),
-            (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-    get_type_by_id => get(by_id);
+// The handlers below serve both `{id}` and `key={key}`: one annotation documents the `{id}`
+// path and `openapi::key_twins` derives the `key={key}` one.
 
-    /// Gets a custom type by key.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    get_type_by_key => get(by_key);
+/// Gets a custom type by id.
+#[utoipa::path(get, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "getTypeById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
+    responses(InvalidToken, NotFound, ServerErrors,
+        (status = 200, description = "The type", body = dto::TypeView),
+        (status = 403, description = "insufficient_scope", body = ErrorResponseDoc)))]
+pub async fn get_type(call: Call<ReadTypes>) -> ProjectResult<HttpResponse> {
+    let t = call.state.types.get(call.principal(), &target(&call.req)?).await?;
+    Ok(type_response(&t))
+}
 
-    /// Updates a custom type by id: the actions apply in order, all or nothing; the version
-    /// grows by one per action that changed something.
-    #[utoipa::path(post, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "updateTypeById",
-        security(("bearer" = [])),
-        params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
-        request_body(content = dto::TypeUpdateDto, content_type = "application/json"),
-        responses(
-            (status = 200, description = "The updated type", body = dto::TypeView),
-            (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),
-            (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-            (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-            (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-            (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
-            (status = 500, description = "General", body = ErrorResponseDoc),
-            (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-    update_type_by_id => update(payload, by_id);
+/// Updates a custom type by id: the actions apply in order, all or nothing; the version
+/// grows by one per action that changed something.
+#[utoipa::path(post, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "updateTypeById",
+    security(("bearer" = [])),
+    params(("projectKey" = String, Path, description = "The project's key"), ("id" = String, Path, description = "The type's id")),
+    request_body(content = dto::TypeUpdateDto, content_type = "application/json"),
+    responses(InvalidToken, NotFound, ServerErrors,
+        (status = 200, description = "The updated type", body = dto::TypeView),
+        (status = 400, description = "InvalidJsonInput, InvalidInput (`Invalid action …`), InvalidOperation (unknown or duplicate field definition or enum key; a required field added while groups lack it), ReferenceExists (a removed field definition is used by a group)", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc)))]
+pub async fn update_type(call: Call<WriteTypes>, payload: web::Payload) -> ProjectResult<HttpResponse> {
+    let (version, actions) = call.body(payload, parse::type_update).await?;
+    match call.state.types.update(call.principal(), &target(&call.req)?, version, actions).await {
+        Ok(t) => Ok(type_response(&t)),
+        Err(DomainError::ReferenceExists { .. }) => Ok(field_in_use()),
+        Err(e) => Err(e.into()),
+    }
+}
 
-    /// Updates a custom type by key.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    update_type_by_key => update(payload, by_key);
-
-    /// Deletes a custom type by id; refused while a customer group uses it.
-    #[utoipa::path(delete, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "deleteTypeById",
-        security(("bearer" = [])),
-        params(
-            ("projectKey" = String, Path, description = "The project's key"),
-            ("id" = String, Path, description = "The type's id"),
-            ("version" = i64, Query, description = "The type's current version")),
-        responses(
-            (status = 200, description = "The deleted type", body = dto::TypeView),
-            (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
-            (status = 401, description = "invalid_token", body = ErrorResponseDoc),
-            (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
-            (status = 404, description = "ResourceNotFound", body = ErrorResponseDoc),
-            (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc),
-            (status = 500, description = "General", body = ErrorResponseDoc),
-            (status = 503, description = "General: the database is unavailable", body = ErrorResponseDoc)))]
-    delete_type_by_id => delete(by_id);
-
-    /// Deletes a custom type by key; refused while a customer group uses it.
-    // Documented by the `{id}` twin (`openapi::key_twins`).
-    delete_type_by_key => delete(by_key);
+/// Deletes a custom type by id; refused while a customer group uses it.
+#[utoipa::path(delete, path = "/{projectKey}/types/{id}", tag = "types", operation_id = "deleteTypeById",
+    security(("bearer" = [])),
+    params(
+        ("projectKey" = String, Path, description = "The project's key"),
+        ("id" = String, Path, description = "The type's id"),
+        ("version" = i64, Query, description = "The type's current version")),
+    responses(InvalidToken, NotFound, ServerErrors,
+        (status = 200, description = "The deleted type", body = dto::TypeView),
+        (status = 400, description = "InvalidOperation `Missing version number`; InvalidInput; ReferenceExists (a group uses the type)", body = ErrorResponseDoc),
+        (status = 403, description = "insufficient_scope: needs manage_types (or manage_project)", body = ErrorResponseDoc),
+        (status = 409, description = "ConcurrentModification", body = ErrorResponseDoc)))]
+pub async fn delete_type(call: Call<WriteTypes>) -> ProjectResult<HttpResponse> {
+    let version = delete_version(&call.query())?;
+    let t = call.state.types.delete(call.principal(), &target(&call.req)?, version).await?;
+    Ok(type_response(&t))
 }

@@ -315,6 +315,51 @@ pub struct ErrorResponseDoc {
     error_description: Option<String>,
 }
 
+// The answers many operations of the family share, documented once; an operation lists its own
+// answers next to the sets that apply to it.
+
+/// 401: the token is missing, malformed or expired.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 401, description = "invalid_token")]
+#[allow(dead_code)]
+pub struct InvalidToken(ErrorResponseDoc);
+
+/// 404: the addressed resource does not exist.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 404, description = "ResourceNotFound")]
+#[allow(dead_code)]
+pub struct NotFound(ErrorResponseDoc);
+
+/// 413: the body is larger than the configured limit.
+#[derive(utoipa::IntoResponses)]
+#[response(status = 413, description = "The body is larger than the limit")]
+#[allow(dead_code)]
+pub struct TooLarge(ErrorResponseDoc);
+
+/// 500 and 503: every operation may fail, the database too.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum ServerErrors {
+    #[response(status = 500, description = "General")]
+    General(ErrorResponseDoc),
+    #[response(status = 503, description = "General: the database is unavailable")]
+    Unavailable(ErrorResponseDoc),
+}
+
+/// The failures of a HEAD operation that are not its own (a HEAD answer has no body).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum HeadErrors {
+    #[response(status = 401, description = "invalid_token (no body)")]
+    InvalidToken,
+    #[response(status = 403, description = "insufficient_scope (no body)")]
+    InsufficientScope,
+    #[response(status = 500, description = "General (no body)")]
+    General,
+    #[response(status = 503, description = "General: the database is unavailable (no body)")]
+    Unavailable,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

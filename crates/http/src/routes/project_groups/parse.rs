@@ -288,34 +288,20 @@ mod tests {
         assert_eq!(q("limit=500").expect("ok").limit, 500);
         assert_eq!(q("limit=3&limit=7").expect("ok").limit, 7);
         assert_eq!(q("offset=10000").expect("ok").offset, 10_000);
-        assert_eq!(
-            invalid_input(q("limit=501")),
-            "Malformed parameter: limit: Expected a whole number between 0 and 500, got '501'."
-        );
-        assert_eq!(
-            invalid_input(q("limit=-1")),
-            "Malformed parameter: limit: Expected a whole number between 0 and 500, got '-1'."
-        );
-        assert_eq!(
-            invalid_input(q("limit=abc")),
-            "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."
-        );
-        assert_eq!(
-            invalid_input(q("limit=")),
-            "Malformed parameter: limit: Expected a whole number between 0 and 500, got ''."
-        );
-        assert_eq!(
-            invalid_input(q("limit=%2B5")),
-            "Malformed parameter: limit: Expected a whole number between 0 and 500, got '+5'."
-        );
-        assert_eq!(
-            invalid_input(q("offset=10001")),
-            "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'."
-        );
-        assert_eq!(
-            invalid_input(q("offset=99999999999")),
-            "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '99999999999'."
-        );
+        for (raw, expected) in [
+            ("limit=501", "Malformed parameter: limit: Expected a whole number between 0 and 500, got '501'."),
+            ("limit=-1", "Malformed parameter: limit: Expected a whole number between 0 and 500, got '-1'."),
+            ("limit=abc", "Malformed parameter: limit: Expected a whole number between 0 and 500, got 'abc'."),
+            ("limit=", "Malformed parameter: limit: Expected a whole number between 0 and 500, got ''."),
+            ("limit=%2B5", "Malformed parameter: limit: Expected a whole number between 0 and 500, got '+5'."),
+            ("offset=10001", "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '10001'."),
+            (
+                "offset=99999999999",
+                "Malformed parameter: offset: Expected a whole number between 0 and 10000, got '99999999999'.",
+            ),
+        ] {
+            assert_eq!(invalid_input(q(raw)), expected, "{raw}");
+        }
     }
 
     #[test]
@@ -323,14 +309,10 @@ mod tests {
         for (raw, expected) in [("true", true), ("True", true), ("false", false), ("False", false)] {
             assert_eq!(q(&format!("withTotal={raw}")).expect("ok").with_total, expected, "{raw}");
         }
-        assert_eq!(
-            invalid_input(q("withTotal=TRUE")),
-            "Malformed parameter: withTotal: Expected 'true' or 'false', got 'TRUE'."
-        );
-        assert_eq!(
-            invalid_input(q("withTotal=1")),
-            "Malformed parameter: withTotal: Expected 'true' or 'false', got '1'."
-        );
+        for raw in ["TRUE", "1"] {
+            let expected = format!("Malformed parameter: withTotal: Expected 'true' or 'false', got '{raw}'.");
+            assert_eq!(invalid_input(q(&format!("withTotal={raw}"))), expected, "{raw}");
+        }
     }
 
     #[test]
