@@ -70,7 +70,7 @@ async fn twenty_concurrent_adds_of_one_group() {
     else {
         panic!("created");
     };
-    let g = fx.groups().create(&fx.ctx(), &group("Members", None), 1000).await.expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("Members", None), 1000, None).await.expect("group");
     let tasks = (0..20).map(|_| {
         let repo = fx.customers();
         let ctx = fx.ctx();
@@ -89,7 +89,7 @@ async fn twenty_concurrent_adds_of_one_group() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_saves_at_one_version() {
     let fx = Fx::new().await;
-    let g = fx.groups().create(&fx.ctx(), &group("Versioned", None), 1000).await.expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("Versioned", None), 1000, None).await.expect("group");
     let tasks = (0..100).map(|i| {
         let repo = fx.groups();
         let ctx = fx.ctx();
@@ -98,7 +98,7 @@ async fn hundred_concurrent_saves_at_one_version() {
         next.version = Version::new(2).unwrap();
         next.last_modified_at = ctx.now;
         let next = xclade_domain::customer_group::CustomerGroup::from_parts(next);
-        tokio::spawn(async move { repo.save(&ctx, &next, Version::new(1).unwrap()).await })
+        tokio::spawn(async move { repo.save(&ctx, &next, Version::new(1).unwrap(), None).await })
     });
     let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -125,7 +125,7 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
     let tasks = (0..50).map(|i| {
         let repo = fx.groups();
         let ctx = fx.ctx();
-        tokio::spawn(async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000).await })
+        tokio::spawn(async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000, None).await })
     });
     let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -137,14 +137,14 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_groups").await, 1000);
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1000);
     assert_eq!(fx.events_of("customer-group.created").await, 10);
-    let err = fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect_err("full");
+    let err = fx.groups().create(&fx.ctx(), &group("one more", None), 1000, None).await.expect_err("full");
     assert!(matches!(err, DomainError::LimitExceeded { resource: Resource::CustomerGroup, limit: 1000 }), "{err:?}");
 
     // A delete frees a slot.
     let first = results.iter().find_map(|r| r.as_ref().ok()).expect("one created");
     fx.groups().delete(&fx.ctx(), first.id(), Some(first.version().into())).await.expect("delete");
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 999);
-    fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect("room again");
+    fx.groups().create(&fx.ctx(), &group("one more", None), 1000, None).await.expect("room again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -155,7 +155,7 @@ async fn concurrent_creates_of_one_name_lose_as_duplicates() {
         let ctx = fx.ctx();
         // Half also race on the key.
         let key = if i % 2 == 0 { Some("same-key") } else { None };
-        tokio::spawn(async move { repo.create(&ctx, &group("Gold", key), 1000).await })
+        tokio::spawn(async move { repo.create(&ctx, &group("Gold", key), 1000, None).await })
     });
     let results: Vec<_> = join_all(tasks).await.into_iter().map(|r| r.expect("task")).collect();
     let ok = results.iter().filter(|r| r.is_ok()).count();

@@ -38,7 +38,10 @@ async fn duplicate_email_is_case_insensitive_and_freed_by_delete() {
     let other = created(repo.create(&fx.ctx(), &customer("other@example.com"), None, None).await.expect("create"));
     let patch =
         CustomerPatch { email: Some(Email::parse("ADA@example.com").expect("email")), ..CustomerPatch::default() };
-    let err = repo.update(&fx.ctx(), other.id(), &patch, Relations::NONE).await.expect_err("duplicate on update");
+    let err = repo
+        .update(&fx.ctx(), other.id(), &patch.change_at(chrono::Utc::now()), Relations::NONE)
+        .await
+        .expect_err("duplicate on update");
     assert!(
         matches!(err, DomainError::Duplicate { field: "email", ref value, .. } if value == "ADA@example.com"),
         "{err:?}"
@@ -103,8 +106,8 @@ async fn relations_are_loaded_only_when_asked_for() {
     let repo = fx.customers();
     let groups = fx.groups();
     let c = created(repo.create(&fx.ctx(), &customer("rel@example.com"), None, None).await.expect("create"));
-    let g1 = groups.create(&fx.ctx(), &group("B group", None), 1000).await.expect("g1");
-    let g2 = groups.create(&fx.ctx(), &group("A group", None), 1000).await.expect("g2");
+    let g1 = groups.create(&fx.ctx(), &group("B group", None), 1000, None).await.expect("g1");
+    let g2 = groups.create(&fx.ctx(), &group("A group", None), 1000, None).await.expect("g2");
     let with_groups = repo
         .set_groups(&fx.ctx(), c.id(), &[g2.id(), g1.id()], &[], Relations { groups: true, addresses: false })
         .await
@@ -139,7 +142,7 @@ async fn set_groups_is_all_or_nothing() {
     let fx = Fx::new().await;
     let repo = fx.customers();
     let c = created(repo.create(&fx.ctx(), &customer("g@example.com"), None, None).await.expect("create"));
-    let known = fx.groups().create(&fx.ctx(), &group("Known", None), 1000).await.expect("group");
+    let known = fx.groups().create(&fx.ctx(), &group("Known", None), 1000, None).await.expect("group");
     let unknown = GroupId(uuid::Uuid::now_v7());
     let unknown2 = GroupId(uuid::Uuid::now_v7());
 
@@ -191,7 +194,7 @@ async fn deleting_a_customer_leaves_its_groups() {
     let groups = fx.groups();
     let a = created(repo.create(&fx.ctx(), &customer("a@example.com"), None, None).await.expect("a"));
     let b = created(repo.create(&fx.ctx(), &customer("b@example.com"), None, None).await.expect("b"));
-    let g = groups.create(&fx.ctx(), &group("G", None), 1000).await.expect("g");
+    let g = groups.create(&fx.ctx(), &group("G", None), 1000, None).await.expect("g");
     let g = groups.set_customers(&fx.ctx(), g.id(), &[a.id(), b.id()], &[]).await.expect("members");
     assert_eq!(g.version().get(), 2);
     assert_eq!(groups.customers_of(fx.project, g.id(), 10).await.expect("members").len(), 2);
@@ -211,7 +214,7 @@ async fn deleting_a_customer_leaves_its_groups() {
 
     // A page's members in one read, in the order of the ids asked for: an empty group, the
     // group, a group that does not exist; the limit holds per group.
-    let empty = groups.create(&fx.ctx(), &group("Empty", None), 1000).await.expect("empty");
+    let empty = groups.create(&fx.ctx(), &group("Empty", None), 1000, None).await.expect("empty");
     let c = created(repo.create(&fx.ctx(), &customer("c@example.com"), None, None).await.expect("c"));
     groups.set_customers(&fx.ctx(), g.id(), &[c.id()], &[]).await.expect("c joins");
     let gone = xclade_domain::GroupId(uuid::Uuid::now_v7());
@@ -240,18 +243,21 @@ async fn update_applies_the_patch_and_writes_only_when_something_changed() {
         ..CustomerPatch::default()
     };
     let ctx = fx.ctx();
-    let updated = repo.update(&ctx, c.id(), &patch, Relations::NONE).await.expect("update");
+    let updated = repo.update(&ctx, c.id(), &patch.change_at(ctx.now), Relations::NONE).await.expect("update");
     assert_eq!(updated.first_name(), Some("Grace"));
     assert_eq!(updated.metadata().as_map()["a"], json!(1));
     assert!(updated.updated_at() > c.updated_at());
     assert_eq!(repo.get(fx.project, c.id(), Relations::NONE).await.expect("get"), updated);
     assert_eq!(fx.events_of("customer.updated").await, 1);
 
-    let same = repo.update(&fx.ctx(), c.id(), &patch, Relations::NONE).await.expect("no-op");
+    let same =
+        repo.update(&fx.ctx(), c.id(), &patch.change_at(chrono::Utc::now()), Relations::NONE).await.expect("no-op");
     assert_eq!(same.updated_at(), updated.updated_at());
     assert_eq!(fx.events_of("customer.updated").await, 1);
-    let err =
-        repo.update(&fx.ctx(), CustomerId(uuid::Uuid::now_v7()), &patch, Relations::NONE).await.expect_err("missing");
+    let err = repo
+        .update(&fx.ctx(), CustomerId(uuid::Uuid::now_v7()), &patch.change_at(chrono::Utc::now()), Relations::NONE)
+        .await
+        .expect_err("missing");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
 }
 
@@ -329,7 +335,7 @@ async fn list_filters_order_and_pages() {
         let c = xclade_domain::customer::Customer::from_parts(c);
         ids.push(created(repo.create(&fx.ctx(), &c, None, None).await.expect("create")).id());
     }
-    let g = fx.groups().create(&fx.ctx(), &group("VIP", None), 1000).await.expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("VIP", None), 1000, None).await.expect("group");
     repo.set_groups(&fx.ctx(), ids[1], &[g.id()], &[], Relations::NONE).await.expect("join");
     repo.delete(&fx.ctx(), ids[3]).await.expect("delete dora");
 
