@@ -5,6 +5,7 @@ use crate::error::{DomainError, TextKind, Violation};
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::metadata::Metadata;
 use crate::text::{bounded_opt, MAX_STRING_CHARS};
+use crate::versioned::replace;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -828,15 +829,6 @@ impl Customer {
             *self = next;
         }
         Ok(changed)
-    }
-}
-
-fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
-    if *slot == value {
-        false
-    } else {
-        *slot = value;
-        true
     }
 }
 

@@ -4,6 +4,7 @@ use crate::auth::Actor;
 use crate::error::{DomainError, Refusal, TextKind, Violation};
 use crate::ids::{GroupId, TypeId};
 use crate::metadata::Metadata;
+use crate::versioned::replace;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -506,15 +507,6 @@ impl CustomerGroup {
             actions.push(ResolvedAction::SetMetadata(self.metadata.merged(patch)?));
         }
         Ok(actions)
-    }
-}
-
-fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
-    if *slot == value {
-        false
-    } else {
-        *slot = value;
-        true
     }
 }
 
