@@ -6,7 +6,7 @@ use crate::customer::{Customer, Listed};
 use crate::customer_group::{CheckedType, CustomerGroup, ExpectedVersion, Version};
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::event::{Event, EventKind, WriteContext};
-use crate::ids::{CustomerId, GroupId, ProjectId};
+use crate::ids::{CustomerId, GroupId, ProjectId, TypeId};
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::ports::CustomerGroupRepository;
 use crate::Resource;
@@ -29,17 +29,23 @@ impl State {
         self.groups.get(&(project, id)).cloned().ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, id))
     }
 
-    /// What the unique constraints and the type comparison of a group write refuse.
+    /// What the unique constraints, the type's foreign key and the type comparison of a group
+    /// write refuse.
     fn check_group(&self, project: ProjectId, g: &CustomerGroup, checked: Option<CheckedType>) -> DomainResult<()> {
         self.check_unique(project, g)?;
+        let type_of = |id: TypeId| {
+            self.types.get(&(project, id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
+                resource: Resource::Type,
+                lookup: Lookup::Id(id.to_string()),
+            })
+        };
+        if let Some(custom) = g.custom() {
+            type_of(custom.type_id)?;
+        }
         // The service validated the fields against the type it read, at `checked.version`; under
         // the store's lock, that is the type as it is now unless a type save came in between.
         if let Some(checked) = checked {
-            let t = self.types.get(&(project, checked.id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
-                resource: Resource::Type,
-                lookup: Lookup::Id(checked.id.to_string()),
-            })?;
-            check_version(checked.id, t.version(), checked.version.into())?;
+            check_version(checked.id, type_of(checked.id)?.version(), checked.version.into())?;
         }
         Ok(())
     }

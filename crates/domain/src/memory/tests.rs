@@ -548,4 +548,12 @@ fn the_store_compares_the_type_version_of_a_group_write() {
     assert!(matches!(err, DomainError::ReferencedResourceNotFound { resource: Resource::Type, .. }), "{err:?}");
     let current = Some(CheckedType { id: t.id(), version: t.version() });
     assert_eq!(block_on(store.save(&ctx, &gold, gold.version(), current)).unwrap(), gold);
+    // Fields of a type that does not exist: the foreign key refuses them, compared or not.
+    let mut orphan = gold.clone().into_parts();
+    if let Some(custom) = orphan.custom.as_mut() {
+        custom.type_id = crate::TypeId(uuid::Uuid::from_u128(9));
+    }
+    let orphan = crate::customer_group::CustomerGroup::from_parts(orphan);
+    let err = block_on(store.save(&ctx, &orphan, gold.version(), None)).unwrap_err();
+    assert!(matches!(err, DomainError::ReferencedResourceNotFound { resource: Resource::Type, .. }), "{err:?}");
 }
