@@ -5,6 +5,7 @@ use crate::error::{DomainError, TextKind, Violation};
 use crate::ids::{AddressId, CustomerId, GroupId};
 use crate::metadata::Metadata;
 use crate::text::{bounded_opt, MAX_STRING_CHARS};
+use crate::versioned::replace;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -739,26 +740,95 @@ impl CustomerPatch {
         Ok(())
     }
 
-    /// Applies the patch to a customer (pure); returns whether anything changed.
-    pub fn apply(&self, customer: &mut Customer) -> Result<bool, DomainError> {
-        let before = customer.clone();
+    /// The patch as update actions, in the order of its fields.
+    pub fn actions(&self) -> Vec<CustomerAction> {
+        let mut actions = Vec::new();
         if let Some(email) = &self.email {
-            customer.email = email.clone();
+            actions.push(CustomerAction::ChangeEmail(email.clone()));
         }
-        for (target, v) in [
-            (&mut customer.company_name, &self.company_name),
-            (&mut customer.first_name, &self.first_name),
-            (&mut customer.last_name, &self.last_name),
-            (&mut customer.phone, &self.phone),
+        for (field, v) in [
+            (CustomerField::CompanyName, &self.company_name),
+            (CustomerField::FirstName, &self.first_name),
+            (CustomerField::LastName, &self.last_name),
+            (CustomerField::Phone, &self.phone),
         ] {
-            if let Some(v) = v {
-                target.clone_from(v);
+            if let Some(value) = v {
+                actions.push(CustomerAction::Set(field, value.clone()));
             }
         }
         if let Some(m) = &self.metadata {
-            customer.metadata = customer.metadata.merged(m)?;
+            actions.push(CustomerAction::MergeMetadata(m.clone()));
         }
-        Ok(*customer != before)
+        actions
+    }
+
+    /// The patch as a change of a customer made at `at`: its [actions](CustomerPatch::actions)
+    /// applied in order by [`Customer::apply_all`] (what a repository runs on the customer it
+    /// has locked).
+    pub fn change_at(&self, at: DateTime<Utc>) -> impl Fn(&mut Customer) -> Result<bool, DomainError> + Send + Sync {
+        let actions = self.actions();
+        move |customer: &mut Customer| customer.apply_all(&actions, at)
+    }
+}
+
+/// A nullable text field of a customer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CustomerField {
+    /// The company name.
+    CompanyName,
+    /// The first name.
+    FirstName,
+    /// The last name.
+    LastName,
+    /// The phone number.
+    Phone,
+}
+
+/// One update action on a customer's own fields, validated but not yet applied.
+#[derive(Debug, Clone, PartialEq)]
+pub enum CustomerAction {
+    /// Changes the email address.
+    ChangeEmail(Email),
+    /// Sets (`Some`) or clears (`None`) a text field.
+    Set(CustomerField, Option<String>),
+    /// Merges metadata shallowly into the current one; keys set to `""` are deleted.
+    MergeMetadata(Metadata),
+}
+
+impl Customer {
+    /// Applies one action; returns whether it changed the customer.
+    pub fn apply(&mut self, action: &CustomerAction) -> Result<bool, DomainError> {
+        Ok(match action {
+            CustomerAction::ChangeEmail(email) => replace(&mut self.email, email.clone()),
+            CustomerAction::Set(field, value) => {
+                let slot = match field {
+                    CustomerField::CompanyName => &mut self.company_name,
+                    CustomerField::FirstName => &mut self.first_name,
+                    CustomerField::LastName => &mut self.last_name,
+                    CustomerField::Phone => &mut self.phone,
+                };
+                replace(slot, value.clone())
+            }
+            CustomerAction::MergeMetadata(patch) => {
+                let merged = self.metadata.merged(patch)?;
+                replace(&mut self.metadata, merged)
+            }
+        })
+    }
+
+    /// Applies `actions` in order at `at`, all or nothing; when one changed something, records
+    /// the change at `at`. Returns whether anything changed.
+    pub fn apply_all(&mut self, actions: &[CustomerAction], at: DateTime<Utc>) -> Result<bool, DomainError> {
+        let mut next = self.clone();
+        let mut changed = false;
+        for action in actions {
+            changed |= next.apply(action)?;
+        }
+        if changed {
+            next.touch(at);
+            *self = next;
+        }
+        Ok(changed)
     }
 }
 

@@ -4,6 +4,7 @@ use crate::auth::Actor;
 use crate::error::{DomainError, Refusal, TextKind, Violation};
 use crate::ids::{GroupId, TypeId};
 use crate::metadata::Metadata;
+use crate::versioned::replace;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -469,41 +470,43 @@ impl crate::versioned::Versioned for CustomerGroup {
     }
 }
 
-/// The admin family's partial update of a group: `name`, and `metadata` merged shallowly.
-/// It carries no version: the adapter applies it to the row it has locked.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct GroupPatch {
-    /// A new name, if given.
-    pub name: Option<GroupName>,
-    /// Metadata to merge into the current one (a `null` value removes a key), if given.
-    pub metadata: Option<Metadata>,
+/// The type a group's custom fields were validated against, at the version that was read.
+///
+/// A group write carries it so that the adapter need not validate again: it only compares the
+/// type's current version with this one (under a lock that orders the write with type saves)
+/// and refuses a stale one with a [`DomainError::VersionConflict`] naming the type, after which
+/// the service reads the type again and validates again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CheckedType {
+    /// The type.
+    pub id: TypeId,
+    /// Its version when the fields were validated against it.
+    pub version: Version,
 }
 
-impl GroupPatch {
-    /// Applies the patch to `current` (pure); returns the new group and how many actions changed it.
-    pub fn apply(
-        &self,
-        current: &CustomerGroup,
-        at: DateTime<Utc>,
-        by: &Actor,
-    ) -> Result<(CustomerGroup, i64), DomainError> {
-        let mut actions = Vec::new();
-        if let Some(name) = &self.name {
-            actions.push(ResolvedAction::ChangeName(name.clone()));
-        }
-        if let Some(patch) = &self.metadata {
-            actions.push(ResolvedAction::SetMetadata(current.metadata.merged(patch)?));
-        }
-        current.apply_all(&actions, at, by)
+impl CheckedType {
+    /// Whether `error` says that this type has changed since it was read.
+    pub fn is_stale(&self, error: &DomainError) -> bool {
+        matches!(error, DomainError::VersionConflict { id, .. } if *id == self.id.to_string())
     }
 }
 
-fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
-    if *slot == value {
-        false
-    } else {
-        *slot = value;
-        true
+impl CustomerGroup {
+    /// The admin family's partial update as update actions on this group: `name` renames it,
+    /// `metadata` is merged shallowly into the current metadata (a key set to `""` is removed).
+    pub fn admin_actions(
+        &self,
+        name: Option<&GroupName>,
+        metadata: Option<&Metadata>,
+    ) -> Result<Vec<ResolvedAction>, DomainError> {
+        let mut actions = Vec::with_capacity(2);
+        if let Some(name) = name {
+            actions.push(ResolvedAction::ChangeName(name.clone()));
+        }
+        if let Some(patch) = metadata {
+            actions.push(ResolvedAction::SetMetadata(self.metadata.merged(patch)?));
+        }
+        Ok(actions)
     }
 }
 
@@ -598,14 +601,11 @@ mod tests {
     fn admin_patch_merges_metadata_and_counts_changes() {
         let mut base = group();
         base.metadata = Metadata::parse(serde_json::Map::from_iter([("a".to_owned(), json!(1))])).expect("valid");
-        let patch = GroupPatch {
-            name: Some(name("Gold")),
-            metadata: Some(
-                Metadata::parse(serde_json::Map::from_iter([("a".to_owned(), json!("")), ("b".to_owned(), json!(2))]))
-                    .expect("valid"),
-            ),
-        };
-        let (g, n) = patch.apply(&base, Utc::now(), &actor()).expect("ok");
+        let metadata =
+            Metadata::parse(serde_json::Map::from_iter([("a".to_owned(), json!("")), ("b".to_owned(), json!(2))]))
+                .expect("valid");
+        let actions = base.admin_actions(Some(&name("Gold")), Some(&metadata)).expect("ok");
+        let (g, n) = base.apply_all(&actions, Utc::now(), &actor()).expect("ok");
         assert_eq!((n, g.version), (1, Version::new(2).unwrap()), "same name is a no-op, metadata changed");
         assert_eq!(serde_json::Value::Object(g.metadata.into_map()), json!({"b": 2}));
     }

@@ -12,8 +12,9 @@
 //! * versions: a save based on an old version is `VersionConflict` with the stored version;
 //!   membership changes grow the version of every group whose members changed;
 //! * the group limit, exactly;
-//! * the type integrity rules of [`TypeRepository`](crate::ports::TypeRepository) and the check of a group's custom fields
-//!   against its type as stored;
+//! * the type integrity rules of [`TypeRepository`](crate::ports::TypeRepository) and the
+//!   comparison of the type version a group's custom fields were validated against with the
+//!   type as stored;
 //! * idempotency claims of customer creates (replay, mismatch, expiry);
 //! * every write records its event in the outbox, in the same step, exactly when the
 //!   PostgreSQL adapter does; [`MemoryStore::events`] shows them, and the outbox methods serve

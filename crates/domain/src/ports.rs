@@ -9,8 +9,8 @@
 
 use crate::auth::TokenClaims;
 use crate::custom_type::{Type, TypeQuery};
-use crate::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
-use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
+use crate::customer::{Address, AddressFields, Customer, CustomerFilter, Listed, Relations};
+use crate::customer_group::{CheckedType, CustomerGroup, ExpectedVersion, Version};
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, OutgoingMessage, WriteContext};
 use crate::ids::{AddressId, AdminUserId, ApiClientRowId, CustomerId, GroupId, ProjectId, TypeId};
@@ -141,6 +141,10 @@ pub enum CreateOutcome {
     Replayed(Customer),
 }
 
+/// A change of a customer, decided by the domain: it applies the change to the customer it is
+/// given and answers whether anything changed (see [`crate::customer::CustomerAction`]).
+pub type CustomerChange = dyn Fn(&mut Customer) -> DomainResult<bool> + Send + Sync;
+
 /// Customers and their addresses and group memberships.
 #[cfg_attr(feature = "mocks", automock)]
 #[async_trait]
@@ -167,12 +171,15 @@ pub trait CustomerRepository: Send + Sync {
         relations: Relations,
     ) -> DomainResult<Listed<Customer>>;
 
-    /// Applies the patch under a row lock; writes `customer.updated` only when something changed.
-    async fn update(
+    /// Locks the customer, runs `change` on it and stores the result, in one transaction (so
+    /// concurrent updates apply one after the other, none lost); writes `customer.updated` only
+    /// when `change` answered that something changed. An error of `change` writes nothing.
+    /// `NotFound`, or `Duplicate { field: "email" }` on a taken email.
+    async fn update<'a>(
         &self,
         ctx: &WriteContext,
         id: CustomerId,
-        patch: &CustomerPatch,
+        change: &'a CustomerChange,
         relations: Relations,
     ) -> DomainResult<Customer>;
 
@@ -230,9 +237,19 @@ pub trait CustomerRepository: Send + Sync {
 pub trait CustomerGroupRepository: Send + Sync {
     /// Inserts the group and its event, holding the project's group count under `max_groups`
     /// exactly, even under concurrent creates (`LimitExceeded`); `Duplicate` on name or key.
-    /// Custom fields are checked against their type as committed, under a share lock on it
-    /// (`ReferencedResourceNotFound`, `InvalidField`, `RequiredField`); `save` does the same.
-    async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup>;
+    ///
+    /// `checked` is the type the caller validated the group's custom fields against. The
+    /// repository validates nothing: under a share lock on that type (which orders the write with
+    /// type saves) it compares the type's version, refusing a type that is gone with
+    /// `ReferencedResourceNotFound` and one at another version with a `VersionConflict` naming
+    /// the type ([`CheckedType::is_stale`]); `save` does the same.
+    async fn create(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        max_groups: u32,
+        checked: Option<CheckedType>,
+    ) -> DomainResult<CustomerGroup>;
 
     /// The group with this id; `NotFound` when the project has none.
     async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup>;
@@ -246,14 +263,17 @@ pub trait CustomerGroupRepository: Send + Sync {
     /// Admin-family list.
     async fn list(&self, project: ProjectId, filter: &GroupFilter) -> DomainResult<Listed<CustomerGroup>>;
 
-    /// Writes `group` if the stored version is still `expected` (one statement); otherwise
-    /// `VersionConflict` with the current version, or `NotFound`.
-    async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup>;
-
-    /// Applies an admin-family patch under a row lock, in one transaction: concurrent patches are
-    /// applied one after the other, never refused. Writes `customer-group.updated` only when
-    /// something changed. `NotFound` or `Duplicate` (name) otherwise.
-    async fn patch(&self, ctx: &WriteContext, id: GroupId, patch: &GroupPatch) -> DomainResult<CustomerGroup>;
+    /// Writes `group` and its event if the stored version is still `expected` (one statement
+    /// when `checked` is `None`); otherwise `VersionConflict` with the current version, or
+    /// `NotFound`. `checked` (`None` when the write leaves the custom fields as they were) is
+    /// compared with the type as in `create`.
+    async fn save(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        expected: Version,
+        checked: Option<CheckedType>,
+    ) -> DomainResult<CustomerGroup>;
 
     /// Deletes the group (its memberships go with it) if the version matches, when one is given.
     async fn delete(
@@ -294,8 +314,9 @@ pub trait CustomerGroupRepository: Send + Sync {
 /// * a save that leaves a group using the type with a field the type no longer defines is
 ///   refused with `ReferenceExists`, and one that makes a field required while a group using
 ///   the type lacks it with `InvalidOperation`;
-/// * a group written with custom fields (see [`CustomerGroupRepository`]) is checked against
-///   its type as committed, under a lock that orders it with type saves.
+/// * a group written with custom fields (see [`CustomerGroupRepository`]) was validated by the
+///   service against a version of its type; the write is refused unless that is the type's
+///   version as committed, compared under a lock that orders it with type saves.
 #[cfg_attr(feature = "mocks", automock)]
 #[async_trait]
 pub trait TypeRepository: Send + Sync {

@@ -25,6 +25,17 @@ pub trait Versioned: Clone {
     fn touch(&mut self, version: Version, at: DateTime<Utc>, by: &Actor);
 }
 
+/// Puts `value` in `slot`; returns whether that changed it (what an action that sets a field
+/// answers).
+pub(crate) fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
+    if *slot == value {
+        false
+    } else {
+        *slot = value;
+        true
+    }
+}
+
 /// Refuses more than [`MAX_ACTIONS`] actions in one update.
 pub fn check_action_count(actions: usize) -> DomainResult<()> {
     if actions > MAX_ACTIONS {

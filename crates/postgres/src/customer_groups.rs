@@ -5,8 +5,9 @@
 //!   serialises creates of a project on its row), a delete decrements it, both in the
 //!   transaction of the change.
 //! * Optimistic locking in one statement: `UPDATE … WHERE version = $expected RETURNING *`.
-//! * A group written with custom fields first reads its type `FOR SHARE` and checks the fields
-//!   against it as committed (see [`crate::types`]).
+//! * A group write whose custom fields the service validated first locks their type `FOR SHARE`
+//!   and compares its version with the one validated against (see [`crate::types`]); it checks
+//!   no rule itself. Other saves are one statement.
 
 use std::collections::HashSet;
 
@@ -15,7 +16,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Listed};
-use xclade_domain::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
+use xclade_domain::customer_group::{CheckedType, CustomerGroup, ExpectedVersion, Version};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::{GroupFilter, GroupQuery, QueryPage};
@@ -34,7 +35,7 @@ use crate::pool::PgPool;
 use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
 use crate::sql::{contains_pattern, Bind, Sql};
 use crate::tx::{read, single_statement, transaction};
-use crate::types::{check_group_custom, custom_typing};
+use crate::types::{custom_typing, lock_checked_type};
 
 /// [`CustomerGroupRepository`] on PostgreSQL.
 #[derive(Clone)]
@@ -116,6 +117,7 @@ async fn create(
     ctx: &WriteContext,
     group: &CustomerGroup,
     max_groups: u32,
+    checked: Option<CheckedType>,
 ) -> TxResult<CustomerGroup> {
     let counted: Option<i32> = crate::sql::cached(
         diesel::update(
@@ -135,7 +137,7 @@ async fn create(
             limit: max_groups,
         }));
     }
-    check_group_custom(conn, ctx.project_id, group).await?;
+    lock_checked_type(conn, ctx.project_id, checked).await?;
     let inserted = crate::sql::cached(
         diesel::insert_into(g::table)
             .values(GroupRow::from_domain(ctx.project_id, group))
@@ -153,18 +155,9 @@ async fn save(
     ctx: &WriteContext,
     group: &CustomerGroup,
     expected: Version,
+    checked: CheckedType,
 ) -> TxResult<CustomerGroup> {
-    check_group_custom(conn, ctx.project_id, group).await?;
-    write(conn, ctx, group, expected).await
-}
-
-/// The versioned `UPDATE` of a group and its `customer-group.updated` event.
-async fn write(
-    conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
-    group: &CustomerGroup,
-    expected: Version,
-) -> TxResult<CustomerGroup> {
+    lock_checked_type(conn, ctx.project_id, Some(checked)).await?;
     let r = GroupRow::from_domain(ctx.project_id, group);
     let updated = crate::sql::cached(
         diesel::update(
@@ -196,10 +189,10 @@ async fn write(
     Ok(saved)
 }
 
-/// A versioned update of a group without custom fields and its `customer-group.updated` event
-/// in one statement: PostgreSQL runs it atomically (both rows or neither), so no BEGIN/COMMIT is
-/// needed and the save is one round trip (docs/benchmarks.md). Groups with a custom type take
-/// [`save`], which reads the type in the same transaction.
+/// A versioned update of a group and its `customer-group.updated` event in one statement, when
+/// there is no type to compare: PostgreSQL runs it atomically (both rows or neither), so no
+/// BEGIN/COMMIT is needed and the save is one round trip (docs/benchmarks.md). Writes of custom
+/// fields the service validated take [`save`], which locks the type in the same transaction.
 const SAVE_WITH_EVENT: &str = "WITH saved AS (\
     UPDATE customer_groups SET version = $4, key = $5, name = $6, custom_type_id = $7, custom_fields = $8, \
     metadata = $9, last_modified_at = $10, last_modified_by = $11 \
@@ -249,31 +242,6 @@ async fn save_in_one_statement(
         Some(row) => Ok(row.into_domain()?),
         None => Err(conflict_or_missing(conn, ctx.project_id, group.id(), expected.into()).await),
     }
-}
-
-async fn patch(
-    conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
-    id: GroupId,
-    p: &GroupPatch,
-) -> TxResult<CustomerGroup> {
-    let row: Option<GroupRow> = g::table
-        .filter(g::project_id.eq(ctx.project_id.0))
-        .filter(g::id.eq(id.0))
-        .select(GroupRow::as_select())
-        .for_update()
-        .first(conn)
-        .await
-        .optional()?;
-    let current = row.ok_or_else(|| group_not_found(id))?.into_domain()?;
-    let (next, effective) = p.apply(&current, ctx.now, &ctx.actor)?;
-    if effective == 0 {
-        return Ok(current);
-    }
-    // The row is locked: the version cannot move under us, so this write always matches. A
-    // patch leaves the custom fields as they are, and type saves keep stored fields conforming:
-    // there is nothing to check against the type.
-    write(conn, ctx, &next, current.version()).await
 }
 
 async fn delete(
@@ -502,9 +470,18 @@ async fn list(conn: &mut AsyncPgConnection, project: ProjectId, f: &GroupFilter)
 
 #[async_trait]
 impl CustomerGroupRepository for PgCustomerGroupRepository {
-    async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup> {
-        let args = (ctx, group, max_groups);
-        transaction(&self.pool, &args, |conn, (ctx, group, max)| Box::pin(create(conn, ctx, group, *max))).await
+    async fn create(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        max_groups: u32,
+        checked: Option<CheckedType>,
+    ) -> DomainResult<CustomerGroup> {
+        let args = (ctx, group, max_groups, checked);
+        transaction(&self.pool, &args, |conn, (ctx, group, max, checked)| {
+            Box::pin(create(conn, ctx, group, *max, *checked))
+        })
+        .await
     }
 
     async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
@@ -523,20 +500,25 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         read(&self.pool, &(project, filter), |conn, (project, filter)| Box::pin(list(conn, *project, filter))).await
     }
 
-    async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
-        let args = (ctx, group, expected);
-        if group.custom().is_none() {
+    async fn save(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        expected: Version,
+        checked: Option<CheckedType>,
+    ) -> DomainResult<CustomerGroup> {
+        let Some(checked) = checked else {
+            let args = (ctx, group, expected);
             return single_statement(&self.pool, &args, |conn, (ctx, group, expected)| {
                 Box::pin(save_in_one_statement(conn, ctx, group, *expected))
             })
             .await;
-        }
-        transaction(&self.pool, &args, |conn, (ctx, group, expected)| Box::pin(save(conn, ctx, group, *expected))).await
-    }
-
-    async fn patch(&self, ctx: &WriteContext, id: GroupId, p: &GroupPatch) -> DomainResult<CustomerGroup> {
-        let args = (ctx, id, p);
-        transaction(&self.pool, &args, |conn, (ctx, id, p)| Box::pin(patch(conn, ctx, *id, p))).await
+        };
+        let args = (ctx, group, expected, checked);
+        transaction(&self.pool, &args, |conn, (ctx, group, expected, checked)| {
+            Box::pin(save(conn, ctx, group, *expected, *checked))
+        })
+        .await
     }
 
     async fn delete(

@@ -13,10 +13,10 @@ use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
 use uuid::Uuid;
-use xclade_domain::customer::{Address, AddressFields, Customer, CustomerFilter, CustomerPatch, Listed, Relations};
+use xclade_domain::customer::{Address, AddressFields, Customer, CustomerFilter, Listed, Relations};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, WriteContext};
-use xclade_domain::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
+use xclade_domain::ports::{CreateOutcome, CustomerChange, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use crate::error::{OnConstraint, TxError, TxResult};
@@ -192,14 +192,15 @@ async fn update(
     conn: &mut AsyncPgConnection,
     ctx: &WriteContext,
     id: CustomerId,
-    patch: &CustomerPatch,
+    change: &CustomerChange,
     relations: Relations,
 ) -> TxResult<Customer> {
+    // Locked: concurrent updates run `change` one after the other, on the committed customer.
     let row = find_customer(conn, ctx.project_id, id, true).await?;
     let mut customer = row.into_domain()?;
-    let changed = patch.apply(&mut customer)?;
+    let changed = change(&mut customer)?;
     if changed {
-        customer.touch(micros(ctx.now));
+        customer = truncated(&customer);
         let r = CustomerRow::from_domain(ctx.project_id, &customer);
         crate::sql::cached(
             diesel::update(c::table.filter(c::project_id.eq(ctx.project_id.0)).filter(c::id.eq(id.0))).set((
@@ -291,16 +292,16 @@ impl CustomerRepository for PgCustomerRepository {
         .await
     }
 
-    async fn update(
+    async fn update<'a>(
         &self,
         ctx: &WriteContext,
         id: CustomerId,
-        patch: &CustomerPatch,
+        change: &'a CustomerChange,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let args = (ctx, id, patch, relations);
-        transaction(&self.pool, &args, |conn, (ctx, id, patch, relations)| {
-            Box::pin(update(conn, ctx, *id, patch, *relations))
+        let args = (ctx, id, change, relations);
+        transaction(&self.pool, &args, |conn, (ctx, id, change, relations)| {
+            Box::pin(update(conn, ctx, *id, *change, *relations))
         })
         .await
     }

@@ -8,11 +8,16 @@
 //!   in the same transaction, every group using the type must still conform to its field
 //!   definitions — no field the type no longer defines (`ReferenceExists`), no required field
 //!   missing (`InvalidOperation`).
-//! * **Group writes** with custom fields ([`check_group_custom`]) read the type `FOR SHARE`
-//!   and validate the fields against it. The share lock conflicts with a type save's row lock,
-//!   so either the group write waits and then sees the new definitions, or the type save waits
-//!   and then sees the group's fields: a concurrent pair can never leave a group that does not
-//!   conform to its type.
+//! * **Group writes** that set custom fields were validated by the service against the type at
+//!   some version; the write ([`lock_checked_type`]) locks the type row `FOR SHARE` and goes on
+//!   only if the type is still at that version (otherwise the service reads the type again,
+//!   validates again and writes again). The share lock conflicts with a type save's row lock, so
+//!   either the group write waits and then sees the new version (and is refused as stale), or
+//!   the type save waits and then sees the group's fields (and refuses to break them): a
+//!   concurrent pair can never leave a group that does not conform to its type. A group write
+//!   that leaves the custom fields as they were (a rename, a metadata change) takes no lock:
+//!   it writes them back at the group version they were read at, and every type save since
+//!   checked them.
 //!
 //! Lock order: the project row (group creates), then the type row, then group rows.
 
@@ -25,7 +30,7 @@ use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::custom_type::{FieldDefinition, Type, TypeQuery};
-use xclade_domain::customer_group::{CustomerGroup, ExpectedVersion, Version};
+use xclade_domain::customer_group::{CheckedType, ExpectedVersion, Version};
 use xclade_domain::error::DomainResult;
 use xclade_domain::event::{Event, EventKind, WriteContext};
 use xclade_domain::paging::QueryPage;
@@ -246,29 +251,36 @@ pub(crate) async fn custom_typing(conn: &mut AsyncPgConnection, project: Project
     Ok(CustomTyping::new(types.iter().map(|(id, defs)| (*id, defs.as_slice()))))
 }
 
-/// Before a group is written with custom fields: reads its type `FOR SHARE` (so a concurrent
-/// type save is ordered with this write) and checks the fields against it as committed — the
-/// one check the service cannot make, since the type may change after the service read it.
-/// That the type may be used on groups is the service's rule alone: a type's resource types
-/// never change.
-pub(crate) async fn check_group_custom(
+/// Before a group is written with custom fields the service validated against `checked`:
+/// locks that type's row `FOR SHARE` (so a concurrent type save is ordered with this write) and
+/// compares its version as committed with the one the fields were validated against. A type
+/// that is gone is `ReferencedResourceNotFound`; one at another version is a `VersionConflict`
+/// naming the type (the service validates again against the type as it is now). No rule runs
+/// here: same version, same definitions.
+pub(crate) async fn lock_checked_type(
     conn: &mut AsyncPgConnection,
     project: ProjectId,
-    group: &CustomerGroup,
+    checked: Option<CheckedType>,
 ) -> TxResult<()> {
-    let Some(custom) = &group.custom() else {
+    let Some(checked) = checked else {
         return Ok(());
     };
-    let row: Option<TypeRow> = t::table
+    let version: Option<i64> = t::table
         .filter(t::project_id.eq(project.0))
-        .filter(t::id.eq(custom.type_id.0))
-        .select(TypeRow::as_select())
+        .filter(t::id.eq(checked.id.0))
+        .select(t::version)
         .for_share()
         .first(conn)
         .await
         .optional()?;
-    let ty = row.ok_or_else(|| TxError::Domain(missing_type(custom.type_id)))?.into_domain()?;
-    ty.check_fields(&custom.fields)?;
+    let current = version.ok_or_else(|| TxError::Domain(missing_type(checked.id)))?;
+    if current != checked.version.get() {
+        return Err(TxError::Domain(DomainError::VersionConflict {
+            id: checked.id.to_string(),
+            expected: checked.version.get(),
+            current,
+        }));
+    }
     Ok(())
 }
 

@@ -2,12 +2,12 @@
 
 use super::{contains_ci, page, Claim, MemoryStore, State};
 use crate::customer::{
-    Address, AddressFields, Customer, CustomerFilter, CustomerOrderField, CustomerPatch, Listed, Relations, TimeRange,
+    Address, AddressFields, Customer, CustomerFilter, CustomerOrderField, Listed, Relations, TimeRange,
 };
 use crate::error::{DomainError, DomainResult};
 use crate::event::{Event, WriteContext};
 use crate::ids::{AddressId, CustomerId, GroupId, ProjectId};
-use crate::ports::{CreateOutcome, CustomerRepository, IdempotencyClaim};
+use crate::ports::{CreateOutcome, CustomerChange, CustomerRepository, IdempotencyClaim};
 use crate::Resource;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -230,20 +230,17 @@ impl CustomerRepository for MemoryStore {
         })
     }
 
-    async fn update(
+    async fn update<'a>(
         &self,
         ctx: &WriteContext,
         id: CustomerId,
-        patch: &CustomerPatch,
+        change: &'a CustomerChange,
         relations: Relations,
     ) -> DomainResult<Customer> {
         self.write(|s| {
             let mut c = s.live_customer(ctx.project_id, id)?;
-            if patch.apply(&mut c)? {
-                if patch.email.is_some() {
-                    s.check_email_free(ctx.project_id, c.email_str(), Some(id))?;
-                }
-                c.touch(ctx.now);
+            if change(&mut c)? {
+                s.check_email_free(ctx.project_id, c.email_str(), Some(id))?;
                 s.customers.insert((ctx.project_id, id), c.clone());
                 let full = s.with_relations(ctx.project_id, c.clone(), Relations::ALL);
                 s.record(Event::customer_updated(ctx, &full));

@@ -3,10 +3,10 @@
 use super::query::{by_key, query_page, sort_by};
 use super::{contains_ci, page, MemoryStore, State};
 use crate::customer::{Customer, Listed};
-use crate::customer_group::{CustomerGroup, ExpectedVersion, GroupPatch, Version};
+use crate::customer_group::{CheckedType, CustomerGroup, ExpectedVersion, Version};
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::event::{Event, EventKind, WriteContext};
-use crate::ids::{CustomerId, GroupId, ProjectId};
+use crate::ids::{CustomerId, GroupId, ProjectId, TypeId};
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::ports::CustomerGroupRepository;
 use crate::Resource;
@@ -29,18 +29,23 @@ impl State {
         self.groups.get(&(project, id)).cloned().ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, id))
     }
 
-    /// What the unique constraints and the type check of a group write refuse.
-    fn check_group(&self, project: ProjectId, g: &CustomerGroup) -> DomainResult<()> {
+    /// What the unique constraints, the type's foreign key and the type comparison of a group
+    /// write refuse.
+    fn check_group(&self, project: ProjectId, g: &CustomerGroup, checked: Option<CheckedType>) -> DomainResult<()> {
         self.check_unique(project, g)?;
-        // The service checked the fields against the type it read; under the store's lock this
-        // is the check against the type as it is now (the one a concurrent type save can change).
-        if let Some(custom) = &g.custom() {
-            let t =
-                self.types.get(&(project, custom.type_id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
-                    resource: Resource::Type,
-                    lookup: Lookup::Id(custom.type_id.to_string()),
-                })?;
-            t.check_fields(&custom.fields)?;
+        let type_of = |id: TypeId| {
+            self.types.get(&(project, id)).ok_or_else(|| DomainError::ReferencedResourceNotFound {
+                resource: Resource::Type,
+                lookup: Lookup::Id(id.to_string()),
+            })
+        };
+        if let Some(custom) = g.custom() {
+            type_of(custom.type_id)?;
+        }
+        // The service validated the fields against the type it read, at `checked.version`; under
+        // the store's lock, that is the type as it is now unless a type save came in between.
+        if let Some(checked) = checked {
+            check_version(checked.id, type_of(checked.id)?.version(), checked.version.into())?;
         }
         Ok(())
     }
@@ -74,14 +79,20 @@ impl State {
 
 #[async_trait]
 impl CustomerGroupRepository for MemoryStore {
-    async fn create(&self, ctx: &WriteContext, group: &CustomerGroup, max_groups: u32) -> DomainResult<CustomerGroup> {
+    async fn create(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        max_groups: u32,
+        checked: Option<CheckedType>,
+    ) -> DomainResult<CustomerGroup> {
         self.write(|s| {
             let project = ctx.project_id;
             let count = s.groups.keys().filter(|(p, _)| *p == project).count();
             if count >= max_groups as usize {
                 return Err(DomainError::LimitExceeded { resource: Resource::CustomerGroup, limit: max_groups });
             }
-            s.check_group(project, group)?;
+            s.check_group(project, group, checked)?;
             s.groups.insert((project, group.id()), group.clone());
             s.record(Event::group(ctx, EventKind::GroupCreated, group));
             Ok(group.clone())
@@ -120,29 +131,20 @@ impl CustomerGroupRepository for MemoryStore {
         })
     }
 
-    async fn save(&self, ctx: &WriteContext, group: &CustomerGroup, expected: Version) -> DomainResult<CustomerGroup> {
+    async fn save(
+        &self,
+        ctx: &WriteContext,
+        group: &CustomerGroup,
+        expected: Version,
+        checked: Option<CheckedType>,
+    ) -> DomainResult<CustomerGroup> {
         self.write(|s| {
             let current = s.group(ctx.project_id, group.id())?;
             check_version(group.id(), current.version(), expected.into())?;
-            s.check_group(ctx.project_id, group)?;
+            s.check_group(ctx.project_id, group, checked)?;
             s.groups.insert((ctx.project_id, group.id()), group.clone());
             s.record(Event::group(ctx, EventKind::GroupUpdated, group));
             Ok(group.clone())
-        })
-    }
-
-    async fn patch(&self, ctx: &WriteContext, id: GroupId, patch: &GroupPatch) -> DomainResult<CustomerGroup> {
-        self.write(|s| {
-            let current = s.group(ctx.project_id, id)?;
-            let (next, effective) = patch.apply(&current, ctx.now, &ctx.actor)?;
-            if effective == 0 {
-                return Ok(current);
-            }
-            // A patch leaves the custom fields as they are: only the name can collide.
-            s.check_unique(ctx.project_id, &next)?;
-            s.groups.insert((ctx.project_id, id), next.clone());
-            s.record(Event::group(ctx, EventKind::GroupUpdated, &next));
-            Ok(next)
         })
     }
 

@@ -401,3 +401,160 @@ fn an_admin_update_keeps_the_custom_fields() {
     assert_eq!((renamed.name().as_str(), renamed.version()), ("Platinum", Version::new(2).unwrap()));
     assert_eq!(renamed.custom(), gold.custom());
 }
+
+/// A type repository over a store that lets another client save the type with `actions` right
+/// after it is first read: a type save between a group write's read of the type and the write.
+struct SavedAfterFirstRead {
+    store: Arc<MemoryStore>,
+    principal: Principal,
+    actions: std::sync::Mutex<Option<Vec<TypeAction>>>,
+}
+
+impl SavedAfterFirstRead {
+    async fn saved_after(&self, t: crate::custom_type::Type) -> crate::error::DomainResult<crate::custom_type::Type> {
+        let actions = self.actions.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+        if let Some(actions) = actions {
+            let types = self.store.type_service();
+            types.update(&self.principal, &TypeTarget::Id(t.id()), t.version().into(), actions).await?;
+        }
+        Ok(t)
+    }
+}
+
+#[async_trait::async_trait]
+impl crate::ports::TypeRepository for SavedAfterFirstRead {
+    async fn create(
+        &self,
+        ctx: &crate::event::WriteContext,
+        t: &crate::custom_type::Type,
+    ) -> crate::error::DomainResult<crate::custom_type::Type> {
+        crate::ports::TypeRepository::create(self.store.as_ref(), ctx, t).await
+    }
+    async fn get(
+        &self,
+        project: crate::ProjectId,
+        id: crate::TypeId,
+    ) -> crate::error::DomainResult<crate::custom_type::Type> {
+        self.saved_after(crate::ports::TypeRepository::get(self.store.as_ref(), project, id).await?).await
+    }
+    async fn get_by_key(
+        &self,
+        project: crate::ProjectId,
+        key: &str,
+    ) -> crate::error::DomainResult<crate::custom_type::Type> {
+        self.saved_after(crate::ports::TypeRepository::get_by_key(self.store.as_ref(), project, key).await?).await
+    }
+    async fn query(
+        &self,
+        project: crate::ProjectId,
+        query: &crate::custom_type::TypeQuery,
+    ) -> crate::error::DomainResult<crate::paging::QueryPage<crate::custom_type::Type>> {
+        crate::ports::TypeRepository::query(self.store.as_ref(), project, query).await
+    }
+    async fn save(
+        &self,
+        ctx: &crate::event::WriteContext,
+        t: &crate::custom_type::Type,
+        expected: Version,
+    ) -> crate::error::DomainResult<crate::custom_type::Type> {
+        crate::ports::TypeRepository::save(self.store.as_ref(), ctx, t, expected).await
+    }
+    async fn delete(
+        &self,
+        ctx: &crate::event::WriteContext,
+        id: crate::TypeId,
+        expected: ExpectedVersion,
+    ) -> crate::error::DomainResult<crate::custom_type::Type> {
+        crate::ports::TypeRepository::delete(self.store.as_ref(), ctx, id, expected).await
+    }
+}
+
+/// Group services whose type reads are followed by a save of the type with `actions`.
+fn racing_type_save(
+    store: &Arc<MemoryStore>,
+    p: &Principal,
+    actions: Vec<TypeAction>,
+) -> crate::services::GroupService {
+    let types = SavedAfterFirstRead {
+        store: store.clone_arc(),
+        principal: p.clone(),
+        actions: std::sync::Mutex::new(Some(actions)),
+    };
+    crate::services::GroupService::new(store.clone_arc(), Arc::new(types), store.clock(), store.ids(), 1000)
+}
+
+fn loyalty_gold(name: &str) -> GroupDraft {
+    let mut d = group(name, None);
+    d.custom = Some(CustomDraft {
+        type_ref: TypeRef::Key("loyalty".into()),
+        fields: [("tier".to_owned(), json!("gold"))].into_iter().collect(),
+    });
+    d
+}
+
+#[test]
+fn a_type_saved_between_the_read_and_the_write_is_read_and_checked_again() {
+    let (store, p) = setup();
+    let t = block_on(store.type_service().create(&p, tier_type())).unwrap();
+    let ls = |s: &str| LocalizedString::new("name", [("en".to_owned(), s.to_owned())].into_iter().collect()).unwrap();
+
+    // A save that keeps the fields valid: the create is written against the saved type.
+    let groups = racing_type_save(&store, &p, vec![TypeAction::ChangeName(ls("Loyalty 2"))]);
+    let gold = block_on(groups.create(&p, loyalty_gold("Gold"))).unwrap();
+    assert_eq!(gold.custom().map(|c| c.type_id), Some(t.id()));
+    let saved = block_on(store.type_service().get(&p, &TypeTarget::Id(t.id()))).unwrap();
+    assert_eq!(saved.version(), Version::new(2).unwrap());
+
+    // A save that makes a field required which the draft lacks (in a project where no group
+    // uses the type yet, so the save is allowed): checked again, refused.
+    let (store, p) = setup();
+    block_on(store.type_service().create(&p, tier_type())).unwrap();
+    let since = FieldDefinition::new(
+        FieldName::parse("since").unwrap(),
+        ls("Since"),
+        true,
+        FieldType::Number,
+        InputHint::SingleLine,
+    )
+    .unwrap();
+    let groups = racing_type_save(&store, &p, vec![TypeAction::AddFieldDefinition(since)]);
+    let err = block_on(groups.create(&p, loyalty_gold("Silver"))).unwrap_err();
+    assert!(matches!(err, DomainError::RequiredField { ref field } if field == "since"), "{err:?}");
+    let all = block_on(store.group_service(1000).list(&p, &GroupFilter::default())).unwrap();
+    assert_eq!(all.count, 0, "nothing written");
+}
+
+#[test]
+fn the_store_compares_the_type_version_of_a_group_write() {
+    use crate::customer_group::CheckedType;
+    use crate::ports::CustomerGroupRepository;
+    let (store, p) = setup();
+    let t = block_on(store.type_service().create(&p, tier_type())).unwrap();
+    let gold = block_on(store.group_service(1000).create(&p, loyalty_gold("Gold"))).unwrap();
+    let ctx = crate::event::WriteContext {
+        project_id: p.project_id,
+        project_key: p.project_key.clone(),
+        actor: p.actor.clone(),
+        now: chrono::Utc::now(),
+        event_id: uuid::Uuid::now_v7(),
+    };
+    let stale = Some(CheckedType { id: t.id(), version: Version::new(2).unwrap() });
+    let err = block_on(store.save(&ctx, &gold, gold.version(), stale)).unwrap_err();
+    assert!(
+        matches!(err, DomainError::VersionConflict { ref id, expected: 2, current: 1 } if *id == t.id().to_string()),
+        "{err:?}"
+    );
+    let gone = Some(CheckedType { id: crate::TypeId(uuid::Uuid::from_u128(9)), version: Version::INITIAL });
+    let err = block_on(store.save(&ctx, &gold, gold.version(), gone)).unwrap_err();
+    assert!(matches!(err, DomainError::ReferencedResourceNotFound { resource: Resource::Type, .. }), "{err:?}");
+    let current = Some(CheckedType { id: t.id(), version: t.version() });
+    assert_eq!(block_on(store.save(&ctx, &gold, gold.version(), current)).unwrap(), gold);
+    // Fields of a type that does not exist: the foreign key refuses them, compared or not.
+    let mut orphan = gold.clone().into_parts();
+    if let Some(custom) = orphan.custom.as_mut() {
+        custom.type_id = crate::TypeId(uuid::Uuid::from_u128(9));
+    }
+    let orphan = crate::customer_group::CustomerGroup::from_parts(orphan);
+    let err = block_on(store.save(&ctx, &orphan, gold.version(), None)).unwrap_err();
+    assert!(matches!(err, DomainError::ReferencedResourceNotFound { resource: Resource::Type, .. }), "{err:?}");
+}

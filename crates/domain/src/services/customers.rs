@@ -63,7 +63,9 @@ impl CustomerService {
         self.repo.list(principal.project_id, filter, relations).await
     }
 
-    /// Applies a validated patch; the customer's event is written only when something changed.
+    /// Applies a validated patch: its fields as update actions, in order, to the customer as the
+    /// repository has locked it (concurrent updates apply one after the other). The customer's
+    /// event is written only when something changed.
     pub async fn update(
         &self,
         principal: &Principal,
@@ -73,7 +75,7 @@ impl CustomerService {
     ) -> DomainResult<Customer> {
         patch.validate()?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        self.repo.update(&ctx, id, &patch, relations).await
+        self.repo.update(&ctx, id, &patch.change_at(ctx.now), relations).await
     }
 
     /// Deletes the customer (and its memberships).
@@ -273,6 +275,82 @@ mod tests {
         let draft = CustomerDraft::new("a@x.io", None, None, None, None, Map::new(), Some(extra)).expect("valid");
         let out = block_on(svc.create(&principal(), draft, Some(("idem".into(), "h".into())))).expect("created");
         assert!(matches!(out, CreateOutcome::Created(c) if !c.has_account() && c.email_str() == "a@x.io"));
+    }
+
+    /// A repository holding `stored` whose `update` runs the change as an adapter does (and
+    /// answers whether it changed something, in `changed`).
+    fn updating(stored: Customer, changed: std::sync::Arc<std::sync::Mutex<Option<bool>>>) -> MockCustomerRepository {
+        let mut repo = MockCustomerRepository::new();
+        repo.expect_update().times(1).returning(move |_, _, change, _| {
+            let mut c = stored.clone();
+            let did = change(&mut c)?;
+            *changed.lock().unwrap() = Some(did);
+            Ok(c)
+        });
+        repo
+    }
+
+    fn stored() -> Customer {
+        let mut metadata = Map::new();
+        metadata.insert("a".into(), serde_json::json!(1));
+        let draft =
+            CustomerDraft::new("ada@x.io", None, Some("Ada".into()), None, None, metadata, None).expect("valid");
+        let at = chrono::DateTime::<chrono::Utc>::UNIX_EPOCH;
+        Customer::create(CustomerId(uuid::Uuid::nil()), &draft, None, at)
+    }
+
+    #[test]
+    fn update_applies_the_patch_in_the_repository_lock() {
+        let changed = std::sync::Arc::default();
+        let svc = service(updating(stored(), std::sync::Arc::clone(&changed)));
+        let mut m = Map::new();
+        m.insert("a".into(), serde_json::json!(""));
+        m.insert("b".into(), serde_json::json!(2));
+        let patch = CustomerPatch {
+            last_name: Some(Some("Lovelace".into())),
+            first_name: Some(None),
+            metadata: Some(crate::metadata::Metadata::parse(m).expect("valid")),
+            ..CustomerPatch::default()
+        };
+        let c = block_on(svc.update(&principal(), CustomerId(uuid::Uuid::nil()), patch, Relations::NONE)).expect("ok");
+        assert_eq!(*changed.lock().unwrap(), Some(true));
+        assert_eq!((c.first_name(), c.last_name()), (None, Some("Lovelace")));
+        assert_eq!(serde_json::Value::Object(c.metadata().clone().into_map()), serde_json::json!({"b": 2}));
+        assert!(c.updated_at() > chrono::DateTime::<chrono::Utc>::UNIX_EPOCH, "the change is recorded");
+    }
+
+    #[test]
+    fn an_update_that_changes_nothing_reports_no_change() {
+        let changed = std::sync::Arc::default();
+        let svc = service(updating(stored(), std::sync::Arc::clone(&changed)));
+        let mut m = Map::new();
+        m.insert("a".into(), serde_json::json!(1));
+        let patch = CustomerPatch {
+            first_name: Some(Some("Ada".into())),
+            metadata: Some(crate::metadata::Metadata::parse(m).expect("valid")),
+            ..CustomerPatch::default()
+        };
+        let c = block_on(svc.update(&principal(), CustomerId(uuid::Uuid::nil()), patch, Relations::NONE)).expect("ok");
+        assert_eq!(*changed.lock().unwrap(), Some(false), "so the repository writes nothing");
+        assert_eq!(c, stored());
+    }
+
+    #[test]
+    fn a_failing_change_changes_nothing() {
+        use crate::customer::{CustomerAction, CustomerField};
+        use crate::metadata::{Metadata, MAX_METADATA_KEYS};
+        let full: Map<String, serde_json::Value> =
+            (0..MAX_METADATA_KEYS).map(|i| (format!("k{i}"), serde_json::json!(i))).collect();
+        let mut parts = stored().into_parts();
+        parts.metadata = Metadata::parse(full).expect("valid");
+        let before = Customer::from_parts(parts);
+        let one_more = Metadata::parse(Map::from_iter([("extra".to_owned(), serde_json::json!(1))])).expect("valid");
+        let actions =
+            [CustomerAction::Set(CustomerField::Phone, Some("1".into())), CustomerAction::MergeMetadata(one_more)];
+        let mut c = before.clone();
+        let err = c.apply_all(&actions, chrono::Utc::now()).expect_err("too many keys");
+        assert!(matches!(err, DomainError::Validation { .. }), "{err:?}");
+        assert_eq!(c, before, "all or nothing");
     }
 
     #[test]

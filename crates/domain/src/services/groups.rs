@@ -5,8 +5,8 @@ use crate::auth::Principal;
 use crate::custom_type::Type;
 use crate::customer::{check_membership_lists, Listed};
 use crate::customer_group::{
-    CustomDraft, CustomFields, CustomerGroup, ExpectedVersion, GroupAction, GroupDraft, GroupKey, GroupName,
-    GroupPatch, ResolvedAction, TypeRef, Version,
+    CheckedType, CustomDraft, CustomFields, CustomerGroup, ExpectedVersion, GroupAction, GroupDraft, GroupKey,
+    GroupName, ResolvedAction, TypeRef, Version,
 };
 use crate::error::{DomainError, DomainResult, Lookup};
 use crate::ids::{CustomerId, GroupId, TypeId};
@@ -40,6 +40,20 @@ pub struct GroupService {
 
 /// The types one request has read, by id.
 type TypeCache = HashMap<TypeId, Type>;
+
+/// How many times a group write is tried in all when the type its custom fields were validated
+/// against was saved in between (each try reads the type again and validates again).
+const TYPE_ATTEMPTS: usize = 10;
+
+/// How many times an admin-family update is tried in all when the group was written in between
+/// (each try reads the group again and applies the update to it). Every lost try means another
+/// write committed, so `n` concurrent updates of one group all apply when `n` is at most this.
+const ADMIN_UPDATE_ATTEMPTS: usize = 32;
+
+/// What a group write validated its custom fields against: the type `custom` names, as read.
+fn checked_type(custom: &CustomFields, types: &TypeCache) -> Option<CheckedType> {
+    types.get(&custom.type_id).map(|t| CheckedType { id: t.id(), version: t.version() })
+}
 
 impl GroupService {
     /// A service over these ports; a project holds at most `max_groups` groups.
@@ -110,13 +124,13 @@ impl GroupService {
         &self,
         principal: &Principal,
         current: &CustomerGroup,
-        actions: Vec<GroupAction>,
+        actions: &[GroupAction],
         cache: &mut TypeCache,
     ) -> DomainResult<Vec<ResolvedAction>> {
         let mut type_id = current.custom().map(|c| c.type_id);
         let mut resolved = Vec::with_capacity(actions.len());
         for action in actions {
-            resolved.push(match action {
+            resolved.push(match action.clone() {
                 GroupAction::ChangeName(n) => ResolvedAction::ChangeName(n),
                 GroupAction::SetKey(k) => ResolvedAction::SetKey(k),
                 GroupAction::SetMetadata(m) => ResolvedAction::SetMetadata(m),
@@ -144,26 +158,37 @@ impl GroupService {
         Ok(resolved)
     }
 
-    /// Creates a group (resolving and checking its custom fields); `Duplicate` or `LimitExceeded` otherwise.
+    /// Creates a group (resolving and checking its custom fields); `Duplicate` or `LimitExceeded`
+    /// otherwise. When the type is saved between its read and the write, the fields are checked
+    /// again against the type as saved.
     pub async fn create(&self, principal: &Principal, draft: GroupDraft) -> DomainResult<CustomerGroup> {
-        let custom = match &draft.custom {
-            Some(custom) => Some(self.resolve_custom(principal, custom, &mut TypeCache::new()).await?),
-            None => None,
-        };
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let group = CustomerGroup::from_parts(crate::customer_group::CustomerGroupParts {
-            id: GroupId(self.ids.new_id()),
-            version: Version::INITIAL,
-            key: draft.key,
-            name: draft.name,
-            custom,
-            metadata: draft.metadata,
-            created_at: ctx.now,
-            created_by: Some(ctx.actor.clone()),
-            last_modified_at: ctx.now,
-            last_modified_by: Some(ctx.actor.clone()),
-        });
-        self.repo.create(&ctx, &group, self.max_groups).await
+        let id = GroupId(self.ids.new_id());
+        for _ in 0..TYPE_ATTEMPTS {
+            let mut cache = TypeCache::new();
+            let custom = match &draft.custom {
+                Some(custom) => Some(self.resolve_custom(principal, custom, &mut cache).await?),
+                None => None,
+            };
+            let checked = custom.as_ref().and_then(|c| checked_type(c, &cache));
+            let group = CustomerGroup::from_parts(crate::customer_group::CustomerGroupParts {
+                id,
+                version: Version::INITIAL,
+                key: draft.key.clone(),
+                name: draft.name.clone(),
+                custom,
+                metadata: draft.metadata.clone(),
+                created_at: ctx.now,
+                created_by: Some(ctx.actor.clone()),
+                last_modified_at: ctx.now,
+                last_modified_by: Some(ctx.actor.clone()),
+            });
+            match self.repo.create(&ctx, &group, self.max_groups, checked).await {
+                Err(e) if checked.is_some_and(|c| c.is_stale(&e)) => continue,
+                other => return other,
+            }
+        }
+        Err(DomainError::Conflict)
     }
 
     /// The group addressed by `target`; `NotFound` otherwise.
@@ -238,22 +263,38 @@ impl GroupService {
         versioned::check_version(&current, version)?;
         let touches_custom =
             actions.iter().any(|a| matches!(a, GroupAction::SetCustomType(_) | GroupAction::SetCustomField { .. }));
-        let mut cache = TypeCache::new();
-        let resolved = self.resolve(principal, &current, actions, &mut cache).await?;
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        let (next, effective) = current.apply_all(&resolved, ctx.now, &ctx.actor)?;
-        if effective == 0 {
-            return Ok(current);
+        // Tried again (types read again) only when a type was saved after it was read.
+        for _ in 0..TYPE_ATTEMPTS {
+            let mut cache = TypeCache::new();
+            let resolved = self.resolve(principal, &current, &actions, &mut cache).await?;
+            let (next, effective) = current.apply_all(&resolved, ctx.now, &ctx.actor)?;
+            if effective == 0 {
+                return Ok(current);
+            }
+            let checked = match (touches_custom, next.custom()) {
+                (true, Some(custom)) => {
+                    // Every value was checked on the way; what is left is a required field removed.
+                    self.type_by_id(principal, custom.type_id, &mut cache).await?.check_fields(&custom.fields)?;
+                    checked_type(custom, &cache)
+                }
+                // The custom fields are as they were at `current`'s version, which the write
+                // compares: they conform to the type, whose saves check the groups using it.
+                _ => None,
+            };
+            match self.repo.save(&ctx, &next, current.version(), checked).await {
+                Err(e) if checked.is_some_and(|c| c.is_stale(&e)) => continue,
+                other => return other,
+            }
         }
-        if let (true, Some(custom)) = (touches_custom, &next.custom()) {
-            // Every value was checked on the way; what is left is a required field removed.
-            self.type_by_id(principal, custom.type_id, &mut cache).await?.check_fields(&custom.fields)?;
-        }
-        self.repo.save(&ctx, &next, current.version()).await
+        Err(DomainError::Conflict)
     }
 
-    /// Admin-family update (`name`, `metadata` merged shallowly): no version from the client, so
-    /// the repository applies the patch to the row it has locked; concurrent updates all apply.
+    /// Admin-family update (`name`, `metadata` merged shallowly), through the same engine as
+    /// [`GroupService::update`]: the client sends no version, so the update is applied to the
+    /// group as read and saved at its version; when another write came in between, the group is
+    /// read again and the update applied again (concurrent updates all apply, none lost). After
+    /// 32 lost tries, the `VersionConflict` of the last one.
     pub async fn admin_update(
         &self,
         principal: &Principal,
@@ -262,7 +303,21 @@ impl GroupService {
         metadata: Option<Metadata>,
     ) -> DomainResult<CustomerGroup> {
         let ctx = write_context(principal, self.clock.as_ref(), self.ids.as_ref());
-        self.repo.patch(&ctx, id, &GroupPatch { name, metadata }).await
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self.repo.get(principal.project_id, id).await?;
+            let actions = current.admin_actions(name.as_ref(), metadata.as_ref())?;
+            let (next, effective) = current.apply_all(&actions, ctx.now, &ctx.actor)?;
+            if effective == 0 {
+                return Ok(current);
+            }
+            // Name and metadata only: the custom fields stay as they are, nothing to compare.
+            match self.repo.save(&ctx, &next, current.version(), None).await {
+                Err(DomainError::VersionConflict { .. }) if attempt < ADMIN_UPDATE_ATTEMPTS => continue,
+                other => return other,
+            }
+        }
     }
 
     /// Deletes a group; the project family must give the current version.
@@ -428,7 +483,7 @@ mod tests {
     #[test]
     fn custom_by_key_is_stored_by_id() {
         let mut repo = MockCustomerGroupRepository::new();
-        repo.expect_create().returning(|_, g, _| Ok(g.clone()));
+        repo.expect_create().returning(|_, g, _, _| Ok(g.clone()));
         let svc = service_with_types(repo, types_with(a_type()));
         let g =
             block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
@@ -497,8 +552,8 @@ mod tests {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(move |_, _| Ok(stored.clone()));
         repo.expect_save()
-            .withf(move |_, g, _| g.version() == Version::new(saved).unwrap())
-            .returning(|_, g, _| Ok(g.clone()));
+            .withf(move |_, g, _, _| g.version() == Version::new(saved).unwrap())
+            .returning(|_, g, _, _| Ok(g.clone()));
         repo
     }
 
@@ -573,38 +628,213 @@ mod tests {
         let mut repo = MockCustomerGroupRepository::new();
         repo.expect_get().returning(|_, _| Ok(group(1, "Gold")));
         repo.expect_save()
-            .withf(|_, g, expected| g.version() == Version::new(3).unwrap() && *expected == Version::new(1).unwrap())
-            .returning(|_, g, _| Ok(g.clone()));
+            .withf(|_, g, expected, checked| {
+                g.version() == Version::new(3).unwrap() && *expected == Version::new(1).unwrap() && checked.is_none()
+            })
+            .returning(|_, g, _, _| Ok(g.clone()));
         let g = update(&service(repo), 1, vec![rename("a"), rename("a"), rename("b")]).expect("ok");
         assert_eq!(g.version(), Version::new(3).unwrap());
     }
 
+    fn metadata(v: serde_json::Value) -> Metadata {
+        Metadata::parse(fields(v)).expect("valid")
+    }
+
+    fn with_metadata(g: CustomerGroup, m: serde_json::Value) -> CustomerGroup {
+        let mut parts = g.into_parts();
+        parts.metadata = metadata(m);
+        CustomerGroup::from_parts(parts)
+    }
+
+    fn admin_update(
+        svc: &GroupService,
+        name: Option<&str>,
+        m: Option<serde_json::Value>,
+    ) -> DomainResult<CustomerGroup> {
+        let name = name.map(|n| GroupName::parse("name", n).expect("valid"));
+        block_on(svc.admin_update(&principal(), GroupId(uuid::Uuid::from_u128(7)), name, m.map(metadata)))
+    }
+
+    fn conflict(expected: i64, current: i64) -> DomainError {
+        DomainError::VersionConflict { id: GroupId(uuid::Uuid::from_u128(7)).to_string(), expected, current }
+    }
+
     #[test]
-    fn admin_update_is_one_locked_patch() {
+    fn admin_update_retries_after_a_conflict_and_applies_on_the_fresh_state() {
+        let mut seq = mockall::Sequence::new();
         let mut repo = MockCustomerGroupRepository::new();
-        repo.expect_get().never();
-        repo.expect_save().never();
-        repo.expect_patch()
+        // Read at version 2; someone else then adds `b` (version 3) before our save.
+        repo.expect_get()
             .times(1)
-            .withf(|_, id, p| {
-                *id == GroupId(uuid::Uuid::from_u128(7)) && p.name.as_ref().is_some_and(|n| n.as_str() == "Silver")
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(with_metadata(group(2, "Gold"), serde_json::json!({"a": 1}))));
+        repo.expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, _, expected, checked| *expected == Version::new(2).unwrap() && checked.is_none())
+            .returning(|_, _, _, _| Err(conflict(2, 3)));
+        repo.expect_get()
+            .times(1)
+            .in_sequence(&mut seq)
+            .returning(|_, _| Ok(with_metadata(group(3, "Gold"), serde_json::json!({"a": 1, "b": 2}))));
+        repo.expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, g, expected, checked| {
+                *expected == Version::new(3).unwrap()
+                    && checked.is_none()
+                    && g.version() == Version::new(5).unwrap()
+                    && g.name().as_str() == "Silver"
+                    && *g.metadata() == metadata(serde_json::json!({"b": 2, "c": 3}))
             })
-            .returning(|_, _, p| {
-                let mut g = group(2, "Gold").into_parts();
-                if let Some(n) = &p.name {
-                    g.name = n.clone();
-                }
-                Ok(CustomerGroup::from_parts(g))
-            });
-        let svc = service(repo);
-        let g = block_on(svc.admin_update(
-            &principal(),
-            GroupId(uuid::Uuid::from_u128(7)),
-            Some(GroupName::parse("name", "Silver").expect("valid")),
-            None,
-        ))
-        .expect("ok");
-        assert_eq!(g.name().as_str(), "Silver");
+            .returning(|_, g, _, _| Ok(g.clone()));
+        let g = admin_update(&service(repo), Some("Silver"), Some(serde_json::json!({"a": "", "c": 3})))
+            .expect("applied on the fresh group");
+        assert_eq!((g.name().as_str(), g.version()), ("Silver", Version::new(5).unwrap()));
+    }
+
+    #[test]
+    fn admin_update_gives_up_after_bounded_conflicts() {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().times(ADMIN_UPDATE_ATTEMPTS).returning(|_, _| Ok(group(2, "Gold")));
+        repo.expect_save().times(ADMIN_UPDATE_ATTEMPTS).returning(|_, _, _, _| Err(conflict(2, 3)));
+        let err = admin_update(&service(repo), Some("Silver"), None).expect_err("conflict");
+        assert!(matches!(err, DomainError::VersionConflict { expected: 2, current: 3, .. }), "{err:?}");
+    }
+
+    #[test]
+    fn admin_update_that_changes_nothing_writes_nothing() {
+        let stored = with_metadata(group(2, "Gold"), serde_json::json!({"a": 1}));
+        let svc = service(read_only(stored));
+        // Same name, a metadata merge that leaves it as it is, a removal of an absent key.
+        let g = admin_update(&svc, Some("Gold"), Some(serde_json::json!({"a": 1, "zz": ""}))).expect("ok");
+        assert_eq!(g.version(), Version::new(2).unwrap());
+    }
+
+    #[test]
+    fn admin_update_keeps_the_custom_fields_and_compares_no_type() {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(|_, _| Ok(typed_group()));
+        repo.expect_save()
+            .times(1)
+            .withf(|_, g, _, checked| checked.is_none() && g.custom() == typed_group().custom())
+            .returning(|_, g, _, _| Ok(g.clone()));
+        let mut types = MockTypeRepository::new();
+        types.expect_get().never();
+        let svc = service_with_types(repo, types);
+        let g = admin_update(&svc, Some("Platinum"), None).expect("ok");
+        assert_eq!(g.name().as_str(), "Platinum");
+    }
+
+    /// [`a_type`] at `version`, whose `tier` takes only `tiers`.
+    fn a_type_at(version: i64, tiers: &[&str]) -> Type {
+        let mut parts = a_type().into_parts();
+        parts.version = Version::new(version).unwrap();
+        for d in parts.field_definitions.iter_mut().filter(|d| d.name.as_str() == "tier") {
+            let values =
+                tiers.iter().map(|t| crate::custom_type::EnumValue { key: (*t).into(), label: (*t).into() }).collect();
+            d.field_type = crate::custom_type::FieldType::Enum { values };
+        }
+        Type::from_parts(parts)
+    }
+
+    /// A type repository answering `first` to the first read of the type and `then` after.
+    fn types_changing(first: Type, then: Type) -> MockTypeRepository {
+        let mut types = MockTypeRepository::new();
+        let reads = std::sync::atomic::AtomicUsize::new(0);
+        types.expect_get().returning(move |_, _| {
+            let n = reads.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            Ok(if n == 0 { first.clone() } else { then.clone() })
+        });
+        types
+    }
+
+    fn stale_type(expected: i64, current: i64) -> DomainError {
+        DomainError::VersionConflict { id: TypeId(uuid::Uuid::from_u128(TYPE_ID)).to_string(), expected, current }
+    }
+
+    fn checked_at(version: i64) -> CheckedType {
+        CheckedType { id: TypeId(uuid::Uuid::from_u128(TYPE_ID)), version: Version::new(version).unwrap() }
+    }
+
+    #[test]
+    fn a_stale_type_is_read_again_and_the_fields_checked_again() {
+        let set_silver =
+            || vec![GroupAction::SetCustomField { name: "tier".into(), value: Some(serde_json::json!("silver")) }];
+        // The type was saved (version 2, still with silver) between the read and the write.
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(|_, _| Ok(typed_group()));
+        let mut seq = mockall::Sequence::new();
+        repo.expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, _, _, checked| *checked == Some(checked_at(1)))
+            .returning(|_, _, _, _| Err(stale_type(1, 2)));
+        repo.expect_save()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, g, expected, checked| {
+                *checked == Some(checked_at(2)) && *expected == Version::new(1).unwrap() && g.version().get() == 2
+            })
+            .returning(|_, g, _, _| Ok(g.clone()));
+        let types = types_changing(a_type_at(1, &["gold", "silver"]), a_type_at(2, &["gold", "silver"]));
+        let g = update(&service_with_types(repo, types), 1, set_silver()).expect("saved on the second try");
+        assert_eq!(g.custom().map(|c| c.fields.clone()), Some(fields(serde_json::json!({"tier": "silver"}))));
+
+        // The type was saved without silver: checked again, the value is refused, nothing written.
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(|_, _| Ok(typed_group()));
+        repo.expect_save().times(1).returning(|_, _, _, _| Err(stale_type(1, 2)));
+        let types = types_changing(a_type_at(1, &["gold", "silver"]), a_type_at(2, &["gold"]));
+        let err = update(&service_with_types(repo, types), 1, set_silver()).expect_err("refused");
+        assert!(matches!(err, DomainError::InvalidField { .. }), "{err:?}");
+    }
+
+    #[test]
+    fn a_create_against_a_stale_type_is_checked_again() {
+        let mut repo = MockCustomerGroupRepository::new();
+        let mut seq = mockall::Sequence::new();
+        repo.expect_create()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, _, _, checked| *checked == Some(checked_at(1)))
+            .returning(|_, _, _, _| Err(stale_type(1, 2)));
+        repo.expect_create()
+            .times(1)
+            .in_sequence(&mut seq)
+            .withf(|_, _, _, checked| *checked == Some(checked_at(2)))
+            .returning(|_, g, _, _| Ok(g.clone()));
+        let mut types = MockTypeRepository::new();
+        let mut reads = mockall::Sequence::new();
+        types.expect_get_by_key().times(1).in_sequence(&mut reads).returning(|_, _| Ok(a_type_at(1, &["gold"])));
+        types.expect_get_by_key().times(1).in_sequence(&mut reads).returning(|_, _| Ok(a_type_at(2, &["gold"])));
+        let svc = service_with_types(repo, types);
+        let g =
+            block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
+                .expect("created on the second try");
+        assert_eq!(g.custom().map(|c| c.type_id), Some(TypeId(uuid::Uuid::from_u128(TYPE_ID))));
+    }
+
+    #[test]
+    fn a_type_that_keeps_changing_is_a_conflict_after_bounded_tries() {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_create().times(TYPE_ATTEMPTS).returning(|_, _, _, _| Err(stale_type(1, 2)));
+        let svc = service_with_types(repo, types_with(a_type()));
+        let err =
+            block_on(svc.create(&principal(), draft(TypeRef::Key("tk".into()), serde_json::json!({"tier": "gold"}))))
+                .expect_err("conflict");
+        assert!(matches!(err, DomainError::Conflict), "{err:?}");
+    }
+
+    #[test]
+    fn a_group_version_conflict_is_not_retried() {
+        let mut repo = MockCustomerGroupRepository::new();
+        repo.expect_get().returning(|_, _| Ok(typed_group()));
+        repo.expect_save().times(1).returning(|_, _, _, _| Err(conflict(1, 2)));
+        let svc = service_with_types(repo, types_with(a_type()));
+        let set = GroupAction::SetCustomField { name: "points".into(), value: Some(serde_json::json!(3)) };
+        let err = update(&svc, 1, vec![set]).expect_err("conflict");
+        assert!(matches!(err, DomainError::VersionConflict { expected: 1, current: 2, .. }), "{err:?}");
     }
 
     #[test]

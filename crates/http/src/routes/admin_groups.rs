@@ -596,8 +596,8 @@ mod tests {
     #[actix_web::test]
     async fn create_answers_the_group_and_an_empty_member_list_without_loading_it() {
         let mut h = Harness::new();
-        h.groups.expect_create().times(1).returning(|_, g, max| {
-            assert_eq!(max, 1000);
+        h.groups.expect_create().times(1).returning(|_, g, max, checked| {
+            assert_eq!((max, checked), (1000, None));
             Ok(g.clone())
         });
         h.groups.expect_customers_of().never();

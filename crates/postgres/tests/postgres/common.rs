@@ -56,7 +56,7 @@ impl Fx {
 
     /// Creates [`group`]`(name, None)` under a limit of 1000 groups.
     pub async fn new_group(&self, name: &str) -> CustomerGroup {
-        self.groups().create(&self.ctx(), &group(name, None), 1000).await.expect(name)
+        self.groups().create(&self.ctx(), &group(name, None), 1000, None).await.expect(name)
     }
 
     /// Creates [`customer`]`(email)` (no idempotency key); panics unless it is created.

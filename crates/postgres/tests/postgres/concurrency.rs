@@ -90,6 +90,67 @@ async fn twenty_concurrent_adds_of_one_group() {
     assert_eq!(fx.events_of("customer.groups_changed").await, 1);
 }
 
+/// The real clock and UUID v7 ids, for a service over the PostgreSQL repositories.
+struct RealTime;
+
+impl xclade_domain::ports::Clock for RealTime {
+    fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        chrono::Utc::now()
+    }
+}
+
+impl xclade_domain::ports::IdGenerator for RealTime {
+    fn new_id(&self) -> uuid::Uuid {
+        uuid::Uuid::now_v7()
+    }
+    fn new_secret(&self, len: usize) -> String {
+        "s".repeat(len)
+    }
+}
+
+/// Admin-family updates carry no version: the service saves at the version it read and, having
+/// lost to another write, reads again and applies again. Concurrent updates of different fields
+/// all land; none is lost.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_admin_updates_of_one_group_all_apply() {
+    use xclade_domain::auth::{Actor, Principal, Scope};
+    use xclade_domain::metadata::Metadata;
+    let fx = Fx::new().await;
+    let g = fx.groups().create(&fx.ctx(), &group("Admin", None), 1000, None).await.expect("group");
+    let clock = std::sync::Arc::new(RealTime);
+    let service = xclade_domain::services::GroupService::new(
+        std::sync::Arc::new(fx.groups()),
+        std::sync::Arc::new(xclade_postgres::PgTypeRepository::new(fx.pool.clone())),
+        clock.clone(),
+        clock,
+        1000,
+    );
+    let ctx = fx.ctx();
+    let principal = Principal {
+        project_id: fx.project,
+        project_key: ctx.project_key.clone(),
+        actor: Actor::Client("admin".into()),
+        scopes: vec![Scope::manage_project(&ctx.project_key)],
+    };
+    let n = 12;
+    let tasks = (0..n).map(|i| {
+        let (service, principal, id) = (service.clone(), principal.clone(), g.id());
+        // One rename among metadata updates of distinct keys.
+        let name = (i == 0).then(|| GroupName::parse("name", "Renamed").expect("name"));
+        let metadata =
+            Metadata::parse(serde_json::Map::from_iter([(format!("k{i}"), serde_json::json!(i))])).expect("metadata");
+        tokio::spawn(async move { service.admin_update(&principal, id, name, Some(metadata)).await })
+    });
+    for r in join_all(tasks).await {
+        r.expect("task").expect("applied");
+    }
+    let stored = fx.groups().get(fx.project, g.id()).await.expect("group");
+    assert_eq!(stored.name().as_str(), "Renamed");
+    assert_eq!(stored.metadata().as_map().len(), n, "every key: {:?}", stored.metadata());
+    assert_eq!(stored.version().get(), 1 + n as i64 + 1, "one version per effective action");
+    assert_eq!(fx.events_of("customer-group.updated").await, n as i64);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn hundred_concurrent_saves_at_one_version() {
     let fx = Fx::new().await;
@@ -101,7 +162,7 @@ async fn hundred_concurrent_saves_at_one_version() {
         next.version = Version::new(2).unwrap();
         next.last_modified_at = ctx.now;
         let next = xclade_domain::customer_group::CustomerGroup::from_parts(next);
-        async move { repo.save(&ctx, &next, Version::new(1).unwrap()).await }
+        async move { repo.save(&ctx, &next, Version::new(1).unwrap(), None).await }
     })
     .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -127,7 +188,7 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
     .await;
     let results = race(50, |i| {
         let (repo, ctx) = (fx.groups(), fx.ctx());
-        async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000).await }
+        async move { repo.create(&ctx, &group(&format!("new {i}"), None), 1000, None).await }
     })
     .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();
@@ -139,14 +200,14 @@ async fn the_group_limit_is_exact_under_fifty_concurrent_creates() {
     assert_eq!(fx.count("SELECT count(*) AS n FROM customer_groups").await, 1000);
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 1000);
     assert_eq!(fx.events_of("customer-group.created").await, 10);
-    let err = fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect_err("full");
+    let err = fx.groups().create(&fx.ctx(), &group("one more", None), 1000, None).await.expect_err("full");
     assert!(matches!(err, DomainError::LimitExceeded { resource: Resource::CustomerGroup, limit: 1000 }), "{err:?}");
 
     // A delete frees a slot.
     let first = results.iter().find_map(|r| r.as_ref().ok()).expect("one created");
     fx.groups().delete(&fx.ctx(), first.id(), Some(first.version().into())).await.expect("delete");
     assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 999);
-    fx.groups().create(&fx.ctx(), &group("one more", None), 1000).await.expect("room again");
+    fx.groups().create(&fx.ctx(), &group("one more", None), 1000, None).await.expect("room again");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -156,7 +217,7 @@ async fn concurrent_creates_of_one_name_lose_as_duplicates() {
         let (repo, ctx) = (fx.groups(), fx.ctx());
         // Half also race on the key.
         let key = if i % 2 == 0 { Some("same-key") } else { None };
-        async move { repo.create(&ctx, &group("Gold", key), 1000).await }
+        async move { repo.create(&ctx, &group("Gold", key), 1000, None).await }
     })
     .await;
     let ok = results.iter().filter(|r| r.is_ok()).count();

@@ -31,7 +31,10 @@ async fn duplicate_email_is_case_insensitive_and_freed_by_delete() {
     let other = created(repo.create(&fx.ctx(), &customer("other@example.com"), None, None).await.expect("create"));
     let patch =
         CustomerPatch { email: Some(Email::parse("ADA@example.com").expect("email")), ..CustomerPatch::default() };
-    let err = repo.update(&fx.ctx(), other.id(), &patch, Relations::NONE).await.expect_err("duplicate on update");
+    let err = repo
+        .update(&fx.ctx(), other.id(), &patch.change_at(chrono::Utc::now()), Relations::NONE)
+        .await
+        .expect_err("duplicate on update");
     assert!(
         matches!(err, DomainError::Duplicate { field: "email", ref value, .. } if value == "ADA@example.com"),
         "{err:?}"
@@ -230,18 +233,21 @@ async fn update_applies_the_patch_and_writes_only_when_something_changed() {
         ..CustomerPatch::default()
     };
     let ctx = fx.ctx();
-    let updated = repo.update(&ctx, c.id(), &patch, Relations::NONE).await.expect("update");
+    let updated = repo.update(&ctx, c.id(), &patch.change_at(ctx.now), Relations::NONE).await.expect("update");
     assert_eq!(updated.first_name(), Some("Grace"));
     assert_eq!(updated.metadata().as_map()["a"], json!(1));
     assert!(updated.updated_at() > c.updated_at());
     assert_eq!(repo.get(fx.project, c.id(), Relations::NONE).await.expect("get"), updated);
     assert_eq!(fx.events_of("customer.updated").await, 1);
 
-    let same = repo.update(&fx.ctx(), c.id(), &patch, Relations::NONE).await.expect("no-op");
+    let same =
+        repo.update(&fx.ctx(), c.id(), &patch.change_at(chrono::Utc::now()), Relations::NONE).await.expect("no-op");
     assert_eq!(same.updated_at(), updated.updated_at());
     assert_eq!(fx.events_of("customer.updated").await, 1);
-    let err =
-        repo.update(&fx.ctx(), CustomerId(uuid::Uuid::now_v7()), &patch, Relations::NONE).await.expect_err("missing");
+    let err = repo
+        .update(&fx.ctx(), CustomerId(uuid::Uuid::now_v7()), &patch.change_at(chrono::Utc::now()), Relations::NONE)
+        .await
+        .expect_err("missing");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
 }
 
@@ -319,7 +325,7 @@ async fn list_filters_order_and_pages() {
         let c = xclade_domain::customer::Customer::from_parts(c);
         ids.push(created(repo.create(&fx.ctx(), &c, None, None).await.expect("create")).id());
     }
-    let g = fx.groups().create(&fx.ctx(), &group("VIP", None), 1000).await.expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("VIP", None), 1000, None).await.expect("group");
     repo.set_groups(&fx.ctx(), ids[1], &[g.id()], &[], Relations::NONE).await.expect("join");
     repo.delete(&fx.ctx(), ids[3]).await.expect("delete dora");
 

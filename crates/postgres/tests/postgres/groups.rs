@@ -15,7 +15,7 @@ async fn create_get_save_delete() {
     let repo = fx.groups();
     let type_id = fx.create_type().await;
     let draft = with_custom(group("Gold", Some("gold")), type_id, json!({"tier": "a"}));
-    let created = repo.create(&fx.ctx(), &draft, 1000).await.expect("create");
+    let created = repo.create(&fx.ctx(), &draft, 1000, None).await.expect("create");
     assert_eq!(created, draft, "timestamps are stored to the microsecond, as drafted");
     assert_eq!(repo.get(fx.project, created.id()).await.expect("get"), created);
     assert_eq!(repo.get_by_key(fx.project, "gold").await.expect("by key"), created);
@@ -27,18 +27,18 @@ async fn create_get_save_delete() {
     assert!(matches!(repo.get(fx.project, GroupId(uuid::Uuid::now_v7())).await, Err(DomainError::NotFound { .. })));
 
     // Duplicates, on create and on save.
-    let silver = repo.create(&fx.ctx(), &group("Silver", Some("silver")), 1000).await.expect("silver");
-    let err = repo.create(&fx.ctx(), &group("Gold", None), 1000).await.expect_err("name taken");
+    let silver = repo.create(&fx.ctx(), &group("Silver", Some("silver")), 1000, None).await.expect("silver");
+    let err = repo.create(&fx.ctx(), &group("Gold", None), 1000, None).await.expect_err("name taken");
     assert!(
         matches!(err, DomainError::Duplicate { resource: Resource::CustomerGroup, field: "name", ref value } if value == "Gold")
     );
-    let err = repo.create(&fx.ctx(), &group("Other", Some("gold")), 1000).await.expect_err("key taken");
+    let err = repo.create(&fx.ctx(), &group("Other", Some("gold")), 1000, None).await.expect_err("key taken");
     assert!(matches!(err, DomainError::Duplicate { field: "key", ref value, .. } if value == "gold"));
     let mut renamed = silver.clone().into_parts();
     renamed.name = GroupName::parse("name", "Gold").expect("name");
     renamed.version = Version::new(2).unwrap();
     let renamed = xclade_domain::customer_group::CustomerGroup::from_parts(renamed);
-    let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await.expect_err("name taken on save");
+    let err = repo.save(&fx.ctx(), &renamed, Version::new(1).unwrap(), None).await.expect_err("name taken on save");
     assert!(matches!(err, DomainError::Duplicate { field: "name", .. }), "{err:?}");
     assert_eq!(
         fx.count("SELECT customer_group_count::bigint AS n FROM projects").await,
@@ -48,7 +48,7 @@ async fn create_get_save_delete() {
 
     // A type that does not exist.
     let err = repo
-        .create(&fx.ctx(), &with_custom(group("Typed", None), TypeId(uuid::Uuid::now_v7()), json!({})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Typed", None), TypeId(uuid::Uuid::now_v7()), json!({})), 1000, None)
         .await
         .expect_err("no type");
     assert!(matches!(err, DomainError::ReferencedResourceNotFound { resource: Resource::Type, .. }), "{err:?}");
@@ -76,9 +76,9 @@ async fn create_get_save_delete() {
     next.key = Some(GroupKey::parse("argent").expect("key"));
     next.version = Version::new(3).unwrap();
     let next = xclade_domain::customer_group::CustomerGroup::from_parts(next);
-    let saved = repo.save(&fx.ctx(), &next, Version::new(1).unwrap()).await.expect("save");
+    let saved = repo.save(&fx.ctx(), &next, Version::new(1).unwrap(), None).await.expect("save");
     assert_eq!((saved.version().get(), saved.key().map(GroupKey::as_str)), (3, Some("argent")));
-    let err = repo.save(&fx.ctx(), &next, Version::new(1).unwrap()).await.expect_err("stale");
+    let err = repo.save(&fx.ctx(), &next, Version::new(1).unwrap(), None).await.expect_err("stale");
     assert!(
         matches!(&err, DomainError::VersionConflict { id, expected: 1, current: 3 } if *id == silver.id().to_string()),
         "{err:?}"
@@ -86,7 +86,10 @@ async fn create_get_save_delete() {
     let mut ghost = next.clone().into_parts();
     ghost.id = GroupId(uuid::Uuid::now_v7());
     let ghost = xclade_domain::customer_group::CustomerGroup::from_parts(ghost);
-    assert!(matches!(repo.save(&fx.ctx(), &ghost, Version::new(1).unwrap()).await, Err(DomainError::NotFound { .. })));
+    assert!(matches!(
+        repo.save(&fx.ctx(), &ghost, Version::new(1).unwrap(), None).await,
+        Err(DomainError::NotFound { .. })
+    ));
 
     // Versioned delete.
     let err = repo.delete(&fx.ctx(), silver.id(), Some(ExpectedVersion::new(2))).await.expect_err("stale delete");
@@ -114,7 +117,7 @@ async fn admin_list() {
     let repo = fx.groups();
     let mut ids = Vec::new();
     for name in ["Gold", "Golden 50%", "silver", "Bronze"] {
-        ids.push(repo.create(&fx.ctx(), &group(name, None), 1000).await.expect("create").id());
+        ids.push(repo.create(&fx.ctx(), &group(name, None), 1000, None).await.expect("create").id());
     }
     let names = |l: xclade_domain::customer::Listed<xclade_domain::customer_group::CustomerGroup>| {
         (l.count, l.items.into_iter().map(|g| g.name().as_str().to_owned()).collect::<Vec<_>>())
@@ -145,7 +148,7 @@ async fn sort_and_paging_are_stable_with_ties() {
     for i in 0..7 {
         // Keys are unique; the three groups without one tie.
         let key = if i % 3 == 0 { None } else { Some(format!("k{}", 9 - i)) };
-        let g = repo.create(&fx.ctx(), &group(&format!("g{i}"), key.as_deref()), 1000).await.expect("create");
+        let g = repo.create(&fx.ctx(), &group(&format!("g{i}"), key.as_deref()), 1000, None).await.expect("create");
         ids.push(g.id());
     }
     let collect = |sort: Vec<Sort>, page: u32| {
@@ -201,7 +204,7 @@ async fn set_customers_is_all_or_nothing() {
 
     let fx = Fx::new().await;
     let repo = fx.groups();
-    let g = repo.create(&fx.ctx(), &group("Members", None), 1000).await.expect("group");
+    let g = repo.create(&fx.ctx(), &group("Members", None), 1000, None).await.expect("group");
     let CreateOutcome::Created(a) =
         fx.customers().create(&fx.ctx(), &crate::common::customer("a@example.com"), None, None).await.expect("a")
     else {
@@ -238,7 +241,7 @@ async fn set_customers_is_all_or_nothing() {
 async fn a_stored_value_the_rules_refuse_is_an_internal_error() {
     let fx = Fx::new().await;
     let repo = fx.groups();
-    let created = repo.create(&fx.ctx(), &group("Gold", Some("gold")), 1000).await.expect("create");
+    let created = repo.create(&fx.ctx(), &group("Gold", Some("gold")), 1000, None).await.expect("create");
     fx.exec(&format!("UPDATE customer_groups SET key = 'not a key!' WHERE id = '{}'", created.id().0)).await;
     let err = repo.get(fx.project, created.id()).await.expect_err("refused");
     assert!(matches!(err, DomainError::Internal(_)), "{err:?}");
@@ -251,7 +254,7 @@ async fn a_stored_value_the_rules_refuse_is_an_internal_error() {
 async fn stored_metadata_the_rules_refuse_is_an_internal_error() {
     let fx = Fx::new().await;
     let repo = fx.groups();
-    let created = repo.create(&fx.ctx(), &group("Deep", None), 1000).await.expect("create");
+    let created = repo.create(&fx.ctx(), &group("Deep", None), 1000, None).await.expect("create");
     fx.exec(&format!(
         r#"UPDATE customer_groups SET metadata = '{{"a": {{"b": {{"c": {{"d": {{"e": {{}}}}}}}}}}}}' WHERE id = '{}'"#,
         created.id().0

@@ -138,7 +138,7 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
     };
     check(&fx, expect("customer.created")).await;
     let patch = CustomerPatch { last_name: Some(Some("Hopper".into())), ..CustomerPatch::default() };
-    customers.update(&fx.ctx(), c.id(), &patch, Relations::NONE).await.expect("update");
+    customers.update(&fx.ctx(), c.id(), &patch.change_at(chrono::Utc::now()), Relations::NONE).await.expect("update");
     check(&fx, expect("customer.updated")).await;
     let address = AddressId(uuid::Uuid::now_v7());
     customers
@@ -148,7 +148,7 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
     check(&fx, expect("customer.updated")).await;
     customers.delete_address(&fx.ctx(), c.id(), address, Relations::NONE).await.expect("delete address");
     check(&fx, expect("customer.updated")).await;
-    let g = groups.create(&fx.ctx(), &crate::common::group("E", None), 1000).await.expect("group");
+    let g = groups.create(&fx.ctx(), &crate::common::group("E", None), 1000, None).await.expect("group");
     check(&fx, expect("customer-group.created")).await;
     customers.set_groups(&fx.ctx(), c.id(), &[g.id()], &[], Relations::NONE).await.expect("join");
     check(&fx, expect("customer.groups_changed")).await;
@@ -158,7 +158,7 @@ async fn every_write_records_exactly_one_event_of_its_kind() {
     renamed.name = GroupName::parse("name", "F").expect("name");
     renamed.version = g.version().next();
     let renamed = xclade_domain::customer_group::CustomerGroup::from_parts(renamed);
-    let g = groups.save(&fx.ctx(), &renamed, g.version()).await.expect("save");
+    let g = groups.save(&fx.ctx(), &renamed, g.version(), None).await.expect("save");
     check(&fx, expect("customer-group.updated")).await;
     groups.delete(&fx.ctx(), g.id(), Some(g.version().into())).await.expect("delete group");
     check(&fx, expect("customer-group.deleted")).await;

@@ -53,8 +53,8 @@ async fn hot_statements_stay_prepared_on_their_connection() {
     let pool = recording_pool_of(fx.db.url(), &log, 1);
     let customers = PgCustomerRepository::new(pool.clone());
     let groups = PgCustomerGroupRepository::new(pool.clone());
-    let gx = groups.create(&fx.ctx(), &group("X", Some("group-x")), 1000).await.expect("group x");
-    let gy = groups.create(&fx.ctx(), &group("Y", Some("group-y")), 1000).await.expect("group y");
+    let gx = groups.create(&fx.ctx(), &group("X", Some("group-x")), 1000, None).await.expect("group x");
+    let gy = groups.create(&fx.ctx(), &group("Y", Some("group-y")), 1000, None).await.expect("group y");
     let fields = ["id", "key", "name", "version", "createdAt", "lastModifiedAt"];
     let predicate = predicate::parse("version > 0", &fields, true).expect("predicate");
     let query = GroupQuery { predicate: Some(predicate), ..GroupQuery::default() };
@@ -72,7 +72,10 @@ async fn hot_statements_stay_prepared_on_their_connection() {
         customers.set_groups(&fx.ctx(), c.id(), &[gx.id()], &[], Relations::ALL).await.expect("join x");
         customers.set_groups(&fx.ctx(), c.id(), &[gy.id()], &[gx.id()], Relations::ALL).await.expect("x to y");
         let patch = CustomerPatch { first_name: Some(Some(format!("Ada {round}"))), ..CustomerPatch::default() };
-        customers.update(&fx.ctx(), c.id(), &patch, Relations::ALL).await.expect("update");
+        customers
+            .update(&fx.ctx(), c.id(), &patch.change_at(chrono::Utc::now()), Relations::ALL)
+            .await
+            .expect("update");
         customers.list(fx.project, &CustomerFilter::default(), Relations::ALL).await.expect("list");
         groups.query(fx.project, &query).await.expect("query");
         let current = groups.get(fx.project, gx.id()).await.expect("read group");
@@ -80,7 +83,7 @@ async fn hot_statements_stay_prepared_on_their_connection() {
         renamed.name = GroupName::parse("name", &format!("X {round}")).expect("name");
         renamed.version = current.version().next();
         let renamed = CustomerGroup::from_parts(renamed);
-        groups.save(&fx.ctx(), &renamed, current.version()).await.expect("rename");
+        groups.save(&fx.ctx(), &renamed, current.version(), None).await.expect("rename");
         customers.delete(&fx.ctx(), c.id()).await.expect("delete");
         statements.extend(sent(&log));
     }

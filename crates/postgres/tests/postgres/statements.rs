@@ -23,7 +23,7 @@ fn take(log: &Log, table: &str) -> usize {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn relations_cost_one_statement_each_and_only_when_asked_for() {
     let fx = Fx::new().await;
-    let g = fx.groups().create(&fx.ctx(), &group("G", None), 1000).await.expect("group");
+    let g = fx.groups().create(&fx.ctx(), &group("G", None), 1000, None).await.expect("group");
     let mut ids = Vec::new();
     for i in 0..5 {
         let CreateOutcome::Created(c) = fx

@@ -6,7 +6,7 @@
 use std::sync::Arc;
 
 use xclade_domain::customer::{AddressFields, CustomerFilter, CustomerPatch, Relations};
-use xclade_domain::customer_group::{GroupName, GroupPatch, Version};
+use xclade_domain::customer_group::{CheckedType, GroupName, Version};
 use xclade_domain::paging::{GroupFilter, GroupQuery};
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, EventOutbox, IdempotencyClaim};
 use xclade_domain::AddressId;
@@ -77,9 +77,15 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
     let p = fx.project;
 
     // Every operation of the customer and group repositories, errors included.
-    let g = groups.create(&fx.ctx(), &group("G", Some("g-key")), 1000).await.expect("group");
+    let checked = Some(CheckedType { id: ty, version: Version::INITIAL });
+    let g = groups.create(&fx.ctx(), &group("G", Some("g-key")), 1000, None).await.expect("group");
     let g2 = groups
-        .create(&fx.ctx(), &crate::common::with_custom(group("H", None), ty, serde_json::json!({"tier": "a"})), 1000)
+        .create(
+            &fx.ctx(),
+            &crate::common::with_custom(group("H", None), ty, serde_json::json!({"tier": "a"})),
+            1000,
+            checked,
+        )
         .await
         .expect("group");
     let CreateOutcome::Created(c) =
@@ -102,7 +108,10 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
         .await
         .expect("q");
     let patch = CustomerPatch { first_name: Some(Some("J".into())), ..CustomerPatch::default() };
-    let _ = customers.update(&fx.ctx(), c.id(), &patch, Relations::ALL).await.expect("update");
+    let _ = customers
+        .update(&fx.ctx(), c.id(), &patch.change_at(chrono::Utc::now()), Relations::ALL)
+        .await
+        .expect("update");
     let _ = customers.set_groups(&fx.ctx(), c.id(), &[g.id(), g2.id()], &[], Relations::ALL).await.expect("join");
     let _ = customers.set_groups(&fx.ctx(), c.id(), &[], &[g2.id()], Relations::ALL).await.expect("leave");
     let a = AddressId(uuid::Uuid::now_v7());
@@ -122,16 +131,20 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
     renamed.name = GroupName::parse("name", "G2").expect("name");
     let renamed = xclade_domain::customer_group::CustomerGroup::from_parts(renamed);
     let current = groups.get(p, g.id()).await.expect("current");
-    let saved = groups.save(&fx.ctx(), &renamed, current.version()).await.expect("save");
-    let _ = groups.save(&fx.ctx(), &renamed, Version::new(1).unwrap()).await; // conflict
-    let gp = GroupPatch { name: Some(GroupName::parse("name", "G3").expect("name")), metadata: None };
-    let _ = groups.patch(&fx.ctx(), g.id(), &gp).await.expect("patch");
+    let saved = groups.save(&fx.ctx(), &renamed, current.version(), None).await.expect("save");
+    let _ = groups.save(&fx.ctx(), &renamed, Version::new(1).unwrap(), None).await; // conflict
+    let typed = groups.get(p, g2.id()).await.expect("typed");
+    let mut renamed = typed.clone().into_parts();
+    renamed.name = GroupName::parse("name", "H2").expect("name");
+    renamed.version = typed.version().next();
+    let renamed = xclade_domain::customer_group::CustomerGroup::from_parts(renamed);
+    let _ = groups.save(&fx.ctx(), &renamed, typed.version(), checked).await.expect("typed save");
     let _ = groups.set_customers(&fx.ctx(), g2.id(), &[c.id()], &[]).await.expect("members");
     let _ = groups.customers_of(p, g2.id(), 10).await.expect("members of");
     let _ = groups.customers_of_groups(p, &[g2.id()], 10).await.expect("members of a page");
     let _ = groups.delete(&fx.ctx(), g2.id(), None).await.expect("delete group");
     let _ = saved;
-    let _ = groups.create(&fx.ctx(), &group("Over", None), 1).await; // the limit
+    let _ = groups.create(&fx.ctx(), &group("Over", None), 1, None).await; // the limit
     customers.delete(&fx.ctx(), c.id()).await.expect("delete customer");
     let pending = outbox.pending(100).await.expect("pending");
     let ids: Vec<_> = pending.iter().map(|e| (e.project_id, e.id)).collect();

@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xclade_domain::custom_type::{
     FieldDefinition, FieldName, FieldType, InputHint, LocalizedString, Type, TypeAction, TypeKey,
 };
-use xclade_domain::customer_group::{ExpectedVersion, GroupName, GroupPatch, Version};
+use xclade_domain::customer_group::{CheckedType, CustomerGroup, ExpectedVersion, GroupName, Version};
 use xclade_domain::paging::GroupQuery;
 use xclade_domain::ports::{CustomerGroupRepository, TypeRepository};
 use xclade_domain::{DomainError, Resource, TypeId};
@@ -39,6 +39,18 @@ fn a_type(key: &str, defs: Vec<FieldDefinition>) -> Type {
         last_modified_at: t,
         last_modified_by: None,
     })
+}
+
+/// The fields of a group were validated against `t` as it is.
+fn checked(t: &Type) -> Option<CheckedType> {
+    Some(CheckedType { id: t.id(), version: t.version() })
+}
+
+/// Whether `err` is the stale-type refusal of a group write validated against version `expected`
+/// of `t`, which is now at `current`.
+fn is_stale(err: &DomainError, t: &Type, expected: i64, current: i64) -> bool {
+    matches!(err, DomainError::VersionConflict { id, expected: e, current: c }
+        if *id == t.id().to_string() && (*e, *c) == (expected, current))
 }
 
 fn next(t: &Type, actions: &[TypeAction]) -> Type {
@@ -92,11 +104,20 @@ async fn groups_hold_their_types() {
         a_type("group-fields", vec![def("points", FieldType::Number, false), def("note", FieldType::String, false)]);
     repo.create(&fx.ctx(), &t).await.expect("type");
 
-    // Groups are checked against the type as stored.
-    let bad = with_custom(group("Bad", None), t.id(), json!({"points": "x"}));
-    assert!(matches!(groups.create(&fx.ctx(), &bad, 1000).await, Err(DomainError::InvalidField { .. })));
+    // The adapter validates nothing: it compares the type's version with the one the fields
+    // were validated against, and refuses another one (or a type that is gone).
+    let claimed = Some(CheckedType { id: t.id(), version: Version::new(2).unwrap() });
+    let stale = with_custom(group("Stale", None), t.id(), json!({"points": 1}));
+    let err = groups.create(&fx.ctx(), &stale, 1000, claimed).await.expect_err("stale");
+    assert!(is_stale(&err, &t, 2, 1), "{err:?}");
+    let ghost = Some(CheckedType { id: TypeId(Uuid::now_v7()), version: Version::INITIAL });
+    let err = groups.create(&fx.ctx(), &stale, 1000, ghost).await.expect_err("no type");
+    assert!(matches!(err, DomainError::ReferencedResourceNotFound { resource: Resource::Type, .. }), "{err:?}");
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_groups").await, 0, "nothing written");
+    assert_eq!(fx.count("SELECT customer_group_count::bigint AS n FROM projects").await, 0);
+    assert_eq!(fx.events_of("customer-group.created").await, 0);
     let gold = groups
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000, checked(&t))
         .await
         .expect("gold");
 
@@ -124,36 +145,77 @@ async fn groups_hold_their_types() {
     let saved = repo.save(&fx.ctx(), &unused, Version::new(1).unwrap()).await.expect("unused definition");
     assert_eq!(saved.field_names(), vec!["points"]);
 
-    // And a group cannot use what the type no longer defines.
+    // A group write validated against the type before that save is stale; against the saved
+    // type, it is written.
     let mut g = gold.clone().into_parts();
-    g.custom.as_mut().map(|c| c.fields.insert("note".into(), json!("x")));
+    g.custom.as_mut().map(|c| c.fields.insert("points".into(), json!(2)));
     g.version = Version::new(2).unwrap();
-    let g = xclade_domain::customer_group::CustomerGroup::from_parts(g);
-    assert!(matches!(
-        groups.save(&fx.ctx(), &g, Version::new(1).unwrap()).await,
-        Err(DomainError::InvalidField { .. })
-    ));
+    let g = CustomerGroup::from_parts(g);
+    let err = groups.save(&fx.ctx(), &g, Version::new(1).unwrap(), checked(&t)).await.expect_err("stale");
+    assert!(is_stale(&err, &t, 1, 2), "{err:?}");
+    assert_eq!(groups.get(fx.project, gold.id()).await.expect("unchanged"), gold);
+    let written = groups.save(&fx.ctx(), &g, Version::new(1).unwrap(), checked(&saved)).await.expect("current type");
+    assert_eq!(written.custom().map(|c| c.fields["points"].clone()), Some(json!(2)));
 }
 
-/// An admin patch (name, metadata) of a group with custom fields leaves the fields as they are:
-/// it does not read the type again.
+/// A save that leaves the custom fields as they were (an admin-family rename) compares no type:
+/// it is one statement, even after the type was saved since the group was written.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn patches_keep_the_custom_fields() {
+async fn saves_that_keep_the_custom_fields_compare_no_type() {
     let fx = Fx::new().await;
     let repo = PgTypeRepository::new(fx.pool.clone());
-    let t = a_type("group-fields", vec![def("points", FieldType::Number, false)]);
+    let t =
+        a_type("group-fields", vec![def("points", FieldType::Number, false), def("note", FieldType::String, false)]);
     repo.create(&fx.ctx(), &t).await.expect("type");
     let groups = fx.groups();
     let gold = groups
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"points": 1})), 1000, checked(&t))
         .await
         .expect("gold");
-    let patch = GroupPatch { name: Some(GroupName::parse("name", "Platinum").expect("name")), metadata: None };
-    let patched = groups.patch(&fx.ctx(), gold.id(), &patch).await.expect("patch");
+    let unused = next(&t, &[TypeAction::RemoveFieldDefinition("note".into())]);
+    repo.save(&fx.ctx(), &unused, Version::new(1).unwrap()).await.expect("type saved");
+    let mut renamed = gold.clone().into_parts();
+    renamed.name = GroupName::parse("name", "Platinum").expect("name");
+    renamed.version = gold.version().next();
+    let renamed = CustomerGroup::from_parts(renamed);
+    let patched = groups.save(&fx.ctx(), &renamed, gold.version(), None).await.expect("save");
     assert_eq!((patched.name().as_str(), patched.version().get()), ("Platinum", 2));
     assert_eq!(patched.custom(), gold.custom());
     assert_eq!(groups.get(fx.project, gold.id()).await.expect("stored"), patched);
     assert_eq!(fx.events_of("customer-group.updated").await, 1);
+}
+
+/// A group write validated against a type waits for a save of that type in flight, and is then
+/// refused as stale: the service validates again against the type as saved.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn group_writes_wait_for_type_saves_in_flight_and_are_then_stale() {
+    let fx = Fx::new().await;
+    let repo = PgTypeRepository::new(fx.pool.clone());
+    let t = a_type("group-fields", vec![def("points", FieldType::Number, false)]);
+    repo.create(&fx.ctx(), &t).await.expect("type");
+
+    // A type save in flight: its row is locked until it commits.
+    let mut saver = fx.conn().await;
+    saver
+        .batch_execute(&format!(
+            "BEGIN; UPDATE types SET version = 2 WHERE project_id = '{p}' AND id = '{t}';",
+            p = fx.project.0,
+            t = t.id().0
+        ))
+        .await
+        .expect("type save");
+
+    let groups = fx.groups();
+    let ctx = fx.ctx();
+    let gold = with_custom(group("Gold", None), t.id(), json!({"points": 1}));
+    let validated = checked(&t);
+    let write = tokio::spawn(async move { groups.create(&ctx, &gold, 1000, validated).await });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    assert!(!write.is_finished(), "the group write waits for the type save");
+    saver.batch_execute("COMMIT").await.expect("commit");
+    let err = write.await.expect("task").expect_err("stale");
+    assert!(is_stale(&err, &t, 1, 2), "{err:?}");
+    assert_eq!(fx.count("SELECT count(*) AS n FROM customer_groups").await, 0);
 }
 
 /// A group write holding the type `FOR SHARE` makes a concurrent type save wait, and the save
@@ -166,7 +228,7 @@ async fn type_saves_wait_for_group_writes_in_flight() {
     repo.create(&fx.ctx(), &t).await.expect("type");
     let g = fx
         .groups()
-        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"keep": 1})), 1000)
+        .create(&fx.ctx(), &with_custom(group("Gold", None), t.id(), json!({"keep": 1})), 1000, checked(&t))
         .await
         .expect("group");
 

@@ -43,7 +43,7 @@ async fn predicates_return_exactly_the_rows_they_describe() {
         if let Some(fields) = custom {
             g = with_custom(g, t, fields);
         }
-        made.insert(name, repo.create(&fx.ctx(), &g, 1000).await.expect("create"));
+        made.insert(name, repo.create(&fx.ctx(), &g, 1000, None).await.expect("create"));
     }
     let between = Utc::now().trunc_subsecs(6);
     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
@@ -53,7 +53,7 @@ async fn predicates_return_exactly_the_rows_they_describe() {
     p.key = Some(GroupKey::parse("platinum").expect("key"));
     p.last_modified_at = Utc::now().trunc_subsecs(6);
     let p = xclade_domain::customer_group::CustomerGroup::from_parts(p);
-    made.insert("Platinum", repo.save(&fx.ctx(), &p, Version::new(1).unwrap()).await.expect("save"));
+    made.insert("Platinum", repo.save(&fx.ctx(), &p, Version::new(1).unwrap(), None).await.expect("save"));
     let id = |name: &str| made[name].id().to_string();
     let every = ["Bronze", "Gold", "Platinum", "Silver", "x"];
     let all_but = |names: &[&str]| every.iter().filter(|n| !names.contains(n)).copied().collect::<Vec<_>>();

@@ -659,18 +659,19 @@ async fn delete_answers_the_deleted_object() {
 #[actix_web::test]
 async fn update_passes_the_patch_and_shapes_the_answer() {
     let mut h = Harness::new();
-    h.customers
-        .expect_update()
-        .times(1)
-        .withf(|_, _, patch, relations| {
-            patch.first_name == Some(None) && patch.email.is_none() && *relations == Relations::NONE
-        })
-        .returning(|_, id, _, _| {
+    h.customers.expect_update().times(1).withf(|_, _, _, relations| *relations == Relations::NONE).returning(
+        |_, id, change, _| {
+            // The change the service decided, run as an adapter runs it on the locked customer.
             let mut c = customer("a@b.co").into_parts();
             c.id = id;
-            c.first_name = None;
-            Ok(Customer::from_parts(c))
-        });
+            c.first_name = Some("Ada".into());
+            let mut c = Customer::from_parts(c);
+            let before = c.clone();
+            assert!(change(&mut c)?, "the first name is cleared");
+            assert_eq!((c.first_name(), c.email_str()), (None, before.email_str()), "and nothing else");
+            Ok(c)
+        },
+    );
     let app = h.app().await;
     let id = uuid::Uuid::now_v7();
     let uri = format!("/admin/customers/{id}?fields=first_name");

@@ -204,8 +204,10 @@ async fn token_then_scope_then_body() {
 async fn create() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_create()
-        .withf(|_, g, max| g.name().as_str() == "Gold" && g.key().is_none() && *max == 1000)
-        .returning(|_, g, _| Ok(g.clone()));
+        .withf(|_, g, max, checked| {
+            g.name().as_str() == "Gold" && g.key().is_none() && *max == 1000 && checked.is_none()
+        })
+        .returning(|_, g, _, _| Ok(g.clone()));
     let (status, body) =
         call(repo, Method::POST, "/demo/customer-groups", Some("manage"), Some(json!({"groupName": "Gold"}))).await;
     assert_eq!(status, StatusCode::CREATED);
@@ -243,12 +245,13 @@ async fn update() {
     let mut repo = MockCustomerGroupRepository::new();
     repo.expect_get().returning(|_, _| Ok(group(1)));
     repo.expect_save()
-        .withf(|_, g, expected| {
+        .withf(|_, g, expected, checked| {
             g.name().as_str() == "Silver"
                 && g.version() == Version::new(2).unwrap()
                 && *expected == Version::new(1).unwrap()
+                && checked.is_none()
         })
-        .returning(|_, g, _| Ok(g.clone()));
+        .returning(|_, g, _, _| Ok(g.clone()));
     let body = json!({"version": 1, "actions": [{"action": "changeName", "name": "Silver"}]});
     let (status, body) =
         call(repo, Method::POST, &format!("/demo/customer-groups/{GID}"), Some("manage"), Some(body)).await;
