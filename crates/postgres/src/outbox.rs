@@ -112,9 +112,14 @@ pub const CLAIM_PARTS_SQL: &str = "SELECT p FROM (SELECT p FROM generate_series(
 pub const CLAIM_EVENTS_SQL: &str = "SELECT project_id, id, project_key, kind, resource_id, actor, payload, \
     created_at, published_at FROM events WHERE part = ANY($1) AND published_at IS NULL ORDER BY seq LIMIT $2";
 /// Marks published events by their keys, whatever projects they belong to (one statement for a
-/// batch).
-pub const MARK_SQL: &str = "UPDATE events SET published_at = $1 WHERE (project_id, id) IN \
-    (SELECT * FROM unnest($2::uuid[], $3::uuid[])) AND published_at IS NULL";
+/// batch). Each key is looked up on its own in the primary key (a scalar subquery per key, which
+/// the planner cannot turn into a join) and the rows found are updated by their `ctid`: a plain
+/// `(project_id, id) IN (…)` lets the planner hash-join the keys against every pending event,
+/// whose cost grows with the backlog (docs/benchmarks.md, change 18). A row another relay marked
+/// meanwhile has moved (new `ctid`) and is left alone.
+pub const MARK_SQL: &str = "UPDATE events SET published_at = $1 WHERE ctid = ANY(ARRAY(\
+    SELECT (SELECT e.ctid FROM events e WHERE e.project_id = k.p AND e.id = k.i) \
+    FROM unnest($2::uuid[], $3::uuid[]) AS k(p, i))) AND published_at IS NULL";
 /// The backlog.
 pub const STATS_SQL: &str =
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM events WHERE published_at IS NULL";
