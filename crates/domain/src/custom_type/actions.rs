@@ -7,6 +7,7 @@ use super::{
 use crate::auth::Actor;
 use crate::customer_group::Version;
 use crate::error::{DomainError, Refusal};
+use crate::versioned::replace;
 use chrono::{DateTime, Utc};
 
 /// One update action of a type.
@@ -156,13 +157,4 @@ fn add_enum_key<'a>(field: &str, mut existing: impl Iterator<Item = &'a str>, ke
         }));
     }
     Ok(())
-}
-
-fn replace<T: PartialEq>(slot: &mut T, value: T) -> bool {
-    if *slot == value {
-        false
-    } else {
-        *slot = value;
-        true
-    }
 }

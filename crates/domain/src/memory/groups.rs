@@ -9,21 +9,11 @@ use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{CustomerId, GroupId, ProjectId, TypeId};
 use crate::paging::{GroupFilter, GroupQuery, QueryPage};
 use crate::ports::CustomerGroupRepository;
+use crate::versioned::check_version;
 use crate::Resource;
 use async_trait::async_trait;
 
 /// `VersionConflict` unless `current` is `expected`.
-pub(super) fn check_version(id: impl ToString, current: Version, expected: ExpectedVersion) -> DomainResult<()> {
-    if !expected.matches(current) {
-        return Err(DomainError::VersionConflict {
-            id: id.to_string(),
-            expected: expected.get(),
-            current: current.get(),
-        });
-    }
-    Ok(())
-}
-
 impl State {
     fn group(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
         self.groups.get(&(project, id)).cloned().ok_or_else(|| DomainError::not_found(Resource::CustomerGroup, id))
@@ -45,7 +35,7 @@ impl State {
         // The service validated the fields against the type it read, at `checked.version`; under
         // the store's lock, that is the type as it is now unless a type save came in between.
         if let Some(checked) = checked {
-            check_version(checked.id, type_of(checked.id)?.version(), checked.version.into())?;
+            check_version(type_of(checked.id)?, checked.version.into())?;
         }
         Ok(())
     }
@@ -140,7 +130,7 @@ impl CustomerGroupRepository for MemoryStore {
     ) -> DomainResult<CustomerGroup> {
         self.write(|s| {
             let current = s.group(ctx.project_id, group.id())?;
-            check_version(group.id(), current.version(), expected.into())?;
+            check_version(&current, expected.into())?;
             s.check_group(ctx.project_id, group, checked)?;
             s.groups.insert((ctx.project_id, group.id()), group.clone());
             s.record(Event::group(ctx, EventKind::GroupUpdated, group));
@@ -158,7 +148,7 @@ impl CustomerGroupRepository for MemoryStore {
             let project = ctx.project_id;
             let current = s.group(project, id)?;
             if let Some(expected) = expected {
-                check_version(id, current.version(), expected)?;
+                check_version(&current, expected)?;
             }
             s.groups.remove(&(project, id));
             s.memberships.retain(|(p, _, g)| !(*p == project && *g == id));

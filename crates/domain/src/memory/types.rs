@@ -1,6 +1,5 @@
 //! [`TypeRepository`] over the in-memory state.
 
-use super::groups::check_version;
 use super::query::{by_key, query_page};
 use super::{MemoryStore, State};
 use crate::custom_type::{Type, TypeQuery};
@@ -10,6 +9,7 @@ use crate::event::{Event, EventKind, WriteContext};
 use crate::ids::{ProjectId, TypeId};
 use crate::paging::QueryPage;
 use crate::ports::TypeRepository;
+use crate::versioned::check_version;
 use crate::Resource;
 use async_trait::async_trait;
 
@@ -73,7 +73,7 @@ impl TypeRepository for MemoryStore {
     async fn save(&self, ctx: &WriteContext, t: &Type, expected: Version) -> DomainResult<Type> {
         self.write(|s| {
             let current = s.custom_type(ctx.project_id, t.id())?;
-            check_version(t.id(), current.version(), expected.into())?;
+            check_version(&current, expected.into())?;
             s.check_type_key_free(ctx.project_id, t)?;
             let names = t.field_names();
             let required = t.required_fields();
@@ -93,7 +93,7 @@ impl TypeRepository for MemoryStore {
     async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: ExpectedVersion) -> DomainResult<Type> {
         self.write(|s| {
             let current = s.custom_type(ctx.project_id, id)?;
-            check_version(id, current.version(), expected)?;
+            check_version(&current, expected)?;
             if s.groups_using(ctx.project_id, id).next().is_some() {
                 return Err(in_use());
             }
