@@ -8,6 +8,7 @@
 use futures::executor::block_on;
 use xclade_domain::customer::{CustomerDraft, Relations};
 use xclade_domain::customer_group::{GroupAction, GroupDraft, GroupKey, GroupName};
+use xclade_domain::event::{EventData, EventResource};
 use xclade_domain::memory::MemoryStore;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::paging::{GroupQuery, Sort, SortField};
@@ -90,5 +91,12 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // Every change was recorded as an event, ready for a relay.
     let kinds: Vec<&str> = store.events().iter().map(|e| e.kind.as_str()).collect();
     println!("{} events: {}", kinds.len(), kinds.join(", "));
+    // Events are values: a service reacts to them without parsing JSON (an `EventEncoder` writes
+    // JSON only where events leave the process).
+    for event in store.events() {
+        if let Some(EventData { resource: EventResource::Customer(c), memberships: Some(m), .. }) = event.data() {
+            println!("{} joined {} and left {} tiers", c.email_str(), m.added.len(), m.removed.len());
+        }
+    }
     Ok(())
 }

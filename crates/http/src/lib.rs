@@ -11,6 +11,7 @@ pub mod app;
 pub mod auth;
 pub mod body;
 pub mod error;
+pub mod events;
 pub mod fields;
 pub mod metrics;
 pub mod middleware;

@@ -14,11 +14,12 @@ use std::collections::HashSet;
 use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::sync::Arc;
 use uuid::Uuid;
 use xclade_domain::customer::{Customer, Listed};
 use xclade_domain::customer_group::{CheckedType, CustomerGroup, ExpectedVersion, Version};
 use xclade_domain::error::DomainResult;
-use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::event::{Event, EventEncoder, EventKind, WriteContext};
 use xclade_domain::paging::{GroupFilter, GroupQuery, QueryPage};
 use xclade_domain::ports::CustomerGroupRepository;
 use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
@@ -30,7 +31,7 @@ use crate::group_query::{
     counting, mentions_custom, page, query_order, sort_column, total_if, Compiler, CustomTyping, GROUPS,
 };
 use crate::models::{actor_json, micros, CustomerRow, GroupRow};
-use crate::outbox::record;
+use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
 use crate::sql::{contains_pattern, Bind, Sql};
@@ -41,11 +42,17 @@ use crate::types::{custom_typing, lock_checked_type};
 #[derive(Clone)]
 pub struct PgCustomerGroupRepository {
     pool: PgPool,
+    events: Arc<dyn EventEncoder>,
 }
 
 impl PgCustomerGroupRepository {
-    pub fn new(pool: PgPool) -> Self {
-        PgCustomerGroupRepository { pool }
+    /// Groups in `pool`; `events` encodes the events the writes record.
+    pub fn new(pool: PgPool, events: Arc<dyn EventEncoder>) -> Self {
+        PgCustomerGroupRepository { pool, events }
+    }
+
+    fn write<'a>(&'a self, ctx: &'a WriteContext) -> Write<'a> {
+        Write::new(ctx, self.events.as_ref())
     }
 }
 
@@ -114,7 +121,7 @@ async fn conflict_or_missing(
 
 async fn create(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     group: &CustomerGroup,
     max_groups: u32,
     checked: Option<CheckedType>,
@@ -146,13 +153,13 @@ async fn create(
     .get_result(conn)
     .await;
     let created = group_constraints(inserted, group)?.into_domain()?;
-    record(conn, &group_event(ctx, EventKind::GroupCreated, &created)).await?;
+    record(conn, ctx, &group_event(ctx, EventKind::GroupCreated, &created)).await?;
     Ok(created)
 }
 
 async fn save(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     group: &CustomerGroup,
     expected: Version,
     checked: CheckedType,
@@ -185,7 +192,7 @@ async fn save(
         return Err(conflict_or_missing(conn, ctx.project_id, group.id(), expected.into()).await);
     };
     let saved = row.into_domain()?;
-    record(conn, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
+    record(conn, ctx, &group_event(ctx, EventKind::GroupUpdated, &saved)).await?;
     Ok(saved)
 }
 
@@ -203,7 +210,7 @@ const SAVE_WITH_EVENT: &str = "WITH saved AS (\
 
 async fn save_in_one_statement(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     group: &CustomerGroup,
     expected: Version,
 ) -> TxResult<CustomerGroup> {
@@ -214,8 +221,7 @@ async fn save_in_one_statement(
     let stored = CustomerGroup::from_parts(parts);
     let r = GroupRow::from_domain(ctx.project_id, &stored);
     // The event carries the group as it is stored (what a read of the row gives).
-    let event =
-        crate::models::EventRow::from_domain(&group_event(ctx, EventKind::GroupUpdated, &r.clone().into_domain()?));
+    let event = ctx.row(&group_event(ctx, EventKind::GroupUpdated, &r.clone().into_domain()?));
     let updated: Result<Vec<GroupRow>, _> = crate::sql::cached(
         diesel::sql_query(SAVE_WITH_EVENT)
             .bind::<SqlUuid, _>(r.project_id)
@@ -246,7 +252,7 @@ async fn save_in_one_statement(
 
 async fn delete(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     id: GroupId,
     expected: Option<ExpectedVersion>,
 ) -> TxResult<CustomerGroup> {
@@ -276,13 +282,13 @@ async fn delete(
         });
     };
     let group = row.into_domain()?;
-    record(conn, &group_event(ctx, EventKind::GroupDeleted, &group)).await?;
+    record(conn, ctx, &group_event(ctx, EventKind::GroupDeleted, &group)).await?;
     Ok(group)
 }
 
 async fn set_customers(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     id: GroupId,
     add: &[CustomerId],
     remove: &[CustomerId],
@@ -349,7 +355,7 @@ async fn set_customers(
     .get_result(conn)
     .await?;
     let group = row.into_domain()?;
-    record(conn, &group_event(ctx, EventKind::GroupUpdated, &group)).await?;
+    record(conn, ctx, &group_event(ctx, EventKind::GroupUpdated, &group)).await?;
     Ok(group)
 }
 
@@ -477,7 +483,7 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         max_groups: u32,
         checked: Option<CheckedType>,
     ) -> DomainResult<CustomerGroup> {
-        let args = (ctx, group, max_groups, checked);
+        let args = (self.write(ctx), group, max_groups, checked);
         transaction(&self.pool, &args, |conn, (ctx, group, max, checked)| {
             Box::pin(create(conn, ctx, group, *max, *checked))
         })
@@ -508,13 +514,13 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         checked: Option<CheckedType>,
     ) -> DomainResult<CustomerGroup> {
         let Some(checked) = checked else {
-            let args = (ctx, group, expected);
+            let args = (self.write(ctx), group, expected);
             return single_statement(&self.pool, &args, |conn, (ctx, group, expected)| {
                 Box::pin(save_in_one_statement(conn, ctx, group, *expected))
             })
             .await;
         };
-        let args = (ctx, group, expected, checked);
+        let args = (self.write(ctx), group, expected, checked);
         transaction(&self.pool, &args, |conn, (ctx, group, expected, checked)| {
             Box::pin(save(conn, ctx, group, *expected, *checked))
         })
@@ -527,7 +533,7 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         id: GroupId,
         expected: Option<ExpectedVersion>,
     ) -> DomainResult<CustomerGroup> {
-        let args = (ctx, id, expected);
+        let args = (self.write(ctx), id, expected);
         transaction(&self.pool, &args, |conn, (ctx, id, expected)| Box::pin(delete(conn, ctx, *id, *expected))).await
     }
 
@@ -538,7 +544,7 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
         add: &[CustomerId],
         remove: &[CustomerId],
     ) -> DomainResult<CustomerGroup> {
-        let args = (ctx, id, add, remove);
+        let args = (self.write(ctx), id, add, remove);
         transaction(&self.pool, &args, |conn, (ctx, id, add, remove)| {
             Box::pin(set_customers(conn, ctx, *id, add, remove))
         })

@@ -12,16 +12,17 @@ use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use uuid::Uuid;
 use xclade_domain::customer::{Address, AddressFields, Customer, CustomerFilter, Listed, Relations};
 use xclade_domain::error::DomainResult;
-use xclade_domain::event::{Event, WriteContext};
+use xclade_domain::event::{Event, EventEncoder, WriteContext};
 use xclade_domain::ports::{CreateOutcome, CustomerChange, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, Resource};
 
 use crate::error::{OnConstraint, TxError, TxResult};
-use crate::models::{micros, CustomerRow, CustomerSnapshot, EventRow};
-use crate::outbox::record;
+use crate::models::{micros, CustomerRow, CustomerSnapshot};
+use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::{customers as c, idempotency_keys as k};
 use crate::tx::{read, single_statement, transaction};
@@ -31,11 +32,17 @@ use queries::{find_customer, load_relations};
 #[derive(Clone)]
 pub struct PgCustomerRepository {
     pool: PgPool,
+    events: Arc<dyn EventEncoder>,
 }
 
 impl PgCustomerRepository {
-    pub fn new(pool: PgPool) -> Self {
-        PgCustomerRepository { pool }
+    /// Customers in `pool`; `events` encodes the events the writes record.
+    pub fn new(pool: PgPool, events: Arc<dyn EventEncoder>) -> Self {
+        PgCustomerRepository { pool, events }
+    }
+
+    fn write<'a>(&'a self, ctx: &'a WriteContext) -> Write<'a> {
+        Write::new(ctx, self.events.as_ref())
     }
 }
 
@@ -118,7 +125,7 @@ const CREATE_WITH_EVENT: &str = "WITH customer AS (\
 
 async fn create_in_one_statement(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     customer: &Customer,
     additional_data: Option<&Map<String, Value>>,
 ) -> TxResult<CreateOutcome> {
@@ -126,7 +133,7 @@ async fn create_in_one_statement(
     let customer = truncated(customer);
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
     let event = Event::customer_created(ctx, &customer, additional_data);
-    let e = EventRow::from_domain(&event);
+    let e = ctx.row(&event);
     crate::sql::cached(
         diesel::sql_query(CREATE_WITH_EVENT)
             .bind::<SqlUuid, _>(r.project_id)
@@ -169,7 +176,7 @@ fn truncated(customer: &Customer) -> Customer {
 
 async fn create(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     customer: &Customer,
     additional_data: Option<&Map<String, Value>>,
     idempotency: Option<&IdempotencyClaim>,
@@ -184,13 +191,13 @@ async fn create(
         .execute(conn)
         .await
         .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
-    record(conn, &Event::customer_created(ctx, &customer, additional_data)).await?;
+    record(conn, ctx, &Event::customer_created(ctx, &customer, additional_data)).await?;
     Ok(CreateOutcome::Created(customer))
 }
 
 async fn update(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     id: CustomerId,
     change: &CustomerChange,
     relations: Relations,
@@ -221,12 +228,12 @@ async fn update(
     let loaded = if changed { Relations::ALL } else { relations };
     let customer = queries::with_relations(conn, ctx.project_id, customer, loaded).await?;
     if changed {
-        record(conn, &Event::customer_updated(ctx, &customer)).await?;
+        record(conn, ctx, &Event::customer_updated(ctx, &customer)).await?;
     }
     Ok(queries::keep_only(customer, relations))
 }
 
-async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId) -> TxResult<()> {
+async fn delete(conn: &mut AsyncPgConnection, ctx: &Write<'_>, id: CustomerId) -> TxResult<()> {
     let now = micros(ctx.now);
     let row: Option<CustomerRow> = crate::sql::cached(
         diesel::update(
@@ -244,7 +251,7 @@ async fn delete(conn: &mut AsyncPgConnection, ctx: &WriteContext, id: CustomerId
     load_relations(conn, ctx.project_id, &mut list, Relations { groups: true, addresses: true }).await?;
     let [last] = list;
     memberships::leave_all_groups(conn, ctx, id).await?;
-    record(conn, &Event::customer_deleted(ctx, &last)).await?;
+    record(conn, ctx, &Event::customer_deleted(ctx, &last)).await?;
     Ok(())
 }
 
@@ -258,13 +265,13 @@ impl CustomerRepository for PgCustomerRepository {
         idempotency: Option<&'a IdempotencyClaim>,
     ) -> DomainResult<CreateOutcome> {
         if idempotency.is_none() {
-            let args = (ctx, customer, additional_data);
+            let args = (self.write(ctx), customer, additional_data);
             return single_statement(&self.pool, &args, |conn, (ctx, customer, data)| {
                 Box::pin(create_in_one_statement(conn, ctx, customer, *data))
             })
             .await;
         }
-        let args = (ctx, customer, additional_data, idempotency);
+        let args = (self.write(ctx), customer, additional_data, idempotency);
         transaction(&self.pool, &args, |conn, (ctx, customer, data, idem)| {
             Box::pin(create(conn, ctx, customer, *data, *idem))
         })
@@ -299,7 +306,7 @@ impl CustomerRepository for PgCustomerRepository {
         change: &'a CustomerChange,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let args = (ctx, id, change, relations);
+        let args = (self.write(ctx), id, change, relations);
         transaction(&self.pool, &args, |conn, (ctx, id, change, relations)| {
             Box::pin(update(conn, ctx, *id, *change, *relations))
         })
@@ -307,7 +314,7 @@ impl CustomerRepository for PgCustomerRepository {
     }
 
     async fn delete(&self, ctx: &WriteContext, id: CustomerId) -> DomainResult<()> {
-        let args = (ctx, id);
+        let args = (self.write(ctx), id);
         transaction(&self.pool, &args, |conn, (ctx, id)| Box::pin(delete(conn, ctx, *id))).await
     }
 
@@ -319,7 +326,7 @@ impl CustomerRepository for PgCustomerRepository {
         remove: &[GroupId],
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let args = (ctx, id, add, remove, relations);
+        let args = (self.write(ctx), id, add, remove, relations);
         transaction(&self.pool, &args, |conn, (ctx, id, add, remove, relations)| {
             Box::pin(memberships::set_groups(conn, ctx, *id, add, remove, *relations))
         })
@@ -357,7 +364,7 @@ impl CustomerRepository for PgCustomerRepository {
         fields: &AddressFields,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let args = (ctx, customer, address, create, fields, relations);
+        let args = (self.write(ctx), customer, address, create, fields, relations);
         transaction(&self.pool, &args, |conn, (ctx, customer, address, create, fields, relations)| {
             Box::pin(addresses::upsert_address(conn, ctx, *customer, *address, *create, fields, *relations))
         })
@@ -371,7 +378,7 @@ impl CustomerRepository for PgCustomerRepository {
         address: AddressId,
         relations: Relations,
     ) -> DomainResult<Customer> {
-        let args = (ctx, customer, address, relations);
+        let args = (self.write(ctx), customer, address, relations);
         transaction(&self.pool, &args, |conn, (ctx, customer, address, relations)| {
             Box::pin(addresses::delete_address(conn, ctx, *customer, *address, *relations))
         })

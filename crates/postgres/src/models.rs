@@ -7,7 +7,7 @@ use uuid::Uuid;
 use xclade_domain::auth::Actor;
 use xclade_domain::customer::{Address, Customer, Email};
 use xclade_domain::customer_group::{CustomFields, CustomerGroup, GroupKey, GroupName, Version};
-use xclade_domain::event::{Event, EventKind};
+use xclade_domain::event::{Event, EventBody, EventEncoder, EventKind};
 use xclade_domain::metadata::Metadata;
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, ProjectId, TypeId};
 
@@ -330,7 +330,8 @@ pub fn event_kind(name: &str) -> Option<EventKind> {
 }
 
 impl EventRow {
-    pub fn from_domain(e: &Event) -> EventRow {
+    /// The row of `e`, its `data` encoded by `encoder` (unless it is already).
+    pub fn from_domain(e: &Event, encoder: &dyn EventEncoder) -> EventRow {
         EventRow {
             project_id: e.project_id.0,
             id: e.id,
@@ -338,7 +339,7 @@ impl EventRow {
             kind: e.kind.as_str().to_owned(),
             resource_id: e.resource_id,
             actor: actor_json(&e.actor),
-            payload: crate::outbox::StoredPayload(e.payload.clone()),
+            payload: crate::outbox::StoredPayload(e.payload(encoder).into_owned()),
             created_at: e.created_at,
             published_at: None,
         }
@@ -354,7 +355,7 @@ impl EventRow {
             kind,
             resource_id: self.resource_id,
             actor,
-            payload: self.payload.0,
+            body: EventBody::Encoded(self.payload.0),
             created_at: self.created_at,
         })
     }

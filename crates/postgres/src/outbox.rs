@@ -22,10 +22,10 @@ use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
 use diesel::sql_types::{Array, BigInt, Int2, Integer, Jsonb, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
-use std::io::Write;
+use std::io::Write as _;
 use uuid::Uuid;
 use xclade_domain::error::DomainResult;
-use xclade_domain::event::{Event, EventPayload};
+use xclade_domain::event::{Event, EventEncoder, EventPayload, WriteContext};
 use xclade_domain::ports::{EventOutbox, OutboxStats};
 use xclade_domain::{DomainError, ProjectId};
 
@@ -87,9 +87,36 @@ fn compact_json(json: &str) -> String {
     out
 }
 
-/// Inserts `event` into the outbox (inside the caller's transaction).
-pub(crate) async fn record(conn: &mut AsyncPgConnection, event: &Event) -> TxResult<()> {
-    crate::sql::cached(diesel::insert_into(events::table).values(EventRow::from_domain(event))).execute(conn).await?;
+/// What a write needs besides its connection: the write's context (it dereferences to it) and
+/// the encoder of the event it records.
+pub(crate) struct Write<'a> {
+    ctx: &'a WriteContext,
+    events: &'a dyn EventEncoder,
+}
+
+impl<'a> Write<'a> {
+    pub(crate) fn new(ctx: &'a WriteContext, events: &'a dyn EventEncoder) -> Write<'a> {
+        Write { ctx, events }
+    }
+
+    /// The outbox row of `event`, its `data` encoded.
+    pub(crate) fn row(&self, event: &Event) -> EventRow {
+        EventRow::from_domain(event, self.events)
+    }
+}
+
+impl std::ops::Deref for Write<'_> {
+    type Target = WriteContext;
+
+    fn deref(&self) -> &WriteContext {
+        self.ctx
+    }
+}
+
+/// Inserts `event` into the outbox (inside the caller's transaction), its `data` encoded by
+/// the write's encoder.
+pub(crate) async fn record(conn: &mut AsyncPgConnection, write: &Write<'_>, event: &Event) -> TxResult<()> {
+    crate::sql::cached(diesel::insert_into(events::table).values(write.row(event))).execute(conn).await?;
     Ok(())
 }
 

@@ -28,18 +28,19 @@ use async_trait::async_trait;
 use diesel::prelude::*;
 use diesel::sql_types::Bool;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use std::sync::Arc;
 use uuid::Uuid;
 use xclade_domain::custom_type::{FieldDefinition, Type, TypeQuery};
 use xclade_domain::customer_group::{CheckedType, ExpectedVersion, Version};
 use xclade_domain::error::DomainResult;
-use xclade_domain::event::{Event, EventKind, WriteContext};
+use xclade_domain::event::{Event, EventEncoder, EventKind, WriteContext};
 use xclade_domain::paging::QueryPage;
 use xclade_domain::ports::TypeRepository;
 use xclade_domain::{DomainError, ProjectId, Refusal, Resource, TypeId};
 
 use crate::error::{missing_type, OnConstraint, TxError, TxResult};
 use crate::group_query::{page, query_order, total_if, Compiler, CustomTyping, TYPES};
-use crate::outbox::record;
+use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::types as t;
 use crate::sql::{Bind, Sql};
@@ -51,11 +52,17 @@ pub(crate) use row::TypeRow;
 #[derive(Clone)]
 pub struct PgTypeRepository {
     pool: PgPool,
+    events: Arc<dyn EventEncoder>,
 }
 
 impl PgTypeRepository {
-    pub fn new(pool: PgPool) -> Self {
-        PgTypeRepository { pool }
+    /// Custom types in `pool`; `events` encodes the events the writes record.
+    pub fn new(pool: PgPool, events: Arc<dyn EventEncoder>) -> Self {
+        PgTypeRepository { pool, events }
+    }
+
+    fn write<'a>(&'a self, ctx: &'a WriteContext) -> Write<'a> {
+        Write::new(ctx, self.events.as_ref())
     }
 }
 
@@ -105,7 +112,7 @@ async fn conflict_or_missing(
     crate::error::conflict_or_missing(conn, "types", project, id.0, expected, not_found).await
 }
 
-async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> TxResult<Type> {
+async fn create(conn: &mut AsyncPgConnection, ctx: &Write<'_>, ty: &Type) -> TxResult<Type> {
     let inserted = crate::sql::cached(
         diesel::insert_into(t::table)
             .values(TypeRow::from_domain(ctx.project_id, ty))
@@ -119,7 +126,7 @@ async fn create(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type) -> 
         value: ty.key().as_str().to_owned(),
     })?;
     let created = inserted.into_domain()?;
-    record(conn, &type_event(ctx, EventKind::TypeCreated, &created)).await?;
+    record(conn, ctx, &type_event(ctx, EventKind::TypeCreated, &created)).await?;
     Ok(created)
 }
 
@@ -153,7 +160,7 @@ async fn conformance(conn: &mut AsyncPgConnection, project: ProjectId, ty: &Type
     Ok(rows.into_iter().next().unwrap_or(Conformance { undefined: false, missing: false }))
 }
 
-async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expected: Version) -> TxResult<Type> {
+async fn save(conn: &mut AsyncPgConnection, ctx: &Write<'_>, ty: &Type, expected: Version) -> TxResult<Type> {
     let r = TypeRow::from_domain(ctx.project_id, ty);
     let updated: Option<TypeRow> = crate::sql::cached(
         diesel::update(
@@ -187,13 +194,13 @@ async fn save(conn: &mut AsyncPgConnection, ctx: &WriteContext, ty: &Type, expec
     if c.missing {
         return Err(DomainError::InvalidOperation(Refusal::RequiredFieldLacking).into());
     }
-    record(conn, &type_event(ctx, EventKind::TypeUpdated, &saved)).await?;
+    record(conn, ctx, &type_event(ctx, EventKind::TypeUpdated, &saved)).await?;
     Ok(saved)
 }
 
 async fn delete(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     id: TypeId,
     expected: ExpectedVersion,
 ) -> TxResult<Type> {
@@ -212,7 +219,7 @@ async fn delete(
         return Err(conflict_or_missing(conn, ctx.project_id, id, expected).await);
     };
     let ty = row.into_domain()?;
-    record(conn, &type_event(ctx, EventKind::TypeDeleted, &ty)).await?;
+    record(conn, ctx, &type_event(ctx, EventKind::TypeDeleted, &ty)).await?;
     Ok(ty)
 }
 
@@ -287,7 +294,7 @@ pub(crate) async fn lock_checked_type(
 #[async_trait]
 impl TypeRepository for PgTypeRepository {
     async fn create(&self, ctx: &WriteContext, ty: &Type) -> DomainResult<Type> {
-        transaction(&self.pool, &(ctx, ty), |conn, (ctx, ty)| Box::pin(create(conn, ctx, ty))).await
+        transaction(&self.pool, &(self.write(ctx), ty), |conn, (ctx, ty)| Box::pin(create(conn, ctx, ty))).await
     }
 
     async fn get(&self, project: ProjectId, id: TypeId) -> DomainResult<Type> {
@@ -303,12 +310,12 @@ impl TypeRepository for PgTypeRepository {
     }
 
     async fn save(&self, ctx: &WriteContext, ty: &Type, expected: Version) -> DomainResult<Type> {
-        let args = (ctx, ty, expected);
+        let args = (self.write(ctx), ty, expected);
         transaction(&self.pool, &args, |conn, (ctx, ty, expected)| Box::pin(save(conn, ctx, ty, *expected))).await
     }
 
     async fn delete(&self, ctx: &WriteContext, id: TypeId, expected: ExpectedVersion) -> DomainResult<Type> {
-        let args = (ctx, id, expected);
+        let args = (self.write(ctx), id, expected);
         transaction(&self.pool, &args, |conn, (ctx, id, expected)| Box::pin(delete(conn, ctx, *id, *expected))).await
     }
 }

@@ -128,7 +128,7 @@ pub async fn run(
     };
     let publisher = Arc::new(xclade_nats::NatsPublisher::new(client, &stream));
     let outbox = Arc::new(PgEventOutbox::for_relay(pool, &database_url));
-    let relay = RelayService::new(outbox, publisher);
+    let relay = RelayService::new(outbox, publisher, Arc::new(xclade_http::events::EventJson));
     let mut failures = 0u32;
     // The stream first (created when absent).
     loop {

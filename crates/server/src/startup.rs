@@ -5,8 +5,10 @@ use crate::config::Settings;
 use actix_web::web;
 use std::net::TcpListener;
 use std::sync::Arc;
+use xclade_domain::event::EventEncoder;
 use xclade_domain::ports::{Clock, IdGenerator, PasswordHasher, ProjectRepository, TypeRepository};
 use xclade_domain::services::{AdminService, AuthService, CustomerService, GroupService, TypeService};
+use xclade_http::events::EventJson;
 use xclade_http::server::ServerOptions;
 use xclade_http::{AppState, HttpConfig, Metrics, PoolStats};
 use xclade_postgres::{
@@ -58,7 +60,9 @@ impl Services {
         let hasher: Arc<dyn PasswordHasher> =
             Arc::new(Argon2Hasher::new().map_err(|e| StartupError::Config(e.to_string()))?);
         let projects: Arc<dyn ProjectRepository> = Arc::new(PgProjectRepository::new(pool.clone()));
-        let types: Arc<dyn TypeRepository> = Arc::new(PgTypeRepository::new(pool.clone()));
+        // Events are recorded with their `data` in the JSON of the HTTP families (§6).
+        let events: Arc<dyn EventEncoder> = Arc::new(EventJson);
+        let types: Arc<dyn TypeRepository> = Arc::new(PgTypeRepository::new(pool.clone(), events.clone()));
         Ok(Services {
             auth: AuthService::new(
                 projects.clone(),
@@ -69,12 +73,12 @@ impl Services {
             ),
             admin: AdminService::new(projects, hasher, ids.clone()),
             customers: CustomerService::new(
-                Arc::new(PgCustomerRepository::new(pool.clone())),
+                Arc::new(PgCustomerRepository::new(pool.clone(), events.clone())),
                 clock.clone(),
                 ids.clone(),
             ),
             groups: GroupService::new(
-                Arc::new(PgCustomerGroupRepository::new(pool.clone())),
+                Arc::new(PgCustomerGroupRepository::new(pool.clone(), events)),
                 types.clone(),
                 clock.clone(),
                 ids.clone(),

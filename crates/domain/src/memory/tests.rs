@@ -363,15 +363,35 @@ fn addresses_and_defaults() {
     assert!(block_on(customers.get(&p, CustomerId(uuid::Uuid::from_u128(5)), Relations::NONE)).is_err());
 }
 
+/// Writes a group event's data as `{"group": name}`.
+struct GroupNames;
+
+impl crate::event::EventEncoder for GroupNames {
+    fn encode(&self, _: &crate::auth::Actor, data: &crate::event::EventData) -> crate::event::EventPayload {
+        let name = match &data.resource {
+            crate::event::EventResource::Group(g) => g.name().as_str().to_owned(),
+            _ => String::new(),
+        };
+        crate::event::EventPayload::of(&serde_json::json!({ "group": name }))
+    }
+}
+
 #[test]
 fn the_relay_publishes_every_event_once() {
     let (store, p) = setup();
     groups_named(&store, &p, 1000, &["Gold", "Silver"]);
     let publisher = Arc::new(super::MemoryPublisher::default());
-    let relay = RelayService::new(store.clone_arc(), publisher.clone());
+    let relay = RelayService::new(store.clone_arc(), publisher.clone(), Arc::new(GroupNames));
     block_on(relay.run_batch(10)).unwrap();
     block_on(relay.run_batch(10)).unwrap();
-    assert_eq!(publisher.messages().len(), 2);
+    let messages = publisher.messages();
+    assert_eq!(messages.len(), 2);
+    // The store keeps events as the writes recorded them; the relay's encoder wrote their data.
+    let data: Vec<serde_json::Value> = messages
+        .iter()
+        .map(|m| serde_json::from_slice::<serde_json::Value>(&m.body).unwrap()["data"].clone())
+        .collect();
+    assert_eq!(data, [serde_json::json!({"group": "Gold"}), serde_json::json!({"group": "Silver"})]);
     assert_eq!(block_on(EventOutbox::stats(store.as_ref())).unwrap().pending, 0);
 }
 

@@ -11,6 +11,7 @@
 //! to the runtime that drives this service.
 
 use crate::error::{DomainError, DomainResult};
+use crate::event::EventEncoder;
 use crate::ports::{EventOutbox, EventPublisher};
 use chrono::{DateTime, Utc};
 use std::sync::Arc;
@@ -32,12 +33,18 @@ pub struct BatchReport {
 pub struct RelayService {
     outbox: Arc<dyn EventOutbox>,
     publisher: Arc<dyn EventPublisher>,
+    encoder: Arc<dyn EventEncoder>,
 }
 
 impl RelayService {
-    /// A relay from `outbox` to `publisher`.
-    pub fn new(outbox: Arc<dyn EventOutbox>, publisher: Arc<dyn EventPublisher>) -> Self {
-        RelayService { outbox, publisher }
+    /// A relay from `outbox` to `publisher`; `encoder` writes the `data` of events the outbox
+    /// hands over unencoded (see [`EventBody`](crate::event::EventBody)).
+    pub fn new(
+        outbox: Arc<dyn EventOutbox>,
+        publisher: Arc<dyn EventPublisher>,
+        encoder: Arc<dyn EventEncoder>,
+    ) -> Self {
+        RelayService { outbox, publisher, encoder }
     }
 
     /// Creates the broker's destination when absent.
@@ -61,7 +68,7 @@ impl RelayService {
         // messages are in flight together (different resources), and a resource's next event
         // is only sent once the previous one was acknowledged.
         for wave in waves(&events) {
-            let messages: Vec<_> = wave.iter().map(|&i| events[i].message()).collect();
+            let messages: Vec<_> = wave.iter().map(|&i| events[i].message(self.encoder.as_ref())).collect();
             let results = self.publisher.publish_all(&messages).await;
             for (&i, result) in wave.iter().zip(results) {
                 match result {
@@ -126,7 +133,7 @@ pub fn backoff(failures: u32, max: Duration) -> Duration {
 mod tests {
     use super::*;
     use crate::auth::Actor;
-    use crate::event::{Event, EventKind, EventPayload, OutgoingMessage};
+    use crate::event::{Event, EventBody, EventData, EventKind, EventPayload, OutgoingMessage};
     use crate::ids::ProjectId;
     use crate::ports::{MockEventOutbox, MockEventPublisher};
     use futures::executor::block_on;
@@ -148,9 +155,22 @@ mod tests {
             kind: EventKind::CustomerUpdated,
             resource_id: Uuid::from_u128(resource),
             actor: Actor::Client("c".into()),
-            payload: EventPayload::of(&json!({"resource": {"n": n}})),
+            body: EventBody::Encoded(EventPayload::of(&json!({"resource": {"n": n}}))),
             created_at: Utc::now(),
         }
+    }
+
+    /// The events of these tests are encoded already: the relay must not encode them again.
+    struct NoEncoding;
+
+    impl EventEncoder for NoEncoding {
+        fn encode(&self, _: &Actor, _: &EventData) -> EventPayload {
+            panic!("an encoded event was encoded again")
+        }
+    }
+
+    fn relay(outbox: MockEventOutbox, publisher: MockEventPublisher) -> RelayService {
+        RelayService::new(Arc::new(outbox), Arc::new(publisher), Arc::new(NoEncoding))
     }
 
     fn unavailable() -> DomainError {
@@ -181,7 +201,7 @@ mod tests {
             .in_sequence(&mut seq)
             .returning(|ids| Ok(ids.len() as u64));
         outbox.expect_release().times(1).in_sequence(&mut seq).returning(|| Ok(()));
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let relay = relay(outbox, publisher);
         let report = block_on(relay.run_batch(10)).unwrap();
         assert_eq!((report.claimed, report.published), (3, 3));
         assert!(report.publish_error.is_none());
@@ -203,7 +223,7 @@ mod tests {
         let first = vec![(events[0].project_id, events[0].id)];
         outbox.expect_mark_published().with(eq(first)).times(1).returning(|ids| Ok(ids.len() as u64));
         outbox.expect_release().times(1).returning(|| Ok(()));
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let relay = relay(outbox, publisher);
         block_on(relay.run_batch(10)).unwrap()
     }
 
@@ -223,7 +243,7 @@ mod tests {
         publisher.expect_publish_all().times(1).returning(|m| m.iter().map(|_| Err(unavailable())).collect());
         outbox.expect_mark_published().never();
         outbox.expect_release().times(1).returning(|| Ok(()));
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let relay = relay(outbox, publisher);
         let report = block_on(relay.run_batch(10)).unwrap();
         assert_eq!(report.published, 0);
         assert!(report.publish_error.is_some());
@@ -245,7 +265,7 @@ mod tests {
         });
         outbox.expect_mark_published().times(1).returning(|ids| Ok(ids.len() as u64));
         outbox.expect_release().times(1).returning(|| Ok(()));
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let relay = relay(outbox, publisher);
         let report = block_on(relay.run_batch(10)).unwrap();
         assert_eq!(report.published, 5);
         let id = |n: u128| Uuid::from_u128(n).to_string();
@@ -267,14 +287,14 @@ mod tests {
         outbox.expect_claim().return_once(|_| Err(unavailable()));
         outbox.expect_release().times(1).returning(|| Ok(()));
         publisher.expect_publish_all().never();
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(publisher));
+        let relay = relay(outbox, publisher);
         assert!(block_on(relay.run_batch(10)).is_err());
     }
 
     #[test]
     fn messages_are_cloud_events_on_the_project_subject() {
         let e = event(7);
-        let m = e.message();
+        let m = e.message(&NoEncoding);
         assert_eq!(m.subject, "xclade.events.acme.customer.updated");
         assert_eq!(m.msg_id, e.id.to_string());
         let body: serde_json::Value = serde_json::from_slice(&m.body).unwrap();
@@ -294,7 +314,7 @@ mod tests {
             n += 1;
             Ok(if n < 3 { u64::from(limit) } else { 5 })
         });
-        let relay = RelayService::new(Arc::new(outbox), Arc::new(MockEventPublisher::new()));
+        let relay = relay(outbox, MockEventPublisher::new());
         let purged = block_on(relay.purge(Utc::now(), Duration::from_secs(3600), 100)).unwrap();
         assert_eq!(purged, 205);
     }

@@ -5,7 +5,7 @@
 //! the group routes, every handler authenticates, then checks the scope, and only then reads
 //! the query string or the body; queries reuse the groups' `where`/`sort`/paging machinery.
 
-mod dto;
+pub(crate) mod dto;
 mod parse;
 
 pub use dto::{TypePageView, TypeView};

@@ -6,13 +6,13 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use uuid::Uuid;
 use xclade_domain::customer::{Address, AddressFields, Customer, Listed, Relations};
-use xclade_domain::event::{Event, WriteContext};
+use xclade_domain::event::Event;
 use xclade_domain::{AddressId, CustomerId, DomainError, ProjectId, Resource};
 
 use super::queries::{find_customer, keep_only, with_relations};
 use crate::error::{TxError, TxResult};
 use crate::models::{AddressRow, CustomerRow};
-use crate::outbox::record;
+use crate::outbox::{record, Write};
 use crate::schema::{customer_addresses as a, customers as c};
 
 fn address_not_found(id: AddressId) -> TxError {
@@ -85,7 +85,7 @@ fn default_after(current: Option<Uuid>, address: Uuid, wanted: Option<bool>) -> 
 /// (payload: the customer with its addresses) and answers with the requested relations.
 async fn finish(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     mut owner: CustomerRow,
     billing: Option<Uuid>,
     shipping: Option<Uuid>,
@@ -104,13 +104,13 @@ async fn finish(
     owner.default_shipping_address_id = shipping;
     owner.updated_at = ctx.now;
     let customer = with_relations(conn, ctx.project_id, owner.into_domain()?, Relations::ALL).await?;
-    record(conn, &Event::customer_updated(ctx, &customer)).await?;
+    record(conn, ctx, &Event::customer_updated(ctx, &customer)).await?;
     Ok(keep_only(customer, relations))
 }
 
 pub(crate) async fn upsert_address(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     customer: CustomerId,
     address: AddressId,
     create: bool,
@@ -158,7 +158,7 @@ pub(crate) async fn upsert_address(
 
 pub(crate) async fn delete_address(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     customer: CustomerId,
     address: AddressId,
     relations: Relations,

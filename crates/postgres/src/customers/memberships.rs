@@ -17,7 +17,7 @@ use xclade_domain::{CustomerId, DomainError, GroupId, ProjectId, Resource};
 use super::queries::{find_customer, keep_only, with_relations};
 use crate::error::{TxError, TxResult};
 use crate::models::actor_json;
-use crate::outbox::record;
+use crate::outbox::{record, Write};
 use crate::schema::{customer_group_memberships as m, customer_groups as g};
 
 /// Bumps `version` by one (and the last-modified stamp) of each group of `$2`, locking them in
@@ -162,7 +162,7 @@ struct Changed {
 /// `set_groups` of the customer repository.
 pub(crate) async fn set_groups(
     conn: &mut AsyncPgConnection,
-    ctx: &WriteContext,
+    ctx: &Write<'_>,
     id: CustomerId,
     add: &[GroupId],
     remove: &[GroupId],
@@ -199,7 +199,7 @@ pub(crate) async fn set_groups(
     if changed {
         let added: Vec<GroupId> = added.into_iter().map(GroupId).collect();
         let removed: Vec<GroupId> = removed.into_iter().map(GroupId).collect();
-        record(conn, &Event::customer_groups_changed(ctx, &customer, &added, &removed)).await?;
+        record(conn, ctx, &Event::customer_groups_changed(ctx, &customer, &added, &removed)).await?;
     }
     Ok(keep_only(customer, relations))
 }

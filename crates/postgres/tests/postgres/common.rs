@@ -3,17 +3,54 @@
 use chrono::{DateTime, SubsecRound, Utc};
 use diesel_async::AsyncPgConnection;
 use serde_json::{Map, Value};
+use std::sync::Arc;
 use uuid::Uuid;
 use xclade_domain::auth::Actor;
 use xclade_domain::customer::{Customer, CustomerDraft};
 use xclade_domain::customer_group::{CustomFields, CustomerGroup, GroupKey, GroupName, Version};
-use xclade_domain::event::WriteContext;
+use xclade_domain::event::{Event, EventBody, EventData, EventEncoder, EventPayload, EventResource, WriteContext};
 use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, ProjectRepository};
 use xclade_domain::project::{Project, ProjectKey};
 use xclade_domain::{CustomerId, GroupId, ProjectId, TypeId};
 use xclade_postgres::{build_pool, PgCustomerGroupRepository, PgCustomerRepository, PgPool, PgProjectRepository};
 use xclade_testkit::TestDb;
+
+/// The events' `data` in these tests: the resource's id (and a customer's email and metadata,
+/// a group's name) and the request's `additional_data`. The service's own encoder lives in
+/// `crates/http`; what this adapter must get right is storing and reading back what an encoder
+/// wrote.
+pub struct TestEvents;
+
+impl EventEncoder for TestEvents {
+    fn encode(&self, _: &Actor, data: &EventData) -> EventPayload {
+        let resource = match &data.resource {
+            EventResource::Customer(c) => {
+                serde_json::json!({"id": c.id().0, "email": c.email_str(), "metadata": c.metadata().as_map()})
+            }
+            EventResource::Group(g) => serde_json::json!({"id": g.id().0, "name": g.name().as_str()}),
+            EventResource::Type(t) => serde_json::json!({"id": t.id().0}),
+        };
+        let mut out = serde_json::json!({ "resource": resource });
+        if let Some(extra) = &data.additional_data {
+            out["additional_data"] = Value::Object(extra.clone());
+        }
+        EventPayload::of(&out)
+    }
+}
+
+/// The `data` of an event read back from the outbox, which hands events over as encoded.
+pub fn stored(e: &Event) -> &EventPayload {
+    match &e.body {
+        EventBody::Encoded(payload) => payload,
+        EventBody::Data(_) => panic!("the outbox handed over an unencoded event"),
+    }
+}
+
+/// The encoder the repositories of these tests record events with.
+pub fn events() -> Arc<dyn EventEncoder> {
+    Arc::new(TestEvents)
+}
 
 pub struct Fx {
     pub pool: PgPool,
@@ -47,11 +84,11 @@ impl Fx {
     }
 
     pub fn customers(&self) -> PgCustomerRepository {
-        PgCustomerRepository::new(self.pool.clone())
+        PgCustomerRepository::new(self.pool.clone(), events())
     }
 
     pub fn groups(&self) -> PgCustomerGroupRepository {
-        PgCustomerGroupRepository::new(self.pool.clone())
+        PgCustomerGroupRepository::new(self.pool.clone(), events())
     }
 
     /// Creates [`group`]`(name, None)` under a limit of 1000 groups.

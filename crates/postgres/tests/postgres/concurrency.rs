@@ -120,7 +120,7 @@ async fn concurrent_admin_updates_of_one_group_all_apply() {
     let clock = std::sync::Arc::new(RealTime);
     let service = xclade_domain::services::GroupService::new(
         std::sync::Arc::new(fx.groups()),
-        std::sync::Arc::new(xclade_postgres::PgTypeRepository::new(fx.pool.clone())),
+        std::sync::Arc::new(xclade_postgres::PgTypeRepository::new(fx.pool.clone(), crate::common::events())),
         clock.clone(),
         clock,
         1000,

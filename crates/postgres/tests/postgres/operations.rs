@@ -35,7 +35,7 @@ async fn an_unreachable_database_fails_fast_as_unavailable() {
     let url = "postgres://postgres@127.0.0.1:1/nothing";
     let pool = build_pool(url, 4, 2).expect("a pool builds without connecting");
     let started = Instant::now();
-    let r = xclade_postgres::PgCustomerRepository::new(pool.clone())
+    let r = xclade_postgres::PgCustomerRepository::new(pool.clone(), crate::common::events())
         .get(
             xclade_domain::ProjectId(uuid::Uuid::nil()),
             xclade_domain::CustomerId(uuid::Uuid::nil()),
@@ -91,12 +91,12 @@ async fn outbox_pending_and_mark_published() {
     assert_eq!(first.resource_id, a.id().0);
     assert_eq!(first.project_key, "demo");
     assert_eq!(first.actor, ctx.actor);
-    let payload = first.payload.to_value();
+    let payload = crate::common::stored(first).to_value();
     assert_eq!(payload["resource"]["email"], "a@b.co");
     assert_eq!(payload["additional_data"]["source"], "import");
-    assert!(pending[1].payload.to_value().get("additional_data").is_none());
+    assert!(crate::common::stored(&pending[1]).to_value().get("additional_data").is_none());
     // Read back as compact JSON text, without the white space PostgreSQL writes.
-    let text = first.payload.as_json();
+    let text = crate::common::stored(first).as_json();
     assert!(!text.contains("\": ") && !text.contains(", \""), "{text}");
 
     let marked = outbox.mark_published(&[(first.project_id, first.id)]).await.expect("mark");
@@ -192,9 +192,12 @@ async fn stored_event_data_reads_back_as_compact_json() {
     );
     fx.customers().create(&fx.ctx(), &c, None, None).await.expect("create");
     let pending = PgEventOutbox::new(fx.pool.clone()).pending(10).await.expect("pending");
-    let text = pending[0].payload.as_json();
-    let rewritten = serde_json::to_string(&pending[0].payload.to_value()).expect("serialize");
+    let text = crate::common::stored(&pending[0]).as_json();
+    let rewritten = serde_json::to_string(&crate::common::stored(&pending[0]).to_value()).expect("serialize");
     assert_eq!(text, rewritten);
-    assert_eq!(pending[0].payload.to_value()["resource"]["metadata"]["controls"], "tab\tline\nbell\u{7}");
+    assert_eq!(
+        crate::common::stored(&pending[0]).to_value()["resource"]["metadata"]["controls"],
+        "tab\tline\nbell\u{7}"
+    );
     assert!(text.contains("\"a, b: c\"") && text.contains("\"  spaced  \""), "{text}");
 }

@@ -51,8 +51,8 @@ async fn hot_statements_stay_prepared_on_their_connection() {
     let fx = Fx::new().await;
     let log: Log = Arc::default();
     let pool = recording_pool_of(fx.db.url(), &log, 1);
-    let customers = PgCustomerRepository::new(pool.clone());
-    let groups = PgCustomerGroupRepository::new(pool.clone());
+    let customers = PgCustomerRepository::new(pool.clone(), crate::common::events());
+    let groups = PgCustomerGroupRepository::new(pool.clone(), crate::common::events());
     let gx = groups.create(&fx.ctx(), &group("X", Some("group-x")), 1000, None).await.expect("group x");
     let gy = groups.create(&fx.ctx(), &group("Y", Some("group-y")), 1000, None).await.expect("group y");
     let fields = ["id", "key", "name", "version", "createdAt", "lastModifiedAt"];

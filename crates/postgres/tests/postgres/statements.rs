@@ -44,7 +44,7 @@ async fn relations_cost_one_statement_each_and_only_when_asked_for() {
     }
 
     let log: Log = Arc::default();
-    let repo = PgCustomerRepository::new(recording_pool(fx.db.url(), &log));
+    let repo = PgCustomerRepository::new(recording_pool(fx.db.url(), &log), crate::common::events());
     let memberships = "customer_group_memberships";
     let addresses = "customer_addresses";
 

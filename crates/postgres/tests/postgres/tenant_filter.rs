@@ -71,8 +71,8 @@ async fn every_statement_on_a_tenant_table_filters_by_project_id() {
     let ty = fx.create_type().await;
     let log: Log = Arc::default();
     let pool = recording_pool(fx.db.url(), &log);
-    let customers = PgCustomerRepository::new(pool.clone());
-    let groups = PgCustomerGroupRepository::new(pool.clone());
+    let customers = PgCustomerRepository::new(pool.clone(), crate::common::events());
+    let groups = PgCustomerGroupRepository::new(pool.clone(), crate::common::events());
     let outbox = PgEventOutbox::new(pool.clone());
     let p = fx.project;
 
