@@ -171,6 +171,63 @@ pub(crate) fn cached<Q>(query: Q) -> Cached<Q> {
     Cached { query, keep: true }
 }
 
+/// A query of a static type whose SQL text is written once per process instead of at every
+/// execution.
+///
+/// diesel-async writes a query's SQL text before each execution, even when it finds the
+/// prepared statement by the query's type and never reads the text: for the customer read's
+/// three statements (every column named, quoted and escaped) that was about 6 % of the server's
+/// CPU per read (docs/benchmarks.md, change 19). The text of a query of a static type does not
+/// depend on its bound values, so it is written the first time into `text` (one cell per query
+/// type, at the call site) and copied from there; the binds, the row type and the statement
+/// cache key are the query's own. Debug builds check the copy against a fresh text every time.
+pub(crate) struct Prebuilt<Q> {
+    query: Q,
+    text: &'static str,
+}
+
+/// Wraps `query` in [`Prebuilt`], its text kept in `cell` (which must serve this one query type).
+pub(crate) fn prebuilt<Q>(cell: &'static std::sync::OnceLock<String>, query: Q) -> Prebuilt<Q>
+where
+    Q: QueryFragment<Pg> + QueryId,
+{
+    let text = cell.get_or_init(|| written(&query).unwrap_or_default());
+    debug_assert_eq!(Some(text.as_str()), written(&query).as_deref(), "one text cell serves one query type");
+    Prebuilt { query, text }
+}
+
+/// The SQL text diesel writes for `query`.
+fn written<Q: QueryFragment<Pg>>(query: &Q) -> Option<String> {
+    use diesel::query_builder::QueryBuilder;
+    let mut builder = diesel::pg::PgQueryBuilder::default();
+    query.to_sql(&mut builder, &Pg).ok().map(|()| builder.finish())
+}
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prebuilt<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.query.walk_ast(pass)
+    }
+
+    fn to_sql(&self, out: &mut diesel::pg::PgQueryBuilder, backend: &Pg) -> QueryResult<()> {
+        use diesel::query_builder::QueryBuilder;
+        if self.text.is_empty() {
+            // The first text could not be written: write it each time (and fail as diesel does).
+            return self.query.to_sql(out, backend);
+        }
+        out.push_sql(self.text);
+        Ok(())
+    }
+}
+
+impl<Q: QueryId> QueryId for Prebuilt<Q> {
+    type QueryId = Q::QueryId;
+    const HAS_STATIC_QUERY_ID: bool = Q::HAS_STATIC_QUERY_ID;
+}
+
+impl<Q: Query> Query for Prebuilt<Q> {
+    type SqlType = Q::SqlType;
+}
+
 /// The most distinct dynamic statement texts ([`Sql`]) the process prepares once per connection
 /// and keeps: the shapes of `where` predicates and list filters seen first. Later shapes are
 /// prepared for each execution (correct, one round trip slower), so a client that sends ever new

@@ -2,6 +2,12 @@
 
 use clap::Parser;
 
+/// mimalloc instead of the system allocator: a request allocates and frees many small buffers
+/// (rows, JSON, headers), and glibc's malloc spent about a tenth of the server's CPU on a
+/// customer read doing so (docs/benchmarks.md, change 20).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> std::process::ExitCode {
     let cli = match xclade_server::cli::Cli::try_parse() {
         Ok(cli) => cli,
@@ -11,7 +17,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::from(code);
         }
     };
-    xclade_server::telemetry::init();
+    let logs = xclade_server::telemetry::init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -20,6 +26,8 @@ fn main() -> std::process::ExitCode {
         }
     };
     let result = runtime.block_on(xclade_server::cli::run(cli));
+    // The log lines still buffered go out before the last words.
+    logs.flush();
     match result {
         Ok(()) => std::process::ExitCode::SUCCESS,
         Err(message) => {

@@ -2,6 +2,7 @@
 //! asked for, one query per relation for a whole page).
 
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
 use diesel::prelude::*;
 use diesel::sql_types::BigInt;
@@ -14,7 +15,7 @@ use xclade_domain::{CustomerId, DomainError, ProjectId, Resource};
 use crate::error::{TxError, TxResult};
 use crate::models::{AddressRow, CustomerRow, GroupRow};
 use crate::schema::{customer_addresses, customer_group_memberships, customer_groups, customers};
-use crate::sql::{contains_pattern, Bind, Sql};
+use crate::sql::{contains_pattern, prebuilt, Bind, Sql};
 
 pub(crate) fn customer_not_found(id: CustomerId) -> TxError {
     TxError::Domain(DomainError::not_found(Resource::Customer, id))
@@ -48,10 +49,12 @@ async fn customer_row(
         .filter(customers::project_id.eq(project.0))
         .filter(customers::id.eq(id.0))
         .select(CustomerRow::as_select());
+    static LOCKED: OnceLock<String> = OnceLock::new();
+    static PLAIN: OnceLock<String> = OnceLock::new();
     let row = if lock {
-        query.for_no_key_update().first(&mut c).await.optional()?
+        prebuilt(&LOCKED, query.for_no_key_update().limit(1)).get_result(&mut c).await.optional()?
     } else {
-        query.first(&mut c).await.optional()?
+        prebuilt(&PLAIN, query.limit(1)).get_result(&mut c).await.optional()?
     };
     Ok(row.filter(|row| row.deleted_at.is_none()))
 }
@@ -103,9 +106,11 @@ async fn group_rows(
     // One customer: `=` (see `address_rows`). Not boxed: a query of a static type finds its
     // prepared statement by type, without writing its SQL text first (a boxed one writes it
     // on every execution to look it up).
+    static ONE: OnceLock<String> = OnceLock::new();
+    static MANY: OnceLock<String> = OnceLock::new();
     Ok(match ids {
-        [one] => query.filter(customer_group_memberships::customer_id.eq(*one)).load(&mut c).await?,
-        _ => query.filter(customer_group_memberships::customer_id.eq_any(ids)).load(&mut c).await?,
+        [one] => prebuilt(&ONE, query.filter(customer_group_memberships::customer_id.eq(*one))).load(&mut c).await?,
+        _ => prebuilt(&MANY, query.filter(customer_group_memberships::customer_id.eq_any(ids))).load(&mut c).await?,
     })
 }
 
@@ -129,9 +134,11 @@ async fn address_rows(
     // (project, customer) whatever the statistics say; `= ANY($2)` got a plan that filtered
     // every address of the project when it was cached while the table was small (the pool's
     // periodic `DISCARD PLANS` re-plans the list pages' statements).
+    static ONE: OnceLock<String> = OnceLock::new();
+    static MANY: OnceLock<String> = OnceLock::new();
     Ok(match ids {
-        [one] => query.filter(customer_addresses::customer_id.eq(*one)).load(&mut c).await?,
-        _ => query.filter(customer_addresses::customer_id.eq_any(ids)).load(&mut c).await?,
+        [one] => prebuilt(&ONE, query.filter(customer_addresses::customer_id.eq(*one))).load(&mut c).await?,
+        _ => prebuilt(&MANY, query.filter(customer_addresses::customer_id.eq_any(ids))).load(&mut c).await?,
     })
 }
 
