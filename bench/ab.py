@@ -19,6 +19,7 @@ import json
 import os
 import statistics
 import sys
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -50,6 +51,7 @@ def main() -> int:
     pid, actor, customers, groups = pg.rows(args.db, "SELECT project_id, actor, customers, groups FROM bench.meta")[0]
     env_before = dict(os.environ)
     results: dict[str, dict[str, list]] = {"A": {}, "B": {}}
+    invocation = f"{int(time.time())}p{os.getpid()}"
     for scenario in args.scenarios.split(","):
         sc = bench.BY_NAME[scenario]
         for rnd in range(args.rounds):
@@ -68,9 +70,13 @@ def main() -> int:
                     ctx = {"db": args.db, "scale": "ab", "customers": int(customers), "groups": int(groups),
                            "project": {"id": pid}, "client": client, "server": server,
                            "token": bench.token_for(server.base, client)}
-                    run.wrk(ctx, sc, 2, f"ab{rnd}{label}w")  # warm-up
+                    # Unique per invocation: the create scenario's emails are made from this tag,
+                    # and a tag used by an earlier invocation on the same database would make
+                    # every create a 409 (the error path, not the create, would be measured).
+                    tag = f"ab{invocation}r{rnd}{label}"
+                    run.wrk(ctx, sc, 2, f"{tag}w")  # warm-up
                     server.reset_peak_rss()
-                    r = run.wrk(ctx, sc, args.duration, f"ab{rnd}{label}")
+                    r = run.wrk(ctx, sc, args.duration, tag)
                     r["peak_rss_kb"] = server.status_kb("VmHWM")
                     server.truncate_log()
                 finally:
@@ -79,7 +85,8 @@ def main() -> int:
                 print(f"{scenario} round {rnd + 1} {label}: {r['rps']:.0f} req/s, p50 {r['latency_us']['p50'] / 1000:.2f} ms, "
                       f"p99 {r['latency_us']['p99'] / 1000:.2f} ms, server {r['cpu_us_per_request']['server']:.0f} µs/req, "
                       f"postgres {r['cpu_us_per_request']['postgres_backends']:.0f} µs/req, errors "
-                      f"{r['http_errors'] + r['socket_errors']}, load {r['loadavg_1m'][1]:.2f}", flush=True)
+                      f"{r['http_errors'] + r['socket_errors']}, peak RSS {(r['peak_rss_kb'] or 0) / 1024:.1f} MB, "
+                      f"load {r['loadavg_1m'][1]:.2f}", flush=True)
     print()
     for scenario in args.scenarios.split(","):
         line = [scenario]
@@ -92,6 +99,9 @@ def main() -> int:
                         f"server {statistics.median(r['cpu_us_per_request']['server'] for r in rs):.0f} µs/req "
                         f"pg {statistics.median(r['cpu_us_per_request']['postgres_backends'] for r in rs):.0f} µs/req")
         line.append(f"B/A {meds['B'] / meds['A']:.3f}")
+        errors = sum(r["http_errors"] + r["socket_errors"] for label in ("A", "B") for r in results[label][scenario])
+        if errors:
+            line.append(f"ERRORS {errors}: not a valid comparison")
         print(" | ".join(line))
     return 0
 
