@@ -2,11 +2,12 @@
 
 use clap::Parser;
 
-/// mimalloc instead of the system allocator: a request allocates and frees many small buffers
+/// jemalloc instead of the system allocator: a request allocates and frees many small buffers
 /// (rows, JSON, headers), and glibc's malloc spent about a tenth of the server's CPU on a
-/// customer read doing so (docs/benchmarks.md, change 20).
+/// customer read doing so. mimalloc saved as much CPU but doubled the peak RSS, past the 64 MB
+/// target under the list load (docs/benchmarks.md, change 20).
 #[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
 fn main() -> std::process::ExitCode {
     let cli = match xclade_server::cli::Cli::try_parse() {
