@@ -192,7 +192,7 @@ where
     Q: QueryFragment<Pg> + QueryId,
 {
     let text = cell.get_or_init(|| written(&query).unwrap_or_default());
-    debug_assert_eq!(Some(text.as_str()), written(&query).as_deref(), "one text cell serves one query type");
+    debug_assert_eq!(text, &written(&query).unwrap_or_default(), "one text cell serves one query type");
     Prebuilt { query, text }
 }
 

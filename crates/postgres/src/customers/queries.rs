@@ -104,8 +104,8 @@ async fn group_rows(
         .order((customer_group_memberships::customer_id, customer_groups::id))
         .select((customer_group_memberships::customer_id, GroupRow::as_select()));
     // One customer: `=` (see `address_rows`). Not boxed: a query of a static type finds its
-    // prepared statement by type, without writing its SQL text first (a boxed one writes it
-    // on every execution to look it up).
+    // prepared statement by type (a boxed one is looked up by its text), and `prebuilt` copies
+    // its text instead of writing it at every execution (`sql::Prebuilt`).
     static ONE: OnceLock<String> = OnceLock::new();
     static MANY: OnceLock<String> = OnceLock::new();
     Ok(match ids {
