@@ -29,11 +29,13 @@ impl Pending {
         self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Writes out what is buffered (outside the lock).
+    /// Writes out what is buffered (outside the buffer's lock). stderr is locked first, so two
+    /// flushes (the background thread's and a writer's that found the buffer full) write their
+    /// batches in the order they took them and lines never come out of order.
     fn flush(&self) {
+        let mut err = std::io::stderr().lock();
         let lines = std::mem::take(&mut *self.lock());
         if !lines.is_empty() {
-            let mut err = std::io::stderr().lock();
             let _ = err.write_all(&lines);
             let _ = err.flush();
         }
