@@ -8,13 +8,23 @@
 #   just bench --events-only    only the events scenario (relay off/on creates, relay publish rate)
 #   just bench --grow-only      only the grow-from-empty scenario (reads while 50 000 creates land
 #                               on an empty, never analysed database; bench/grow.py)
+#   just bench --shared-cores   the database on the machine's shared server (127.0.0.1:5432, or
+#                               the test cluster of scripts/db-ensure.sh), every process on every core
 #   just bench [options]        any option of bench/bench.py (--duration, --reps, --scenarios, …;
 #                               `python3 bench/bench.py --help`)
 #
 # It installs what it needs when missing (wrk from Debian's packages, the PostgreSQL client with
-# pgbench), builds the release binary, finds a PostgreSQL server (BENCH_PG_URL, else
-# scripts/db-ensure.sh: 127.0.0.1:5432 or a private cluster) and runs bench/bench.py, which
+# pgbench), builds the release binary, finds a PostgreSQL server and runs bench/bench.py, which
 # creates and drops its own databases xclade_bench_10k / xclade_bench_1m there.
+#
+# The server: BENCH_PG_URL when set; else, on a machine of two CPUs or more, the bench's own
+# cluster (scripts/bench-db.sh). bench.py measures each scenario twice: on the whole machine
+# (req/s, latency, CPU per request), then with the cluster on the first half of the CPUs and the
+# service, wrk and pgbench on the other half, where the ratio to the pgbench ceiling is taken
+# (the database has cores of its own, as in production; its pgbench rate is then the database's
+# limit). The events and grow scenarios run split. The cluster is stopped at the end unless
+# BENCH_KEEP_DB=1.
+# With --shared-cores or on one CPU: scripts/db-ensure.sh, every process on every core.
 # Results: target/bench/results.json, results.md, explain-<scale>.md.
 set -euo pipefail
 
@@ -26,12 +36,14 @@ source "$root/scripts/pg-lib.sh"
 say() { echo "bench: $*" >&2; }
 
 args=()
+shared_cores=0
 while (($#)); do
     case "$1" in
         1m | 10k) args+=(--scale "$1") ;;
         --quick) args+=(--duration 3 --ceiling-duration 3 --warmup 1 --reps 1) ;;
         --events-only) args=(--events-only) ;;
         --grow-only) args=(--grow-only) ;;
+        --shared-cores) shared_cores=1 ;;
         *) args+=("$1") ;;
     esac
     shift
@@ -72,12 +84,27 @@ binary="$target_dir/release/xclade-customers"
     exit 1
 }
 
-pg_url="${BENCH_PG_URL:-$(scripts/db-ensure.sh)}"
 pg_log_args=()
-if [[ -z "${BENCH_PG_URL:-}" && "$pg_url" != *":5432" ]]; then
-    # The private cluster of scripts/db-ensure.sh logs to a file of its own.
-    pg_private_paths
-    [[ -r "$PG_LOGFILE" ]] && pg_log_args=(--pg-log "$PG_LOGFILE")
+split_args=()
+pin=()
+if [[ -n "${BENCH_PG_URL:-}" ]]; then
+    pg_url="$BENCH_PG_URL"
+elif ((!shared_cores)) && split="$(scripts/bench-db.sh cpus)"; then
+    pg_url="$(scripts/bench-db.sh start)"
+    [[ "${BENCH_KEEP_DB:-0}" == 1 ]] || trap 'scripts/bench-db.sh stop' EXIT
+    pg_log_args=(--pg-log "$(scripts/bench-db.sh log)")
+    # bench.py measures each scenario on the whole machine, then split (it moves the processes
+    # itself); events.py and grow.py run split: the service and nats-server inherit these CPUs.
+    split_args=(--split-cpus "${split%% *}/${split#* }")
+    pin=(taskset -c "${split#* }")
+    say "PostgreSQL on CPU ${split%% *} when split; the server, wrk and pgbench on CPU ${split#* }"
+else
+    pg_url="$(scripts/db-ensure.sh)"
+    if [[ "$pg_url" != *":5432" ]]; then
+        # The private cluster of scripts/db-ensure.sh logs to a file of its own.
+        pg_private_paths
+        [[ -r "$PG_LOGFILE" ]] && pg_log_args=(--pg-log "$PG_LOGFILE")
+    fi
 fi
 
 only="${args[*]:-}"
@@ -85,7 +112,7 @@ if [[ "$only" == "--events-only" || "$only" == "--grow-only" ]]; then
     args=()
 else
     python3 bench/bench.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" \
-        "${pg_log_args[@]}" "${args[@]}"
+        "${pg_log_args[@]}" "${split_args[@]}" "${args[@]}"
 fi
 # The events scenario (§6): creates/s with the relay off and on, the relay's publish rate.
 events_args=()
@@ -95,9 +122,9 @@ if [[ " ${args[*]:-} " == *" --duration 3 "* ]]; then
     grow_args=(--creates 5000 --slice 2 --duration 3)
 fi
 if [[ "$only" != "--grow-only" ]]; then
-    python3 bench/events.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${events_args[@]}"
+    "${pin[@]}" python3 bench/events.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${events_args[@]}"
 fi
 # The grow-from-empty scenario (§4.1 plan rot): reads while creates fill a never analysed database.
 if [[ "$only" != "--events-only" ]]; then
-    python3 bench/grow.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${grow_args[@]}"
+    "${pin[@]}" python3 bench/grow.py --pg "$pg_url" --binary "$binary" --out "$target_dir/bench" "${grow_args[@]}"
 fi
