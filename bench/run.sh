@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # `just bench`: the benchmark harness (docs/benchmarks.md).
 #
-#   just bench                  10 000 customers, every scenario (about 11 minutes plus the build)
-#   just bench 1m               the same, then the read/query scenarios at 1 000 000 customers
+#   just bench                  10 000 customers, every scenario (about 17 minutes plus the build)
+#   just bench 1m               the same, then every scenario at 1 000 000 customers
 #   just bench --scale 1m       (same as `just bench 1m`)
 #   just bench --quick          3 s runs, one repetition: for working on the harness, not a result
 #   just bench --events-only    only the events scenario (relay off/on creates, relay publish rate)
