@@ -1184,8 +1184,9 @@ def render_markdown(res: dict) -> str:
     for scale, sres in res["scales"].items():
         db = sres["database"]
         c = db["counts"]
-        out.append(f"\n### {scale}: {c['customers']:,} customers, {c['addresses']:,} addresses, {c['groups']:,} groups, "
-                   f"{c['memberships']:,} memberships ({db['database_size']})\n")
+        from_run = f" (run `{sres['run_id']}`)" if sres.get("run_id") and sres["run_id"] != res["run_id"] else ""
+        out.append(f"\n### {scale}{from_run}: {c['customers']:,} customers, {c['addresses']:,} addresses, "
+                   f"{c['groups']:,} groups, {c['memberships']:,} memberships ({db['database_size']})\n")
         phases = any(r.get("split") for r in sres["scenarios"].values())
         out.append("| scenario | req/s | p50 ms | p99 ms | max ms | errors | 409s | peak RSS MB | server CPU µs/req | "
                    "PostgreSQL CPU µs/req | " + ("split req/s | " if phases else "")
@@ -1238,7 +1239,8 @@ def render_markdown(res: dict) -> str:
             out.append("Seed check: " + ("bulk-seeded rows have the columns, JSON shapes and invariants of rows "
                                          "written by the service." if seed["passed"] else "**FAILED**."))
     if "ratio_1m_to_10k" in res:
-        out.append("\n### 1 M vs 10 k\n")
+        runs = {sres.get("run_id", res["run_id"]) for sres in res["scales"].values()}
+        out.append("\n### 1 M vs 10 k" + (" (from two runs)" if len(runs) > 1 else "") + "\n")
         out.append("| scenario | req/s 10k | req/s 1m | 10k/1m | p50 10k ms | p50 1m ms | p99 10k ms | p99 1m ms |")
         out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
         for name, r in res["ratio_1m_to_10k"].items():
@@ -1455,12 +1457,13 @@ def main() -> int:
                          "where the ratio to the pgbench ceiling is taken")
     ap.add_argument("--update-docs", action="store_true",
                     help="replace the generated section of docs/benchmarks.md with this run's table")
-    ap.add_argument("--render", metavar="RESULTS_JSON",
+    ap.add_argument("--render", metavar="RESULTS_JSON", nargs="+",
                     help="measure nothing: recompute the ratios and targets of a results.json with this harness's "
-                         "rules and print (or, with --update-docs, write) its report")
+                         "rules and print (or, with --update-docs, write) its report; with several, each scale "
+                         "comes from the last file that has it")
     args = ap.parse_args()
     if args.render:
-        return render_only(Path(args.render), args.update_docs)
+        return render_only([Path(x) for x in args.render], args.update_docs)
 
     chosen = list(BY_NAME) if args.scenarios == "all" else [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in chosen:
@@ -1477,18 +1480,7 @@ def main() -> int:
             names = chosen
             r.results["scales"][scale] = r.run_scale(scale, names)
             r.write_results(partial=True)
-        if "1m" in r.results["scales"] and "10k" in r.results["scales"]:
-            ratios = {}
-            for name, big in r.results["scales"]["1m"]["scenarios"].items():
-                small = r.results["scales"]["10k"]["scenarios"].get(name)
-                if not small:
-                    continue
-                a, b = small["median"], big["median"]
-                ratios[name] = {"title": big["title"], "rps_10k": a["rps"], "rps_1m": b["rps"],
-                                "slowdown": round(a["rps"] / b["rps"], 3) if b["rps"] else None,
-                                "p50_10k": a["p50_ms"], "p50_1m": b["p50_ms"], "p99_10k": a["p99_ms"],
-                                "p99_1m": b["p99_ms"]}
-            r.results["ratio_1m_to_10k"] = ratios
+        compare_scales(r.results)
         r.results["targets"] = evaluate_targets(r.results)
         r.results["finished_at"] = dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
         r.results["elapsed_seconds"] = round(time.time() - t0)
@@ -1510,8 +1502,36 @@ def main() -> int:
     return 0
 
 
-def render_only(path: Path, docs: bool) -> int:
-    res = json.loads(path.read_text())
+def compare_scales(res: dict) -> None:
+    """The 1 M figures of each scenario against its 10 k figures."""
+    if "1m" not in res["scales"] or "10k" not in res["scales"]:
+        return
+    ratios = {}
+    for name, big in res["scales"]["1m"]["scenarios"].items():
+        small = res["scales"]["10k"]["scenarios"].get(name)
+        if not small:
+            continue
+        a, b = small["median"], big["median"]
+        ratios[name] = {"title": big["title"], "rps_10k": a["rps"], "rps_1m": b["rps"],
+                        "slowdown": round(a["rps"] / b["rps"], 3) if b["rps"] else None,
+                        "p50_10k": a["p50_ms"], "p50_1m": b["p50_ms"], "p99_10k": a["p99_ms"],
+                        "p99_1m": b["p99_ms"]}
+    res["ratio_1m_to_10k"] = ratios
+
+
+def render_only(paths: list[Path], docs: bool) -> int:
+    """The report of a recorded run; with several results.json, each scale from the last one
+    that has it (every scale's heading names its run)."""
+    res = None
+    for path in paths:
+        one = json.loads(path.read_text())
+        for sres in one["scales"].values():
+            sres.setdefault("run_id", one["run_id"])
+        if res is None:
+            res = one
+        else:
+            res["scales"].update(one["scales"])
+    compare_scales(res)
     for sres in res["scales"].values():
         for r in sres["scenarios"].values():
             md = r["median"]
