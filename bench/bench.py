@@ -5,7 +5,9 @@ For each scale it prepares a database (migrations by the service's binary, the p
 client by its CLI, the rows by bench/sql/seed.sql, checked against rows the running service
 writes), starts the release server, checks that the pgbench ceilings run the SQL the service
 sends, then for every scenario: a warm-up, then `reps` times a wrk run (bench/lua) and a
-pgbench run of the same statements (bench/pgbench). It writes target/bench/results.json,
+pgbench run of the same statements (bench/pgbench), the ceiling at its best client count. With
+--split-cpus the wrk runs are made on the whole machine first, then wrk and pgbench again with
+PostgreSQL on CPUs of its own (the ratio; class Placement). It writes target/bench/results.json,
 target/bench/results.md and target/bench/explain-<scale>.md.
 
 Standard library only; needs psql, pgbench and wrk on PATH (bench/run.sh sees to that).
