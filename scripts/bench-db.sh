@@ -52,10 +52,7 @@ start() {
         exit 1
     }
     db_cpus="${split%% *}"
-    if [[ $EUID -eq 0 ]] && ! id -u "$PG_PRIVATE_USER" >/dev/null 2>&1; then
-        pg_log "creating system user $PG_PRIVATE_USER (initdb/pg_ctl refuse to run as root)"
-        useradd -r -m -s /bin/sh "$PG_PRIVATE_USER" >&2
-    fi
+    pg_ensure_owner_user
     paths
     mkdir -p "$PG_BASE"
     if port="$(pg_private_running_port)" && [[ -n "$port" ]] && pg_answers "$port"; then
@@ -69,46 +66,10 @@ start() {
         echo "postgres://postgres@127.0.0.1:$port"
         return
     fi
-    if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-        pg_log "initdb $PG_DATA"
-        rm -rf "$PG_DATA"
-        mkdir -p "$PG_DATA"
-        chmod 700 "$PG_DATA"
-        [[ $EUID -eq 0 ]] && chown "$PG_PRIVATE_USER": "$PG_DATA"
-        local locale_args=(--no-locale)
-        if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
-            locale_args=(--locale=C.UTF-8)
-        fi
-        (cd / && pg_as_owner "$bindir/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 \
-            "${locale_args[@]}") >&2
-    fi
-    port="${BENCH_PG_PORT:-55532}"
-    for _ in $(seq 1 50); do
-        pg_port_busy "$port" || break
-        port=$((port + 1))
-    done
-    mkdir -p "$PG_SOCKDIR"
-    touch "$PG_LOGFILE"
-    if [[ $EUID -eq 0 ]]; then
-        chown -R "$PG_PRIVATE_USER": "$PG_DATA"
-        chown "$PG_PRIVATE_USER": "$PG_SOCKDIR" "$PG_LOGFILE"
-    fi
-    pg_log "starting the bench cluster on 127.0.0.1:$port, CPU $db_cpus (log: $PG_LOGFILE)"
-    if ! (cd / && pg_as_owner taskset -c "$db_cpus" "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOGFILE" -t 60 \
-        -o "-p $port -k $PG_SOCKDIR -c listen_addresses=127.0.0.1 -c max_connections=200 -c autovacuum=off" start -w) >&2; then
-        pg_log "pg_ctl start failed; last lines of $PG_LOGFILE:"
-        tail -n 20 "$PG_LOGFILE" >&2 || true
-        exit 1
-    fi
-    for _ in $(seq 1 30); do
-        if pg_answers "$port"; then
-            echo "postgres://postgres@127.0.0.1:$port"
-            return
-        fi
-        sleep 1
-    done
-    pg_log "the bench cluster started but does not answer on 127.0.0.1:$port; see $PG_LOGFILE"
-    exit 1
+    pg_private_initdb "$bindir"
+    port="$(pg_free_port "${BENCH_PG_PORT:-55532}")" || exit 1
+    pg_log "the bench cluster runs on CPU $db_cpus"
+    pg_private_start "$bindir" "$port" "-c max_connections=200 -c autovacuum=off" taskset -c "$db_cpus" || exit 1
 }
 
 stop() {

@@ -48,10 +48,7 @@ bindir="$(pg_bindir)" || {
     exit 1
 }
 
-if [[ $EUID -eq 0 ]] && ! id -u "$PG_PRIVATE_USER" >/dev/null 2>&1; then
-    pg_log "creating system user $PG_PRIVATE_USER (initdb/pg_ctl refuse to run as root)"
-    useradd -r -m -s /bin/sh "$PG_PRIVATE_USER" >&2
-fi
+pg_ensure_owner_user
 
 pg_private_paths
 mkdir -p "$PG_BASE"
@@ -78,54 +75,8 @@ if port="$(pg_private_running_port)" && [[ -n "$port" ]]; then
     pg_as_owner "$bindir/pg_ctl" -D "$PG_DATA" stop -m fast -w >&2 9>&- || true
 fi
 
-# Create the cluster once.
-if [[ ! -f "$PG_DATA/PG_VERSION" ]]; then
-    pg_log "initdb $PG_DATA"
-    rm -rf "$PG_DATA"
-    mkdir -p "$PG_DATA"
-    chmod 700 "$PG_DATA"
-    [[ $EUID -eq 0 ]] && chown "$PG_PRIVATE_USER": "$PG_DATA"
-    locale_args=(--no-locale)
-    if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
-        locale_args=(--locale=C.UTF-8)
-    fi
-    (cd / && pg_as_owner "$bindir/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 \
-        "${locale_args[@]}") >&2 9>&-
-fi
-
-# Pick a free port.
-port="${XCLADE_PG_PRIVATE_PORT:-55432}"
-for _ in $(seq 1 50); do
-    pg_port_busy "$port" || break
-    port=$((port + 1))
-done
-if pg_port_busy "$port"; then
-    pg_log "no free port found from ${XCLADE_PG_PRIVATE_PORT:-55432} upwards"
-    exit 1
-fi
-
-mkdir -p "$PG_SOCKDIR"
-touch "$PG_LOGFILE"
-if [[ $EUID -eq 0 ]]; then
-    chown -R "$PG_PRIVATE_USER": "$PG_DATA"
-    chown "$PG_PRIVATE_USER": "$PG_SOCKDIR" "$PG_LOGFILE"
-fi
-
-pg_log "starting the private cluster on 127.0.0.1:$port (log: $PG_LOGFILE)"
-if ! (cd / && pg_as_owner "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOGFILE" -t 60 \
-    -o "-p $port -k $PG_SOCKDIR -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" \
-    start -w) >&2 9>&-; then
-    pg_log "pg_ctl start failed; last lines of $PG_LOGFILE:"
-    tail -n 20 "$PG_LOGFILE" >&2 || true
-    exit 1
-fi
-
-for _ in $(seq 1 30); do
-    if pg_answers "$port"; then
-        echo "postgres://postgres@127.0.0.1:$port"
-        exit 0
-    fi
-    sleep 1
-done
-pg_log "the private cluster started but does not answer on 127.0.0.1:$port; see $PG_LOGFILE"
-exit 1
+# Create the cluster once, pick a free port, start it.
+pg_private_initdb "$bindir"
+port="$(pg_free_port "${XCLADE_PG_PRIVATE_PORT:-55432}")" || exit 1
+pg_private_start "$bindir" "$port" \
+    "-c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=300" || exit 1

@@ -131,3 +131,74 @@ pg_private_running_port() {
     pg_as_owner "$bindir/pg_ctl" -D "$PG_DATA" status >/dev/null 2>&1 || return 1
     sed -n 4p "$PG_DATA/postmaster.pid"
 }
+
+# Creates the `postgres` system user when running as root without it (initdb/pg_ctl refuse to
+# run as root).
+pg_ensure_owner_user() {
+    if [[ $EUID -eq 0 ]] && ! id -u "$PG_PRIVATE_USER" >/dev/null 2>&1; then
+        pg_log "creating system user $PG_PRIVATE_USER (initdb/pg_ctl refuse to run as root)"
+        useradd -r -m -s /bin/sh "$PG_PRIVATE_USER" >&2
+    fi
+}
+
+# pg_private_initdb BINDIR: creates the cluster in $PG_DATA unless it exists.
+pg_private_initdb() {
+    local bindir="$1" locale_args=(--no-locale)
+    [[ -f "$PG_DATA/PG_VERSION" ]] && return 0
+    pg_log "initdb $PG_DATA"
+    rm -rf "$PG_DATA"
+    mkdir -p "$PG_DATA"
+    chmod 700 "$PG_DATA"
+    if [[ $EUID -eq 0 ]]; then
+        chown "$PG_PRIVATE_USER": "$PG_DATA"
+    fi
+    if locale -a 2>/dev/null | grep -qiE '^c\.utf-?8$'; then
+        locale_args=(--locale=C.UTF-8)
+    fi
+    (cd / && pg_as_owner "$bindir/initdb" -D "$PG_DATA" -U postgres --auth=trust -E UTF8 \
+        "${locale_args[@]}") >&2 9>&-
+}
+
+# pg_free_port FIRST: prints the first port from FIRST upwards (50 tried) nothing listens on.
+pg_free_port() {
+    local port="$1"
+    for _ in $(seq 1 50); do
+        if ! pg_port_busy "$port"; then
+            echo "$port"
+            return 0
+        fi
+        port=$((port + 1))
+    done
+    pg_log "no free port found from $1 upwards"
+    return 1
+}
+
+# pg_private_start BINDIR PORT OPTIONS [PREFIX...]: starts the cluster in $PG_DATA on
+# 127.0.0.1:PORT with the server OPTIONS (`-c name=value …`), pg_ctl run under PREFIX (e.g.
+# `taskset -c 0`), waits until it answers and prints its URL.
+pg_private_start() {
+    local bindir="$1" port="$2" options="$3"
+    shift 3
+    mkdir -p "$PG_SOCKDIR"
+    touch "$PG_LOGFILE"
+    if [[ $EUID -eq 0 ]]; then
+        chown -R "$PG_PRIVATE_USER": "$PG_DATA"
+        chown "$PG_PRIVATE_USER": "$PG_SOCKDIR" "$PG_LOGFILE"
+    fi
+    pg_log "starting the cluster in $PG_DATA on 127.0.0.1:$port (log: $PG_LOGFILE)"
+    if ! (cd / && pg_as_owner "$@" "$bindir/pg_ctl" -D "$PG_DATA" -l "$PG_LOGFILE" -t 60 \
+        -o "-p $port -k $PG_SOCKDIR -c listen_addresses=127.0.0.1 $options" start -w) >&2 9>&-; then
+        pg_log "pg_ctl start failed; last lines of $PG_LOGFILE:"
+        tail -n 20 "$PG_LOGFILE" >&2 || true
+        return 1
+    fi
+    for _ in $(seq 1 30); do
+        if pg_answers "$port"; then
+            echo "postgres://postgres@127.0.0.1:$port"
+            return 0
+        fi
+        sleep 1
+    done
+    pg_log "the cluster in $PG_DATA started but does not answer on 127.0.0.1:$port; see $PG_LOGFILE"
+    return 1
+}
