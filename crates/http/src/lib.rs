@@ -17,6 +17,8 @@ pub mod metrics;
 pub mod middleware;
 pub mod openapi;
 pub mod query;
+pub mod respond;
+pub mod rfc3339;
 pub mod routes;
 pub mod server;
 pub mod state;

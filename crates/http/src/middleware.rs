@@ -1,7 +1,13 @@
-//! Per-request observation: correlation id, a `request` span around the handler (so every log
-//! line of the request, the storage adapter's retries included, carries its correlation id), one
-//! structured access-log line, metrics, and the rewrite of framework-made errors (404, 405, …)
-//! into the family's JSON body.
+//! Per-request observation: correlation id, the request's context around the handler (so every
+//! log line of the request, the storage adapter's retries included, carries its correlation id:
+//! [`current_request`]), one structured access-log line, metrics, and the rewrite of
+//! framework-made errors (404, 405, …) into the family's JSON body.
+//!
+//! The context is a task-local value, not a `tracing` span: a span cost the request a slab
+//! entry, its fields formatted as JSON when it was made, and the subscriber's bookkeeping at
+//! every poll (about 4 % of a create's CPU, docs/benchmarks.md change 27), while the log lines
+//! need three strings that the middleware has at hand. The server's log layer reads them with
+//! [`current_request`].
 
 use crate::error::admin::AdminErrorBody;
 use crate::error::project::envelope;
@@ -13,8 +19,8 @@ use actix_web::http::header::{HeaderName, HeaderValue, CONTENT_TYPE};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{web, HttpMessage, HttpResponse};
+use std::rc::Rc;
 use std::time::Instant;
-use tracing::Instrument;
 
 /// The correlation header.
 pub const CORRELATION_HEADER: &str = "x-correlation-id";
@@ -25,6 +31,29 @@ pub struct CorrelationId(pub String);
 
 fn acceptable(id: &str) -> bool {
     !id.is_empty() && id.len() <= 256 && id.bytes().all(|b| b.is_ascii_graphic())
+}
+
+/// What the log lines written while a request runs say about it (their `span` object).
+#[derive(Debug)]
+pub struct RequestContext {
+    /// The request's correlation id (the `X-Correlation-ID` it answers with).
+    pub correlation_id: String,
+    /// The request's method.
+    pub method: actix_web::http::Method,
+    /// The request's path, without the query.
+    pub path: String,
+}
+
+tokio::task_local! {
+    static REQUEST: Rc<RequestContext>;
+}
+
+/// Calls `f` with the context of the request whose handler is running on this thread, if any.
+pub fn current_request<R>(f: impl FnOnce(Option<&RequestContext>) -> R) -> R {
+    match REQUEST.try_with(Rc::clone) {
+        Ok(context) => f(Some(&context)),
+        Err(_) => f(None),
+    }
 }
 
 /// Which family renders errors of this path.
@@ -68,15 +97,19 @@ pub async fn observe(
         .and_then(|v| v.to_str().ok())
         .filter(|v| acceptable(v))
         .map(str::to_owned)
-        .unwrap_or_else(|| uuid::Uuid::now_v7().to_string());
+        .unwrap_or_else(new_correlation_id);
     req.extensions_mut().insert(CorrelationId(correlation.clone()));
-    let method = req.method().clone();
     let state = req.app_data::<web::Data<AppState>>().cloned();
+    let context = Rc::new(RequestContext {
+        correlation_id: correlation,
+        method: req.method().clone(),
+        path: req.path().to_owned(),
+    });
 
     // Handler and extractor errors arrive as responses; an `Err` here can only come from a
     // deeper middleware, and actix renders it itself.
-    let span = tracing::info_span!("request", correlation_id = %correlation, method = %method, path = %req.path());
-    let mut res = next.call(req).instrument(span).await?.map_into_boxed_body();
+    let mut res = REQUEST.scope(Rc::clone(&context), next.call(req)).await?.map_into_boxed_body();
+    let RequestContext { correlation_id: correlation, method, .. } = &*context;
 
     let status = res.status();
     let is_json = res
@@ -94,7 +127,7 @@ pub async fn observe(
         }
         res = ServiceResponse::new(request, rewritten);
     }
-    if let Ok(value) = HeaderValue::from_str(&correlation) {
+    if let Ok(value) = HeaderValue::from_str(correlation) {
         res.headers_mut().insert(HeaderName::from_static(CORRELATION_HEADER), value);
     }
     let route = res.request().match_pattern().unwrap_or_else(|| "unmatched".to_owned());
@@ -104,64 +137,52 @@ pub async fn observe(
     }
     tracing::info!(
         target: "xclade::access",
-        method = %method,
-        route = %route,
+        method = method.as_str(),
+        route = route.as_str(),
         status = status.as_u16(),
         latency_ms = latency.as_secs_f64() * 1000.0,
-        correlation_id = %correlation,
+        correlation_id = correlation.as_str(),
         "request"
     );
     Ok(res)
 }
 
+/// A new correlation id: a UUID v7, written without going through `fmt`.
+pub(crate) fn new_correlation_id() -> String {
+    let mut buf = uuid::Uuid::encode_buffer();
+    uuid::Uuid::now_v7().hyphenated().encode_lower(&mut buf).to_owned()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use actix_web::test::{call_service, init_service, TestRequest};
+    use actix_web::test::{call_service, init_service, read_body, TestRequest};
     use actix_web::{middleware::from_fn, App};
-    use std::io::Write;
-    use std::sync::{Arc, Mutex};
-
-    /// A log sink the test can read back.
-    #[derive(Clone, Default)]
-    struct Sink(Arc<Mutex<Vec<u8>>>);
-
-    impl Write for Sink {
-        fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-            self.0.lock().expect("sink").extend_from_slice(buf);
-            Ok(buf.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
 
     #[actix_web::test]
-    async fn log_lines_inside_a_handler_carry_the_correlation_id() {
-        let sink = Sink::default();
-        let writer = sink.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .with_writer(move || writer.clone())
-            .finish();
-        let _guard = tracing::subscriber::set_default(subscriber);
+    async fn the_handler_runs_inside_its_request_context() {
         let app = init_service(App::new().wrap(from_fn(observe)).route(
             "/work",
             web::get().to(|| async {
-                tracing::warn!("a retry deep inside the request");
-                HttpResponse::Ok().finish()
+                // Across an await, as a storage adapter's retry would log.
+                actix_web::rt::task::yield_now().await;
+                let seen = current_request(|ctx| ctx.map(|c| format!("{} {} {}", c.correlation_id, c.method, c.path)));
+                HttpResponse::Ok().body(seen.unwrap_or_default())
             }),
         ))
         .await;
-        let req = TestRequest::get().uri("/work").insert_header((CORRELATION_HEADER, "corr-123")).to_request();
+        let req = TestRequest::get().uri("/work?x=1").insert_header((CORRELATION_HEADER, "corr-123")).to_request();
         let res = call_service(&app, req).await;
         assert_eq!(res.status(), 200);
-        let logs = String::from_utf8(sink.0.lock().expect("sink").clone()).expect("utf-8");
-        let inside = logs.lines().find(|l| l.contains("a retry deep inside the request")).expect("the handler's line");
-        let line: serde_json::Value = serde_json::from_str(inside).expect("json");
-        assert_eq!(line["span"]["correlation_id"], "corr-123", "{inside}");
-        assert_eq!(line["span"]["name"], "request", "{inside}");
+        assert_eq!(read_body(res).await, "corr-123 GET /work");
+        assert!(current_request(|ctx| ctx.is_none()), "no context outside a request");
+    }
+
+    #[test]
+    fn generated_correlation_ids_are_uuids() {
+        let id = new_correlation_id();
+        assert_eq!(uuid::Uuid::parse_str(&id).map(|u| u.get_version_num()), Ok(7), "{id}");
+        assert_eq!(id, id.to_lowercase());
+        assert_ne!(id, new_correlation_id());
     }
 }

@@ -252,7 +252,7 @@ impl AsyncWrite for GuardedIo {
             };
         }
         if let Some((start, status)) = dispatcher_error_tail(buf) {
-            let correlation = uuid::Uuid::now_v7().to_string();
+            let correlation = crate::middleware::new_correlation_id();
             let answer = render(&this.line, status, &correlation);
             let shown = StatusCode::from_bytes(answer.get(9..12).unwrap_or_default()).unwrap_or(status);
             let mut bytes = buf[..start].to_vec();
@@ -260,11 +260,11 @@ impl AsyncWrite for GuardedIo {
             this.metrics.observe(this.line.method(), "unparsed", shown.as_u16(), Duration::ZERO);
             tracing::info!(
                 target: "xclade::access",
-                method = %this.line.method(),
+                method = this.line.method(),
                 route = "unparsed",
                 status = shown.as_u16(),
                 latency_ms = 0.0,
-                correlation_id = %correlation,
+                correlation_id = correlation.as_str(),
                 "request"
             );
             this.replacement = Some((bytes, 0));

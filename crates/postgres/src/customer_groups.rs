@@ -222,26 +222,24 @@ async fn save_in_one_statement(
     let r = GroupRow::from_domain(ctx.project_id, &stored);
     // The event carries the group as it is stored (what a read of the row gives).
     let event = ctx.row(&group_event(ctx, EventKind::GroupUpdated, &r.clone().into_domain()?));
-    let updated: Result<Vec<GroupRow>, _> = crate::sql::cached(
-        diesel::sql_query(SAVE_WITH_EVENT)
-            .bind::<SqlUuid, _>(r.project_id)
-            .bind::<SqlUuid, _>(r.id)
-            .bind::<BigInt, _>(expected.get())
-            .bind::<BigInt, _>(r.version)
-            .bind::<Nullable<Text>, _>(&r.key)
-            .bind::<Text, _>(&r.name)
-            .bind::<Nullable<SqlUuid>, _>(r.custom_type_id)
-            .bind::<Nullable<Jsonb>, _>(&r.custom_fields)
-            .bind::<Jsonb, _>(&r.metadata)
-            .bind::<Timestamptz, _>(r.last_modified_at)
-            .bind::<Nullable<Jsonb>, _>(&r.last_modified_by)
-            .bind::<SqlUuid, _>(event.id)
-            .bind::<Text, _>(&event.project_key)
-            .bind::<Text, _>(&event.kind)
-            .bind::<Jsonb, _>(&event.actor)
-            .bind::<Jsonb, _>(&event.payload)
-            .bind::<Timestamptz, _>(event.created_at),
-    )
+    let updated: Result<Vec<GroupRow>, _> = crate::sql::constant!(SAVE_WITH_EVENT, |q| q
+        .bind::<SqlUuid, _>(r.project_id)
+        .bind::<SqlUuid, _>(r.id)
+        .bind::<BigInt, _>(expected.get())
+        .bind::<BigInt, _>(r.version)
+        .bind::<Nullable<Text>, _>(&r.key)
+        .bind::<Text, _>(&r.name)
+        .bind::<Nullable<SqlUuid>, _>(r.custom_type_id)
+        .bind::<Nullable<Jsonb>, _>(&r.custom_fields)
+        .bind::<Jsonb, _>(&r.metadata)
+        .bind::<Timestamptz, _>(r.last_modified_at)
+        .bind::<Nullable<Jsonb>, _>(&r.last_modified_by)
+        .bind::<SqlUuid, _>(event.id)
+        .bind::<Text, _>(&event.project_key)
+        .bind::<Text, _>(&event.kind)
+        .bind::<Jsonb, _>(&event.actor)
+        .bind::<Jsonb, _>(&event.payload)
+        .bind::<Timestamptz, _>(event.created_at))
     .load(conn)
     .await;
     match group_constraints(updated, group)?.pop() {
@@ -404,12 +402,10 @@ async fn customers_of_groups(
         return Ok(all);
     }
     let keys: Vec<Uuid> = ids.iter().map(|id| id.0).collect();
-    let rows: Vec<MemberRow> = crate::sql::cached(
-        diesel::sql_query(MEMBERS_OF_GROUPS)
-            .bind::<SqlUuid, _>(project.0)
-            .bind::<Array<SqlUuid>, _>(&keys)
-            .bind::<BigInt, _>(i64::from(limit)),
-    )
+    let rows: Vec<MemberRow> = crate::sql::constant!(MEMBERS_OF_GROUPS, |q| q
+        .bind::<SqlUuid, _>(project.0)
+        .bind::<Array<SqlUuid>, _>(&keys)
+        .bind::<BigInt, _>(i64::from(limit)))
     .load(conn)
     .await?;
     for row in rows {

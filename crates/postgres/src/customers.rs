@@ -66,22 +66,21 @@ async fn claim_key(
     customer: &Customer,
 ) -> TxResult<bool> {
     let response = CustomerSnapshot::text(customer)?;
-    let rows: Vec<Claimed> = crate::sql::cached(
-        diesel::sql_query(
-            "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
+    let rows: Vec<Claimed> = crate::sql::constant!(
+        "INSERT INTO idempotency_keys (project_id, key, request_hash, resource_id, response, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6) \
          ON CONFLICT (project_id, key) DO UPDATE SET request_hash = EXCLUDED.request_hash, \
            resource_id = EXCLUDED.resource_id, response = EXCLUDED.response, created_at = EXCLUDED.created_at \
          WHERE idempotency_keys.created_at < $7 \
          RETURNING key",
-        )
-        .bind::<SqlUuid, _>(ctx.project_id.0)
-        .bind::<Text, _>(&claim.key)
-        .bind::<Text, _>(&claim.request_hash)
-        .bind::<Nullable<SqlUuid>, _>(Some(customer.id().0))
-        .bind::<Nullable<Text>, _>(Some(response))
-        .bind::<Timestamptz, _>(ctx.now)
-        .bind::<Timestamptz, _>(claim.not_before),
+        |q| q
+            .bind::<SqlUuid, _>(ctx.project_id.0)
+            .bind::<Text, _>(&claim.key)
+            .bind::<Text, _>(&claim.request_hash)
+            .bind::<Nullable<SqlUuid>, _>(Some(customer.id().0))
+            .bind::<Nullable<Text>, _>(Some(response))
+            .bind::<Timestamptz, _>(ctx.now)
+            .bind::<Timestamptz, _>(claim.not_before)
     )
     .load(conn)
     .await?;
@@ -134,9 +133,8 @@ async fn create_in_one_statement(
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
     let event = Event::customer_created(ctx, &customer, additional_data);
     let e = ctx.row(&event);
-    crate::sql::cached(
-        diesel::sql_query(CREATE_WITH_EVENT)
-            .bind::<SqlUuid, _>(r.project_id)
+    crate::sql::constant!(CREATE_WITH_EVENT, |q| {
+        q.bind::<SqlUuid, _>(r.project_id)
             .bind::<SqlUuid, _>(r.id)
             .bind::<Text, _>(&r.email)
             .bind::<Nullable<Text>, _>(&r.company_name)
@@ -157,8 +155,8 @@ async fn create_in_one_statement(
             .bind::<Jsonb, _>(&e.actor)
             .bind::<Jsonb, _>(&e.payload)
             .bind::<Timestamptz, _>(e.created_at)
-            .bind::<Nullable<Timestamptz>, _>(e.published_at),
-    )
+            .bind::<Nullable<Timestamptz>, _>(e.published_at)
+    })
     .execute(conn)
     .await
     .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;

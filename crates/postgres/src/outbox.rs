@@ -208,20 +208,17 @@ fn unavailable(e: impl std::error::Error + Send + Sync + 'static) -> DomainError
 }
 
 async fn claim_on(conn: &mut AsyncPgConnection, limit: u32) -> Result<Vec<EventRow>, diesel::result::Error> {
-    let parts: Vec<PartRow> = crate::sql::cached(
-        diesel::sql_query(CLAIM_PARTS_SQL).bind::<Integer, _>(LOCK_CLASS).bind::<BigInt, _>(CLAIM_PARTS),
-    )
-    .load(conn)
-    .await?;
+    let parts: Vec<PartRow> =
+        crate::sql::constant!(CLAIM_PARTS_SQL, |q| q.bind::<Integer, _>(LOCK_CLASS).bind::<BigInt, _>(CLAIM_PARTS))
+            .load(conn)
+            .await?;
     if parts.is_empty() {
         return Ok(Vec::new());
     }
     let parts: Vec<i16> = parts.into_iter().filter_map(|r| i16::try_from(r.p).ok()).collect();
-    crate::sql::cached(
-        diesel::sql_query(CLAIM_EVENTS_SQL).bind::<Array<Int2>, _>(parts).bind::<BigInt, _>(i64::from(limit)),
-    )
-    .load(conn)
-    .await
+    crate::sql::constant!(CLAIM_EVENTS_SQL, |q| q.bind::<Array<Int2>, _>(parts).bind::<BigInt, _>(i64::from(limit)))
+        .load(conn)
+        .await
 }
 
 #[async_trait]
@@ -251,12 +248,10 @@ impl EventOutbox for PgEventOutbox {
         // transaction around it.
         single_statement(&self.pool, &(projects, event_ids), |conn, (projects, event_ids)| {
             Box::pin(async move {
-                let n = crate::sql::cached(
-                    diesel::sql_query(MARK_SQL)
-                        .bind::<Timestamptz, _>(Utc::now())
-                        .bind::<Array<SqlUuid>, _>(projects)
-                        .bind::<Array<SqlUuid>, _>(event_ids),
-                )
+                let n = crate::sql::constant!(MARK_SQL, |q| q
+                    .bind::<Timestamptz, _>(Utc::now())
+                    .bind::<Array<SqlUuid>, _>(projects)
+                    .bind::<Array<SqlUuid>, _>(event_ids))
                 .execute(conn)
                 .await?;
                 Ok(n as u64)
@@ -315,9 +310,9 @@ impl EventOutbox for PgEventOutbox {
     async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64> {
         single_statement(&self.pool, &(cutoff, limit), |conn, (cutoff, limit)| {
             Box::pin(async move {
-                let n = crate::sql::cached(
-                    diesel::sql_query(PURGE_SQL).bind::<Timestamptz, _>(*cutoff).bind::<BigInt, _>(i64::from(*limit)),
-                )
+                let n = crate::sql::constant!(PURGE_SQL, |q| q
+                    .bind::<Timestamptz, _>(*cutoff)
+                    .bind::<BigInt, _>(i64::from(*limit)))
                 .execute(conn)
                 .await?;
                 Ok(n as u64)
@@ -329,7 +324,7 @@ impl EventOutbox for PgEventOutbox {
     async fn stats(&self) -> DomainResult<OutboxStats> {
         read(&self.pool, &(), |conn, _| {
             Box::pin(async move {
-                let row: StatsRow = crate::sql::cached(diesel::sql_query(STATS_SQL)).get_result(conn).await?;
+                let row: StatsRow = crate::sql::constant!(STATS_SQL).get_result(conn).await?;
                 Ok(OutboxStats { pending: u64::try_from(row.pending).unwrap_or(0), oldest_pending_at: row.oldest })
             })
         })

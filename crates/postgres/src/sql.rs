@@ -171,6 +171,65 @@ pub(crate) fn cached<Q>(query: Q) -> Cached<Q> {
     Cached { query, keep: true }
 }
 
+/// A `sql_query` whose text is a constant of its call site, kept prepared under a type of the
+/// call site's own (made by [`constant!`]).
+///
+/// A [`Cached`] statement is found in the connection's statement cache by its SQL text: diesel
+/// copies the text into the key and hashes all of it (SipHash) at every execution, about 6 000
+/// instructions for the one-statement create's 900 bytes (docs/benchmarks.md, change 28). A
+/// statement of a static type is found by its `TypeId`. A `sql_query` has the same type for
+/// every text, so the type here is `Site`, which [`constant!`] declares afresh at each call site
+/// whose text it has checked to be a compile-time constant: one site, one text, one type.
+pub(crate) struct Constant<Q, Site> {
+    query: Q,
+    site: std::marker::PhantomData<fn() -> Site>,
+}
+
+impl<Q, Site> Constant<Q, Site> {
+    /// Only [`constant!`] makes these: it guarantees that `Site` is the type of one call site
+    /// whose text is constant.
+    #[doc(hidden)]
+    pub(crate) fn at_site(query: Q) -> Constant<Q, Site> {
+        Constant { query, site: std::marker::PhantomData }
+    }
+}
+
+impl<Q: QueryFragment<Pg>, Site> QueryFragment<Pg> for Constant<Q, Site> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.query.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q, Site: 'static> QueryId for Constant<Q, Site> {
+    type QueryId = Site;
+    const HAS_STATIC_QUERY_ID: bool = true;
+}
+
+impl<Q: Query, Site> Query for Constant<Q, Site> {
+    type SqlType = Q::SqlType;
+}
+
+/// `constant!(TEXT, |q| q.bind::<T, _>(v)…)`: `diesel::sql_query(TEXT)` with its binds, kept
+/// prepared and found by a type of this call site ([`Constant`]). `TEXT` must be a constant
+/// expression (a `const` or a literal): anything else does not compile, so the one type a call
+/// site has always stands for the same text.
+macro_rules! constant {
+    ($text:expr, |$q:ident| $binds:expr) => {{
+        const TEXT: &str = $text;
+        enum Site {}
+        let $q = diesel::sql_query(TEXT);
+        $crate::sql::Constant::<_, Site>::at_site($binds)
+    }};
+    ($text:expr) => {
+        $crate::sql::constant!($text, |q| q)
+    };
+}
+pub(crate) use constant;
+
 /// A query of a static type whose SQL text is written once per process instead of at every
 /// execution.
 ///

@@ -229,7 +229,7 @@ impl<N: Needs> FromRequest for Call<N> {
 }
 
 fn group_response(group: &xclade_domain::customer_group::CustomerGroup) -> HttpResponse {
-    HttpResponse::Ok().json(GroupView::from(group))
+    crate::respond::json(HttpResponse::Ok(), &GroupView::from(group), crate::respond::ONE_RESOURCE)
 }
 
 /// A HEAD answer: the status of `result`, never a body (errors included).
@@ -257,7 +257,7 @@ pub(crate) fn head_response(result: ProjectResult<HttpResponse>) -> HttpResponse
 pub async fn create_group(call: Call<WriteGroups>, payload: web::Payload) -> ProjectResult<HttpResponse> {
     let draft = call.body(payload, parse::group_draft).await?;
     let group = call.state.groups.create(call.principal(), draft).await?;
-    Ok(HttpResponse::Created().json(GroupView::from(&group)))
+    Ok(crate::respond::json(HttpResponse::Created(), &GroupView::from(&group), crate::respond::ONE_RESOURCE))
 }
 
 /// Queries customer groups.
@@ -271,7 +271,8 @@ pub async fn create_group(call: Call<WriteGroups>, payload: web::Payload) -> Pro
 pub async fn query_groups(call: Call<ReadGroups>) -> ProjectResult<HttpResponse> {
     let query = parse::group_query(&call.query())?;
     let page = call.state.groups.query(call.principal(), &query).await?;
-    Ok(HttpResponse::Ok().json(PageView::new(query.limit, query.offset, &page)))
+    let capacity = crate::respond::ONE_RESOURCE * page.results.len().max(1);
+    Ok(crate::respond::json(HttpResponse::Ok(), &PageView::new(query.limit, query.offset, &page), capacity))
 }
 
 /// Whether any customer group matches the `where` predicates (any group at all without one).

@@ -34,13 +34,11 @@ pub(crate) async fn bump_groups(conn: &mut AsyncPgConnection, ctx: &WriteContext
     if ids.is_empty() {
         return Ok(());
     }
-    crate::sql::cached(
-        diesel::sql_query(BUMP_GROUPS)
-            .bind::<SqlUuid, _>(ctx.project_id.0)
-            .bind::<Array<SqlUuid>, _>(ids)
-            .bind::<Timestamptz, _>(ctx.now)
-            .bind::<Jsonb, _>(actor_json(&ctx.actor)),
-    )
+    crate::sql::constant!(BUMP_GROUPS, |q| q
+        .bind::<SqlUuid, _>(ctx.project_id.0)
+        .bind::<Array<SqlUuid>, _>(ids)
+        .bind::<Timestamptz, _>(ctx.now)
+        .bind::<Jsonb, _>(actor_json(&ctx.actor)))
     .execute(conn)
     .await?;
     Ok(())
@@ -124,13 +122,11 @@ pub(crate) async fn insert_memberships(
         return Ok(Vec::new());
     }
     let (customers, groups): (Vec<Uuid>, Vec<Uuid>) = pairs.iter().copied().unzip();
-    let added: Vec<Membership> = crate::sql::cached(
-        diesel::sql_query(INSERT_MEMBERSHIPS)
-            .bind::<SqlUuid, _>(project.0)
-            .bind::<Timestamptz, _>(at)
-            .bind::<Array<SqlUuid>, _>(customers)
-            .bind::<Array<SqlUuid>, _>(groups),
-    )
+    let added: Vec<Membership> = crate::sql::constant!(INSERT_MEMBERSHIPS, |q| q
+        .bind::<SqlUuid, _>(project.0)
+        .bind::<Timestamptz, _>(at)
+        .bind::<Array<SqlUuid>, _>(customers)
+        .bind::<Array<SqlUuid>, _>(groups))
     .load(conn)
     .await?;
     Ok(added.into_iter().map(|m| (m.customer_id, m.group_id)).collect())
@@ -176,15 +172,13 @@ pub(crate) async fn set_groups(
     let changes: Vec<Changed> = if all.is_empty() {
         Vec::new()
     } else {
-        crate::sql::cached(
-            diesel::sql_query(CHANGE_MEMBERSHIPS)
-                .bind::<SqlUuid, _>(project.0)
-                .bind::<SqlUuid, _>(id.0)
-                .bind::<Timestamptz, _>(ctx.now)
-                .bind::<Array<SqlUuid>, _>(add.iter().map(|g| g.0).collect::<Vec<_>>())
-                .bind::<Array<SqlUuid>, _>(remove.iter().map(|g| g.0).collect::<Vec<_>>())
-                .bind::<Jsonb, _>(actor_json(&ctx.actor)),
-        )
+        crate::sql::constant!(CHANGE_MEMBERSHIPS, |q| q
+            .bind::<SqlUuid, _>(project.0)
+            .bind::<SqlUuid, _>(id.0)
+            .bind::<Timestamptz, _>(ctx.now)
+            .bind::<Array<SqlUuid>, _>(add.iter().map(|g| g.0).collect::<Vec<_>>())
+            .bind::<Array<SqlUuid>, _>(remove.iter().map(|g| g.0).collect::<Vec<_>>())
+            .bind::<Jsonb, _>(actor_json(&ctx.actor)))
         .load(conn)
         .await?
     };

@@ -322,7 +322,11 @@ pub fn customer_response(customer: &Customer, selected: &SelectedFields) -> acti
     struct Body<'a> {
         customer: ShapedCustomer<'a>,
     }
-    actix_web::HttpResponse::Ok().json(Body { customer: ShapedCustomer::new(customer, selected) })
+    crate::respond::json(
+        actix_web::HttpResponse::Ok(),
+        &Body { customer: ShapedCustomer::new(customer, selected) },
+        crate::respond::ONE_RESOURCE,
+    )
 }
 
 /// `200 {"customers": […], "count", "offset", "limit"}`, serialized straight from the page.
@@ -340,8 +344,9 @@ pub fn customer_list_response(
         offset: u64,
         limit: u32,
     }
-    let customers = customers.iter().map(|c| ShapedCustomer::new(c, selected)).collect();
-    actix_web::HttpResponse::Ok().json(Body { customers, count, offset, limit })
+    let customers: Vec<_> = customers.iter().map(|c| ShapedCustomer::new(c, selected)).collect();
+    let capacity = crate::respond::ONE_RESOURCE / 2 * customers.len().max(1);
+    crate::respond::json(actix_web::HttpResponse::Ok(), &Body { customers, count, offset, limit }, capacity)
 }
 
 /// An address's JSON.

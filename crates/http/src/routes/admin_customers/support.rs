@@ -29,7 +29,7 @@ pub(crate) fn to_value<T: Serialize>(dto: &T) -> Result<Value, AdminError> {
 
 /// 200 with a JSON body.
 pub(crate) fn ok(body: Map<String, Value>) -> HttpResponse {
-    HttpResponse::Ok().json(Value::Object(body))
+    crate::respond::json(HttpResponse::Ok(), &body, crate::respond::ONE_RESOURCE)
 }
 
 /// `{key: value}`, in order.

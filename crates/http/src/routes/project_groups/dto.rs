@@ -2,7 +2,7 @@
 //! request bodies (typed DTOs whose schemas are the documented ones; `parse` converts them).
 
 use super::wire::{self, wire_objects, Field, WireVersion};
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, Utc};
 use serde::de::{Deserializer, Error as _, IgnoredAny};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -13,7 +13,7 @@ use xclade_domain::paging::QueryPage;
 
 /// RFC 3339 in UTC with milliseconds and `Z` (`2024-05-01T12:00:00.000Z`).
 pub fn timestamp(t: &DateTime<Utc>) -> String {
-    t.to_rfc3339_opts(SecondsFormat::Millis, true)
+    crate::rfc3339::millis(t)
 }
 
 /// The acting identity as the project family writes it (`createdBy`, `lastModifiedBy`):
