@@ -8,7 +8,7 @@
 //! (`removed`). The server gives [`EventJson`] to the outbox adapter (which encodes each event
 //! when it records it) and to the relay.
 
-use crate::routes::admin_customers::dto::AdminCustomer;
+use crate::routes::admin_customers::dto::CustomerJson;
 use crate::routes::project_groups::dto::GroupView;
 use crate::routes::project_types::dto::TypeView;
 use serde::Serialize;
@@ -33,8 +33,8 @@ enum ActorData<'a> {
 /// The resource in its family's representation.
 #[derive(Serialize)]
 #[serde(untagged)]
-enum ResourceData {
-    Customer(Box<AdminCustomer>),
+enum ResourceData<'a> {
+    Customer(CustomerJson<'a>),
     Group(GroupView),
     Type(TypeView),
 }
@@ -42,7 +42,7 @@ enum ResourceData {
 /// `data`, its members in the order they are written.
 #[derive(Serialize)]
 struct Data<'a> {
-    resource: ResourceData,
+    resource: ResourceData<'a>,
     actor: ActorData<'a>,
     #[serde(skip_serializing_if = "Option::is_none")]
     additional_data: Option<&'a Map<String, Value>>,
@@ -55,7 +55,7 @@ struct Data<'a> {
 impl EventEncoder for EventJson {
     fn encode(&self, actor: &Actor, data: &EventData) -> EventPayload {
         let resource = match &data.resource {
-            EventResource::Customer(c) => ResourceData::Customer(Box::new(AdminCustomer::from(c))),
+            EventResource::Customer(c) => ResourceData::Customer(CustomerJson(c)),
             EventResource::Group(g) => ResourceData::Group(GroupView::from(g)),
             EventResource::Type(t) => ResourceData::Type(TypeView::from(t)),
         };

@@ -226,87 +226,121 @@ pub fn customer_value(customer: &Customer, selected: &SelectedFields) -> Result<
 /// A customer that serializes straight to its JSON with only the fields `selected` keeps, in
 /// the order of [`AdminCustomer`]: what `selected.shape(to_value(&AdminCustomer))` gives,
 /// without building a `serde_json::Value` tree first (which was most of the server's CPU for a
-/// page of 50 customers; docs/benchmarks.md). A test checks the two agree.
+/// page of 50 customers; docs/benchmarks.md), and without copying the customer into an
+/// [`AdminCustomer`] either (change 30). A test checks the two agree.
 pub struct ShapedCustomer<'a> {
-    dto: AdminCustomer,
+    customer: &'a Customer,
     selected: &'a SelectedFields,
 }
 
 impl<'a> ShapedCustomer<'a> {
-    pub fn new(customer: &Customer, selected: &'a SelectedFields) -> Self {
-        ShapedCustomer { dto: AdminCustomer::from(customer), selected }
+    pub fn new(customer: &'a Customer, selected: &'a SelectedFields) -> Self {
+        ShapedCustomer { customer, selected }
     }
 }
 
 impl Serialize for ShapedCustomer<'_> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        use serde::ser::SerializeMap;
         let selected = self.selected;
-        let mut map = serializer.serialize_map(None)?;
-        // One list, in AdminCustomer's order: it destructures the DTO exhaustively (a field
-        // added to AdminCustomer must be added here) and writes each field `fields` keeps.
-        macro_rules! fields {
-            ($($kind:ident $name:ident),* $(,)?) => {
-                let AdminCustomer { $($name),* } = &self.dto;
-                $(fields!(@ $kind $name);)*
-            };
-            (@ scalar $name:ident) => {
-                if selected.includes(stringify!($name)) {
-                    map.serialize_entry(stringify!($name), $name)?;
-                }
-            };
-            (@ relation $name:ident) => {
-                shaped_relation(&mut map, selected, stringify!($name), $name)?;
-            };
-        }
-        fields!(
-            scalar id,
-            scalar email,
-            scalar company_name,
-            scalar first_name,
-            scalar last_name,
-            scalar phone,
-            scalar metadata,
-            scalar has_account,
-            scalar default_billing_address_id,
-            scalar default_shipping_address_id,
-            relation groups,
-            relation addresses,
-            scalar created_by,
-            scalar created_at,
-            scalar updated_at,
-            scalar deleted_at,
-        );
-        map.end()
+        write_customer(serializer, self.customer, |name| selected.includes(name), |name| selected.relation(name))
+    }
+}
+
+/// A whole customer (every field, both relations), as [`AdminCustomer`] serializes it, read
+/// straight from the customer: the `resource` of a customer's events.
+pub struct CustomerJson<'a>(pub &'a Customer);
+
+impl Serialize for CustomerJson<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        write_customer(serializer, self.0, |_| true, |_| Some(&RelationFields::All))
+    }
+}
+
+/// Writes the fields of `c` that `scalar` and `relation` keep, in [`AdminCustomer`]'s order.
+fn write_customer<'s, S: serde::Serializer>(
+    serializer: S,
+    c: &Customer,
+    scalar: impl Fn(&str) -> bool,
+    relation: impl Fn(&str) -> Option<&'s RelationFields>,
+) -> Result<S::Ok, S::Error> {
+    use serde::ser::SerializeMap;
+    let mut map = serializer.serialize_map(None)?;
+    // One list, in AdminCustomer's order: it destructures an `AdminCustomer` exhaustively (a
+    // field added to it fails to compile here until it is written below too).
+    macro_rules! fields {
+        ($($kind:ident $name:ident = $value:expr),* $(,)?) => {
+            #[allow(dead_code, unused_variables)]
+            fn exhaustive(dto: &AdminCustomer) {
+                let AdminCustomer { $($name),* } = dto;
+            }
+            $(fields!(@ $kind $name = $value);)*
+        };
+        (@ scalar $name:ident = $value:expr) => {
+            if scalar(stringify!($name)) {
+                map.serialize_entry(stringify!($name), &$value)?;
+            }
+        };
+        (@ relation $name:ident = $value:expr) => {
+            shaped_relation(&mut map, relation(stringify!($name)), stringify!($name), $value)?;
+        };
+    }
+    fields!(
+        scalar id = c.id().0,
+        scalar email = c.email_str(),
+        scalar company_name = c.company_name(),
+        scalar first_name = c.first_name(),
+        scalar last_name = c.last_name(),
+        scalar phone = c.phone(),
+        scalar metadata = c.metadata().as_map(),
+        scalar has_account = c.has_account(),
+        scalar default_billing_address_id = c.default_billing_address_id().map(|a| a.0),
+        scalar default_shipping_address_id = c.default_shipping_address_id().map(|a| a.0),
+        relation groups = Views(c.groups(), AdminCustomerGroupSummary::from),
+        relation addresses = Views(c.addresses(), AdminCustomerAddress::from),
+        scalar created_by = c.created_by(),
+        scalar created_at = timestamp(&c.created_at()),
+        scalar updated_at = timestamp(&c.updated_at()),
+        scalar deleted_at = c.deleted_at().as_ref().map(timestamp),
+    );
+    map.end()
+}
+
+/// The elements of a relation, each serialized through its DTO as it is written.
+#[derive(Clone, Copy)]
+struct Views<'a, T, D>(&'a [T], fn(&'a T) -> D);
+
+impl<'a, T, D: Serialize> Serialize for Views<'a, T, D> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().map(self.1))
     }
 }
 
 /// A relation as `fields` selects it: absent, whole, or each element with only some fields.
-fn shaped_relation<M: serde::ser::SerializeMap, T: Serialize>(
+fn shaped_relation<M: serde::ser::SerializeMap, T, D: Serialize>(
     map: &mut M,
-    selected: &SelectedFields,
+    selection: Option<&RelationFields>,
     name: &'static str,
-    items: &[T],
+    items: Views<'_, T, D>,
 ) -> Result<(), M::Error> {
-    match selected.relation(name) {
+    match selection {
         None => Ok(()),
-        Some(RelationFields::All) => map.serialize_entry(name, items),
+        Some(RelationFields::All) => map.serialize_entry(name, &items),
         Some(RelationFields::Only(keep)) => map.serialize_entry(name, &OnlyFields { items, keep }),
     }
 }
 
 /// Elements serialized with only the `keep` fields (the rare path: built through `Value`).
-struct OnlyFields<'a, T> {
-    items: &'a [T],
-    keep: &'a [&'static str],
+struct OnlyFields<'a, 'k, T, D> {
+    items: Views<'a, T, D>,
+    keep: &'k [&'static str],
 }
 
-impl<T: Serialize> Serialize for OnlyFields<'_, T> {
+impl<T, D: Serialize> Serialize for OnlyFields<'_, '_, T, D> {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         use serde::ser::{Error, SerializeSeq};
-        let mut seq = serializer.serialize_seq(Some(self.items.len()))?;
-        for item in self.items {
-            let mut value = serde_json::to_value(item).map_err(S::Error::custom)?;
+        let mut seq = serializer.serialize_seq(Some(self.items.0.len()))?;
+        for item in self.items.0.iter().map(self.items.1) {
+            let mut value = serde_json::to_value(&item).map_err(S::Error::custom)?;
             if let Value::Object(fields) = &mut value {
                 fields.retain(|k, _| self.keep.contains(&k.as_str()));
             }
