@@ -23,6 +23,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use tracing::field::{Field, Visit};
 use tracing::{Event, Level, Subscriber};
+use tracing_log::NormalizeEvent;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::prelude::*;
 use tracing_subscriber::EnvFilter;
@@ -114,7 +115,11 @@ impl<S: Subscriber, W: LineSink> Layer<S> for JsonLines<W> {
 
 /// Writes `event` as one JSON object and a newline.
 fn format_line(line: &mut String, event: &Event<'_>, now: SystemTime) {
-    let meta = event.metadata();
+    // A record of the `log` crate (tokio-postgres, actix-server log through it) arrives as an
+    // event of target `log` whose real target and place are in `log.*` fields: written as the
+    // record's own target, without those fields, as `tracing-subscriber`'s formatter did.
+    let normalized = event.normalized_metadata();
+    let meta = normalized.as_ref().unwrap_or_else(|| event.metadata());
     line.push_str("{\"timestamp\":\"");
     timestamp(line, now);
     line.push_str("\",\"level\":\"");
@@ -155,62 +160,88 @@ struct Fields<'a> {
 }
 
 impl Fields<'_> {
-    fn key(&mut self, field: &Field) {
+    /// Writes the member's key; `false` for a field that is not written (a `log` record's
+    /// `log.*` fields, which the line's `target` already says).
+    fn key(&mut self, field: &Field) -> bool {
+        let name = field.name();
+        if name.starts_with("log.") {
+            return false;
+        }
         if !std::mem::take(&mut self.first) {
             self.line.push(',');
         }
-        string(self.line, field.name());
+        // A raw identifier (`r#type`) is written as its name.
+        string(self.line, name.strip_prefix("r#").unwrap_or(name));
         self.line.push(':');
+        true
     }
 }
 
 impl Visit for Fields<'_> {
     fn record_str(&mut self, field: &Field, value: &str) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         string(self.line, value);
     }
 
     fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         self.line.push('"');
         let _ = write!(Escaping(self.line), "{value:?}");
         self.line.push('"');
     }
 
     fn record_error(&mut self, field: &Field, value: &(dyn std::error::Error + 'static)) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         self.line.push('"');
         let _ = write!(Escaping(self.line), "{value}");
         self.line.push('"');
     }
 
     fn record_i64(&mut self, field: &Field, value: i64) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         let _ = write!(self.line, "{value}");
     }
 
     fn record_u64(&mut self, field: &Field, value: u64) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         let _ = write!(self.line, "{value}");
     }
 
     fn record_i128(&mut self, field: &Field, value: i128) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         let _ = write!(self.line, "{value}");
     }
 
     fn record_u128(&mut self, field: &Field, value: u128) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         let _ = write!(self.line, "{value}");
     }
 
     fn record_bool(&mut self, field: &Field, value: bool) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         self.line.push_str(if value { "true" } else { "false" });
     }
 
     fn record_f64(&mut self, field: &Field, value: f64) {
-        self.key(field);
+        if !self.key(field) {
+            return;
+        }
         if value.is_finite() {
             // `Display` writes the shortest digits that read back as the same value and never an
             // exponent: always a JSON number.
@@ -407,6 +438,23 @@ mod tests {
         let parsed = chrono::DateTime::parse_from_rfc3339(at).expect("RFC 3339");
         assert!((chrono::Utc::now() - parsed.to_utc()).num_seconds().abs() < 60, "{at}");
         assert_eq!(at.len(), "2026-12-07T05:47:56.179803Z".len(), "{at}");
+    }
+
+    #[test]
+    fn records_of_the_log_crate_keep_their_target_and_lose_the_log_fields() {
+        // The process's `log` records reach `tracing` through `LogTracer` (installed by `init`).
+        let _ = tracing_log::LogTracer::init();
+        let sink = Sink::default();
+        tracing::subscriber::with_default(subscriber(&sink), || {
+            tracing_log::log::warn!(target: "tokio_postgres::connection", "connection {} lost", 7);
+            tracing::info!(r#type = "raw", "a raw identifier");
+        });
+        let lines = sink.lines();
+        assert_eq!(lines.len(), 2, "{lines:?}");
+        assert_eq!(lines[0]["target"], "tokio_postgres::connection");
+        assert_eq!(lines[0]["level"], "WARN");
+        assert_eq!(lines[0]["fields"], json!({"message": "connection 7 lost"}));
+        assert_eq!(lines[1]["fields"], json!({"message": "a raw identifier", "type": "raw"}));
     }
 
     #[test]
