@@ -84,6 +84,14 @@ SCENARIOS = [
         "read": True,
     },
     {
+        "name": "get_group",
+        "title": "GET /{projectKey}/customer-groups/{id}",
+        "lua": "get_group.lua",
+        "pgbench": "get_group.sql",
+        "pg_vars": {},
+        "read": True,
+    },
+    {
         "name": "set_groups",
         "title": "POST /admin/customers/{id}/customer-groups (add+remove)",
         "lua": "set_groups.lua",
@@ -592,6 +600,8 @@ class Run:
             return []
         if sc == "get_customer":
             return [dump("customer-ids", "SELECT id FROM bench.customers ORDER BY n")]
+        if sc == "get_group":
+            return [PROJECT_KEY, dump("group-ids", "SELECT id FROM bench.groups ORDER BY n")]
         if sc == "set_groups":
             return [dump("memberships", f"""
                 SELECT c.id, c.gx, c.gy, (m.group_id IS NOT NULL)::int FROM bench.customers c
@@ -729,6 +739,7 @@ class Run:
                 "email": f"sqlcheck-{self.run_id}-{i}@load.example", "company_name": "Loadtest Ltd",
                 "first_name": "Load", "last_name": "Tester", "phone": "+1 555 0100", "metadata": {"source": "bench"}}),
             "get_customer": lambda i: http("GET", f"{base}/admin/customers/{cust}", tok),
+            "get_group": lambda i: http("GET", f"{base}/{PROJECT_KEY}/customer-groups/{gid}", tok),
             # Even attempts move the customer from gy to gx, odd ones back: each adds one, removes one.
             "set_groups": lambda i: http("POST", f"{base}/admin/customers/{cust}/customer-groups", tok,
                                          {"add": [(gx, gy)[i % 2]], "remove": [(gy, gx)[i % 2]]}),
@@ -1200,8 +1211,9 @@ def render_markdown(res: dict) -> str:
             rt = sres.get("sql_check", {}).get(name, {}).get("round_trips", "")
             mode = sres.get("sql_check", {}).get(name, {}).get("pgbench_mode", "prepared")
             split_rps = f"{r['split']['rps']:,.0f} | " if phases and r.get("split") else ("| " if phases else "")
+            own_run = f" (run `{r['run_id']}`)" if r.get("run_id") and r["run_id"] != sres.get("run_id") else ""
             out.append(
-                f"| {r['title']} | {md['rps']:,.0f} | {md['p50_ms']:.2f} | {md['p99_ms']:.2f} | {md['max_ms']:.1f} | "
+                f"| {r['title']}{own_run} | {md['rps']:,.0f} | {md['p50_ms']:.2f} | {md['p99_ms']:.2f} | {md['max_ms']:.1f} | "
                 f"{r['errors']} | {r['conflicts_409']} | {(r['peak_rss_kb'] or 0) / 1024:.1f} | "
                 f"{md['server_cpu_us_per_request']:.0f} | {md['postgres_cpu_us_per_request']:.0f} | {split_rps}"
                 f"{md['ceiling_tps']:,.0f} | {mode} | {r.get('ceiling_clients', s['connections'])} | "
@@ -1305,7 +1317,7 @@ def evaluate_targets(res: dict) -> list[str]:
             if r["median"]["ratio_to_ceiling"] is not None and r["median"]["ratio_to_ceiling"] >= 0.7]
     if ok70:
         lines.append("≥ 70 % of the ceiling: " + ", ".join(ok70))
-    for name in ("create_customer", "get_customer"):
+    for name in ("create_customer", "get_customer", "get_group"):
         if name in ten:
             cpu = ten[name]["median"]["server_cpu_us_per_request"]
             lines.append(f"server CPU, {ten[name]['title']}: {cpu:.0f} µs per request vs ≤ 100 µs "
@@ -1462,7 +1474,8 @@ def main() -> int:
     ap.add_argument("--render", metavar="RESULTS_JSON", nargs="+",
                     help="measure nothing: recompute the ratios and targets of a results.json with this harness's "
                          "rules and print (or, with --update-docs, write) its report; with several, each scale "
-                         "comes from the last file that has it")
+                         "comes from the last file that has all of its scenarios, and a later run of fewer "
+                         "scenarios (--scenarios) adds or replaces only those rows")
     args = ap.parse_args()
     if args.render:
         return render_only([Path(x) for x in args.render], args.update_docs)
@@ -1523,7 +1536,9 @@ def compare_scales(res: dict) -> None:
 
 def render_only(paths: list[Path], docs: bool) -> int:
     """The report of a recorded run; with several results.json, each scale from the last one
-    that has it (every scale's heading names its run)."""
+    that has every scenario the earlier ones had (every scale's heading names its run), and a
+    later run of fewer scenarios (`--scenarios`) adds or replaces only those (each such row
+    names its run)."""
     res = None
     for path in paths:
         one = json.loads(path.read_text())
@@ -1531,8 +1546,19 @@ def render_only(paths: list[Path], docs: bool) -> int:
             sres.setdefault("run_id", one["run_id"])
         if res is None:
             res = one
-        else:
-            res["scales"].update(one["scales"])
+            continue
+        for scale, sres in one["scales"].items():
+            base = res["scales"].get(scale)
+            if base is None or set(sres["scenarios"]) >= set(base["scenarios"]):
+                res["scales"][scale] = sres
+                continue
+            for name, r in sres["scenarios"].items():
+                r["run_id"] = sres["run_id"]
+                base["scenarios"][name] = r
+            for part in ("sql_check", "explain"):
+                if isinstance(sres.get(part), dict) and isinstance(base.get(part), dict):
+                    base[part].update({k: v for k, v in sres[part].items() if k in sres["scenarios"]})
+            base["scenarios"] = {n: base["scenarios"][n] for n in BY_NAME if n in base["scenarios"]}
     compare_scales(res)
     for sres in res["scales"].values():
         for r in sres["scenarios"].values():

@@ -5,10 +5,14 @@
 #
 #   bench/instructions.sh BINARY [scenario, default get_customer] [seconds, default 6]
 #
-# Runs BINARY under callgrind on the database `just bench` prepared (xclade_bench_10k; set
-# BENCH_PG_URL for another server), warms it up for 3 s with the scenario's wrk script (one
-# thread, 4 connections), counts instructions only while wrk measures, and prints the total
-# divided by the requests wrk made. The kernel's work (socket reads and writes, wake-ups) is not
+# Runs BINARY under callgrind on the database `just bench` seeds (xclade_bench_10k), by default on
+# the shared server at 127.0.0.1:5432 (seeded there by `just bench --shared-cores`); to use the
+# bench's own cluster instead, keep it after a run and point at it:
+#   BENCH_KEEP_DB=1 just bench --quick --scenarios get_customer
+#   BENCH_PG_URL="$(scripts/bench-db.sh start)" bench/instructions.sh target/release/xclade-customers
+# It warms the server up for 3 s with the scenario's wrk script (one thread, 4 connections),
+# counts instructions only while wrk measures, and prints the total divided by the requests wrk
+# made. The kernel's work (socket reads and writes, wake-ups) is not
 # counted: compare CPU seconds per request for that (bench/ab.py). Writes
 # target/bench/instructions-<binary>-<scenario>/ (callgrind.out.*, for callgrind_annotate).
 set -euo pipefail
@@ -22,6 +26,10 @@ url="$server/xclade_bench_10k?sslmode=disable"
 out="${CARGO_TARGET_DIR:-$root/target}/bench/instructions-$(basename "$bin")-$scenario"
 command -v valgrind >/dev/null || { echo "instructions: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "instructions: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
+if ! psql -X -A -t -d "$url" -c "select 1 from bench.customers limit 1" >/dev/null 2>&1; then
+    echo "instructions: no seeded xclade_bench_10k at $server (run \`just bench\` there first; see the top of this script)" >&2
+    exit 1
+fi
 rm -rf "$out"
 mkdir -p "$out"
 
@@ -43,10 +51,11 @@ args=()
 case "$scenario" in
     create_customer) ;;
     get_customer) q "select id from bench.customers order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
+    get_group) q "select id from bench.groups order by n" >"$out/data.txt"; args=(bench "$out/data.txt") ;;
     query_groups)
         q "select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') from bench.groups order by n" >"$out/data.txt"
         args=(bench "$out/data.txt") ;;
-    *) echo "instructions: scenario $scenario is not supported (create_customer, get_customer, query_groups)" >&2; exit 2 ;;
+    *) echo "instructions: scenario $scenario is not supported (create_customer, get_customer, get_group, query_groups)" >&2; exit 2 ;;
 esac
 lua="bench/lua/$scenario.lua"
 wrk -t1 -c4 -d3s -s "$lua" "http://127.0.0.1:$port" -- "$token" 1 "iw$$" "${args[@]}" >/dev/null

@@ -39,6 +39,7 @@ args=()
 case "$scenario" in
     create_customer) ;;
     get_customer) q "select id from bench.customers order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
+    get_group) q "select id from bench.groups order by n" >"$out/data.txt"; args=(bench "$out/data.txt") ;;
     set_groups)
         q "select c.id, c.gx, c.gy, (m.group_id is not null)::int from bench.customers c left join customer_group_memberships m
            on m.customer_id = c.id and m.group_id = c.gy order by c.n" >"$out/data.txt"
