@@ -32,11 +32,9 @@ use actix_web::web;
 pub fn configure(cfg: &mut web::ServiceConfig) {
     routes::ops::configure(cfg);
     routes::oauth::configure(cfg);
-    routes::admin_customers::configure(cfg);
-    routes::admin_groups::configure(cfg);
+    routes::admin(cfg);
     openapi::configure(cfg);
     app::configure(cfg);
-    // The project family's `/{projectKey}/…` patterns come last: they would shadow the rest.
-    routes::project_types::configure(cfg);
-    routes::project_groups::configure(cfg);
+    // The project family's `/{projectKey}/…` scope comes last: it would shadow the rest.
+    routes::project(cfg);
 }

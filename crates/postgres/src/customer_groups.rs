@@ -34,7 +34,7 @@ use crate::models::{actor_json, micros, CustomerRow, GroupRow};
 use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
-use crate::sql::{contains_pattern, Bind, Sql};
+use crate::sql::{contains_pattern, prebuilt, Bind, Sql};
 use crate::tx::{read, single_statement, transaction};
 use crate::types::{custom_typing, lock_checked_type};
 
@@ -83,13 +83,11 @@ fn group_event(ctx: &WriteContext, kind: EventKind, group: &CustomerGroup) -> Ev
 }
 
 async fn find_group(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<Option<GroupRow>> {
-    Ok(g::table
-        .filter(g::project_id.eq(project.0))
-        .filter(g::id.eq(id.0))
-        .select(GroupRow::as_select())
-        .first(conn)
-        .await
-        .optional()?)
+    // The text `first` would write, written once per process (`prebuilt`): the group read and
+    // every group update start here.
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let query = g::table.filter(g::project_id.eq(project.0)).filter(g::id.eq(id.0)).select(GroupRow::as_select());
+    Ok(prebuilt(&TEXT, query.limit(1)).get_result(conn).await.optional()?)
 }
 
 async fn get(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<CustomerGroup> {
@@ -97,13 +95,9 @@ async fn get(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> T
 }
 
 async fn get_by_key(conn: &mut AsyncPgConnection, project: ProjectId, key: &str) -> TxResult<CustomerGroup> {
-    let row: Option<GroupRow> = g::table
-        .filter(g::project_id.eq(project.0))
-        .filter(g::key.eq(key))
-        .select(GroupRow::as_select())
-        .first(conn)
-        .await
-        .optional()?;
+    static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    let query = g::table.filter(g::project_id.eq(project.0)).filter(g::key.eq(key)).select(GroupRow::as_select());
+    let row: Option<GroupRow> = prebuilt(&TEXT, query.limit(1)).get_result(conn).await.optional()?;
     let row = row.ok_or_else(|| TxError::Domain(DomainError::not_found_key(Resource::CustomerGroup, key)))?;
     Ok(row.into_domain()?)
 }

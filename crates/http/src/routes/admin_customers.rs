@@ -26,24 +26,25 @@ use xclade_domain::customer::{AddressFields, CustomerDraft, CustomerPatch, Liste
 use xclade_domain::ids::GroupId;
 use xclade_domain::ports::CreateOutcome;
 
+/// Registers the routes, relative to the `/admin` scope of [`crate::routes::admin`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/admin/customers").route(web::get().to(list_customers)).route(web::post().to(create_customer)),
+        web::resource("/customers").route(web::get().to(list_customers)).route(web::post().to(create_customer)),
     )
     .service(
-        web::resource("/admin/customers/{id}")
+        web::resource("/customers/{id}")
             .route(web::get().to(get_customer))
             .route(web::post().to(update_customer))
             .route(web::delete().to(delete_customer)),
     )
-    .service(web::resource("/admin/customers/{id}/customer-groups").route(web::post().to(manage_groups)))
+    .service(web::resource("/customers/{id}/customer-groups").route(web::post().to(manage_groups)))
     .service(
-        web::resource("/admin/customers/{id}/addresses")
+        web::resource("/customers/{id}/addresses")
             .route(web::get().to(list_addresses))
             .route(web::post().to(create_address)),
     )
     .service(
-        web::resource("/admin/customers/{id}/addresses/{address_id}")
+        web::resource("/customers/{id}/addresses/{address_id}")
             .route(web::get().to(get_address))
             .route(web::post().to(update_address))
             .route(web::delete().to(delete_address)),

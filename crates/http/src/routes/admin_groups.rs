@@ -26,17 +26,18 @@ use xclade_domain::services::GroupTarget;
 /// Most members listed in a group's `customers`.
 pub const MAX_MEMBERS_SHOWN: u32 = MAX_LIST_LIMIT;
 
+/// Registers the routes, relative to the `/admin` scope of [`crate::routes::admin`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
-        web::resource("/admin/customer-groups").route(web::get().to(list_groups)).route(web::post().to(create_group)),
+        web::resource("/customer-groups").route(web::get().to(list_groups)).route(web::post().to(create_group)),
     )
     .service(
-        web::resource("/admin/customer-groups/{id}")
+        web::resource("/customer-groups/{id}")
             .route(web::get().to(get_group))
             .route(web::post().to(update_group))
             .route(web::delete().to(delete_group)),
     )
-    .service(web::resource("/admin/customer-groups/{id}/customers").route(web::post().to(manage_customers)));
+    .service(web::resource("/customer-groups/{id}/customers").route(web::post().to(manage_customers)));
 }
 
 #[derive(utoipa::OpenApi)]

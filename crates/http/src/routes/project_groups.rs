@@ -30,12 +30,13 @@ use xclade_domain::customer_group::GroupKey;
 use xclade_domain::services::GroupTarget;
 use xclade_domain::{DomainError, GroupId, Resource};
 
-const GROUPS: &str = "/{project_key}/customer-groups";
-const BY_KEY: &str = "/{project_key}/customer-groups/key={key}";
-const BY_ID: &str = "/{project_key}/customer-groups/{id}";
+const GROUPS: &str = "/customer-groups";
+const BY_KEY: &str = "/customer-groups/key={key}";
+const BY_ID: &str = "/customer-groups/{id}";
 
-/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id. Both
-/// address one group with the same handlers ([`Address`] tells them apart).
+/// Registers the routes, relative to the `/{project_key}` scope of [`crate::routes::project`];
+/// `key={key}` comes before `{id}` so it is never taken for an id. Both address one group with
+/// the same handlers ([`Address`] tells them apart).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource(GROUPS)

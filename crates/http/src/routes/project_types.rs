@@ -22,12 +22,13 @@ use xclade_domain::custom_type::TypeKey;
 use xclade_domain::services::TypeTarget;
 use xclade_domain::{DomainError, Resource, TypeId};
 
-const TYPES: &str = "/{project_key}/types";
-const BY_KEY: &str = "/{project_key}/types/key={key}";
-const BY_ID: &str = "/{project_key}/types/{id}";
+const TYPES: &str = "/types";
+const BY_KEY: &str = "/types/key={key}";
+const BY_ID: &str = "/types/{id}";
 
-/// Registers the routes; `key={key}` comes before `{id}` so it is never taken for an id. Both
-/// address one type with the same handlers ([`target`] tells them apart).
+/// Registers the routes, relative to the `/{project_key}` scope of [`crate::routes::project`];
+/// `key={key}` comes before `{id}` so it is never taken for an id. Both address one type with
+/// the same handlers ([`target`] tells them apart).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(web::resource(TYPES).route(web::post().to(create_type)).route(web::get().to(query_types)));
     addressed(cfg, [BY_KEY, BY_ID], |one| {

@@ -138,8 +138,7 @@ pub(crate) mod harness {
                 App::new()
                     .wrap(actix_web::middleware::from_fn(crate::middleware::observe))
                     .app_data(web::Data::new(self.state()))
-                    .configure(crate::routes::admin_customers::configure)
-                    .configure(crate::routes::admin_groups::configure),
+                    .configure(crate::routes::admin),
             )
             .await
         }

@@ -96,7 +96,7 @@ async fn call(
     body: Option<Value>,
 ) -> (StatusCode, Value) {
     let app = atest::init_service(
-        App::new().app_data(web::Data::new(state(repo))).wrap(from_fn(observe)).configure(super::configure),
+        App::new().app_data(web::Data::new(state(repo))).wrap(from_fn(observe)).configure(crate::routes::project),
     )
     .await;
     // Both SDKs send a JSON content type even without a body.
