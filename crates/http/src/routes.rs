@@ -19,7 +19,8 @@ pub fn admin(cfg: &mut web::ServiceConfig) {
 }
 
 /// The project family's routes, under one `/{project_key}` scope. It must be registered after
-/// every other family: its first segment matches any path.
+/// every other family: its first segment matches any path. The groups' routes come before the
+/// types' (whose paths they never match), since they are the ones requested most.
 pub fn project(cfg: &mut web::ServiceConfig) {
-    cfg.service(web::scope("/{project_key}").configure(project_types::configure).configure(project_groups::configure));
+    cfg.service(web::scope("/{project_key}").configure(project_groups::configure).configure(project_types::configure));
 }
