@@ -11,8 +11,8 @@ use actix_web::web;
 
 /// The admin family's routes, under one `/admin` scope. The router tries routes in order and a
 /// route with a `{parameter}` is a regular expression run against the path: a project-family
-/// request used to pay one for each of the six admin routes before its own (about 8 % of the
-/// server's instructions for a group read, docs/benchmarks.md); the scope turns it away with
+/// request used to pay one for each of the six admin routes before its own (6 % of the
+/// instructions of a group read, docs/benchmarks.md, change 33); the scope turns it away with
 /// one comparison of its first segment.
 pub fn admin(cfg: &mut web::ServiceConfig) {
     cfg.service(web::scope("/admin").configure(admin_customers::configure).configure(admin_groups::configure));
