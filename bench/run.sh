@@ -13,7 +13,7 @@
 #   just bench [options]        any option of bench/bench.py (--duration, --reps, --scenarios, …;
 #                               `python3 bench/bench.py --help`)
 #
-# It installs what it needs when missing (wrk from Debian's packages, the PostgreSQL client with
+# It installs what it needs when missing (wrk and valgrind from Debian's packages, the PostgreSQL client with
 # pgbench), builds the release binary, finds a PostgreSQL server and runs bench/bench.py, which
 # creates and drops its own databases xclade_bench_10k / xclade_bench_1m there.
 #
@@ -63,6 +63,8 @@ apt_install() {
 
 # The load generator: wrk with its Lua scripts (bench/lua).
 command -v wrk >/dev/null 2>&1 || apt_install wrk
+# The instruction count of the simple requests (bench/instructions.sh): valgrind's callgrind.
+command -v valgrind >/dev/null 2>&1 || apt_install valgrind
 # psql and pgbench: on PATH, else the server's bin directory, else Debian's client package.
 for tool in psql pgbench; do
     if ! command -v "$tool" >/dev/null 2>&1; then

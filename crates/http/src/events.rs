@@ -9,7 +9,7 @@
 //! when it records it) and to the relay.
 
 use crate::routes::admin_customers::dto::CustomerJson;
-use crate::routes::project_groups::dto::GroupView;
+use crate::routes::project_groups::dto::GroupJson;
 use crate::routes::project_types::dto::TypeView;
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -35,8 +35,8 @@ enum ActorData<'a> {
 #[serde(untagged)]
 enum ResourceData<'a> {
     Customer(CustomerJson<'a>),
-    Group(GroupView),
-    Type(TypeView),
+    Group(GroupJson<'a>),
+    Type(Box<TypeView>),
 }
 
 /// `data`, its members in the order they are written.
@@ -56,8 +56,8 @@ impl EventEncoder for EventJson {
     fn encode(&self, actor: &Actor, data: &EventData) -> EventPayload {
         let resource = match &data.resource {
             EventResource::Customer(c) => ResourceData::Customer(CustomerJson(c)),
-            EventResource::Group(g) => ResourceData::Group(GroupView::from(g)),
-            EventResource::Type(t) => ResourceData::Type(TypeView::from(t)),
+            EventResource::Group(g) => ResourceData::Group(GroupJson(g)),
+            EventResource::Type(t) => ResourceData::Type(Box::new(TypeView::from(t))),
         };
         let actor = match actor {
             Actor::Client(id) => ActorData::Client(id),

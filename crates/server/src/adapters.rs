@@ -61,13 +61,19 @@ impl PasswordHasher for Argon2Hasher {
 /// met again is not decoded and its signature not computed again (about 3 % of the server's CPU
 /// per customer read, docs/benchmarks.md, change 23). Only tokens whose signature was checked
 /// are kept, and expiry is not the cache's business: the auth service compares `exp` and `iat`
-/// with its clock on every request, kept claims or not.
+/// with its clock on every request, kept claims or not. The map hashes with `foldhash` (seeded
+/// per process) instead of SipHash: a token is some 250 bytes, and SipHash of it was 1–2 % of
+/// a request's instructions (docs/benchmarks.md, change 35); flooding the map with colliding keys
+/// is not a concern, as only tokens whose signature this service made get in, at most
+/// [`VERIFIED_TOKENS`] of them.
 pub struct JwtSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
-    verified: Mutex<HashMap<String, TokenClaims>>,
+    verified: Mutex<VerifiedTokens>,
 }
+
+type VerifiedTokens = HashMap<String, TokenClaims, foldhash::fast::RandomState>;
 
 /// How many verified tokens a [`JwtSigner`] keeps (all are forgotten when it is full).
 pub const VERIFIED_TOKENS: usize = 1024;
@@ -81,11 +87,11 @@ impl JwtSigner {
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
-            verified: Mutex::new(HashMap::new()),
+            verified: Mutex::new(VerifiedTokens::default()),
         }
     }
 
-    fn verified(&self) -> std::sync::MutexGuard<'_, HashMap<String, TokenClaims>> {
+    fn verified(&self) -> std::sync::MutexGuard<'_, VerifiedTokens> {
         self.verified.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

@@ -261,6 +261,14 @@ fn string(line: &mut String, s: &str) {
 
 /// Appends `s` with JSON's escapes: `"`, `\\` and the control characters.
 fn escape_into(line: &mut String, s: &str) {
+    // Almost every string of a line (ids, routes, field names, messages) has nothing to escape:
+    // one pass that the compiler can vectorize (no early exit) finds that, and the string is
+    // copied whole; the byte-by-byte loop below was 3 % of a group read's instructions.
+    let plain = !s.bytes().fold(false, |any, b| any | (b < 0x20) | (b == b'"') | (b == b'\\'));
+    if plain {
+        line.push_str(s);
+        return;
+    }
     let mut start = 0;
     for (i, b) in s.bytes().enumerate() {
         let escape = match b {
@@ -388,6 +396,16 @@ mod tests {
         writer.write_line(b"{\"c\":3}\n");
         drop(Logs(Some(Arc::clone(&pending))));
         assert!(pending.lock().is_empty());
+    }
+
+    proptest::proptest! {
+        /// Any string, plain or not, is written as the JSON string that reads back as itself.
+        #[test]
+        fn escaped_strings_read_back(s in ".*|[a-z\"\\\\\u{0}-\u{1f}\u{7f}é]*") {
+            let mut line = String::new();
+            string(&mut line, &s);
+            proptest::prop_assert_eq!(serde_json::from_str::<String>(&line).expect("a JSON string"), s);
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ pub(crate) mod parse;
 mod tests;
 pub(crate) mod wire;
 
-pub use dto::{GroupView, PageView};
+pub use dto::{GroupJson, GroupView, PageJson, PageView};
 
 use crate::auth::ProjectPrincipal;
 use crate::body::ProjectJson;
@@ -230,7 +230,7 @@ impl<N: Needs> FromRequest for Call<N> {
 }
 
 fn group_response(group: &xclade_domain::customer_group::CustomerGroup) -> HttpResponse {
-    crate::respond::json(HttpResponse::Ok(), &GroupView::from(group), crate::respond::ONE_RESOURCE)
+    crate::respond::json(HttpResponse::Ok(), &GroupJson(group), crate::respond::ONE_RESOURCE)
 }
 
 /// A HEAD answer: the status of `result`, never a body (errors included).
@@ -258,7 +258,7 @@ pub(crate) fn head_response(result: ProjectResult<HttpResponse>) -> HttpResponse
 pub async fn create_group(call: Call<WriteGroups>, payload: web::Payload) -> ProjectResult<HttpResponse> {
     let draft = call.body(payload, parse::group_draft).await?;
     let group = call.state.groups.create(call.principal(), draft).await?;
-    Ok(crate::respond::json(HttpResponse::Created(), &GroupView::from(&group), crate::respond::ONE_RESOURCE))
+    Ok(crate::respond::json(HttpResponse::Created(), &GroupJson(&group), crate::respond::ONE_RESOURCE))
 }
 
 /// Queries customer groups.
@@ -273,7 +273,7 @@ pub async fn query_groups(call: Call<ReadGroups>) -> ProjectResult<HttpResponse>
     let query = parse::group_query(&call.query())?;
     let page = call.state.groups.query(call.principal(), &query).await?;
     let capacity = crate::respond::ONE_RESOURCE * page.results.len().max(1);
-    Ok(crate::respond::json(HttpResponse::Ok(), &PageView::new(query.limit, query.offset, &page), capacity))
+    Ok(crate::respond::json(HttpResponse::Ok(), &PageJson::new(query.limit, query.offset, &page), capacity))
 }
 
 /// Whether any customer group matches the `where` predicates (any group at all without one).

@@ -38,6 +38,16 @@ async fn health_metrics_openapi_docs() {
     let docs = app.http.get(app.url("/docs/")).send().await.expect("send");
     assert_eq!(docs.status().as_u16(), 200);
     assert!(docs.text().await.unwrap_or_default().contains("swagger"), "the API reference is served offline");
+    // The reference loads the document from its own address, which serves the same document.
+    let init = app.http.get(app.url("/docs/swagger-initializer.js")).send().await.expect("send");
+    assert_eq!(init.status().as_u16(), 200);
+    let init = init.text().await.unwrap_or_default();
+    assert!(init.contains("\"/docs/openapi.json\""), "{init}");
+    let (s, served) = json(app.http.get(app.url("/docs/openapi.json")).send().await.expect("send")).await;
+    assert_eq!((s, &served), (200, &doc));
+    // `docs` is no project: nothing else under /docs is routed (the project family included).
+    let resp = app.http.get(app.url("/docs/customer-groups/x")).send().await.expect("send");
+    assert_eq!(resp.status().as_u16(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
