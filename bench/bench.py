@@ -1326,7 +1326,7 @@ def evaluate_targets(res: dict) -> list[str]:
                     client_cores = len(parse_cpu_list(topo["clients"]))
                     pg_busy = rate * md["postgres_cpu_us_per_request"] / 1e6
                     cl_busy = rate * (md["server_cpu_us_per_request"] + md["wrk_cpu_us_per_request"]) / 1e6
-                    lines.append(f"[{scale}] {r['title']}: {ratio * 100:.0f} % of its pgbench ceiling (target ≥ 70 %); "
+                    lines.append(f"[{scale}] {r['title']}: {ratio * 100:.1f} % of its pgbench ceiling (target ≥ 70 %); "
                                  f"70 % ({rate:,.0f} req/s) would keep PostgreSQL's {db_cores} core(s) "
                                  f"{pg_busy / db_cores * 100:.0f} % busy ({md['postgres_cpu_us_per_request']:.0f} µs per "
                                  f"request) and the {client_cores} core(s) of the server and wrk "
@@ -1337,7 +1337,7 @@ def evaluate_targets(res: dict) -> list[str]:
                     # the cores busy), less what PostgreSQL and wrk spent on it: the server's budget.
                     budget = (res["machine"]["cores"] * 1e6 / md["ceiling_tps"]) / 0.7 if md["ceiling_tps"] else 0
                     server_budget = budget - md["postgres_cpu_us_per_request"] - md["wrk_cpu_us_per_request"]
-                    lines.append(f"[{scale}] {r['title']}: {ratio * 100:.0f} % of its pgbench ceiling (target ≥ 70 %); "
+                    lines.append(f"[{scale}] {r['title']}: {ratio * 100:.1f} % of its pgbench ceiling (target ≥ 70 %); "
                                  f"70 % leaves the request {budget:.0f} µs of CPU, of which PostgreSQL took "
                                  f"{md['postgres_cpu_us_per_request']:.0f} and wrk {md['wrk_cpu_us_per_request']:.0f}: the "
                                  f"server would have {server_budget:.0f} µs (it took {md['server_cpu_us_per_request']:.0f})")
