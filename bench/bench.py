@@ -436,6 +436,68 @@ def toggle_stride(ctx: dict) -> int:
     return max(1, ctx["customers"] // 50_000)
 
 
+def write_data(pg: Pg, ctx: dict, sc: str, prefix: Path) -> list[str]:
+    """Writes the data files of scenario `sc`'s wrk script for the seeded database of `ctx`
+    (`db`, `project`, `customers`) as `<prefix>-<name>.txt` and returns the script's arguments
+    after the common ones. The harness, bench/profile.sh and bench/instructions.sh
+    (`--data-for`) all use it."""
+    db, pid = ctx["db"], ctx["project"]["id"]
+
+    def dump(name: str, sql: str) -> str:
+        path = Path(f"{prefix}-{name}.txt")
+        path.write_text(pg.psql(db, sql, sep=" "))
+        return str(path)
+
+    if sc == "create_customer":
+        return []
+    if sc == "get_customer":
+        return [dump("customer-ids", "SELECT id FROM bench.customers ORDER BY n")]
+    if sc == "get_group":
+        return [PROJECT_KEY, dump("group-ids", "SELECT id FROM bench.groups ORDER BY n")]
+    if sc == "set_groups":
+        return [dump("memberships", f"""
+            SELECT c.id, c.gx, c.gy, (m.group_id IS NOT NULL)::int FROM bench.customers c
+            LEFT JOIN customer_group_memberships m
+              ON m.project_id = {q(pid)} AND m.customer_id = c.id AND m.group_id = c.gy
+            WHERE c.n % {toggle_stride(ctx)} = 0 ORDER BY c.n""")]
+    if sc == "list_customers":
+        return [dump("terms", "SELECT term FROM bench.q ORDER BY n")]
+    if sc == "query_groups":
+        return [PROJECT_KEY, dump("group-times", """
+            SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+            FROM bench.groups ORDER BY n""")]
+    if sc == "change_name":
+        return [PROJECT_KEY, dump("group-versions", f"""
+            SELECT g.id, g.version FROM customer_groups g JOIN bench.groups b ON b.id = g.id
+            WHERE g.project_id = {q(pid)} ORDER BY b.n""")]
+    raise BenchError(f"unknown scenario {sc}")
+
+
+def data_for(pg_url: str, scenario: str, out: Path) -> int:
+    """`--data-for`: the wrk arguments of `scenario` on the seeded xclade_bench_10k at
+    `pg_url`, one per line, its data files written under `out`."""
+    pg = Pg(pg_url)
+    db = "xclade_bench_10k"
+    try:
+        pid = pg.value(db, f"SELECT project_id FROM projects WHERE key = {q(PROJECT_KEY)}")
+        customers = int(pg.value(db, "SELECT count(*) FROM bench.customers"))
+    except BenchError as e:
+        log(f"no seeded {db} at {pg_url} (run `just bench` there first): {e}")
+        return 1
+    if not pid:
+        log(f"{db} at {pg_url} has no project {PROJECT_KEY} (run `just bench` there first)")
+        return 1
+    out.mkdir(parents=True, exist_ok=True)
+    ctx = {"db": db, "project": {"id": pid}, "customers": customers}
+    try:
+        args = write_data(pg, ctx, scenario, out / "10k")
+    except BenchError as e:
+        log(str(e))
+        return 2
+    print("\n".join(args))
+    return 0
+
+
 def pg_vars(sc: dict, common: dict) -> dict:
     v = dict(common)
     for k, val in sc["pg_vars"].items():
@@ -587,46 +649,10 @@ class Run:
         return {"terms": int(self.pg.value(ctx["db"], "SELECT count(*) FROM bench.q")),
                 "matches_min": int(mn), "matches_avg": int(float(avg)), "matches_max": int(mx)}
 
-    # ---- data files for the load scripts --------------------------------------------------
-
-    def write_data(self, ctx: dict, sc: str) -> list[str]:
-        db, pid = ctx["db"], ctx["project"]["id"]
-        scale = ctx["scale"]
-
-        def dump(name: str, sql: str) -> str:
-            path = self.data / f"{scale}-{name}.txt"
-            rows = self.pg.psql(db, sql, sep=" ")
-            path.write_text(rows)
-            return str(path)
-
-        if sc == "create_customer":
-            return []
-        if sc == "get_customer":
-            return [dump("customer-ids", "SELECT id FROM bench.customers ORDER BY n")]
-        if sc == "get_group":
-            return [PROJECT_KEY, dump("group-ids", "SELECT id FROM bench.groups ORDER BY n")]
-        if sc == "set_groups":
-            return [dump("memberships", f"""
-                SELECT c.id, c.gx, c.gy, (m.group_id IS NOT NULL)::int FROM bench.customers c
-                LEFT JOIN customer_group_memberships m
-                  ON m.project_id = {q(pid)} AND m.customer_id = c.id AND m.group_id = c.gy
-                WHERE c.n % {toggle_stride(ctx)} = 0 ORDER BY c.n""")]
-        if sc == "list_customers":
-            return [dump("terms", "SELECT term FROM bench.q ORDER BY n")]
-        if sc == "query_groups":
-            return [PROJECT_KEY, dump("group-times", """
-                SELECT to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
-                FROM bench.groups ORDER BY n""")]
-        if sc == "change_name":
-            return [PROJECT_KEY, dump("group-versions", f"""
-                SELECT g.id, g.version FROM customer_groups g JOIN bench.groups b ON b.id = g.id
-                WHERE g.project_id = {q(pid)} ORDER BY b.n""")]
-        raise BenchError(sc)
-
     # ---- load generator and ceiling --------------------------------------------------------
 
     def wrk(self, ctx: dict, sc: dict, seconds: int, tag: str) -> dict:
-        extra = self.write_data(ctx, sc["name"])
+        extra = write_data(self.pg, ctx, sc["name"], self.data / ctx["scale"])
         cmd = ["wrk", "-t", str(self.args.threads), "-c", str(self.args.connections), "-d", f"{seconds}s",
                "--timeout", "10s", "-s", str(BENCH / "lua" / sc["lua"]), ctx["server"].base, "--",
                ctx["token"], str(self.args.threads), tag, *extra]
@@ -1506,6 +1532,10 @@ def main() -> int:
                          "where the ratio to the pgbench ceiling is taken")
     ap.add_argument("--update-docs", action="store_true",
                     help="replace the generated section of docs/benchmarks.md with this run's table")
+    ap.add_argument("--data-for", metavar="SCENARIO",
+                    help="measure nothing: write SCENARIO's wrk data files for the seeded xclade_bench_10k at --pg "
+                         "into --out and print the wrk script's arguments after the common ones, one per line "
+                         "(bench/profile.sh, bench/instructions.sh)")
     ap.add_argument("--render", metavar="RESULTS_JSON", nargs="+",
                     help="measure nothing: recompute the ratios and targets of a results.json with this harness's "
                          "rules and print (or, with --update-docs, write) its report; with several, each scale "
@@ -1514,6 +1544,8 @@ def main() -> int:
     args = ap.parse_args()
     if args.render:
         return render_only([Path(x) for x in args.render], args.update_docs)
+    if args.data_for:
+        return data_for(args.pg, args.data_for, Path(args.out))
 
     chosen = list(BY_NAME) if args.scenarios == "all" else [s.strip() for s in args.scenarios.split(",") if s.strip()]
     for s in chosen:

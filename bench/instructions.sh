@@ -26,12 +26,13 @@ url="$server/xclade_bench_10k?sslmode=disable"
 out="${CARGO_TARGET_DIR:-$root/target}/bench/instructions-$(basename "$bin")-$scenario"
 command -v valgrind >/dev/null || { echo "instructions: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 command -v wrk >/dev/null || { echo "instructions: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
-if ! psql -X -A -t -d "$url" -c "select 1 from bench.customers limit 1" >/dev/null 2>&1; then
-    echo "instructions: no seeded xclade_bench_10k at $server (run \`just bench\` there first; see the top of this script)" >&2
-    exit 1
-fi
 rm -rf "$out"
 mkdir -p "$out"
+# The scenario's data files and wrk arguments, as the harness writes them (bench.py --data-for,
+# which says so when the database is not seeded: see the top of this script).
+data="$(python3 bench/bench.py --pg "$server" --binary "$bin" --data-for "$scenario" --out "$out")"
+args=()
+[[ -n "$data" ]] && mapfile -t args <<<"$data"
 
 export DATABASE_URL="$url" XCLADE_JWT_SECRET="instructions-secret-instructions-secret-0123"
 port=18192
@@ -46,17 +47,6 @@ secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret
 token="$(curl -s -u "$id:$secret" -d grant_type=client_credentials "http://127.0.0.1:$port/oauth/token" |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
 
-q() { psql -X -A -t -F ' ' -d "$url" -c "$1"; }
-args=()
-case "$scenario" in
-    create_customer) ;;
-    get_customer) q "select id from bench.customers order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
-    get_group) q "select id from bench.groups order by n" >"$out/data.txt"; args=(bench "$out/data.txt") ;;
-    query_groups)
-        q "select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') from bench.groups order by n" >"$out/data.txt"
-        args=(bench "$out/data.txt") ;;
-    *) echo "instructions: scenario $scenario is not supported (create_customer, get_customer, get_group, query_groups)" >&2; exit 2 ;;
-esac
 lua="bench/lua/$scenario.lua"
 wrk -t1 -c4 -d3s -s "$lua" "http://127.0.0.1:$port" -- "$token" 1 "iw$$" "${args[@]}" >/dev/null
 callgrind_control -i on "$vg" >/dev/null

@@ -22,6 +22,10 @@ bin="$target_dir/release/xclade-customers"
 out="$target_dir/bench/profile-$scenario"
 mkdir -p "$out"
 command -v perf >/dev/null || { echo "profile: perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
+# The scenario's data files and wrk arguments, as the harness writes them (bench.py --data-for).
+data="$(python3 bench/bench.py --pg "$server" --binary "$bin" --data-for "$scenario" --out "$out")"
+args=()
+[[ -n "$data" ]] && mapfile -t args <<<"$data"
 
 export DATABASE_URL="$url" XCLADE_JWT_SECRET="profile-secret-profile-secret-profile-secret"
 "$bin" serve --bind 127.0.0.1:18183 --no-migrate >>"$out/server.log" 2>&1 &
@@ -34,25 +38,6 @@ secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret
 token="$(curl -s -u "$id:$secret" -d grant_type=client_credentials http://127.0.0.1:18183/oauth/token |
     python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
 
-q() { psql -X -A -t -F ' ' -d "$url" -c "$1"; }
-args=()
-case "$scenario" in
-    create_customer) ;;
-    get_customer) q "select id from bench.customers order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
-    get_group) q "select id from bench.groups order by n" >"$out/data.txt"; args=(bench "$out/data.txt") ;;
-    set_groups)
-        q "select c.id, c.gx, c.gy, (m.group_id is not null)::int from bench.customers c left join customer_group_memberships m
-           on m.customer_id = c.id and m.group_id = c.gy order by c.n" >"$out/data.txt"
-        args=("$out/data.txt") ;;
-    list_customers) q "select term from bench.q order by n" >"$out/data.txt"; args=("$out/data.txt") ;;
-    query_groups)
-        q "select to_char(created_at at time zone 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"') from bench.groups order by n" >"$out/data.txt"
-        args=(bench "$out/data.txt") ;;
-    change_name)
-        q "select g.id, g.version from customer_groups g join bench.groups b on b.id = g.id order by b.n" >"$out/data.txt"
-        args=(bench "$out/data.txt") ;;
-    *) echo "profile: unknown scenario $scenario" >&2; exit 2 ;;
-esac
 lua="bench/lua/$scenario.lua"
 wrk -t2 -c16 -d2s -s "$lua" http://127.0.0.1:18183 -- "$token" 2 "pw$$" "${args[@]}" >/dev/null
 perf record -F 499 --call-graph dwarf,16384 -p "$server_pid" -o "$out/perf.data" -- sleep "$secs" 2>"$out/perf-record.log" &
