@@ -35,7 +35,7 @@ use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::{customer_group_memberships as m, customer_groups as g, customers as c, projects as p};
 use crate::sql::{contains_pattern, prebuilt, Bind, Sql};
-use crate::tx::{read, single_statement, transaction};
+use crate::tx::{point_read, read, single_statement, transaction};
 use crate::types::{custom_typing, lock_checked_type};
 
 /// [`CustomerGroupRepository`] on PostgreSQL.
@@ -82,29 +82,31 @@ fn group_event(ctx: &WriteContext, kind: EventKind, group: &CustomerGroup) -> Ev
     Event::group(ctx, kind, group)
 }
 
-async fn find_group(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<Option<GroupRow>> {
+async fn find_group(conn: &AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<Option<GroupRow>> {
+    let mut c = conn;
     // The text `first` would write, written once per process (`prebuilt`): the group read and
     // every group update start here.
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let query = g::table.filter(g::project_id.eq(project.0)).filter(g::id.eq(id.0)).select(GroupRow::as_select());
-    Ok(prebuilt(&TEXT, query.limit(1)).get_result(conn).await.optional()?)
+    Ok(prebuilt(&TEXT, query.limit(1)).get_result(&mut c).await.optional()?)
 }
 
-async fn get(conn: &mut AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<CustomerGroup> {
+async fn get(conn: &AsyncPgConnection, project: ProjectId, id: GroupId) -> TxResult<CustomerGroup> {
     Ok(find_group(conn, project, id).await?.ok_or_else(|| group_not_found(id))?.into_domain()?)
 }
 
-async fn get_by_key(conn: &mut AsyncPgConnection, project: ProjectId, key: &str) -> TxResult<CustomerGroup> {
+async fn get_by_key(conn: &AsyncPgConnection, project: ProjectId, key: &str) -> TxResult<CustomerGroup> {
+    let mut c = conn;
     static TEXT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
     let query = g::table.filter(g::project_id.eq(project.0)).filter(g::key.eq(key)).select(GroupRow::as_select());
-    let row: Option<GroupRow> = prebuilt(&TEXT, query.limit(1)).get_result(conn).await.optional()?;
+    let row: Option<GroupRow> = prebuilt(&TEXT, query.limit(1)).get_result(&mut c).await.optional()?;
     let row = row.ok_or_else(|| TxError::Domain(DomainError::not_found_key(Resource::CustomerGroup, key)))?;
     Ok(row.into_domain()?)
 }
 
 /// After an optimistic write matched no row: a stale version, or no such group.
 async fn conflict_or_missing(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     project: ProjectId,
     id: GroupId,
     expected: ExpectedVersion,
@@ -203,11 +205,12 @@ const SAVE_WITH_EVENT: &str = "WITH saved AS (\
     SELECT saved.* FROM saved";
 
 async fn save_in_one_statement(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     ctx: &Write<'_>,
     group: &CustomerGroup,
     expected: Version,
 ) -> TxResult<CustomerGroup> {
+    let mut c = conn;
     use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     let mut parts = group.clone().into_parts();
     parts.created_at = micros(parts.created_at);
@@ -234,7 +237,7 @@ async fn save_in_one_statement(
         .bind::<Jsonb, _>(&event.actor)
         .bind::<Jsonb, _>(&event.payload)
         .bind::<Timestamptz, _>(event.created_at))
-    .load(conn)
+    .load(&mut c)
     .await;
     match group_constraints(updated, group)?.pop() {
         Some(row) => Ok(row.into_domain()?),
@@ -481,11 +484,11 @@ impl CustomerGroupRepository for PgCustomerGroupRepository {
     }
 
     async fn get(&self, project: ProjectId, id: GroupId) -> DomainResult<CustomerGroup> {
-        read(&self.pool, &(project, id), |conn, (project, id)| Box::pin(get(conn, *project, *id))).await
+        point_read(&self.pool, &(project, id), |conn, (project, id)| Box::pin(get(conn, *project, *id))).await
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<CustomerGroup> {
-        read(&self.pool, &(project, key), |conn, (project, key)| Box::pin(get_by_key(conn, *project, key))).await
+        point_read(&self.pool, &(project, key), |conn, (project, key)| Box::pin(get_by_key(conn, *project, key))).await
     }
 
     async fn query(&self, project: ProjectId, q: &GroupQuery) -> DomainResult<QueryPage<CustomerGroup>> {

@@ -25,7 +25,7 @@ use crate::models::{micros, CustomerRow, CustomerSnapshot};
 use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::{customers as c, idempotency_keys as k};
-use crate::tx::{read, single_statement, transaction};
+use crate::tx::{point_read, read, single_statement, transaction};
 use queries::{find_customer, load_relations};
 
 /// [`CustomerRepository`] on PostgreSQL.
@@ -123,11 +123,12 @@ const CREATE_WITH_EVENT: &str = "WITH customer AS (\
     SELECT $1, $16, $17, $18, customer.id, $19, $20, $21, $22 FROM customer";
 
 async fn create_in_one_statement(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     ctx: &Write<'_>,
     customer: &Customer,
     additional_data: Option<&Map<String, Value>>,
 ) -> TxResult<CreateOutcome> {
+    let mut c = conn;
     use diesel::sql_types::{Bool, Jsonb};
     let customer = truncated(customer);
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
@@ -157,7 +158,7 @@ async fn create_in_one_statement(
             .bind::<Timestamptz, _>(e.created_at)
             .bind::<Nullable<Timestamptz>, _>(e.published_at)
     })
-    .execute(conn)
+    .execute(&mut c)
     .await
     .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
     Ok(CreateOutcome::Created(customer))
@@ -278,7 +279,7 @@ impl CustomerRepository for PgCustomerRepository {
 
     async fn get(&self, project: ProjectId, id: CustomerId, relations: Relations) -> DomainResult<Customer> {
         let args = (project, id, relations);
-        read(&self.pool, &args, |conn, (project, id, relations)| {
+        point_read(&self.pool, &args, |conn, (project, id, relations)| {
             Box::pin(queries::load_customer(conn, *project, *id, *relations))
         })
         .await
@@ -333,7 +334,7 @@ impl CustomerRepository for PgCustomerRepository {
 
     async fn get_address(&self, project: ProjectId, customer: CustomerId, address: AddressId) -> DomainResult<Address> {
         let args = (project, customer, address);
-        read(&self.pool, &args, |conn, (project, customer, address)| {
+        point_read(&self.pool, &args, |conn, (project, customer, address)| {
             Box::pin(addresses::get_address(conn, *project, *customer, *address))
         })
         .await

@@ -12,7 +12,7 @@ use xclade_domain::{AdminUserId, ApiClientRowId, DomainError, ProjectId, Resourc
 use crate::error::{storable, OnConstraint, TxError};
 use crate::pool::PgPool;
 use crate::schema::{admin_users, api_clients, projects};
-use crate::tx::{read, single_statement};
+use crate::tx::{point_read, single_statement};
 
 /// [`ProjectRepository`] on PostgreSQL.
 #[derive(Clone)]
@@ -56,12 +56,13 @@ impl ProjectRepository for PgProjectRepository {
     }
 
     async fn find_project(&self, key: &str) -> DomainResult<Option<Project>> {
-        read(&self.pool, key, |conn, key| {
+        point_read(&self.pool, key, |conn, key| {
             Box::pin(async move {
+                let mut conn = conn;
                 let row: Option<(Uuid, String, String)> = projects::table
                     .filter(projects::key.eq(key))
                     .select((projects::project_id, projects::key, projects::name))
-                    .first(conn)
+                    .first(&mut conn)
                     .await
                     .optional()?;
                 row.map(|(id, key, name)| Ok(Project { id: ProjectId(id), key: project_key(key)?, name })).transpose()
@@ -93,8 +94,9 @@ impl ProjectRepository for PgProjectRepository {
         if !storable(client_id) {
             return Ok(Vec::new());
         }
-        read(&self.pool, client_id, |conn, client_id| {
+        point_read(&self.pool, client_id, |conn, client_id| {
             Box::pin(async move {
+                let mut conn = conn;
                 let rows: Vec<(Uuid, String, Uuid, String, String, Vec<String>)> = api_clients::table
                     .inner_join(projects::table.on(projects::project_id.eq(api_clients::project_id)))
                     .filter(api_clients::client_id.eq(client_id))
@@ -107,7 +109,7 @@ impl ProjectRepository for PgProjectRepository {
                         api_clients::scopes,
                     ))
                     .order((api_clients::project_id, api_clients::id))
-                    .load(conn)
+                    .load(&mut conn)
                     .await?;
                 Ok(rows
                     .into_iter()
@@ -152,8 +154,9 @@ impl ProjectRepository for PgProjectRepository {
         if !storable(email) {
             return Ok(Vec::new());
         }
-        read(&self.pool, email, |conn, email| {
+        point_read(&self.pool, email, |conn, email| {
             Box::pin(async move {
+                let mut conn = conn;
                 let rows: Vec<(Uuid, String, Uuid, String, String)> = admin_users::table
                     .inner_join(projects::table.on(projects::project_id.eq(admin_users::project_id)))
                     .filter(lower(admin_users::email).eq(lower(email)))
@@ -165,7 +168,7 @@ impl ProjectRepository for PgProjectRepository {
                         admin_users::password_hash,
                     ))
                     .order((admin_users::project_id, admin_users::id))
-                    .load(conn)
+                    .load(&mut conn)
                     .await?;
                 Ok(rows
                     .into_iter()

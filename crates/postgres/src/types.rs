@@ -44,7 +44,7 @@ use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::types as t;
 use crate::sql::{Bind, Sql};
-use crate::tx::{read, transaction};
+use crate::tx::{point_read, read, transaction};
 
 pub(crate) use row::TypeRow;
 
@@ -78,23 +78,25 @@ fn in_use() -> DomainError {
     DomainError::ReferenceExists { resource: Resource::Type, referenced_by: Resource::CustomerGroup }
 }
 
-async fn get(conn: &mut AsyncPgConnection, project: ProjectId, id: TypeId) -> TxResult<Type> {
+async fn get(conn: &AsyncPgConnection, project: ProjectId, id: TypeId) -> TxResult<Type> {
+    let mut c = conn;
     let row: Option<TypeRow> = t::table
         .filter(t::project_id.eq(project.0))
         .filter(t::id.eq(id.0))
         .select(TypeRow::as_select())
-        .first(conn)
+        .first(&mut c)
         .await
         .optional()?;
     Ok(row.ok_or_else(|| type_not_found(id))?.into_domain()?)
 }
 
-async fn get_by_key(conn: &mut AsyncPgConnection, project: ProjectId, key: &str) -> TxResult<Type> {
+async fn get_by_key(conn: &AsyncPgConnection, project: ProjectId, key: &str) -> TxResult<Type> {
+    let mut c = conn;
     let row: Option<TypeRow> = t::table
         .filter(t::project_id.eq(project.0))
         .filter(t::key.eq(key))
         .select(TypeRow::as_select())
-        .first(conn)
+        .first(&mut c)
         .await
         .optional()?;
     let row = row.ok_or_else(|| TxError::Domain(DomainError::not_found_key(Resource::Type, key)))?;
@@ -298,11 +300,11 @@ impl TypeRepository for PgTypeRepository {
     }
 
     async fn get(&self, project: ProjectId, id: TypeId) -> DomainResult<Type> {
-        read(&self.pool, &(project, id), |conn, (project, id)| Box::pin(get(conn, *project, *id))).await
+        point_read(&self.pool, &(project, id), |conn, (project, id)| Box::pin(get(conn, *project, *id))).await
     }
 
     async fn get_by_key(&self, project: ProjectId, key: &str) -> DomainResult<Type> {
-        read(&self.pool, &(project, key), |conn, (project, key)| Box::pin(get_by_key(conn, *project, key))).await
+        point_read(&self.pool, &(project, key), |conn, (project, key)| Box::pin(get_by_key(conn, *project, key))).await
     }
 
     async fn query(&self, project: ProjectId, q: &TypeQuery) -> DomainResult<QueryPage<Type>> {

@@ -20,24 +20,25 @@ fn address_not_found(id: AddressId) -> TxError {
 }
 
 async fn find_address(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     project: ProjectId,
     customer: CustomerId,
     id: AddressId,
 ) -> TxResult<AddressRow> {
+    let mut c = conn;
     a::table
         .filter(a::project_id.eq(project.0))
         .filter(a::id.eq(id.0))
         .filter(a::customer_id.eq(customer.0))
         .select(AddressRow::as_select())
-        .first(conn)
+        .first(&mut c)
         .await
         .optional()?
         .ok_or_else(|| address_not_found(id))
 }
 
 pub(crate) async fn get_address(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     project: ProjectId,
     customer: CustomerId,
     id: AddressId,

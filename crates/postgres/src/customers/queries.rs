@@ -63,7 +63,7 @@ async fn customer_row(
 /// relations are read by statements pipelined on the connection (the relations of a customer
 /// that does not exist are simply empty and thrown away).
 pub(crate) async fn load_customer(
-    conn: &mut AsyncPgConnection,
+    conn: &AsyncPgConnection,
     project: ProjectId,
     id: CustomerId,
     relations: Relations,

@@ -10,6 +10,7 @@ mod operations;
 mod prepared;
 mod projects;
 mod recording;
+mod sharing;
 mod statements;
 mod tenant_filter;
 mod types;

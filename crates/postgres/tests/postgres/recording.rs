@@ -5,7 +5,7 @@ use std::sync::{Arc, Mutex};
 
 use diesel::connection::{Instrumentation, InstrumentationEvent};
 use diesel_async::pooled_connection::deadpool::Pool;
-use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
+use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod};
 use diesel_async::{AsyncConnection, AsyncPgConnection};
 use futures::FutureExt;
 use xclade_postgres::PgPool;
@@ -21,6 +21,8 @@ pub fn recording_pool(url: &str, log: &Log) -> PgPool {
 /// [`recording_pool`] with `size` connections.
 pub fn recording_pool_of(url: &str, log: &Log, size: usize) -> PgPool {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    // As the service's pool: a checkout sends nothing (no `SELECT 1`), so it does not wait.
+    config.recycling_method = RecyclingMethod::Fast;
     let log = log.clone();
     config.custom_setup = Box::new(move |url| {
         let log = log.clone();
