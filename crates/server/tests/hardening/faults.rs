@@ -15,6 +15,13 @@ async fn a_frozen_database_answers_503_within_5_s() {
     let token = app.admin_token(&p).await;
     let read = || app.http.get(app.url("/admin/customers?limit=1")).bearer_auth(&token).send();
     assert_eq!(read().await.expect("send").status(), 200);
+    let created = app.http.post(app.url("/admin/customers")).bearer_auth(&token).json(&customer("one@x.io"));
+    let (status, _, body) = parts(created.send().await.expect("send")).await;
+    assert_eq!(status, 200, "{body}");
+    let id = body["customer"]["id"].as_str().expect("id").to_owned();
+    // A point read goes to the connection the worker's short reads share (not a list's own).
+    let point_read = || app.http.get(app.url(&format!("/admin/customers/{id}"))).bearer_auth(&token).send();
+    assert_eq!(point_read().await.expect("send").status(), 200);
     // Let the pooled connections go idle (their next checkout is then checked, too).
     tokio::time::sleep(Duration::from_millis(2500)).await;
 
@@ -27,10 +34,15 @@ async fn a_frozen_database_answers_503_within_5_s() {
         let status = app.http.get(app.url("/health/live")).send().await.expect("live").status();
         (status, t.elapsed())
     };
-    let (admin, project, ready, (live_status, live_took)) = tokio::join!(read(), project_read, ready, live);
+    let (admin, project, ready, (live_status, live_took), one, two) =
+        tokio::join!(read(), project_read, ready, live, point_read(), point_read());
     let took = started.elapsed();
     let (admin, project, ready) = (admin.expect("admin"), project.expect("project"), ready.expect("ready"));
     pg.thaw();
+    for point in [one, two] {
+        let (status, _, body) = parts(point.expect("point read")).await;
+        assert_eq!((status, body["type"].as_str()), (503, Some("database_error")), "{body}");
+    }
 
     assert_eq!(live_status, 200);
     assert!(live_took < Duration::from_secs(1), "liveness took {live_took:?}");
@@ -55,6 +67,24 @@ async fn a_frozen_database_answers_503_within_5_s() {
     }
     let created = app.http.post(app.url("/admin/customers")).bearer_auth(&token).json(&customer("back@x.io"));
     assert_eq!(created.send().await.expect("send").status(), 200);
+    assert_eq!(point_read().await.expect("send").status(), 200, "point reads serve again after the thaw");
+
+    // Frozen while the shared connection is hot (used a moment ago: no check on checkout), so
+    // the reads wait on it in vain: 503 by the deadline, and the connection is not reused.
+    pg.freeze();
+    let started = Instant::now();
+    let (one, two) = tokio::join!(point_read(), point_read());
+    let took = started.elapsed();
+    pg.thaw();
+    assert!(took < Duration::from_secs(5), "answers took {took:?}");
+    for point in [one, two] {
+        assert_eq!(point.expect("point read").status(), 503);
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while point_read().await.expect("send").status() != 200 {
+        assert!(Instant::now() < deadline, "point reads still failing 10 s after the second thaw");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Index tuples and heap tuples read from `table` so far (the statistics of this database).
