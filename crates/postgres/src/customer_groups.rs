@@ -106,7 +106,7 @@ async fn get_by_key(conn: &AsyncPgConnection, project: ProjectId, key: &str) -> 
 
 /// After an optimistic write matched no row: a stale version, or no such group.
 async fn conflict_or_missing(
-    conn: &AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     project: ProjectId,
     id: GroupId,
     expected: ExpectedVersion,
@@ -205,12 +205,11 @@ const SAVE_WITH_EVENT: &str = "WITH saved AS (\
     SELECT saved.* FROM saved";
 
 async fn save_in_one_statement(
-    conn: &AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     ctx: &Write<'_>,
     group: &CustomerGroup,
     expected: Version,
 ) -> TxResult<CustomerGroup> {
-    let mut c = conn;
     use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     let mut parts = group.clone().into_parts();
     parts.created_at = micros(parts.created_at);
@@ -237,7 +236,7 @@ async fn save_in_one_statement(
         .bind::<Jsonb, _>(&event.actor)
         .bind::<Jsonb, _>(&event.payload)
         .bind::<Timestamptz, _>(event.created_at))
-    .load(&mut c)
+    .load(conn)
     .await;
     match group_constraints(updated, group)?.pop() {
         Some(row) => Ok(row.into_domain()?),

@@ -123,12 +123,11 @@ const CREATE_WITH_EVENT: &str = "WITH customer AS (\
     SELECT $1, $16, $17, $18, customer.id, $19, $20, $21, $22 FROM customer";
 
 async fn create_in_one_statement(
-    conn: &AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     ctx: &Write<'_>,
     customer: &Customer,
     additional_data: Option<&Map<String, Value>>,
 ) -> TxResult<CreateOutcome> {
-    let mut c = conn;
     use diesel::sql_types::{Bool, Jsonb};
     let customer = truncated(customer);
     let r = CustomerRow::from_domain(ctx.project_id, &customer);
@@ -158,7 +157,7 @@ async fn create_in_one_statement(
             .bind::<Timestamptz, _>(e.created_at)
             .bind::<Nullable<Timestamptz>, _>(e.published_at)
     })
-    .execute(&mut c)
+    .execute(conn)
     .await
     .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
     Ok(CreateOutcome::Created(customer))

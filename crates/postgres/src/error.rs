@@ -103,7 +103,7 @@ struct StoredVersion {
 /// `id` and `version`) matched no row: `VersionConflict` with the stored version, or
 /// `not_found` when the project has no such row.
 pub(crate) async fn conflict_or_missing(
-    conn: &AsyncPgConnection,
+    conn: &mut AsyncPgConnection,
     table: &'static str,
     project: ProjectId,
     id: Uuid,
@@ -112,8 +112,7 @@ pub(crate) async fn conflict_or_missing(
 ) -> TxError {
     let mut sql = Sql::new(&format!("SELECT version FROM {table} WHERE project_id = "));
     sql.bind(Bind::Uuid(project.0)).push(" AND id = ").bind(Bind::Uuid(id));
-    let mut c = conn;
-    let current: Result<Vec<StoredVersion>, _> = sql.query().load(&mut c).await;
+    let current: Result<Vec<StoredVersion>, _> = sql.query().load(conn).await;
     match current.map(|rows| rows.into_iter().next()) {
         Ok(Some(StoredVersion { version: current })) => {
             TxError::Domain(DomainError::VersionConflict { id: id.to_string(), expected: expected.get(), current })
