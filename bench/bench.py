@@ -685,7 +685,7 @@ class Run:
             self.refresh_q(ctx["db"], ctx["project"]["id"])
         common = {
             "pid": ctx["project"]["id"], "pkey": PROJECT_KEY, "actor": ctx["client"]["client_id"],
-            "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0",
+            "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0", "yes": "true",
             "ncust": str(ctx["customers"]), "ngroups": str(ctx["groups"]), "stride": str(toggle_stride(ctx)),
             "nterms": self.pg.value(ctx["db"], "SELECT count(*) FROM bench.q"),
         }
@@ -937,7 +937,7 @@ class Run:
         db = ctx["db"]
         common = {
             "pid": ctx["project"]["id"], "pkey": PROJECT_KEY, "actor": ctx["client"]["client_id"],
-            "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0",
+            "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0", "yes": "true",
         }
         self.refresh_q(db, ctx["project"]["id"])
         md = [f"# EXPLAIN plans at {ctx['scale']} ({ctx['customers']:,} customers)\n",

@@ -105,6 +105,32 @@ impl Fx {
         self.db.connect().await
     }
 
+    /// The text of `EXPLAIN (ANALYZE)` of the prepared statement `sql` executed with `params`
+    /// (SQL literals, comma-separated), in a transaction that is rolled back; planned for the
+    /// parameters, or with the generic plan a pooled connection may settle on.
+    pub async fn explain_analyze(&self, sql: &str, params: &str, generic: bool) -> String {
+        use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+        #[derive(diesel::QueryableByName)]
+        struct Line {
+            #[diesel(sql_type = diesel::sql_types::Text, column_name = "QUERY PLAN")]
+            line: String,
+        }
+        let mut conn = self.conn().await;
+        let sql = sql.trim_end_matches(|c: char| c == ';' || c.is_whitespace());
+        let mode = if generic { "force_generic_plan" } else { "force_custom_plan" };
+        conn.batch_execute(&format!("BEGIN; SET LOCAL plan_cache_mode = {mode}; PREPARE explained AS {sql}"))
+            .await
+            .expect("prepare");
+        let lines: Vec<Line> = diesel::sql_query(format!(
+            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) EXECUTE explained({params})"
+        ))
+        .load(&mut conn)
+        .await
+        .expect("explain");
+        conn.batch_execute("ROLLBACK").await.expect("rollback");
+        lines.into_iter().map(|l| l.line).collect::<Vec<_>>().join("\n")
+    }
+
     /// Runs `SELECT count(*) AS n …`-style SQL (must alias the number as `n`).
     pub async fn count(&self, sql: &str) -> i64 {
         self.db.count(sql).await

@@ -5,12 +5,13 @@ use serde_json::json;
 use xclade_domain::customer::{
     AddressFields, CustomerFilter, CustomerOrderField, CustomerPatch, Email, Relations, TimeRange,
 };
+use xclade_domain::customer_group::GroupKey;
 use xclade_domain::error::Lookup;
 use xclade_domain::metadata::Metadata;
 use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository, IdempotencyClaim};
 use xclade_domain::{AddressId, CustomerId, DomainError, GroupId, Resource};
 
-use crate::common::{created, customer, group, now, Fx};
+use crate::common::{created, customer, group, now, with_custom, Fx};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn duplicate_email_is_case_insensitive_and_freed_by_delete() {
@@ -249,6 +250,77 @@ async fn update_applies_the_patch_and_writes_only_when_something_changed() {
         .await
         .expect_err("missing");
     assert!(matches!(err, DomainError::NotFound { resource: Resource::Customer, .. }));
+}
+
+/// The customer read is one statement that returns the groups and the addresses as arrays of
+/// records, decoded field by field; the list reads them with a statement per relation. Both must
+/// give the same customer, with every field of every relation (nulls, JSON, keys, custom
+/// fields, timestamps to the microsecond) and in the same order.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_read_of_one_customer_carries_every_field_of_its_relations() {
+    let fx = Fx::new().await;
+    let repo = fx.customers();
+    let type_id = fx.create_type().await;
+    let typed = with_custom(group("Typed \u{2603}", Some("typed")), type_id, json!({"tier": "a", "n": 1.5}));
+    let typed = fx.groups().create(&fx.ctx(), &typed, 1000, None).await.expect("typed group");
+    let plain = fx.new_group("Plain").await;
+    let c = fx.new_customer("records@example.com").await;
+    repo.set_groups(&fx.ctx(), c.id(), &[plain.id(), typed.id()], &[], Relations::NONE).await.expect("join");
+    let text = |s: &str| Some(Some(s.to_owned()));
+    let full = AddressFields {
+        address_name: text("home"),
+        company: text("ACME \u{e9}t\u{e9}"),
+        first_name: text("Ada"),
+        last_name: text("Lovelace"),
+        address_1: text("1 rue de la Paix"),
+        address_2: text("b\u{e2}timent \"B\", 2\u{e8}me"),
+        city: text("Paris"),
+        country_code: text("FR"),
+        province: text("\u{ce}le-de-France"),
+        postal_code: text("75002"),
+        phone: text("+33 1 23 45 67 89"),
+        metadata: Some(
+            Metadata::parse(serde_json::Map::from_iter([("floor".into(), json!([1, {"x": null}]))])).expect("metadata"),
+        ),
+        is_default_billing: Some(true),
+        ..AddressFields::default()
+    };
+    let (a1, a2) = (AddressId(uuid::Uuid::now_v7()), AddressId(uuid::Uuid::now_v7()));
+    repo.upsert_address(&fx.ctx(), c.id(), a1, true, &full, Relations::NONE).await.expect("full address");
+    let sparse = AddressFields { city: text("Lyon"), is_default_shipping: Some(true), ..AddressFields::default() };
+    let written = repo.upsert_address(&fx.ctx(), c.id(), a2, true, &sparse, Relations::ALL).await.expect("sparse");
+
+    let read = repo.get(fx.project, c.id(), Relations::ALL).await.expect("get");
+    let filter = CustomerFilter { ids: vec![c.id()], ..CustomerFilter::default() };
+    let listed = repo.list(fx.project, &filter, Relations::ALL).await.expect("list");
+    assert_eq!(read, listed.items[0], "the one statement reads what the statements per relation read");
+    assert_eq!(read.addresses(), written.addresses(), "and what the write answered");
+    let mut ids = vec![plain.id(), typed.id()];
+    ids.sort_by_key(|g| g.0);
+    assert_eq!(read.groups().iter().map(|g| g.id()).collect::<Vec<_>>(), ids, "groups by id");
+    let g = read.groups().iter().find(|g| g.id() == typed.id()).expect("typed group");
+    assert_eq!((g.key().map(GroupKey::as_str), g.name().as_str()), (Some("typed"), "Typed \u{2603}"));
+    let custom = g.custom().expect("custom fields");
+    assert_eq!((custom.type_id, custom.fields.get("n")), (type_id, Some(&json!(1.5))));
+    assert_eq!(read.addresses().iter().map(|a| a.id()).collect::<Vec<_>>(), vec![a1, a2], "addresses by id");
+    let a = &read.addresses()[0];
+    assert_eq!(
+        (a.address_2(), a.province(), a.phone()),
+        (Some("b\u{e2}timent \"B\", 2\u{e8}me"), Some("\u{ce}le-de-France"), Some("+33 1 23 45 67 89"))
+    );
+    assert_eq!(a.metadata().as_map().get("floor"), Some(&json!([1, {"x": null}])));
+    assert!(a.is_default_billing() && !a.is_default_shipping());
+    let b = &read.addresses()[1];
+    assert_eq!((b.city(), b.address_name(), b.company()), (Some("Lyon"), None, None));
+    assert!(b.is_default_shipping() && !b.is_default_billing());
+
+    // Each relation alone, and a customer without any.
+    let groups_only = repo.get(fx.project, c.id(), Relations { groups: true, addresses: false }).await.expect("get");
+    assert_eq!((groups_only.groups(), groups_only.addresses().len()), (read.groups(), 0));
+    let lone = fx.new_customer("lone@example.com").await;
+    let lone_read = repo.get(fx.project, lone.id(), Relations::ALL).await.expect("get");
+    assert!(lone_read.groups().is_empty() && lone_read.addresses().is_empty());
+    assert_eq!(lone_read, lone);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
