@@ -28,6 +28,7 @@ import shutil
 import signal
 import statistics
 import subprocess
+import tempfile
 import sys
 import time
 import urllib.error
@@ -429,6 +430,25 @@ def normalize(sql: str) -> str:
     return s
 
 
+def pgbench_latencies(logdir: Path) -> list[int]:
+    """The latency in microseconds of every transaction in pgbench's per-transaction logs
+    (`client transaction latency_us script epoch epoch_us …`), sorted."""
+    out: list[int] = []
+    for f in logdir.glob("tx*"):
+        for line in f.read_text().splitlines():
+            parts = line.split()
+            if len(parts) >= 3 and parts[2].isdigit():
+                out.append(int(parts[2]))
+    out.sort()
+    return out
+
+
+def percentile(sorted_values: list[int], pct: float) -> float:
+    """The nearest-rank percentile of sorted values."""
+    k = max(0, min(len(sorted_values) - 1, int(round(pct / 100 * len(sorted_values) + 0.5)) - 1))
+    return float(sorted_values[k])
+
+
 def toggle_stride(ctx: dict) -> int:
     """The customers `set_groups` toggles are every stride-th one (by `bench.customers.n`), at
     most 50 000 of them: wrk keeps a Lua table per customer, and a million of them would stall
@@ -621,9 +641,35 @@ class Run:
         # during the measurement; and time every read and write of a block (the I/O columns).
         self.pg.psql(db, "CHECKPOINT")
         self.pg.psql("postgres", f"ALTER DATABASE {db} SET track_io_timing = on")
+        prewarm = self.prewarm(db, scale)
         return {"db": db, "project": project, "client": client, "customers": n, "groups": GROUPS,
                 "counts": {k: int(v) for k, v in counts.items()}, "database_size": size,
-                "seed_seconds": round(seed_s, 1), "prepare_seconds": round(time.time() - t0, 1)}
+                "seed_seconds": round(seed_s, 1), "prepare_seconds": round(time.time() - t0, 1),
+                "prewarm": prewarm}
+
+    def prewarm(self, db: str, scale: str) -> dict:
+        """Loads the seeded tables and indexes into shared_buffers (pg_prewarm), as a database
+        that has served this traffic for a while holds them: the seed writes most of its rows
+        through a small ring of buffers, so without this the first repetitions at 1 M measure
+        the buffers filling from the OS cache, and the later ones do not (docs/benchmarks.md,
+        "Flat at scale"). Skipped, and said so, when the extension is not installed or the
+        database does not fit in shared_buffers."""
+        try:
+            self.pg.psql(db, "CREATE EXTENSION IF NOT EXISTS pg_prewarm")
+        except BenchError as e:
+            log(f"[{scale}] no prewarm: pg_prewarm is not available ({str(e).strip()[-200:]})")
+            return {"skipped": "pg_prewarm is not available"}
+        fits = self.pg.value(db, "SELECT pg_database_size(current_database()) < "
+                                 "(SELECT setting::bigint * 8192 FROM pg_settings WHERE name = 'shared_buffers')")
+        if fits != "t":
+            log(f"[{scale}] no prewarm: the database does not fit in shared_buffers")
+            return {"skipped": "the database does not fit in shared_buffers"}
+        t0 = time.time()
+        blocks = self.pg.value(db, "SELECT sum(pg_prewarm(c.oid)) FROM pg_class c "
+                                   "WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'i', 't', 'm')")
+        secs = round(time.time() - t0, 1)
+        log(f"[{scale}] prewarmed {int(blocks or 0):,} blocks into shared_buffers in {secs} s")
+        return {"blocks": int(blocks or 0), "seconds": secs}
 
     def refresh_q(self, db: str, pid: str) -> None:
         """The ids of the page the service answers for each search term (for the ceiling)."""
@@ -695,9 +741,15 @@ class Run:
                "-T", str(seconds), "-f", str(effective_script(BENCH / "pgbench" / sc["pgbench"], self.out / "pgbench"))]
         for k, v in pg_vars(sc, common).items():
             cmd += ["-D", f"{k}={v}"]
+        # Every transaction's latency (pgbench -l), for the ceiling's own p50 and p99: the tail
+        # the database gives the service's SQL with no HTTP in front of it.
+        logdir = Path(tempfile.mkdtemp(prefix="pgbench-log-", dir=self.out))
+        cmd += ["-l", f"--log-prefix={logdir / 'tx'}"]
         cmd.append(self.pg.url(ctx["db"]))
         load0 = loadavg()
-        p = subprocess.run(cmd, capture_output=True, text=True)
+        p = subprocess.run(cmd, capture_output=True, text=True, cwd=logdir)
+        latencies = pgbench_latencies(logdir)
+        shutil.rmtree(logdir, ignore_errors=True)
         load1 = loadavg()
         self.load_samples += [load0, load1]
         if p.returncode != 0:
@@ -713,6 +765,8 @@ class Run:
             "latency_stddev_ms": grab(r"latency stddev = ([\d.]+) ms"),
             "transactions": grab(r"number of transactions actually processed: (\d+)", int),
             "failed": grab(r"number of failed transactions: (\d+)", int, 0),
+            "latency_p50_ms": round(percentile(latencies, 50) / 1000, 3) if latencies else None,
+            "latency_p99_ms": round(percentile(latencies, 99) / 1000, 3) if latencies else None,
             "clients": clients,
             "loadavg_1m": [load0, load1],
         }
@@ -1034,7 +1088,7 @@ class Run:
         server = Server(self.binary, self.pg.url(ctx["db"]), self.args.bind, self.out / f"server-{scale}.log", self.secret)
         ctx["server"] = server
         out: dict = {"database": {k: v for k, v in ctx.items() if k in (
-            "db", "customers", "groups", "counts", "database_size", "seed_seconds", "prepare_seconds")},
+            "db", "customers", "groups", "counts", "database_size", "seed_seconds", "prepare_seconds", "prewarm")},
             "scenarios": {}}
         try:
             server.truncate_log() if server.log_path.exists() else None
@@ -1088,6 +1142,11 @@ class Run:
         server, a = ctx["server"], self.args
         name = sc["name"]
         server.truncate_log()
+        # Start from a settled database: what the previous scenario wrote is checkpointed now,
+        # and not by a checkpoint that runs while this one is measured (at 1 M the customer read
+        # came right after the creates, whose WAL starts a checkpoint about once a minute;
+        # docs/benchmarks.md, "Flat at scale"). A scenario's own writes still start checkpoints.
+        self.pg.psql(ctx["db"], "CHECKPOINT")
         place = self.placement
         med = lambda xs: statistics.median(xs)  # noqa: E731
 
@@ -1126,7 +1185,7 @@ class Run:
                 if clients:
                     c = self.pgbench(ctx, sc, a.ceiling_duration, clients)
                     ceilings.append(c)
-                    text += f" | pgbench {c['tps']:.0f} tps (failed {c['failed']})"
+                    text += f" | pgbench {c['tps']:.0f} tps (failed {c['failed']}, p99 {c.get('latency_p99_ms')} ms)"
                 log(text + f" | load {r['loadavg_1m'][1]:.2f}")
             return reps, ceilings
 
@@ -1176,6 +1235,7 @@ class Run:
             "ceiling_tps": round(tps, 1),
             "ratio_to_ceiling": round(rated / tps, 3) if tps else None,
             "ceiling_latency_avg_ms": med([c["latency_avg_ms"] for c in ceilings]),
+            "ceiling_p99_ms": med([c["latency_p99_ms"] for c in ceilings if c.get("latency_p99_ms") is not None] or [0]),
         })
         return {
             "title": sc["title"],
@@ -1311,11 +1371,16 @@ def render_markdown(res: dict) -> str:
     if "ratio_1m_to_10k" in res:
         runs = {sres.get("run_id", res["run_id"]) for sres in res["scales"].values()}
         out.append("\n### 1 M vs 10 k" + (" (from two runs)" if len(runs) > 1 else "") + "\n")
-        out.append("| scenario | req/s 10k | req/s 1m | 10k/1m | p50 10k ms | p50 1m ms | p99 10k ms | p99 1m ms |")
-        out.append("|---|---:|---:|---:|---:|---:|---:|---:|")
+        out.append("The last two columns are the ceiling's own p99 (every pgbench transaction's latency, split "
+                   "placement, median of the repetitions): the tail PostgreSQL gives the same SQL with no HTTP "
+                   "in front of it.\n")
+        out.append("| scenario | req/s 10k | req/s 1m | 10k/1m | p50 10k ms | p50 1m ms | p99 10k ms | p99 1m ms "
+                   "| ceiling p99 10k ms | ceiling p99 1m ms |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
         for name, r in res["ratio_1m_to_10k"].items():
             out.append(f"| {r['title']} | {r['rps_10k']:,.0f} | {r['rps_1m']:,.0f} | {r['slowdown']:.2f}× | "
-                       f"{r['p50_10k']:.2f} | {r['p50_1m']:.2f} | {r['p99_10k']:.2f} | {r['p99_1m']:.2f} |")
+                       f"{r['p50_10k']:.2f} | {r['p50_1m']:.2f} | {r['p99_10k']:.2f} | {r['p99_1m']:.2f} | "
+                       f"{fmt(r.get('ceiling_p99_10k'))} | {fmt(r.get('ceiling_p99_1m'))} |")
     out.append("\n### Targets\n")
     for line in res.get("targets", []):
         out.append(f"- {line}")
@@ -1597,7 +1662,8 @@ def compare_scales(res: dict) -> None:
         ratios[name] = {"title": big["title"], "rps_10k": a["rps"], "rps_1m": b["rps"],
                         "slowdown": round(a["rps"] / b["rps"], 3) if b["rps"] else None,
                         "p50_10k": a["p50_ms"], "p50_1m": b["p50_ms"], "p99_10k": a["p99_ms"],
-                        "p99_1m": b["p99_ms"]}
+                        "p99_1m": b["p99_ms"], "ceiling_p99_10k": a.get("ceiling_p99_ms"),
+                        "ceiling_p99_1m": b.get("ceiling_p99_ms")}
     res["ratio_1m_to_10k"] = ratios
 
 

@@ -13,8 +13,12 @@
 # (taskset lists such as 0 or 0-3) override the split.
 #
 # Unlike the test cluster of scripts/db-ensure.sh it keeps PostgreSQL's durable defaults (fsync,
-# synchronous_commit, full_page_writes on; shared_buffers 128MB): a commit costs what it costs
-# in production. Autovacuum is off, as on the machines' shared server the earlier runs used: the
+# synchronous_commit, full_page_writes on): a commit costs what it costs in production. Its
+# shared_buffers is sized as for a database server of its own, a quarter of the machine's memory
+# (PostgreSQL's documented starting point; at least 128MB, at most 8GB; BENCH_PG_SHARED_BUFFERS
+# overrides): with the default 128MB the 2 GB database of the 1 M scale does not fit, every read
+# copies blocks from the OS cache and the creates' backends evict dirty buffers themselves, which
+# put the 1 M p99 at 3-10x the 10 k one (docs/benchmarks.md, "Flat at scale"). Autovacuum is off, as on the machines' shared server the earlier runs used: the
 # harness analyses what it seeds, and a vacuum that a write scenario's rows start during the
 # next scenario would be measured as that scenario's (bench/grow.py measures the unanalysed case). It lives under target/ (bench-pgdata, bench-pgdata.log, bench-pgsock), or the
 # /var/tmp directory scripts/pg-lib.sh picks when target/ is out of the postgres user's reach.
@@ -32,6 +36,20 @@ cpus() {
     db="${BENCH_DB_CPUS:-$(if ((n / 2 > 1)); then echo "0-$((n / 2 - 1))"; else echo 0; fi)}"
     clients="${BENCH_CLIENT_CPUS:-$(if ((n - n / 2 > 1)); then echo "$((n / 2))-$((n - 1))"; else echo "$((n / 2))"; fi)}"
     echo "$db $clients"
+}
+
+# A quarter of the machine's memory in MB, between 128 and 8192 (or BENCH_PG_SHARED_BUFFERS).
+shared_buffers() {
+    if [[ -n "${BENCH_PG_SHARED_BUFFERS:-}" ]]; then
+        echo "$BENCH_PG_SHARED_BUFFERS"
+        return
+    fi
+    local kb mb
+    kb="$(awk '/^MemTotal:/ {print $2}' /proc/meminfo 2>/dev/null || echo 0)"
+    mb=$((kb / 1024 / 4))
+    ((mb < 128)) && mb=128
+    ((mb > 8192)) && mb=8192
+    echo "${mb}MB"
 }
 
 paths() {
@@ -69,7 +87,8 @@ start() {
     pg_private_initdb "$bindir"
     port="$(pg_free_port "${BENCH_PG_PORT:-55532}")" || exit 1
     pg_log "the bench cluster runs on CPU $db_cpus"
-    pg_private_start "$bindir" "$port" "-c max_connections=200 -c autovacuum=off" taskset -c "$db_cpus" || exit 1
+    pg_private_start "$bindir" "$port" "-c max_connections=200 -c autovacuum=off -c shared_buffers=$(shared_buffers)" \
+        taskset -c "$db_cpus" || exit 1
 }
 
 stop() {
