@@ -78,7 +78,9 @@ impl Fx {
             project_id: self.project,
             project_key: self.key.clone(),
             actor: Actor::Client("tester".into()),
-            now: Utc::now(),
+            // Truncated, as the service's clock truncates it (to milliseconds): PostgreSQL keeps
+            // microseconds, so a write's answer then equals what a read gives back.
+            now: now(),
             event_id: Uuid::now_v7(),
         }
     }

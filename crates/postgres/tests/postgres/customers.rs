@@ -294,7 +294,7 @@ async fn the_read_of_one_customer_carries_every_field_of_its_relations() {
     let filter = CustomerFilter { ids: vec![c.id()], ..CustomerFilter::default() };
     let listed = repo.list(fx.project, &filter, Relations::ALL).await.expect("list");
     assert_eq!(read, listed.items[0], "the one statement reads what the statements per relation read");
-    assert_eq!(read.addresses(), written.addresses(), "and what the write answered");
+    assert_eq!(read, written, "and what the write answered");
     let mut ids = vec![plain.id(), typed.id()];
     ids.sort_by_key(|g| g.0);
     assert_eq!(read.groups().iter().map(|g| g.id()).collect::<Vec<_>>(), ids, "groups by id");
