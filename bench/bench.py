@@ -430,6 +430,15 @@ def normalize(sql: str) -> str:
     return s
 
 
+def script_constants(ctx: dict) -> dict:
+    """The -D variables every pgbench script may use: the project, the API client as actor, and
+    the constants the service binds (`:one`, `:zero`, `:yes`)."""
+    return {
+        "pid": ctx["project"]["id"], "pkey": PROJECT_KEY, "actor": ctx["client"]["client_id"],
+        "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0", "yes": "true",
+    }
+
+
 def pgbench_latencies(logdir: Path) -> list[int]:
     """The latency in microseconds of every transaction in pgbench's per-transaction logs
     (`client transaction latency_us script epoch epoch_us …`), sorted."""
@@ -649,11 +658,10 @@ class Run:
 
     def prewarm(self, db: str, scale: str) -> dict:
         """Loads the seeded tables and indexes into shared_buffers (pg_prewarm), as a database
-        that has served this traffic for a while holds them: the seed writes most of its rows
-        through a small ring of buffers, so without this the first repetitions at 1 M measure
-        the buffers filling from the OS cache, and the later ones do not (docs/benchmarks.md,
-        "Flat at scale"). Skipped, and said so, when the extension is not installed or the
-        database does not fit in shared_buffers."""
+        that has served this traffic for a while holds them, so that no repetition measures the
+        buffers filling from the OS cache (after the seed they usually hold most of it already:
+        1 M took 0.1 s; a reused cluster restarted since its seed would not). Skipped, and said
+        so, when the extension is not installed or the database does not fit in shared_buffers."""
         try:
             self.pg.psql(db, "CREATE EXTENSION IF NOT EXISTS pg_prewarm")
         except BenchError as e:
@@ -730,8 +738,7 @@ class Run:
         if sc["name"] == "list_customers":
             self.refresh_q(ctx["db"], ctx["project"]["id"])
         common = {
-            "pid": ctx["project"]["id"], "pkey": PROJECT_KEY, "actor": ctx["client"]["client_id"],
-            "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0", "yes": "true",
+            **script_constants(ctx),
             "ncust": str(ctx["customers"]), "ngroups": str(ctx["groups"]), "stride": str(toggle_stride(ctx)),
             "nterms": self.pg.value(ctx["db"], "SELECT count(*) FROM bench.q"),
         }
@@ -989,10 +996,7 @@ class Run:
         prepared statement after five executions (what a pooled connection runs), in a
         transaction that is rolled back."""
         db = ctx["db"]
-        common = {
-            "pid": ctx["project"]["id"], "pkey": PROJECT_KEY, "actor": ctx["client"]["client_id"],
-            "actorjson": json.dumps({"clientId": ctx["client"]["client_id"]}), "one": "1", "zero": "0", "yes": "true",
-        }
+        common = script_constants(ctx)
         self.refresh_q(db, ctx["project"]["id"])
         md = [f"# EXPLAIN plans at {ctx['scale']} ({ctx['customers']:,} customers)\n",
               "Each statement of each scenario's pgbench script (the SQL the service sends), prepared and executed "
@@ -1145,7 +1149,7 @@ class Run:
         # Start from a settled database: what the previous scenario wrote is checkpointed now,
         # and not by a checkpoint that runs while this one is measured (at 1 M the customer read
         # came right after the creates, whose WAL starts a checkpoint about once a minute;
-        # docs/benchmarks.md, "Flat at scale"). A scenario's own writes still start checkpoints.
+        # docs/benchmarks.md, change 39). A scenario's own writes still start checkpoints.
         self.pg.psql(ctx["db"], "CHECKPOINT")
         place = self.placement
         med = lambda xs: statistics.median(xs)  # noqa: E731
@@ -1235,7 +1239,8 @@ class Run:
             "ceiling_tps": round(tps, 1),
             "ratio_to_ceiling": round(rated / tps, 3) if tps else None,
             "ceiling_latency_avg_ms": med([c["latency_avg_ms"] for c in ceilings]),
-            "ceiling_p99_ms": med([c["latency_p99_ms"] for c in ceilings if c.get("latency_p99_ms") is not None] or [0]),
+            "ceiling_p99_ms": med(p99s) if (p99s := [c["latency_p99_ms"] for c in ceilings
+                                                      if c.get("latency_p99_ms") is not None]) else None,
         })
         return {
             "title": sc["title"],

@@ -17,8 +17,8 @@
 # shared_buffers is sized as for a database server of its own, a quarter of the machine's memory
 # (PostgreSQL's documented starting point; at least 128MB, at most 8GB; BENCH_PG_SHARED_BUFFERS
 # overrides): with the default 128MB the 2 GB database of the 1 M scale does not fit, every read
-# copies blocks from the OS cache and the creates' backends evict dirty buffers themselves, which
-# put the 1 M p99 at 3-10x the 10 k one (docs/benchmarks.md, "Flat at scale"). Autovacuum is off, as on the machines' shared server the earlier runs used: the
+# copies blocks from the OS cache and the creates' backends evict dirty buffers themselves
+# (docs/benchmarks.md, change 39). Autovacuum is off, as on the machines' shared server the earlier runs used: the
 # harness analyses what it seeds, and a vacuum that a write scenario's rows start during the
 # next scenario would be measured as that scenario's (bench/grow.py measures the unanalysed case). It lives under target/ (bench-pgdata, bench-pgdata.log, bench-pgsock), or the
 # /var/tmp directory scripts/pg-lib.sh picks when target/ is out of the postgres user's reach.
