@@ -2,6 +2,7 @@
 //! outbox event.
 
 mod addresses;
+mod batch;
 mod memberships;
 pub(crate) mod queries;
 
@@ -25,7 +26,7 @@ use crate::models::{micros, CustomerRow, CustomerSnapshot};
 use crate::outbox::{record, Write};
 use crate::pool::PgPool;
 use crate::schema::{customers as c, idempotency_keys as k};
-use crate::tx::{point_read, read, single_statement, transaction};
+use crate::tx::{point_read, read, transaction};
 use queries::{find_customer, load_relations};
 
 /// [`CustomerRepository`] on PostgreSQL.
@@ -33,12 +34,15 @@ use queries::{find_customer, load_relations};
 pub struct PgCustomerRepository {
     pool: PgPool,
     events: Arc<dyn EventEncoder>,
+    /// The creates without an idempotency key, written together when they wait together.
+    batches: Arc<batch::Batches>,
 }
 
 impl PgCustomerRepository {
     /// Customers in `pool`; `events` encodes the events the writes record.
     pub fn new(pool: PgPool, events: Arc<dyn EventEncoder>) -> Self {
-        PgCustomerRepository { pool, events }
+        let batches = batch::Batches::new(&pool);
+        PgCustomerRepository { pool, events, batches }
     }
 
     fn write<'a>(&'a self, ctx: &'a WriteContext) -> Write<'a> {
@@ -110,57 +114,6 @@ async fn replay(conn: &mut AsyncPgConnection, project: ProjectId, claim: &Idempo
         .first(conn)
         .await?;
     Ok(CreateOutcome::Replayed(row.into_domain()?))
-}
-
-/// The customer and its `customer.created` event in one statement: PostgreSQL runs a statement
-/// atomically (both inserts commit or neither does), so no BEGIN/COMMIT is needed and the
-/// create costs one round trip (docs/benchmarks.md). Used when there is no idempotency key.
-const CREATE_WITH_EVENT: &str = "WITH customer AS (\
-    INSERT INTO customers (project_id, id, email, company_name, first_name, last_name, phone, metadata, \
-    has_account, default_billing_address_id, default_shipping_address_id, created_by, created_at, updated_at, \
-    deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id) \
-    INSERT INTO events (project_id, id, project_key, kind, resource_id, actor, payload, created_at, published_at) \
-    SELECT $1, $16, $17, $18, customer.id, $19, $20, $21, $22 FROM customer";
-
-async fn create_in_one_statement(
-    conn: &mut AsyncPgConnection,
-    ctx: &Write<'_>,
-    customer: &Customer,
-    additional_data: Option<&Map<String, Value>>,
-) -> TxResult<CreateOutcome> {
-    use diesel::sql_types::{Bool, Jsonb};
-    let customer = truncated(customer);
-    let r = CustomerRow::from_domain(ctx.project_id, &customer);
-    let event = Event::customer_created(ctx, &customer, additional_data);
-    let e = ctx.row(&event);
-    crate::sql::constant!(CREATE_WITH_EVENT, |q| {
-        q.bind::<SqlUuid, _>(r.project_id)
-            .bind::<SqlUuid, _>(r.id)
-            .bind::<Text, _>(&r.email)
-            .bind::<Nullable<Text>, _>(&r.company_name)
-            .bind::<Nullable<Text>, _>(&r.first_name)
-            .bind::<Nullable<Text>, _>(&r.last_name)
-            .bind::<Nullable<Text>, _>(&r.phone)
-            .bind::<Jsonb, _>(&r.metadata)
-            .bind::<Bool, _>(r.has_account)
-            .bind::<Nullable<SqlUuid>, _>(r.default_billing_address_id)
-            .bind::<Nullable<SqlUuid>, _>(r.default_shipping_address_id)
-            .bind::<Nullable<Text>, _>(&r.created_by)
-            .bind::<Timestamptz, _>(r.created_at)
-            .bind::<Timestamptz, _>(r.updated_at)
-            .bind::<Nullable<Timestamptz>, _>(r.deleted_at)
-            .bind::<SqlUuid, _>(e.id)
-            .bind::<Text, _>(&e.project_key)
-            .bind::<Text, _>(&e.kind)
-            .bind::<Jsonb, _>(&e.actor)
-            .bind::<Jsonb, _>(&e.payload)
-            .bind::<Timestamptz, _>(e.created_at)
-            .bind::<Nullable<Timestamptz>, _>(e.published_at)
-    })
-    .execute(conn)
-    .await
-    .on_constraint("customers_email_key", || duplicate_email(customer.email_str()))?;
-    Ok(CreateOutcome::Created(customer))
 }
 
 /// The customer with its timestamps as PostgreSQL stores them.
@@ -263,11 +216,13 @@ impl CustomerRepository for PgCustomerRepository {
         idempotency: Option<&'a IdempotencyClaim>,
     ) -> DomainResult<CreateOutcome> {
         if idempotency.is_none() {
-            let args = (self.write(ctx), customer, additional_data);
-            return single_statement(&self.pool, &args, |conn, (ctx, customer, data)| {
-                Box::pin(create_in_one_statement(conn, ctx, customer, *data))
-            })
-            .await;
+            // One statement, with the creates that wait with it (batch.rs).
+            let customer = truncated(customer);
+            let write = self.write(ctx);
+            let event = write.row(&Event::customer_created(&write, &customer, additional_data));
+            let row = CustomerRow::from_domain(ctx.project_id, &customer);
+            self.batches.create(&self.pool, row, event).await?;
+            return Ok(CreateOutcome::Created(customer));
         }
         let args = (self.write(ctx), customer, additional_data, idempotency);
         transaction(&self.pool, &args, |conn, (ctx, customer, data, idem)| {

@@ -84,9 +84,19 @@ impl PgPool {
 
     /// The shard of the calling thread.
     fn shard(&self) -> &Pool<AsyncPgConnection> {
+        &self.shards[self.shard_index()]
+    }
+
+    /// How many shards the pool has (one per HTTP worker thread).
+    pub(crate) fn shard_count(&self) -> usize {
+        self.shards.len()
+    }
+
+    /// The index of the calling thread's shard, below [`PgPool::shard_count`].
+    pub(crate) fn shard_index(&self) -> usize {
         let n = self.shards.len();
         if n == 1 {
-            return &self.shards[0];
+            return 0;
         }
         let index = SHARD_OF.with(|cell| {
             let mut known = cell.borrow_mut();
@@ -100,7 +110,7 @@ impl PgPool {
             known.push((self.id, shard));
             shard
         });
-        &self.shards[index % n]
+        index % n
     }
 
     /// Checks out a connection of the calling thread's shard (deadpool's own bounds apply).

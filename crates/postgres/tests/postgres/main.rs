@@ -2,6 +2,7 @@
 //! `xclade_testkit::TestDb`).
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code: a failed expectation is the failure
 
+mod batches;
 mod common;
 mod concurrency;
 mod customers;

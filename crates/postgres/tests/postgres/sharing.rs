@@ -6,11 +6,11 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use xclade_domain::customer::Relations;
-use xclade_domain::ports::{CreateOutcome, CustomerGroupRepository, CustomerRepository};
+use xclade_domain::ports::{CustomerGroupRepository, CustomerRepository};
 use xclade_postgres::pool::PLAN_REFRESH_USES;
 use xclade_postgres::PgCustomerGroupRepository;
 
-use crate::common::{customer, Fx};
+use crate::common::Fx;
 use crate::recording::{recording_pool_of, Log};
 
 // One thread (`tokio::test` runs a current-thread runtime), as on an HTTP worker.
@@ -44,18 +44,20 @@ async fn point_reads_at_the_same_time_share_one_connection() {
 
 #[tokio::test]
 async fn writes_at_the_same_time_keep_a_connection_each() {
-    // A commit waits for its WAL flush: creates queued on one connection would wait for each
+    // A commit waits for its WAL flush: writes queued on one connection would wait for each
     // other's flushes, where on connections of their own PostgreSQL flushes them together.
+    // (Creates without an idempotency key that wait together go further: one statement, one
+    // commit for all of them; batches.rs.)
     let fx = Fx::new().await;
-    let customers = fx.customers();
+    let groups = fx.groups();
     let contexts: Vec<_> = (0..8).map(|_| fx.ctx()).collect();
     let creates = contexts.iter().enumerate().map(|(i, ctx)| {
-        let customers = &customers;
-        async move { customers.create(ctx, &customer(&format!("c{i}@example.com")), None, None).await }
+        let groups = &groups;
+        async move { groups.create(ctx, &crate::common::group(&format!("G{i}"), None), 1000, None).await }
     });
     let results = join_all(creates).await;
-    assert!(results.iter().all(|r| matches!(r, Ok(CreateOutcome::Created(_)))), "{results:?}");
-    assert_eq!(fx.pool.status().size, 8, "each create had a connection of its own");
+    assert!(results.iter().all(Result::is_ok), "{results:?}");
+    assert_eq!(fx.pool.status().size, 8, "each write had a connection of its own");
 }
 
 #[tokio::test]
