@@ -1,5 +1,6 @@
 //! [`CustomerRepository`] on PostgreSQL: every write is one transaction that also writes its
-//! outbox event.
+//! outbox event (creates without an idempotency key that wait together share one statement, each
+//! with its own outcome: `batch.rs`).
 
 mod addresses;
 mod batch;

@@ -2,13 +2,14 @@
 //!
 //! A create without an `Idempotency-Key` is one statement: the customer and its
 //! `customer.created` event (no BEGIN/COMMIT, PostgreSQL runs a statement atomically). Each
-//! worker thread's creates go through its [`Batches`] queue: the first one finds nobody writing
-//! and is sent at once, alone, with the same statement as before; the creates that arrive while
-//! that statement is out wait for it, and are then sent together as **one statement** that
-//! inserts all of them and their events. A burst of *n* creates costs one round trip, one
-//! execution and one commit (one WAL flush) instead of *n*: the service's send and receive per
-//! create were most of its CPU per create, and PostgreSQL's own work per create falls with the
-//! statements (docs/benchmarks.md).
+//! worker thread's creates go through its [`Batches`] queue. A create that finds fewer than
+//! [`WRITERS`] of the thread's statements out is sent at once, alone, with the same statement as
+//! before; the creates that arrive while [`WRITERS`] statements are out wait for one of them, and
+//! are then sent together as **one statement** that inserts all of them and their events. A
+//! burst of *n* creates costs one round trip, one execution and one commit (one WAL flush)
+//! instead of *n*. A create's send and receive, with the wake-ups they cause, were about half of
+//! the server's CPU per create; PostgreSQL's work per create falls with the statements too
+//! (docs/benchmarks.md, change 40).
 //!
 //! Each create keeps its own outcome, exactly as when it is sent alone:
 //! * the statement of several rows inserts with `ON CONFLICT (project_id, lower(email)) WHERE
@@ -24,10 +25,10 @@
 //! * a create whose request is gone (cancelled, or past its deadline) before its batch is sent
 //!   is not written.
 //!
-//! Nothing waits on purpose: a batch is whatever queued while the thread's previous statement
-//! was out, so a create on a quiet service is sent at once, and one under load waits at most
-//! for one statement ahead of it. One statement per thread is out at a time; a batch carries
-//! at most [`MAX_BATCH`] creates.
+//! Nothing waits on purpose (no timer): a batch is whatever queued while the thread's statements
+//! were out, so a create on a quiet service is sent at once, and one under load waits for the
+//! first of the statements ahead of it to come back. A batch carries at most [`MAX_BATCH`]
+//! creates.
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -113,7 +114,7 @@ impl Batches {
         }
         match tokio::time::timeout_at(deadline, outcome).await {
             Ok(Ok(outcome)) => outcome,
-            Ok(Err(_)) => Err(unavailable("the create was dropped before it was written")),
+            Ok(Err(_)) => Err(unavailable("the write of this create was abandoned before its outcome was known")),
             // Dropping `outcome` closes the channel: a create not sent yet is not sent.
             Err(elapsed) => Err(DomainError::Unavailable(Box::new(elapsed))),
         }
@@ -142,10 +143,12 @@ impl Batches {
                     }
                 }
                 Err(e) => {
+                    // A statement of several creates fails as a whole only when its connection
+                    // did (or none could be had): `Unavailable`, for each create it carried.
                     let message = e.to_string();
                     let mut first = Some(e);
                     for pending in batch {
-                        let e = first.take().unwrap_or_else(|| same_failure(&message));
+                        let e = first.take().unwrap_or_else(|| unavailable(&message));
                         let _ = pending.answer.send(Err(e));
                     }
                 }
@@ -177,12 +180,6 @@ impl Drop for Writing<'_> {
 
 fn unavailable(message: &str) -> DomainError {
     DomainError::Unavailable(Box::new(std::io::Error::other(message.to_owned())))
-}
-
-/// The failure of a whole statement, for each create it carried after the first (only
-/// `Unavailable` reaches here: the statement's other errors are answered per create).
-fn same_failure(message: &str) -> DomainError {
-    unavailable(message)
 }
 
 /// Sends `batch`: alone with the statement of one create, else with the statement of several;
