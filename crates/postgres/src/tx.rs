@@ -203,7 +203,7 @@ fn read_again(attempt: u32, e: &DomainError) -> bool {
 
 /// A database error that is not a rule: `Unavailable` when the connection died with it
 /// (the server went away mid-request), else the default mapping.
-async fn classify(e: diesel::result::Error, conn: &AsyncPgConnection, deadline: Instant) -> DomainError {
+pub(crate) async fn classify(e: diesel::result::Error, conn: &AsyncPgConnection, deadline: Instant) -> DomainError {
     if is_connection_error(&e) {
         return DomainError::Unavailable(Box::new(e));
     }

@@ -41,10 +41,10 @@ use uuid::Uuid;
 use xclade_domain::error::DomainResult;
 use xclade_domain::DomainError;
 
-use crate::error::{db_error, is_connection_error, OnConstraint, TxError, TxResult};
+use crate::error::{is_connection_error, OnConstraint, TxError, TxResult};
 use crate::models::{CustomerRow, EventRow};
 use crate::pool::{PgPool, DEADLINE};
-use crate::tx::single_statement;
+use crate::tx::{classify, single_statement};
 
 /// The statements of one queue out at a time.
 pub(crate) const WRITERS: usize = 2;
@@ -215,9 +215,12 @@ async fn insert(conn: &mut AsyncPgConnection, batch: &[Pending]) -> TxResult<Vec
                 }
                 outcomes.push(match insert_one(conn, p).await {
                     Ok(outcome) => outcome,
+                    // As for a create sent alone: `Unavailable` when the connection died with
+                    // the error (then nothing more is sent), else the error's own mapping.
                     Err(TxError::Db(e)) => {
-                        lost = is_connection_error(&e);
-                        Err(db_error(e))
+                        let e = classify(e, conn, Instant::now() + DEADLINE).await;
+                        lost = matches!(e, DomainError::Unavailable(_));
+                        Err(e)
                     }
                     Err(TxError::Domain(e)) => Err(e),
                 });
