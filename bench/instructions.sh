@@ -18,6 +18,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server-lib.sh
+source bench/server-lib.sh
 bin="$(realpath "${1:?usage: bench/instructions.sh BINARY [scenario] [seconds]}")"
 scenario="${2:-get_customer}"
 secs="${3:-6}"
@@ -28,11 +30,9 @@ command -v valgrind >/dev/null || { echo "instructions: valgrind is not installe
 command -v wrk >/dev/null || { echo "instructions: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
-# The scenario's data files and wrk arguments, as the harness writes them (bench.py --data-for,
-# which says so when the database is not seeded: see the top of this script).
-data="$(python3 bench/bench.py --pg "$server" --binary "$bin" --data-for "$scenario" --out "$out")"
-args=()
-[[ -n "$data" ]] && mapfile -t args <<<"$data"
+# The scenario's wrk arguments (bench.py says so when the database is not seeded: see the top
+# of this script).
+scenario_args "$server" "$bin" "$scenario" "$out"
 
 export DATABASE_URL="$url" XCLADE_JWT_SECRET="instructions-secret-instructions-secret-0123"
 port=18192
@@ -40,12 +40,8 @@ valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="$out/callgrin
     "$bin" serve --bind "127.0.0.1:$port" --no-migrate >"$out/server.log" 2>&1 &
 vg=$!
 trap 'kill $vg 2>/dev/null || true' EXIT
-for _ in $(seq 1 240); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.5; done
-client="$("$bin" clients create --project bench --json)"
-id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")"
-secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")"
-token="$(curl -s -u "$id:$secret" -d grant_type=client_credentials "http://127.0.0.1:$port/oauth/token" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+wait_ready "$port" 240 0.5
+token="$(bench_token "$bin" "$port")"
 
 lua="bench/lua/$scenario.lua"
 wrk -t1 -c4 -d3s -s "$lua" "http://127.0.0.1:$port" -- "$token" 1 "iw$$" "${args[@]}" >/dev/null

@@ -12,6 +12,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server-lib.sh
+source bench/server-lib.sh
 scenario="${1:-get_customer}"
 secs="${2:-10}"
 server="${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432}"
@@ -22,27 +24,21 @@ bin="$target_dir/release/xclade-customers"
 out="$target_dir/bench/profile-$scenario"
 mkdir -p "$out"
 command -v perf >/dev/null || { echo "profile: perf is not installed (apt-get install linux-perf)" >&2; exit 1; }
-# The scenario's data files and wrk arguments, as the harness writes them (bench.py --data-for).
-data="$(python3 bench/bench.py --pg "$server" --binary "$bin" --data-for "$scenario" --out "$out")"
-args=()
-[[ -n "$data" ]] && mapfile -t args <<<"$data"
+scenario_args "$server" "$bin" "$scenario" "$out"
 
 export DATABASE_URL="$url" XCLADE_JWT_SECRET="profile-secret-profile-secret-profile-secret"
-"$bin" serve --bind 127.0.0.1:18183 --no-migrate >>"$out/server.log" 2>&1 &
+port=18183
+"$bin" serve --bind "127.0.0.1:$port" --no-migrate >>"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -sf http://127.0.0.1:18183/health/ready >/dev/null && break; sleep 0.2; done
-client="$("$bin" clients create --project bench --json)"
-id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")"
-secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")"
-token="$(curl -s -u "$id:$secret" -d grant_type=client_credentials http://127.0.0.1:18183/oauth/token |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+wait_ready "$port" 50 0.2
+token="$(bench_token "$bin" "$port")"
 
 lua="bench/lua/$scenario.lua"
-wrk -t2 -c16 -d2s -s "$lua" http://127.0.0.1:18183 -- "$token" 2 "pw$$" "${args[@]}" >/dev/null
+wrk -t2 -c16 -d2s -s "$lua" "http://127.0.0.1:$port" -- "$token" 2 "pw$$" "${args[@]}" >/dev/null
 perf record -F 499 --call-graph dwarf,16384 -p "$server_pid" -o "$out/perf.data" -- sleep "$secs" 2>"$out/perf-record.log" &
 perf_pid=$!
-wrk -t2 -c16 -d"${secs}s" -s "$lua" http://127.0.0.1:18183 -- "$token" 2 "p$$" "${args[@]}" | tee "$out/wrk.txt" | grep -E "Requests/sec|BENCHJSON" || true
+wrk -t2 -c16 -d"${secs}s" -s "$lua" "http://127.0.0.1:$port" -- "$token" 2 "p$$" "${args[@]}" | tee "$out/wrk.txt" | grep -E "Requests/sec|BENCHJSON" || true
 wait "$perf_pid" || true
 perf report -i "$out/perf.data" --no-children --sort dso --stdio -g none 2>/dev/null | grep -v '^#' | grep -v '^$' >"$out/report-dso.txt" || true
 perf report -i "$out/perf.data" --no-children --sort sym --stdio -g none --percent-limit 0.3 2>/dev/null | grep -v '^#' | grep -v '^$' >"$out/report-self.txt" || true

@@ -15,6 +15,8 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+# shellcheck source=bench/server-lib.sh
+source bench/server-lib.sh
 bin="$(realpath "${1:?usage: bench/syscalls.sh BINARY [scenario] [seconds]}")"
 scenario="${2:-create_customer}"
 secs="${3:-5}"
@@ -24,22 +26,15 @@ command -v perf >/dev/null || { echo "syscalls: perf is not installed (apt-get i
 command -v wrk >/dev/null || { echo "syscalls: wrk is not installed (apt-get install wrk)" >&2; exit 1; }
 rm -rf "$out"
 mkdir -p "$out"
-# The scenario's data files and wrk arguments, as the harness writes them (bench.py --data-for).
-data="$(python3 bench/bench.py --pg "$server" --binary "$bin" --data-for "$scenario" --out "$out")"
-args=()
-[[ -n "$data" ]] && mapfile -t args <<<"$data"
+scenario_args "$server" "$bin" "$scenario" "$out"
 
 export DATABASE_URL="$server/xclade_bench_10k?sslmode=disable" XCLADE_JWT_SECRET="syscalls-secret-syscalls-secret-0123456789"
 port=18193
 "$bin" serve --bind "127.0.0.1:$port" --no-migrate >"$out/server.log" 2>&1 &
 server_pid=$!
 trap 'kill $server_pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$port/health/ready" >/dev/null && break; sleep 0.2; done
-client="$("$bin" clients create --project bench --json)"
-id="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_id"])' <<<"$client")"
-secret="$(python3 -c 'import json,sys; print(json.load(sys.stdin)["client_secret"])' <<<"$client")"
-token="$(curl -s -u "$id:$secret" -d grant_type=client_credentials "http://127.0.0.1:$port/oauth/token" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+wait_ready "$port" 50 0.2
+token="$(bench_token "$bin" "$port")"
 lua="bench/lua/$scenario.lua"
 # The create scenario makes its emails from this tag: unique per run, so no create is a 409.
 tag="sc$(date +%s)p$$"
