@@ -120,7 +120,7 @@ fi
 events_args=()
 grow_args=()
 if [[ " ${args[*]:-} " == *" --duration 3 "* ]]; then
-    events_args=(--duration 3)
+    events_args=(--duration 3 --reps 1)
     grow_args=(--creates 5000 --slice 2 --duration 3)
 fi
 if [[ "$only" != "--grow-only" ]]; then

@@ -172,7 +172,7 @@ struct StatsRow {
     oldest: Option<DateTime<Utc>>,
 }
 
-/// The relay's own connection, which holds its partition locks.
+/// The relay's own connection, which holds its partition locks and marks what it published.
 struct RelaySession {
     database_url: String,
     conn: tokio::sync::Mutex<Option<AsyncPgConnection>>,
@@ -191,8 +191,8 @@ impl PgEventOutbox {
         PgEventOutbox { pool, relay: None }
     }
 
-    /// An outbox a relay can claim from: claims run on a connection of their own to
-    /// `database_url`, opened on first use and again after it failed.
+    /// An outbox a relay can claim from: claims, marks and releases run on a connection of their
+    /// own to `database_url`, opened on first use and again after it failed.
     pub fn for_relay(pool: PgPool, database_url: &str) -> Self {
         let session = RelaySession { database_url: database_url.to_owned(), conn: tokio::sync::Mutex::new(None) };
         PgEventOutbox { pool, relay: Some(Arc::new(session)) }
@@ -221,6 +221,59 @@ async fn claim_on(conn: &mut AsyncPgConnection, limit: u32) -> Result<Vec<EventR
         .await
 }
 
+async fn mark_on(
+    conn: &mut AsyncPgConnection,
+    projects: Vec<Uuid>,
+    event_ids: Vec<Uuid>,
+) -> Result<u64, diesel::result::Error> {
+    let n = crate::sql::constant!(MARK_SQL, |q| q
+        .bind::<Timestamptz, _>(Utc::now())
+        .bind::<Array<SqlUuid>, _>(projects)
+        .bind::<Array<SqlUuid>, _>(event_ids))
+    .execute(conn)
+    .await?;
+    Ok(n as u64)
+}
+
+type SessionFuture<'c, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<T, diesel::result::Error>> + Send + 'c>>;
+
+impl RelaySession {
+    /// Runs `work` on the session's connection (opened when there is none) within
+    /// [`RELAY_STATEMENT_TIMEOUT`]. A failure or a timeout closes the connection, which gives its
+    /// locks back; it answers `Unavailable` unless the database refused the statement for another
+    /// reason.
+    async fn run<T>(
+        &self,
+        work: impl for<'c> FnOnce(&'c mut AsyncPgConnection) -> SessionFuture<'c, T>,
+    ) -> DomainResult<T> {
+        let mut guard = self.conn.lock().await;
+        if guard.is_none() {
+            let conn = tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, AsyncPgConnection::establish(&self.database_url))
+                .await
+                .map_err(unavailable)?
+                .map_err(unavailable)?;
+            *guard = Some(conn);
+        }
+        let Some(conn) = guard.as_mut() else { return Err(DomainError::internal("no relay connection")) };
+        match tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, work(conn)).await {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(e)) => {
+                // A failed session may still hold locks: closing it gives them back.
+                *guard = None;
+                Err(match db_error(e) {
+                    DomainError::Storage(e) => DomainError::Unavailable(e),
+                    other => other,
+                })
+            }
+            Err(elapsed) => {
+                *guard = None;
+                Err(unavailable(elapsed))
+            }
+        }
+    }
+}
+
 #[async_trait]
 impl EventOutbox for PgEventOutbox {
     async fn pending(&self, limit: u32) -> DomainResult<Vec<Event>> {
@@ -244,67 +297,30 @@ impl EventOutbox for PgEventOutbox {
             return Ok(0);
         }
         let (projects, event_ids): (Vec<Uuid>, Vec<Uuid>) = ids.iter().map(|(p, id)| (p.0, *id)).unzip();
+        if let Some(session) = &self.relay {
+            // On the connection that holds the partitions, before it releases them.
+            return session.run(move |conn| Box::pin(mark_on(conn, projects, event_ids))).await;
+        }
         // One statement for the whole batch, whatever projects it spans: atomic without a
         // transaction around it.
         single_statement(&self.pool, &(projects, event_ids), |conn, (projects, event_ids)| {
-            Box::pin(async move {
-                let n = crate::sql::constant!(MARK_SQL, |q| q
-                    .bind::<Timestamptz, _>(Utc::now())
-                    .bind::<Array<SqlUuid>, _>(projects)
-                    .bind::<Array<SqlUuid>, _>(event_ids))
-                .execute(conn)
-                .await?;
-                Ok(n as u64)
-            })
+            Box::pin(async move { Ok(mark_on(conn, projects.clone(), event_ids.clone()).await?) })
         })
         .await
     }
 
     async fn claim(&self, limit: u32) -> DomainResult<Vec<Event>> {
-        let session = self.session()?;
-        let mut guard = session.conn.lock().await;
-        if guard.is_none() {
-            let opened =
-                tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, AsyncPgConnection::establish(&session.database_url))
-                    .await
-                    .map_err(unavailable)?
-                    .map_err(unavailable)?;
-            *guard = Some(opened);
-        }
-        let Some(conn) = guard.as_mut() else { return Err(DomainError::internal("no relay connection")) };
-        match tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, claim_on(conn, limit)).await {
-            Ok(Ok(rows)) => rows.into_iter().map(EventRow::into_domain).collect(),
-            Ok(Err(e)) => {
-                // A failed session may still hold locks: closing it gives them back.
-                *guard = None;
-                Err(match db_error(e) {
-                    DomainError::Storage(e) => DomainError::Unavailable(e),
-                    other => other,
-                })
-            }
-            Err(elapsed) => {
-                *guard = None;
-                Err(unavailable(elapsed))
-            }
-        }
+        let rows = self.session()?.run(|conn| Box::pin(claim_on(conn, limit))).await?;
+        rows.into_iter().map(EventRow::into_domain).collect()
     }
 
     async fn release(&self) -> DomainResult<()> {
         let session = self.session()?;
-        let mut guard = session.conn.lock().await;
-        let Some(conn) = guard.as_mut() else { return Ok(()) };
-        match tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, conn.batch_execute("SELECT pg_advisory_unlock_all()")).await
-        {
-            Ok(Ok(())) => Ok(()),
-            Ok(Err(e)) => {
-                *guard = None;
-                Err(unavailable(e))
-            }
-            Err(elapsed) => {
-                *guard = None;
-                Err(unavailable(elapsed))
-            }
+        if session.conn.lock().await.is_none() {
+            // No connection, no locks.
+            return Ok(());
         }
+        session.run(|conn| Box::pin(conn.batch_execute("SELECT pg_advisory_unlock_all()"))).await
     }
 
     async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64> {

@@ -15,6 +15,8 @@ use xclade_postgres::{PgEventOutbox, PgPool};
 
 /// Events per batch.
 pub const BATCH: u32 = 256;
+/// The `application_name` of the relay's own connection (claims, marks, releases).
+pub const RELAY_APPLICATION: &str = "xclade-customers-relay";
 /// The wait after a batch that was not at least half full (nothing or few events pending): the
 /// next batch then carries what arrived meanwhile, so that under a steady trickle of writes the
 /// relay's fixed cost per batch (claim, mark, release: three statements) is shared by many
@@ -127,7 +129,8 @@ pub async fn run(
         }
     };
     let publisher = Arc::new(xclade_nats::NatsPublisher::new(client, &stream));
-    let outbox = Arc::new(PgEventOutbox::for_relay(pool, &database_url));
+    let relay_url = xclade_postgres::with_application_name(&database_url, RELAY_APPLICATION);
+    let outbox = Arc::new(PgEventOutbox::for_relay(pool, &relay_url));
     let relay = RelayService::new(outbox, publisher, Arc::new(xclade_http::events::EventJson));
     let mut failures = 0u32;
     // The stream first (created when absent).

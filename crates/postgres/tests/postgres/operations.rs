@@ -201,3 +201,36 @@ async fn stored_event_data_reads_back_as_compact_json() {
     );
     assert!(text.contains("\"a, b: c\"") && text.contains("\"  spaced  \""), "{text}");
 }
+
+/// The relay claims, marks and releases on its own connection: what it marked is no longer
+/// pending, and the partitions it released can be claimed again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_relay_marks_what_it_claimed_on_its_own_connection() {
+    let fx = Fx::new().await;
+    for i in 0..40 {
+        fx.new_customer(&format!("c{i}@b.co")).await;
+    }
+    let outbox = PgEventOutbox::for_relay(fx.pool.clone(), fx.db.url());
+    let claimed = outbox.claim(256).await.expect("claim");
+    assert!(!claimed.is_empty() && claimed.len() < 40, "a claim takes some partitions: {}", claimed.len());
+    let ids: Vec<_> = claimed.iter().map(|e| (e.project_id, e.id)).collect();
+    assert_eq!(outbox.mark_published(&ids).await.expect("mark"), ids.len() as u64);
+    outbox.release().await.expect("release");
+    let pending = fx.count("SELECT count(*) AS n FROM events WHERE published_at IS NULL").await;
+    assert_eq!(pending, 40 - ids.len() as i64);
+    let list = ids.iter().map(|(_, id)| format!("'{id}'")).collect::<Vec<_>>().join(",");
+    let marked =
+        fx.count(&format!("SELECT count(*) AS n FROM events WHERE published_at IS NOT NULL AND id IN ({list})")).await;
+    assert_eq!(marked, ids.len() as i64, "exactly the claimed events are marked");
+    let mut rest = 0;
+    loop {
+        let batch = outbox.claim(256).await.expect("claim");
+        if batch.is_empty() {
+            break;
+        }
+        let ids: Vec<_> = batch.iter().map(|e| (e.project_id, e.id)).collect();
+        rest += outbox.mark_published(&ids).await.expect("mark");
+        outbox.release().await.expect("release");
+    }
+    assert_eq!(rest + claimed.len() as u64, 40, "the released partitions were claimed again");
+}
