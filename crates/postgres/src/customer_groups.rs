@@ -210,7 +210,7 @@ async fn save_in_one_statement(
     group: &CustomerGroup,
     expected: Version,
 ) -> TxResult<CustomerGroup> {
-    use diesel::sql_types::{BigInt, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+    use diesel::sql_types::{BigInt, Json, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
     let mut parts = group.clone().into_parts();
     parts.created_at = micros(parts.created_at);
     parts.last_modified_at = micros(parts.last_modified_at);
@@ -234,7 +234,7 @@ async fn save_in_one_statement(
         .bind::<Text, _>(&event.project_key)
         .bind::<Text, _>(&event.kind)
         .bind::<Jsonb, _>(&event.actor)
-        .bind::<Jsonb, _>(&event.payload)
+        .bind::<Json, _>(&event.payload)
         .bind::<Timestamptz, _>(event.created_at))
     .load(conn)
     .await;

@@ -35,7 +35,7 @@ pub use customer_groups::PgCustomerGroupRepository;
 pub use customers::PgCustomerRepository;
 pub use error::constraint_error;
 pub use health::PgHealth;
-pub use migrations::{revert_all_migrations, run_migrations, MigrationError};
+pub use migrations::{revert_all_migrations, revert_last_migration, run_migrations, MigrationError};
 pub use outbox::PgEventOutbox;
 pub use pool::{build_pool, check_connect, with_application_name, PgPool, PoolStatus};
 pub use projects::PgProjectRepository;

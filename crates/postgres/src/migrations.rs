@@ -43,6 +43,11 @@ pub async fn revert_all_migrations(database_url: &str) -> Result<usize, Migratio
     counted(database_url, |conn| conn.revert_all_migrations(MIGRATIONS).map(|named| named.len())).await
 }
 
+/// Reverts the last applied migration (used by the tests of a migration's data); returns 1.
+pub async fn revert_last_migration(database_url: &str) -> Result<usize, MigrationError> {
+    counted(database_url, |conn| conn.revert_last_migration(MIGRATIONS).map(|_| 1)).await
+}
+
 /// Whether every embedded migration has been applied (used by `/health/ready`).
 pub async fn pending_migrations(database_url: &str) -> Result<usize, MigrationError> {
     counted(database_url, |conn| conn.pending_migrations(MIGRATIONS).map(|named| named.len())).await

@@ -6,7 +6,9 @@
 //! pending events with session advisory locks on a connection of its own (not the pool), reads
 //! their pending events in `seq` order, publishes, marks, and unlocks. So the events of one
 //! resource are only ever in one relay's hands, in write order, and a relay that dies gives its
-//! partitions back with its session. Claiming, counting and purging read across projects:
+//! partitions back with its session. A mark moves the published events from `events` into
+//! `published_events`, where retention deletes them, so `events` holds the pending events only.
+//! Claiming, marking, counting and purging read across projects:
 //! they are the only statements on a tenant table without a `project_id` filter
 //! ([`CROSS_PROJECT_STATEMENTS`], docs/scaling.md).
 
@@ -20,7 +22,7 @@ use diesel::expression::AsExpression;
 use diesel::pg::{Pg, PgValue};
 use diesel::prelude::*;
 use diesel::serialize::{self, IsNull, Output, ToSql};
-use diesel::sql_types::{Array, BigInt, Int2, Integer, Jsonb, Nullable, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Array, BigInt, Int2, Integer, Json, Nullable, Timestamptz, Uuid as SqlUuid};
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use std::io::Write as _;
 use uuid::Uuid;
@@ -35,36 +37,30 @@ use crate::pool::PgPool;
 use crate::schema::events;
 use crate::tx::{read, single_statement};
 
-/// An event's `data` in its `jsonb` column, written and read as JSON text: no JSON tree is built
-/// on either side (a `jsonb` value on the wire is a version byte and the text).
+/// An event's `data` in its `json` column, written and read as the JSON text it is: PostgreSQL
+/// checks that it is JSON and stores the text (a `jsonb` column parsed it into a tree on the way
+/// in and printed it again on the way out; docs/benchmarks.md, change 42).
 #[derive(Debug, Clone, PartialEq, AsExpression, FromSqlRow)]
-#[diesel(sql_type = Jsonb)]
+#[diesel(sql_type = Json)]
 pub(crate) struct StoredPayload(pub EventPayload);
 
-/// The `jsonb` binary format this adapter reads and writes: version 1, then JSON text.
-const JSONB_VERSION: u8 = 1;
-
-impl ToSql<Jsonb, Pg> for StoredPayload {
+impl ToSql<Json, Pg> for StoredPayload {
     fn to_sql<'b>(&'b self, out: &mut Output<'b, '_, Pg>) -> serialize::Result {
-        out.write_all(&[JSONB_VERSION])?;
         out.write_all(self.0.as_json().as_bytes())?;
         Ok(IsNull::No)
     }
 }
 
-impl FromSql<Jsonb, Pg> for StoredPayload {
+impl FromSql<Json, Pg> for StoredPayload {
     fn from_sql(value: PgValue<'_>) -> deserialize::Result<Self> {
-        match value.as_bytes().split_first() {
-            Some((&JSONB_VERSION, text)) => {
-                Ok(StoredPayload(EventPayload::from_json(compact_json(std::str::from_utf8(text)?))?))
-            }
-            _ => Err("unsupported jsonb format".into()),
-        }
+        Ok(StoredPayload(EventPayload::from_json(compact_json(std::str::from_utf8(value.as_bytes())?))?))
     }
 }
 
-/// `json` without the white space PostgreSQL puts between tokens (`{"a": 1, "b": 2}` gives
-/// `{"a":1,"b":2}`), so that an event is published as it was recorded.
+/// `json` without the white space between tokens (`{"a": 1, "b": 2}` gives `{"a":1,"b":2}`):
+/// the service writes compact text, but the events of the `jsonb` column before change 42 were
+/// converted from PostgreSQL's printing, which has it; so an event is published as it was
+/// recorded.
 fn compact_json(json: &str) -> String {
     let mut out = String::with_capacity(json.len());
     let (mut in_string, mut escaped) = (false, false);
@@ -139,23 +135,31 @@ pub const CLAIM_PARTS_SQL: &str = "SELECT p FROM (SELECT p FROM generate_series(
 pub const CLAIM_EVENTS_SQL: &str = "SELECT project_id, id, project_key, kind, resource_id, actor, payload, \
     created_at, published_at FROM events WHERE part = ANY($1) AND published_at IS NULL ORDER BY seq LIMIT $2";
 /// Marks published events by their keys, whatever projects they belong to (one statement for a
-/// batch). Each key is looked up on its own in the primary key (a scalar subquery per key, which
-/// the planner cannot turn into a join) and the rows found are updated by their `ctid`: a plain
-/// `(project_id, id) IN (…)` lets the planner hash-join the keys against every pending event,
-/// whose cost grows with the backlog (docs/benchmarks.md, change 18). A row another relay marked
-/// meanwhile has moved (new `ctid`) and is left alone.
-pub const MARK_SQL: &str = "UPDATE events SET published_at = $1 WHERE ctid = ANY(ARRAY(\
+/// batch): each is deleted from `events` and inserted into `published_events` with its
+/// publication time. Deleting touches no index, where setting `published_at` in place was a
+/// non-HOT update: a new row version and new entries in two indexes, with uniqueness checks and
+/// bottom-up deletion in the primary key (docs/benchmarks.md, change 42). Each key is looked up
+/// on its own in the primary key (a scalar subquery per key, which the planner cannot turn into
+/// a join) and the rows found are deleted by their `ctid`: a plain `(project_id, id) IN (…)` lets
+/// the planner hash-join the keys against every pending event, whose cost grows with the backlog
+/// (change 18). A row another relay moved meanwhile is gone, and left alone; the statement
+/// answers how many it moved.
+pub const MARK_SQL: &str = "WITH moved AS (DELETE FROM events WHERE ctid = ANY(ARRAY(\
     SELECT (SELECT e.ctid FROM events e WHERE e.project_id = k.p AND e.id = k.i) \
-    FROM unnest($2::uuid[], $3::uuid[]) AS k(p, i))) AND published_at IS NULL";
+    FROM unnest($2::uuid[], $3::uuid[]) AS k(p, i))) AND published_at IS NULL \
+    RETURNING project_id, id, project_key, kind, resource_id, actor, payload, created_at, seq) \
+    INSERT INTO published_events (project_id, id, project_key, kind, resource_id, actor, payload, created_at, \
+    published_at, seq) SELECT project_id, id, project_key, kind, resource_id, actor, payload, created_at, $1, seq \
+    FROM moved";
 /// The backlog.
 pub const STATS_SQL: &str =
     "SELECT count(*) AS pending, min(created_at) AS oldest FROM events WHERE published_at IS NULL";
-/// Retention: published events before a cutoff, a bounded number at a time.
-pub const PURGE_SQL: &str = "DELETE FROM events WHERE (project_id, id) IN (SELECT project_id, id FROM events \
-    WHERE published_at IS NOT NULL AND published_at < $1 LIMIT $2)";
+/// Retention: events published before a cutoff, a bounded number at a time.
+pub const PURGE_SQL: &str = "DELETE FROM published_events WHERE (project_id, id) IN (SELECT project_id, id \
+    FROM published_events WHERE published_at < $1 LIMIT $2)";
 
-/// The statements that read or write `events` across projects (the relay's). Every other
-/// statement on a tenant table filters by `project_id` (a test checks it).
+/// The statements that read or write `events` and `published_events` across projects (the
+/// relay's). Every other statement on a tenant table filters by `project_id` (a test checks it).
 pub const CROSS_PROJECT_STATEMENTS: [&str; 5] = [CLAIM_PARTS_SQL, CLAIM_EVENTS_SQL, MARK_SQL, STATS_SQL, PURGE_SQL];
 
 #[derive(QueryableByName)]

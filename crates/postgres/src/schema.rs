@@ -128,7 +128,7 @@ diesel::table! {
         kind -> Text,
         resource_id -> Uuid,
         actor -> Jsonb,
-        payload -> Jsonb,
+        payload -> Json,
         created_at -> Timestamptz,
         published_at -> Nullable<Timestamptz>,
         seq -> Int8,

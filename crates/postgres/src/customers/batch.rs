@@ -32,7 +32,7 @@
 
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
-use diesel::sql_types::{Bool, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
+use diesel::sql_types::{Bool, Json, Jsonb, Nullable, Text, Timestamptz, Uuid as SqlUuid};
 use diesel::QueryableByName;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 use tokio::sync::oneshot;
@@ -253,7 +253,7 @@ async fn insert_one(conn: &mut AsyncPgConnection, p: &Pending) -> TxResult<Domai
             .bind::<Text, _>(&e.project_key)
             .bind::<Text, _>(&e.kind)
             .bind::<Jsonb, _>(&e.actor)
-            .bind::<Jsonb, _>(&e.payload)
+            .bind::<Json, _>(&e.payload)
             .bind::<Timestamptz, _>(e.created_at)
             .bind::<Nullable<Timestamptz>, _>(e.published_at)
     })
@@ -272,7 +272,7 @@ async fn insert_one(conn: &mut AsyncPgConnection, p: &Pending) -> TxResult<Domai
 const CREATE_MANY_WITH_EVENTS: &str = "WITH input AS (SELECT * FROM unnest(\
     $1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::bool[], \
     $10::uuid[], $11::uuid[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[], \
-    $16::uuid[], $17::text[], $18::text[], $19::jsonb[], $20::jsonb[], $21::timestamptz[], $22::timestamptz[]) \
+    $16::uuid[], $17::text[], $18::text[], $19::jsonb[], $20::json[], $21::timestamptz[], $22::timestamptz[]) \
     AS i (project_id, id, email, company_name, first_name, last_name, phone, metadata, has_account, \
     default_billing_address_id, default_shipping_address_id, created_by, created_at, updated_at, deleted_at, \
     event_id, project_key, kind, actor, payload, event_created_at, published_at)), \
@@ -318,7 +318,7 @@ async fn insert_many(conn: &mut AsyncPgConnection, batch: &[Pending]) -> diesel:
             .bind::<Array<Text>, _>(column(batch, |_, e| e.project_key.as_str()))
             .bind::<Array<Text>, _>(column(batch, |_, e| e.kind.as_str()))
             .bind::<Array<Jsonb>, _>(column(batch, |_, e| &e.actor))
-            .bind::<Array<Jsonb>, _>(column(batch, |_, e| &e.payload))
+            .bind::<Array<Json>, _>(column(batch, |_, e| &e.payload))
             .bind::<Array<Timestamptz>, _>(column(batch, |_, e| e.created_at))
             .bind::<Array<Nullable<Timestamptz>>, _>(column(batch, |_, e| e.published_at))
     });

@@ -5,7 +5,9 @@ use std::time::{Duration, Instant};
 use xclade_domain::event::EventKind;
 use xclade_domain::ports::{CustomerRepository, EventOutbox, HealthCheck};
 use xclade_domain::DomainError;
-use xclade_postgres::{build_pool, check_connect, revert_all_migrations, run_migrations, PgEventOutbox, PgHealth};
+use xclade_postgres::{
+    build_pool, check_connect, revert_all_migrations, revert_last_migration, run_migrations, PgEventOutbox, PgHealth,
+};
 
 use crate::common::{customer, Fx};
 
@@ -14,7 +16,7 @@ async fn migrations_up_down_up() {
     let fx = Fx::new().await;
     PgHealth::new(fx.pool.clone(), fx.db.url()).ready().await.expect("ready when migrated");
     let tables = "SELECT count(*) AS n FROM information_schema.tables WHERE table_schema = 'public' AND table_name <> '__diesel_schema_migrations'";
-    assert_eq!(fx.count(tables).await, 10);
+    assert_eq!(fx.count(tables).await, 11);
 
     let reverted = revert_all_migrations(fx.db.url()).await.expect("down");
     assert!(reverted >= 1);
@@ -24,7 +26,7 @@ async fn migrations_up_down_up() {
 
     let applied = run_migrations(fx.db.url()).await.expect("up");
     assert_eq!(applied, reverted);
-    assert_eq!(fx.count(tables).await, 10);
+    assert_eq!(fx.count(tables).await, 11);
     assert_eq!(run_migrations(fx.db.url()).await.expect("again"), 0);
     PgHealth::new(fx.pool.clone(), fx.db.url()).ready().await.expect("ready again");
 }
@@ -219,9 +221,11 @@ async fn a_relay_marks_what_it_claimed_on_its_own_connection() {
     let pending = fx.count("SELECT count(*) AS n FROM events WHERE published_at IS NULL").await;
     assert_eq!(pending, 40 - ids.len() as i64);
     let list = ids.iter().map(|(_, id)| format!("'{id}'")).collect::<Vec<_>>().join(",");
-    let marked =
-        fx.count(&format!("SELECT count(*) AS n FROM events WHERE published_at IS NOT NULL AND id IN ({list})")).await;
-    assert_eq!(marked, ids.len() as i64, "exactly the claimed events are marked");
+    let moved = fx.count(&format!("SELECT count(*) AS n FROM published_events WHERE id IN ({list})")).await;
+    assert_eq!(moved, ids.len() as i64, "exactly the claimed events moved to published_events");
+    assert_eq!(fx.count("SELECT count(*) AS n FROM published_events").await, ids.len() as i64);
+    let left = fx.count(&format!("SELECT count(*) AS n FROM events WHERE id IN ({list})")).await;
+    assert_eq!(left, 0, "and left the outbox");
     let mut rest = 0;
     loop {
         let batch = outbox.claim(256).await.expect("claim");
@@ -233,4 +237,43 @@ async fn a_relay_marks_what_it_claimed_on_its_own_connection() {
         outbox.release().await.expect("release");
     }
     assert_eq!(rest + claimed.len() as u64, 40, "the released partitions were claimed again");
+}
+
+/// The migration that moves published events out of `events` (2026-12-08) keeps every event
+/// both ways: reverted, the published ones are back in `events` with their `published_at` and
+/// `seq`; applied again, they move to `published_events` and the pending ones stay, and read back
+/// as they were.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn published_events_move_out_and_back_with_the_migration() {
+    let fx = Fx::new().await;
+    for i in 0..20 {
+        fx.new_customer(&format!("m{i}@b.co")).await;
+    }
+    let outbox = PgEventOutbox::new(fx.pool.clone());
+    let first = outbox.pending(8).await.expect("pending");
+    let ids: Vec<_> = first.iter().map(|e| (e.project_id, e.id)).collect();
+    assert_eq!(outbox.mark_published(&ids).await.expect("mark"), 8);
+    // A fingerprint of every event's id and seq, wherever it is.
+    let every = "SELECT count(*) * 1000000 + sum(abs(hashtext(id::text || ':' || seq::text) % 1000))::bigint AS n \
+                 FROM (SELECT id, seq FROM events UNION ALL SELECT id, seq FROM published_events) AS e";
+    let fingerprint = fx.count(every).await;
+    assert_eq!(fingerprint / 1000000, 20);
+    let pending_before = outbox.pending(100).await.expect("pending");
+    let published = "SELECT count(*) AS n FROM published_events";
+    assert_eq!(fx.count(published).await, 8);
+
+    fx.pool.close();
+    assert_eq!(revert_last_migration(fx.db.url()).await.expect("down"), 1);
+    assert_eq!(fx.count("SELECT count(*) AS n FROM events").await, 20);
+    assert_eq!(fx.count("SELECT count(*) AS n FROM events WHERE published_at IS NOT NULL").await, 8);
+    let published_table = "SELECT count(*) AS n FROM information_schema.tables WHERE table_name = 'published_events'";
+    assert_eq!(fx.count(published_table).await, 0);
+
+    assert_eq!(run_migrations(fx.db.url()).await.expect("up"), 1);
+    assert_eq!(fx.count(published).await, 8);
+    assert_eq!(fx.count("SELECT count(*) AS n FROM events").await, 12);
+    assert_eq!(fx.count(every).await, fingerprint, "the same events, each with its seq");
+    let pool = build_pool(fx.db.url(), 4, 1).expect("pool");
+    let pending_after = PgEventOutbox::new(pool).pending(100).await.expect("pending");
+    assert_eq!(pending_after, pending_before, "the pending events read back the same");
 }

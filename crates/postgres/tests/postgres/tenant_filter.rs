@@ -16,12 +16,13 @@ use xclade_postgres::{PgCustomerGroupRepository, PgCustomerRepository, PgEventOu
 use crate::common::{customer, group, Fx};
 use crate::recording::{recording_pool, Log};
 
-const TENANT_TABLES: [&str; 8] = [
+const TENANT_TABLES: [&str; 9] = [
     "customers",
     "customer_addresses",
     "customer_groups",
     "customer_group_memberships",
     "events",
+    "published_events",
     "idempotency_keys",
     "types",
     "api_clients",

@@ -49,13 +49,16 @@ pub async fn count(conn: &mut AsyncPgConnection, sql: &str) -> i64 {
     xclade_testkit::db::count(conn, sql).await
 }
 
-/// (id, kind, resource id) of every outbox row, in write order.
+/// (id, kind, resource id) of every event written, pending or published, in write order.
 pub async fn outbox(conn: &mut AsyncPgConnection) -> Vec<(String, String, String)> {
-    let rows: Vec<Row> =
-        diesel::sql_query("SELECT id::text AS id, kind, resource_id::text AS resource_id FROM events ORDER BY seq")
-            .load(conn)
-            .await
-            .expect("outbox rows");
+    let rows: Vec<Row> = diesel::sql_query(
+        "SELECT id::text AS id, kind, resource_id::text AS resource_id FROM \
+         (SELECT id, kind, resource_id, seq FROM events UNION ALL \
+          SELECT id, kind, resource_id, seq FROM published_events) AS written ORDER BY seq",
+    )
+    .load(conn)
+    .await
+    .expect("outbox rows");
     rows.into_iter().map(|r| (r.id, r.kind, r.resource_id)).collect()
 }
 
