@@ -259,19 +259,27 @@ impl RelaySession {
                 .map_err(unavailable)?;
             *guard = Some(conn);
         }
-        let Some(conn) = guard.as_mut() else { return Err(DomainError::internal("no relay connection")) };
+        Self::run_on(&mut guard, work).await
+    }
+
+    /// Runs `work` on the connection in `slot`, as [`Self::run`] does, without opening one.
+    async fn run_on<T>(
+        slot: &mut Option<AsyncPgConnection>,
+        work: impl for<'c> FnOnce(&'c mut AsyncPgConnection) -> SessionFuture<'c, T>,
+    ) -> DomainResult<T> {
+        let Some(conn) = slot.as_mut() else { return Err(DomainError::internal("no relay connection")) };
         match tokio::time::timeout(RELAY_STATEMENT_TIMEOUT, work(conn)).await {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(e)) => {
                 // A failed session may still hold locks: closing it gives them back.
-                *guard = None;
+                *slot = None;
                 Err(match db_error(e) {
                     DomainError::Storage(e) => DomainError::Unavailable(e),
                     other => other,
                 })
             }
             Err(elapsed) => {
-                *guard = None;
+                *slot = None;
                 Err(unavailable(elapsed))
             }
         }
@@ -319,12 +327,12 @@ impl EventOutbox for PgEventOutbox {
     }
 
     async fn release(&self) -> DomainResult<()> {
-        let session = self.session()?;
-        if session.conn.lock().await.is_none() {
+        let mut guard = self.session()?.conn.lock().await;
+        if guard.is_none() {
             // No connection, no locks.
             return Ok(());
         }
-        session.run(|conn| Box::pin(conn.batch_execute("SELECT pg_advisory_unlock_all()"))).await
+        RelaySession::run_on(&mut guard, |conn| Box::pin(conn.batch_execute("SELECT pg_advisory_unlock_all()"))).await
     }
 
     async fn delete_published_before(&self, cutoff: DateTime<Utc>, limit: u32) -> DomainResult<u64> {
